@@ -1,0 +1,91 @@
+// The anchor-aggregation rule of the server, free of sockets and clocks:
+// contributions in, anchor out. The server's event loop wraps it; tests and
+// a simulator drive it directly.
+//
+// Async mode (Overlap-Local-SGD's service default): every worker has a slot
+// holding its latest contribution; the target is the mean of the slots and
+// is updated on every arrival, so a new anchor version follows each push.
+// A joining worker's slot starts at the current anchor, so joining does not
+// move it; a leaving worker's slot is dropped from the mean.
+//
+// Sync mode: contributions of the current round are summed; CloseRound()
+// publishes the mean of those that arrived (the server decides when: all
+// live workers in, or a deadline with a quorum).
+//
+// Outer rule, applied whenever the target changes: with β = 0 the anchor is
+// the target; with β > 0 (anchor momentum) v ← β·v + (z − target),
+// z ← z − v.
+//
+// Not thread-safe: owned by one thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <span>
+#include <vector>
+
+#include "common/base/status.h"
+
+namespace anchorage::algo {
+
+enum class AggregationMode { kAsync, kSync };
+
+struct AggregatorOptions {
+  AggregationMode mode = AggregationMode::kAsync;
+  // Anchor momentum β in [0, 1).
+  double beta = 0.0;
+};
+
+class Aggregator {
+ public:
+  Aggregator(const AggregatorOptions& options,
+             std::span<const float> initial_anchor);
+
+  // Registers worker `id`. Returns FailedPrecondition if it is registered.
+  Status AddWorker(uint32_t id);
+  // Unregisters `id` (a lost or departed worker). In async mode the anchor
+  // becomes the mean over the remaining workers; in sync mode its pending
+  // contribution is discarded. Returns NotFound for an unknown id.
+  Status RemoveWorker(uint32_t id);
+  bool HasWorker(uint32_t id) const { return workers_.contains(id); }
+  int num_workers() const { return static_cast<int>(workers_.size()); }
+
+  // Folds in `contribution` from worker `id` for `round`. Async: applies it
+  // at once and advances the version. Sync: holds it until CloseRound();
+  // returns FailedPrecondition if `round` is not the open round or `id`
+  // already contributed to it. Returns InvalidArgument on a size mismatch
+  // and NotFound for an unknown worker; the state is unchanged on error.
+  Status Submit(uint32_t id, uint64_t round,
+                std::span<const float> contribution);
+
+  // Sync mode: contributions received for the open round.
+  int pending() const { return static_cast<int>(round_members_.size()); }
+  bool HasPending(uint32_t id) const { return round_members_.contains(id); }
+  // Sync mode: publishes the mean of the open round's contributions as the
+  // new anchor (through the outer rule), advances version and round. With
+  // no contribution the anchor stays and only the round advances.
+  void CloseRound();
+
+  std::span<const float> anchor() const { return anchor_; }
+  uint64_t version() const { return version_; }
+  // Sync mode: the round being collected.
+  uint64_t round() const { return round_; }
+  int64_t dim() const { return static_cast<int64_t>(anchor_.size()); }
+
+ private:
+  // Moves the anchor toward `target` through the outer rule.
+  void ApplyOuter(std::span<const double> target_sum, double count);
+
+  AggregatorOptions options_;
+  std::vector<float> anchor_;
+  std::vector<float> velocity_;  // outer momentum buffer (β > 0 only)
+  uint64_t version_ = 0;
+  uint64_t round_ = 0;
+
+  std::map<uint32_t, std::vector<float>> workers_;  // async: latest slot
+  std::vector<double> sum_;  // async: sum of slots; sync: sum of the round
+  std::set<uint32_t> round_members_;  // sync: contributors of the round
+};
+
+}  // namespace anchorage::algo

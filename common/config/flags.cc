@@ -1,0 +1,311 @@
+#include "common/config/flags.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <yaml-cpp/yaml.h>
+
+namespace anchorage::config {
+namespace {
+
+// Reads a flat YAML mapping into CLI11 config items. Keys may use dashes or
+// underscores; sequences become multiple values; unknown keys are errors
+// that name the key.
+class YamlConfig : public CLI::Config {
+ public:
+  explicit YamlConfig(const CLI::App* app) : app_(app) {}
+
+  std::string to_config(const CLI::App* /*app*/, bool /*defaults*/,
+                        bool /*write_description*/,
+                        std::string /*prefix*/) const override {
+    return {};
+  }
+
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    YAML::Node root;
+    try {
+      root = YAML::Load(input);
+    } catch (const YAML::Exception& e) {
+      throw CLI::ConfigError("config file is not valid YAML: " +
+                             std::string(e.what()));
+    }
+    std::vector<CLI::ConfigItem> parsed;
+    if (root.IsNull()) return parsed;
+    if (!root.IsMap()) {
+      throw CLI::ConfigError("config file must be a mapping of key: value");
+    }
+    for (const auto& entry : root) {
+      std::string key = entry.first.as<std::string>();
+      std::replace(key.begin(), key.end(), '_', '-');
+      if (key == "config" || app_->get_option_no_throw("--" + key) == nullptr) {
+        throw CLI::ConfigError("unknown key '" + entry.first.as<std::string>() +
+                               "' in config file");
+      }
+      CLI::ConfigItem item;
+      item.name = key;
+      const YAML::Node& value = entry.second;
+      if (value.IsSequence()) {
+        for (const auto& element : value) {
+          item.inputs.push_back(element.as<std::string>());
+        }
+      } else if (value.IsScalar()) {
+        item.inputs.push_back(value.as<std::string>());
+      } else {
+        throw CLI::ConfigError("config key '" + key +
+                               "' must be a scalar or a list");
+      }
+      parsed.push_back(std::move(item));
+    }
+    return parsed;
+  }
+
+ private:
+  const CLI::App* app_;
+};
+
+void AddTrainFlags(CLI::App& app, TrainOptions& t) {
+  const char* group = "Training";
+  app.add_option("--workers", t.workers, "Number of workers m")
+      ->group(group)->capture_default_str();
+  app.add_option("--algorithm", t.algorithm,
+                 "overlap-local-sgd (pull toward the anchor, send without "
+                 "waiting) or local-sgd (send, wait, adopt the average)")
+      ->group(group)->capture_default_str();
+  app.add_option("--local-steps", t.local_steps,
+                 "Local steps τ between synchronisations")
+      ->group(group)->capture_default_str();
+  app.add_option("--alpha", t.alpha, "Pull strength toward the anchor, [0,1]")
+      ->group(group)->capture_default_str();
+  app.add_option("--beta", t.beta, "Anchor momentum β, [0,1)")
+      ->group(group)->capture_default_str();
+  app.add_option("--lr", t.lr, "Local learning rate γ")
+      ->group(group)->capture_default_str();
+  app.add_option("--momentum", t.momentum, "Local momentum μ, [0,1)")
+      ->group(group)->capture_default_str();
+  app.add_flag("--nesterov", t.nesterov, "Nesterov local momentum")
+      ->group(group);
+  app.add_option("--weight-decay", t.weight_decay, "L2 weight decay")
+      ->group(group)->capture_default_str();
+  app.add_option("--batch-size", t.batch_size, "Examples per local step")
+      ->group(group)->capture_default_str();
+  app.add_option("--warmup-epochs", t.warmup_epochs,
+                 "Linear learning-rate warm-up, in epochs")
+      ->group(group)->capture_default_str();
+  app.add_option("--decay-epochs", t.decay_epochs,
+                 "Epochs at which the learning rate is multiplied by "
+                 "--decay-factor")
+      ->group(group)->delimiter(',');
+  app.add_option("--decay-factor", t.decay_factor, "Step-decay factor")
+      ->group(group)->capture_default_str();
+  app.add_option("--epochs", t.epochs,
+                 "Passes over the training set by all workers together "
+                 "(0 = no limit)")
+      ->group(group)->capture_default_str();
+  app.add_option("--max-versions", t.max_versions,
+                 "Stop after this many anchor versions (0 = no limit)")
+      ->group(group)->capture_default_str();
+  app.add_option("--dataset", t.dataset,
+                 "fashion-mnist, synthetic-gaussian or synthetic-logistic")
+      ->group(group)->capture_default_str();
+  app.add_option("--data-dir", t.data_dir,
+                 "Dataset folder (default: /usr/share/datasets/fashion-mnist)")
+      ->group(group);
+  app.add_option("--partition", t.partition, "iid or dirichlet:A")
+      ->group(group)->capture_default_str();
+  app.add_option("--model", t.model, "softmax or mlp:H1,H2,...")
+      ->group(group)->capture_default_str();
+  app.add_option("--codec", t.codec, "Tensor codec on the wire: dense")
+      ->group(group)->capture_default_str();
+  app.add_option("--seed", t.seed, "Seed of every random choice")
+      ->group(group)->capture_default_str();
+}
+
+void AddServerFlags(CLI::App& app, ServerOptions& s, Role role) {
+  const char* group = "Server";
+  if (role == Role::kServer) {
+    app.add_option("--bind", s.bind, "ZeroMQ endpoint for workers")
+        ->group(group)->capture_default_str();
+  }
+  app.add_option("--aggregation", s.aggregation,
+                 "async or sync (default: async for overlap-local-sgd, sync "
+                 "for local-sgd)")
+      ->group(group);
+  app.add_option("--round-deadline", s.round_deadline_seconds,
+                 "Sync mode: seconds before a round closes with a quorum")
+      ->group(group)->capture_default_str();
+  app.add_option("--quorum", s.quorum,
+                 "Sync mode: fraction of live workers a round needs at its "
+                 "deadline")
+      ->group(group)->capture_default_str();
+  app.add_option("--heartbeat-interval-ms", s.heartbeat_interval_ms,
+                 "Heartbeat interval in milliseconds")
+      ->group(group)->capture_default_str();
+  app.add_option("--heartbeat-liveness", s.heartbeat_liveness,
+                 "Silent intervals before a peer counts as gone")
+      ->group(group)->capture_default_str();
+  app.add_option("--eval-interval", s.eval_interval_seconds,
+                 "Seconds between test-set evaluations of the anchor "
+                 "(0 = only at the end)")
+      ->group(group)->capture_default_str();
+  app.add_option("--eval-examples", s.eval_examples,
+                 "Test examples per periodic evaluation (0 = all)")
+      ->group(group)->capture_default_str();
+}
+
+void AddWorkerFlags(CLI::App& app, WorkerOptions& w, Role role) {
+  const char* group = "Worker";
+  if (role != Role::kWorker) {
+    app.add_option("--server-timeout", w.server_timeout_seconds,
+                   "Workers give up after the server is unreachable this "
+                   "many seconds")
+        ->group(group)->capture_default_str();
+    return;
+  }
+  app.add_option("--server", w.server, "Server endpoint")
+      ->group(group)->capture_default_str();
+  app.add_option("--worker-id", w.worker_id,
+                 "This worker's id in [0, workers)")
+      ->group(group)->capture_default_str();
+  app.add_option("--server-timeout", w.server_timeout_seconds,
+                 "Give up after the server is unreachable this many seconds")
+      ->group(group)->capture_default_str();
+}
+
+void AddOutputFlags(CLI::App& app, OutputOptions& o, Role role) {
+  const char* group = "Output";
+  if (role != Role::kDemo) {
+    app.add_option("--metrics-address", o.metrics_address,
+                   "Address of the /metrics endpoint")
+        ->group(group)->capture_default_str();
+    app.add_option("--metrics-port", o.metrics_port,
+                   "Port of the /metrics endpoint (0 = pick one and log it)")
+        ->group(group)->capture_default_str();
+    app.add_option("--ready-file", o.ready_file,
+                   "Write {endpoint, metrics_port} here once listening")
+        ->group(group);
+  }
+  if (role != Role::kWorker) {
+    app.add_option("--summary-json", o.summary_json,
+                   "Write the run's summary JSON here")
+        ->group(group);
+    app.add_option("--save-model", o.save_model,
+                   "Write the final anchor as a float32 .npy file")
+        ->group(group);
+  }
+  app.add_option("--log-level", o.log_level, "debug, info, warning or error")
+      ->group(group)->capture_default_str();
+}
+
+void AddDemoFlags(CLI::App& app, DemoOptions& d) {
+  const char* group = "Demo";
+  app.add_option("--progress-interval", d.progress_interval_seconds,
+                 "Seconds between progress lines (0 = none)")
+      ->group(group)->capture_default_str();
+  app.add_option("--timeout", d.timeout_seconds,
+                 "Give up after this many seconds")
+      ->group(group)->capture_default_str();
+}
+
+const char* Description(Role role) {
+  switch (role) {
+    case Role::kServer:
+      return "The anchor-aggregation server: owns the anchor, folds worker "
+             "contributions into it and publishes new versions.";
+    case Role::kWorker:
+      return "A CPU training worker: local steps on its data shard, "
+             "synchronising with the server's anchor.";
+    case Role::kDemo:
+      return "Runs one server and N workers as local processes on loopback, "
+             "shows progress and prints a summary.";
+  }
+  return "";
+}
+
+std::string Exact(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.17g", value);
+  return text;
+}
+
+}  // namespace
+
+std::vector<std::string> SharedFlags(const RunConfig& config) {
+  const TrainOptions& t = config.train;
+  const ServerOptions& s = config.server;
+  std::vector<std::string> flags = {
+      "--workers=" + std::to_string(t.workers),
+      "--algorithm=" + t.algorithm,
+      "--local-steps=" + std::to_string(t.local_steps),
+      "--alpha=" + Exact(t.alpha),
+      "--beta=" + Exact(t.beta),
+      "--lr=" + Exact(t.lr),
+      "--momentum=" + Exact(t.momentum),
+      "--weight-decay=" + Exact(t.weight_decay),
+      "--batch-size=" + std::to_string(t.batch_size),
+      "--warmup-epochs=" + Exact(t.warmup_epochs),
+      "--decay-factor=" + Exact(t.decay_factor),
+      "--epochs=" + Exact(t.epochs),
+      "--max-versions=" + std::to_string(t.max_versions),
+      "--dataset=" + t.dataset,
+      "--partition=" + t.partition,
+      "--model=" + t.model,
+      "--codec=" + t.codec,
+      "--seed=" + std::to_string(t.seed),
+      "--round-deadline=" + Exact(s.round_deadline_seconds),
+      "--quorum=" + Exact(s.quorum),
+      "--heartbeat-interval-ms=" + std::to_string(s.heartbeat_interval_ms),
+      "--heartbeat-liveness=" + std::to_string(s.heartbeat_liveness),
+      "--eval-interval=" + Exact(s.eval_interval_seconds),
+      "--eval-examples=" + std::to_string(s.eval_examples),
+      "--server-timeout=" + Exact(config.worker.server_timeout_seconds),
+      "--log-level=" + config.output.log_level,
+  };
+  if (t.nesterov) flags.emplace_back("--nesterov");
+  if (!t.data_dir.empty()) flags.push_back("--data-dir=" + t.data_dir);
+  if (!s.aggregation.empty()) flags.push_back("--aggregation=" + s.aggregation);
+  if (!t.decay_epochs.empty()) {
+    std::string epochs;
+    for (const double e : t.decay_epochs) {
+      epochs += (epochs.empty() ? "" : ",") + Exact(e);
+    }
+    flags.push_back("--decay-epochs=" + epochs);
+  }
+  return flags;
+}
+
+StatusOr<std::optional<RunConfig>> ParseCommandLine(Role role, int argc,
+                                                    const char* const* argv) {
+  RunConfig config;
+  CLI::App app(Description(role), argc > 0 ? argv[0] : "anchorage");
+  app.set_config("--config", "", "YAML file with the same keys as the flags");
+  app.config_formatter(std::make_shared<YamlConfig>(&app));
+  AddTrainFlags(app, config.train);
+  AddServerFlags(app, config.server, role);
+  AddWorkerFlags(app, config.worker, role);
+  AddOutputFlags(app, config.output, role);
+  if (role == Role::kDemo) AddDemoFlags(app, config.demo);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return std::optional<RunConfig>();
+  } catch (const CLI::CallForAllHelp&) {
+    std::cout << app.help("", CLI::AppFormatMode::All);
+    return std::optional<RunConfig>();
+  } catch (const CLI::ParseError& e) {
+    return Status::InvalidArgument(e.what());
+  }
+  Status status = config.Validate();
+  if (!status.ok()) return status;
+  return std::optional<RunConfig>(std::move(config));
+}
+
+}  // namespace anchorage::config

@@ -1,0 +1,32 @@
+// Command-line and YAML parsing for the `anchorage` subcommands. Flags and
+// config-file keys are declared once here, so every subcommand spells and
+// documents them the same way; a flag given on the command line overrides
+// the same key in `--config FILE`.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/base/status.h"
+#include "common/config/run_config.h"
+
+namespace anchorage::config {
+
+// Which subcommand is parsing: selects the flags it accepts.
+enum class Role { kServer, kWorker, kDemo };
+
+// Parses `argv[1..argc)` (argv[0] is the subcommand name) for `role`,
+// loads `--config` if given, and validates the result. Returns nullopt when
+// --help was asked for (the help text is then printed to stdout), and
+// InvalidArgument with a one-line message naming the flag or key and the
+// value on any error.
+StatusOr<std::optional<RunConfig>> ParseCommandLine(Role role, int argc,
+                                                    const char* const* argv);
+
+// Renders the options every role reads alike (training, server tuning,
+// timeouts, log level) as flags, so a launcher can start servers and
+// workers that agree with it. Values round-trip exactly.
+std::vector<std::string> SharedFlags(const RunConfig& config);
+
+}  // namespace anchorage::config

@@ -1,0 +1,137 @@
+// The options of one training run. One config file (YAML) describes a whole
+// run, so the server, the workers and the demo read the same structs; flags
+// override file values. Keys and flags share names: `--local-steps` on the
+// command line is `local-steps:` (or `local_steps:`) in the file.
+//
+// Plain values; Validate() runs before anything starts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/base/status.h"
+
+namespace anchorage::config {
+
+enum class Algorithm {
+  kOverlapLocalSgd,  // τ local steps, pull toward the anchor, send without waiting
+  kLocalSgd,         // τ local steps, send, wait for the average, adopt it
+};
+
+enum class Aggregation {
+  kAsync,  // anchor = mean of each worker's latest contribution, on arrival
+  kSync,   // anchor = mean of a round's contributions, at a barrier
+};
+
+// What is trained and how: shared by every role.
+struct TrainOptions {
+  // Number of workers m.
+  int workers = 4;
+  // overlap-local-sgd or local-sgd.
+  std::string algorithm = "overlap-local-sgd";
+  // Local steps τ between synchronisations.
+  int local_steps = 4;
+  // Pull strength toward the anchor, in [0, 1].
+  double alpha = 0.6;
+  // Anchor (outer) momentum β, in [0, 1).
+  double beta = 0.0;
+  // Local optimizer: learning rate γ, momentum μ, Nesterov, weight decay.
+  double lr = 0.05;
+  double momentum = 0.9;
+  bool nesterov = false;
+  double weight_decay = 0.0;
+  int batch_size = 32;
+  // Linear warm-up length and step-decay milestones, in epochs.
+  double warmup_epochs = 0.0;
+  std::vector<double> decay_epochs;
+  double decay_factor = 0.1;
+  // Length of the run: passes over the training set by all workers together,
+  // and/or a number of anchor versions (0 = no limit). At least one is set.
+  double epochs = 3.0;
+  int64_t max_versions = 0;
+  // fashion-mnist or synthetic-gaussian / synthetic-logistic.
+  std::string dataset = "fashion-mnist";
+  // Folder of the dataset files; empty = the installed default.
+  std::string data_dir;
+  // iid or dirichlet:A.
+  std::string partition = "iid";
+  // softmax or mlp:H1,H2,...
+  std::string model = "mlp:256,128";
+  // Codec of pushes and anchors on the wire.
+  std::string codec = "dense";
+  // Every random choice derives from it.
+  uint64_t seed = 1;
+
+  Algorithm algorithm_kind() const;
+};
+
+// The anchor-aggregation server.
+struct ServerOptions {
+  // ZeroMQ endpoint bound for workers; port * picks a free one.
+  std::string bind = "tcp://0.0.0.0:5555";
+  // async or sync; empty picks the algorithm's natural mode (overlap: async,
+  // local-sgd: sync).
+  std::string aggregation;
+  // Sync mode: a round closes when every live worker has pushed, or after
+  // this deadline once `quorum` of them have.
+  double round_deadline_seconds = 30.0;
+  double quorum = 1.0;
+  // Heartbeat interval; a peer silent for `heartbeat_liveness` intervals is
+  // considered gone.
+  int heartbeat_interval_ms = 500;
+  int heartbeat_liveness = 20;
+  // Seconds between evaluations of the anchor on the test set (0 = only at
+  // the end); at most `eval_examples` test examples (0 = all).
+  double eval_interval_seconds = 2.0;
+  int64_t eval_examples = 0;
+
+  Aggregation aggregation_kind(Algorithm algorithm) const;
+};
+
+// A training worker.
+struct WorkerOptions {
+  // Server endpoint to connect to.
+  std::string server = "tcp://127.0.0.1:5555";
+  // This worker's id in [0, workers); it selects the data shard.
+  int worker_id = 0;
+  // Give up when the server has been unreachable this long.
+  double server_timeout_seconds = 60.0;
+};
+
+// Where results and metrics go.
+struct OutputOptions {
+  // Address and port of the /metrics HTTP endpoint (port 0 picks one).
+  std::string metrics_address = "0.0.0.0";
+  int metrics_port = 0;
+  // Server and demo: the summary JSON written at the end.
+  std::string summary_json;
+  // Server and demo: the final anchor as a 1-D float32 .npy file.
+  std::string save_model;
+  // Written once the process is listening: {"endpoint":..., "metrics_port":...}.
+  std::string ready_file;
+  // Log level: debug, info, warning, error.
+  std::string log_level = "info";
+};
+
+// The demo launcher.
+struct DemoOptions {
+  // Seconds between progress lines; 0 silences them.
+  double progress_interval_seconds = 1.0;
+  // Give up (and tear everything down) after this long.
+  double timeout_seconds = 600.0;
+};
+
+struct RunConfig {
+  TrainOptions train;
+  ServerOptions server;
+  WorkerOptions worker;
+  OutputOptions output;
+  DemoOptions demo;
+
+  // Returns InvalidArgument naming the first flag whose value is out of
+  // range, as "--flag: problem (got value)".
+  Status Validate() const;
+};
+
+}  // namespace anchorage::config

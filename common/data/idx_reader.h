@@ -1,0 +1,40 @@
+// Readers for the IDX format used by MNIST and Fashion-MNIST, raw or
+// gzip-compressed, and the Fashion-MNIST loader built on them.
+//
+// Thread-safety: free functions without shared state; safe to call
+// concurrently.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/base/status.h"
+#include "common/data/dataset.h"
+#include "common/tensor/tensor.h"
+
+namespace anchorage::data {
+
+// Reads an IDX image file: big-endian magic 0x00000803, count n, rows, cols,
+// then n*rows*cols unsigned bytes. Returns an n x (rows*cols) matrix with the
+// bytes scaled by 1/255. The file may be gzip-compressed; compression is
+// detected from the gzip magic bytes 1f 8b, not from the file name.
+// Returns kNotFound("cannot open <path>: ...") when the file cannot be
+// opened, and kDataLoss("<path>: ...") for a wrong magic, a header claiming
+// more than 2^31 bytes of pixels, truncated or excess data, or corrupt gzip.
+StatusOr<RowMatrix> ReadIdxImages(const std::string& path);
+
+// Reads an IDX label file: big-endian magic 0x00000801, count n, then n
+// unsigned bytes. Errors as for ReadIdxImages.
+StatusOr<std::vector<int32_t>> ReadIdxLabels(const std::string& path);
+
+// Loads Fashion-MNIST from `dir` (empty means
+// /usr/share/datasets/fashion-mnist): train-images-idx3-ubyte,
+// train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte,
+// each preferring the name with a .gz suffix and falling back to the raw
+// name. Sets num_classes to 10. Returns kNotFound when a file is missing and
+// kDataLoss naming the file when a file is corrupt, image and label counts
+// disagree, train and test image sizes differ, or a label is >= 10.
+StatusOr<TrainTest> LoadFashionMnist(const std::string& dir);
+
+}  // namespace anchorage::data

@@ -1,0 +1,213 @@
+#include "common/data/partition.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <numeric>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace anchorage::data {
+namespace {
+
+constexpr std::string_view kDirichletPrefix = "dirichlet:";
+
+// Distinct stream tags keep the IID and Dirichlet shuffles unrelated to other
+// generators seeded with the same seed.
+constexpr uint64_t kIidStream = 101;
+constexpr uint64_t kDirichletStream = 102;
+
+// splitmix64's finalizer applied to seed and stream.
+uint64_t MixSeed(uint64_t seed, uint64_t stream) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// A parsed partition spec: no alpha means IID.
+struct PartitionSpec {
+  std::optional<double> alpha;
+};
+
+StatusOr<PartitionSpec> ParseSpec(const std::string& spec) {
+  if (spec == "iid") return PartitionSpec{};
+  const std::string_view view(spec);
+  if (view.starts_with(kDirichletPrefix)) {
+    const std::string_view number = view.substr(kDirichletPrefix.size());
+    double alpha = 0.0;
+    const auto [end, error] =
+        std::from_chars(number.data(), number.data() + number.size(), alpha);
+    if (!number.empty() && error == std::errc() &&
+        end == number.data() + number.size() && std::isfinite(alpha) &&
+        alpha > 0.0) {
+      return PartitionSpec{alpha};
+    }
+  }
+  return Status::InvalidArgument(
+      "invalid partition spec \"" + spec +
+      "\": expected \"iid\" or \"dirichlet:A\" with a number A > 0, e.g. "
+      "\"dirichlet:0.5\"");
+}
+
+Status CheckNumWorkers(int num_workers, int64_t num_examples) {
+  if (num_workers < 1 || num_workers > num_examples) {
+    return Status::InvalidArgument("number of workers must be in [1, " +
+                                   std::to_string(num_examples) +
+                                   "] (the number of training examples), got " +
+                                   std::to_string(num_workers));
+  }
+  return Status::Ok();
+}
+
+// Splits `indices` (in their current order) into `num_workers` consecutive
+// pieces whose sizes differ by at most one.
+Partition SplitEvenly(const std::vector<int64_t>& indices, int num_workers) {
+  const auto total = static_cast<int64_t>(indices.size());
+  const int64_t base = total / num_workers;
+  const int64_t extra = total % num_workers;
+  Partition partition(static_cast<size_t>(num_workers));
+  auto begin = indices.begin();
+  for (int w = 0; w < num_workers; ++w) {
+    const int64_t size = base + (w < extra ? 1 : 0);
+    partition[static_cast<size_t>(w)].assign(begin, begin + size);
+    begin += size;
+  }
+  return partition;
+}
+
+// Draws q ~ Dir(alpha * 1_m) as normalized Gamma(alpha, 1) draws. For tiny
+// alpha every draw can underflow to zero; the limit of Dir(alpha) as alpha
+// goes to 0 puts all mass on one coordinate, so that is what we return.
+std::vector<double> DrawDirichlet(int num_workers, double alpha,
+                                  std::mt19937_64& rng) {
+  std::gamma_distribution<double> gamma(alpha, 1.0);
+  std::vector<double> q(static_cast<size_t>(num_workers));
+  double sum = 0.0;
+  for (double& value : q) {
+    value = gamma(rng);
+    sum += value;
+  }
+  if (!(sum > 0.0) || !std::isfinite(sum)) {
+    std::uniform_int_distribution<int> pick(0, num_workers - 1);
+    std::fill(q.begin(), q.end(), 0.0);
+    q[static_cast<size_t>(pick(rng))] = 1.0;
+    return q;
+  }
+  for (double& value : q)
+    value /= sum;
+  return q;
+}
+
+// Gives every empty shard one example from the largest shard (lowest worker
+// id on ties), taking that shard's last example. Terminates because there
+// are at least as many examples as shards, so while one shard is empty the
+// largest holds at least two.
+void FillEmptyShards(Partition* partition) {
+  for (auto& shard : *partition) {
+    if (!shard.empty()) continue;
+    auto largest = std::max_element(
+        partition->begin(), partition->end(),
+        [](const auto& a, const auto& b) { return a.size() < b.size(); });
+    shard.push_back(largest->back());
+    largest->pop_back();
+  }
+}
+
+void SortShards(Partition* partition) {
+  for (auto& shard : *partition)
+    std::sort(shard.begin(), shard.end());
+}
+
+}  // namespace
+
+StatusOr<Partition> PartitionIid(int64_t num_examples, int num_workers,
+                                 uint64_t seed) {
+  const Status status = CheckNumWorkers(num_workers, num_examples);
+  if (!status.ok()) return status;
+  std::vector<int64_t> order(static_cast<size_t>(num_examples));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::mt19937_64 rng(MixSeed(seed, kIidStream));
+  std::shuffle(order.begin(), order.end(), rng);
+  Partition partition = SplitEvenly(order, num_workers);
+  SortShards(&partition);
+  return partition;
+}
+
+StatusOr<Partition> PartitionDirichlet(std::span<const int32_t> labels,
+                                       int num_classes, int num_workers,
+                                       double alpha, uint64_t seed) {
+  const auto num_examples = static_cast<int64_t>(labels.size());
+  Status status = CheckNumWorkers(num_workers, num_examples);
+  if (!status.ok()) return status;
+  if (!std::isfinite(alpha) || !(alpha > 0.0)) {
+    return Status::InvalidArgument(
+        "Dirichlet alpha must be finite and > 0, got " + std::to_string(alpha));
+  }
+  if (num_classes < 1) {
+    return Status::InvalidArgument("num_classes must be >= 1, got " +
+                                   std::to_string(num_classes));
+  }
+
+  std::vector<std::vector<int64_t>> by_class(static_cast<size_t>(num_classes));
+  for (int64_t i = 0; i < num_examples; ++i) {
+    const int32_t label = labels[static_cast<size_t>(i)];
+    if (label < 0 || label >= num_classes) {
+      return Status::InvalidArgument(
+          "label " + std::to_string(label) + " at index " + std::to_string(i) +
+          " is outside [0, " + std::to_string(num_classes) + ")");
+    }
+    by_class[static_cast<size_t>(label)].push_back(i);
+  }
+
+  std::mt19937_64 rng(MixSeed(seed, kDirichletStream));
+  Partition partition(static_cast<size_t>(num_workers));
+  for (std::vector<int64_t>& members : by_class) {
+    std::shuffle(members.begin(), members.end(), rng);
+    const std::vector<double> q = DrawDirichlet(num_workers, alpha, rng);
+    // Worker w gets members [floor(c_{w-1} n), floor(c_w n)), where c is the
+    // cumulative sum of q, as in Hsu et al.'s reference split.
+    const auto count = static_cast<double>(members.size());
+    double cumulative = 0.0;
+    size_t begin = 0;
+    for (int w = 0; w < num_workers; ++w) {
+      cumulative += q[static_cast<size_t>(w)];
+      size_t end = w + 1 == num_workers
+                       ? members.size()
+                       : static_cast<size_t>(std::floor(cumulative * count));
+      end = std::clamp(end, begin, members.size());
+      auto& shard = partition[static_cast<size_t>(w)];
+      shard.insert(shard.end(), members.begin() + static_cast<ptrdiff_t>(begin),
+                   members.begin() + static_cast<ptrdiff_t>(end));
+      begin = end;
+    }
+  }
+  SortShards(&partition);
+  FillEmptyShards(&partition);
+  SortShards(&partition);
+  return partition;
+}
+
+StatusOr<Partition> MakePartition(const std::string& spec,
+                                  std::span<const int32_t> labels,
+                                  int num_classes, int num_workers,
+                                  uint64_t seed) {
+  StatusOr<PartitionSpec> parsed = ParseSpec(spec);
+  if (!parsed.ok()) return parsed.status();
+  if (!parsed->alpha.has_value()) {
+    return PartitionIid(static_cast<int64_t>(labels.size()), num_workers, seed);
+  }
+  return PartitionDirichlet(labels, num_classes, num_workers, *parsed->alpha,
+                            seed);
+}
+
+Status ValidatePartitionSpec(const std::string& spec) {
+  return ParseSpec(spec).status();
+}
+
+}  // namespace anchorage::data

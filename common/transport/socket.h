@@ -1,0 +1,65 @@
+// ZeroMQ sockets as Anchorage uses them: creation with the options of
+// DESIGN.md section 3, and multipart send/receive that turn zmq::error_t
+// into Status. This is the adapter: nothing above it sees a ZeroMQ
+// exception.
+//
+// A socket belongs to one thread; these functions add no locking.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/base/status.h"
+
+namespace anchorage::transport {
+
+struct SocketOptions {
+  // Largest message ZeroMQ accepts from a peer (ZMQ_MAXMSGSIZE), per frame.
+  int64_t max_message_bytes = 256 * 1024 * 1024;
+  // Messages queued per peer before sends block (big frames: keep small).
+  int send_hwm = 64;
+  int receive_hwm = 64;
+  // How long a blocked send waits before giving up.
+  std::chrono::milliseconds send_timeout{2000};
+  // Time pending messages may linger at close.
+  std::chrono::milliseconds linger{200};
+};
+
+// Creates a ROUTER bound to `endpoint` ("tcp://127.0.0.1:*" picks a port)
+// with ROUTER_MANDATORY and ROUTER_HANDOVER set. Returns Unavailable when the
+// address cannot be bound.
+StatusOr<zmq::socket_t> BindRouter(zmq::context_t& context,
+                                   const std::string& endpoint,
+                                   const SocketOptions& options);
+
+// Creates a DEALER with routing id `identity` connected to `endpoint`.
+StatusOr<zmq::socket_t> ConnectDealer(zmq::context_t& context,
+                                      const std::string& endpoint,
+                                      const std::string& identity,
+                                      const SocketOptions& options);
+
+// Returns the endpoint a socket is bound to (resolves a wildcard port).
+std::string LastEndpoint(const zmq::socket_t& socket);
+
+// Sends `frames` as one multipart message. Returns Unavailable when the peer
+// is unknown or gone (ROUTER_MANDATORY) or the send timed out; the frames
+// are consumed either way.
+Status SendFrames(zmq::socket_t& socket, std::vector<zmq::message_t> frames);
+
+// Receives one whole multipart message without blocking: nullopt when none
+// is waiting. A message with more than `max_frames` frames is drained and
+// returned as InvalidArgument, so the socket stays usable.
+StatusOr<std::optional<std::vector<zmq::message_t>>> ReceiveFrames(
+    zmq::socket_t& socket, size_t max_frames);
+
+// Waits until one of `sockets` is readable or `timeout` passes. Returns the
+// readable flags, one per socket.
+StatusOr<std::vector<bool>> Poll(const std::vector<zmq::socket_t*>& sockets,
+                                 std::chrono::milliseconds timeout);
+
+}  // namespace anchorage::transport

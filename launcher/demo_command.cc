@@ -1,0 +1,264 @@
+#include "launcher/demo_command.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/config/flags.h"
+#include "launcher/demo_report.h"
+#include "launcher/process.h"
+
+namespace anchorage::launcher {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Seconds = std::chrono::duration<double>;
+
+std::atomic<int> g_interrupts{0};
+
+void HandleInterrupt(int /*signal*/) { g_interrupts.fetch_add(1); }
+
+// Waits until `path` exists or `child` ends or the deadline passes.
+Status WaitForFile(const std::string& path, ChildProcess& child,
+                   std::chrono::seconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!std::filesystem::exists(path)) {
+    if (std::optional<int> code = child.Poll()) {
+      return Status::Unavailable("exited with code " + std::to_string(*code) +
+                                 " before it was ready; its log:\n" +
+                                 TailOfFile(child.log_path(), 15));
+    }
+    if (g_interrupts.load() > 0) return Status::Unavailable("interrupted");
+    if (Clock::now() > deadline) {
+      return Status::DeadlineExceeded("not ready after " +
+                                      std::to_string(timeout.count()) + " s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::string> MakeRunDirectory() {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "anchorage-demo-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return Status::Unavailable("cannot create a run directory under " +
+                               std::filesystem::temp_directory_path().string());
+  }
+  return pattern;
+}
+
+class Demo {
+ public:
+  Demo(const config::RunConfig& config, std::string run_dir)
+      : config_(config), run_dir_(std::move(run_dir)) {}
+
+  int Run();
+
+ private:
+  Status StartServer();
+  Status StartWorkers();
+  // Follows the run until the server exits; returns its exit code.
+  int Follow();
+  void StopWorkers();
+
+  config::RunConfig config_;
+  std::string run_dir_;
+  std::string self_ = SelfExecutable();
+  std::optional<ChildProcess> server_;
+  std::vector<ChildProcess> workers_;
+  ServerEndpoints endpoints_;
+  std::vector<int> worker_metrics_ports_;
+  Clock::time_point start_ = Clock::now();
+};
+
+int Demo::Run() {
+  std::printf("Anchorage demo: %s, %d workers, %s on %s, τ=%d; logs in %s\n",
+              config_.train.algorithm.c_str(), config_.train.workers,
+              config_.train.model.c_str(), config_.train.dataset.c_str(),
+              config_.train.local_steps, run_dir_.c_str());
+  std::fflush(stdout);
+  Status status = StartServer();
+  if (status.ok()) status = StartWorkers();
+  if (!status.ok()) {
+    std::fprintf(stderr, "anchorage demo: %s\n", status.message().c_str());
+    StopWorkers();
+    if (server_) server_->Stop(std::chrono::milliseconds(2000));
+    return g_interrupts.load() > 0 ? 130 : 1;
+  }
+  const int server_code = Follow();
+  StopWorkers();
+  const bool interrupted = g_interrupts.load() > 0;
+  if (server_code != 0) {
+    std::fprintf(stderr,
+                 "anchorage demo: the server exited with code %d; its log:\n%s",
+                 server_code, TailOfFile(server_->log_path(), 20).c_str());
+    return interrupted ? 130 : 1;
+  }
+  const double wall = Seconds(Clock::now() - start_).count();
+  StatusOr<DemoSummary> summary =
+      ReadServerSummary(run_dir_ + "/server-summary.json");
+  if (!summary.ok()) {
+    std::fprintf(stderr, "anchorage demo: %s\n",
+                 summary.status().message().c_str());
+    return 1;
+  }
+  summary->demo_wall_seconds = wall;
+  PrintSummaryTable(*summary, run_dir_);
+  if (!config_.output.summary_json.empty()) {
+    status = WriteDemoSummary(config_.output.summary_json, *summary);
+    if (!status.ok()) {
+      std::fprintf(stderr, "anchorage demo: %s\n", status.message().c_str());
+      return 1;
+    }
+    std::printf("summary written to %s\n", config_.output.summary_json.c_str());
+  }
+  return interrupted ? 130 : 0;
+}
+
+Status Demo::StartServer() {
+  std::vector<std::string> argv = {self_, "server"};
+  for (std::string& flag : config::SharedFlags(config_)) {
+    argv.push_back(std::move(flag));
+  }
+  const std::string ready = run_dir_ + "/server.ready";
+  argv.insert(argv.end(),
+              {"--bind=tcp://127.0.0.1:*", "--metrics-address=127.0.0.1",
+               "--metrics-port=0", "--ready-file=" + ready,
+               "--summary-json=" + run_dir_ + "/server-summary.json"});
+  if (!config_.output.save_model.empty()) {
+    argv.push_back("--save-model=" + config_.output.save_model);
+  }
+  StatusOr<ChildProcess> child = ChildProcess::Spawn(argv, run_dir_ + "/server.log");
+  if (!child.ok()) return child.status();
+  server_.emplace(std::move(child).value());
+  Status status = WaitForFile(ready, *server_, std::chrono::seconds(120));
+  if (!status.ok()) {
+    return Status::Unavailable("server " + status.message());
+  }
+  StatusOr<ServerEndpoints> endpoints = ReadServerReady(ready);
+  if (!endpoints.ok()) return endpoints.status();
+  endpoints_ = *endpoints;
+  return Status::Ok();
+}
+
+Status Demo::StartWorkers() {
+  for (int i = 0; i < config_.train.workers; ++i) {
+    std::vector<std::string> argv = {self_, "worker"};
+    for (std::string& flag : config::SharedFlags(config_)) {
+      argv.push_back(std::move(flag));
+    }
+    argv.insert(argv.end(),
+                {"--server=" + endpoints_.endpoint,
+                 "--worker-id=" + std::to_string(i),
+                 "--metrics-address=127.0.0.1", "--metrics-port=0",
+                 "--ready-file=" + run_dir_ + "/worker-" + std::to_string(i) +
+                     ".ready"});
+    StatusOr<ChildProcess> child = ChildProcess::Spawn(
+        argv, run_dir_ + "/worker-" + std::to_string(i) + ".log");
+    if (!child.ok()) return child.status();
+    workers_.push_back(std::move(child).value());
+  }
+  return Status::Ok();
+}
+
+int Demo::Follow() {
+  const auto timeout = std::chrono::duration_cast<Clock::duration>(
+      Seconds(config_.demo.timeout_seconds));
+  const auto interval = std::chrono::duration_cast<Clock::duration>(
+      Seconds(config_.demo.progress_interval_seconds));
+  Clock::time_point next_progress = Clock::now();
+  ProgressPrinter progress(config_, endpoints_.metrics_port);
+  std::vector<bool> reported(workers_.size(), false);
+  int interrupts_seen = 0;
+  while (true) {
+    if (std::optional<int> code = server_->Poll()) {
+      progress.Finish();
+      return *code;
+    }
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      std::optional<int> code = workers_[i].Poll();
+      if (code && *code != 0 && !reported[i]) {
+        reported[i] = true;
+        progress.Note("worker " + std::to_string(i) + " exited with code " +
+                      std::to_string(*code) + "; the others go on");
+      }
+    }
+    const int interrupts = g_interrupts.load();
+    if (interrupts > interrupts_seen) {
+      interrupts_seen = interrupts;
+      progress.Note(interrupts == 1
+                        ? "interrupted: stopping the server cleanly (Ctrl-C "
+                          "again to kill)"
+                        : "killing every process");
+      if (interrupts == 1) {
+        server_->Signal(SIGTERM);
+      } else {
+        server_->Signal(SIGKILL);
+      }
+    }
+    const Clock::time_point now = Clock::now();
+    if (now - start_ > timeout) {
+      progress.Note("timed out after " +
+                    std::to_string(static_cast<int>(config_.demo.timeout_seconds)) +
+                    " s; stopping");
+      server_->Signal(SIGTERM);
+      const int code = server_->Stop(std::chrono::milliseconds(5000));
+      return code == 0 ? 1 : code;
+    }
+    if (interval.count() > 0 && now >= next_progress) {
+      progress.Print(Seconds(now - start_).count());
+      next_progress = now + interval;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void Demo::StopWorkers() {
+  // Workers end by themselves on the server's Done; give them a moment.
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  for (ChildProcess& worker : workers_) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - Clock::now());
+    if (!worker.WaitFor(std::max(left, std::chrono::milliseconds(0)))) {
+      worker.Stop(std::chrono::milliseconds(2000));
+    }
+  }
+}
+
+}  // namespace
+
+int RunDemoCommand(int argc, const char* const* argv) {
+  StatusOr<std::optional<config::RunConfig>> parsed =
+      config::ParseCommandLine(config::Role::kDemo, argc, argv);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "anchorage demo: %s\n",
+                 parsed.status().message().c_str());
+    return 2;
+  }
+  if (!parsed->has_value()) return 0;
+  StatusOr<std::string> run_dir = MakeRunDirectory();
+  if (!run_dir.ok()) {
+    std::fprintf(stderr, "anchorage demo: %s\n",
+                 run_dir.status().message().c_str());
+    return 1;
+  }
+  struct sigaction action {};
+  action.sa_handler = HandleInterrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  Demo demo(**parsed, *run_dir);
+  return demo.Run();
+}
+
+}  // namespace anchorage::launcher

@@ -1,0 +1,181 @@
+#include "launcher/demo_report.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "common/io/json.h"
+#include "common/metrics/scrape.h"
+
+namespace anchorage::launcher {
+namespace {
+
+StatusOr<YAML::Node> LoadJson(const std::string& path) {
+  try {
+    return YAML::LoadFile(path);
+  } catch (const std::exception& e) {
+    return Status::DataLoss("cannot read " + path + ": " + e.what());
+  }
+}
+
+std::string HumanBytes(double bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  int unit = 0;
+  while (bytes >= 1000 && unit < 4) {
+    bytes /= 1000;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f %s", bytes, units[unit]);
+  return text;
+}
+
+}  // namespace
+
+StatusOr<ServerEndpoints> ReadServerReady(const std::string& path) {
+  StatusOr<YAML::Node> node = LoadJson(path);
+  if (!node.ok()) return node.status();
+  try {
+    return ServerEndpoints{(*node)["endpoint"].as<std::string>(),
+                           (*node)["metrics_port"].as<int>()};
+  } catch (const std::exception& e) {
+    return Status::DataLoss(path + ": " + e.what());
+  }
+}
+
+StatusOr<DemoSummary> ReadServerSummary(const std::string& path) {
+  StatusOr<YAML::Node> node = LoadJson(path);
+  if (!node.ok()) return node.status();
+  DemoSummary summary;
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  summary.json = text.str();
+  try {
+    const YAML::Node& n = *node;
+    summary.algorithm = n["algorithm"].as<std::string>();
+    summary.model = n["model"].as<std::string>();
+    summary.dataset = n["dataset"].as<std::string>();
+    summary.workers = n["workers"].as<int>();
+    summary.test_accuracy = n["test_accuracy"].as<double>();
+    summary.test_loss = n["test_loss"].as<double>();
+    summary.anchor_version = n["anchor_version"].as<int64_t>();
+    summary.epochs = n["epochs"].as<double>();
+    summary.samples = n["samples"].as<int64_t>();
+    summary.wall_seconds = n["wall_seconds"].as<double>();
+    summary.bytes_up = n["bytes_up"].as<int64_t>();
+    summary.bytes_down = n["bytes_down"].as<int64_t>();
+    summary.staleness_mean = n["staleness_mean"].as<double>();
+    summary.compute_seconds_mean = n["compute_seconds_mean"].as<double>();
+    summary.sync_wait_seconds_mean = n["sync_wait_seconds_mean"].as<double>();
+    summary.stop_reason = n["stop_reason"].as<std::string>();
+    for (const auto& id : n["lost_workers"]) {
+      if (!summary.lost_workers.empty()) summary.lost_workers += ", ";
+      summary.lost_workers += id.as<std::string>();
+    }
+  } catch (const std::exception& e) {
+    return Status::DataLoss(path + ": " + e.what());
+  }
+  return summary;
+}
+
+Status WriteDemoSummary(const std::string& path, const DemoSummary& summary) {
+  const size_t open = summary.json.find('{');
+  if (open == std::string::npos) {
+    return Status::DataLoss("server summary is not a JSON object");
+  }
+  char field[64];
+  std::snprintf(field, sizeof(field), "\n  \"demo_wall_seconds\": %.3f,",
+                summary.demo_wall_seconds);
+  std::string json = summary.json;
+  json.insert(open + 1, field);
+  return io::WriteFileAtomically(path, json);
+}
+
+void PrintSummaryTable(const DemoSummary& s, const std::string& run_dir) {
+  const double per_second =
+      s.wall_seconds > 0 ? static_cast<double>(s.samples) / s.wall_seconds : 0;
+  std::printf("\n");
+  std::printf("  %-22s %s, %d workers, %s on %s\n", "run", s.algorithm.c_str(),
+              s.workers, s.model.c_str(), s.dataset.c_str());
+  std::printf("  %-22s %.4f\n", "test accuracy", s.test_accuracy);
+  std::printf("  %-22s %.4f\n", "test loss", s.test_loss);
+  std::printf("  %-22s %lld\n", "anchor versions",
+              static_cast<long long>(s.anchor_version));
+  std::printf("  %-22s %.2f (%s)\n", "epochs", s.epochs, s.stop_reason.c_str());
+  std::printf("  %-22s %.1f s training, %.1f s in all\n", "wall time",
+              s.wall_seconds, s.demo_wall_seconds);
+  std::printf("  %-22s %.0f\n", "samples/s (all)", per_second);
+  std::printf("  %-22s %s up, %s down\n", "bytes on the wire",
+              HumanBytes(static_cast<double>(s.bytes_up)).c_str(),
+              HumanBytes(static_cast<double>(s.bytes_down)).c_str());
+  std::printf("  %-22s %.2f versions\n", "staleness (mean)", s.staleness_mean);
+  std::printf("  %-22s %.1f s compute, %.2f s sync wait\n", "per worker (mean)",
+              s.compute_seconds_mean, s.sync_wait_seconds_mean);
+  std::printf("  %-22s %s\n", "lost workers",
+              s.lost_workers.empty() ? "none" : s.lost_workers.c_str());
+  std::printf("  %-22s %s\n", "logs", run_dir.c_str());
+  std::fflush(stdout);
+}
+
+ProgressPrinter::ProgressPrinter(const config::RunConfig& config,
+                                 int server_metrics_port)
+    : config_(config), port_(server_metrics_port), tty_(::isatty(STDOUT_FILENO) != 0) {}
+
+void ProgressPrinter::Print(double elapsed_seconds) {
+  StatusOr<std::string> text = metrics::HttpGet(
+      "127.0.0.1", port_, "/metrics", std::chrono::milliseconds(500));
+  if (!text.ok()) return;
+  auto sample = [&](const char* series) {
+    return metrics::FindSample(*text, series).value_or(0.0);
+  };
+  const double version = sample(
+      ("anchorage_server_anchor_version{algorithm=\"" + config_.train.algorithm + "\"}")
+          .c_str());
+  const double accuracy = sample("anchorage_server_eval_accuracy_ratio");
+  const double epoch = sample("anchorage_server_epoch");
+  const double samples = sample("anchorage_server_samples_total");
+  const double staleness_sum = sample("anchorage_server_staleness_versions_sum");
+  const double staleness_count =
+      sample("anchorage_server_staleness_versions_count");
+  const double workers = sample("anchorage_server_workers_connected");
+  const double rate = elapsed_seconds > last_seconds_
+                          ? (samples - last_samples_) /
+                                (elapsed_seconds - last_seconds_)
+                          : 0.0;
+  last_samples_ = samples;
+  last_seconds_ = elapsed_seconds;
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "[%6.1fs] anchor v%-6.0f epoch %5.2f/%-4g test acc %.4f  "
+                "staleness %4.1f  workers %.0f/%d  %7.0f samples/s",
+                elapsed_seconds, version, epoch, config_.train.epochs, accuracy,
+                staleness_count > 0 ? staleness_sum / staleness_count : 0.0,
+                workers, config_.train.workers, rate);
+  if (tty_) {
+    std::printf("\r%s", line);
+    line_open_ = true;
+  } else {
+    std::printf("%s\n", line);
+  }
+  std::fflush(stdout);
+}
+
+void ProgressPrinter::Note(const std::string& message) {
+  Finish();
+  std::printf("%s\n", message.c_str());
+  std::fflush(stdout);
+}
+
+void ProgressPrinter::Finish() {
+  if (line_open_) std::printf("\n");
+  line_open_ = false;
+}
+
+}  // namespace anchorage::launcher

@@ -1,0 +1,45 @@
+// The server's Prometheus metrics (DESIGN.md section 5), registered once at
+// construction; the event loop keeps the handles. Thread-safe as
+// prometheus-cpp metrics are.
+#pragma once
+
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace anchorage::server {
+
+class ServerMetrics {
+ public:
+  ServerMetrics(prometheus::Registry& registry, const std::string& algorithm,
+                const std::string& codec);
+
+  // Counts a rejected message under `reason`.
+  void Reject(const std::string& reason);
+
+  prometheus::Gauge& anchor_version;
+  prometheus::Gauge& workers_connected;
+  prometheus::Counter& workers_lost;
+  prometheus::Counter& pushes_applied;
+  prometheus::Counter& pushes_rejected;
+  prometheus::Counter& pushes_stale;
+  prometheus::Histogram& staleness;
+  prometheus::Histogram& push_delay;
+  prometheus::Histogram& round_duration;
+  prometheus::Histogram& straggler_wait;
+  prometheus::Counter& bytes_rx;
+  prometheus::Counter& bytes_tx;
+  prometheus::Counter& samples;
+  prometheus::Gauge& eval_accuracy;
+  prometheus::Gauge& eval_loss;
+  prometheus::Gauge& epoch;
+
+ private:
+  prometheus::Family<prometheus::Counter>& rejected_;
+};
+
+}  // namespace anchorage::server

@@ -1,0 +1,91 @@
+// The worker's communication thread. It owns the DEALER socket to the
+// server: joins, sends the pushes the compute thread hands it, receives and
+// decodes anchors, heartbeats, and rebuilds the connection (fresh socket, so
+// a fresh DNS resolve) with backoff when the server falls silent.
+//
+// The compute thread talks to it only through SendPush() and Receive(),
+// which pass ownership of heap objects over an inproc PAIR socket: nothing
+// is shared under a lock. Both must be called from the one thread that
+// constructed the Communicator.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "common/codec/codec.h"
+#include "worker/worker_metrics.h"
+
+namespace anchorage::worker {
+
+// A contribution for the server, built by the compute thread.
+struct OutgoingPush {
+  uint64_t base_version = 0;
+  uint64_t round = 0;
+  uint64_t samples = 0;
+  uint64_t local_steps = 0;
+  float train_loss = 0;
+  double compute_seconds = 0;
+  double sync_wait_seconds = 0;
+  std::vector<uint8_t> payload;  // encoded by the worker's codec
+};
+
+// What the communication thread hands the compute thread.
+struct Delivery {
+  enum class Kind {
+    kWelcome,  // (re)joined: the server's current anchor and round
+    kAnchor,   // a new anchor
+    kDone,     // the run is over
+    kFatal,    // cannot go on: `text` says why
+  };
+  Kind kind = Kind::kAnchor;
+  uint64_t version = 0;
+  uint64_t next_round = 0;
+  std::vector<float> anchor;
+  std::string text;
+};
+
+struct CommunicatorOptions {
+  std::string server;
+  uint32_t worker_id = 0;
+  int64_t model_dim = 0;
+  std::string algorithm;
+  std::string codec;
+  uint64_t shard_size = 0;
+  std::chrono::milliseconds heartbeat_interval{500};
+  int heartbeat_liveness = 20;
+  std::chrono::milliseconds server_timeout{60000};
+};
+
+class Communicator {
+ public:
+  // Starts the thread, which connects and sends Join at once. `metrics`
+  // must outlive the communicator.
+  Communicator(zmq::context_t& context, const CommunicatorOptions& options,
+               WorkerMetrics* metrics);
+  // Stops the thread (sending Leave when `leave` was requested) and joins it.
+  ~Communicator();
+  Communicator(const Communicator&) = delete;
+  Communicator& operator=(const Communicator&) = delete;
+
+  // Hands `push` to the thread, which sends it without blocking the caller.
+  void SendPush(std::unique_ptr<OutgoingPush> push);
+  // Waits up to `timeout` for the next delivery; nullptr when none came.
+  std::unique_ptr<Delivery> Receive(std::chrono::milliseconds timeout);
+  // Makes the destructor tell the server this worker is leaving.
+  void LeaveOnStop() { leave_on_stop_ = true; }
+
+ private:
+  class Loop;
+
+  zmq::socket_t pair_;
+  std::thread thread_;
+  bool leave_on_stop_ = false;
+};
+
+}  // namespace anchorage::worker

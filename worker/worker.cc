@@ -1,0 +1,242 @@
+#include "worker/worker.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <utility>
+
+#include "common/base/log.h"
+#include "common/data/partition.h"
+
+namespace anchorage::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Seconds = std::chrono::duration<double>;
+
+optim::SgdOptions SgdOptionsFor(const config::TrainOptions& train,
+                                int64_t steps_per_epoch) {
+  optim::SgdOptions sgd;
+  sgd.lr = static_cast<float>(train.lr);
+  sgd.momentum = static_cast<float>(train.momentum);
+  sgd.nesterov = train.nesterov;
+  sgd.weight_decay = static_cast<float>(train.weight_decay);
+  sgd.warmup_steps = static_cast<int64_t>(
+      std::llround(train.warmup_epochs * static_cast<double>(steps_per_epoch)));
+  for (const double epoch : train.decay_epochs) {
+    sgd.decay_steps.push_back(static_cast<int64_t>(
+        std::llround(epoch * static_cast<double>(steps_per_epoch))));
+  }
+  sgd.decay_factor = static_cast<float>(train.decay_factor);
+  return sgd;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Worker>> Worker::Create(
+    const config::RunConfig& config, zmq::context_t* context,
+    prometheus::Registry* registry) {
+  StatusOr<data::TrainTest> data = data::LoadDataset(
+      config.train.dataset, config.train.data_dir, config.train.seed);
+  if (!data.ok()) return data.status();
+  StatusOr<data::Partition> partition = data::MakePartition(
+      config.train.partition, data->train.labels, data->train.num_classes,
+      config.train.workers, config.train.seed);
+  if (!partition.ok()) return partition.status();
+  std::vector<int64_t> shard =
+      std::move((*partition)[static_cast<size_t>(config.worker.worker_id)]);
+  StatusOr<std::unique_ptr<model::Model>> model = model::MakeModel(
+      config.train.model, data->train.dim(), data->train.num_classes);
+  if (!model.ok()) return model.status();
+  // The learning-rate schedule is in epochs of the whole run; all workers
+  // advance together, so one epoch is one pass over this worker's shard.
+  const int64_t steps_per_epoch = std::max<int64_t>(
+      1, static_cast<int64_t>(shard.size()) / config.train.batch_size);
+  const optim::SgdOptions sgd = SgdOptionsFor(config.train, steps_per_epoch);
+  Status status = sgd.Validate();
+  if (!status.ok()) return status;
+  std::vector<float> initial(static_cast<size_t>((*model)->dim()));
+  (*model)->Initialize(config.train.seed, initial);
+  return std::unique_ptr<Worker>(new Worker(
+      config, context, registry, std::move(data).value(), std::move(shard),
+      std::move(model).value(), sgd, std::move(initial)));
+}
+
+Worker::Worker(const config::RunConfig& config, zmq::context_t* context,
+               prometheus::Registry* registry, data::TrainTest data,
+               std::vector<int64_t> shard, std::unique_ptr<model::Model> model,
+               const optim::SgdOptions& sgd, std::vector<float> initial)
+    : config_(config),
+      context_(context),
+      metrics_(*registry, config.train.algorithm, config.train.codec),
+      data_(std::move(data)),
+      trainer_(std::move(model), &data_.train, std::move(shard),
+               config.train.batch_size, sgd, initial,
+               config.train.seed ^
+                   (0x9e3779b97f4a7c15ULL *
+                    static_cast<uint64_t>(config.worker.worker_id + 1))),
+      codec_(codec::MakeCodec(config.train.codec,
+                              static_cast<int64_t>(initial.size()))
+                 .value()) {}
+
+StatusOr<WorkerResult> Worker::Run() {
+  CommunicatorOptions options;
+  options.server = config_.worker.server;
+  options.worker_id = static_cast<uint32_t>(config_.worker.worker_id);
+  options.model_dim = static_cast<int64_t>(trainer_.params().size());
+  options.algorithm = config_.train.algorithm;
+  options.codec = config_.train.codec;
+  options.shard_size = static_cast<uint64_t>(trainer_.shard_size());
+  options.heartbeat_interval =
+      std::chrono::milliseconds(config_.server.heartbeat_interval_ms);
+  options.heartbeat_liveness = config_.server.heartbeat_liveness;
+  options.server_timeout = std::chrono::milliseconds(
+      std::llround(config_.worker.server_timeout_seconds * 1000));
+  Communicator comm(*context_, options, &metrics_);
+  LOG_INFO("shard of %lld examples, %s, τ=%d, α=%.2f; connecting to %s",
+           static_cast<long long>(trainer_.shard_size()),
+           config_.train.algorithm.c_str(), config_.train.local_steps,
+           config_.train.alpha, config_.worker.server.c_str());
+
+  // The Welcome carries the current anchor: a late joiner starts from it.
+  if (!WaitForAnchor(comm, 0)) {
+    if (stop_requested_.load()) comm.LeaveOnStop();
+    if (!end_status_.ok()) return end_status_;
+    result_.end_reason = end_reason_;
+    return result_;
+  }
+  trainer_.Adopt(latest_->anchor);
+  uint64_t round = latest_->next_round;
+  resync_ = false;
+  const bool overlap =
+      config_.train.algorithm_kind() == config::Algorithm::kOverlapLocalSgd;
+  const auto alpha = static_cast<float>(config_.train.alpha);
+
+  while (true) {
+    double loss_sum = 0;
+    int steps = 0;
+    const Clock::time_point compute_start = Clock::now();
+    for (; steps < config_.train.local_steps && !stop_requested_.load();
+         ++steps) {
+      loss_sum += trainer_.Step();
+    }
+    const double compute = Seconds(Clock::now() - compute_start).count();
+    result_.compute_seconds += compute;
+    result_.local_steps += steps;
+    metrics_.compute_seconds.Increment(compute);
+    metrics_.local_steps.Increment(steps);
+    const auto samples = static_cast<uint64_t>(steps) *
+                         static_cast<uint64_t>(trainer_.batch_size());
+    metrics_.samples.Increment(static_cast<double>(samples));
+    samples_since_push_ += samples;
+    if (steps > 0) metrics_.train_loss.Set(loss_sum / steps);
+    metrics_.learning_rate.Set(trainer_.learning_rate());
+    if (stop_requested_.load()) break;
+    if (!DrainDeliveries(comm)) break;
+
+    if (resync_) {
+      // Reconnected: continue from the server's round and anchor.
+      resync_ = false;
+      round = latest_->next_round;
+      if (!overlap) trainer_.Adopt(latest_->anchor);
+    }
+    if (overlap) {
+      // Pull toward the newest anchor that has arrived; it summarises the
+      // previous round, so waiting happens only if that one is late.
+      if (!WaitForAnchor(comm, round)) break;
+      if (resync_) {
+        resync_ = false;
+        round = latest_->next_round;
+      }
+      trainer_.Pull(latest_->anchor, alpha);
+      Push(comm, round, steps, loss_sum);
+    } else {
+      Push(comm, round, steps, loss_sum);
+      if (!WaitForAnchor(comm, round + 1)) break;
+      if (resync_) {
+        resync_ = false;
+        round = latest_->next_round;
+        trainer_.Adopt(latest_->anchor);
+        continue;
+      }
+      trainer_.Adopt(latest_->anchor);
+    }
+    ++round;
+    ++result_.rounds;
+  }
+  if (stop_requested_.load()) {
+    comm.LeaveOnStop();
+    end_reason_ = "stopped by signal";
+  }
+  if (!end_status_.ok()) return end_status_;
+  result_.end_reason = end_reason_;
+  return result_;
+}
+
+bool Worker::WaitForAnchor(Communicator& comm, uint64_t needed_round) {
+  const Clock::time_point start = Clock::now();
+  bool waited = false;
+  while (latest_ == nullptr || (latest_->next_round < needed_round && !resync_)) {
+    if (stop_requested_.load()) return false;
+    waited = true;
+    std::unique_ptr<Delivery> delivery =
+        comm.Receive(std::chrono::milliseconds(100));
+    if (delivery != nullptr && !Apply(std::move(delivery))) return false;
+  }
+  const double wait = waited ? Seconds(Clock::now() - start).count() : 0.0;
+  result_.sync_wait_seconds += wait;
+  metrics_.sync_wait.Observe(wait);
+  return true;
+}
+
+bool Worker::DrainDeliveries(Communicator& comm) {
+  while (std::unique_ptr<Delivery> delivery =
+             comm.Receive(std::chrono::milliseconds(0))) {
+    if (!Apply(std::move(delivery))) return false;
+  }
+  return true;
+}
+
+bool Worker::Apply(std::unique_ptr<Delivery> delivery) {
+  switch (delivery->kind) {
+    case Delivery::Kind::kDone:
+      end_reason_ = "server done: " + delivery->text;
+      LOG_INFO("server says done at anchor v%llu (%s)",
+               static_cast<unsigned long long>(delivery->version),
+               delivery->text.c_str());
+      return false;
+    case Delivery::Kind::kFatal:
+      end_status_ = Status::Unavailable(delivery->text);
+      return false;
+    case Delivery::Kind::kWelcome:
+      if (latest_ != nullptr) resync_ = true;
+      latest_ = std::move(delivery);
+      return true;
+    case Delivery::Kind::kAnchor:
+      if (latest_ == nullptr || delivery->version >= latest_->version ||
+          delivery->next_round > latest_->next_round) {
+        latest_ = std::move(delivery);
+      }
+      return true;
+  }
+  return true;
+}
+
+void Worker::Push(Communicator& comm, uint64_t round, int local_steps,
+                  double loss_sum) {
+  auto push = std::make_unique<OutgoingPush>();
+  push->base_version = latest_->version;
+  push->round = round;
+  push->samples = samples_since_push_;
+  push->local_steps = static_cast<uint64_t>(local_steps);
+  push->train_loss =
+      local_steps > 0 ? static_cast<float>(loss_sum / local_steps) : 0.0F;
+  push->compute_seconds = result_.compute_seconds;
+  push->sync_wait_seconds = result_.sync_wait_seconds;
+  Status status = codec_->Encode(trainer_.params(), &push->payload);
+  ANCHORAGE_CHECK(status.ok(), "encoding the local model failed");
+  samples_since_push_ = 0;
+  comm.SendPush(std::move(push));
+}
+
+}  // namespace anchorage::worker

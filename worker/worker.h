@@ -1,0 +1,86 @@
+// The training worker (`anchorage worker`): local steps on its data shard
+// in the calling thread, synchronising with the server's anchor through a
+// Communicator thread. Overlap-Local-SGD pulls toward the newest anchor that
+// has arrived and hands the pulled model over without waiting; Local SGD
+// sends, waits for the round's average and adopts it. Time blocked at sync
+// points is measured apart from compute time.
+//
+// Run() must be called from one thread; RequestStop() from any thread or a
+// signal handler.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <prometheus/registry.h>
+#include <zmq.hpp>
+
+#include "common/algo/trainer.h"
+#include "common/base/status.h"
+#include "common/codec/codec.h"
+#include "common/config/run_config.h"
+#include "common/data/dataset.h"
+#include "worker/communicator.h"
+#include "worker/worker_metrics.h"
+
+namespace anchorage::worker {
+
+struct WorkerResult {
+  int64_t local_steps = 0;
+  int64_t rounds = 0;
+  double compute_seconds = 0;
+  double sync_wait_seconds = 0;
+  std::string end_reason;
+};
+
+class Worker {
+ public:
+  // Loads the dataset, takes this worker's shard and builds the model.
+  // `context` and `registry` must outlive the worker.
+  static StatusOr<std::unique_ptr<Worker>> Create(
+      const config::RunConfig& config, zmq::context_t* context,
+      prometheus::Registry* registry);
+
+  // Trains until the server says Done (ok), RequestStop() (ok, after telling
+  // the server), or the server is unreachable or refuses this worker
+  // (Unavailable / FailedPrecondition).
+  StatusOr<WorkerResult> Run();
+
+  void RequestStop() { stop_requested_.store(true); }
+
+ private:
+  Worker(const config::RunConfig& config, zmq::context_t* context,
+         prometheus::Registry* registry, data::TrainTest data,
+         std::vector<int64_t> shard, std::unique_ptr<model::Model> model,
+         const optim::SgdOptions& sgd, std::vector<float> initial);
+
+  // Waits for a delivery that lets round `round` proceed, handling what
+  // arrives; returns false when the run is over (`status_` says how).
+  bool WaitForAnchor(Communicator& comm, uint64_t needed_round);
+  // Takes deliveries without waiting. Returns false when the run is over.
+  bool DrainDeliveries(Communicator& comm);
+  // Applies one delivery; returns false when the run is over.
+  bool Apply(std::unique_ptr<Delivery> delivery);
+  void Push(Communicator& comm, uint64_t round, int local_steps,
+            double loss_sum);
+
+  config::RunConfig config_;
+  zmq::context_t* context_;
+  WorkerMetrics metrics_;
+  data::TrainTest data_;
+  algo::Trainer trainer_;
+  std::unique_ptr<codec::Codec> codec_;
+  std::atomic<bool> stop_requested_{false};
+
+  // The newest anchor received.
+  std::unique_ptr<Delivery> latest_;
+  // Set when a Welcome arrived mid-run: restart from the server's round.
+  bool resync_ = false;
+  Status end_status_;
+  std::string end_reason_;
+  WorkerResult result_;
+  uint64_t samples_since_push_ = 0;
+};
+
+}  // namespace anchorage::worker
