@@ -5,6 +5,7 @@ add_library(anchorage_options INTERFACE)
 add_library(anchorage::options ALIAS anchorage_options)
 target_compile_options(anchorage_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+  -Wno-missing-field-initializers
   $<$<BOOL:${ANCHORAGE_WERROR}>:-Werror>
   $<$<BOOL:${ANCHORAGE_NATIVE}>:-march=native>)
 if(ANCHORAGE_SANITIZE)

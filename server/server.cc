@@ -138,7 +138,38 @@ StatusOr<ServerSummary> Server::Run() {
   stats_.stop_reason = stop_requested_.load() ? "stopped by signal" : reason;
   ServerSummary summary = stats_;
   Finish(&summary);
+  AnswerDoneWhileDraining();
   return summary;
+}
+
+void Server::AnswerDoneWhileDraining() {
+  // Workers whose Done was lost, or that join only now, keep asking for a
+  // little while; answer each of them Done so they end cleanly.
+  const auto linger = std::clamp<Clock::duration>(
+      std::chrono::milliseconds(config_.server.heartbeat_interval_ms) * 4,
+      std::chrono::milliseconds(200), std::chrono::seconds(2));
+  const Clock::time_point until = Clock::now() + linger;
+  while (Clock::now() < until) {
+    StatusOr<std::vector<bool>> readable =
+        transport::Poll({&router_}, std::chrono::milliseconds(20));
+    if (!readable.ok() || !(*readable)[0]) continue;
+    StatusOr<std::optional<std::vector<zmq::message_t>>> frames =
+        transport::ReceiveFrames(router_, transport::kMaxPayloadFrames + 2);
+    if (!frames.ok() || !frames->has_value()) continue;
+    std::vector<zmq::message_t>& parts = **frames;
+    const std::string routing_id = parts.front().to_string();
+    parts.erase(parts.begin());
+    std::string reason;
+    StatusOr<transport::Message> message =
+        transport::ParseMessage(std::move(parts), &reason);
+    if (!message.ok() ||
+        message->worker_id() >= static_cast<uint32_t>(config_.train.workers)) {
+      continue;
+    }
+    WorkerState& worker = workers_[message->worker_id()];
+    worker.routing_id = routing_id;
+    SendDone(message->worker_id(), worker, stats_.stop_reason);
+  }
 }
 
 void Server::HandleIncoming() {
@@ -419,7 +450,9 @@ void Server::MaybeCloseRound(Clock::time_point now, bool deadline_passed) {
     if (deadline_passed) round_opened_ = now;
     return;
   }
-  bool all_in = true;
+  // Round 0 waits for every expected worker; later rounds for the live ones,
+  // so a lost worker does not stall the rest.
+  bool all_in = aggregator_.round() > 0 || live >= config_.train.workers;
   for (const auto& [id, worker] : workers_) {
     if (worker.live && !aggregator_.HasPending(id)) all_in = false;
   }

@@ -126,6 +126,7 @@ class Server {
   void RecordEvaluation(const EvalResult& result);
   bool RunComplete(std::string* reason) const;
   void Finish(ServerSummary* summary);
+  void AnswerDoneWhileDraining();
 
   void SendAnchor(uint32_t id, WorkerState& worker, uint64_t next_round,
                   int64_t push_sent_unix_ns);

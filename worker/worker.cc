@@ -72,9 +72,7 @@ Worker::Worker(const config::RunConfig& config, zmq::context_t* context,
       data_(std::move(data)),
       trainer_(std::move(model), &data_.train, std::move(shard),
                config.train.batch_size, sgd, initial,
-               config.train.seed ^
-                   (0x9e3779b97f4a7c15ULL *
-                    static_cast<uint64_t>(config.worker.worker_id + 1))),
+               algo::WorkerSeed(config.train.seed, config.worker.worker_id)),
       codec_(codec::MakeCodec(config.train.codec,
                               static_cast<int64_t>(initial.size()))
                  .value()) {}
@@ -106,6 +104,7 @@ StatusOr<WorkerResult> Worker::Run() {
     return result_;
   }
   trainer_.Adopt(latest_->anchor);
+  result_.joined_at_version = latest_->version;
   uint64_t round = latest_->next_round;
   resync_ = false;
   const bool overlap =

@@ -27,6 +27,8 @@
 namespace anchorage::worker {
 
 struct WorkerResult {
+  // Anchor version this worker started from (its Welcome's).
+  uint64_t joined_at_version = 0;
   int64_t local_steps = 0;
   int64_t rounds = 0;
   double compute_seconds = 0;

@@ -18,6 +18,12 @@
 
 namespace anchorage::algo {
 
+// The seed of worker `worker_id`'s minibatch stream in a run seeded `seed`:
+// distinct per worker, reproducible per run.
+inline uint64_t WorkerSeed(uint64_t seed, int worker_id) {
+  return seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(worker_id + 1));
+}
+
 class Trainer {
  public:
   // Trains `model` from `initial` parameters on the rows `shard` of
@@ -47,8 +53,8 @@ class Trainer {
   std::unique_ptr<model::Model> model_;
   data::BatchSampler sampler_;
   optim::Sgd sgd_;
-  std::vector<float> params_;
-  std::vector<float> grad_;
+  AlignedVector params_;
+  AlignedVector grad_;
   RowMatrix batch_x_;
   std::vector<int32_t> batch_labels_;
 };

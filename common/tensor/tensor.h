@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -17,6 +18,11 @@ using RowMatrix =
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using RowMatrixMap = Eigen::Map<RowMatrix>;
 using ConstRowMatrixMap = Eigen::Map<const RowMatrix>;
+
+// A float buffer aligned for Eigen's widest vector loads. Parameters live in
+// one, so GEMM kernels take the same path (and round the same way) for
+// every copy of a model, whatever malloc returned.
+using AlignedVector = std::vector<float, Eigen::aligned_allocator<float>>;
 
 inline VectorMap AsVector(std::span<float> values) {
   return {values.data(), static_cast<Eigen::Index>(values.size())};

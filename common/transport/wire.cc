@@ -65,7 +65,8 @@ StatusOr<Message> ParseMessage(std::vector<zmq::message_t> frames,
         "protocol version " + std::to_string(envelope->protocol_version()) +
         ", this build speaks " + std::to_string(kProtocolVersion));
   }
-  if (envelope->body_type() == proto::Body::NONE) {
+  if (envelope->body_type() == proto::Body::NONE ||
+      envelope->body() == nullptr) {
     *reason = "verify";
     return Status::DataLoss("envelope has no body");
   }

@@ -1,0 +1,154 @@
+#include "common/algo/aggregator.h"
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace anchorage::algo {
+namespace {
+
+std::vector<float> RandomVector(size_t dim, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0F, 1.0F);
+  std::vector<float> v(dim);
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+std::vector<float> Mean(const std::vector<std::vector<float>>& vectors) {
+  std::vector<double> sum(vectors.front().size(), 0.0);
+  for (const auto& v : vectors) {
+    for (size_t i = 0; i < v.size(); ++i) sum[i] += v[i];
+  }
+  std::vector<float> mean(sum.size());
+  for (size_t i = 0; i < sum.size(); ++i) {
+    mean[i] = static_cast<float>(sum[i] / static_cast<double>(vectors.size()));
+  }
+  return mean;
+}
+
+void ExpectNear(std::span<const float> a, std::span<const float> b,
+                float tolerance) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_NEAR(a[i], b[i], tolerance) << "coordinate " << i;
+  }
+}
+
+TEST(AggregatorTest, AsyncAnchorIsMeanOfLatestContributions) {
+  constexpr size_t kDim = 257;
+  const std::vector<float> initial = RandomVector(kDim, 1);
+  Aggregator aggregator({.mode = AggregationMode::kAsync, .beta = 0.0},
+                        initial);
+  for (uint32_t id = 0; id < 4; ++id) ASSERT_TRUE(aggregator.AddWorker(id).ok());
+  // Joining does not move the anchor.
+  ExpectNear(aggregator.anchor(), initial, 0.0F);
+
+  std::vector<std::vector<float>> latest(4, initial);
+  std::mt19937 order(7);
+  for (int arrival = 0; arrival < 200; ++arrival) {
+    const uint32_t id = order() % 4;
+    latest[id] = RandomVector(kDim, 100 + static_cast<uint64_t>(arrival));
+    ASSERT_TRUE(aggregator.Submit(id, static_cast<uint64_t>(arrival), latest[id]).ok());
+    ExpectNear(aggregator.anchor(), Mean(latest), 1e-5F);
+  }
+  EXPECT_EQ(aggregator.version(), 200U);
+}
+
+TEST(AggregatorTest, AsyncRemovingAWorkerDropsItsContribution) {
+  const std::vector<float> initial(8, 0.0F);
+  Aggregator aggregator({.mode = AggregationMode::kAsync}, initial);
+  ASSERT_TRUE(aggregator.AddWorker(0).ok());
+  ASSERT_TRUE(aggregator.AddWorker(1).ok());
+  const std::vector<float> a(8, 2.0F);
+  const std::vector<float> b(8, 6.0F);
+  ASSERT_TRUE(aggregator.Submit(0, 0, a).ok());
+  ASSERT_TRUE(aggregator.Submit(1, 0, b).ok());
+  ExpectNear(aggregator.anchor(), std::vector<float>(8, 4.0F), 0.0F);
+  ASSERT_TRUE(aggregator.RemoveWorker(1).ok());
+  ExpectNear(aggregator.anchor(), a, 0.0F);
+  EXPECT_EQ(aggregator.num_workers(), 1);
+  EXPECT_EQ(aggregator.RemoveWorker(1).code(), Status::Code::kNotFound);
+}
+
+TEST(AggregatorTest, SyncPublishesRoundMeanOnlyAtClose) {
+  const std::vector<float> initial(16, 1.0F);
+  Aggregator aggregator({.mode = AggregationMode::kSync}, initial);
+  for (uint32_t id = 0; id < 3; ++id) ASSERT_TRUE(aggregator.AddWorker(id).ok());
+  std::vector<std::vector<float>> round;
+  for (uint32_t id = 0; id < 3; ++id) {
+    round.push_back(RandomVector(16, id));
+    ASSERT_TRUE(aggregator.Submit(id, 0, round.back()).ok());
+    ExpectNear(aggregator.anchor(), initial, 0.0F);
+  }
+  EXPECT_EQ(aggregator.pending(), 3);
+  aggregator.CloseRound();
+  ExpectNear(aggregator.anchor(), Mean(round), 1e-6F);
+  EXPECT_EQ(aggregator.version(), 1U);
+  EXPECT_EQ(aggregator.round(), 1U);
+  EXPECT_EQ(aggregator.pending(), 0);
+}
+
+TEST(AggregatorTest, SyncRejectsStaleRoundAndDuplicate) {
+  Aggregator aggregator({.mode = AggregationMode::kSync},
+                        std::vector<float>(4, 0.0F));
+  ASSERT_TRUE(aggregator.AddWorker(0).ok());
+  ASSERT_TRUE(aggregator.AddWorker(1).ok());
+  const std::vector<float> x(4, 1.0F);
+  ASSERT_TRUE(aggregator.Submit(0, 0, x).ok());
+  EXPECT_EQ(aggregator.Submit(0, 0, x).code(),
+            Status::Code::kFailedPrecondition);
+  aggregator.CloseRound();
+  EXPECT_EQ(aggregator.Submit(1, 0, x).code(),
+            Status::Code::kFailedPrecondition);
+  EXPECT_EQ(aggregator.pending(), 0);
+}
+
+TEST(AggregatorTest, SyncWorkerLeavingMidRoundIsNotAveraged) {
+  Aggregator aggregator({.mode = AggregationMode::kSync},
+                        std::vector<float>(4, 0.0F));
+  ASSERT_TRUE(aggregator.AddWorker(0).ok());
+  ASSERT_TRUE(aggregator.AddWorker(1).ok());
+  ASSERT_TRUE(aggregator.Submit(0, 0, std::vector<float>(4, 3.0F)).ok());
+  ASSERT_TRUE(aggregator.Submit(1, 0, std::vector<float>(4, 9.0F)).ok());
+  ASSERT_TRUE(aggregator.RemoveWorker(1).ok());
+  aggregator.CloseRound();
+  ExpectNear(aggregator.anchor(), std::vector<float>(4, 3.0F), 0.0F);
+}
+
+TEST(AggregatorTest, RejectsWrongDimensionAndUnknownWorkerWithoutChange) {
+  const std::vector<float> initial(4, 0.5F);
+  Aggregator aggregator({.mode = AggregationMode::kAsync}, initial);
+  ASSERT_TRUE(aggregator.AddWorker(0).ok());
+  EXPECT_EQ(aggregator.Submit(0, 0, std::vector<float>(5, 1.0F)).code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(aggregator.Submit(9, 0, std::vector<float>(4, 1.0F)).code(),
+            Status::Code::kNotFound);
+  EXPECT_EQ(aggregator.AddWorker(0).code(), Status::Code::kFailedPrecondition);
+  ExpectNear(aggregator.anchor(), initial, 0.0F);
+  EXPECT_EQ(aggregator.version(), 0U);
+}
+
+TEST(AggregatorTest, MomentumFollowsHeavyBallRule) {
+  // v ← βv + (z − x̄); z ← z − v, applied at each close.
+  const double beta = 0.5;
+  Aggregator aggregator({.mode = AggregationMode::kSync, .beta = beta},
+                        std::vector<float>(1, 0.0F));
+  ASSERT_TRUE(aggregator.AddWorker(0).ok());
+  double z = 0.0;
+  double v = 0.0;
+  const float targets[] = {1.0F, 2.0F, 2.5F, 2.0F};
+  for (uint64_t round = 0; round < 4; ++round) {
+    ASSERT_TRUE(
+        aggregator.Submit(0, round, std::vector<float>(1, targets[round])).ok());
+    aggregator.CloseRound();
+    v = beta * v + (z - targets[round]);
+    z -= v;
+    EXPECT_NEAR(aggregator.anchor()[0], z, 1e-6) << "round " << round;
+  }
+}
+
+}  // namespace
+}  // namespace anchorage::algo

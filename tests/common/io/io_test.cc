@@ -1,0 +1,377 @@
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common/base/status.h"
+#include "common/io/json.h"
+#include "common/io/npy.h"
+
+namespace anchorage::io {
+namespace {
+
+// Returns a fresh directory for the current test, unique across processes
+// so parallel ctest runs do not collide.
+std::string TestDir() {
+  const ::testing::TestInfo* info =
+      ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) /
+      ("io_" + std::string(info->test_suite_name()) + "_" + info->name() +
+       "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void WriteAll(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  ASSERT_TRUE(out.good()) << path;
+}
+
+uint32_t Bits(float value) {
+  uint32_t bits = 0;
+  std::memcpy(&bits, &value, sizeof(bits));
+  return bits;
+}
+
+// Header length field of a .npy file (bytes 8 and 9, little-endian).
+size_t HeaderLength(const std::string& file) {
+  return static_cast<uint8_t>(file[8]) |
+         (static_cast<size_t>(static_cast<uint8_t>(file[9])) << 8);
+}
+
+TEST(NpyTest, RoundTripIsBitExact) {
+  const std::string path = TestDir() + "/model.npy";
+  const std::vector<float> values = {
+      0.0F,
+      -0.0F,
+      1.5F,
+      -3.25e-7F,
+      std::numeric_limits<float>::denorm_min(),
+      std::numeric_limits<float>::max(),
+      std::numeric_limits<float>::lowest(),
+      std::numeric_limits<float>::infinity(),
+      123456.789F,
+  };
+
+  ASSERT_TRUE(WriteNpy(path, values).ok());
+  const StatusOr<std::vector<float>> read = ReadNpy(path);
+
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->size(), values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(Bits((*read)[i]), Bits(values[i])) << "index " << i;
+  }
+}
+
+TEST(NpyTest, EmptyArrayRoundTrips) {
+  const std::string path = TestDir() + "/empty.npy";
+
+  ASSERT_TRUE(WriteNpy(path, {}).ok());
+  const StatusOr<std::vector<float>> read = ReadNpy(path);
+
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_TRUE(read->empty());
+  EXPECT_NE(ReadAll(path).find("'shape': (0,)"), std::string::npos);
+}
+
+TEST(NpyTest, HeaderFollowsNpyFormatVersionOne) {
+  const std::string dir = TestDir();
+  for (const size_t count : {size_t{1}, size_t{7}, size_t{1000}, size_t{101770},
+                             size_t{1234567}}) {
+    const std::string path = dir + "/" + std::to_string(count) + ".npy";
+    const std::vector<float> values(count, 0.5F);
+    ASSERT_TRUE(WriteNpy(path, values).ok());
+
+    const std::string file = ReadAll(path);
+
+    ASSERT_GE(file.size(), 10U);
+    EXPECT_EQ(file.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
+    const size_t header_length = HeaderLength(file);
+    EXPECT_EQ((10 + header_length) % 64, 0U) << "count " << count;
+    ASSERT_EQ(file.size(), 10 + header_length + count * sizeof(float));
+    const std::string header = file.substr(10, header_length);
+    EXPECT_NE(header.find("'descr': '<f4'"), std::string::npos) << header;
+    EXPECT_NE(header.find("'fortran_order': False"), std::string::npos)
+        << header;
+    EXPECT_NE(header.find("'shape': (" + std::to_string(count) + ",)"),
+              std::string::npos)
+        << header;
+    EXPECT_EQ(header.front(), '{');
+    EXPECT_EQ(header.back(), '\n');
+    EXPECT_EQ(header.find('\n'), header.size() - 1) << header;
+  }
+}
+
+TEST(NpyTest, DataIsLittleEndianFloat32AfterHeader) {
+  const std::string path = TestDir() + "/data.npy";
+  ASSERT_TRUE(WriteNpy(path, std::vector<float>{1.0F, -2.0F}).ok());
+
+  const std::string file = ReadAll(path);
+
+  const std::string data = file.substr(10 + HeaderLength(file));
+  EXPECT_EQ(data, std::string("\x00\x00\x80\x3f\x00\x00\x00\xc0", 8));
+}
+
+TEST(NpyTest, WriteOverwritesExistingFile) {
+  const std::string path = TestDir() + "/again.npy";
+  ASSERT_TRUE(WriteNpy(path, std::vector<float>(100, 1.0F)).ok());
+
+  ASSERT_TRUE(WriteNpy(path, std::vector<float>{2.0F}).ok());
+  const StatusOr<std::vector<float>> read = ReadNpy(path);
+
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(*read, std::vector<float>{2.0F});
+}
+
+TEST(NpyTest, WriteToMissingDirectoryIsUnavailable) {
+  const std::string path = TestDir() + "/no/such/dir/model.npy";
+
+  const Status status = WriteNpy(path, std::vector<float>{1.0F});
+
+  EXPECT_EQ(status.code(), Status::Code::kUnavailable);
+  EXPECT_NE(status.message().find(path), std::string::npos)
+      << status.ToString();
+}
+
+TEST(NpyTest, ReadOfMissingFileIsNotFound) {
+  const std::string path = TestDir() + "/missing.npy";
+
+  const StatusOr<std::vector<float>> read = ReadNpy(path);
+
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), Status::Code::kNotFound);
+  EXPECT_NE(read.status().message().find(path), std::string::npos)
+      << read.status().ToString();
+}
+
+TEST(NpyTest, ReadOfTruncatedFileIsDataLoss) {
+  const std::string dir = TestDir();
+  const std::string whole_path = dir + "/whole.npy";
+  ASSERT_TRUE(WriteNpy(whole_path, std::vector<float>(10, 3.0F)).ok());
+  const std::string whole = ReadAll(whole_path);
+  // Cut inside the magic, inside the header, and inside the data.
+  for (const size_t size : {size_t{0}, size_t{5}, size_t{9}, size_t{40},
+                            whole.size() - 40, whole.size() - 1}) {
+    const std::string path = dir + "/cut" + std::to_string(size) + ".npy";
+    WriteAll(path, whole.substr(0, size));
+
+    const StatusOr<std::vector<float>> read = ReadNpy(path);
+
+    ASSERT_FALSE(read.ok()) << "cut to " << size;
+    EXPECT_EQ(read.status().code(), Status::Code::kDataLoss)
+        << read.status().ToString();
+    EXPECT_NE(read.status().message().find(path), std::string::npos)
+        << read.status().ToString();
+  }
+}
+
+TEST(NpyTest, ReadOfFileWithExtraBytesIsDataLoss) {
+  const std::string path = TestDir() + "/long.npy";
+  ASSERT_TRUE(WriteNpy(path, std::vector<float>(3, 1.0F)).ok());
+  WriteAll(path, ReadAll(path) + "xyz!");
+
+  const StatusOr<std::vector<float>> read = ReadNpy(path);
+
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), Status::Code::kDataLoss);
+}
+
+TEST(NpyTest, ReadOfOtherDtypeIsDataLoss) {
+  const std::string path = TestDir() + "/f8.npy";
+  ASSERT_TRUE(WriteNpy(path, std::vector<float>(2, 1.0F)).ok());
+  std::string file = ReadAll(path);
+  const size_t descr = file.find("'<f4'");
+  ASSERT_NE(descr, std::string::npos);
+  file.replace(descr, 5, "'<f8'");
+  WriteAll(path, file);
+
+  const StatusOr<std::vector<float>> read = ReadNpy(path);
+
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), Status::Code::kDataLoss);
+}
+
+TEST(NpyTest, ReadOfNonNpyFileIsDataLoss) {
+  const std::string path = TestDir() + "/text.npy";
+  WriteAll(path, "this is not a numpy file at all, just some text\n");
+
+  const StatusOr<std::vector<float>> read = ReadNpy(path);
+
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), Status::Code::kDataLoss);
+}
+
+// A shape of 2^62 elements makes `count * sizeof(float)` wrap to 0, so the
+// size check passes for a file with no data and the reader then tries to
+// allocate 2^62 floats.
+TEST(NpyTest, ReadOfHugeShapeIsDataLoss) {
+  const std::string path = TestDir() + "/huge.npy";
+  std::string header =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': "
+      "(4611686018427387904,), }";
+  header.append(64 - (10 + header.size() + 1) % 64, ' ');
+  header.push_back('\n');
+  const auto length = static_cast<uint16_t>(header.size());
+  std::string file("\x93NUMPY\x01\x00", 8);
+  file.push_back(static_cast<char>(length & 0xff));
+  file.push_back(static_cast<char>(length >> 8));
+  WriteAll(path, file + header);
+
+  StatusOr<std::vector<float>> read = Status::Internal("not run");
+  EXPECT_NO_THROW(read = ReadNpy(path));
+
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), Status::Code::kDataLoss)
+      << read.status().ToString();
+}
+
+TEST(JsonTest, QuoteEscapesQuotesBackslashesAndControlCharacters) {
+  EXPECT_EQ(JsonQuote(""), "\"\"");
+  EXPECT_EQ(JsonQuote("plain"), "\"plain\"");
+  EXPECT_EQ(JsonQuote("say \"hi\""), "\"say \\\"hi\\\"\"");
+  EXPECT_EQ(JsonQuote("C:\\dir\\file"), "\"C:\\\\dir\\\\file\"");
+  EXPECT_EQ(JsonQuote("line1\nline2"), "\"line1\\nline2\"");
+  EXPECT_EQ(JsonQuote("tab\there"), "\"tab\\u0009here\"");
+  EXPECT_EQ(JsonQuote(std::string("nul\0x", 5)), "\"nul\\u0000x\"");
+  EXPECT_EQ(JsonQuote("\x1f"), "\"\\u001f\"");
+  EXPECT_EQ(JsonQuote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
+  EXPECT_EQ(JsonQuote("/slash"), "\"/slash\"");
+}
+
+TEST(JsonTest, ObjectKeepsInsertionOrderAndFormatsValues) {
+  JsonObject object;
+  object.Add("name", "overlap \"local\" sgd")
+      .Add("workers", 4)
+      .Add("versions", int64_t{-9000000000})
+      .Add("bytes", uint64_t{1234567890123})
+      .Add("accuracy", 0.875)
+      .Add("converged", true)
+      .Add("diverged", false)
+      .Add("text", std::string_view("a\\b"))
+      .AddRaw("curve", "[1, 2, 3]");
+
+  EXPECT_EQ(object.ToString(),
+            "{\n"
+            "  \"name\": \"overlap \\\"local\\\" sgd\",\n"
+            "  \"workers\": 4,\n"
+            "  \"versions\": -9000000000,\n"
+            "  \"bytes\": 1234567890123,\n"
+            "  \"accuracy\": 0.875,\n"
+            "  \"converged\": true,\n"
+            "  \"diverged\": false,\n"
+            "  \"text\": \"a\\\\b\",\n"
+            "  \"curve\": [1, 2, 3]\n"
+            "}\n");
+}
+
+TEST(JsonTest, EmptyObjectIsValidJson) {
+  EXPECT_EQ(JsonObject().ToString(), "{\n}\n");
+}
+
+TEST(JsonTest, NonFiniteNumbersBecomeNull) {
+  JsonObject object;
+  object.Add("nan", std::nan(""))
+      .Add("inf", std::numeric_limits<double>::infinity())
+      .Add("minus_inf", -std::numeric_limits<double>::infinity());
+
+  EXPECT_EQ(object.ToString(),
+            "{\n"
+            "  \"nan\": null,\n"
+            "  \"inf\": null,\n"
+            "  \"minus_inf\": null\n"
+            "}\n");
+}
+
+TEST(JsonTest, DoublesAreWrittenAsJsonNumbers) {
+  JsonObject object;
+  object.Add("small", 1.5e-9).Add("large", 2.5e300).Add("whole", 3.0);
+
+  EXPECT_EQ(object.ToString(),
+            "{\n"
+            "  \"small\": 1.5e-09,\n"
+            "  \"large\": 2.5e+300,\n"
+            "  \"whole\": 3\n"
+            "}\n");
+}
+
+TEST(JsonTest, KeysAreEscaped) {
+  JsonObject object;
+  object.Add("odd \"key\"\n", 1);
+
+  EXPECT_EQ(object.ToString(), "{\n  \"odd \\\"key\\\"\\n\": 1\n}\n");
+}
+
+// The uint64_t overload casts to int64_t, so values above INT64_MAX print
+// as negative numbers.
+TEST(JsonTest, LargeUnsignedValueKeepsItsValue) {
+  JsonObject object;
+  object.Add("seed", uint64_t{18446744073709551615ULL});
+
+  EXPECT_EQ(object.ToString(), "{\n  \"seed\": 18446744073709551615\n}\n");
+}
+
+TEST(JsonTest, WriteFileAtomicallyWritesContentsAndLeavesNoTemporary) {
+  const std::string dir = TestDir();
+  const std::string path = dir + "/summary.json";
+  const std::string contents = JsonObject().Add("ok", true).ToString();
+
+  const Status status = WriteFileAtomically(path, contents);
+
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(ReadAll(path), contents);
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    ++files;
+    EXPECT_EQ(entry.path().filename(), "summary.json");
+  }
+  EXPECT_EQ(files, 1U);
+}
+
+TEST(JsonTest, WriteFileAtomicallyReplacesExistingFile) {
+  const std::string path = TestDir() + "/ready.json";
+  WriteAll(path, std::string(1000, 'x'));
+
+  ASSERT_TRUE(WriteFileAtomically(path, "{}\n").ok());
+
+  EXPECT_EQ(ReadAll(path), "{}\n");
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+}
+
+TEST(JsonTest, WriteFileAtomicallyKeepsBinaryContents) {
+  const std::string path = TestDir() + "/binary";
+  const std::string contents("a\0b\r\n\xff", 6);
+
+  ASSERT_TRUE(WriteFileAtomically(path, contents).ok());
+
+  EXPECT_EQ(ReadAll(path), contents);
+}
+
+TEST(JsonTest, WriteFileAtomicallyToMissingDirectoryIsUnavailable) {
+  const std::string path = TestDir() + "/missing/summary.json";
+
+  const Status status = WriteFileAtomically(path, "{}");
+
+  EXPECT_EQ(status.code(), Status::Code::kUnavailable);
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+}  // namespace
+}  // namespace anchorage::io

@@ -1,0 +1,249 @@
+// A misbehaving peer on a raw DEALER: each bad message gets an Error reply
+// and a rejection count under its reason, the anchor is untouched, and the
+// server goes on serving real workers.
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <zmq.hpp>
+
+#include "common/transport/socket.h"
+#include "common/transport/wire.h"
+#include "tests/testing/registry_values.h"
+#include "tests/testing/service_fixture.h"
+
+namespace anchorage {
+namespace {
+
+using std::chrono::seconds;
+using testing::MetricValue;
+using testing::ServiceFixture;
+using testing::SmallRunConfig;
+
+class RawPeer {
+ public:
+  RawPeer(const std::string& endpoint, const std::string& identity)
+      : context_(1),
+        socket_(transport::ConnectDealer(context_, endpoint, identity, {})
+                    .value()) {}
+
+  void Send(std::vector<zmq::message_t> frames) {
+    ASSERT_TRUE(transport::SendFrames(socket_, std::move(frames)).ok());
+  }
+
+  void SendJoin(uint32_t id, uint64_t dim, const std::string& algorithm,
+                const std::string& codec = "dense") {
+    transport::EnvelopeBuilder builder;
+    const auto body = proto::CreateJoinDirect(builder.builder(), 1, dim,
+                                              algorithm.c_str(), codec.c_str(), 10);
+    std::vector<zmq::message_t> frames;
+    frames.push_back(builder.Finish(id, proto::Body::Join, body.Union(), 0));
+    Send(std::move(frames));
+  }
+
+  void SendPush(uint32_t id, std::vector<float> values, uint8_t payloads = 1) {
+    transport::EnvelopeBuilder builder;
+    const auto body = proto::CreatePushDirect(builder.builder(), 0, 0, "dense",
+                                              0, 16, 1, 1.0F, 0.1, 0.0);
+    std::vector<zmq::message_t> frames;
+    frames.push_back(builder.Finish(id, proto::Body::Push, body.Union(), payloads));
+    for (uint8_t i = 0; i < payloads; ++i) {
+      frames.emplace_back(values.data(), values.size() * sizeof(float));
+    }
+    Send(std::move(frames));
+  }
+
+  // Waits for the next message of kind `kind`, skipping heartbeats.
+  std::optional<transport::Message> Expect(proto::Body kind) {
+    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      StatusOr<std::vector<bool>> readable =
+          transport::Poll({&socket_}, std::chrono::milliseconds(100));
+      if (!readable.ok() || !(*readable)[0]) continue;
+      auto frames = transport::ReceiveFrames(socket_, 8);
+      if (!frames.ok() || !frames->has_value()) continue;
+      std::string reason;
+      StatusOr<transport::Message> message =
+          transport::ParseMessage(std::move(**frames), &reason);
+      if (!message.ok()) continue;
+      if (message->kind() == proto::Body::Heartbeat) continue;
+      if (message->kind() != kind) {
+        ADD_FAILURE() << "expected " << proto::EnumNameBody(kind) << ", got "
+                      << proto::EnumNameBody(message->kind());
+        return std::nullopt;
+      }
+      return std::move(message).value();
+    }
+    ADD_FAILURE() << "no " << proto::EnumNameBody(kind) << " within 10 s";
+    return std::nullopt;
+  }
+
+  proto::ErrorCode ExpectError() {
+    std::optional<transport::Message> error = Expect(proto::Body::Error);
+    if (!error) return proto::ErrorCode::Unknown;
+    return error->envelope().body_as_Error()->code();
+  }
+
+ private:
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+};
+
+class BadInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config::RunConfig config = SmallRunConfig();
+    config.server.heartbeat_liveness = 500;  // the raw peer sends no heartbeats
+    fixture_ = std::make_unique<ServiceFixture>(config);
+    ASSERT_TRUE(fixture_->StartServer());
+    dim_ = static_cast<uint64_t>(fixture_->server().model_dim());
+  }
+
+  double Rejected(const std::string& reason) {
+    return MetricValue(fixture_->server_registry(),
+                       "anchorage_server_rejected_messages_total",
+                       {{"reason", reason}});
+  }
+
+  double Version() {
+    return MetricValue(fixture_->server_registry(),
+                       "anchorage_server_anchor_version");
+  }
+
+  std::unique_ptr<ServiceFixture> fixture_;
+  uint64_t dim_ = 0;
+};
+
+TEST_F(BadInputTest, GarbageFrameIsRejectedAsUnverifiable) {
+  RawPeer peer(fixture_->endpoint(), "w0");
+  std::vector<zmq::message_t> frames;
+  frames.emplace_back(std::string("this is not a flatbuffer at all"));
+  peer.Send(std::move(frames));
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
+  EXPECT_EQ(Rejected("verify"), 1.0);
+}
+
+TEST_F(BadInputTest, TruncatedEnvelopeIsRejected) {
+  RawPeer peer(fixture_->endpoint(), "w0");
+  transport::EnvelopeBuilder builder;
+  const auto body = proto::CreateJoinDirect(builder.builder(), 1, dim_,
+                                            "overlap-local-sgd", "dense", 10);
+  zmq::message_t whole = builder.Finish(0, proto::Body::Join, body.Union(), 0);
+  std::vector<zmq::message_t> frames;
+  frames.emplace_back(whole.data(), whole.size() / 2);
+  peer.Send(std::move(frames));
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
+  EXPECT_EQ(Rejected("verify"), 1.0);
+}
+
+TEST_F(BadInputTest, WrongProtocolVersionIsRejected) {
+  RawPeer peer(fixture_->endpoint(), "w0");
+  flatbuffers::FlatBufferBuilder builder;
+  const auto body = proto::CreateHeartbeat(builder);
+  const auto envelope = proto::CreateEnvelope(
+      builder, transport::kProtocolVersion + 1, 0, proto::Body::Heartbeat,
+      body.Union(), 0);
+  proto::FinishEnvelopeBuffer(builder, envelope);
+  std::vector<zmq::message_t> frames;
+  frames.emplace_back(builder.GetBufferPointer(), builder.GetSize());
+  peer.Send(std::move(frames));
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
+  EXPECT_EQ(Rejected("protocol_version"), 1.0);
+}
+
+TEST_F(BadInputTest, TooManyFramesAreRejected) {
+  RawPeer peer(fixture_->endpoint(), "w0");
+  std::vector<zmq::message_t> frames;
+  for (int i = 0; i < 12; ++i) frames.emplace_back(std::string("x"));
+  peer.Send(std::move(frames));
+  // Nothing of it can be trusted, so there is no reply; the count shows it.
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  while (Rejected("frames") < 1.0) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+TEST_F(BadInputTest, JoinRefusalsNameTheProblem) {
+  RawPeer peer(fixture_->endpoint(), "w0");
+  peer.SendJoin(0, dim_ + 1, "overlap-local-sgd");
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::WrongDimension);
+  peer.SendJoin(0, dim_, "local-sgd");
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::WrongAlgorithm);
+  peer.SendJoin(0, dim_, "overlap-local-sgd", "zip");
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::WrongCodec);
+  peer.SendJoin(7, dim_, "overlap-local-sgd");
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::UnknownWorker);
+  EXPECT_EQ(Rejected("dimension"), 1.0);
+  EXPECT_EQ(Rejected("algorithm"), 1.0);
+  EXPECT_EQ(Rejected("codec"), 1.0);
+  EXPECT_EQ(Rejected("unknown_worker"), 1.0);
+}
+
+TEST_F(BadInputTest, PushBeforeJoinIsRejected) {
+  RawPeer peer(fixture_->endpoint(), "w0");
+  peer.SendPush(0, std::vector<float>(dim_, 0.0F));
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::UnknownWorker);
+  EXPECT_EQ(Rejected("unknown_worker"), 1.0);
+  EXPECT_EQ(Version(), 0.0);
+}
+
+TEST_F(BadInputTest, MalformedPushesLeaveTheAnchorAlone) {
+  RawPeer peer(fixture_->endpoint(), "w0");
+  peer.SendJoin(0, dim_, "overlap-local-sgd");
+  ASSERT_TRUE(peer.Expect(proto::Body::Welcome).has_value());
+  peer.SendPush(0, std::vector<float>(dim_ - 1, 1.0F));
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::WrongDimension);
+  peer.SendPush(0, std::vector<float>(dim_, 1.0F), /*payloads=*/0);
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
+  std::vector<float> poisoned(dim_, 1.0F);
+  poisoned[3] = std::numeric_limits<float>::quiet_NaN();
+  peer.SendPush(0, poisoned);
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
+  EXPECT_EQ(Rejected("dimension"), 1.0);
+  EXPECT_EQ(Rejected("payload"), 1.0);
+  EXPECT_EQ(Rejected("non_finite"), 1.0);
+  EXPECT_EQ(Version(), 0.0);
+
+  // A good push still lands, and then a real worker trains to the end.
+  peer.SendPush(0, std::vector<float>(dim_, 0.5F));
+  std::optional<transport::Message> anchor = peer.Expect(proto::Body::Anchor);
+  ASSERT_TRUE(anchor.has_value());
+  EXPECT_EQ(anchor->envelope().body_as_Anchor()->version(), 1U);
+  ASSERT_TRUE(fixture_->StartWorker(1));
+  const std::optional<server::ServerSummary> summary =
+      fixture_->WaitForServer(seconds(60));
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_GE(summary->epochs, 5.0);
+  EXPECT_EQ(summary->pushes_rejected, 3);
+}
+
+TEST(LostWorkerTest, SilentWorkerIsDeclaredLostAndOthersFinish) {
+  config::RunConfig config = SmallRunConfig();
+  config.server.heartbeat_interval_ms = 20;
+  config.server.heartbeat_liveness = 5;
+  config.train.epochs = 30;  // long enough to notice the silence
+  ServiceFixture fixture(config);
+  ASSERT_TRUE(fixture.StartServer());
+  RawPeer silent(fixture.endpoint(), "w1");
+  silent.SendJoin(1, static_cast<uint64_t>(fixture.server().model_dim()),
+                  "overlap-local-sgd");
+  ASSERT_TRUE(silent.Expect(proto::Body::Welcome).has_value());
+  ASSERT_TRUE(fixture.StartWorker(0));
+  const std::optional<server::ServerSummary> summary =
+      fixture.WaitForServer(seconds(60));
+  ASSERT_TRUE(summary.has_value());
+  ASSERT_EQ(summary->lost_workers.size(), 1U);
+  EXPECT_EQ(summary->lost_workers[0], 1U);
+  EXPECT_EQ(MetricValue(fixture.server_registry(),
+                        "anchorage_server_workers_lost_total"),
+            1.0);
+  EXPECT_GE(summary->epochs, 30.0);
+}
+
+}  // namespace
+}  // namespace anchorage

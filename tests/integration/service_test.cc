@@ -1,0 +1,173 @@
+// Server and workers as threads over tcp://127.0.0.1: training end to end,
+// the Local SGD identity, late joiners and lost workers.
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common/algo/trainer.h"
+#include "common/data/dataset.h"
+#include "common/data/partition.h"
+#include "tests/testing/registry_values.h"
+#include "tests/testing/service_fixture.h"
+
+namespace anchorage {
+namespace {
+
+using std::chrono::seconds;
+using testing::MetricValue;
+using testing::ServiceFixture;
+using testing::SmallRunConfig;
+
+TEST(ServiceTest, OverlapLocalSgdTrainsToCompletion) {
+  config::RunConfig config = SmallRunConfig();
+  config.train.workers = 3;
+  ServiceFixture fixture(config);
+  ASSERT_TRUE(fixture.StartServer());
+  for (int id = 0; id < 3; ++id) ASSERT_TRUE(fixture.StartWorker(id));
+
+  const std::optional<server::ServerSummary> summary =
+      fixture.WaitForServer(seconds(60));
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_GE(summary->epochs, 5.0);
+  EXPECT_GT(summary->test_accuracy, 0.75);
+  EXPECT_GT(summary->pushes_applied, 0);
+  EXPECT_EQ(summary->pushes_rejected, 0);
+  EXPECT_TRUE(summary->lost_workers.empty());
+  EXPECT_GT(summary->bytes_up, summary->raw_bytes_up);
+  // Each contribution is at most as stale as the versions the other
+  // workers can add while it is in flight (one round each, plus slack).
+  EXPECT_LT(summary->staleness_mean, 3.0 * 2);
+
+  const prometheus::Registry& registry = fixture.server_registry();
+  EXPECT_EQ(MetricValue(registry, "anchorage_server_staleness_versions"),
+            static_cast<double>(summary->pushes_applied));
+  EXPECT_EQ(MetricValue(registry, "anchorage_server_push_delay_seconds"),
+            static_cast<double>(summary->pushes_applied));
+  EXPECT_EQ(MetricValue(registry, "anchorage_server_pushes_total",
+                        {{"outcome", "applied"}}),
+            static_cast<double>(summary->pushes_applied));
+
+  for (const auto& result : fixture.WaitForWorkers(seconds(30))) {
+    ASSERT_TRUE(result.has_value());
+    ASSERT_TRUE(result->ok()) << result->status().ToString();
+    EXPECT_GT((*result)->local_steps, 0);
+  }
+}
+
+// With α = 1 and blocking workers in sync mode, the service must compute
+// exactly Local SGD: every round, each worker takes τ steps from the
+// average and the new anchor is the average of the results.
+TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {
+  config::RunConfig config = SmallRunConfig();
+  config.train.algorithm = "local-sgd";
+  config.train.epochs = 0;
+  config.train.max_versions = 5;
+  config.train.local_steps = 3;
+  config.train.momentum = 0.9;
+  ServiceFixture fixture(config);
+  ASSERT_TRUE(fixture.StartServer());
+  ASSERT_TRUE(fixture.StartWorker(0));
+  ASSERT_TRUE(fixture.StartWorker(1));
+  const std::optional<server::ServerSummary> summary =
+      fixture.WaitForServer(seconds(60));
+  ASSERT_TRUE(summary.has_value());
+  ASSERT_EQ(summary->anchor_version, 5U);
+
+  const data::TrainTest data =
+      data::LoadDataset(config.train.dataset, "", config.train.seed).value();
+  const data::Partition partition =
+      data::MakePartition(config.train.partition, data.train.labels,
+                          data.train.num_classes, 2, config.train.seed)
+          .value();
+  auto init_model = model::MakeModel(config.train.model, data.train.dim(),
+                                     data.train.num_classes)
+                        .value();
+  std::vector<float> average(static_cast<size_t>(init_model->dim()));
+  init_model->Initialize(config.train.seed, average);
+  const optim::SgdOptions sgd{.lr = static_cast<float>(config.train.lr),
+                              .momentum = static_cast<float>(config.train.momentum)};
+  std::vector<algo::Trainer> trainers;
+  for (int id = 0; id < 2; ++id) {
+    trainers.emplace_back(
+        model::MakeModel(config.train.model, data.train.dim(),
+                         data.train.num_classes)
+            .value(),
+        &data.train, partition[static_cast<size_t>(id)],
+        config.train.batch_size, sgd, average,
+        algo::WorkerSeed(config.train.seed, id));
+  }
+  for (int round = 0; round < 5; ++round) {
+    std::vector<double> sum(average.size(), 0.0);
+    for (algo::Trainer& trainer : trainers) {
+      for (int step = 0; step < config.train.local_steps; ++step) trainer.Step();
+      for (size_t i = 0; i < sum.size(); ++i) sum[i] += trainer.params()[i];
+    }
+    for (size_t i = 0; i < sum.size(); ++i) {
+      average[i] = static_cast<float>(sum[i] * 0.5);
+    }
+    for (algo::Trainer& trainer : trainers) trainer.Adopt(average);
+  }
+  const std::span<const float> anchor = fixture.server().anchor();
+  ASSERT_EQ(anchor.size(), average.size());
+  for (size_t i = 0; i < average.size(); ++i) {
+    ASSERT_EQ(anchor[i], average[i]) << "coordinate " << i;
+  }
+}
+
+TEST(ServiceTest, SyncRoundsWaitForEveryExpectedWorker) {
+  config::RunConfig config = SmallRunConfig();
+  config.train.algorithm = "local-sgd";
+  config.train.epochs = 0;
+  config.train.max_versions = 3;
+  ServiceFixture fixture(config);
+  ASSERT_TRUE(fixture.StartServer());
+  ASSERT_TRUE(fixture.StartWorker(0));
+  // Once worker 0's round-0 push is in, it alone must not close round 0.
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (MetricValue(fixture.server_registry(),
+                     "anchorage_server_samples_total") == 0) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(MetricValue(fixture.server_registry(),
+                        "anchorage_server_anchor_version"),
+            0.0);
+  ASSERT_TRUE(fixture.StartWorker(1));
+  const std::optional<server::ServerSummary> summary =
+      fixture.WaitForServer(seconds(60));
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_EQ(summary->anchor_version, 3U);
+  EXPECT_EQ(summary->pushes_stale, 0);
+}
+
+TEST(ServiceTest, LateJoinerStartsFromCurrentAnchor) {
+  config::RunConfig config = SmallRunConfig();
+  config.train.epochs = 10;
+  ServiceFixture fixture(config);
+  ASSERT_TRUE(fixture.StartServer());
+  ASSERT_TRUE(fixture.StartWorker(0));
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (MetricValue(fixture.server_registry(),
+                     "anchorage_server_anchor_version") < 20) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(fixture.StartWorker(1));
+  const std::optional<server::ServerSummary> summary =
+      fixture.WaitForServer(seconds(60));
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_TRUE(summary->lost_workers.empty());
+  const auto results = fixture.WaitForWorkers(seconds(30));
+  ASSERT_EQ(results.size(), 2U);
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.has_value());
+    ASSERT_TRUE(result->ok()) << result->status().ToString();
+  }
+  EXPECT_EQ((*results[0])->joined_at_version, 0U);
+  EXPECT_GE((*results[1])->joined_at_version, 20U);
+}
+
+}  // namespace
+}  // namespace anchorage

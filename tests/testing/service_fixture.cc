@@ -1,0 +1,98 @@
+#include "tests/testing/service_fixture.h"
+
+#include <gtest/gtest.h>
+
+namespace anchorage::testing {
+
+config::RunConfig SmallRunConfig() {
+  config::RunConfig config;
+  config.train.workers = 2;
+  config.train.dataset = "synthetic-gaussian";
+  config.train.model = "mlp:16";
+  config.train.local_steps = 4;
+  config.train.batch_size = 16;
+  config.train.lr = 0.05;
+  config.train.epochs = 5;
+  config.server.bind = "tcp://127.0.0.1:*";
+  config.server.heartbeat_interval_ms = 20;
+  config.server.heartbeat_liveness = 25;
+  config.server.eval_interval_seconds = 0.05;
+  config.server.eval_examples = 500;
+  config.worker.server_timeout_seconds = 20;
+  return config;
+}
+
+ServiceFixture::ServiceFixture(const config::RunConfig& config)
+    : config_(config), server_context_(1) {}
+
+ServiceFixture::~ServiceFixture() {
+  if (server_ != nullptr) server_->RequestStop();
+  for (auto& running : workers_) running->worker->RequestStop();
+  if (server_future_.valid()) server_future_.wait();
+  for (auto& running : workers_) {
+    if (running->future.valid()) running->future.wait();
+  }
+}
+
+bool ServiceFixture::StartServer() {
+  StatusOr<std::unique_ptr<server::Server>> server =
+      server::Server::Create(config_, &server_context_, &server_registry_);
+  if (!server.ok()) {
+    ADD_FAILURE() << server.status().ToString();
+    return false;
+  }
+  server_ = std::move(server).value();
+  server_future_ = std::async(std::launch::async, [this] { return server_->Run(); });
+  return true;
+}
+
+bool ServiceFixture::StartWorker(int id) {
+  config::RunConfig config = config_;
+  config.worker.server = server_->endpoint();
+  config.worker.worker_id = id;
+  auto running = std::make_unique<RunningWorker>();
+  StatusOr<std::unique_ptr<worker::Worker>> worker =
+      worker::Worker::Create(config, &running->context, &running->registry);
+  if (!worker.ok()) {
+    ADD_FAILURE() << worker.status().ToString();
+    return false;
+  }
+  running->worker = std::move(worker).value();
+  worker::Worker* raw = running->worker.get();
+  running->future = std::async(std::launch::async, [raw] { return raw->Run(); });
+  workers_.push_back(std::move(running));
+  return true;
+}
+
+std::optional<server::ServerSummary> ServiceFixture::WaitForServer(
+    std::chrono::seconds timeout) {
+  if (server_future_.wait_for(timeout) != std::future_status::ready) {
+    ADD_FAILURE() << "server did not finish within " << timeout.count() << " s";
+    server_->RequestStop();
+    return std::nullopt;
+  }
+  StatusOr<server::ServerSummary> summary = server_future_.get();
+  if (!summary.ok()) {
+    ADD_FAILURE() << summary.status().ToString();
+    return std::nullopt;
+  }
+  return *summary;
+}
+
+std::vector<std::optional<StatusOr<worker::WorkerResult>>>
+ServiceFixture::WaitForWorkers(std::chrono::seconds timeout) {
+  std::vector<std::optional<StatusOr<worker::WorkerResult>>> results;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (auto& running : workers_) {
+    if (running->future.wait_until(deadline) != std::future_status::ready) {
+      ADD_FAILURE() << "worker did not finish in time";
+      running->worker->RequestStop();
+      results.emplace_back(std::nullopt);
+      continue;
+    }
+    results.emplace_back(running->future.get());
+  }
+  return results;
+}
+
+}  // namespace anchorage::testing
