@@ -6,6 +6,8 @@ add_library(anchorage::options ALIAS anchorage_options)
 target_compile_options(anchorage_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
   -Wno-missing-field-initializers
+  # GCC 12 warns falsely on std::string concatenation at -O3 (GCC PR 105329).
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>
   $<$<BOOL:${ANCHORAGE_WERROR}>:-Werror>
   $<$<BOOL:${ANCHORAGE_NATIVE}>:-march=native>)
 if(ANCHORAGE_SANITIZE)

@@ -6,6 +6,7 @@
 
 #include "common/base/log.h"
 #include "common/io/json.h"
+#include "common/tensor/tensor.h"
 #include "common/transport/socket.h"
 
 namespace anchorage::server {
@@ -335,8 +336,7 @@ void Server::HandlePush(const std::string& routing_id,
            status);
     return;
   }
-  if (!std::all_of(decoded_.begin(), decoded_.end(),
-                   [](float v) { return std::isfinite(v); })) {
+  if (!AsVector(std::span<const float>(decoded_)).allFinite()) {
     metrics_.pushes_rejected.Increment();
     ++stats_.pushes_rejected;
     Reject(routing_id, id, "non_finite", proto::ErrorCode::BadMessage,
@@ -359,7 +359,7 @@ void Server::HandlePush(const std::string& routing_id,
 
   const Clock::time_point now = Clock::now();
   const uint64_t version_before = aggregator_.version();
-  status = aggregator_.Submit(id, push->round(), decoded_);
+  status = aggregator_.Submit(id, push->round(), &decoded_);
   if (status.code() == Status::Code::kFailedPrecondition) {
     // Sync mode: the round this push belongs to already closed.
     metrics_.pushes_stale.Increment();
@@ -563,13 +563,17 @@ void Server::Finish(ServerSummary* summary) {
            summary->test_accuracy, summary->wall_seconds);
 }
 
-std::vector<uint8_t> Server::EncodedAnchor() {
-  if (anchor_bytes_version_ != aggregator_.version()) {
-    Status status = codec_->Encode(aggregator_.anchor(), &anchor_bytes_);
+zmq::message_t Server::AnchorFrame() {
+  if (anchor_bytes_ == nullptr || anchor_bytes_version_ != aggregator_.version()) {
+    // Reuse the buffer unless frames still in flight hold it.
+    if (anchor_bytes_ == nullptr || anchor_bytes_.use_count() > 1) {
+      anchor_bytes_ = std::make_shared<std::vector<uint8_t>>();
+    }
+    Status status = codec_->Encode(aggregator_.anchor(), anchor_bytes_.get());
     ANCHORAGE_CHECK(status.ok(), "encoding the anchor failed");
     anchor_bytes_version_ = aggregator_.version();
   }
-  return anchor_bytes_;
+  return transport::FrameFromShared(anchor_bytes_);
 }
 
 void Server::SendAnchor(uint32_t id, WorkerState& worker, uint64_t next_round,
@@ -581,7 +585,7 @@ void Server::SendAnchor(uint32_t id, WorkerState& worker, uint64_t next_round,
   std::vector<zmq::message_t> frames;
   frames.emplace_back(worker.routing_id);
   frames.push_back(builder_.Finish(id, proto::Body::Anchor, body.Union(), 1));
-  frames.push_back(transport::FrameFromBytes(EncodedAnchor()));
+  frames.push_back(AnchorFrame());
   worker.last_sent = Clock::now();
   Send(worker.routing_id, std::move(frames));
 }
@@ -595,7 +599,7 @@ void Server::SendWelcome(uint32_t id, WorkerState& worker) {
   std::vector<zmq::message_t> frames;
   frames.emplace_back(worker.routing_id);
   frames.push_back(builder_.Finish(id, proto::Body::Welcome, body.Union(), 1));
-  frames.push_back(transport::FrameFromBytes(EncodedAnchor()));
+  frames.push_back(AnchorFrame());
   worker.last_sent = Clock::now();
   Send(worker.routing_id, std::move(frames));
 }

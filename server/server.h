@@ -136,7 +136,9 @@ class Server {
                  proto::ErrorCode code, const std::string& text);
   void SendDone(uint32_t id, WorkerState& worker, const std::string& reason);
   void Send(const std::string& routing_id, std::vector<zmq::message_t> frames);
-  std::vector<uint8_t> EncodedAnchor();
+  // The current anchor, encoded once per version and shared by every frame
+  // that carries it.
+  zmq::message_t AnchorFrame();
   int LiveWorkers() const;
 
   config::RunConfig config_;
@@ -154,7 +156,7 @@ class Server {
   std::string endpoint_;
   transport::EnvelopeBuilder builder_;
   std::vector<float> decoded_;  // scratch for incoming contributions
-  std::vector<uint8_t> anchor_bytes_;
+  std::shared_ptr<std::vector<uint8_t>> anchor_bytes_;
   uint64_t anchor_bytes_version_ = UINT64_MAX;
 
   std::map<uint32_t, WorkerState> workers_;

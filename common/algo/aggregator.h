@@ -12,6 +12,9 @@
 // publishes the mean of those that arrived (the server decides when: all
 // live workers in, or a deadline with a quorum).
 //
+// Sums are kept in float and recomputed exactly from the slots every
+// kResumInterval arrivals, so incremental rounding cannot drift.
+//
 // Outer rule, applied whenever the target changes: with β = 0 the anchor is
 // the target; with β > 0 (anchor momentum) v ← β·v + (z − target),
 // z ← z − v.
@@ -51,13 +54,15 @@ class Aggregator {
   bool HasWorker(uint32_t id) const { return workers_.contains(id); }
   int num_workers() const { return static_cast<int>(workers_.size()); }
 
-  // Folds in `contribution` from worker `id` for `round`. Async: applies it
-  // at once and advances the version. Sync: holds it until CloseRound();
+  // Folds in `*contribution` from worker `id` for `round`. Async: applies
+  // it at once and advances the version. Sync: holds it until CloseRound();
   // returns FailedPrecondition if `round` is not the open round or `id`
   // already contributed to it. Returns InvalidArgument on a size mismatch
   // and NotFound for an unknown worker; the state is unchanged on error.
-  Status Submit(uint32_t id, uint64_t round,
-                std::span<const float> contribution);
+  // The contribution is kept by swapping buffers, not by copying: on
+  // success *contribution holds an unspecified buffer of the same size for
+  // the caller to reuse.
+  Status Submit(uint32_t id, uint64_t round, std::vector<float>* contribution);
 
   // Sync mode: contributions received for the open round.
   int pending() const { return static_cast<int>(round_members_.size()); }
@@ -74,8 +79,12 @@ class Aggregator {
   int64_t dim() const { return static_cast<int64_t>(anchor_.size()); }
 
  private:
-  // Moves the anchor toward `target` through the outer rule.
-  void ApplyOuter(std::span<const double> target_sum, double count);
+  static constexpr int kResumInterval = 256;
+
+  // Moves the anchor toward sum_ / count through the outer rule.
+  void ApplyOuter(double count);
+  // Async: rebuilds sum_ from the slots.
+  void Resum();
 
   AggregatorOptions options_;
   std::vector<float> anchor_;
@@ -84,7 +93,8 @@ class Aggregator {
   uint64_t round_ = 0;
 
   std::map<uint32_t, std::vector<float>> workers_;  // async: latest slot
-  std::vector<double> sum_;  // async: sum of slots; sync: sum of the round
+  std::vector<float> sum_;  // async: sum of slots; sync: sum of the round
+  int arrivals_since_resum_ = 0;
   std::set<uint32_t> round_members_;  // sync: contributors of the round
 };
 

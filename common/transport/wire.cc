@@ -104,3 +104,20 @@ zmq::message_t FrameFromBytes(std::vector<uint8_t> bytes) {
 }
 
 }  // namespace anchorage::transport
+
+namespace anchorage::transport {
+
+zmq::message_t FrameFromShared(
+    std::shared_ptr<const std::vector<uint8_t>> bytes) {
+  if (bytes->empty()) return {};
+  auto* reference =
+      new std::shared_ptr<const std::vector<uint8_t>>(std::move(bytes));
+  return zmq::message_t(
+      const_cast<uint8_t*>((*reference)->data()), (*reference)->size(),
+      [](void* /*data*/, void* hint) {
+        delete static_cast<std::shared_ptr<const std::vector<uint8_t>>*>(hint);
+      },
+      reference);
+}
+
+}  // namespace anchorage::transport

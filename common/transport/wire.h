@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -85,5 +86,9 @@ class EnvelopeBuilder {
 // Returns a frame that takes ownership of `bytes` without copying them;
 // ZeroMQ frees them when the frame has been sent.
 zmq::message_t FrameFromBytes(std::vector<uint8_t> bytes);
+
+// Returns a frame over `bytes` without copying them; the frame holds a
+// reference until ZeroMQ has sent it, so one buffer can go to many peers.
+zmq::message_t FrameFromShared(std::shared_ptr<const std::vector<uint8_t>> bytes);
 
 }  // namespace anchorage::transport

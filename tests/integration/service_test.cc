@@ -99,13 +99,13 @@ TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {
         algo::WorkerSeed(config.train.seed, id));
   }
   for (int round = 0; round < 5; ++round) {
-    std::vector<double> sum(average.size(), 0.0);
+    std::vector<float> sum(average.size(), 0.0F);
     for (algo::Trainer& trainer : trainers) {
       for (int step = 0; step < config.train.local_steps; ++step) trainer.Step();
       for (size_t i = 0; i < sum.size(); ++i) sum[i] += trainer.params()[i];
     }
     for (size_t i = 0; i < sum.size(); ++i) {
-      average[i] = static_cast<float>(sum[i] * 0.5);
+      average[i] = sum[i] * 0.5F;
     }
     for (algo::Trainer& trainer : trainers) trainer.Adopt(average);
   }

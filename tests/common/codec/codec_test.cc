@@ -182,8 +182,8 @@ TEST(DenseCodecTest, DecodesFromMisalignedBuffer) {
   auto* base = reinterpret_cast<uint8_t*>(storage.data());
   std::memcpy(base + 1, bytes.data(), bytes.size());
   const std::span<const uint8_t> misaligned(base + 1, bytes.size());
-  ASSERT_NE(reinterpret_cast<std::uintptr_t>(misaligned.data()) % alignof(float),
-            0U);
+  ASSERT_NE(
+      reinterpret_cast<std::uintptr_t>(misaligned.data()) % alignof(float), 0U);
 
   std::vector<float> decoded(values.size());
   const Status status = codec.Decode(misaligned, decoded);

@@ -1,1 +1,717 @@
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
+
+#include "common/base/status.h"
+#include "common/config/flags.h"
+#include "common/config/run_config.h"
+
+namespace anchorage::config {
+namespace {
+
+using ParseResult = StatusOr<std::optional<RunConfig>>;
+
+const char* RoleName(Role role) {
+  switch (role) {
+    case Role::kServer:
+      return "server";
+    case Role::kWorker:
+      return "worker";
+    case Role::kDemo:
+      return "demo";
+  }
+  return "?";
+}
+
+// Runs ParseCommandLine as `anchorage <role> args...`.
+ParseResult Parse(Role role, const std::vector<std::string>& args) {
+  std::vector<const char*> argv = {RoleName(role)};
+  for (const std::string& arg : args)
+    argv.push_back(arg.c_str());
+  return ParseCommandLine(role, static_cast<int>(argv.size()), argv.data());
+}
+
+// Parses arguments that must succeed and returns the config.
+RunConfig ParseOk(Role role, const std::vector<std::string>& args) {
+  const ParseResult result = Parse(role, args);
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  if (!result.ok()) return {};
+  EXPECT_TRUE(result->has_value());
+  return result->value_or(RunConfig());
+}
+
+// Parses arguments that must fail and returns the error message.
+std::string ParseError(Role role, const std::vector<std::string>& args) {
+  const ParseResult result = Parse(role, args);
+  EXPECT_FALSE(result.ok()) << "parsed without error";
+  if (result.ok()) return "";
+  EXPECT_EQ(result.status().code(), Status::Code::kInvalidArgument)
+      << result.status().ToString();
+  return result.status().message();
+}
+
+// Returns a file holding `contents`, unique to this test and process.
+std::string WriteConfigFile(const std::string& contents) {
+  const ::testing::TestInfo* info =
+      ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) /
+      ("config_" + std::string(info->test_suite_name()) + "_" + info->name() +
+       "_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "run.yaml").string();
+  std::ofstream out(path, std::ios::trunc);
+  out << contents;
+  EXPECT_TRUE(out.good()) << path;
+  return path;
+}
+
+// Redirects std::cout into a string while it lives.
+class CaptureStdout {
+ public:
+  CaptureStdout() : old_(std::cout.rdbuf(captured_.rdbuf())) {}
+  ~CaptureStdout() { std::cout.rdbuf(old_); }
+  CaptureStdout(const CaptureStdout&) = delete;
+  CaptureStdout& operator=(const CaptureStdout&) = delete;
+
+  std::string text() const { return captured_.str(); }
+
+ private:
+  std::ostringstream captured_;
+  std::streambuf* old_;
+};
+
+bool StartsWith(const std::string& text, const std::string& prefix) {
+  return text.rfind(prefix, 0) == 0;
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// ---------------------------------------------------------------------------
+// RunConfig::Validate
+
+TEST(RunConfigTest, DefaultsValidate) {
+  const RunConfig config;
+
+  const Status status = config.Validate();
+
+  EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+struct BadValue {
+  const char* what;
+  std::function<void(RunConfig&)> apply;
+  // The message must start with this.
+  std::string prefix;
+};
+
+TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<BadValue> cases = {
+      {"workers 0", [](RunConfig& c) { c.train.workers = 0; }, "--workers:"},
+      {"workers 4097", [](RunConfig& c) { c.train.workers = 4097; },
+       "--workers:"},
+      {"algorithm", [](RunConfig& c) { c.train.algorithm = "sgd"; },
+       "--algorithm:"},
+      {"local steps 0", [](RunConfig& c) { c.train.local_steps = 0; },
+       "--local-steps:"},
+      {"local steps -3", [](RunConfig& c) { c.train.local_steps = -3; },
+       "--local-steps:"},
+      {"alpha -0.1", [](RunConfig& c) { c.train.alpha = -0.1; }, "--alpha:"},
+      {"alpha 1.01", [](RunConfig& c) { c.train.alpha = 1.01; }, "--alpha:"},
+      {"alpha nan", [nan](RunConfig& c) { c.train.alpha = nan; }, "--alpha:"},
+      {"beta 1", [](RunConfig& c) { c.train.beta = 1.0; }, "--beta:"},
+      {"beta -0.5", [](RunConfig& c) { c.train.beta = -0.5; }, "--beta:"},
+      {"lr 0", [](RunConfig& c) { c.train.lr = 0.0; }, "--lr:"},
+      {"lr -1", [](RunConfig& c) { c.train.lr = -1.0; }, "--lr:"},
+      {"lr nan", [nan](RunConfig& c) { c.train.lr = nan; }, "--lr:"},
+      {"lr inf",
+       [](RunConfig& c) {
+         c.train.lr = std::numeric_limits<double>::infinity();
+       },
+       "--lr:"},
+      {"momentum 1", [](RunConfig& c) { c.train.momentum = 1.0; },
+       "--momentum:"},
+      {"weight decay -1e-4", [](RunConfig& c) { c.train.weight_decay = -1e-4; },
+       "--weight-decay:"},
+      {"batch size 0", [](RunConfig& c) { c.train.batch_size = 0; },
+       "--batch-size:"},
+      {"batch size 65537", [](RunConfig& c) { c.train.batch_size = 65537; },
+       "--batch-size:"},
+      {"warmup -1", [](RunConfig& c) { c.train.warmup_epochs = -1.0; },
+       "--warmup-epochs:"},
+      {"decay epochs decreasing",
+       [](RunConfig& c) {
+         c.train.decay_epochs = {2.0, 1.0};
+       },
+       "--decay-epochs:"},
+      {"decay epochs repeated",
+       [](RunConfig& c) {
+         c.train.decay_epochs = {1.0, 1.0};
+       },
+       "--decay-epochs:"},
+      {"decay epochs zero", [](RunConfig& c) { c.train.decay_epochs = {0.0}; },
+       "--decay-epochs:"},
+      {"decay factor 0", [](RunConfig& c) { c.train.decay_factor = 0.0; },
+       "--decay-factor:"},
+      {"decay factor 1.5", [](RunConfig& c) { c.train.decay_factor = 1.5; },
+       "--decay-factor:"},
+      {"epochs -1", [](RunConfig& c) { c.train.epochs = -1.0; }, "--epochs:"},
+      {"max versions -1", [](RunConfig& c) { c.train.max_versions = -1; },
+       "--max-versions:"},
+      {"no end",
+       [](RunConfig& c) {
+         c.train.epochs = 0.0;
+         c.train.max_versions = 0;
+       },
+       "--epochs and --max-versions are both 0"},
+      {"dataset", [](RunConfig& c) { c.train.dataset = "mnist"; },
+       "--dataset:"},
+      {"partition", [](RunConfig& c) { c.train.partition = "zipf"; },
+       "--partition"},
+      {"partition alpha",
+       [](RunConfig& c) { c.train.partition = "dirichlet:-1"; }, "--partition"},
+      {"model", [](RunConfig& c) { c.train.model = "cnn"; }, "--model"},
+      {"model width", [](RunConfig& c) { c.train.model = "mlp:0"; }, "--model"},
+      {"codec", [](RunConfig& c) { c.train.codec = "nope"; }, "--codec"},
+      {"bind", [](RunConfig& c) { c.server.bind = ""; }, "--bind:"},
+      {"aggregation", [](RunConfig& c) { c.server.aggregation = "maybe"; },
+       "--aggregation:"},
+      {"round deadline",
+       [](RunConfig& c) { c.server.round_deadline_seconds = 0.0; },
+       "--round-deadline:"},
+      {"quorum 0", [](RunConfig& c) { c.server.quorum = 0.0; }, "--quorum:"},
+      {"quorum 1.5", [](RunConfig& c) { c.server.quorum = 1.5; }, "--quorum:"},
+      {"heartbeat interval",
+       [](RunConfig& c) { c.server.heartbeat_interval_ms = 0; },
+       "--heartbeat-interval-ms:"},
+      {"heartbeat liveness",
+       [](RunConfig& c) { c.server.heartbeat_liveness = 0; },
+       "--heartbeat-liveness:"},
+      {"eval interval",
+       [](RunConfig& c) { c.server.eval_interval_seconds = -1.0; },
+       "--eval-interval:"},
+      {"eval examples", [](RunConfig& c) { c.server.eval_examples = -1; },
+       "--eval-examples:"},
+      {"worker id = workers",
+       [](RunConfig& c) {
+         c.train.workers = 4;
+         c.worker.worker_id = 4;
+       },
+       "--worker-id:"},
+      {"worker id -1", [](RunConfig& c) { c.worker.worker_id = -1; },
+       "--worker-id:"},
+      {"server timeout",
+       [](RunConfig& c) { c.worker.server_timeout_seconds = 0.0; },
+       "--server-timeout:"},
+      {"metrics port 65536",
+       [](RunConfig& c) { c.output.metrics_port = 65536; }, "--metrics-port:"},
+      {"metrics port -1", [](RunConfig& c) { c.output.metrics_port = -1; },
+       "--metrics-port:"},
+      {"log level", [](RunConfig& c) { c.output.log_level = "verbose"; },
+       "--log-level:"},
+      {"progress interval",
+       [](RunConfig& c) { c.demo.progress_interval_seconds = -1.0; },
+       "--progress-interval:"},
+      {"demo timeout", [](RunConfig& c) { c.demo.timeout_seconds = 0.0; },
+       "--timeout:"},
+  };
+  for (const BadValue& bad : cases) {
+    RunConfig config;
+    bad.apply(config);
+
+    const Status status = config.Validate();
+
+    EXPECT_EQ(status.code(), Status::Code::kInvalidArgument) << bad.what;
+    EXPECT_TRUE(StartsWith(status.message(), bad.prefix))
+        << bad.what << ": " << status.ToString();
+  }
+}
+
+TEST(RunConfigTest, ErrorMessageShowsTheValue) {
+  RunConfig config;
+  config.train.local_steps = -17;
+
+  const Status status = config.Validate();
+
+  EXPECT_TRUE(Contains(status.message(), "-17")) << status.ToString();
+}
+
+TEST(RunConfigTest, AcceptsBoundaryValues) {
+  RunConfig config;
+  config.train.workers = 4096;
+  config.worker.worker_id = 4095;
+  config.train.algorithm = "local-sgd";
+  config.train.local_steps = 1;
+  config.train.alpha = 1.0;
+  config.train.beta = 0.0;
+  config.train.momentum = 0.0;
+  config.train.batch_size = 65536;
+  config.train.decay_epochs = {0.5, 1.5, 3.0};
+  config.train.decay_factor = 1.0;
+  config.train.epochs = 0.0;
+  config.train.max_versions = 1;
+  config.train.dataset = "synthetic-gaussian";
+  config.train.partition = "dirichlet:0.5";
+  config.train.model = "softmax";
+  config.server.aggregation = "sync";
+  config.server.quorum = 1.0;
+  config.server.eval_interval_seconds = 0.0;
+  config.output.metrics_port = 65535;
+  config.output.log_level = "error";
+  config.demo.progress_interval_seconds = 0.0;
+
+  const Status status = config.Validate();
+
+  EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+TEST(RunConfigTest, AlgorithmPicksItsNaturalAggregation) {
+  ServerOptions server;
+  EXPECT_EQ(server.aggregation_kind(Algorithm::kOverlapLocalSgd),
+            Aggregation::kAsync);
+  EXPECT_EQ(server.aggregation_kind(Algorithm::kLocalSgd), Aggregation::kSync);
+  server.aggregation = "sync";
+  EXPECT_EQ(server.aggregation_kind(Algorithm::kOverlapLocalSgd),
+            Aggregation::kSync);
+  server.aggregation = "async";
+  EXPECT_EQ(server.aggregation_kind(Algorithm::kLocalSgd), Aggregation::kAsync);
+
+  TrainOptions train;
+  EXPECT_EQ(train.algorithm_kind(), Algorithm::kOverlapLocalSgd);
+  train.algorithm = "local-sgd";
+  EXPECT_EQ(train.algorithm_kind(), Algorithm::kLocalSgd);
+}
+
+// ---------------------------------------------------------------------------
+// ParseCommandLine
+
+TEST(FlagsTest, NoArgumentsGiveDefaults) {
+  const RunConfig config = ParseOk(Role::kWorker, {});
+  const RunConfig defaults;
+
+  EXPECT_EQ(config.train.workers, defaults.train.workers);
+  EXPECT_EQ(config.train.lr, defaults.train.lr);
+  EXPECT_EQ(config.train.model, defaults.train.model);
+  EXPECT_EQ(config.worker.server, defaults.worker.server);
+  EXPECT_FALSE(config.train.nesterov);
+  EXPECT_TRUE(config.train.decay_epochs.empty());
+}
+
+TEST(FlagsTest, ParsesFlagsInBothSpellings) {
+  const RunConfig config =
+      ParseOk(Role::kWorker,
+              {"--workers=8", "--worker-id", "7", "--lr", "0.01", "--nesterov",
+               "--decay-epochs=1,2.5", "--server=tcp://10.0.0.1:6000", "--seed",
+               "99", "--model=softmax", "--max-versions=5000000000",
+               "--partition=dirichlet:0.3", "--log-level=debug"});
+
+  EXPECT_EQ(config.train.workers, 8);
+  EXPECT_EQ(config.worker.worker_id, 7);
+  EXPECT_EQ(config.train.lr, 0.01);
+  EXPECT_TRUE(config.train.nesterov);
+  EXPECT_EQ(config.train.decay_epochs, (std::vector<double>{1.0, 2.5}));
+  EXPECT_EQ(config.worker.server, "tcp://10.0.0.1:6000");
+  EXPECT_EQ(config.train.seed, 99U);
+  EXPECT_EQ(config.train.model, "softmax");
+  EXPECT_EQ(config.train.max_versions, 5000000000);
+  EXPECT_EQ(config.train.partition, "dirichlet:0.3");
+  EXPECT_EQ(config.output.log_level, "debug");
+}
+
+TEST(FlagsTest, EachRoleAcceptsOnlyItsFlags) {
+  EXPECT_EQ(ParseOk(Role::kServer, {"--bind=tcp://127.0.0.1:7000"}).server.bind,
+            "tcp://127.0.0.1:7000");
+  EXPECT_EQ(ParseOk(Role::kDemo, {"--timeout=12"}).demo.timeout_seconds, 12.0);
+  EXPECT_EQ(
+      ParseOk(Role::kServer, {"--summary-json=s.json"}).output.summary_json,
+      "s.json");
+  EXPECT_EQ(ParseOk(Role::kWorker, {"--metrics-port=9100"}).output.metrics_port,
+            9100);
+
+  EXPECT_TRUE(
+      Contains(ParseError(Role::kWorker, {"--bind=tcp://*:1"}), "--bind"));
+  EXPECT_TRUE(
+      Contains(ParseError(Role::kServer, {"--worker-id=1"}), "--worker-id"));
+  EXPECT_TRUE(Contains(ParseError(Role::kWorker, {"--summary-json=x"}),
+                       "--summary-json"));
+  EXPECT_TRUE(Contains(ParseError(Role::kDemo, {"--metrics-port=1"}),
+                       "--metrics-port"));
+  EXPECT_TRUE(
+      Contains(ParseError(Role::kServer, {"--timeout=5"}), "--timeout"));
+}
+
+TEST(FlagsTest, UnknownFlagIsAnError) {
+  const std::string message = ParseError(Role::kServer, {"--no-such-flag=1"});
+
+  EXPECT_TRUE(Contains(message, "--no-such-flag")) << message;
+}
+
+TEST(FlagsTest, PositionalArgumentIsAnError) {
+  const std::string message = ParseError(Role::kWorker, {"stray"});
+
+  EXPECT_TRUE(Contains(message, "stray")) << message;
+}
+
+TEST(FlagsTest, NonNumericValueIsAnErrorNamingTheFlag) {
+  for (const std::string flag :
+       {"--local-steps", "--lr", "--workers", "--seed", "--quorum"}) {
+    const std::string message = ParseError(Role::kServer, {flag + "=abc"});
+
+    EXPECT_TRUE(Contains(message, flag.substr(2))) << message;
+  }
+}
+
+TEST(FlagsTest, MissingValueIsAnError) {
+  const std::string message = ParseError(Role::kWorker, {"--lr"});
+
+  EXPECT_TRUE(Contains(message, "lr")) << message;
+}
+
+TEST(FlagsTest, OutOfRangeValueIsValidated) {
+  const std::string message = ParseError(Role::kWorker, {"--local-steps=0"});
+
+  EXPECT_TRUE(StartsWith(message, "--local-steps")) << message;
+}
+
+TEST(FlagsTest, HelpReturnsNullopt) {
+  for (const char* help : {"--help", "-h"}) {
+    CaptureStdout capture;
+
+    const ParseResult result = Parse(Role::kWorker, {help});
+
+    ASSERT_TRUE(result.ok()) << help << ": " << result.status().ToString();
+    EXPECT_FALSE(result->has_value()) << help;
+    EXPECT_TRUE(Contains(capture.text(), "--local-steps")) << help;
+  }
+}
+
+TEST(FlagsTest, ConfigFileSetsValues) {
+  const std::string path = WriteConfigFile(
+      "# a run\n"
+      "local-steps: 7\n"
+      "weight_decay: 0.001\n"
+      "decay-epochs: [1.5, 3]\n"
+      "nesterov: true\n"
+      "model: \"mlp:64,32\"\n"
+      "partition: dirichlet:0.3\n"
+      "heartbeat_interval_ms: 125\n"
+      "server: tcp://10.1.2.3:5555\n"
+      "max_versions: 40\n");
+
+  const RunConfig config = ParseOk(Role::kWorker, {"--config", path});
+
+  EXPECT_EQ(config.train.local_steps, 7);
+  EXPECT_EQ(config.train.weight_decay, 0.001);
+  EXPECT_EQ(config.train.decay_epochs, (std::vector<double>{1.5, 3.0}));
+  EXPECT_TRUE(config.train.nesterov);
+  EXPECT_EQ(config.train.model, "mlp:64,32");
+  EXPECT_EQ(config.train.partition, "dirichlet:0.3");
+  EXPECT_EQ(config.server.heartbeat_interval_ms, 125);
+  EXPECT_EQ(config.worker.server, "tcp://10.1.2.3:5555");
+  EXPECT_EQ(config.train.max_versions, 40);
+  // Keys the file does not mention keep their defaults.
+  EXPECT_EQ(config.train.lr, RunConfig().train.lr);
+}
+
+TEST(FlagsTest, BlockListInConfigFileSetsDecayEpochs) {
+  const std::string path = WriteConfigFile(
+      "decay_epochs:\n"
+      "  - 0.5\n"
+      "  - 1\n"
+      "  - 2.25\n");
+
+  const RunConfig config = ParseOk(Role::kServer, {"--config=" + path});
+
+  EXPECT_EQ(config.train.decay_epochs, (std::vector<double>{0.5, 1.0, 2.25}));
+}
+
+TEST(FlagsTest, CommandLineOverridesConfigFile) {
+  const std::string path = WriteConfigFile(
+      "local-steps: 7\n"
+      "lr: 0.2\n"
+      "decay-epochs: [1, 2]\n"
+      "codec: dense\n");
+
+  const RunConfig before = ParseOk(
+      Role::kWorker, {"--local-steps=9", "--config", path, "--decay-epochs=5"});
+  const RunConfig after =
+      ParseOk(Role::kWorker, {"--config", path, "--local-steps", "9"});
+
+  EXPECT_EQ(before.train.local_steps, 9);
+  EXPECT_EQ(before.train.lr, 0.2);
+  EXPECT_EQ(before.train.decay_epochs, std::vector<double>{5.0});
+  EXPECT_EQ(after.train.local_steps, 9);
+  EXPECT_EQ(after.train.lr, 0.2);
+  EXPECT_EQ(after.train.decay_epochs, (std::vector<double>{1.0, 2.0}));
+}
+
+TEST(FlagsTest, ConfigFileValuesAreValidated) {
+  const std::string path = WriteConfigFile("alpha: 1.5\n");
+
+  const std::string message = ParseError(Role::kWorker, {"--config", path});
+
+  EXPECT_TRUE(StartsWith(message, "--alpha")) << message;
+}
+
+TEST(FlagsTest, UnknownConfigKeyIsAnErrorNamingTheKey) {
+  const std::string path = WriteConfigFile(
+      "lr: 0.1\n"
+      "learning_rat: 0.2\n");
+
+  const std::string message = ParseError(Role::kWorker, {"--config", path});
+
+  EXPECT_TRUE(Contains(message, "learning_rat")) << message;
+}
+
+TEST(FlagsTest, ConfigKeyOfAnotherRoleIsUnknown) {
+  const std::string path = WriteConfigFile("bind: tcp://*:5555\n");
+
+  const std::string message = ParseError(Role::kWorker, {"--config", path});
+
+  EXPECT_TRUE(Contains(message, "bind")) << message;
+}
+
+TEST(FlagsTest, ConfigKeyInsideConfigFileIsAnError) {
+  const std::string path = WriteConfigFile("config: other.yaml\n");
+
+  const std::string message = ParseError(Role::kWorker, {"--config", path});
+
+  EXPECT_TRUE(Contains(message, "config")) << message;
+}
+
+TEST(FlagsTest, InvalidYamlIsAnError) {
+  for (const std::string contents :
+       {"lr: [0.1, 0.2\n", "lr: 0.1\n  bad indent: [\n", "{unclosed: 1\n"}) {
+    const std::string path = WriteConfigFile(contents);
+
+    const std::string message = ParseError(Role::kWorker, {"--config", path});
+
+    EXPECT_FALSE(message.empty()) << contents;
+  }
+}
+
+TEST(FlagsTest, ConfigFileThatIsNotAMappingIsAnError) {
+  const std::string path = WriteConfigFile("- lr\n- 0.1\n");
+
+  const std::string message = ParseError(Role::kWorker, {"--config", path});
+
+  EXPECT_TRUE(Contains(message, "mapping")) << message;
+}
+
+TEST(FlagsTest, NestedMappingValueIsAnError) {
+  const std::string path = WriteConfigFile("lr:\n  value: 0.1\n");
+
+  const std::string message = ParseError(Role::kWorker, {"--config", path});
+
+  EXPECT_TRUE(Contains(message, "lr")) << message;
+}
+
+TEST(FlagsTest, NonNumericConfigValueIsAnErrorNamingTheKey) {
+  const std::string path = WriteConfigFile("local_steps: many\n");
+
+  const std::string message = ParseError(Role::kWorker, {"--config", path});
+
+  EXPECT_TRUE(Contains(message, "local-steps") ||
+              Contains(message, "local_steps"))
+      << message;
+}
+
+// A list element that is itself a list or a mapping makes yaml-cpp throw
+// YAML::TypedBadConversion from as<std::string>(); ParseCommandLine only
+// catches CLI::ParseError, so the exception escapes instead of becoming an
+// InvalidArgument.
+TEST(FlagsTest, NonScalarListElementInConfigIsAnError) {
+  for (const std::string contents :
+       {"decay-epochs: [[1, 2], 3]\n", "decay-epochs: [{at: 1}]\n"}) {
+    const std::string path = WriteConfigFile(contents);
+    ParseResult result = Status::Internal("not run");
+
+    EXPECT_NO_THROW(result = Parse(Role::kWorker, {"--config", path}))
+        << contents;
+
+    ASSERT_FALSE(result.ok()) << contents;
+    EXPECT_EQ(result.status().code(), Status::Code::kInvalidArgument)
+        << contents << result.status().ToString();
+  }
+}
+
+TEST(FlagsTest, EmptyConfigFileKeepsDefaults) {
+  const std::string path = WriteConfigFile("");
+
+  const RunConfig config = ParseOk(Role::kWorker, {"--config", path});
+
+  EXPECT_EQ(config.train.local_steps, RunConfig().train.local_steps);
+}
+
+TEST(FlagsTest, MissingConfigFileIsAnError) {
+  const std::string path = ::testing::TempDir() + "/no-such-anchorage.yaml";
+
+  const std::string message = ParseError(Role::kWorker, {"--config", path});
+
+  EXPECT_TRUE(Contains(message, "no-such-anchorage.yaml")) << message;
+}
+
+// ---------------------------------------------------------------------------
+// SharedFlags
+
+void ExpectSameTrainOptions(const TrainOptions& got, const TrainOptions& want) {
+  EXPECT_EQ(got.workers, want.workers);
+  EXPECT_EQ(got.algorithm, want.algorithm);
+  EXPECT_EQ(got.local_steps, want.local_steps);
+  EXPECT_EQ(got.alpha, want.alpha);
+  EXPECT_EQ(got.beta, want.beta);
+  EXPECT_EQ(got.lr, want.lr);
+  EXPECT_EQ(got.momentum, want.momentum);
+  EXPECT_EQ(got.nesterov, want.nesterov);
+  EXPECT_EQ(got.weight_decay, want.weight_decay);
+  EXPECT_EQ(got.batch_size, want.batch_size);
+  EXPECT_EQ(got.warmup_epochs, want.warmup_epochs);
+  EXPECT_EQ(got.decay_epochs, want.decay_epochs);
+  EXPECT_EQ(got.decay_factor, want.decay_factor);
+  EXPECT_EQ(got.epochs, want.epochs);
+  EXPECT_EQ(got.max_versions, want.max_versions);
+  EXPECT_EQ(got.dataset, want.dataset);
+  EXPECT_EQ(got.data_dir, want.data_dir);
+  EXPECT_EQ(got.partition, want.partition);
+  EXPECT_EQ(got.model, want.model);
+  EXPECT_EQ(got.codec, want.codec);
+  EXPECT_EQ(got.seed, want.seed);
+}
+
+RunConfig UnusualConfig() {
+  RunConfig config;
+  TrainOptions& t = config.train;
+  t.workers = 13;
+  t.algorithm = "local-sgd";
+  t.local_steps = 17;
+  t.alpha = 0.1234567890123;
+  t.beta = 0.98765432109876543;
+  t.lr = 0.1234567890123;
+  t.momentum = 1.0 / 3.0;
+  t.nesterov = true;
+  t.weight_decay = std::nextafter(1e-4, 1.0);
+  t.batch_size = 77;
+  t.warmup_epochs = 0.1;
+  t.decay_epochs = {1.5, 3};
+  t.decay_factor = 0.3;
+  t.epochs = std::nextafter(2.0, 3.0);
+  t.max_versions = 123456789012;
+  t.dataset = "synthetic-logistic";
+  t.data_dir = "/tmp/anchorage data";
+  t.partition = "dirichlet:0.25";
+  t.model = "mlp:17,9";
+  t.codec = "dense";
+  t.seed = std::numeric_limits<uint64_t>::max();
+  ServerOptions& s = config.server;
+  s.aggregation = "sync";
+  s.round_deadline_seconds = 0.75;
+  s.quorum = 2.0 / 3.0;
+  s.heartbeat_interval_ms = 37;
+  s.heartbeat_liveness = 5;
+  s.eval_interval_seconds = 0.0;
+  s.eval_examples = 1000000007;
+  config.worker.server_timeout_seconds = 12.345;
+  config.output.log_level = "debug";
+  return config;
+}
+
+TEST(SharedFlagsTest, RoundTripReproducesTrainOptionsExactly) {
+  const RunConfig config = UnusualConfig();
+  ASSERT_TRUE(config.Validate().ok()) << config.Validate().ToString();
+
+  const RunConfig parsed = ParseOk(Role::kWorker, SharedFlags(config));
+
+  ExpectSameTrainOptions(parsed.train, config.train);
+}
+
+TEST(SharedFlagsTest, RoundTripReproducesServerTuningAndTimeouts) {
+  const RunConfig config = UnusualConfig();
+
+  for (const Role role : {Role::kServer, Role::kWorker, Role::kDemo}) {
+    const RunConfig parsed = ParseOk(role, SharedFlags(config));
+
+    EXPECT_EQ(parsed.server.aggregation, config.server.aggregation);
+    EXPECT_EQ(parsed.server.round_deadline_seconds,
+              config.server.round_deadline_seconds);
+    EXPECT_EQ(parsed.server.quorum, config.server.quorum);
+    EXPECT_EQ(parsed.server.heartbeat_interval_ms,
+              config.server.heartbeat_interval_ms);
+    EXPECT_EQ(parsed.server.heartbeat_liveness,
+              config.server.heartbeat_liveness);
+    EXPECT_EQ(parsed.server.eval_interval_seconds,
+              config.server.eval_interval_seconds);
+    EXPECT_EQ(parsed.server.eval_examples, config.server.eval_examples);
+    EXPECT_EQ(parsed.worker.server_timeout_seconds,
+              config.worker.server_timeout_seconds);
+    EXPECT_EQ(parsed.output.log_level, config.output.log_level);
+    ExpectSameTrainOptions(parsed.train, config.train);
+  }
+}
+
+TEST(SharedFlagsTest, RoundTripOfDefaultsGivesDefaults) {
+  const RunConfig config;
+
+  const RunConfig parsed = ParseOk(Role::kWorker, SharedFlags(config));
+
+  ExpectSameTrainOptions(parsed.train, config.train);
+  EXPECT_EQ(parsed.server.aggregation, "");
+}
+
+TEST(SharedFlagsTest, OverridesAConfigFileWhenPassedAlongIt) {
+  const RunConfig config = UnusualConfig();
+  const std::string path = WriteConfigFile(
+      "lr: 0.5\n"
+      "nesterov: false\n"
+      "decay-epochs: [7, 8, 9]\n");
+  std::vector<std::string> args = SharedFlags(config);
+  args.push_back("--config=" + path);
+
+  const RunConfig parsed = ParseOk(Role::kWorker, args);
+
+  ExpectSameTrainOptions(parsed.train, config.train);
+}
+
+TEST(SharedFlagsTest, RandomValuesRoundTripExactly) {
+  // Doubles drawn over the whole valid range, seeded.
+  constexpr uint32_t kSeed = 31337;
+  std::mt19937_64 random(kSeed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (int trial = 0; trial < 200; ++trial) {
+    RunConfig config;
+    config.train.alpha = unit(random);
+    config.train.beta = unit(random) * 0.999;
+    config.train.lr = std::ldexp(unit(random) + 0.001, -(trial % 40));
+    config.train.momentum = unit(random) * 0.999;
+    config.train.weight_decay = std::ldexp(unit(random), -(trial % 60));
+    config.train.epochs = unit(random) * 1000.0;
+    config.server.quorum = unit(random) * 0.9 + 0.1;
+
+    const RunConfig parsed = ParseOk(Role::kWorker, SharedFlags(config));
+
+    ExpectSameTrainOptions(parsed.train, config.train);
+    EXPECT_EQ(parsed.server.quorum, config.server.quorum);
+    if (::testing::Test::HasFailure()) {
+      ADD_FAILURE() << "trial " << trial << " (seed " << kSeed << ")";
+      break;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace anchorage::config

@@ -26,8 +26,8 @@ std::string TestDir() {
       ::testing::UnitTest::GetInstance()->current_test_info();
   const std::filesystem::path dir =
       std::filesystem::path(::testing::TempDir()) /
-      ("io_" + std::string(info->test_suite_name()) + "_" + info->name() +
-       "_" + std::to_string(::getpid()));
+      ("io_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" +
+       std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
@@ -93,8 +93,8 @@ TEST(NpyTest, EmptyArrayRoundTrips) {
 
 TEST(NpyTest, HeaderFollowsNpyFormatVersionOne) {
   const std::string dir = TestDir();
-  for (const size_t count : {size_t{1}, size_t{7}, size_t{1000}, size_t{101770},
-                             size_t{1234567}}) {
+  for (const size_t count :
+       {size_t{1}, size_t{7}, size_t{1000}, size_t{101770}, size_t{1234567}}) {
     const std::string path = dir + "/" + std::to_string(count) + ".npy";
     const std::vector<float> values(count, 0.5F);
     ASSERT_TRUE(WriteNpy(path, values).ok());

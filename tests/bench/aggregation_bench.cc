@@ -1,0 +1,188 @@
+// Server aggregation throughput against raw ZeroMQ, in one run.
+//
+// BM_RawZeroMqExchange: clients send a d-float frame over tcp://127.0.0.1
+// to a ROUTER that answers each with a d-float frame: the least any
+// parameter server must move per contribution.
+// BM_ServerAggregation: the same clients talk to a real anchorage Server
+// (async aggregation, dense codec): each push is verified, decoded, folded
+// into the anchor, and answered with the new anchor.
+// The ratio of the two rates is printed at the end.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <prometheus/registry.h>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "common/base/check.h"
+#include "common/base/log.h"
+#include "common/config/run_config.h"
+#include "common/transport/socket.h"
+#include "common/transport/wire.h"
+#include "server/server.h"
+#include "tests/bench/bench_summary.h"
+
+namespace anchorage {
+namespace {
+
+constexpr int kClients = 4;
+// mlp:H on synthetic-gaussian (32 features, 10 classes) has 43·H + 10
+// parameters; H = 23256 gives d ≈ 1,000,018.
+constexpr int kHidden = 23256;
+constexpr int64_t kDim = 43LL * kHidden + 10;
+
+double g_raw_rate = 0;  // exchanges per second
+
+// Runs `clients` DEALERs against `endpoint`, each sending `make_message()`
+// and waiting for one reply, for the benchmark's iterations in total.
+// Returns exchanges completed.
+template <typename MakeFrames>
+int64_t RunClients(benchmark::State& state, const std::string& endpoint,
+                   MakeFrames make_frames, bool join_first) {
+  std::vector<std::unique_ptr<zmq::context_t>> contexts;
+  std::vector<zmq::socket_t> sockets;
+  transport::SocketOptions options;
+  options.max_message_bytes = -1;
+  for (int c = 0; c < kClients; ++c) {
+    contexts.push_back(std::make_unique<zmq::context_t>(1));
+    sockets.push_back(transport::ConnectDealer(*contexts.back(), endpoint,
+                                               "w" + std::to_string(c), options)
+                          .value());
+    if (join_first) {
+      transport::EnvelopeBuilder builder;
+      const auto body = proto::CreateJoinDirect(
+          builder.builder(), 1, static_cast<uint64_t>(kDim),
+          "overlap-local-sgd", "dense", 1);
+      std::vector<zmq::message_t> frames;
+      frames.push_back(builder.Finish(static_cast<uint32_t>(c),
+                                      proto::Body::Join, body.Union(), 0));
+      ANCHORAGE_CHECK(transport::SendFrames(sockets.back(), std::move(frames)).ok(),
+                      "join");
+      std::vector<zmq::message_t> welcome;
+      ANCHORAGE_CHECK(zmq::recv_multipart(sockets.back(), std::back_inserter(welcome)),
+                      "welcome");
+    }
+  }
+  int64_t exchanges = 0;
+  uint64_t round = 0;
+  for (auto _ : state) {
+    for (int c = 0; c < kClients; ++c) {
+      ANCHORAGE_CHECK(transport::SendFrames(sockets[c], make_frames(c, round)).ok(),
+                      "send");
+    }
+    for (int c = 0; c < kClients; ++c) {
+      std::vector<zmq::message_t> reply;
+      ANCHORAGE_CHECK(zmq::recv_multipart(sockets[c], std::back_inserter(reply)),
+                      "reply");
+      ++exchanges;
+    }
+    ++round;
+  }
+  return exchanges;
+}
+
+void BM_RawZeroMqExchange(benchmark::State& state) {
+  zmq::context_t context(1);
+  transport::SocketOptions options;
+  options.max_message_bytes = -1;
+  options.send_hwm = 1000;
+  zmq::socket_t router =
+      transport::BindRouter(context, "tcp://127.0.0.1:*", options).value();
+  const std::string endpoint = transport::LastEndpoint(router);
+  std::atomic<bool> stop{false};
+  std::vector<uint8_t> reply_bytes(static_cast<size_t>(kDim) * 4, 1);
+  std::thread echo([&] {
+    while (!stop.load()) {
+      auto readable = transport::Poll({&router}, std::chrono::milliseconds(50));
+      if (!readable.ok() || !(*readable)[0]) continue;
+      std::vector<zmq::message_t> frames;
+      if (!zmq::recv_multipart(router, std::back_inserter(frames))) continue;
+      std::vector<zmq::message_t> reply;
+      reply.push_back(std::move(frames.front()));
+      reply.emplace_back(reply_bytes.data(), reply_bytes.size());
+      (void)transport::SendFrames(router, std::move(reply));
+    }
+  });
+  std::vector<uint8_t> push(static_cast<size_t>(kDim) * 4, 2);
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t exchanges = RunClients(
+      state, endpoint,
+      [&](int, uint64_t) {
+        std::vector<zmq::message_t> frames;
+        frames.emplace_back(push.data(), push.size());
+        return frames;
+      },
+      /*join_first=*/false);
+  const double seconds = std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+  stop.store(true);
+  echo.join();
+  state.SetItemsProcessed(exchanges);
+  state.SetBytesProcessed(exchanges * kDim * 4 * 2);
+  g_raw_rate = static_cast<double>(exchanges) / seconds;
+}
+
+void BM_ServerAggregation(benchmark::State& state) {
+  SetLogLevel(LogLevel::kWarning);
+  config::RunConfig config;
+  config.train.workers = kClients;
+  config.train.dataset = "synthetic-gaussian";
+  config.train.model = "mlp:" + std::to_string(kHidden);
+  config.train.epochs = 0;
+  config.train.max_versions = 0x7fffffff;
+  config.server.bind = "tcp://127.0.0.1:*";
+  config.server.eval_interval_seconds = 0;
+  config.server.eval_examples = 100;
+  zmq::context_t context(1);
+  prometheus::Registry registry;
+  std::unique_ptr<server::Server> server =
+      server::Server::Create(config, &context, &registry).value();
+  ANCHORAGE_CHECK(server->model_dim() == kDim, "model dimension");
+  auto running = std::async(std::launch::async, [&] { return server->Run(); });
+  std::vector<float> model(static_cast<size_t>(kDim), 0.01F);
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t exchanges = RunClients(
+      state, server->endpoint(),
+      [&](int client, uint64_t round) {
+        transport::EnvelopeBuilder builder;
+        const auto body = proto::CreatePushDirect(
+            builder.builder(), 0, round, "dense", 0, 0, 0, 0.0F, 0.0, 0.0);
+        std::vector<zmq::message_t> frames;
+        frames.push_back(builder.Finish(static_cast<uint32_t>(client),
+                                        proto::Body::Push, body.Union(), 1));
+        frames.emplace_back(model.data(), model.size() * sizeof(float));
+        return frames;
+      },
+      /*join_first=*/true);
+  const double seconds = std::chrono::duration<double>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+  server->RequestStop();
+  ANCHORAGE_CHECK(running.get().ok(), "server run");
+  state.SetItemsProcessed(exchanges);
+  state.SetBytesProcessed(exchanges * kDim * 4 * 2);
+  const double rate = static_cast<double>(exchanges) / seconds;
+  char line[200];
+  std::snprintf(line, sizeof(line),
+                "server aggregation, d = %lld floats, %d clients: %.0f "
+                "pushes/s = %.2f x raw ZeroMQ exchange (%.0f/s); goal >= 0.70",
+                static_cast<long long>(kDim), kClients, rate,
+                g_raw_rate > 0 ? rate / g_raw_rate : 0.0, g_raw_rate);
+  bench::AddSummaryLine(line);
+}
+
+// Both use a fixed number of exchanges so their rates compare directly.
+BENCHMARK(BM_RawZeroMqExchange)->Iterations(150)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ServerAggregation)->Iterations(150)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+}  // namespace anchorage
