@@ -31,7 +31,7 @@ struct TrainOptions {
   // overlap-local-sgd or local-sgd.
   std::string algorithm = "overlap-local-sgd";
   // Local steps τ between synchronisations.
-  int local_steps = 4;
+  int local_steps = 8;
   // Pull strength toward the anchor, in [0, 1].
   double alpha = 0.6;
   // Anchor (outer) momentum β, in [0, 1).
@@ -48,7 +48,7 @@ struct TrainOptions {
   double decay_factor = 0.1;
   // Length of the run: passes over the training set by all workers together,
   // and/or a number of anchor versions (0 = no limit). At least one is set.
-  double epochs = 3.0;
+  double epochs = 10.0;
   int64_t max_versions = 0;
   // fashion-mnist or synthetic-gaussian / synthetic-logistic.
   std::string dataset = "fashion-mnist";
