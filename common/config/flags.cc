@@ -36,6 +36,15 @@ class YamlConfig : public CLI::Config {
       throw CLI::ConfigError("config file is not valid YAML: " +
                              std::string(e.what()));
     }
+    try {
+      return Items(root);
+    } catch (const YAML::Exception& e) {
+      throw CLI::ConfigError("config file: " + std::string(e.what()));
+    }
+  }
+
+ private:
+  std::vector<CLI::ConfigItem> Items(const YAML::Node& root) const {
     std::vector<CLI::ConfigItem> parsed;
     if (root.IsNull()) return parsed;
     if (!root.IsMap()) {
@@ -53,6 +62,10 @@ class YamlConfig : public CLI::Config {
       const YAML::Node& value = entry.second;
       if (value.IsSequence()) {
         for (const auto& element : value) {
+          if (!element.IsScalar()) {
+            throw CLI::ConfigError("config key '" + key +
+                                   "' must be a list of scalars");
+          }
           item.inputs.push_back(element.as<std::string>());
         }
       } else if (value.IsScalar()) {
@@ -66,7 +79,6 @@ class YamlConfig : public CLI::Config {
     return parsed;
   }
 
- private:
   const CLI::App* app_;
 };
 

@@ -54,6 +54,11 @@ JsonObject& JsonObject::Add(std::string_view key, int64_t value) {
   return *this;
 }
 
+JsonObject& JsonObject::Add(std::string_view key, uint64_t value) {
+  fields_.emplace_back(std::string(key), std::to_string(value));
+  return *this;
+}
+
 JsonObject& JsonObject::Add(std::string_view key, bool value) {
   fields_.emplace_back(std::string(key), value ? "true" : "false");
   return *this;

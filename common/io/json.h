@@ -24,9 +24,7 @@ class JsonObject {
   JsonObject& Add(std::string_view key, int value) {
     return Add(key, static_cast<int64_t>(value));
   }
-  JsonObject& Add(std::string_view key, uint64_t value) {
-    return Add(key, static_cast<int64_t>(value));
-  }
+  JsonObject& Add(std::string_view key, uint64_t value);
   JsonObject& Add(std::string_view key, bool value);
   // Adds raw JSON (an array or object built elsewhere).
   JsonObject& AddRaw(std::string_view key, std::string_view json);

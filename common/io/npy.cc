@@ -60,7 +60,8 @@ StatusOr<std::vector<float>> ReadNpy(const std::string& path) {
   if (shape == std::string::npos) return Status::DataLoss(path + ": no shape");
   const size_t count = std::strtoull(header.c_str() + shape + 10, nullptr, 10);
   const size_t data = 10 + header_length;
-  if (bytes.size() - data != count * sizeof(float)) {
+  if (count > (bytes.size() - data) / sizeof(float) ||
+      bytes.size() - data != count * sizeof(float)) {
     return Status::DataLoss(path + ": expected " + std::to_string(count) +
                             " floats, file holds " +
                             std::to_string(bytes.size() - data) + " bytes");

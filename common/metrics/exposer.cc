@@ -25,12 +25,13 @@ StatusOr<std::unique_ptr<MetricsExposer>> MetricsExposer::Create(
   }
   exposer->RegisterCollectable(registry);
   return std::unique_ptr<MetricsExposer>(
-      new MetricsExposer(std::move(exposer), ports.front()));
+      new MetricsExposer(std::move(exposer), ports.front(), std::move(registry)));
 }
 
 MetricsExposer::MetricsExposer(std::unique_ptr<prometheus::Exposer> exposer,
-                               int port)
-    : exposer_(std::move(exposer)), port_(port) {}
+                               int port,
+                               std::shared_ptr<prometheus::Registry> registry)
+    : registry_(std::move(registry)), exposer_(std::move(exposer)), port_(port) {}
 
 MetricsExposer::~MetricsExposer() = default;
 

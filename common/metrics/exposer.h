@@ -34,8 +34,11 @@ class MetricsExposer {
   int port() const { return port_; }
 
  private:
-  MetricsExposer(std::unique_ptr<prometheus::Exposer> exposer, int port);
+  MetricsExposer(std::unique_ptr<prometheus::Exposer> exposer, int port,
+                 std::shared_ptr<prometheus::Registry> registry);
 
+  // The exposer holds the registry only weakly; this keeps it alive.
+  std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_;
 };

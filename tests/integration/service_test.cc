@@ -1,6 +1,8 @@
 // Server and workers as threads over tcp://127.0.0.1: training end to end,
 // the Local SGD identity, late joiners and lost workers.
 #include <chrono>
+#include <future>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -9,6 +11,7 @@
 #include "common/algo/trainer.h"
 #include "common/data/dataset.h"
 #include "common/data/partition.h"
+#include "common/transport/socket.h"
 #include "tests/testing/registry_values.h"
 #include "tests/testing/service_fixture.h"
 
@@ -167,6 +170,68 @@ TEST(ServiceTest, LateJoinerStartsFromCurrentAnchor) {
   }
   EXPECT_EQ((*results[0])->joined_at_version, 0U);
   EXPECT_GE((*results[1])->joined_at_version, 20U);
+}
+
+}  // namespace
+}  // namespace anchorage
+
+namespace anchorage {
+namespace {
+
+// Returns a loopback endpoint whose port was free a moment ago.
+std::string FreeEndpoint() {
+  zmq::context_t context(1);
+  zmq::socket_t probe =
+      transport::BindRouter(context, "tcp://127.0.0.1:*", {}).value();
+  return transport::LastEndpoint(probe);
+}
+
+TEST(ReconnectTest, WorkerStartedBeforeTheServerJoinsWhenItComesUp) {
+  config::RunConfig config = testing::SmallRunConfig();
+  config.train.workers = 1;
+  config.server.bind = FreeEndpoint();
+  config.worker.server = config.server.bind;
+
+  zmq::context_t worker_context(1);
+  prometheus::Registry worker_registry;
+  std::unique_ptr<worker::Worker> worker =
+      worker::Worker::Create(config, &worker_context, &worker_registry).value();
+  auto worker_run = std::async(std::launch::async, [&] { return worker->Run(); });
+  // Let the worker find nobody for a few reconnect periods.
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (testing::MetricValue(worker_registry,
+                              "anchorage_worker_reconnects_total") < 2) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+
+  ServiceFixture fixture(config);
+  ASSERT_TRUE(fixture.StartServer());
+  const std::optional<server::ServerSummary> summary =
+      fixture.WaitForServer(seconds(60));
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_GE(summary->epochs, 5.0);
+  ASSERT_EQ(worker_run.wait_for(seconds(30)), std::future_status::ready);
+  const StatusOr<worker::WorkerResult> result = worker_run.get();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_GT(result->local_steps, 0);
+}
+
+TEST(ReconnectTest, WorkerGivesUpWhenTheServerNeverComes) {
+  config::RunConfig config = testing::SmallRunConfig();
+  config.train.workers = 1;
+  config.worker.server = FreeEndpoint();
+  config.worker.server_timeout_seconds = 0.5;
+  zmq::context_t context(1);
+  prometheus::Registry registry;
+  std::unique_ptr<worker::Worker> worker =
+      worker::Worker::Create(config, &context, &registry).value();
+  auto run = std::async(std::launch::async, [&] { return worker->Run(); });
+  ASSERT_EQ(run.wait_for(seconds(30)), std::future_status::ready);
+  const StatusOr<worker::WorkerResult> result = run.get();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), Status::Code::kUnavailable);
+  EXPECT_NE(result.status().message().find("unreachable"), std::string::npos);
 }
 
 }  // namespace

@@ -39,8 +39,9 @@ const char* RoleName(Role role) {
 // Runs ParseCommandLine as `anchorage <role> args...`.
 ParseResult Parse(Role role, const std::vector<std::string>& args) {
   std::vector<const char*> argv = {RoleName(role)};
-  for (const std::string& arg : args)
+  for (const std::string& arg : args) {
     argv.push_back(arg.c_str());
+  }
   return ParseCommandLine(role, static_cast<int>(argv.size()), argv.data());
 }
 
@@ -72,7 +73,7 @@ std::string WriteConfigFile(const std::string& contents) {
       ("config_" + std::string(info->test_suite_name()) + "_" + info->name() +
        "_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  const std::string path = (dir / "run.yaml").string();
+  std::string path = (dir / "run.yaml").string();
   std::ofstream out(path, std::ios::trunc);
   out << contents;
   EXPECT_TRUE(out.good()) << path;
@@ -86,6 +87,8 @@ class CaptureStdout {
   ~CaptureStdout() { std::cout.rdbuf(old_); }
   CaptureStdout(const CaptureStdout&) = delete;
   CaptureStdout& operator=(const CaptureStdout&) = delete;
+  CaptureStdout(CaptureStdout&&) = delete;
+  CaptureStdout& operator=(CaptureStdout&&) = delete;
 
   std::string text() const { return captured_.str(); }
 

@@ -55,6 +55,8 @@ class LoopbackPort {
   }
   LoopbackPort(const LoopbackPort&) = delete;
   LoopbackPort& operator=(const LoopbackPort&) = delete;
+  LoopbackPort(LoopbackPort&&) = delete;
+  LoopbackPort& operator=(LoopbackPort&&) = delete;
 
   bool ok() const { return ok_; }
   int port() const { return port_; }

@@ -31,8 +31,9 @@ Frames MakeFrames(const std::vector<std::string>& parts) {
 
 std::vector<std::string> Strings(const Frames& frames) {
   std::vector<std::string> parts;
-  for (const zmq::message_t& frame : frames)
+  for (const zmq::message_t& frame : frames) {
     parts.push_back(frame.to_string());
+  }
   return parts;
 }
 

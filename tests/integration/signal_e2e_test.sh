@@ -1,0 +1,76 @@
+#!/bin/sh
+# SIGTERM stops the server cleanly mid-run: it evaluates the anchor, tells
+# the workers Done, writes its summary and exits 0; the workers exit 0.
+# SIGINT stops the demo, which tears every child down and exits 130.
+set -eu
+anchorage=$1
+dir=$(mktemp -d)
+pids=""
+cleanup() {
+  for pid in $pids; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  for f in "$dir"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -n 20 "$f"; }; done
+  exit 1
+}
+wait_for() {  # wait_for SECONDS COMMAND...: polls COMMAND until it succeeds
+  limit=$(($1 * 20)); shift
+  i=0
+  until "$@"; do
+    i=$((i + 1))
+    [ "$i" -le "$limit" ] || fail "timed out waiting for: $*"
+    sleep 0.05
+  done
+}
+has_pushes() {
+  port=$(sed -n 's/.*"metrics_port": \([0-9]*\).*/\1/p' "$dir/server.ready")
+  curl -fsS "http://127.0.0.1:$port/metrics" |
+    grep -q '^anchorage_server_pushes_total{outcome="applied"} [1-9]'
+}
+
+common="--workers 2 --dataset synthetic-gaussian --model mlp:64 --epochs 1000
+  --metrics-address 127.0.0.1"
+# shellcheck disable=SC2086
+"$anchorage" server $common --bind 'tcp://127.0.0.1:*' \
+  --ready-file "$dir/server.ready" --summary-json "$dir/summary.json" \
+  > "$dir/server.log" 2>&1 &
+server=$!
+pids=$server
+wait_for 30 test -s "$dir/server.ready"
+endpoint=$(sed -n 's/.*"endpoint": "\([^"]*\)".*/\1/p' "$dir/server.ready")
+workers=""
+for id in 0 1; do
+  # shellcheck disable=SC2086
+  "$anchorage" worker $common --server "$endpoint" --worker-id "$id" \
+    > "$dir/worker-$id.log" 2>&1 &
+  workers="$workers $!"
+  pids="$pids $!"
+done
+wait_for 30 has_pushes
+kill -TERM "$server"
+wait "$server" || fail "server did not exit 0 on SIGTERM"
+for pid in $workers; do wait "$pid" || fail "a worker did not exit 0 after Done"; done
+grep -q '"stop_reason": "stopped by signal"' "$dir/summary.json" ||
+  fail "summary lacks the stop reason: $(cat "$dir/summary.json")"
+
+# The demo on SIGINT: exit 130, no child left behind.
+"$anchorage" demo --workers 2 --dataset synthetic-gaussian --model mlp:64 \
+  --epochs 1000 --progress-interval 0.1 > "$dir/demo.log" 2>&1 &
+demo=$!
+pids="$pids $demo"
+wait_for 30 grep -q "workers 2/2" "$dir/demo.log"
+run_dir=$(sed -n 's/.*logs in \(.*\)$/\1/p' "$dir/demo.log" | head -n 1)
+children=$(sed -n 's/.*"pid": \([0-9]*\).*/\1/p' "$run_dir"/*.ready)
+[ -n "$children" ] || fail "no child pids in $run_dir"
+kill -INT "$demo"
+code=0
+wait "$demo" || code=$?
+[ "$code" -eq 130 ] || fail "demo exited $code on SIGINT, expected 130"
+for pid in $children; do
+  if kill -0 "$pid" 2>/dev/null; then fail "child $pid still runs after the demo"; fi
+done
+rm -rf "$run_dir"
+echo "signals end to end: ok"
