@@ -25,12 +25,20 @@ std::string BodyName(proto::Body body) {
 }
 
 algo::AggregatorOptions AggregatorOptionsFor(const config::RunConfig& config) {
-  const config::Aggregation kind =
-      config.server.aggregation_kind(config.train.algorithm_kind());
+  const config::TrainOptions& train = config.train;
+  const algo::Algorithm algorithm = train.algorithm_kind();
+  const config::Aggregation kind = config.server.aggregation_kind(algorithm);
   return {.mode = kind == config::Aggregation::kSync
                       ? algo::AggregationMode::kSync
                       : algo::AggregationMode::kAsync,
-          .beta = config.train.beta};
+          .outer = {.algorithm = algorithm,
+                    .alpha = algo::TraitsOf(algorithm).alpha_is_outer_lr
+                                 ? train.alpha
+                                 : 1.0,
+                    .beta = train.beta,
+                    .momentum = train.momentum,
+                    .nesterov = train.nesterov,
+                    .weight_decay = train.weight_decay}};
 }
 
 }  // namespace
@@ -65,6 +73,8 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
       data_(std::move(data)),
       model_(std::move(model)),
       aggregator_(AggregatorOptionsFor(config), initial),
+      schedule_(config.train.LocalOptimizer(
+          config.train.StepsPerEpoch(data_.train.size()))),
       decoded_(initial.size()) {
   codec_ = codec::MakeCodec(config.train.codec, aggregator_.dim()).value();
   StatusOr<std::unique_ptr<model::Model>> eval_model = model::MakeModel(
@@ -144,13 +154,14 @@ StatusOr<ServerSummary> Server::Run() {
 }
 
 void Server::AnswerDoneWhileDraining() {
-  // Workers whose Done was lost, or that join only now, keep asking for a
-  // little while; answer each of them Done so they end cleanly.
+  // Workers acknowledge Done with Leave. Those whose Done was lost, or that
+  // join only now, keep asking for a little while: answer each of them
+  // Done so they end cleanly. Stop early once every worker has left.
   const auto linger = std::clamp<Clock::duration>(
       std::chrono::milliseconds(config_.server.heartbeat_interval_ms) * 4,
       std::chrono::milliseconds(200), std::chrono::seconds(2));
   const Clock::time_point until = Clock::now() + linger;
-  while (Clock::now() < until) {
+  while (Clock::now() < until && LiveWorkers() > 0) {
     StatusOr<std::vector<bool>> readable =
         transport::Poll({&router_}, std::chrono::milliseconds(20));
     if (!readable.ok() || !(*readable)[0]) continue;
@@ -168,6 +179,10 @@ void Server::AnswerDoneWhileDraining() {
       continue;
     }
     WorkerState& worker = workers_[message->worker_id()];
+    if (message->kind() == proto::Body::Leave) {
+      worker.live = false;
+      continue;
+    }
     worker.routing_id = routing_id;
     SendDone(message->worker_id(), worker, stats_.stop_reason);
   }
@@ -359,6 +374,9 @@ void Server::HandlePush(const std::string& routing_id,
 
   const Clock::time_point now = Clock::now();
   const uint64_t version_before = aggregator_.version();
+  if (aggregation_ == config::Aggregation::kAsync) {
+    aggregator_.set_learning_rate(LearningRateOfRound(push->round()));
+  }
   status = aggregator_.Submit(id, push->round(), &decoded_);
   if (status.code() == Status::Code::kFailedPrecondition) {
     // Sync mode: the round this push belongs to already closed.
@@ -461,8 +479,14 @@ void Server::MaybeCloseRound(Clock::time_point now, bool deadline_passed) {
   if (all_in || (deadline_passed && quorum)) CloseRound(now);
 }
 
+double Server::LearningRateOfRound(uint64_t round) const {
+  return optim::ScheduledLearningRate(
+      schedule_, static_cast<int64_t>(round) * config_.train.local_steps);
+}
+
 void Server::CloseRound(Clock::time_point now) {
   metrics_.straggler_wait.Observe(Seconds(now - first_in_round_).count());
+  aggregator_.set_learning_rate(LearningRateOfRound(aggregator_.round()));
   aggregator_.CloseRound();
   metrics_.round_duration.Observe(Seconds(now - last_version_time_).count());
   last_version_time_ = now;

@@ -125,6 +125,8 @@ class Server {
   void MaybeEvaluate(Clock::time_point now);
   void RecordEvaluation(const EvalResult& result);
   bool RunComplete(std::string* reason) const;
+  // The base learning rate γ_t at the start of `round` (τ local steps each).
+  double LearningRateOfRound(uint64_t round) const;
   void Finish(ServerSummary* summary);
   void AnswerDoneWhileDraining();
 
@@ -149,6 +151,8 @@ class Server {
   data::TrainTest data_;
   std::unique_ptr<model::Model> model_;
   algo::Aggregator aggregator_;
+  // The local optimizer's schedule: the outer rule's γ_t follows it.
+  optim::SgdOptions schedule_;
   std::unique_ptr<codec::Codec> codec_;
   std::unique_ptr<Evaluator> evaluator_;
 

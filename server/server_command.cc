@@ -65,6 +65,8 @@ int RunServerCommand(int argc, const char* const* argv) {
     LOG_ERROR("%s", server.status().message().c_str());
     return 1;
   }
+  // Bound: ready for workers.
+  (*exposer)->set_ready(true);
   LOG_INFO("metrics on http://%s:%d/metrics",
            config.output.metrics_address.c_str(), (*exposer)->port());
   if (!config.output.ready_file.empty()) {

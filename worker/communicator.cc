@@ -70,10 +70,12 @@ class Communicator::Loop {
                     std::vector<uint8_t> payload, bool has_payload);
   void SendPush(std::unique_ptr<OutgoingPush> push);
   void SendLeave();
-  // Returns false when the loop must end.
-  bool HandleServer();
+  void HandleServer();
+  // Returns false when the server said Done or refused this worker.
   bool HandleMessage(transport::Message message);
   void Deliver(std::unique_ptr<Delivery> delivery);
+  // Delivers through the simulated incoming link when delays are injected.
+  void DeliverFromServer(std::unique_ptr<Delivery> delivery, size_t bytes);
   void DeliverFatal(const std::string& text);
 
   zmq::context_t& context_;
@@ -83,6 +85,30 @@ class Communicator::Loop {
   zmq::socket_t dealer_;
   std::unique_ptr<codec::Codec> codec_;
   transport::EnvelopeBuilder builder_;
+
+  // A simulated one-way link: when the next message may arrive.
+  Clock::time_point Arrival(Clock::time_point* busy_until, size_t bytes) const;
+  void FlushDue(Clock::time_point now);
+  bool delayed() const {
+    return options_.link_latency.count() > 0 || options_.link_bandwidth_bytes > 0;
+  }
+  // How long the loop may sleep before a delayed message falls due.
+  std::chrono::milliseconds UntilNextDue(Clock::time_point now) const;
+
+  struct Outgoing {
+    Clock::time_point due;
+    std::vector<zmq::message_t> frames;
+    size_t bytes;
+  };
+  struct Incoming {
+    Clock::time_point due;
+    std::unique_ptr<Delivery> delivery;
+  };
+  std::deque<Outgoing> outgoing_;
+  std::deque<Incoming> incoming_;
+  Clock::time_point up_busy_until_;
+  Clock::time_point down_busy_until_;
+  bool done_received_ = false;
 
   uint64_t incarnation_ = 0;
   bool welcomed_ = false;
@@ -103,8 +129,8 @@ void Communicator::Loop::Run() {
   while (true) {
     StatusOr<std::vector<bool>> readable = transport::Poll(
         {&dealer_, &pair_},
-        std::min<std::chrono::milliseconds>(options_.heartbeat_interval,
-                                            std::chrono::milliseconds(100)));
+        std::min({options_.heartbeat_interval, std::chrono::milliseconds(100),
+                  UntilNextDue(Clock::now())}));
     if (!readable.ok() && !finished) {
       DeliverFatal(readable.status().message());
       finished = true;
@@ -130,8 +156,10 @@ void Communicator::Loop::Run() {
       }
     }
     if (finished) continue;
-    if (readable.ok() && (*readable)[0] && !HandleServer()) {
-      finished = true;
+    if (readable.ok() && (*readable)[0]) HandleServer();
+    FlushDue(Clock::now());
+    if (done_received_) {
+      finished = incoming_.empty();
       continue;
     }
 
@@ -215,17 +243,62 @@ void Communicator::Loop::SendEnvelope(proto::Body type,
                                    has_payload ? 1 : 0));
   size_t bytes = frames.front().size() + payload.size();
   if (has_payload) frames.push_back(transport::FrameFromBytes(std::move(payload)));
+  last_sent_ = Clock::now();
+  if (delayed()) {
+    outgoing_.push_back(
+        {Arrival(&up_busy_until_, bytes), std::move(frames), bytes});
+    return;
+  }
   Status status = transport::SendFrames(dealer_, std::move(frames));
   if (!status.ok()) {
     LOG_WARNING("send to server failed: %s", status.message().c_str());
     return;
   }
-  last_sent_ = Clock::now();
   metrics_->bytes_tx.Increment(static_cast<double>(bytes));
 }
 
-bool Communicator::Loop::HandleServer() {
-  for (int i = 0; i < 64; ++i) {
+Clock::time_point Communicator::Loop::Arrival(Clock::time_point* busy_until,
+                                              size_t bytes) const {
+  const Clock::time_point start = std::max(Clock::now(), *busy_until);
+  const double transfer = options_.link_bandwidth_bytes > 0
+                              ? static_cast<double>(bytes) /
+                                    options_.link_bandwidth_bytes
+                              : 0.0;
+  *busy_until = start + std::chrono::duration_cast<Clock::duration>(
+                            Seconds(transfer));
+  return *busy_until +
+         std::chrono::duration_cast<Clock::duration>(options_.link_latency);
+}
+
+void Communicator::Loop::FlushDue(Clock::time_point now) {
+  while (!outgoing_.empty() && outgoing_.front().due <= now) {
+    Outgoing& next = outgoing_.front();
+    Status status = transport::SendFrames(dealer_, std::move(next.frames));
+    if (status.ok()) {
+      metrics_->bytes_tx.Increment(static_cast<double>(next.bytes));
+    } else {
+      LOG_WARNING("send to server failed: %s", status.message().c_str());
+    }
+    outgoing_.pop_front();
+  }
+  while (!incoming_.empty() && incoming_.front().due <= now) {
+    Deliver(std::move(incoming_.front().delivery));
+    incoming_.pop_front();
+  }
+}
+
+std::chrono::milliseconds Communicator::Loop::UntilNextDue(
+    Clock::time_point now) const {
+  Clock::time_point next = Clock::time_point::max();
+  if (!outgoing_.empty()) next = std::min(next, outgoing_.front().due);
+  if (!incoming_.empty()) next = std::min(next, incoming_.front().due);
+  if (next == Clock::time_point::max()) return std::chrono::milliseconds(100);
+  return std::max(std::chrono::milliseconds(0),
+                  std::chrono::ceil<std::chrono::milliseconds>(next - now));
+}
+
+void Communicator::Loop::HandleServer() {
+  for (int i = 0; i < 64 && !done_received_; ++i) {
     StatusOr<std::optional<std::vector<zmq::message_t>>> frames =
         transport::ReceiveFrames(dealer_, transport::kMaxPayloadFrames + 1);
     if (!frames.ok()) {
@@ -233,7 +306,7 @@ bool Communicator::Loop::HandleServer() {
                   frames.status().message().c_str());
       continue;
     }
-    if (!frames->has_value()) return true;
+    if (!frames->has_value()) return;
     std::string reason;
     StatusOr<transport::Message> message =
         transport::ParseMessage(std::move(**frames), &reason);
@@ -245,9 +318,8 @@ bool Communicator::Loop::HandleServer() {
     metrics_->bytes_rx.Increment(static_cast<double>(message->wire_bytes()));
     last_heard_ = Clock::now();
     backoff_ = std::chrono::milliseconds(100);
-    if (!HandleMessage(std::move(message).value())) return false;
+    if (!HandleMessage(std::move(message).value())) done_received_ = true;
   }
-  return true;
 }
 
 bool Communicator::Loop::HandleMessage(transport::Message message) {
@@ -289,7 +361,7 @@ bool Communicator::Loop::HandleMessage(transport::Message message) {
                  static_cast<unsigned long long>(delivery->next_round));
       }
       metrics_->anchor_version.Set(static_cast<double>(delivery->version));
-      Deliver(std::move(delivery));
+      DeliverFromServer(std::move(delivery), message.wire_bytes());
       if (welcome && held_push_ != nullptr) SendPush(std::move(held_push_));
       return true;
     }
@@ -299,7 +371,12 @@ bool Communicator::Loop::HandleMessage(transport::Message message) {
       const proto::Done* done = envelope.body_as_Done();
       delivery->version = done->anchor_version();
       delivery->text = done->reason() != nullptr ? done->reason()->str() : "";
-      Deliver(std::move(delivery));
+      DeliverFromServer(std::move(delivery), message.wire_bytes());
+      // Acknowledge, so the server can stop waiting for stragglers.
+      auto& fbb = builder_.builder();
+      SendEnvelope(proto::Body::Leave,
+                   proto::CreateLeaveDirect(fbb, "done").Union(), {}, false);
+      FlushDue(Clock::time_point::max());
       return false;
     }
     case proto::Body::Error: {
@@ -343,6 +420,15 @@ bool Communicator::Loop::HandleMessage(transport::Message message) {
                   proto::EnumNameBody(message.kind()));
       return true;
   }
+}
+
+void Communicator::Loop::DeliverFromServer(std::unique_ptr<Delivery> delivery,
+                                           size_t bytes) {
+  if (!delayed()) {
+    Deliver(std::move(delivery));
+    return;
+  }
+  incoming_.push_back({Arrival(&down_busy_until_, bytes), std::move(delivery)});
 }
 
 void Communicator::Loop::Deliver(std::unique_ptr<Delivery> delivery) {

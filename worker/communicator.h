@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -60,6 +61,11 @@ struct CommunicatorOptions {
   std::chrono::milliseconds heartbeat_interval{500};
   int heartbeat_liveness = 20;
   std::chrono::milliseconds server_timeout{60000};
+  // Injected link delay, each direction: a message of n bytes occupies the
+  // link for n / bandwidth seconds (0 = unlimited) after the previous one,
+  // then arrives `link_latency` later.
+  std::chrono::duration<double> link_latency{0.0};
+  double link_bandwidth_bytes = 0.0;
 };
 
 class Communicator {

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <thread>
 #include <utility>
 
+#include "common/algo/worker_round.h"
 #include "common/base/log.h"
 #include "common/data/partition.h"
 
@@ -13,23 +15,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using Seconds = std::chrono::duration<double>;
-
-optim::SgdOptions SgdOptionsFor(const config::TrainOptions& train,
-                                int64_t steps_per_epoch) {
-  optim::SgdOptions sgd;
-  sgd.lr = static_cast<float>(train.lr);
-  sgd.momentum = static_cast<float>(train.momentum);
-  sgd.nesterov = train.nesterov;
-  sgd.weight_decay = static_cast<float>(train.weight_decay);
-  sgd.warmup_steps = static_cast<int64_t>(
-      std::llround(train.warmup_epochs * static_cast<double>(steps_per_epoch)));
-  for (const double epoch : train.decay_epochs) {
-    sgd.decay_steps.push_back(static_cast<int64_t>(
-        std::llround(epoch * static_cast<double>(steps_per_epoch))));
-  }
-  sgd.decay_factor = static_cast<float>(train.decay_factor);
-  return sgd;
-}
 
 }  // namespace
 
@@ -50,9 +35,8 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(
   if (!model.ok()) return model.status();
   // The learning-rate schedule is in epochs of the whole run; all workers
   // advance together, so one epoch is one pass over this worker's shard.
-  const int64_t steps_per_epoch = std::max<int64_t>(
-      1, static_cast<int64_t>(shard.size()) / config.train.batch_size);
-  const optim::SgdOptions sgd = SgdOptionsFor(config.train, steps_per_epoch);
+  const optim::SgdOptions sgd = config.train.LocalOptimizer(
+      config.train.StepsPerEpoch(data->train.size()));
   Status status = sgd.Validate();
   if (!status.ok()) return status;
   std::vector<float> initial(static_cast<size_t>((*model)->dim()));
@@ -81,7 +65,7 @@ StatusOr<WorkerResult> Worker::Run() {
   CommunicatorOptions options;
   options.server = config_.worker.server;
   options.worker_id = static_cast<uint32_t>(config_.worker.worker_id);
-  options.model_dim = static_cast<int64_t>(trainer_.params().size());
+  options.model_dim = trainer_.dim();
   options.algorithm = config_.train.algorithm;
   options.codec = config_.train.codec;
   options.shard_size = static_cast<uint64_t>(trainer_.shard_size());
@@ -90,11 +74,17 @@ StatusOr<WorkerResult> Worker::Run() {
   options.heartbeat_liveness = config_.server.heartbeat_liveness;
   options.server_timeout = std::chrono::milliseconds(
       std::llround(config_.worker.server_timeout_seconds * 1000));
+  options.link_latency = Seconds(config_.worker.link_latency_seconds);
+  options.link_bandwidth_bytes = config_.worker.link_bandwidth_bytes;
   Communicator comm(*context_, options, &metrics_);
-  LOG_INFO("shard of %lld examples, %s, τ=%d, α=%.2f; connecting to %s",
+  const double slowdown = config_.worker.SlowdownFor(config_.worker.worker_id);
+  LOG_INFO("shard of %lld examples, %s, τ=%d, α=%.2f%s; connecting to %s",
            static_cast<long long>(trainer_.shard_size()),
            config_.train.algorithm.c_str(), config_.train.local_steps,
-           config_.train.alpha, config_.worker.server.c_str());
+           config_.train.alpha,
+           slowdown > 1.0 ? (", slowed down " + std::to_string(slowdown) + "x").c_str()
+                          : "",
+           config_.worker.server.c_str());
 
   // The Welcome carries the current anchor: a late joiner starts from it.
   if (!WaitForAnchor(comm, 0)) {
@@ -103,23 +93,27 @@ StatusOr<WorkerResult> Worker::Run() {
     result_.end_reason = end_reason_;
     return result_;
   }
-  trainer_.Adopt(latest_->anchor);
+  algo::WorkerRound<float> logic(
+      &trainer_, {.algorithm = config_.train.algorithm_kind(),
+                  .local_steps = config_.train.local_steps,
+                  .alpha = config_.train.alpha,
+                  .reset_momentum = config_.train.reset_base_buffer()});
+  logic.Start(latest_->anchor);
   result_.joined_at_version = latest_->version;
+  if (on_joined_) on_joined_();
   uint64_t round = latest_->next_round;
   resync_ = false;
-  const bool overlap =
-      config_.train.algorithm_kind() == config::Algorithm::kOverlapLocalSgd;
-  const auto alpha = static_cast<float>(config_.train.alpha);
 
-  while (true) {
-    double loss_sum = 0;
-    int steps = 0;
+  while (!stop_requested_.load()) {
     const Clock::time_point compute_start = Clock::now();
-    for (; steps < config_.train.local_steps && !stop_requested_.load();
-         ++steps) {
-      loss_sum += trainer_.Step();
+    const double loss = logic.Compute();
+    double compute = Seconds(Clock::now() - compute_start).count();
+    if (slowdown > 1.0) {
+      // A straggler: the same work takes `slowdown` times as long.
+      std::this_thread::sleep_for(Seconds(compute * (slowdown - 1.0)));
+      compute *= slowdown;
     }
-    const double compute = Seconds(Clock::now() - compute_start).count();
+    const int steps = config_.train.local_steps;
     result_.compute_seconds += compute;
     result_.local_steps += steps;
     metrics_.compute_seconds.Increment(compute);
@@ -128,37 +122,34 @@ StatusOr<WorkerResult> Worker::Run() {
                          static_cast<uint64_t>(trainer_.batch_size());
     metrics_.samples.Increment(static_cast<double>(samples));
     samples_since_push_ += samples;
-    if (steps > 0) metrics_.train_loss.Set(loss_sum / steps);
+    metrics_.train_loss.Set(loss);
     metrics_.learning_rate.Set(trainer_.learning_rate());
-    if (stop_requested_.load()) break;
-    if (!DrainDeliveries(comm)) break;
-
+    if (stop_requested_.load() || !DrainDeliveries(comm)) break;
     if (resync_) {
       // Reconnected: continue from the server's round and anchor.
       resync_ = false;
       round = latest_->next_round;
-      if (!overlap) trainer_.Adopt(latest_->anchor);
+      if (!logic.overlapped()) logic.Start(latest_->anchor);
     }
-    if (overlap) {
-      // Pull toward the newest anchor that has arrived; it summarises the
+    if (logic.overlapped()) {
+      // Pull toward the newest anchor that has arrived; it answers the
       // previous round, so waiting happens only if that one is late.
       if (!WaitForAnchor(comm, round)) break;
       if (resync_) {
         resync_ = false;
         round = latest_->next_round;
       }
-      trainer_.Pull(latest_->anchor, alpha);
-      Push(comm, round, steps, loss_sum);
+      Push(comm, round, steps, loss, logic.Contribution(latest_->anchor));
     } else {
-      Push(comm, round, steps, loss_sum);
+      Push(comm, round, steps, loss, logic.Contribution({}));
       if (!WaitForAnchor(comm, round + 1)) break;
       if (resync_) {
         resync_ = false;
         round = latest_->next_round;
-        trainer_.Adopt(latest_->anchor);
+        logic.Start(latest_->anchor);
         continue;
       }
-      trainer_.Adopt(latest_->anchor);
+      logic.FinishRound(latest_->anchor);
     }
     ++round;
     ++result_.rounds;
@@ -222,17 +213,16 @@ bool Worker::Apply(std::unique_ptr<Delivery> delivery) {
 }
 
 void Worker::Push(Communicator& comm, uint64_t round, int local_steps,
-                  double loss_sum) {
+                  double loss, std::span<const float> contribution) {
   auto push = std::make_unique<OutgoingPush>();
   push->base_version = latest_->version;
   push->round = round;
   push->samples = samples_since_push_;
   push->local_steps = static_cast<uint64_t>(local_steps);
-  push->train_loss =
-      local_steps > 0 ? static_cast<float>(loss_sum / local_steps) : 0.0F;
+  push->train_loss = static_cast<float>(loss);
   push->compute_seconds = result_.compute_seconds;
   push->sync_wait_seconds = result_.sync_wait_seconds;
-  Status status = codec_->Encode(trainer_.params(), &push->payload);
+  Status status = codec_->Encode(contribution, &push->payload);
   ANCHORAGE_CHECK(status.ok(), "encoding the local model failed");
   samples_since_push_ = 0;
   comm.SendPush(std::move(push));

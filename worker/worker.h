@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -50,6 +51,11 @@ class Worker {
   StatusOr<WorkerResult> Run();
 
   void RequestStop() { stop_requested_.store(true); }
+  // Called on the training thread once the server has welcomed this worker
+  // (readiness). Set before Run().
+  void set_on_joined(std::function<void()> on_joined) {
+    on_joined_ = std::move(on_joined);
+  }
 
  private:
   Worker(const config::RunConfig& config, zmq::context_t* context,
@@ -64,8 +70,9 @@ class Worker {
   bool DrainDeliveries(Communicator& comm);
   // Applies one delivery; returns false when the run is over.
   bool Apply(std::unique_ptr<Delivery> delivery);
-  void Push(Communicator& comm, uint64_t round, int local_steps,
-            double loss_sum);
+  // Encodes `contribution` and hands it to the communication thread.
+  void Push(Communicator& comm, uint64_t round, int local_steps, double loss,
+            std::span<const float> contribution);
 
   config::RunConfig config_;
   zmq::context_t* context_;
@@ -74,6 +81,7 @@ class Worker {
   algo::Trainer trainer_;
   std::unique_ptr<codec::Codec> codec_;
   std::atomic<bool> stop_requested_{false};
+  std::function<void()> on_joined_;
 
   // The newest anchor received.
   std::unique_ptr<Delivery> latest_;

@@ -64,6 +64,8 @@ int RunWorkerCommand(int argc, const char* const* argv) {
     LOG_ERROR("%s", worker.status().message().c_str());
     return 1;
   }
+  metrics::MetricsExposer* exposer_ptr = exposer->get();
+  (*worker)->set_on_joined([exposer_ptr] { exposer_ptr->set_ready(true); });
   LOG_INFO("metrics on http://%s:%d/metrics",
            config.output.metrics_address.c_str(), (*exposer)->port());
   if (!config.output.ready_file.empty()) {

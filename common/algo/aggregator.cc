@@ -5,15 +5,18 @@
 
 namespace anchorage::algo {
 
-Aggregator::Aggregator(const AggregatorOptions& options,
-                       std::span<const float> initial_anchor)
+template <typename Scalar>
+BasicAggregator<Scalar>::BasicAggregator(
+    const AggregatorOptions& options, std::span<const Scalar> initial_anchor)
     : options_(options),
+      rule_(options.outer, static_cast<int64_t>(initial_anchor.size())),
       anchor_(initial_anchor.begin(), initial_anchor.end()),
-      sum_(initial_anchor.size(), 0.0F) {
-  if (options_.beta > 0.0) velocity_.assign(anchor_.size(), 0.0F);
+      sum_(initial_anchor.size(), Scalar(0)) {
+  if (!rule_.is_plain_average()) target_.resize(anchor_.size());
 }
 
-Status Aggregator::AddWorker(uint32_t id) {
+template <typename Scalar>
+Status BasicAggregator<Scalar>::AddWorker(uint32_t id) {
   if (workers_.contains(id)) {
     return Status::FailedPrecondition("worker " + std::to_string(id) +
                                       " is already registered");
@@ -22,12 +25,13 @@ Status Aggregator::AddWorker(uint32_t id) {
     workers_.emplace(id, anchor_);
     Resum();
   } else {
-    workers_.emplace(id, std::vector<float>(anchor_.size()));
+    workers_.emplace(id, std::vector<Scalar>(anchor_.size()));
   }
   return Status::Ok();
 }
 
-Status Aggregator::RemoveWorker(uint32_t id) {
+template <typename Scalar>
+Status BasicAggregator<Scalar>::RemoveWorker(uint32_t id) {
   auto it = workers_.find(id);
   if (it == workers_.end()) {
     return Status::NotFound("worker " + std::to_string(id) +
@@ -43,15 +47,16 @@ Status Aggregator::RemoveWorker(uint32_t id) {
     return Status::Ok();
   }
   if (round_members_.erase(id) > 0) {
-    const std::vector<float>& slot = it->second;
+    const std::vector<Scalar>& slot = it->second;
     for (size_t i = 0; i < slot.size(); ++i) sum_[i] -= slot[i];
   }
   workers_.erase(it);
   return Status::Ok();
 }
 
-Status Aggregator::Submit(uint32_t id, uint64_t round,
-                          std::vector<float>* contribution) {
+template <typename Scalar>
+Status BasicAggregator<Scalar>::Submit(uint32_t id, uint64_t round,
+                          std::vector<Scalar>* contribution) {
   if (static_cast<int64_t>(contribution->size()) != dim()) {
     return Status::InvalidArgument(
         "contribution of " + std::to_string(contribution->size()) +
@@ -62,15 +67,16 @@ Status Aggregator::Submit(uint32_t id, uint64_t round,
     return Status::NotFound("worker " + std::to_string(id) +
                             " is not registered");
   }
-  std::vector<float>& slot = it->second;
-  const float* incoming = contribution->data();
+  std::vector<Scalar>& slot = it->second;
+  const Scalar* incoming = contribution->data();
   if (options_.mode == AggregationMode::kAsync) {
     const auto count = static_cast<double>(workers_.size());
-    if (velocity_.empty()) {
-      // β = 0: the anchor is the mean, updated in the same pass.
-      const auto inverse = static_cast<float>(1.0 / count);
+    const bool plain = rule_.is_plain_average();
+    if (plain) {
+      // The anchor is the mean, updated in the same pass.
+      const auto inverse = static_cast<Scalar>(1.0 / count);
       for (size_t i = 0; i < slot.size(); ++i) {
-        const float sum = sum_[i] + (incoming[i] - slot[i]);
+        const Scalar sum = sum_[i] + (incoming[i] - slot[i]);
         sum_[i] = sum;
         anchor_[i] = sum * inverse;
       }
@@ -81,7 +87,7 @@ Status Aggregator::Submit(uint32_t id, uint64_t round,
     }
     slot.swap(*contribution);
     if (++arrivals_since_resum_ >= kResumInterval) Resum();
-    if (!velocity_.empty() || arrivals_since_resum_ == 0) ApplyOuter(count);
+    if (!plain || arrivals_since_resum_ == 0) ApplyOuter(count);
     ++version_;
     return Status::Ok();
   }
@@ -101,38 +107,40 @@ Status Aggregator::Submit(uint32_t id, uint64_t round,
   return Status::Ok();
 }
 
-void Aggregator::CloseRound() {
+template <typename Scalar>
+void BasicAggregator<Scalar>::CloseRound() {
   ANCHORAGE_CHECK(options_.mode == AggregationMode::kSync,
                   "CloseRound in async mode");
   if (!round_members_.empty()) {
     ApplyOuter(static_cast<double>(round_members_.size()));
     ++version_;
   }
-  std::fill(sum_.begin(), sum_.end(), 0.0F);
+  std::fill(sum_.begin(), sum_.end(), Scalar(0));
   round_members_.clear();
   ++round_;
 }
 
-void Aggregator::Resum() {
-  std::fill(sum_.begin(), sum_.end(), 0.0F);
+template <typename Scalar>
+void BasicAggregator<Scalar>::Resum() {
+  std::fill(sum_.begin(), sum_.end(), Scalar(0));
   for (const auto& [id, slot] : workers_) {
     for (size_t i = 0; i < slot.size(); ++i) sum_[i] += slot[i];
   }
   arrivals_since_resum_ = 0;
 }
 
-void Aggregator::ApplyOuter(double count) {
-  const auto inverse = static_cast<float>(1.0 / count);
-  if (velocity_.empty()) {
+template <typename Scalar>
+void BasicAggregator<Scalar>::ApplyOuter(double count) {
+  const auto inverse = static_cast<Scalar>(1.0 / count);
+  if (rule_.is_plain_average()) {
     for (size_t i = 0; i < anchor_.size(); ++i) anchor_[i] = sum_[i] * inverse;
     return;
   }
-  const auto beta = static_cast<float>(options_.beta);
-  for (size_t i = 0; i < anchor_.size(); ++i) {
-    const float target = sum_[i] * inverse;
-    velocity_[i] = beta * velocity_[i] + (anchor_[i] - target);
-    anchor_[i] -= velocity_[i];
-  }
+  for (size_t i = 0; i < anchor_.size(); ++i) target_[i] = sum_[i] * inverse;
+  rule_.Apply(anchor_, target_, lr_);
 }
+
+template class BasicAggregator<float>;
+template class BasicAggregator<double>;
 
 }  // namespace anchorage::algo

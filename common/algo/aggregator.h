@@ -15,9 +15,10 @@
 // Sums are kept in float and recomputed exactly from the slots every
 // kResumInterval arrivals, so incremental rounding cannot drift.
 //
-// Outer rule, applied whenever the target changes: with β = 0 the anchor is
-// the target; with β > 0 (anchor momentum) v ← β·v + (z − target),
-// z ← z − v.
+// The outer rule (outer_rule.h) turns the target into the anchor whenever
+// the target changes: on every arrival in async mode, at CloseRound() in
+// sync mode. Templated on the scalar so theory checks run it in double; the
+// server runs Aggregator (float).
 //
 // Not thread-safe: owned by one thread.
 #pragma once
@@ -28,6 +29,7 @@
 #include <span>
 #include <vector>
 
+#include "common/algo/outer_rule.h"
 #include "common/base/status.h"
 
 namespace anchorage::algo {
@@ -36,14 +38,14 @@ enum class AggregationMode { kAsync, kSync };
 
 struct AggregatorOptions {
   AggregationMode mode = AggregationMode::kAsync;
-  // Anchor momentum β in [0, 1).
-  double beta = 0.0;
+  OuterOptions outer;
 };
 
-class Aggregator {
+template <typename Scalar>
+class BasicAggregator {
  public:
-  Aggregator(const AggregatorOptions& options,
-             std::span<const float> initial_anchor);
+  BasicAggregator(const AggregatorOptions& options,
+                  std::span<const Scalar> initial_anchor);
 
   // Registers worker `id`. Returns FailedPrecondition if it is registered.
   Status AddWorker(uint32_t id);
@@ -62,7 +64,8 @@ class Aggregator {
   // The contribution is kept by swapping buffers, not by copying: on
   // success *contribution holds an unspecified buffer of the same size for
   // the caller to reuse.
-  Status Submit(uint32_t id, uint64_t round, std::vector<float>* contribution);
+  Status Submit(uint32_t id, uint64_t round,
+                std::vector<Scalar>* contribution);
 
   // Sync mode: contributions received for the open round.
   int pending() const { return static_cast<int>(round_members_.size()); }
@@ -72,7 +75,10 @@ class Aggregator {
   // no contribution the anchor stays and only the round advances.
   void CloseRound();
 
-  std::span<const float> anchor() const { return anchor_; }
+  // The base learning rate γ_t the outer rule uses from now on.
+  void set_learning_rate(double lr) { lr_ = lr; }
+
+  std::span<const Scalar> anchor() const { return anchor_; }
   uint64_t version() const { return version_; }
   // Sync mode: the round being collected.
   uint64_t round() const { return round_; }
@@ -87,15 +93,19 @@ class Aggregator {
   void Resum();
 
   AggregatorOptions options_;
-  std::vector<float> anchor_;
-  std::vector<float> velocity_;  // outer momentum buffer (β > 0 only)
+  OuterRule<Scalar> rule_;
+  double lr_ = 1.0;
+  std::vector<Scalar> anchor_;
+  std::vector<Scalar> target_;  // scratch for rules other than averaging
   uint64_t version_ = 0;
   uint64_t round_ = 0;
 
-  std::map<uint32_t, std::vector<float>> workers_;  // async: latest slot
-  std::vector<float> sum_;  // async: sum of slots; sync: sum of the round
+  std::map<uint32_t, std::vector<Scalar>> workers_;  // latest contribution
+  std::vector<Scalar> sum_;  // async: sum of slots; sync: sum of the round
   int arrivals_since_resum_ = 0;
   std::set<uint32_t> round_members_;  // sync: contributors of the round
 };
+
+using Aggregator = BasicAggregator<float>;
 
 }  // namespace anchorage::algo

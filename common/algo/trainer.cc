@@ -15,11 +15,19 @@ Trainer::Trainer(std::unique_ptr<model::Model> model,
       params_(initial.begin(), initial.end()),
       grad_(initial.size()) {}
 
-float Trainer::Step() {
+double Trainer::Step() {
   sampler_.Next(&batch_x_, &batch_labels_);
   const float loss =
       model_->LossAndGradient(params_, batch_x_, batch_labels_, grad_);
   sgd_.Step(params_, grad_);
+  return loss;
+}
+
+double Trainer::AccumulateGradient(std::span<float> sum) {
+  sampler_.Next(&batch_x_, &batch_labels_);
+  const float loss =
+      model_->LossAndGradient(params_, batch_x_, batch_labels_, grad_);
+  AsVector(sum) += AsVector(std::span<const float>(grad_));
   return loss;
 }
 

@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "common/algo/learner.h"
 #include "common/data/batch_sampler.h"
 #include "common/model/model.h"
 #include "common/optim/sgd.h"
@@ -24,7 +25,7 @@ inline uint64_t WorkerSeed(uint64_t seed, int worker_id) {
   return seed ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(worker_id + 1));
 }
 
-class Trainer {
+class Trainer final : public Learner<float> {
  public:
   // Trains `model` from `initial` parameters on the rows `shard` of
   // `dataset`, which must outlive the trainer.
@@ -34,19 +35,22 @@ class Trainer {
           uint64_t seed);
 
   // One local SGD step on the next minibatch; returns its loss.
-  float Step();
+  double Step() override;
+  double AccumulateGradient(std::span<float> sum) override;
 
   // x ← (1 − α)·x + α·z. Local momentum buffers are kept.
-  void Pull(std::span<const float> anchor, float alpha);
+  void Pull(std::span<const float> anchor, float alpha) override;
 
   // Replaces the local model (α = 1 without arithmetic).
-  void Adopt(std::span<const float> anchor);
+  void Adopt(std::span<const float> anchor) override;
+  void ResetMomentum() override { sgd_.ResetMomentum(); }
 
-  std::span<const float> params() const { return params_; }
+  std::span<const float> params() const override { return params_; }
+  int64_t dim() const override { return static_cast<int64_t>(params_.size()); }
   int64_t steps() const { return sgd_.step(); }
-  int batch_size() const { return sampler_.batch_size(); }
+  int batch_size() const override { return sampler_.batch_size(); }
   int64_t shard_size() const { return sampler_.shard_size(); }
-  float learning_rate() const { return sgd_.learning_rate(); }
+  double learning_rate() const override { return sgd_.learning_rate(); }
   model::Model& model() { return *model_; }
 
  private:

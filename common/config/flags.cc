@@ -88,14 +88,24 @@ void AddTrainFlags(CLI::App& app, TrainOptions& t) {
       ->group(group)->capture_default_str();
   app.add_option("--algorithm", t.algorithm,
                  "overlap-local-sgd (pull toward the anchor, send without "
-                 "waiting) or local-sgd (send, wait, adopt the average)")
+                 "waiting), local-sgd (send, wait, adopt the average), "
+                 "minibatch-sgd (send the gradient every round), slowmo "
+                 "(outer momentum) or diloco (outer Nesterov)")
       ->group(group)->capture_default_str();
   app.add_option("--local-steps", t.local_steps,
                  "Local steps τ between synchronisations")
       ->group(group)->capture_default_str();
-  app.add_option("--alpha", t.alpha, "Pull strength toward the anchor, [0,1]")
-      ->group(group)->capture_default_str();
-  app.add_option("--beta", t.beta, "Anchor momentum β, [0,1)")
+  app.add_option("--alpha", t.alpha,
+                 "Pull strength toward the anchor, [0,1]; slowmo and diloco: "
+                 "outer learning rate (default 0.6; slowmo 1.0, diloco 0.7)")
+      ->group(group);
+  app.add_option("--beta", t.beta,
+                 "Outer momentum β, [0,1) (default 0; slowmo 0.5, diloco "
+                 "0.9)")
+      ->group(group);
+  app.add_option("--base-buffer", t.base_buffer,
+                 "Local momentum at each adopted anchor: reset, keep or auto "
+                 "(reset for slowmo)")
       ->group(group)->capture_default_str();
   app.add_option("--lr", t.lr, "Local learning rate γ")
       ->group(group)->capture_default_str();
@@ -190,6 +200,20 @@ void AddWorkerFlags(CLI::App& app, WorkerOptions& w, Role role) {
       ->group(group)->capture_default_str();
 }
 
+void AddDelayFlags(CLI::App& app, WorkerOptions& w) {
+  const char* group = "Injected delays (applied by workers)";
+  app.add_option("--link-latency", w.link_latency_seconds,
+                 "One-way latency added to every message, seconds")
+      ->group(group)->capture_default_str();
+  app.add_option("--link-bandwidth", w.link_bandwidth_bytes,
+                 "Link bandwidth in bytes/s applied to encoded messages "
+                 "(0 = unlimited)")
+      ->group(group)->capture_default_str();
+  app.add_option("--slowdown", w.slowdown,
+                 "Compute slowdown: F for every worker, or i:F,j:G per worker")
+      ->group(group);
+}
+
 void AddOutputFlags(CLI::App& app, OutputOptions& o, Role role) {
   const char* group = "Output";
   if (role != Role::kDemo) {
@@ -240,6 +264,34 @@ const char* Description(Role role) {
   return "";
 }
 
+// --alpha and --beta mean different things per algorithm; when neither the
+// command line nor the config file set them, each algorithm gets its
+// papers' default.
+void ApplyAlgorithmDefaults(const CLI::App& app, TrainOptions* train) {
+  const StatusOr<Algorithm> algorithm = algo::ParseAlgorithm(train->algorithm);
+  if (!algorithm.ok()) return;
+  if (app.get_option("--alpha")->count() == 0) {
+    switch (*algorithm) {
+      case Algorithm::kSlowMo:
+        train->alpha = 1.0;
+        break;
+      case Algorithm::kDiLoCo:
+        train->alpha = 0.7;
+        break;
+      case Algorithm::kOverlapLocalSgd:
+        train->alpha = 0.6;
+        break;
+      default:
+        train->alpha = 1.0;
+    }
+  }
+  if (app.get_option("--beta")->count() == 0) {
+    train->beta = *algorithm == Algorithm::kSlowMo   ? 0.5
+                  : *algorithm == Algorithm::kDiLoCo ? 0.9
+                                                     : 0.0;
+  }
+}
+
 std::string Exact(double value) {
   char text[32];
   std::snprintf(text, sizeof(text), "%.17g", value);
@@ -278,7 +330,13 @@ std::vector<std::string> SharedFlags(const RunConfig& config) {
       "--eval-examples=" + std::to_string(s.eval_examples),
       "--server-timeout=" + Exact(config.worker.server_timeout_seconds),
       "--log-level=" + config.output.log_level,
+      "--base-buffer=" + t.base_buffer,
+      "--link-latency=" + Exact(config.worker.link_latency_seconds),
+      "--link-bandwidth=" + Exact(config.worker.link_bandwidth_bytes),
   };
+  if (!config.worker.slowdown.empty()) {
+    flags.push_back("--slowdown=" + config.worker.slowdown);
+  }
   if (t.nesterov) flags.emplace_back("--nesterov");
   if (!t.data_dir.empty()) flags.push_back("--data-dir=" + t.data_dir);
   if (!s.aggregation.empty()) flags.push_back("--aggregation=" + s.aggregation);
@@ -302,6 +360,7 @@ StatusOr<std::optional<RunConfig>> ParseCommandLine(Role role, int argc,
   AddServerFlags(app, config.server, role);
   AddWorkerFlags(app, config.worker, role);
   AddOutputFlags(app, config.output, role);
+  AddDelayFlags(app, config.worker);
   if (role == Role::kDemo) AddDemoFlags(app, config.demo);
 
   try {
@@ -315,6 +374,7 @@ StatusOr<std::optional<RunConfig>> ParseCommandLine(Role role, int argc,
   } catch (const CLI::ParseError& e) {
     return Status::InvalidArgument(e.what());
   }
+  ApplyAlgorithmDefaults(app, &config.train);
   Status status = config.Validate();
   if (!status.ok()) return status;
   return std::optional<RunConfig>(std::move(config));

@@ -1,5 +1,8 @@
 #include "common/config/run_config.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 
@@ -33,16 +36,26 @@ Status ValidateTrain(const TrainOptions& t) {
   if (t.workers < 1 || t.workers > 4096) {
     return Bad("--workers", "must be in [1, 4096]", t.workers);
   }
-  if (t.algorithm != "overlap-local-sgd" && t.algorithm != "local-sgd") {
-    return Bad("--algorithm", "must be overlap-local-sgd or local-sgd",
+  if (!algo::ParseAlgorithm(t.algorithm).ok()) {
+    return Bad("--algorithm", ("must be one of " + algo::AlgorithmNames()).c_str(),
                t.algorithm);
   }
+  if (t.base_buffer != "auto" && t.base_buffer != "reset" &&
+      t.base_buffer != "keep") {
+    return Bad("--base-buffer", "must be auto, reset or keep", t.base_buffer);
+  }
   if (t.local_steps < 1) return Bad("--local-steps", "must be >= 1", t.local_steps);
-  if (!(t.alpha >= 0.0 && t.alpha <= 1.0)) {
-    return Bad("--alpha", "must be in [0, 1]", t.alpha);
+  if (!(t.alpha >= 0.0 && t.alpha <= 1.0) &&
+      !(algo::TraitsOf(t.algorithm_kind()).alpha_is_outer_lr &&
+        t.alpha > 0.0 && t.alpha <= 10.0)) {
+    return Bad("--alpha", "must be in [0, 1] (outer lr: (0, 10])", t.alpha);
   }
   if (!(t.beta >= 0.0 && t.beta < 1.0)) {
     return Bad("--beta", "must be in [0, 1)", t.beta);
+  }
+  if (algo::TraitsOf(t.algorithm_kind()).alpha_is_outer_lr &&
+      !(t.alpha > 0.0)) {
+    return Bad("--alpha", "(the outer learning rate) must be > 0", t.alpha);
   }
   if (!(t.lr > 0.0 && t.lr < 1e3)) return Bad("--lr", "must be > 0", t.lr);
   if (!(t.momentum >= 0.0 && t.momentum < 1.0)) {
@@ -120,15 +133,90 @@ Status ValidateServer(const ServerOptions& s) {
 }  // namespace
 
 Algorithm TrainOptions::algorithm_kind() const {
-  return algorithm == "local-sgd" ? Algorithm::kLocalSgd
-                                  : Algorithm::kOverlapLocalSgd;
+  const StatusOr<Algorithm> kind = algo::ParseAlgorithm(algorithm);
+  return kind.ok() ? *kind : Algorithm::kOverlapLocalSgd;
+}
+
+optim::SgdOptions TrainOptions::LocalOptimizer(int64_t steps_per_epoch) const {
+  optim::SgdOptions sgd;
+  sgd.lr = static_cast<float>(lr);
+  sgd.momentum = static_cast<float>(momentum);
+  sgd.nesterov = nesterov;
+  sgd.weight_decay = static_cast<float>(weight_decay);
+  const auto per_epoch = static_cast<double>(steps_per_epoch);
+  sgd.warmup_steps = static_cast<int64_t>(std::llround(warmup_epochs * per_epoch));
+  for (const double epoch : decay_epochs) {
+    sgd.decay_steps.push_back(static_cast<int64_t>(std::llround(epoch * per_epoch)));
+  }
+  sgd.decay_factor = static_cast<float>(decay_factor);
+  return sgd;
+}
+
+int64_t TrainOptions::StepsPerEpoch(int64_t train_size) const {
+  return std::max<int64_t>(1, train_size / workers / batch_size);
+}
+
+bool TrainOptions::reset_base_buffer() const {
+  if (base_buffer == "auto") return algorithm_kind() == Algorithm::kSlowMo;
+  return base_buffer == "reset";
 }
 
 Aggregation ServerOptions::aggregation_kind(Algorithm algorithm) const {
   if (aggregation == "sync") return Aggregation::kSync;
   if (aggregation == "async") return Aggregation::kAsync;
-  return algorithm == Algorithm::kLocalSgd ? Aggregation::kSync
-                                           : Aggregation::kAsync;
+  return algo::TraitsOf(algorithm).overlapped ? Aggregation::kAsync
+                                              : Aggregation::kSync;
+}
+
+Status ValidateSlowdown(const std::string& spec) {
+  if (spec.empty()) return Status::Ok();
+  const auto bad = [&spec](const std::string& why) {
+    return Status::InvalidArgument("--slowdown: " + why + " (got " + spec +
+                                   "); use F or i:F,j:G with factors >= 1");
+  };
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t end = spec.find(',', start);
+    if (end == std::string::npos) end = spec.size();
+    const std::string item = spec.substr(start, end - start);
+    const size_t colon = item.find(':');
+    const std::string factor =
+        colon == std::string::npos ? item : item.substr(colon + 1);
+    if (colon != std::string::npos) {
+      char* parse_end = nullptr;
+      const long id = std::strtol(item.c_str(), &parse_end, 10);
+      if (parse_end != item.c_str() + colon || id < 0) {
+        return bad("bad worker id '" + item.substr(0, colon) + "'");
+      }
+    } else if (spec.find(',') != std::string::npos) {
+      return bad("a list needs i:F items");
+    }
+    char* parse_end = nullptr;
+    const double value = std::strtod(factor.c_str(), &parse_end);
+    if (factor.empty() || *parse_end != '\0' || !(value >= 1.0) ||
+        value > 1000.0) {
+      return bad("bad factor '" + factor + "'");
+    }
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+double WorkerOptions::SlowdownFor(int id) const {
+  if (slowdown.empty()) return 1.0;
+  if (slowdown.find(':') == std::string::npos) return std::strtod(slowdown.c_str(), nullptr);
+  size_t start = 0;
+  while (start < slowdown.size()) {
+    size_t end = slowdown.find(',', start);
+    if (end == std::string::npos) end = slowdown.size();
+    const std::string item = slowdown.substr(start, end - start);
+    const size_t colon = item.find(':');
+    if (colon != std::string::npos && std::strtol(item.c_str(), nullptr, 10) == id) {
+      return std::strtod(item.c_str() + colon + 1, nullptr);
+    }
+    start = end + 1;
+  }
+  return 1.0;
 }
 
 Status RunConfig::Validate() const {
@@ -144,6 +232,22 @@ Status RunConfig::Validate() const {
   }
   if (!(worker.server_timeout_seconds > 0.0)) {
     return Bad("--server-timeout", "must be > 0", worker.server_timeout_seconds);
+  }
+  if (!(worker.link_latency_seconds >= 0.0 && worker.link_latency_seconds < 3600)) {
+    return Bad("--link-latency", "must be in [0, 3600) seconds",
+               worker.link_latency_seconds);
+  }
+  if (!(worker.link_bandwidth_bytes >= 0.0)) {
+    return Bad("--link-bandwidth", "must be >= 0 bytes/s (0 = unlimited)",
+               worker.link_bandwidth_bytes);
+  }
+  status = ValidateSlowdown(worker.slowdown);
+  if (!status.ok()) return status;
+  if (server.aggregation == "async" &&
+      !algo::TraitsOf(train.algorithm_kind()).overlapped) {
+    return Status::InvalidArgument(
+        "--aggregation: async needs --algorithm overlap-local-sgd; " +
+        train.algorithm + " runs in sync rounds");
   }
   if (output.metrics_port < 0 || output.metrics_port > 65535) {
     return Bad("--metrics-port", "must be in [0, 65535]", output.metrics_port);

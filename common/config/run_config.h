@@ -10,14 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "common/algo/algorithm.h"
 #include "common/base/status.h"
+#include "common/optim/sgd.h"
 
 namespace anchorage::config {
 
-enum class Algorithm {
-  kOverlapLocalSgd,  // τ local steps, pull toward the anchor, send without waiting
-  kLocalSgd,         // τ local steps, send, wait for the average, adopt it
-};
+using algo::Algorithm;
 
 enum class Aggregation {
   kAsync,  // anchor = mean of each worker's latest contribution, on arrival
@@ -28,14 +27,21 @@ enum class Aggregation {
 struct TrainOptions {
   // Number of workers m.
   int workers = 4;
-  // overlap-local-sgd or local-sgd.
+  // minibatch-sgd, local-sgd, overlap-local-sgd, slowmo or diloco.
   std::string algorithm = "overlap-local-sgd";
-  // Local steps τ between synchronisations.
+  // Local steps τ between synchronisations (minibatch-sgd: minibatch
+  // gradients per round), so equal m, τ and rounds mean equal work.
   int local_steps = 8;
-  // Pull strength toward the anchor, in [0, 1].
+  // overlap-local-sgd: pull strength toward the anchor, in [0, 1]. slowmo,
+  // diloco: the outer learning rate. When not given, the algorithm's
+  // default (0.6 overlap, 1.0 slowmo, 0.7 diloco).
   double alpha = 0.6;
-  // Anchor (outer) momentum β, in [0, 1).
+  // Outer momentum in [0, 1): anchor momentum, SlowMo's β, DiLoCo's
+  // Nesterov momentum. When not given: 0.5 slowmo, 0.9 diloco, else 0.
   double beta = 0.0;
+  // Local momentum buffer at each new anchor: reset, keep, or auto (reset
+  // for slowmo, keep otherwise).
+  std::string base_buffer = "auto";
   // Local optimizer: learning rate γ, momentum μ, Nesterov, weight decay.
   double lr = 0.05;
   double momentum = 0.9;
@@ -64,6 +70,13 @@ struct TrainOptions {
   uint64_t seed = 1;
 
   Algorithm algorithm_kind() const;
+  bool reset_base_buffer() const;
+  // The local optimizer, with the schedule converted from epochs to local
+  // steps: `steps_per_epoch` steps make one pass over a worker's shard.
+  optim::SgdOptions LocalOptimizer(int64_t steps_per_epoch) const;
+  // Local steps per epoch of the run for a training set of `train_size`:
+  // one pass over one worker's shard (all workers advance together).
+  int64_t StepsPerEpoch(int64_t train_size) const;
 };
 
 // The anchor-aggregation server.
@@ -97,7 +110,22 @@ struct WorkerOptions {
   int worker_id = 0;
   // Give up when the server has been unreachable this long.
   double server_timeout_seconds = 60.0;
+  // Injected delays, to study slow links and stragglers on one machine:
+  // one-way latency added to every message in each direction, link
+  // bandwidth in bytes/s (0 = unlimited) applied to the encoded bytes, and
+  // compute slowdown: a factor for every worker ("2"), or per worker
+  // ("0:4,3:2" makes worker 0 four and worker 3 two times slower).
+  double link_latency_seconds = 0.0;
+  double link_bandwidth_bytes = 0.0;
+  std::string slowdown;
+
+  // The slowdown factor of worker `id` under `slowdown` (1 when unset).
+  double SlowdownFor(int id) const;
 };
+
+// Returns InvalidArgument unless `spec` is "", "F" or "i:F,j:G,..." with
+// factors >= 1.
+Status ValidateSlowdown(const std::string& spec);
 
 // Where results and metrics go.
 struct OutputOptions {

@@ -1,5 +1,6 @@
 #include "common/data/dataset.h"
 
+#include <cstdint>
 #include <string>
 
 #include "common/data/idx_reader.h"
@@ -10,6 +11,17 @@ namespace {
 
 constexpr const char* kDefaultFashionMnistDir =
     "/usr/share/datasets/fashion-mnist";
+
+// Fashion-MNIST classes from this one on get label 1 in the binary variant,
+// the rest label 0: five classes each, so the labels are balanced.
+constexpr int32_t kFirstPositiveClass = 5;
+
+// Folds the ten Fashion-MNIST classes of `split` into two.
+void MakeBinary(Dataset* split) {
+  for (int32_t& label : split->labels)
+    label = label >= kFirstPositiveClass ? 1 : 0;
+  split->num_classes = 2;
+}
 
 }  // namespace
 
@@ -27,6 +39,14 @@ StatusOr<TrainTest> LoadDataset(const std::string& name,
     return LoadFashionMnist(data_dir.empty() ? kDefaultFashionMnistDir
                                              : data_dir);
   }
+  if (name == "fashion-mnist-binary") {
+    StatusOr<TrainTest> data =
+        LoadFashionMnist(data_dir.empty() ? kDefaultFashionMnistDir : data_dir);
+    if (!data.ok()) return data.status();
+    MakeBinary(&data->train);
+    MakeBinary(&data->test);
+    return data;
+  }
   if (name == "synthetic-gaussian") {
     return MakeGaussianMixture(/*num_classes=*/10, /*dim=*/32,
                                /*train_size=*/20000, /*test_size=*/4000, seed);
@@ -37,8 +57,8 @@ StatusOr<TrainTest> LoadDataset(const std::string& name,
   }
   return Status::InvalidArgument(
       "unknown dataset \"" + name +
-      "\"; valid names: fashion-mnist, synthetic-gaussian, "
-      "synthetic-logistic");
+      "\"; valid names: fashion-mnist, fashion-mnist-binary, "
+      "synthetic-gaussian, synthetic-logistic");
 }
 
 }  // namespace anchorage::data

@@ -35,6 +35,11 @@ struct TrainTest {
 // Loads the dataset called `name`:
 //   "fashion-mnist": the IDX files in `data_dir` (empty `data_dir` means
 //     /usr/share/datasets/fashion-mnist); see LoadFashionMnist.
+//   "fashion-mnist-binary": the same files with the classes folded into two,
+//     num_classes = 2: label 0 for original classes 0-4 (t-shirt, trouser,
+//     pullover, dress, coat) and 1 for classes 5-9 (sandal, shirt, sneaker,
+//     bag, ankle boot). Both labels hold half of each split. This is the
+//     binary logistic-regression task of Woodworth et al. (2020)'s study.
 //   "synthetic-gaussian": a Gaussian mixture, 10 classes, dim 32, 20000 train
 //     and 4000 test examples; a linear model reaches roughly 0.8-0.95 test
 //     accuracy.

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <numeric>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -16,11 +18,13 @@ namespace anchorage::data {
 namespace {
 
 constexpr std::string_view kDirichletPrefix = "dirichlet:";
+constexpr std::string_view kMixPrefix = "mix:";
 
-// Distinct stream tags keep the IID and Dirichlet shuffles unrelated to other
-// generators seeded with the same seed.
+// Distinct stream tags keep the IID, Dirichlet and mixing shuffles unrelated
+// to other generators seeded with the same seed.
 constexpr uint64_t kIidStream = 101;
 constexpr uint64_t kDirichletStream = 102;
+constexpr uint64_t kMixStream = 103;
 
 // splitmix64's finalizer applied to seed and stream.
 uint64_t MixSeed(uint64_t seed, uint64_t stream) {
@@ -30,29 +34,49 @@ uint64_t MixSeed(uint64_t seed, uint64_t stream) {
   return z ^ (z >> 31);
 }
 
-// A parsed partition spec: no alpha means IID.
+// A parsed partition spec: the kind and, for Dirichlet and mix, its number.
 struct PartitionSpec {
-  std::optional<double> alpha;
+  enum class Kind { kIid, kDirichlet, kMix };
+  Kind kind = Kind::kIid;
+  double parameter = 0.0;
 };
 
+// Parses the whole of `text` as a finite number; empty when anything else
+// (leading space, trailing characters, inf, nan, overflow) is there.
+std::optional<double> ParseNumber(std::string_view text) {
+  double value = 0.0;
+  const auto [end, error] =
+      std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() ||
+      end != text.data() + text.size() || !std::isfinite(value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
 StatusOr<PartitionSpec> ParseSpec(const std::string& spec) {
+  using Kind = PartitionSpec::Kind;
   if (spec == "iid") return PartitionSpec{};
   const std::string_view view(spec);
   if (view.starts_with(kDirichletPrefix)) {
-    const std::string_view number = view.substr(kDirichletPrefix.size());
-    double alpha = 0.0;
-    const auto [end, error] =
-        std::from_chars(number.data(), number.data() + number.size(), alpha);
-    if (!number.empty() && error == std::errc() &&
-        end == number.data() + number.size() && std::isfinite(alpha) &&
-        alpha > 0.0) {
-      return PartitionSpec{alpha};
+    const std::optional<double> alpha =
+        ParseNumber(view.substr(kDirichletPrefix.size()));
+    if (alpha.has_value() && *alpha > 0.0) {
+      return PartitionSpec{Kind::kDirichlet, *alpha};
+    }
+  }
+  if (view.starts_with(kMixPrefix)) {
+    const std::optional<double> fraction =
+        ParseNumber(view.substr(kMixPrefix.size()));
+    if (fraction.has_value() && *fraction >= 0.0 && *fraction <= 1.0) {
+      return PartitionSpec{Kind::kMix, *fraction};
     }
   }
   return Status::InvalidArgument(
       "invalid partition spec \"" + spec +
-      "\": expected \"iid\" or \"dirichlet:A\" with a number A > 0, e.g. "
-      "\"dirichlet:0.5\"");
+      "\": expected \"iid\", \"dirichlet:A\" with a number A > 0 (e.g. "
+      "\"dirichlet:0.5\") or \"mix:P\" with a number P in [0, 1] (e.g. "
+      "\"mix:0.25\")");
 }
 
 Status CheckNumWorkers(int num_workers, int64_t num_examples) {
@@ -124,6 +148,22 @@ void SortShards(Partition* partition) {
     std::sort(shard.begin(), shard.end());
 }
 
+Status CheckLabels(std::span<const int32_t> labels, int num_classes) {
+  if (num_classes < 1) {
+    return Status::InvalidArgument("num_classes must be >= 1, got " +
+                                   std::to_string(num_classes));
+  }
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] < 0 || labels[i] >= num_classes) {
+      return Status::InvalidArgument("label " + std::to_string(labels[i]) +
+                                     " at index " + std::to_string(i) +
+                                     " is outside [0, " +
+                                     std::to_string(num_classes) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<Partition> PartitionIid(int64_t num_examples, int num_workers,
@@ -193,17 +233,74 @@ StatusOr<Partition> PartitionDirichlet(std::span<const int32_t> labels,
   return partition;
 }
 
+StatusOr<Partition> PartitionMix(std::span<const int32_t> labels,
+                                 int num_classes, int num_workers,
+                                 double mix_fraction, uint64_t seed) {
+  const auto num_examples = static_cast<int64_t>(labels.size());
+  Status status = CheckNumWorkers(num_workers, num_examples);
+  if (!status.ok()) return status;
+  if (!(mix_fraction >= 0.0 && mix_fraction <= 1.0)) {
+    return Status::InvalidArgument("mixing fraction must be in [0, 1], got " +
+                                   std::to_string(mix_fraction));
+  }
+  status = CheckLabels(labels, num_classes);
+  if (!status.ok()) return status;
+
+  // Sort by label; the shuffle first makes the order within a label, and so
+  // which examples of a label straddling two blocks go where, seeded.
+  std::mt19937_64 rng(MixSeed(seed, kMixStream));
+  std::vector<int64_t> order(static_cast<size_t>(num_examples));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::shuffle(order.begin(), order.end(), rng);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return labels[static_cast<size_t>(a)] < labels[static_cast<size_t>(b)];
+  });
+  Partition partition = SplitEvenly(order, num_workers);
+
+  // Every block gives a random mix_fraction of itself to the pool. Taking the
+  // same fraction of every block makes the pool a stratified sample of the
+  // whole training set, so its label distribution is the global one.
+  std::vector<int64_t> pool;
+  std::vector<size_t> given(partition.size());
+  for (size_t w = 0; w < partition.size(); ++w) {
+    std::vector<int64_t>& shard = partition[w];
+    std::shuffle(shard.begin(), shard.end(), rng);
+    given[w] = static_cast<size_t>(
+        std::llround(mix_fraction * static_cast<double>(shard.size())));
+    const auto keep = static_cast<ptrdiff_t>(shard.size() - given[w]);
+    pool.insert(pool.end(), shard.begin() + keep, shard.end());
+    shard.resize(static_cast<size_t>(keep));
+  }
+  std::shuffle(pool.begin(), pool.end(), rng);
+  auto next = pool.begin();
+  for (size_t w = 0; w < partition.size(); ++w) {
+    const auto count = static_cast<ptrdiff_t>(given[w]);
+    partition[w].insert(partition[w].end(), next, next + count);
+    next += count;
+  }
+  SortShards(&partition);
+  return partition;
+}
+
 StatusOr<Partition> MakePartition(const std::string& spec,
                                   std::span<const int32_t> labels,
                                   int num_classes, int num_workers,
                                   uint64_t seed) {
+  using Kind = PartitionSpec::Kind;
   StatusOr<PartitionSpec> parsed = ParseSpec(spec);
   if (!parsed.ok()) return parsed.status();
-  if (!parsed->alpha.has_value()) {
-    return PartitionIid(static_cast<int64_t>(labels.size()), num_workers, seed);
+  switch (parsed->kind) {
+    case Kind::kIid:
+      return PartitionIid(static_cast<int64_t>(labels.size()), num_workers,
+                          seed);
+    case Kind::kDirichlet:
+      return PartitionDirichlet(labels, num_classes, num_workers,
+                                parsed->parameter, seed);
+    case Kind::kMix:
+      return PartitionMix(labels, num_classes, num_workers, parsed->parameter,
+                          seed);
   }
-  return PartitionDirichlet(labels, num_classes, num_workers, *parsed->alpha,
-                            seed);
+  return Status::Internal("unhandled partition kind for spec \"" + spec + "\"");
 }
 
 Status ValidatePartitionSpec(const std::string& spec) {

@@ -1,6 +1,8 @@
-// Partitions of a training set across workers: IID shards, or label-skewed
+// Partitions of a training set across workers: IID shards, label-skewed
 // shards drawn from a Dirichlet distribution per class (Hsu et al. 2019, the
-// setting of the Overlap-Local-SGD experiments).
+// setting of the Overlap-Local-SGD experiments), or shards mixing a fraction
+// of shared IID data with label-sorted "own" data (Woodworth et al. 2020's
+// heterogeneity knob).
 //
 // Thread-safety: free functions without shared state; safe to call
 // concurrently.
@@ -37,9 +39,28 @@ StatusOr<Partition> PartitionDirichlet(std::span<const int32_t> labels,
                                        int num_classes, int num_workers,
                                        double alpha, uint64_t seed);
 
-// Builds the partition named by `spec`: "iid" or "dirichlet:A" with A > 0
-// (for example "dirichlet:0.5"). Returns kInvalidArgument naming `spec` when
-// it is malformed, and the errors of PartitionIid / PartitionDirichlet.
+// Woodworth et al. (2020)'s mixing partition. Each worker's "own" data is
+// block i of the training set sorted by label (ties broken by a seeded
+// shuffle) and cut into `num_workers` contiguous blocks whose sizes differ by
+// at most one; when every label has at least as many examples as a block
+// (balanced labels and num_workers >= num_classes, say), a block holds one or
+// two labels. A fraction `mix_fraction` of every block, chosen at random, goes
+// into a shared pool, which is shuffled and dealt back so that each worker
+// gets as many pool examples as it gave. Worker i's shard is thus about
+// (1 - mix_fraction) of its own block plus mix_fraction of the shard drawn
+// uniformly from the whole training set. mix_fraction = 1 is IID,
+// mix_fraction = 0 gives every worker exactly its block. Shard sizes equal
+// the block sizes, so they differ by at most one. Returns kInvalidArgument
+// unless 1 <= num_workers <= labels.size(), mix_fraction is in [0, 1], and
+// every label is in [0, num_classes).
+StatusOr<Partition> PartitionMix(std::span<const int32_t> labels,
+                                 int num_classes, int num_workers,
+                                 double mix_fraction, uint64_t seed);
+
+// Builds the partition named by `spec`: "iid", "dirichlet:A" with A > 0
+// (for example "dirichlet:0.5") or "mix:P" with P in [0, 1] (for example
+// "mix:0.25"). Returns kInvalidArgument naming `spec` when it is malformed,
+// and the errors of PartitionIid / PartitionDirichlet / PartitionMix.
 StatusOr<Partition> MakePartition(const std::string& spec,
                                   std::span<const int32_t> labels,
                                   int num_classes, int num_workers,

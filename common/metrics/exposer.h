@@ -1,20 +1,24 @@
-// Serves a prometheus::Registry over HTTP at /metrics, and registers the
-// build-info gauge every Anchorage process exports.
+// Serves a prometheus::Registry over HTTP/1.1 on one small thread:
+//   /metrics  the Prometheus text format
+//   /healthz  200 while the process runs (liveness)
+//   /readyz   200 once set_ready(true), else 503 (readiness: the server is
+//             bound, a worker has joined)
+// One request per connection, answered in order; a client that sends
+// nothing for a second is dropped. Stopping takes at most one poll interval
+// (100 ms).
 //
-// Thread-safe: prometheus-cpp serves scrapes from its own threads; metric
-// updates are atomic.
+// Thread-safe: set_ready may be called from any thread; metric updates are
+// atomic in prometheus-cpp.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <prometheus/registry.h>
 
 #include "common/base/status.h"
-
-namespace prometheus {
-class Exposer;
-}  // namespace prometheus
 
 namespace anchorage::metrics {
 
@@ -32,15 +36,21 @@ class MetricsExposer {
 
   // The port actually bound.
   int port() const { return port_; }
+  // What /readyz answers from now on.
+  void set_ready(bool ready) { ready_.store(ready); }
 
  private:
-  MetricsExposer(std::unique_ptr<prometheus::Exposer> exposer, int port,
+  MetricsExposer(int listen_fd, int port,
                  std::shared_ptr<prometheus::Registry> registry);
+  void Serve();
+  void Answer(int client_fd);
 
-  // The exposer holds the registry only weakly; this keeps it alive.
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  int listen_fd_;
   int port_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 // Adds anchorage_build_info{version="..."} = 1 to `registry`.

@@ -54,43 +54,48 @@ Status SgdOptions::Validate() const {
   return Status::Ok();
 }
 
-Sgd::Sgd(const SgdOptions& options, int64_t dim)
-    : options_(options), velocity_(Vector::Zero(dim)) {
+template <typename Scalar>
+BasicSgd<Scalar>::BasicSgd(const SgdOptions& options, int64_t dim)
+    : options_(options), velocity_(VectorType::Zero(dim)) {
   ANCHORAGE_CHECK(options.Validate().ok(), "invalid SgdOptions");
   ANCHORAGE_CHECK(dim >= 0, "negative dim");
 }
 
-float Sgd::learning_rate() const {
-  float lr = options_.lr;
-  if (step_ < options_.warmup_steps) {
-    lr *= static_cast<float>(step_ + 1) /
-          static_cast<float>(options_.warmup_steps);
+float ScheduledLearningRate(const SgdOptions& options, int64_t step) {
+  float lr = options.lr;
+  if (step < options.warmup_steps) {
+    lr *= static_cast<float>(step + 1) /
+          static_cast<float>(options.warmup_steps);
   }
-  for (const int64_t milestone : options_.decay_steps) {
-    if (step_ < milestone) break;
-    lr *= options_.decay_factor;
+  for (const int64_t milestone : options.decay_steps) {
+    if (step < milestone) break;
+    lr *= options.decay_factor;
   }
   return lr;
 }
 
-void Sgd::Step(std::span<float> params, std::span<const float> grad) {
+template <typename Scalar>
+void BasicSgd<Scalar>::Step(std::span<Scalar> params,
+                            std::span<const Scalar> grad) {
   ANCHORAGE_CHECK(
       static_cast<Eigen::Index>(params.size()) == velocity_.size() &&
           static_cast<Eigen::Index>(grad.size()) == velocity_.size(),
       "params and grad must have the optimizer's size");
-  VectorMap params_map = AsVector(params);
-  const ConstVectorMap grad_map = AsVector(grad);
+  Eigen::Map<VectorType> params_map(params.data(),
+                                    static_cast<Eigen::Index>(params.size()));
+  const Eigen::Map<const VectorType> grad_map(
+      grad.data(), static_cast<Eigen::Index>(grad.size()));
   auto x = params_map.array();
   const auto g = grad_map.array();
   auto v = velocity_.array();
-  const float lr = learning_rate();
-  const float mu = options_.momentum;
-  const float wd = options_.weight_decay;
+  const auto lr = static_cast<Scalar>(learning_rate());
+  const auto mu = static_cast<Scalar>(options_.momentum);
+  const auto wd = static_cast<Scalar>(options_.weight_decay);
   // d stays an expression, evaluated inside each pass: no temporary. Each
   // element of x is read before it is written, so nothing aliases.
   const auto apply = [&](const auto& d) {
     // Not mu * v + d when mu = 0: a non-finite v must not leak into plain SGD.
-    if (mu == 0.0F) {
+    if (mu == Scalar(0)) {
       v = d;
     } else {
       v = mu * v + d;
@@ -101,7 +106,7 @@ void Sgd::Step(std::span<float> params, std::span<const float> grad) {
       x -= lr * v;
     }
   };
-  if (wd == 0.0F) {
+  if (wd == Scalar(0)) {
     apply(g);
   } else {
     apply(g + wd * x);
@@ -109,8 +114,12 @@ void Sgd::Step(std::span<float> params, std::span<const float> grad) {
   ++step_;
 }
 
-void Sgd::ResetMomentum() {
+template <typename Scalar>
+void BasicSgd<Scalar>::ResetMomentum() {
   velocity_.setZero();
 }
+
+template class BasicSgd<float>;
+template class BasicSgd<double>;
 
 }  // namespace anchorage::optim

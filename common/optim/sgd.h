@@ -44,20 +44,29 @@ struct SgdOptions {
   Status Validate() const;
 };
 
-class Sgd {
+// The learning rate of step `step` (0-based) under `options`' warm-up and
+// decay schedule.
+float ScheduledLearningRate(const SgdOptions& options, int64_t step);
+
+// Templated on the scalar so theory checks can run the same optimizer in
+// double; the service runs Sgd (float).
+template <typename Scalar>
+class BasicSgd {
  public:
+  using VectorType = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+
   // Starts at step 0 with zero momentum for `dim` parameters. `options`
   // must pass Validate() (checked: a bad value here is a bug in the caller).
-  Sgd(const SgdOptions& options, int64_t dim);
+  BasicSgd(const SgdOptions& options, int64_t dim);
 
   // Learning rate of the next step (warm-up and decay applied).
-  float learning_rate() const;
+  float learning_rate() const { return ScheduledLearningRate(options_, step_); }
   // Steps taken.
   int64_t step() const { return step_; }
 
   // Applies one update to `params` with gradient `grad` (both of size dim)
   // as the file comment says, then advances step().
-  void Step(std::span<float> params, std::span<const float> grad);
+  void Step(std::span<Scalar> params, std::span<const Scalar> grad);
 
   // Zeroes the momentum buffer v (e.g. after the model is replaced by an
   // averaged one); keeps the step count and so the schedule.
@@ -65,14 +74,16 @@ class Sgd {
 
   // The buffer v of size dim, as of the last step. With momentum = 0 it is
   // the last d, as the update formula says.
-  std::span<const float> momentum_buffer() const {
+  std::span<const Scalar> momentum_buffer() const {
     return {velocity_.data(), static_cast<size_t>(velocity_.size())};
   }
 
  private:
   SgdOptions options_;
   int64_t step_ = 0;
-  Vector velocity_;
+  VectorType velocity_;
 };
+
+using Sgd = BasicSgd<float>;
 
 }  // namespace anchorage::optim

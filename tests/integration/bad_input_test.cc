@@ -224,9 +224,9 @@ TEST_F(BadInputTest, MalformedPushesLeaveTheAnchorAlone) {
 
 TEST(LostWorkerTest, SilentWorkerIsDeclaredLostAndOthersFinish) {
   config::RunConfig config = SmallRunConfig();
-  config.server.heartbeat_interval_ms = 20;
-  config.server.heartbeat_liveness = 5;
-  config.train.epochs = 30;  // long enough to notice the silence
+  config.server.heartbeat_interval_ms = 30;
+  config.server.heartbeat_liveness = 10;
+  config.train.epochs = 60;  // long enough to notice the silence
   ServiceFixture fixture(config);
   ASSERT_TRUE(fixture.StartServer());
   RawPeer silent(fixture.endpoint(), "w1");
@@ -237,12 +237,13 @@ TEST(LostWorkerTest, SilentWorkerIsDeclaredLostAndOthersFinish) {
   const std::optional<server::ServerSummary> summary =
       fixture.WaitForServer(seconds(60));
   ASSERT_TRUE(summary.has_value());
-  ASSERT_EQ(summary->lost_workers.size(), 1U);
-  EXPECT_EQ(summary->lost_workers[0], 1U);
-  EXPECT_EQ(MetricValue(fixture.server_registry(),
+  // Worker 0 may be declared lost too on a loaded machine, but it rejoins
+  // and leaves the list; the silent one stays on it.
+  EXPECT_EQ(summary->lost_workers, std::vector<uint32_t>{1});
+  EXPECT_GE(MetricValue(fixture.server_registry(),
                         "anchorage_server_workers_lost_total"),
             1.0);
-  EXPECT_GE(summary->epochs, 30.0);
+  EXPECT_GE(summary->epochs, 60.0);
 }
 
 }  // namespace

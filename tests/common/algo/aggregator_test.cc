@@ -46,7 +46,7 @@ void ExpectNear(std::span<const float> a, std::span<const float> b,
 TEST(AggregatorTest, AsyncAnchorIsMeanOfLatestContributions) {
   constexpr size_t kDim = 257;
   const std::vector<float> initial = RandomVector(kDim, 1);
-  Aggregator aggregator({.mode = AggregationMode::kAsync, .beta = 0.0},
+  Aggregator aggregator({.mode = AggregationMode::kAsync},
                         initial);
   for (uint32_t id = 0; id < 4; ++id) ASSERT_TRUE(aggregator.AddWorker(id).ok());
   // Joining does not move the anchor.
@@ -157,7 +157,9 @@ TEST(AggregatorTest, AsyncSumDoesNotDriftOverManyArrivals) {
 TEST(AggregatorTest, MomentumFollowsHeavyBallRule) {
   // v ← βv + (z − x̄); z ← z − v, applied at each close.
   const double beta = 0.5;
-  Aggregator aggregator({.mode = AggregationMode::kSync, .beta = beta},
+  Aggregator aggregator(
+      {.mode = AggregationMode::kSync,
+       .outer = {.algorithm = Algorithm::kLocalSgd, .beta = beta}},
                         std::vector<float>(1, 0.0F));
   ASSERT_TRUE(aggregator.AddWorker(0).ok());
   double z = 0.0;

@@ -1,6 +1,7 @@
 #include "common/data/partition.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -54,6 +55,64 @@ double MeanMaxClassFraction(const Partition& partition,
         static_cast<double>(shard.size());
   }
   return total / static_cast<double>(partition.size());
+}
+
+// The label histogram of `shard`, as fractions of its size.
+std::vector<double> LabelDistribution(const std::vector<int64_t>& shard,
+                                      std::span<const int32_t> labels,
+                                      int num_classes) {
+  std::vector<double> distribution(static_cast<size_t>(num_classes), 0.0);
+  for (const int64_t index : shard) {
+    distribution[static_cast<size_t>(labels[static_cast<size_t>(index)])] +=
+        1.0 / static_cast<double>(shard.size());
+  }
+  return distribution;
+}
+
+// Mean over workers of the total-variation distance between the worker's
+// label distribution and the whole training set's: 0 for shards mixed like
+// the whole set, 1 - 1/num_classes for single-class shards of balanced data.
+double MeanTotalVariation(const Partition& partition,
+                          std::span<const int32_t> labels, int num_classes) {
+  std::vector<int64_t> all(labels.size());
+  for (size_t i = 0; i < all.size(); ++i)
+    all[i] = static_cast<int64_t>(i);
+  const std::vector<double> global =
+      LabelDistribution(all, labels, num_classes);
+  double total = 0.0;
+  for (const std::vector<int64_t>& shard : partition) {
+    const std::vector<double> local =
+        LabelDistribution(shard, labels, num_classes);
+    double distance = 0.0;
+    for (size_t c = 0; c < local.size(); ++c)
+      distance += 0.5 * std::abs(local[c] - global[c]);
+    total += distance;
+  }
+  return total / static_cast<double>(partition.size());
+}
+
+// Asserts that shard sizes differ by at most one.
+void ExpectNearEqualSizes(const Partition& partition) {
+  size_t smallest = partition.front().size();
+  size_t largest = smallest;
+  for (const auto& shard : partition) {
+    smallest = std::min(smallest, shard.size());
+    largest = std::max(largest, shard.size());
+  }
+  EXPECT_LE(largest - smallest, 1U);
+}
+
+// Labels where label c has 10 * (c + 1) examples, in a fixed scrambled
+// order: unbalanced, so blocks straddle labels.
+std::vector<int32_t> UnbalancedLabels(int num_classes) {
+  std::vector<int32_t> labels;
+  for (int c = 0; c < num_classes; ++c) {
+    for (int i = 0; i < 10 * (c + 1); ++i)
+      labels.push_back(c);
+  }
+  for (size_t i = 0; i < labels.size(); ++i)
+    std::swap(labels[i], labels[(i * 7919) % labels.size()]);
+  return labels;
 }
 
 TEST(PartitionIidTest, CoversEveryIndexOnceWithNearEqualSizes) {
@@ -176,18 +235,150 @@ TEST(PartitionDirichletTest, RejectsBadArguments) {
             Status::Code::kInvalidArgument);
 }
 
+TEST(PartitionMixTest, CoversEveryIndexOnceWithNearEqualSizes) {
+  const std::vector<int32_t> labels = UnbalancedLabels(10);
+  for (const double fraction : {0.0, 0.3, 0.5, 1.0}) {
+    for (const int workers : {1, 3, 7, 25}) {
+      SCOPED_TRACE("fraction " + std::to_string(fraction) + " workers " +
+                   std::to_string(workers));
+      const StatusOr<Partition> partition =
+          PartitionMix(labels, 10, workers, fraction, 4);
+      ASSERT_TRUE(partition.ok()) << partition.status().ToString();
+      ASSERT_EQ(partition->size(), static_cast<size_t>(workers));
+      ExpectCoversEachIndexOnce(*partition, 550);
+      ExpectNearEqualSizes(*partition);
+    }
+  }
+}
+
+TEST(PartitionMixTest, ZeroFractionGivesEachWorkerItsLabelBlock) {
+  // 5 workers, 10 balanced classes: worker i holds exactly labels 2i, 2i+1.
+  const std::vector<int32_t> labels = BalancedLabels(10, 100);
+  const StatusOr<Partition> partition = PartitionMix(labels, 10, 5, 0.0, 8);
+  ASSERT_TRUE(partition.ok()) << partition.status().ToString();
+  for (size_t w = 0; w < partition->size(); ++w) {
+    std::vector<int32_t> seen;
+    for (const int64_t index : (*partition)[w])
+      seen.push_back(labels[static_cast<size_t>(index)]);
+    std::sort(seen.begin(), seen.end());
+    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+    EXPECT_LE(seen.size(), 2U) << "worker " << w;
+    EXPECT_EQ(seen.front(), static_cast<int32_t>(2 * w)) << "worker " << w;
+  }
+}
+
+TEST(PartitionMixTest, ZeroFractionWithMoreWorkersThanClassesSeesAtMostTwo) {
+  // Blocks of 12 examples, 30 examples per label.
+  const std::vector<int32_t> labels = BalancedLabels(10, 30);
+  const StatusOr<Partition> partition = PartitionMix(labels, 10, 25, 0.0, 2);
+  ASSERT_TRUE(partition.ok()) << partition.status().ToString();
+  for (size_t w = 0; w < partition->size(); ++w) {
+    const std::vector<double> distribution =
+        LabelDistribution((*partition)[w], labels, 10);
+    EXPECT_LE(std::count_if(distribution.begin(), distribution.end(),
+                            [](double p) { return p > 0.0; }),
+              2)
+        << "worker " << w;
+  }
+}
+
+TEST(PartitionMixTest, FullFractionGivesEachWorkerAllClassesBalanced) {
+  const std::vector<int32_t> labels = BalancedLabels(10, 600);
+  const StatusOr<Partition> partition = PartitionMix(labels, 10, 5, 1.0, 6);
+  ASSERT_TRUE(partition.ok()) << partition.status().ToString();
+  for (size_t w = 0; w < partition->size(); ++w) {
+    const std::vector<double> distribution =
+        LabelDistribution((*partition)[w], labels, 10);
+    for (size_t c = 0; c < distribution.size(); ++c) {
+      // 1200 examples per shard: a class's share is 0.1 +- 0.009 (one
+      // standard deviation) under IID sampling.
+      EXPECT_NEAR(distribution[c], 0.1, 0.035)
+          << "worker " << w << " class " << c;
+    }
+  }
+}
+
+TEST(PartitionMixTest, HeterogeneityDecreasesAsFractionGrows) {
+  const std::vector<int32_t> labels = BalancedLabels(10, 600);
+  std::vector<double> distances;
+  for (const double fraction : {0.0, 0.5, 1.0}) {
+    const StatusOr<Partition> partition =
+        PartitionMix(labels, 10, 5, fraction, 13);
+    ASSERT_TRUE(partition.ok()) << partition.status().ToString();
+    distances.push_back(MeanTotalVariation(*partition, labels, 10));
+  }
+  // Two labels per worker at P = 0 give 0.8; the pool dilutes that to
+  // (1 - P) * 0.8 up to sampling noise.
+  EXPECT_NEAR(distances[0], 0.8, 1e-9);
+  EXPECT_NEAR(distances[1], 0.4, 0.05);
+  EXPECT_LT(distances[2], 0.06);
+  EXPECT_GT(distances[0], distances[1]);
+  EXPECT_GT(distances[1], distances[2]);
+}
+
+TEST(PartitionMixTest, DeterministicForSeedAndDiffersAcrossSeeds) {
+  const std::vector<int32_t> labels = UnbalancedLabels(6);
+  const StatusOr<Partition> a = PartitionMix(labels, 6, 4, 0.5, 11);
+  const StatusOr<Partition> b = PartitionMix(labels, 6, 4, 0.5, 11);
+  const StatusOr<Partition> c = PartitionMix(labels, 6, 4, 0.5, 12);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(*a, *b);
+  EXPECT_NE(*a, *c);
+}
+
+TEST(PartitionMixTest, RejectsBadArguments) {
+  const std::vector<int32_t> labels = BalancedLabels(3, 4);
+  for (const double fraction : {-0.1, 1.1, std::nan("")}) {
+    const Status status = PartitionMix(labels, 3, 2, fraction, 0).status();
+    EXPECT_EQ(status.code(), Status::Code::kInvalidArgument);
+    EXPECT_NE(status.message().find("mixing fraction"), std::string::npos)
+        << status.ToString();
+  }
+  EXPECT_EQ(PartitionMix(labels, 3, 0, 0.5, 0).status().code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(PartitionMix(labels, 3, 13, 0.5, 0).status().code(),
+            Status::Code::kInvalidArgument);
+  // Label 2 is outside [0, 2).
+  EXPECT_EQ(PartitionMix(labels, 2, 2, 0.5, 0).status().code(),
+            Status::Code::kInvalidArgument);
+}
+
 TEST(MakePartitionTest, AcceptsValidSpecs) {
   EXPECT_TRUE(ValidatePartitionSpec("iid").ok());
   EXPECT_TRUE(ValidatePartitionSpec("dirichlet:0.5").ok());
   EXPECT_TRUE(ValidatePartitionSpec("dirichlet:100").ok());
   EXPECT_TRUE(ValidatePartitionSpec("dirichlet:1e-3").ok());
+  EXPECT_TRUE(ValidatePartitionSpec("mix:0").ok());
+  EXPECT_TRUE(ValidatePartitionSpec("mix:0.25").ok());
+  EXPECT_TRUE(ValidatePartitionSpec("mix:1").ok());
+  EXPECT_TRUE(ValidatePartitionSpec("mix:1.0").ok());
 }
 
 TEST(MakePartitionTest, RejectsInvalidSpecsNamingThem) {
-  for (const std::string spec :
-       {"", "IID", "iid ", "random", "dirichlet", "dirichlet:", "dirichlet:0",
-        "dirichlet:-1", "dirichlet:abc", "dirichlet:0.5x", "dirichlet: 0.5",
-        "dirichlet:inf", "dirichlet:nan", "dirichlet:1e999"}) {
+  for (const std::string spec : {"",
+                                 "IID",
+                                 "iid ",
+                                 "random",
+                                 "dirichlet",
+                                 "dirichlet:",
+                                 "dirichlet:0",
+                                 "dirichlet:-1",
+                                 "dirichlet:abc",
+                                 "dirichlet:0.5x",
+                                 "dirichlet: 0.5",
+                                 "dirichlet:inf",
+                                 "dirichlet:nan",
+                                 "dirichlet:1e999",
+                                 "mix",
+                                 "mix:",
+                                 "mix:-0.1",
+                                 "mix:1.5",
+                                 "mix:2",
+                                 "mix:nan",
+                                 "mix:0.5x",
+                                 "mix: 0.5",
+                                 "MIX:0.5",
+                                 "mix:0.5:0.1"}) {
     SCOPED_TRACE(spec);
     const Status status = ValidatePartitionSpec(spec);
     EXPECT_EQ(status.code(), Status::Code::kInvalidArgument);
@@ -212,11 +403,16 @@ TEST(MakePartitionTest, DispatchesOnSpec) {
       PartitionDirichlet(labels, 10, 6, 0.3, 9);
   ASSERT_TRUE(dirichlet.ok() && expected_dirichlet.ok());
   EXPECT_EQ(*dirichlet, *expected_dirichlet);
+
+  const StatusOr<Partition> mix = MakePartition("mix:0.4", labels, 10, 6, 9);
+  const StatusOr<Partition> expected_mix = PartitionMix(labels, 10, 6, 0.4, 9);
+  ASSERT_TRUE(mix.ok() && expected_mix.ok());
+  EXPECT_EQ(*mix, *expected_mix);
 }
 
 TEST(MakePartitionTest, RejectsWorkerCountOutsideRange) {
   const std::vector<int32_t> labels = BalancedLabels(2, 2);
-  for (const std::string spec : {"iid", "dirichlet:1"}) {
+  for (const std::string spec : {"iid", "dirichlet:1", "mix:0.5"}) {
     EXPECT_EQ(MakePartition(spec, labels, 2, 0, 0).status().code(),
               Status::Code::kInvalidArgument);
     EXPECT_EQ(MakePartition(spec, labels, 2, 5, 0).status().code(),

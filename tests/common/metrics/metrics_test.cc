@@ -325,5 +325,23 @@ TEST(ScrapeTest, FindSampleSkipsLinesWithoutANumber) {
   EXPECT_EQ(FindSample("anchorage_x\n", "anchorage_x"), std::nullopt);
 }
 
+TEST(MetricsExposerTest, HealthAndReadinessEndpoints) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  const std::unique_ptr<MetricsExposer> exposer = StartExposer(registry);
+  ASSERT_NE(exposer, nullptr);
+  const auto timeout = std::chrono::milliseconds(2000);
+  EXPECT_TRUE(HttpGet("127.0.0.1", exposer->port(), "/healthz", timeout).ok());
+  const StatusOr<std::string> not_ready =
+      HttpGet("127.0.0.1", exposer->port(), "/readyz", timeout);
+  ASSERT_FALSE(not_ready.ok());
+  EXPECT_NE(not_ready.status().message().find("503"), std::string::npos);
+  exposer->set_ready(true);
+  const StatusOr<std::string> ready =
+      HttpGet("127.0.0.1", exposer->port(), "/readyz", timeout);
+  ASSERT_TRUE(ready.ok()) << ready.status().ToString();
+  EXPECT_EQ(*ready, "ready\n");
+  EXPECT_FALSE(HttpGet("127.0.0.1", exposer->port(), "/nope", timeout).ok());
+}
+
 }  // namespace
 }  // namespace anchorage::metrics

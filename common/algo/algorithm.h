@@ -1,0 +1,44 @@
+// The algorithm family. Every method is one configuration of the same
+// machinery: what a worker sends, whether it waits for the reply or keeps
+// computing, and how the server turns the contributions into the next
+// anchor (the outer rule, outer_rule.h).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/base/status.h"
+
+namespace anchorage::algo {
+
+enum class Algorithm {
+  kMinibatchSgd,     // each round: τ minibatch gradients at the anchor, averaged
+  kLocalSgd,         // τ local steps, send, wait, adopt the average
+  kOverlapLocalSgd,  // τ local steps, pull toward the newest anchor, send, go on
+  kSlowMo,           // Local SGD with a slow outer momentum step
+  kDiLoCo,           // Local SGD with an outer Nesterov step
+};
+
+// How an algorithm drives a worker.
+struct AlgorithmTraits {
+  // Compute goes on while the contribution travels (Overlap-Local-SGD);
+  // otherwise the worker waits for the round's anchor.
+  bool overlapped = false;
+  // The worker sends the mean gradient at the anchor and never steps
+  // locally (minibatch SGD); otherwise it sends its model.
+  bool sends_gradient = false;
+  // Outer learning rate and momentum come from --alpha and --beta (SlowMo,
+  // DiLoCo); for the others --alpha is the pull strength.
+  bool alpha_is_outer_lr = false;
+};
+
+AlgorithmTraits TraitsOf(Algorithm algorithm);
+
+// "minibatch-sgd", "local-sgd", "overlap-local-sgd", "slowmo", "diloco".
+std::string_view AlgorithmName(Algorithm algorithm);
+// Returns InvalidArgument naming the value and the known names.
+StatusOr<Algorithm> ParseAlgorithm(std::string_view name);
+// Comma-separated list of every name, for messages and help.
+std::string AlgorithmNames();
+
+}  // namespace anchorage::algo

@@ -1,0 +1,8 @@
+#include "common/objective/objective.h"
+
+namespace anchorage::objective {
+
+template class Objective<float>;
+template class Objective<double>;
+
+}  // namespace anchorage::objective

@@ -1,0 +1,66 @@
+#include "common/data/dataset.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace anchorage::data {
+namespace {
+
+constexpr const char* kInstalledFashionMnist =
+    "/usr/share/datasets/fashion-mnist";
+
+TEST(DatasetTest, FashionMnistBinaryFoldsClassesIntoTwoBalancedLabels) {
+  ASSERT_TRUE(std::filesystem::is_directory(kInstalledFashionMnist))
+      << kInstalledFashionMnist << " is missing; the setup installs it";
+  const StatusOr<TrainTest> binary = LoadDataset("fashion-mnist-binary", "", 0);
+  ASSERT_TRUE(binary.ok()) << binary.status().ToString();
+  const StatusOr<TrainTest> original = LoadDataset("fashion-mnist", "", 0);
+  ASSERT_TRUE(original.ok()) << original.status().ToString();
+
+  EXPECT_EQ(binary->train.size(), 60000);
+  EXPECT_EQ(binary->test.size(), 10000);
+  EXPECT_EQ(binary->train.dim(), 784);
+  EXPECT_EQ(binary->train.num_classes, 2);
+  EXPECT_EQ(binary->test.num_classes, 2);
+  EXPECT_EQ(binary->train.features, original->train.features);
+  EXPECT_EQ(binary->test.features, original->test.features);
+
+  std::vector<int64_t> train_counts(2, 0);
+  for (size_t i = 0; i < binary->train.labels.size(); ++i) {
+    const int32_t label = binary->train.labels[i];
+    ASSERT_TRUE(label == 0 || label == 1) << "label " << label;
+    ++train_counts[static_cast<size_t>(label)];
+    ASSERT_EQ(label, original->train.labels[i] >= 5 ? 1 : 0) << "row " << i;
+  }
+  EXPECT_EQ(train_counts[0], 30000);
+  EXPECT_EQ(train_counts[1], 30000);
+  for (size_t i = 0; i < binary->test.labels.size(); ++i) {
+    ASSERT_EQ(binary->test.labels[i], original->test.labels[i] >= 5 ? 1 : 0)
+        << "row " << i;
+  }
+}
+
+TEST(DatasetTest, MissingFashionMnistBinaryDirectoryIsNotFound) {
+  const std::string dir = ::testing::TempDir() + "/no-such-fashion-mnist-dir";
+  const Status status = LoadDataset("fashion-mnist-binary", dir, 0).status();
+  EXPECT_EQ(status.code(), Status::Code::kNotFound);
+  EXPECT_NE(status.message().find(dir), std::string::npos) << status.ToString();
+}
+
+TEST(DatasetTest, UnknownNameErrorListsFashionMnistBinary) {
+  const Status status = LoadDataset("fashion-mnist-binary2", "", 0).status();
+  EXPECT_EQ(status.code(), Status::Code::kInvalidArgument);
+  for (const std::string part :
+       {"\"fashion-mnist-binary2\"", "fashion-mnist,", "fashion-mnist-binary,",
+        "synthetic-gaussian", "synthetic-logistic"}) {
+    EXPECT_NE(status.message().find(part), std::string::npos)
+        << status.ToString();
+  }
+}
+
+}  // namespace
+}  // namespace anchorage::data
