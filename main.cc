@@ -5,6 +5,7 @@
 
 #include "launcher/demo_command.h"
 #include "server/server_command.h"
+#include "simulator/simulate_command.h"
 #include "worker/worker_command.h"
 
 namespace {
@@ -20,6 +21,8 @@ constexpr char kUsage[] =
     "  worker   a training worker\n"
     "  demo     one server and N workers as local processes, with progress\n"
     "           and a summary\n"
+    "  simulate the same algorithms on m simulated workers on a virtual\n"
+    "           clock with link delays and stragglers; deterministic\n"
     "\n"
     "`anchorage <subcommand> --help` lists its flags.\n";
 
@@ -40,6 +43,9 @@ int main(int argc, char** argv) {
   }
   if (command == "worker") {
     return anchorage::worker::RunWorkerCommand(sub_argc, sub_argv);
+  }
+  if (command == "simulate") {
+    return anchorage::simulator::RunSimulateCommand(sub_argc, sub_argv);
   }
   if (command == "demo") {
     return anchorage::launcher::RunDemoCommand(sub_argc, sub_argv);

@@ -24,22 +24,6 @@ std::string BodyName(proto::Body body) {
   return proto::EnumNameBody(body);
 }
 
-algo::AggregatorOptions AggregatorOptionsFor(const config::RunConfig& config) {
-  const config::TrainOptions& train = config.train;
-  const algo::Algorithm algorithm = train.algorithm_kind();
-  const config::Aggregation kind = config.server.aggregation_kind(algorithm);
-  return {.mode = kind == config::Aggregation::kSync
-                      ? algo::AggregationMode::kSync
-                      : algo::AggregationMode::kAsync,
-          .outer = {.algorithm = algorithm,
-                    .alpha = algo::TraitsOf(algorithm).alpha_is_outer_lr
-                                 ? train.alpha
-                                 : 1.0,
-                    .beta = train.beta,
-                    .momentum = train.momentum,
-                    .nesterov = train.nesterov,
-                    .weight_decay = train.weight_decay}};
-}
 
 }  // namespace
 
@@ -72,7 +56,7 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
       metrics_(*registry, config.train.algorithm, config.train.codec),
       data_(std::move(data)),
       model_(std::move(model)),
-      aggregator_(AggregatorOptionsFor(config), initial),
+      aggregator_(config::AggregatorSettings(config), initial),
       schedule_(config.train.LocalOptimizer(
           config.train.StepsPerEpoch(data_.train.size()))),
       decoded_(initial.size()) {

@@ -216,7 +216,7 @@ void AddDelayFlags(CLI::App& app, WorkerOptions& w) {
 
 void AddOutputFlags(CLI::App& app, OutputOptions& o, Role role) {
   const char* group = "Output";
-  if (role != Role::kDemo) {
+  if (role == Role::kServer || role == Role::kWorker) {
     app.add_option("--metrics-address", o.metrics_address,
                    "Address of the /metrics endpoint")
         ->group(group)->capture_default_str();
@@ -227,7 +227,8 @@ void AddOutputFlags(CLI::App& app, OutputOptions& o, Role role) {
                    "Write {endpoint, metrics_port} here once listening")
         ->group(group);
   }
-  if (role != Role::kWorker) {
+  if (role == Role::kServer || role == Role::kDemo ||
+      role == Role::kSimulate) {
     app.add_option("--summary-json", o.summary_json,
                    "Write the run's summary JSON here")
         ->group(group);
@@ -249,6 +250,26 @@ void AddDemoFlags(CLI::App& app, DemoOptions& d) {
       ->group(group)->capture_default_str();
 }
 
+void AddSimulateFlags(CLI::App& app, SimulateOptions& s) {
+  const char* group = "Simulation (virtual clock)";
+  app.add_option("--step-time", s.step_seconds,
+                 "Mean virtual seconds of one local step")
+      ->group(group)->capture_default_str();
+  app.add_option("--step-jitter", s.step_jitter,
+                 "Coefficient of variation of a step's time (log-normal)")
+      ->group(group)->capture_default_str();
+  app.add_option("--random-slowdown", s.random_slowdown,
+                 "P:F: each round each worker is F times slower with "
+                 "probability P")
+      ->group(group);
+  app.add_option("--eval-points", s.eval_points,
+                 "Evaluations of the anchor over the run")
+      ->group(group)->capture_default_str();
+  app.add_option("--trace-csv", s.trace_csv,
+                 "Write one CSV row per evaluation here")
+      ->group(group);
+}
+
 const char* Description(Role role) {
   switch (role) {
     case Role::kServer:
@@ -260,6 +281,12 @@ const char* Description(Role role) {
     case Role::kDemo:
       return "Runs one server and N workers as local processes on loopback, "
              "shows progress and prints a summary.";
+    case Role::kSimulate:
+      return "Runs the algorithm on m simulated workers in one process on a "
+             "virtual clock with a delay model; deterministic for a seed.";
+    case Role::kCompare:
+      return "Runs several algorithms on the same data, seed and budget and "
+             "writes a CSV, a Markdown table and SVG plots.";
   }
   return "";
 }
@@ -362,6 +389,9 @@ StatusOr<std::optional<RunConfig>> ParseCommandLine(Role role, int argc,
   AddOutputFlags(app, config.output, role);
   AddDelayFlags(app, config.worker);
   if (role == Role::kDemo) AddDemoFlags(app, config.demo);
+  if (role == Role::kSimulate || role == Role::kCompare) {
+    AddSimulateFlags(app, config.simulate);
+  }
 
   try {
     app.parse(argc, argv);

@@ -14,7 +14,7 @@
 namespace anchorage::config {
 
 // Which subcommand is parsing: selects the flags it accepts.
-enum class Role { kServer, kWorker, kDemo };
+enum class Role { kServer, kWorker, kDemo, kSimulate, kCompare };
 
 // Parses `argv[1..argc)` (argv[0] is the subcommand name) for `role`,
 // loads `--config` if given, and validates the result. Returns nullopt when

@@ -168,6 +168,34 @@ Aggregation ServerOptions::aggregation_kind(Algorithm algorithm) const {
                                               : Aggregation::kSync;
 }
 
+bool ParseRandomSlowdown(const std::string& spec, double* probability,
+                         double* factor) {
+  const size_t colon = spec.find(':');
+  if (colon == std::string::npos) return false;
+  char* end = nullptr;
+  *probability = std::strtod(spec.c_str(), &end);
+  if (end != spec.c_str() + colon) return false;
+  *factor = std::strtod(spec.c_str() + colon + 1, &end);
+  return *end == '\0' && *probability >= 0.0 && *probability <= 1.0 &&
+         *factor >= 1.0 && *factor <= 1000.0;
+}
+
+algo::AggregatorOptions AggregatorSettings(const RunConfig& config) {
+  const TrainOptions& train = config.train;
+  const Algorithm algorithm = train.algorithm_kind();
+  const Aggregation kind = config.server.aggregation_kind(algorithm);
+  return {.mode = kind == Aggregation::kSync ? algo::AggregationMode::kSync
+                                             : algo::AggregationMode::kAsync,
+          .outer = {.algorithm = algorithm,
+                    .alpha = algo::TraitsOf(algorithm).alpha_is_outer_lr
+                                 ? train.alpha
+                                 : 1.0,
+                    .beta = train.beta,
+                    .momentum = train.momentum,
+                    .nesterov = train.nesterov,
+                    .weight_decay = train.weight_decay}};
+}
+
 Status ValidateSlowdown(const std::string& spec) {
   if (spec.empty()) return Status::Ok();
   const auto bad = [&spec](const std::string& why) {
@@ -263,6 +291,23 @@ Status RunConfig::Validate() const {
   }
   if (!(demo.timeout_seconds > 0.0)) {
     return Bad("--timeout", "must be > 0", demo.timeout_seconds);
+  }
+  if (!(simulate.step_seconds > 0.0)) {
+    return Bad("--step-time", "must be > 0 seconds", simulate.step_seconds);
+  }
+  if (!(simulate.step_jitter >= 0.0 && simulate.step_jitter <= 10.0)) {
+    return Bad("--step-jitter", "must be in [0, 10]", simulate.step_jitter);
+  }
+  if (simulate.eval_points < 1 || simulate.eval_points > 100000) {
+    return Bad("--eval-points", "must be in [1, 100000]", simulate.eval_points);
+  }
+  if (!simulate.random_slowdown.empty()) {
+    double probability = 0;
+    double factor = 0;
+    if (!ParseRandomSlowdown(simulate.random_slowdown, &probability, &factor)) {
+      return Bad("--random-slowdown", "must be P:F with P in [0,1], F >= 1",
+                 simulate.random_slowdown);
+    }
   }
   return Status::Ok();
 }

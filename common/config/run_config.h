@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/algo/aggregator.h"
 #include "common/algo/algorithm.h"
 #include "common/base/status.h"
 #include "common/optim/sgd.h"
@@ -150,16 +151,42 @@ struct DemoOptions {
   double timeout_seconds = 600.0;
 };
 
+// The simulator's virtual clock (`anchorage simulate`); link latency,
+// bandwidth and --slowdown come from WorkerOptions, as for real workers.
+struct SimulateOptions {
+  // Mean virtual seconds of one local step, and its coefficient of
+  // variation (log-normal; 0 = constant).
+  double step_seconds = 0.01;
+  double step_jitter = 0.0;
+  // Random stragglers "P:F": each round each worker is F times slower with
+  // probability P.
+  std::string random_slowdown;
+  // Evaluations of the anchor over the run.
+  int eval_points = 20;
+  // The trace: one CSV row per evaluation.
+  std::string trace_csv;
+};
+
 struct RunConfig {
   TrainOptions train;
   ServerOptions server;
   WorkerOptions worker;
   OutputOptions output;
   DemoOptions demo;
+  SimulateOptions simulate;
 
   // Returns InvalidArgument naming the first flag whose value is out of
   // range, as "--flag: problem (got value)".
   Status Validate() const;
 };
+
+// Parses --random-slowdown "P:F"; false when malformed or out of range.
+bool ParseRandomSlowdown(const std::string& spec, double* probability,
+                         double* factor);
+
+// The aggregation rule the run's server applies: mode from --aggregation
+// (or the algorithm's default) and the outer rule from the algorithm, α
+// and β.
+algo::AggregatorOptions AggregatorSettings(const RunConfig& config);
 
 }  // namespace anchorage::config

@@ -18,8 +18,9 @@ constexpr int32_t kFirstPositiveClass = 5;
 
 // Folds the ten Fashion-MNIST classes of `split` into two.
 void MakeBinary(Dataset* split) {
-  for (int32_t& label : split->labels)
+  for (int32_t& label : split->labels) {
     label = label >= kFirstPositiveClass ? 1 : 0;
+  }
   split->num_classes = 2;
 }
 

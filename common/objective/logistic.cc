@@ -45,7 +45,8 @@ using VectorMap = Eigen::Map<Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>;
 template <typename Derived>
 auto Sigmoid(const Eigen::ArrayBase<Derived>& z) {
   using Scalar = typename Derived::Scalar;
-  return (Scalar(1) + (z * Scalar(0.5)).tanh()) * Scalar(0.5);
+  const auto half = static_cast<Scalar>(0.5);
+  return (static_cast<Scalar>(1) + (z * half).tanh()) * half;
 }
 
 std::string WorkerPrefix(size_t worker) {
@@ -138,9 +139,9 @@ Scalar Logistic<Scalar>::WorkerLoss(const Shard& shard, const Vector& margins,
   // log(1 + e^z) = max(z, 0) + log1p(e^-|z|), which neither overflows nor
   // loses the small values.
   const auto z = margins.array();
-  const Scalar log_loss =
-      (z.max(Scalar(0)) + (-z.abs()).exp().log1p() - shard.labels.array() * z)
-          .mean();
+  const Scalar log_loss = (z.max(static_cast<Scalar>(0)) +
+                           (-z.abs()).exp().log1p() - shard.labels.array() * z)
+                              .mean();
   const Scalar squared_norm =
       ConstVectorMap<Scalar>(x.data(), static_cast<Eigen::Index>(x.size()))
           .squaredNorm();
@@ -246,15 +247,18 @@ StatusOr<std::unique_ptr<Logistic<Scalar>>> MakeRandomLogistic(
   double norm = 0.0;
   // A standard normal vector is nonzero with probability 1; retry anyway.
   while (!(norm > 0.0)) {
-    for (double& value : teacher)
+    for (double& value : teacher) {
       value = normal(teacher_rng);
+    }
     norm = 0.0;
-    for (const double value : teacher)
+    for (const double value : teacher) {
       norm += value * value;
+    }
   }
   norm = std::sqrt(norm);
-  for (double& value : teacher)
+  for (double& value : teacher) {
     value /= norm;
+  }
 
   std::vector<std::vector<double>> features(static_cast<size_t>(num_workers));
   std::vector<std::vector<int>> labels(static_cast<size_t>(num_workers));
@@ -263,8 +267,9 @@ StatusOr<std::unique_ptr<Logistic<Scalar>>> MakeRandomLogistic(
     std::mt19937_64 rng(MixSeed(seed, kFirstWorkerStream + i));
     normal.reset();
     std::vector<double> mean(d);
-    for (double& value : mean)
+    for (double& value : mean) {
       value = heterogeneity * normal(rng);
+    }
     features[i].resize(static_cast<size_t>(examples_per_worker) * d);
     labels[i].resize(static_cast<size_t>(examples_per_worker));
     for (size_t k = 0; k < labels[i].size(); ++k) {

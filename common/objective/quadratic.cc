@@ -127,12 +127,14 @@ Scalar Quadratic<Scalar>::StochasticGradient(int worker,
                       static_cast<int64_t>(grad.size()) == dim_,
                   "Quadratic::StochasticGradient: x or grad size != dim");
   const auto row = static_cast<size_t>(worker) * static_cast<size_t>(dim_);
-  for (size_t j = 0; j < x.size(); ++j)
+  for (size_t j = 0; j < x.size(); ++j) {
     grad[j] = a_[row + j] * (x[j] - b_[row + j]);
+  }
   if (noise_std_ != 0.0) {
     std::normal_distribution<double> normal(0.0, 1.0);
-    for (size_t j = 0; j < grad.size(); ++j)
+    for (size_t j = 0; j < grad.size(); ++j) {
       grad[j] += static_cast<Scalar>(noise_std_ * normal(rng));
+    }
   }
   return WorkerLoss(worker, x);
 }
@@ -142,8 +144,9 @@ Scalar Quadratic<Scalar>::Loss(std::span<const Scalar> x) const {
   ANCHORAGE_CHECK(static_cast<int64_t>(x.size()) == dim_,
                   "Quadratic::Loss: x size != dim");
   Scalar total = 0;
-  for (int i = 0; i < num_workers_; ++i)
+  for (int i = 0; i < num_workers_; ++i) {
     total += WorkerLoss(i, x);
+  }
   return total / static_cast<Scalar>(num_workers_);
 }
 
@@ -188,14 +191,16 @@ StatusOr<std::unique_ptr<Quadratic<Scalar>>> MakeRandomQuadratic(
   std::vector<double> b(size);
   std::mt19937_64 curvature_rng(MixSeed(seed, kCurvatureStream));
   std::uniform_real_distribution<double> uniform(a_min, a_max);
-  for (double& value : a)
+  for (double& value : a) {
     value = uniform(curvature_rng);
+  }
   // Standard normal draws scaled, rather than N(0, heterogeneity²) directly:
   // the standard library requires a positive standard deviation.
   std::mt19937_64 centre_rng(MixSeed(seed, kCentreStream));
   std::normal_distribution<double> normal(0.0, 1.0);
-  for (double& value : b)
+  for (double& value : b) {
     value = heterogeneity * normal(centre_rng);
+  }
   return Quadratic<Scalar>::Create(num_workers, dim, std::move(a), std::move(b),
                                    noise_std);
 }

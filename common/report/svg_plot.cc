@@ -780,6 +780,33 @@ void AppendBars(const Layout& layout, const Axis& y_axis,
   }
 }
 
+// Returns the y axis of a bar chart: over the drawable values and the
+// reference line, from zero on a linear scale, with `note_fraction` of the
+// plot height to spare past the longest bars for their value notes.
+Axis MakeBarAxis(const PlotOptions& options, size_t num_series,
+                 const std::vector<BarGroup>& groups, double note_fraction) {
+  Extent extent;
+  for (const BarGroup& group : groups) {
+    for (size_t s = 0; s < std::min(num_series, group.values.size()); ++s) {
+      if (Drawable(group.values[s], options.y_scale)) {
+        extent.Add(group.values[s]);
+      }
+    }
+  }
+  if (options.reference_y && Drawable(*options.reference_y, options.y_scale)) {
+    extent.Add(*options.reference_y);
+  }
+  if (extent.empty()) extent.Add(1.0);  // all missing: still draw the slots
+  if (options.y_scale == Scale::kLog10) {
+    return MakeLogAxis(extent.min, extent.max, kPadding,
+                       kPadding + note_fraction);
+  }
+  extent.Add(0.0);
+  return MakeLinearAxis(extent.min, extent.max,
+                        extent.min < 0.0 ? kPadding + note_fraction : 0.0,
+                        extent.max > 0.0 ? kPadding + note_fraction : kPadding);
+}
+
 void AppendGroupLabels(const Layout& layout, const BarGeometry& geometry,
                        std::string* out) {
   const TextStyle style = {.anchor = geometry.rotate_labels ? "end" : "middle",
@@ -863,31 +890,9 @@ std::string RenderSvgBarChart(const PlotOptions& options,
                             (options.x_label.empty() ? 0.0 : 22.0);
   Layout layout = StartLayout(options, series_labels, below_axis);
 
-  Extent extent;
-  for (const BarGroup& group : groups) {
-    for (size_t s = 0; s < std::min(num_series, group.values.size()); ++s) {
-      if (Drawable(group.values[s], options.y_scale)) {
-        extent.Add(group.values[s]);
-      }
-    }
-  }
-  if (options.reference_y && Drawable(*options.reference_y, options.y_scale)) {
-    extent.Add(*options.reference_y);
-  }
-  const bool log_scale = options.y_scale == Scale::kLog10;
-  if (extent.empty()) extent.Add(1.0);
-  // Linear bars grow from zero; leave room for the value written past the
-  // end of each bar.
-  const double note =
-      provisional.note_height / std::max(1.0, layout.bottom - layout.top);
-  double pad_below = kPadding;
-  double pad_above = kPadding + note;
-  if (!log_scale) {
-    extent.Add(0.0);
-    pad_below = extent.min < 0.0 ? kPadding + note : 0.0;
-    pad_above = extent.max > 0.0 ? kPadding + note : kPadding;
-  }
-  const Axis y_axis = MakeAxis(options.y_scale, extent, pad_below, pad_above);
+  const Axis y_axis = MakeBarAxis(
+      options, num_series, groups,
+      provisional.note_height / std::max(1.0, layout.bottom - layout.top));
   FinishLayout(options, y_axis, &layout);
   // Bar widths from the final plot area; label and note placement as the
   // space above and below was reserved for.
@@ -900,7 +905,7 @@ std::string RenderSvgBarChart(const PlotOptions& options,
   std::string out = StartSvg(options, layout);
   AppendHorizontalGrid(layout, y_axis, &out);
   AppendBars(layout, y_axis, geometry, num_series, groups, &out);
-  if (!log_scale && y_axis.lo < 0.0) {
+  if (y_axis.scale == Scale::kLinear && y_axis.lo < 0.0) {
     const double zero = layout.Y(y_axis, 0.0);
     AppendLine(layout.left, zero, layout.right, zero, kAxisColour, 1.0, "",
                &out);

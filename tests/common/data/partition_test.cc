@@ -75,8 +75,9 @@ std::vector<double> LabelDistribution(const std::vector<int64_t>& shard,
 double MeanTotalVariation(const Partition& partition,
                           std::span<const int32_t> labels, int num_classes) {
   std::vector<int64_t> all(labels.size());
-  for (size_t i = 0; i < all.size(); ++i)
+  for (size_t i = 0; i < all.size(); ++i) {
     all[i] = static_cast<int64_t>(i);
+  }
   const std::vector<double> global =
       LabelDistribution(all, labels, num_classes);
   double total = 0.0;
@@ -84,8 +85,9 @@ double MeanTotalVariation(const Partition& partition,
     const std::vector<double> local =
         LabelDistribution(shard, labels, num_classes);
     double distance = 0.0;
-    for (size_t c = 0; c < local.size(); ++c)
+    for (size_t c = 0; c < local.size(); ++c) {
       distance += 0.5 * std::abs(local[c] - global[c]);
+    }
     total += distance;
   }
   return total / static_cast<double>(partition.size());
@@ -107,11 +109,13 @@ void ExpectNearEqualSizes(const Partition& partition) {
 std::vector<int32_t> UnbalancedLabels(int num_classes) {
   std::vector<int32_t> labels;
   for (int c = 0; c < num_classes; ++c) {
-    for (int i = 0; i < 10 * (c + 1); ++i)
+    for (int i = 0; i < 10 * (c + 1); ++i) {
       labels.push_back(c);
+    }
   }
-  for (size_t i = 0; i < labels.size(); ++i)
+  for (size_t i = 0; i < labels.size(); ++i) {
     std::swap(labels[i], labels[(i * 7919) % labels.size()]);
+  }
   return labels;
 }
 
@@ -258,8 +262,9 @@ TEST(PartitionMixTest, ZeroFractionGivesEachWorkerItsLabelBlock) {
   ASSERT_TRUE(partition.ok()) << partition.status().ToString();
   for (size_t w = 0; w < partition->size(); ++w) {
     std::vector<int32_t> seen;
-    for (const int64_t index : (*partition)[w])
+    for (const int64_t index : (*partition)[w]) {
       seen.push_back(labels[static_cast<size_t>(index)]);
+    }
     std::sort(seen.begin(), seen.end());
     seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
     EXPECT_LE(seen.size(), 2U) << "worker " << w;

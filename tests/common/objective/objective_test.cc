@@ -50,8 +50,9 @@ std::vector<Scalar> MeanGradient(const Objective<Scalar>& objective,
   std::vector<Scalar> grad(dim);
   for (int i = 0; i < objective.num_workers(); ++i) {
     objective.StochasticGradient(i, x, rng, grad);
-    for (size_t j = 0; j < dim; ++j)
+    for (size_t j = 0; j < dim; ++j) {
       mean[j] += grad[j] / static_cast<Scalar>(objective.num_workers());
+    }
   }
   return mean;
 }
@@ -81,8 +82,9 @@ std::vector<double> Point(size_t dim, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, 1.0);
   std::vector<double> x(dim);
-  for (double& value : x)
+  for (double& value : x) {
     value = normal(rng);
+  }
   return x;
 }
 
@@ -134,8 +136,9 @@ TEST(QuadraticTest, GradientMatchesFiniteDifferences) {
       MakeRandomQuadratic<double>(4, 6, 0.5, 4.0, 2.0, 0.0, 17);
   ASSERT_TRUE(quadratic.ok()) << quadratic.status().ToString();
   const std::vector<double> x = Point(6, 1);
-  for (int worker = 0; worker < 4; ++worker)
+  for (int worker = 0; worker < 4; ++worker) {
     ExpectGradientMatchesFiniteDifferences(**quadratic, worker, x, 1e-7);
+  }
 }
 
 TEST(QuadraticTest, MinimizerIsZeroOfMeanGradient) {
@@ -148,8 +151,9 @@ TEST(QuadraticTest, MinimizerIsZeroOfMeanGradient) {
   ASSERT_EQ(minimizer->size(), 8U);
   std::mt19937_64 rng(0);
   const std::vector<double> mean = MeanGradient(**quadratic, *minimizer, rng);
-  for (size_t j = 0; j < mean.size(); ++j)
+  for (size_t j = 0; j < mean.size(); ++j) {
     EXPECT_NEAR(mean[j], 0.0, 1e-12) << "coordinate " << j;
+  }
   // Heterogeneous workers: individual gradients at x* are not zero.
   const std::vector<double> grad0 = Gradient(**quadratic, 0, *minimizer, 0);
   EXPECT_GT(std::abs(grad0[0]), 1e-3);
@@ -221,9 +225,10 @@ TEST(QuadraticTest, FloatAndDoubleAgreeToFloatPrecision) {
               1e-5 * (*in_double)->Loss(x));
   const std::vector<float> minimizer_float = *(*in_float)->Minimizer();
   const std::vector<double> minimizer = *(*in_double)->Minimizer();
-  for (size_t j = 0; j < minimizer.size(); ++j)
+  for (size_t j = 0; j < minimizer.size(); ++j) {
     EXPECT_NEAR(minimizer_float[j], minimizer[j],
                 1e-5 * (1 + std::abs(minimizer[j])));
+  }
 }
 
 // shared/ALGORITHMS.md section 2: with a = (1, 3), b = (0, 1), eta = 0.1 and
@@ -311,14 +316,16 @@ TEST(MakeRandomQuadraticTest, ZeroHeterogeneityGivesIdenticalCentres) {
   const std::span<const double> b = (*quadratic)->b();
   ASSERT_EQ(b.size(), 30U);
   for (int worker = 1; worker < 6; ++worker) {
-    for (size_t j = 0; j < 5; ++j)
+    for (size_t j = 0; j < 5; ++j) {
       EXPECT_EQ(b[5 * static_cast<size_t>(worker) + j], b[j]);
+    }
   }
   // Every worker's gradient vanishes at the shared minimiser.
   const std::vector<double> minimizer = *(*quadratic)->Minimizer();
   for (int worker = 0; worker < 6; ++worker) {
-    for (const double g : Gradient(**quadratic, worker, minimizer, 0))
+    for (const double g : Gradient(**quadratic, worker, minimizer, 0)) {
       EXPECT_NEAR(g, 0.0, 1e-12) << "worker " << worker;
+    }
   }
 }
 
@@ -337,16 +344,18 @@ TEST(MakeRandomQuadraticTest, DrawsWithinRangesAndScalesCentres) {
     EXPECT_LE(a, 2.0);
   }
   double sum_squares = 0.0;
-  for (const double b : (*narrow)->b())
+  for (const double b : (*narrow)->b()) {
     sum_squares += b * b;
+  }
   // 2000 draws: the sample standard deviation is 1 +- 0.016.
   EXPECT_NEAR(std::sqrt(sum_squares / 2000), 1.0, 0.1);
   // The seed fixes a and the standard-normal draws behind b.
   const auto narrow_a = (*narrow)->a();
   const auto wide_a = (*wide)->a();
   EXPECT_TRUE(std::equal(narrow_a.begin(), narrow_a.end(), wide_a.begin()));
-  for (size_t k = 0; k < 2000; ++k)
+  for (size_t k = 0; k < 2000; ++k) {
     EXPECT_DOUBLE_EQ((*wide)->b()[k], 4.0 * (*narrow)->b()[k]);
+  }
   const auto again_b = (*again)->b();
   const auto reseeded_b = (*reseeded)->b();
   EXPECT_TRUE(
@@ -384,8 +393,9 @@ TEST(LogisticTest, FullBatchGradientMatchesFiniteDifferences) {
                                  /*l2=*/0.05, 2);
   ASSERT_TRUE(logistic.ok()) << logistic.status().ToString();
   const std::vector<double> x = Point(7, 3);
-  for (int worker = 0; worker < 3; ++worker)
+  for (int worker = 0; worker < 3; ++worker) {
     ExpectGradientMatchesFiniteDifferences(**logistic, worker, x, 1e-7);
+  }
 
   std::mt19937_64 rng(5);
   const std::mt19937_64 untouched = rng;
@@ -412,11 +422,13 @@ TEST(LogisticTest, MinibatchGradientIsUnbiasedAndReplayable) {
     if (draw == 0) {
       EXPECT_DOUBLE_EQ(loss, WorkerLoss(**full, 1, x));
     }
-    for (size_t j = 0; j < 5; ++j)
+    for (size_t j = 0; j < 5; ++j) {
       sum[j] += grad[j];
+    }
   }
-  for (size_t j = 0; j < 5; ++j)
+  for (size_t j = 0; j < 5; ++j) {
     EXPECT_NEAR(sum[j] / kDraws, exact[j], 0.02) << "coordinate " << j;
+  }
 
   EXPECT_EQ(Gradient(**minibatch, 0, x, 77), Gradient(**minibatch, 0, x, 77));
   EXPECT_NE(Gradient(**minibatch, 0, x, 77), Gradient(**minibatch, 0, x, 78));
@@ -433,8 +445,9 @@ TEST(LogisticTest, GradientDescentDecreasesLossAndLearnsTheTeacher) {
   EXPECT_NEAR(previous, std::log(2.0), 1e-12);
   for (int step = 0; step < 100; ++step) {
     const std::vector<double> grad = MeanGradient(**logistic, x, rng);
-    for (size_t j = 0; j < x.size(); ++j)
+    for (size_t j = 0; j < x.size(); ++j) {
       x[j] -= 0.5 * grad[j];
+    }
     const double loss = (*logistic)->Loss(x);
     EXPECT_LT(loss, previous) << "step " << step;
     previous = loss;
@@ -536,8 +549,9 @@ TEST(MakeRandomLogisticTest, HeterogeneityDrivesWorkerGradientsApart) {
     double total = 0.0;
     for (int worker = 0; worker < 8; ++worker) {
       const std::vector<double> grad = Gradient(**logistic, worker, x, 0);
-      for (size_t j = 0; j < grad.size(); ++j)
+      for (size_t j = 0; j < grad.size(); ++j) {
         total += (grad[j] - mean[j]) * (grad[j] - mean[j]) / 8;
+      }
     }
     dissimilarity.push_back(total);
   }
@@ -624,8 +638,9 @@ TYPED_TEST(ObjectiveContractTest, LossIsTheMeanOfWorkerLosses) {
   for (const auto& objective : this->Objectives()) {
     const std::vector<TypeParam> x = this->X();
     double total = 0.0;
-    for (int worker = 0; worker < objective->num_workers(); ++worker)
+    for (int worker = 0; worker < objective->num_workers(); ++worker) {
       total += WorkerLoss(*objective, worker, x);
+    }
     const double mean = total / objective->num_workers();
     EXPECT_NEAR(objective->Loss(x), mean, 1e-5 * mean);
   }
@@ -658,7 +673,7 @@ TYPED_TEST(ObjectiveContractTest, OverwritesTheGradientBuffer) {
   for (const auto& objective : this->Objectives()) {
     const std::vector<TypeParam> x = this->X();
     std::vector<TypeParam> grad(static_cast<size_t>(objective->dim()),
-                                TypeParam(1e6));
+                                static_cast<TypeParam>(1e6));
     std::mt19937_64 rng(7);
     objective->StochasticGradient(1, x, rng, grad);
     EXPECT_EQ(grad, Gradient(*objective, 1, x, 7));

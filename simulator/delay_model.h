@@ -1,0 +1,58 @@
+// The simulator's model of time: how long a local step takes on each
+// worker, and how long a message of n bytes takes on each worker's link.
+// Draws come from per-worker generators seeded by the run's seed, so a
+// simulation is reproducible bit for bit.
+//
+// Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/base/status.h"
+
+namespace anchorage::simulator {
+
+struct DelayOptions {
+  // Mean virtual seconds of one local step (one minibatch gradient).
+  double step_seconds = 0.01;
+  // Coefficient of variation of a step's time (log-normal); 0 = constant.
+  double step_jitter = 0.0;
+  // Fixed per-worker slowdown factors, as --slowdown: "F" or "i:F,j:G".
+  std::string slowdown;
+  // Random stragglers: each round, each worker is slowed by `factor` with
+  // probability `probability`.
+  double random_slowdown_probability = 0.0;
+  double random_slowdown_factor = 1.0;
+  // One-way latency and bandwidth (bytes/s, 0 = unlimited) of every
+  // worker's link, each direction.
+  double link_latency_seconds = 0.0;
+  double link_bandwidth_bytes = 0.0;
+};
+
+class DelayModel {
+ public:
+  DelayModel(const DelayOptions& options, int num_workers, uint64_t seed);
+
+  // Virtual seconds worker `worker` needs for `steps` local steps.
+  double ComputeSeconds(int worker, int steps);
+  // Arrival time of `bytes` sent at `now` over `worker`'s uplink
+  // (worker → server) or downlink; a link carries one message at a time.
+  double Uplink(int worker, double now, int64_t bytes);
+  double Downlink(int worker, double now, int64_t bytes);
+
+  double slowdown(int worker) const { return slowdown_[static_cast<size_t>(worker)]; }
+
+ private:
+  double Transfer(double* busy_until, double now, int64_t bytes) const;
+
+  DelayOptions options_;
+  std::vector<double> slowdown_;
+  std::vector<std::mt19937_64> rngs_;
+  std::vector<double> up_busy_;
+  std::vector<double> down_busy_;
+};
+
+}  // namespace anchorage::simulator

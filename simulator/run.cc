@@ -1,0 +1,173 @@
+#include "simulator/run.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/algo/trainer.h"
+#include "common/codec/codec.h"
+#include "common/data/dataset.h"
+#include "common/data/partition.h"
+#include "common/io/json.h"
+#include "common/model/model.h"
+
+namespace anchorage::simulator {
+namespace {
+
+std::string Exact(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.17g", value);
+  return text;
+}
+
+DelayOptions DelaysFor(const config::RunConfig& config) {
+  DelayOptions delay;
+  delay.step_seconds = config.simulate.step_seconds;
+  delay.step_jitter = config.simulate.step_jitter;
+  delay.slowdown = config.worker.slowdown;
+  delay.link_latency_seconds = config.worker.link_latency_seconds;
+  delay.link_bandwidth_bytes = config.worker.link_bandwidth_bytes;
+  if (!config.simulate.random_slowdown.empty()) {
+    config::ParseRandomSlowdown(config.simulate.random_slowdown,
+                                &delay.random_slowdown_probability,
+                                &delay.random_slowdown_factor);
+  }
+  return delay;
+}
+
+}  // namespace
+
+StatusOr<SimulationResult<float>> SimulateRun(
+    const config::RunConfig& config,
+    const std::function<void(const TracePoint&)>& on_trace) {
+  const config::TrainOptions& train = config.train;
+  StatusOr<data::TrainTest> loaded =
+      data::LoadDataset(train.dataset, train.data_dir, train.seed);
+  if (!loaded.ok()) return loaded.status();
+  const data::TrainTest data = std::move(loaded).value();
+  StatusOr<data::Partition> partition =
+      data::MakePartition(train.partition, data.train.labels,
+                          data.train.num_classes, train.workers, train.seed);
+  if (!partition.ok()) return partition.status();
+  StatusOr<std::unique_ptr<model::Model>> eval_model =
+      model::MakeModel(train.model, data.train.dim(), data.train.num_classes);
+  if (!eval_model.ok()) return eval_model.status();
+  std::vector<float> initial(static_cast<size_t>((*eval_model)->dim()));
+  (*eval_model)->Initialize(train.seed, initial);
+
+  const optim::SgdOptions sgd =
+      train.LocalOptimizer(train.StepsPerEpoch(data.train.size()));
+  Status status = sgd.Validate();
+  if (!status.ok()) return status;
+  std::vector<std::unique_ptr<algo::Learner<float>>> learners;
+  for (int id = 0; id < train.workers; ++id) {
+    learners.push_back(std::make_unique<algo::Trainer>(
+        model::MakeModel(train.model, data.train.dim(), data.train.num_classes)
+            .value(),
+        &data.train, std::move((*partition)[static_cast<size_t>(id)]),
+        train.batch_size, sgd, initial, algo::WorkerSeed(train.seed, id)));
+  }
+
+  // Evaluate on the first eval_examples test rows (all by default).
+  RowMatrix eval_features;
+  std::vector<int32_t> eval_labels;
+  const int64_t examples = config.server.eval_examples;
+  const bool subset = examples > 0 && examples < data.test.size();
+  if (subset) {
+    eval_features = data.test.features.topRows(examples);
+    eval_labels.assign(data.test.labels.begin(),
+                       data.test.labels.begin() + examples);
+  }
+  model::Model* evaluator = eval_model->get();
+  auto evaluate = [&](std::span<const float> anchor) {
+    const model::Evaluation evaluation =
+        subset ? evaluator->Evaluate(anchor, eval_features, eval_labels)
+               : evaluator->Evaluate(anchor, data.test.features, data.test.labels);
+    return Simulator<float>::Evaluation{evaluation.loss, evaluation.accuracy};
+  };
+
+  StatusOr<std::unique_ptr<codec::Codec>> codec =
+      codec::MakeCodec(train.codec, static_cast<int64_t>(initial.size()));
+  if (!codec.ok()) return codec.status();
+  std::vector<uint8_t> encoded;
+  auto payload_bytes = [&](std::span<const float> values) {
+    Status encode = (*codec)->Encode(values, &encoded);
+    ANCHORAGE_CHECK(encode.ok(), "encoding a simulated message");
+    return static_cast<int64_t>(encoded.size());
+  };
+
+  SimulationOptions options;
+  options.round = {.algorithm = train.algorithm_kind(),
+                   .local_steps = train.local_steps,
+                   .alpha = train.alpha,
+                   .reset_momentum = train.reset_base_buffer()};
+  options.aggregator = config::AggregatorSettings(config);
+  options.schedule = sgd;
+  options.examples_per_epoch = data.train.size();
+  options.epochs = train.epochs;
+  options.max_versions = train.max_versions;
+  options.eval_points = config.simulate.eval_points;
+  options.delay = DelaysFor(config);
+  options.seed = train.seed;
+  Simulator<float> simulator(options, std::move(learners), initial, evaluate,
+                             payload_bytes);
+  if (on_trace) simulator.set_on_trace(on_trace);
+  return simulator.Run();
+}
+
+Status WriteTraceCsv(const std::string& path,
+                     const std::vector<TracePoint>& trace) {
+  std::string csv =
+      "virtual_seconds,version,examples,epoch,train_loss,test_loss,"
+      "test_accuracy,bytes_up,bytes_down,sync_wait_seconds_mean\n";
+  for (const TracePoint& p : trace) {
+    csv += Exact(p.virtual_seconds) + "," + std::to_string(p.version) + "," +
+           std::to_string(p.examples) + "," + Exact(p.epoch) + "," +
+           Exact(p.train_loss) + "," + Exact(p.test_loss) + "," +
+           Exact(p.test_accuracy) + "," + std::to_string(p.bytes_up) + "," +
+           std::to_string(p.bytes_down) + "," +
+           Exact(p.sync_wait_seconds_mean) + "\n";
+  }
+  return io::WriteFileAtomically(path, csv);
+}
+
+Status WriteSimulationSummary(const std::string& path,
+                              const config::RunConfig& config,
+                              const SimulationResult<float>& result) {
+  const TracePoint& last = result.trace.back();
+  io::JsonObject json;
+  json.Add("algorithm", config.train.algorithm)
+      .Add("simulated", true)
+      .Add("workers", config.train.workers)
+      .Add("dataset", config.train.dataset)
+      .Add("model", config.train.model)
+      .Add("codec", config.train.codec)
+      .Add("partition", config.train.partition)
+      .Add("local_steps", config.train.local_steps)
+      .Add("alpha", config.train.alpha)
+      .Add("beta", config.train.beta)
+      .Add("lr", config.train.lr)
+      .Add("batch_size", config.train.batch_size)
+      .Add("seed", config.train.seed)
+      .Add("anchor_version", result.anchor_version)
+      .Add("test_accuracy", last.test_accuracy)
+      .Add("test_loss", last.test_loss)
+      .Add("train_loss", result.train_loss)
+      .Add("wall_seconds", result.virtual_seconds)
+      .Add("virtual_seconds", result.virtual_seconds)
+      .Add("epochs", last.epoch)
+      .Add("samples", result.examples)
+      .Add("bytes_up", result.bytes_up)
+      .Add("bytes_down", result.bytes_down)
+      .Add("raw_bytes_up", result.raw_bytes_up)
+      .Add("pushes_applied", result.pushes_applied)
+      .Add("pushes_stale", result.pushes_stale)
+      .Add("staleness_mean", result.staleness_mean)
+      .Add("sync_wait_seconds_mean", result.sync_wait_seconds_mean)
+      .Add("compute_seconds_mean", result.compute_seconds_mean);
+  return io::WriteFileAtomically(path, json.ToString());
+}
+
+}  // namespace anchorage::simulator

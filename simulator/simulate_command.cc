@@ -1,0 +1,69 @@
+#include "simulator/simulate_command.h"
+
+#include <cstdio>
+#include <optional>
+
+#include "common/config/flags.h"
+#include "common/io/npy.h"
+#include "simulator/run.h"
+
+namespace anchorage::simulator {
+
+int RunSimulateCommand(int argc, const char* const* argv) {
+  StatusOr<std::optional<config::RunConfig>> parsed =
+      config::ParseCommandLine(config::Role::kSimulate, argc, argv);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "anchorage simulate: %s\n",
+                 parsed.status().message().c_str());
+    return 2;
+  }
+  if (!parsed->has_value()) return 0;
+  const config::RunConfig& config = **parsed;
+  std::fprintf(stderr,
+               "simulating %s: %d workers, %s on %s, τ=%d, step %.4g s, "
+               "link %.4g s + %.4g B/s\n",
+               config.train.algorithm.c_str(), config.train.workers,
+               config.train.model.c_str(), config.train.dataset.c_str(),
+               config.train.local_steps, config.simulate.step_seconds,
+               config.worker.link_latency_seconds,
+               config.worker.link_bandwidth_bytes);
+  StatusOr<SimulationResult<float>> result =
+      SimulateRun(config, [](const TracePoint& p) {
+        std::fprintf(stderr,
+                     "[virtual %8.2fs] anchor v%-6llu epoch %6.2f  train loss "
+                     "%.4f  test acc %.4f  sync wait %.3f s\n",
+                     p.virtual_seconds,
+                     static_cast<unsigned long long>(p.version), p.epoch,
+                     p.train_loss, p.test_accuracy, p.sync_wait_seconds_mean);
+      });
+  if (!result.ok()) {
+    std::fprintf(stderr, "anchorage simulate: %s\n",
+                 result.status().message().c_str());
+    return 1;
+  }
+  const TracePoint& last = result->trace.back();
+  std::printf(
+      "%s: test accuracy %.4f, test loss %.4f after %.2f epochs, %llu anchor "
+      "versions, %.2f virtual s, %.1f MB up, sync wait %.3f s per worker\n",
+      config.train.algorithm.c_str(), last.test_accuracy, last.test_loss,
+      last.epoch, static_cast<unsigned long long>(result->anchor_version),
+      result->virtual_seconds, static_cast<double>(result->bytes_up) / 1e6,
+      result->sync_wait_seconds_mean);
+  Status status;
+  if (!config.simulate.trace_csv.empty()) {
+    status = WriteTraceCsv(config.simulate.trace_csv, result->trace);
+  }
+  if (status.ok() && !config.output.summary_json.empty()) {
+    status = WriteSimulationSummary(config.output.summary_json, config, *result);
+  }
+  if (status.ok() && !config.output.save_model.empty()) {
+    status = io::WriteNpy(config.output.save_model, result->anchor);
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "anchorage simulate: %s\n", status.message().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace anchorage::simulator
