@@ -203,7 +203,8 @@ void Simulator<Scalar>::Impl::Push(int worker, double now,
                                    std::span<const Scalar> contribution) {
   WorkerState& state = workers_[static_cast<size_t>(worker)];
   if (owner_->observer_.on_push) {
-    owner_->observer_.on_push(worker, state.round, contribution);
+    owner_->observer_.on_push(worker, state.round, state.anchor_version,
+                              contribution);
   }
   const int64_t bytes = payload_bytes_(contribution) + options_.envelope_bytes;
   result_.bytes_up += bytes;

@@ -80,7 +80,10 @@ struct SimulationResult {
 // Hooks for tests: what was sent and what was published.
 template <typename Scalar>
 struct SimulationObserver {
-  std::function<void(int worker, uint64_t round, std::span<const Scalar>)>
+  // A worker sends `contribution` for `round`, having last pulled toward
+  // (or adopted) anchor `base_version`.
+  std::function<void(int worker, uint64_t round, uint64_t base_version,
+                     std::span<const Scalar> contribution)>
       on_push;
   std::function<void(uint64_t version, std::span<const Scalar>)> on_anchor;
 };

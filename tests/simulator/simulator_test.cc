@@ -1,0 +1,128 @@
+// The simulator as `anchorage simulate` runs it: reproducible to the byte,
+// and its delay model behaves as the algorithms' papers say.
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "common/io/npy.h"
+#include "simulator/run.h"
+
+namespace anchorage::simulator {
+namespace {
+
+config::RunConfig Small(const std::string& algorithm) {
+  config::RunConfig config;
+  config.train.algorithm = algorithm;
+  config.train.workers = 4;
+  config.train.dataset = "synthetic-gaussian";
+  config.train.model = "mlp:16";
+  config.train.local_steps = 4;
+  config.train.epochs = 2;
+  config.train.alpha = algorithm == "overlap-local-sgd" ? 0.6 : 1.0;
+  config.simulate.eval_points = 4;
+  config.simulate.step_seconds = 0.01;
+  return config;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(SimulateRunTest, SameSeedGivesByteIdenticalTraceAndModel) {
+  config::RunConfig config = Small("overlap-local-sgd");
+  config.worker.link_latency_seconds = 0.03;
+  config.simulate.step_jitter = 0.3;
+  const std::string dir = ::testing::TempDir();
+  for (int run = 0; run < 2; ++run) {
+    StatusOr<SimulationResult<float>> result = SimulateRun(config, {});
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    const std::string suffix = std::to_string(run);
+    ASSERT_TRUE(WriteTraceCsv(dir + "/trace" + suffix + ".csv", result->trace).ok());
+    ASSERT_TRUE(io::WriteNpy(dir + "/model" + suffix + ".npy", result->anchor).ok());
+  }
+  const std::string trace = ReadFile(dir + "/trace0.csv");
+  EXPECT_EQ(trace, ReadFile(dir + "/trace1.csv"));
+  EXPECT_EQ(ReadFile(dir + "/model0.npy"), ReadFile(dir + "/model1.npy"));
+  EXPECT_GT(std::count(trace.begin(), trace.end(), '\n'), 4);
+
+  config.train.seed = 2;
+  StatusOr<SimulationResult<float>> other = SimulateRun(config, {});
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(WriteTraceCsv(dir + "/trace2.csv", other->trace).ok());
+  EXPECT_NE(trace, ReadFile(dir + "/trace2.csv"));
+}
+
+TEST(SimulateRunTest, OverlapHidesLatencyThatStallsLocalSgd) {
+  // τ steps take 4 × 0.01 s; a 0.015 s one-way latency (0.03 s round trip)
+  // fits inside them.
+  config::RunConfig overlap = Small("overlap-local-sgd");
+  overlap.worker.link_latency_seconds = 0.015;
+  config::RunConfig local = Small("local-sgd");
+  local.worker.link_latency_seconds = 0.015;
+  const auto overlapped = SimulateRun(overlap, {});
+  const auto blocking = SimulateRun(local, {});
+  ASSERT_TRUE(overlapped.ok() && blocking.ok());
+  EXPECT_LT(overlapped->sync_wait_seconds_mean,
+            0.05 * blocking->sync_wait_seconds_mean);
+  EXPECT_LT(overlapped->virtual_seconds, blocking->virtual_seconds);
+  // Local SGD waits one round trip per round.
+  const double rounds = static_cast<double>(blocking->anchor_version);
+  EXPECT_NEAR(blocking->sync_wait_seconds_mean, rounds * 0.03, rounds * 0.005);
+}
+
+TEST(SimulateRunTest, StragglerStallsSyncRoundsButNotAsyncOverlap) {
+  config::RunConfig overlap = Small("overlap-local-sgd");
+  overlap.worker.slowdown = "0:4";
+  config::RunConfig local = Small("local-sgd");
+  local.worker.slowdown = "0:4";
+  const auto overlapped = SimulateRun(overlap, {});
+  const auto blocking = SimulateRun(local, {});
+  ASSERT_TRUE(overlapped.ok() && blocking.ok());
+  // In sync rounds the three fast workers wait for the slow one.
+  EXPECT_GT(blocking->sync_wait_seconds_mean,
+            0.4 * blocking->compute_seconds_mean);
+  EXPECT_LT(overlapped->sync_wait_seconds_mean,
+            0.05 * overlapped->compute_seconds_mean);
+  EXPECT_LT(overlapped->virtual_seconds, blocking->virtual_seconds);
+}
+
+TEST(SimulateRunTest, BandwidthCostsTimeInProportionToBytes) {
+  config::RunConfig config = Small("local-sgd");
+  const auto fast = SimulateRun(config, {});
+  config.worker.link_bandwidth_bytes = 1e6;
+  const auto slow = SimulateRun(config, {});
+  ASSERT_TRUE(fast.ok() && slow.ok());
+  EXPECT_EQ(fast->bytes_up, slow->bytes_up);
+  // Every round moves one model up and one down per worker, serially.
+  const double rounds = static_cast<double>(slow->anchor_version);
+  const double per_round =
+      static_cast<double>(slow->bytes_up + slow->bytes_down) / 4.0 / rounds / 1e6;
+  EXPECT_NEAR(slow->virtual_seconds - fast->virtual_seconds, rounds * per_round,
+              rounds * per_round * 0.05);
+}
+
+TEST(SimulateRunTest, EveryAlgorithmLearns) {
+  for (const char* algorithm :
+       {"minibatch-sgd", "local-sgd", "overlap-local-sgd", "slowmo", "diloco"}) {
+    config::RunConfig config = Small(algorithm);
+    if (std::string(algorithm) == "slowmo") config.train.beta = 0.5;
+    if (std::string(algorithm) == "diloco") {
+      config.train.alpha = 0.7;
+      config.train.beta = 0.9;
+    }
+    const auto result = SimulateRun(config, {});
+    ASSERT_TRUE(result.ok()) << algorithm;
+    EXPECT_GT(result->trace.back().test_accuracy, 0.6) << algorithm;
+    EXPECT_GT(result->trace.back().test_accuracy,
+              result->trace.front().test_accuracy + 0.3)
+        << algorithm;
+  }
+}
+
+}  // namespace
+}  // namespace anchorage::simulator
