@@ -270,6 +270,26 @@ void AddSimulateFlags(CLI::App& app, SimulateOptions& s) {
       ->group(group);
 }
 
+void AddCompareFlags(CLI::App& app, CompareOptions& c) {
+  const char* group = "Compare";
+  app.add_option("--study", c.study,
+                 "custom (the --algorithms on these settings), woodworth "
+                 "(heterogeneity sweep), latency (link latency and "
+                 "stragglers), slowmo (SlowMo vs Local SGD)")
+      ->group(group)->capture_default_str();
+  app.add_option("--algorithms", c.algorithms, "custom: algorithms to run")
+      ->group(group)->delimiter(',')->capture_default_str();
+  app.add_option("--out-dir", c.out_dir,
+                 "Folder for results.csv, summary.md and the SVG plots")
+      ->group(group)->capture_default_str();
+  app.add_flag("--real", c.real,
+               "Run real processes (anchorage demo) instead of the simulator")
+      ->group(group);
+  app.add_option("--target-accuracy", c.target_accuracy,
+                 "Report the time and bytes to reach this test accuracy")
+      ->group(group)->capture_default_str();
+}
+
 const char* Description(Role role) {
   switch (role) {
     case Role::kServer:
@@ -392,6 +412,7 @@ StatusOr<std::optional<RunConfig>> ParseCommandLine(Role role, int argc,
   if (role == Role::kSimulate || role == Role::kCompare) {
     AddSimulateFlags(app, config.simulate);
   }
+  if (role == Role::kCompare) AddCompareFlags(app, config.compare);
 
   try {
     app.parse(argc, argv);

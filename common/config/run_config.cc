@@ -301,6 +301,28 @@ Status RunConfig::Validate() const {
   if (simulate.eval_points < 1 || simulate.eval_points > 100000) {
     return Bad("--eval-points", "must be in [1, 100000]", simulate.eval_points);
   }
+  if (compare.study != "custom" && compare.study != "woodworth" &&
+      compare.study != "latency" && compare.study != "slowmo") {
+    return Bad("--study", "must be custom, woodworth, latency or slowmo",
+               compare.study);
+  }
+  if (compare.algorithms.empty()) {
+    return Status::InvalidArgument("--algorithms: name at least one");
+  }
+  for (const std::string& name : compare.algorithms) {
+    if (!algo::ParseAlgorithm(name).ok()) {
+      return Bad("--algorithms",
+                 ("each must be one of " + algo::AlgorithmNames()).c_str(),
+                 name);
+    }
+  }
+  if (compare.out_dir.empty()) {
+    return Status::InvalidArgument("--out-dir: must not be empty");
+  }
+  if (!(compare.target_accuracy > 0.0 && compare.target_accuracy <= 1.0)) {
+    return Bad("--target-accuracy", "must be in (0, 1]",
+               compare.target_accuracy);
+  }
   if (!simulate.random_slowdown.empty()) {
     double probability = 0;
     double factor = 0;

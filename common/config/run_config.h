@@ -167,6 +167,22 @@ struct SimulateOptions {
   std::string trace_csv;
 };
 
+// `anchorage compare`.
+struct CompareOptions {
+  // custom (the --algorithms on the given settings), or a preset study:
+  // woodworth, latency, slowmo.
+  std::string study = "custom";
+  // custom: the algorithms to compare.
+  std::vector<std::string> algorithms = {"minibatch-sgd", "local-sgd",
+                                         "overlap-local-sgd"};
+  // Where the CSV, the Markdown table and the SVG plots go.
+  std::string out_dir = "compare-out";
+  // Run real processes (anchorage demo) instead of the simulator.
+  bool real = false;
+  // Test accuracy whose first crossing times are reported.
+  double target_accuracy = 0.8;
+};
+
 struct RunConfig {
   TrainOptions train;
   ServerOptions server;
@@ -174,6 +190,7 @@ struct RunConfig {
   OutputOptions output;
   DemoOptions demo;
   SimulateOptions simulate;
+  CompareOptions compare;
 
   // Returns InvalidArgument naming the first flag whose value is out of
   // range, as "--flag: problem (got value)".

@@ -6,6 +6,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -36,10 +37,20 @@ uint64_t MixSeed(uint64_t seed, uint64_t stream) {
 }
 
 template <typename Scalar>
-using ConstVectorMap =
-    Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>;
+using EigenVector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 template <typename Scalar>
-using VectorMap = Eigen::Map<Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>;
+using ConstVectorMap = Eigen::Map<const EigenVector<Scalar>>;
+template <typename Scalar>
+using VectorMap = Eigen::Map<EigenVector<Scalar>>;
+template <typename Scalar>
+using ConstRowMatrixMap =
+    Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic,
+                                   Eigen::RowMajor>>;
+
+template <typename Scalar>
+std::span<const Scalar> AsSpan(const EigenVector<Scalar>& vector) {
+  return {vector.data(), static_cast<size_t>(vector.size())};
+}
 
 // The logistic function, as (1 + tanh(z/2)) / 2 so that no exp overflows.
 template <typename Derived>
@@ -51,6 +62,49 @@ auto Sigmoid(const Eigen::ArrayBase<Derived>& z) {
 
 std::string WorkerPrefix(size_t worker) {
   return "logistic worker " + std::to_string(worker) + ": ";
+}
+
+// Checks worker `worker`'s `features` (n × dim, n = labels.size()) and
+// `labels` and converts them to Scalar into `*features_out` and
+// `*labels_out`. Returns kInvalidArgument naming the worker and the problem.
+template <typename Scalar>
+Status ConvertWorker(size_t worker, std::vector<double> features,
+                     const std::vector<int>& labels, int64_t dim,
+                     std::vector<Scalar>* features_out,
+                     std::vector<Scalar>* labels_out) {
+  const size_t n = labels.size();
+  if (n == 0)
+    return Status::InvalidArgument(WorkerPrefix(worker) + "no examples");
+  const auto width = static_cast<size_t>(dim);
+  if (features.size() / width != n || features.size() % width != 0) {
+    return Status::InvalidArgument(
+        WorkerPrefix(worker) + "features must hold n_i * dim = " +
+        std::to_string(n) + " * " + std::to_string(dim) + " values, got " +
+        std::to_string(features.size()));
+  }
+  labels_out->resize(n);
+  for (size_t k = 0; k < n; ++k) {
+    if (labels[k] != 0 && labels[k] != 1) {
+      return Status::InvalidArgument(
+          WorkerPrefix(worker) + "label " + std::to_string(k) +
+          " must be 0 or 1, got " + std::to_string(labels[k]));
+    }
+    (*labels_out)[k] = static_cast<Scalar>(labels[k]);
+  }
+  for (size_t k = 0; k < features.size(); ++k) {
+    if (!std::isfinite(static_cast<Scalar>(features[k]))) {
+      return Status::InvalidArgument(
+          WorkerPrefix(worker) + "feature " + std::to_string(k) +
+          " must be finite (in the objective's scalar type), got " +
+          std::to_string(features[k]));
+    }
+  }
+  if constexpr (std::is_same_v<Scalar, double>) {
+    *features_out = std::move(features);
+  } else {
+    features_out->assign(features.begin(), features.end());
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -83,39 +137,11 @@ StatusOr<std::unique_ptr<Logistic<Scalar>>> Logistic<Scalar>::Create(
   }
   std::vector<Shard> shards(features.size());
   for (size_t i = 0; i < features.size(); ++i) {
-    const auto n = static_cast<int64_t>(labels[i].size());
-    if (n < 1) return Status::InvalidArgument(WorkerPrefix(i) + "no examples");
-    if (features[i].size() / static_cast<size_t>(dim) != labels[i].size() ||
-        features[i].size() % static_cast<size_t>(dim) != 0) {
-      return Status::InvalidArgument(
-          WorkerPrefix(i) + "features must hold n_i * dim = " +
-          std::to_string(n) + " * " + std::to_string(dim) + " values, got " +
-          std::to_string(features[i].size()));
-    }
     Shard& shard = shards[i];
-    shard.labels.resize(n);
-    for (int64_t k = 0; k < n; ++k) {
-      const int label = labels[i][static_cast<size_t>(k)];
-      if (label != 0 && label != 1) {
-        return Status::InvalidArgument(
-            WorkerPrefix(i) + "label " + std::to_string(k) +
-            " must be 0 or 1, got " + std::to_string(label));
-      }
-      shard.labels(k) = static_cast<Scalar>(label);
-    }
-    shard.features.resize(n, dim);
-    Scalar* out = shard.features.data();
-    for (size_t k = 0; k < features[i].size(); ++k) {
-      out[k] = static_cast<Scalar>(features[i][k]);
-      if (!std::isfinite(out[k])) {
-        return Status::InvalidArgument(
-            WorkerPrefix(i) + "feature " + std::to_string(k) +
-            " must be finite (in the objective's scalar type), got " +
-            std::to_string(features[i][k]));
-      }
-    }
-    // Free each input as it is converted, so peak memory stays near one copy.
-    std::vector<double>().swap(features[i]);
+    shard.size = static_cast<int64_t>(labels[i].size());
+    const Status status = ConvertWorker(i, std::move(features[i]), labels[i],
+                                        dim, &shard.features, &shard.labels);
+    if (!status.ok()) return status;
   }
   return std::unique_ptr<Logistic>(
       new Logistic(std::move(shards), dim, batch_size, l2));
@@ -130,21 +156,22 @@ template <typename Scalar>
 int64_t Logistic<Scalar>::num_examples(int worker) const {
   ANCHORAGE_CHECK(worker >= 0 && worker < num_workers(),
                   "Logistic::num_examples: worker out of range");
-  return shards_[static_cast<size_t>(worker)].features.rows();
+  return shards_[static_cast<size_t>(worker)].size;
 }
 
 template <typename Scalar>
-Scalar Logistic<Scalar>::WorkerLoss(const Shard& shard, const Vector& margins,
+Scalar Logistic<Scalar>::WorkerLoss(const Shard& shard,
+                                    std::span<const Scalar> margins,
                                     std::span<const Scalar> x) const {
   // log(1 + e^z) = max(z, 0) + log1p(e^-|z|), which neither overflows nor
   // loses the small values.
-  const auto z = margins.array();
-  const Scalar log_loss = (z.max(static_cast<Scalar>(0)) +
-                           (-z.abs()).exp().log1p() - shard.labels.array() * z)
-                              .mean();
+  const auto z = ConstVectorMap<Scalar>(margins.data(), shard.size).array();
+  const auto y =
+      ConstVectorMap<Scalar>(shard.labels.data(), shard.size).array();
+  const Scalar log_loss =
+      (z.max(static_cast<Scalar>(0)) + (-z.abs()).exp().log1p() - y * z).mean();
   const Scalar squared_norm =
-      ConstVectorMap<Scalar>(x.data(), static_cast<Eigen::Index>(x.size()))
-          .squaredNorm();
+      ConstVectorMap<Scalar>(x.data(), dim_).squaredNorm();
   return log_loss + static_cast<Scalar>(l2_ / 2) * squared_norm;
 }
 
@@ -159,26 +186,29 @@ Scalar Logistic<Scalar>::StochasticGradient(int worker,
                       static_cast<int64_t>(grad.size()) == dim_,
                   "Logistic::StochasticGradient: x or grad size != dim");
   const Shard& shard = shards_[static_cast<size_t>(worker)];
+  const ConstRowMatrixMap<Scalar> features(shard.features.data(), shard.size,
+                                           dim_);
   const ConstVectorMap<Scalar> w(x.data(), dim_);
   VectorMap<Scalar> g(grad.data(), dim_);
-  const Vector margins = shard.features * w;
-  const Vector residuals =
-      Sigmoid(margins.array()).matrix() - shard.labels;  // dloss/dz per example
-  const Eigen::Index n = shard.features.rows();
-  if (batch_size_ >= n) {
-    g.noalias() = shard.features.transpose() * residuals;
-    g /= static_cast<Scalar>(n);
+  const EigenVector<Scalar> margins = features * w;
+  // The derivative of example k's log-loss with respect to its margin.
+  const EigenVector<Scalar> residuals =
+      Sigmoid(margins.array()).matrix() -
+      ConstVectorMap<Scalar>(shard.labels.data(), shard.size);
+  if (batch_size_ >= shard.size) {
+    g.noalias() = features.transpose() * residuals;
+    g /= static_cast<Scalar>(shard.size);
   } else {
-    std::uniform_int_distribution<int64_t> pick(0, n - 1);
+    std::uniform_int_distribution<int64_t> pick(0, shard.size - 1);
     g.setZero();
     for (int b = 0; b < batch_size_; ++b) {
       const int64_t k = pick(rng);
-      g += residuals(k) * shard.features.row(k).transpose();
+      g += residuals(k) * features.row(k).transpose();
     }
     g /= static_cast<Scalar>(batch_size_);
   }
   g += static_cast<Scalar>(l2_) * w;
-  return WorkerLoss(shard, margins, x);
+  return WorkerLoss(shard, AsSpan(margins), x);
 }
 
 template <typename Scalar>
@@ -188,8 +218,9 @@ Scalar Logistic<Scalar>::Loss(std::span<const Scalar> x) const {
   const ConstVectorMap<Scalar> w(x.data(), dim_);
   Scalar total = 0;
   for (const Shard& shard : shards_) {
-    const Vector margins = shard.features * w;
-    total += WorkerLoss(shard, margins, x);
+    const EigenVector<Scalar> margins =
+        ConstRowMatrixMap<Scalar>(shard.features.data(), shard.size, dim_) * w;
+    total += WorkerLoss(shard, AsSpan(margins), x);
   }
   return total / static_cast<Scalar>(shards_.size());
 }
@@ -202,12 +233,13 @@ double Logistic<Scalar>::Accuracy(std::span<const Scalar> x) const {
   int64_t correct = 0;
   int64_t total = 0;
   for (const Shard& shard : shards_) {
-    const Vector margins = shard.features * w;
-    for (Eigen::Index k = 0; k < margins.size(); ++k) {
+    const EigenVector<Scalar> margins =
+        ConstRowMatrixMap<Scalar>(shard.features.data(), shard.size, dim_) * w;
+    for (int64_t k = 0; k < shard.size; ++k) {
       const bool predicted = margins(k) > 0;
-      if (predicted == (shard.labels(k) > 0)) ++correct;
+      if (predicted == (shard.labels[static_cast<size_t>(k)] > 0)) ++correct;
     }
-    total += margins.size();
+    total += shard.size;
   }
   return static_cast<double>(correct) / static_cast<double>(total);
 }

@@ -14,8 +14,6 @@
 #include <span>
 #include <vector>
 
-#include <Eigen/Core>
-
 #include "common/base/status.h"
 #include "common/objective/objective.h"
 
@@ -63,20 +61,19 @@ class Logistic final : public Objective<Scalar> {
   int64_t num_examples(int worker) const;
 
  private:
-  using Matrix =
-      Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
-
-  // One worker's examples: features n_i × dim, labels as 0 / 1 Scalars.
+  // One worker's examples: features n × dim row-major, labels as 0 / 1
+  // Scalars. Plain vectors rather than Eigen types, so that the class layout
+  // and its allocations do not depend on the includer's vectorisation flags.
   struct Shard {
-    Matrix features;
-    Vector labels;
+    int64_t size = 0;
+    std::vector<Scalar> features;
+    std::vector<Scalar> labels;
   };
 
   Logistic(std::vector<Shard> shards, int64_t dim, int batch_size, double l2);
 
   // Returns F_worker(x) given the margins z = features · x of its examples.
-  Scalar WorkerLoss(const Shard& shard, const Vector& margins,
+  Scalar WorkerLoss(const Shard& shard, std::span<const Scalar> margins,
                     std::span<const Scalar> x) const;
 
   std::vector<Shard> shards_;
