@@ -31,4 +31,31 @@ head -c 6 "$dir/model.npy" | od -c | grep -q "N   U   M   P   Y" || {
 expected=$(( (32 * 32 + 32 + 10 * 32 + 10) * 4 + 128 ))
 size=$(wc -c < "$dir/model.npy")
 [ "$size" -eq "$expected" ] || { echo "model.npy has $size bytes, expected $expected"; exit 1; }
-echo "demo end to end: ok (accuracy $accuracy)"
+# Every algorithm runs end to end through the real processes.
+for algorithm in minibatch-sgd local-sgd overlap-local-sgd slowmo diloco; do
+  "$anchorage" demo --algorithm "$algorithm" --workers 2 \
+    --dataset synthetic-gaussian --model mlp:16 --epochs 2 \
+    --progress-interval 0 --summary-json "$dir/$algorithm.json" \
+    > "$dir/$algorithm.txt" 2>&1 || {
+      cat "$dir/$algorithm.txt"; echo "demo --algorithm $algorithm failed"; exit 1; }
+  grep -q "\"algorithm\": \"$algorithm\"" "$dir/$algorithm.json" || {
+    echo "$algorithm: summary names another algorithm"; exit 1; }
+done
+
+# Injected delay: a 5 ms one-way latency is hidden under 32 slowed-down
+# local steps by Overlap-Local-SGD, and stalls Local SGD every round.
+wait_of() {
+  sed -n 's/.*"sync_wait_seconds_mean": \([0-9.e+-]*\).*/\1/p' "$1"
+}
+for algorithm in local-sgd overlap-local-sgd; do
+  "$anchorage" demo --algorithm "$algorithm" --workers 2 \
+    --dataset synthetic-gaussian --model mlp:128 --epochs 3 --local-steps 32 \
+    --link-latency 0.005 --slowdown 10 --progress-interval 0 \
+    --summary-json "$dir/delay-$algorithm.json" > "$dir/delay.txt" 2>&1 || {
+      cat "$dir/delay.txt"; echo "delayed demo failed"; exit 1; }
+done
+local_wait=$(wait_of "$dir/delay-local-sgd.json")
+overlap_wait=$(wait_of "$dir/delay-overlap-local-sgd.json")
+awk -v l="$local_wait" -v o="$overlap_wait" 'BEGIN { exit !(l > 0.1 && o < l / 4) }' || {
+  echo "sync wait: local-sgd $local_wait s, overlap-local-sgd $overlap_wait s"; exit 1; }
+echo "demo end to end: ok (accuracy $accuracy; sync wait local $local_wait s, overlap $overlap_wait s)"
