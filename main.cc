@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "compare/compare_command.h"
 #include "launcher/demo_command.h"
 #include "server/server_command.h"
 #include "simulator/simulate_command.h"
@@ -23,6 +24,7 @@ constexpr char kUsage[] =
     "           and a summary\n"
     "  simulate the same algorithms on m simulated workers on a virtual\n"
     "           clock with link delays and stragglers; deterministic\n"
+    "  compare  several algorithms on the same data, seed and budget\n"
     "\n"
     "`anchorage <subcommand> --help` lists its flags.\n";
 
@@ -46,6 +48,9 @@ int main(int argc, char** argv) {
   }
   if (command == "simulate") {
     return anchorage::simulator::RunSimulateCommand(sub_argc, sub_argv);
+  }
+  if (command == "compare") {
+    return anchorage::compare::RunCompareCommand(sub_argc, sub_argv);
   }
   if (command == "demo") {
     return anchorage::launcher::RunDemoCommand(sub_argc, sub_argv);

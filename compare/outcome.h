@@ -63,7 +63,7 @@ std::optional<int64_t> BytesUpToTarget(const std::vector<TracePoint>& trace,
 // Returns the index of the candidate with the lowest final training loss; a
 // non-finite loss (a diverged run) never wins unless every candidate has
 // one, and ties go to the earlier candidate. `candidates` must not be
-// empty.
-size_t SelectLowestTrainLoss(const std::vector<RunOutcome>& candidates);
+// empty and holds no null.
+size_t SelectLowestTrainLoss(const std::vector<const RunOutcome*>& candidates);
 
 }  // namespace anchorage::compare

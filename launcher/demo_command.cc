@@ -25,7 +25,9 @@ using Seconds = std::chrono::duration<double>;
 
 std::atomic<int> g_interrupts{0};
 
-void HandleInterrupt(int /*signal*/) { g_interrupts.fetch_add(1); }
+void HandleInterrupt(int /*signal*/) {
+  g_interrupts.fetch_add(1);
+}
 
 // Waits until `path` exists or `child` ends or the deadline passes.
 Status WaitForFile(const std::string& path, ChildProcess& child,
@@ -49,7 +51,8 @@ Status WaitForFile(const std::string& path, ChildProcess& child,
 
 StatusOr<std::string> MakeRunDirectory() {
   std::string pattern =
-      (std::filesystem::temp_directory_path() / "anchorage-demo-XXXXXX").string();
+      (std::filesystem::temp_directory_path() / "anchorage-demo-XXXXXX")
+          .string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     return Status::Unavailable("cannot create a run directory under " +
                                std::filesystem::temp_directory_path().string());
@@ -138,7 +141,8 @@ Status Demo::StartServer() {
   if (!config_.output.save_model.empty()) {
     argv.push_back("--save-model=" + config_.output.save_model);
   }
-  StatusOr<ChildProcess> child = ChildProcess::Spawn(argv, run_dir_ + "/server.log");
+  StatusOr<ChildProcess> child =
+      ChildProcess::Spawn(argv, run_dir_ + "/server.log");
   if (!child.ok()) return child.status();
   server_.emplace(std::move(child).value());
   Status status = WaitForFile(ready, *server_, std::chrono::seconds(120));
@@ -157,12 +161,11 @@ Status Demo::StartWorkers() {
     for (std::string& flag : config::SharedFlags(config_)) {
       argv.push_back(std::move(flag));
     }
-    argv.insert(argv.end(),
-                {"--server=" + endpoints_.endpoint,
-                 "--worker-id=" + std::to_string(i),
-                 "--metrics-address=127.0.0.1", "--metrics-port=0",
-                 "--ready-file=" + run_dir_ + "/worker-" + std::to_string(i) +
-                     ".ready"});
+    argv.insert(argv.end(), {"--server=" + endpoints_.endpoint,
+                             "--worker-id=" + std::to_string(i),
+                             "--metrics-address=127.0.0.1", "--metrics-port=0",
+                             "--ready-file=" + run_dir_ + "/worker-" +
+                                 std::to_string(i) + ".ready"});
     StatusOr<ChildProcess> child = ChildProcess::Spawn(
         argv, run_dir_ + "/worker-" + std::to_string(i) + ".log");
     if (!child.ok()) return child.status();
@@ -208,9 +211,10 @@ int Demo::Follow() {
     }
     const Clock::time_point now = Clock::now();
     if (now - start_ > timeout) {
-      progress.Note("timed out after " +
-                    std::to_string(static_cast<int>(config_.demo.timeout_seconds)) +
-                    " s; stopping");
+      progress.Note(
+          "timed out after " +
+          std::to_string(static_cast<int>(config_.demo.timeout_seconds)) +
+          " s; stopping");
       server_->Signal(SIGTERM);
       const int code = server_->Stop(std::chrono::milliseconds(5000));
       return code == 0 ? 1 : code;

@@ -126,29 +126,33 @@ void PrintSummaryTable(const DemoSummary& s, const std::string& run_dir) {
 
 ProgressPrinter::ProgressPrinter(const config::RunConfig& config,
                                  int server_metrics_port)
-    : config_(config), port_(server_metrics_port), tty_(::isatty(STDOUT_FILENO) != 0) {}
+    : config_(config),
+      port_(server_metrics_port),
+      tty_(::isatty(STDOUT_FILENO) != 0) {}
 
 void ProgressPrinter::Print(double elapsed_seconds) {
-  StatusOr<std::string> text = metrics::HttpGet(
-      "127.0.0.1", port_, "/metrics", std::chrono::milliseconds(500));
+  StatusOr<std::string> text = metrics::HttpGet("127.0.0.1", port_, "/metrics",
+                                                std::chrono::milliseconds(500));
   if (!text.ok()) return;
   auto sample = [&](const char* series) {
     return metrics::FindSample(*text, series).value_or(0.0);
   };
-  const double version = sample(
-      ("anchorage_server_anchor_version{algorithm=\"" + config_.train.algorithm + "\"}")
-          .c_str());
+  const double version =
+      sample(("anchorage_server_anchor_version{algorithm=\"" +
+              config_.train.algorithm + "\"}")
+                 .c_str());
   const double accuracy = sample("anchorage_server_eval_accuracy_ratio");
   const double epoch = sample("anchorage_server_epoch");
   const double samples = sample("anchorage_server_samples_total");
-  const double staleness_sum = sample("anchorage_server_staleness_versions_sum");
+  const double staleness_sum =
+      sample("anchorage_server_staleness_versions_sum");
   const double staleness_count =
       sample("anchorage_server_staleness_versions_count");
   const double workers = sample("anchorage_server_workers_connected");
-  const double rate = elapsed_seconds > last_seconds_
-                          ? (samples - last_samples_) /
-                                (elapsed_seconds - last_seconds_)
-                          : 0.0;
+  const double rate =
+      elapsed_seconds > last_seconds_
+          ? (samples - last_samples_) / (elapsed_seconds - last_seconds_)
+          : 0.0;
   last_samples_ = samples;
   last_seconds_ = elapsed_seconds;
   char line[256];

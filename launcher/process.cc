@@ -25,13 +25,15 @@ StatusOr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv,
   }
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(log_fd);
-    return Status::Unavailable(std::string("fork failed: ") + std::strerror(errno));
+    return Status::Unavailable(std::string("fork failed: ") +
+                               std::strerror(errno));
   }
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
@@ -75,8 +77,8 @@ std::optional<int> ChildProcess::Poll() {
   int status = 0;
   const pid_t done = ::waitpid(pid_, &status, WNOHANG);
   if (done == pid_) {
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status)
-                                   : 128 + WTERMSIG(status);
+    exit_code_ =
+        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   return exit_code_;
 }
@@ -111,7 +113,8 @@ std::string TailOfFile(const std::string& path, int lines) {
     if (static_cast<int>(tail.size()) > lines) tail.pop_front();
   }
   std::string out;
-  for (const std::string& l : tail) out += "    " + l + "\n";
+  for (const std::string& l : tail)
+    out += "    " + l + "\n";
   return out;
 }
 

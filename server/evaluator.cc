@@ -86,8 +86,9 @@ void Evaluator::Loop(zmq::socket_t peer) {
                 static_cast<const uint8_t*>(job.data()) + sizeof(version),
                 params.size() * sizeof(float));
     const model::Evaluation evaluation =
-        labels_.empty() ? model_->Evaluate(params, test_->features, test_->labels)
-                        : model_->Evaluate(params, features_, labels_);
+        labels_.empty()
+            ? model_->Evaluate(params, test_->features, test_->labels)
+            : model_->Evaluate(params, features_, labels_);
     const ResultBytes result{version, evaluation.loss, evaluation.accuracy,
                              evaluation.examples};
     zmq::message_t reply(&result, sizeof(result));

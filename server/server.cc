@@ -24,7 +24,6 @@ std::string BodyName(proto::Body body) {
   return proto::EnumNameBody(body);
 }
 
-
 }  // namespace
 
 StatusOr<std::unique_ptr<Server>> Server::Create(
@@ -63,9 +62,9 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
   codec_ = codec::MakeCodec(config.train.codec, aggregator_.dim()).value();
   StatusOr<std::unique_ptr<model::Model>> eval_model = model::MakeModel(
       config.train.model, data_.test.dim(), data_.test.num_classes);
-  evaluator_ = std::make_unique<Evaluator>(*context_, std::move(eval_model).value(),
-                                           &data_.test,
-                                           config.server.eval_examples);
+  evaluator_ =
+      std::make_unique<Evaluator>(*context_, std::move(eval_model).value(),
+                                  &data_.test, config.server.eval_examples);
 }
 
 Server::~Server() = default;
@@ -92,12 +91,13 @@ StatusOr<ServerSummary> Server::Run() {
   const auto heartbeat =
       std::chrono::milliseconds(config_.server.heartbeat_interval_ms);
   Clock::time_point next_heartbeat = start_ + heartbeat;
-  LOG_INFO("serving %s: %s, %s aggregation, %s, model %s (%lld parameters), "
-           "%d workers expected",
-           endpoint_.c_str(), config_.train.algorithm.c_str(),
-           aggregation_ == config::Aggregation::kSync ? "sync" : "async",
-           config_.train.dataset.c_str(), config_.train.model.c_str(),
-           static_cast<long long>(aggregator_.dim()), config_.train.workers);
+  LOG_INFO(
+      "serving %s: %s, %s aggregation, %s, model %s (%lld parameters), "
+      "%d workers expected",
+      endpoint_.c_str(), config_.train.algorithm.c_str(),
+      aggregation_ == config::Aggregation::kSync ? "sync" : "async",
+      config_.train.dataset.c_str(), config_.train.model.c_str(),
+      static_cast<long long>(aggregator_.dim()), config_.train.workers);
 
   std::string reason;
   while (!stop_requested_.load()) {
@@ -106,9 +106,9 @@ StatusOr<ServerSummary> Server::Run() {
     const auto until_heartbeat =
         std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat -
                                                               now);
-    const auto timeout = std::clamp(until_heartbeat,
-                                    std::chrono::milliseconds(1),
-                                    std::chrono::milliseconds(100));
+    const auto timeout =
+        std::clamp(until_heartbeat, std::chrono::milliseconds(1),
+                   std::chrono::milliseconds(100));
     StatusOr<std::vector<bool>> readable =
         transport::Poll({&router_, &evaluator_->socket()}, timeout);
     if (!readable.ok()) return readable.status();
@@ -187,7 +187,8 @@ void Server::HandleIncoming() {
     std::vector<zmq::message_t>& parts = **frames;
     std::string routing_id = parts.front().to_string();
     size_t bytes = 0;
-    for (const zmq::message_t& part : parts) bytes += part.size();
+    for (const zmq::message_t& part : parts)
+      bytes += part.size();
     metrics_.bytes_rx.Increment(static_cast<double>(bytes));
     stats_.bytes_up += static_cast<int64_t>(bytes);
     parts.erase(parts.begin());
@@ -214,9 +215,9 @@ void Server::Dispatch(const std::string& routing_id,
   if (it == workers_.end() || !it->second.live ||
       it->second.routing_id != routing_id) {
     Reject(routing_id, id, "unknown_worker", proto::ErrorCode::UnknownWorker,
-           Status::FailedPrecondition(
-               "worker " + std::to_string(id) + " sent " +
-               BodyName(message.kind()) + " before joining"));
+           Status::FailedPrecondition("worker " + std::to_string(id) +
+                                      " sent " + BodyName(message.kind()) +
+                                      " before joining"));
     return;
   }
   it->second.last_seen = Clock::now();
@@ -228,8 +229,8 @@ void Server::Dispatch(const std::string& routing_id,
       return;
     case proto::Body::Leave: {
       const proto::Leave* leave = message.envelope().body_as_Leave();
-      HandleLeave(id, leave->reason() != nullptr ? leave->reason()->str()
-                                                 : "left");
+      HandleLeave(id,
+                  leave->reason() != nullptr ? leave->reason()->str() : "left");
       return;
     }
     default:
@@ -256,11 +257,11 @@ void Server::HandleJoin(const std::string& routing_id,
   }
   if (static_cast<int64_t>(join->model_dim()) != aggregator_.dim()) {
     Reject(routing_id, id, "dimension", proto::ErrorCode::WrongDimension,
-           Status::InvalidArgument(
-               "worker " + std::to_string(id) + " has a model of " +
-               std::to_string(join->model_dim()) +
-               " parameters, the server's has " +
-               std::to_string(aggregator_.dim())));
+           Status::InvalidArgument("worker " + std::to_string(id) +
+                                   " has a model of " +
+                                   std::to_string(join->model_dim()) +
+                                   " parameters, the server's has " +
+                                   std::to_string(aggregator_.dim())));
     return;
   }
   if (algorithm != config_.train.algorithm) {
@@ -271,10 +272,10 @@ void Server::HandleJoin(const std::string& routing_id,
     return;
   }
   if (codec != config_.train.codec) {
-    Reject(routing_id, id, "codec", proto::ErrorCode::WrongCodec,
-           Status::InvalidArgument("worker " + std::to_string(id) + " uses " +
-                                   codec + ", the server " +
-                                   config_.train.codec));
+    Reject(
+        routing_id, id, "codec", proto::ErrorCode::WrongCodec,
+        Status::InvalidArgument("worker " + std::to_string(id) + " uses " +
+                                codec + ", the server " + config_.train.codec));
     return;
   }
   WorkerState& worker = workers_[id];
@@ -288,8 +289,8 @@ void Server::HandleJoin(const std::string& routing_id,
       Status status = aggregator_.AddWorker(id);
       ANCHORAGE_CHECK(status.ok(), "AddWorker of an absent worker failed");
     }
-    auto lost = std::find(stats_.lost_workers.begin(),
-                          stats_.lost_workers.end(), id);
+    auto lost =
+        std::find(stats_.lost_workers.begin(), stats_.lost_workers.end(), id);
     if (lost != stats_.lost_workers.end()) stats_.lost_workers.erase(lost);
   }
   if (aggregation_ == config::Aggregation::kSync) {
@@ -308,14 +309,15 @@ void Server::HandlePush(const std::string& routing_id,
   const uint32_t id = message.worker_id();
   WorkerState& worker = workers_[id];
   const proto::Push* push = message.envelope().body_as_Push();
-  const std::string codec = push->codec() != nullptr ? push->codec()->str() : "";
+  const std::string codec =
+      push->codec() != nullptr ? push->codec()->str() : "";
   if (codec != codec_->name()) {
     metrics_.pushes_rejected.Increment();
     ++stats_.pushes_rejected;
-    Reject(routing_id, id, "codec", proto::ErrorCode::WrongCodec,
-           Status::InvalidArgument("push encoded with '" + codec +
-                                   "', expected " +
-                                   std::string(codec_->name())));
+    Reject(
+        routing_id, id, "codec", proto::ErrorCode::WrongCodec,
+        Status::InvalidArgument("push encoded with '" + codec + "', expected " +
+                                std::string(codec_->name())));
     return;
   }
   if (message.num_payloads() != 1) {
@@ -379,7 +381,8 @@ void Server::HandlePush(const std::string& routing_id,
   metrics_.staleness.Observe(staleness);
   staleness_sum_ += staleness;
   const double delay =
-      std::max<double>(0.0, static_cast<double>(UnixNanos() - push->sent_unix_ns())) *
+      std::max<double>(
+          0.0, static_cast<double>(UnixNanos() - push->sent_unix_ns())) *
       1e-9;
   metrics_.push_delay.Observe(delay);
   stats_.raw_bytes_up += codec_->raw_bytes();
@@ -499,11 +502,11 @@ void Server::RecordEvaluation(const EvalResult& result) {
   stats_.evaluations.push_back({Seconds(Clock::now() - start_).count(),
                                 result.version, result.evaluation.accuracy,
                                 result.evaluation.loss});
-  LOG_INFO("anchor v%llu: test accuracy %.4f, loss %.4f, epoch %.2f",
-           static_cast<unsigned long long>(result.version),
-           result.evaluation.accuracy, result.evaluation.loss,
-           static_cast<double>(samples_) /
-               static_cast<double>(data_.train.size()));
+  LOG_INFO(
+      "anchor v%llu: test accuracy %.4f, loss %.4f, epoch %.2f",
+      static_cast<unsigned long long>(result.version),
+      result.evaluation.accuracy, result.evaluation.loss,
+      static_cast<double>(samples_) / static_cast<double>(data_.train.size()));
 }
 
 bool Server::RunComplete(std::string* reason) const {
@@ -514,7 +517,8 @@ bool Server::RunComplete(std::string* reason) const {
     return true;
   }
   if (config_.train.max_versions > 0 &&
-      aggregator_.version() >= static_cast<uint64_t>(config_.train.max_versions)) {
+      aggregator_.version() >=
+          static_cast<uint64_t>(config_.train.max_versions)) {
     *reason = "reached " + std::to_string(config_.train.max_versions) +
               " anchor versions";
     return true;
@@ -572,7 +576,8 @@ void Server::Finish(ServerSummary* summary) {
 }
 
 zmq::message_t Server::AnchorFrame() {
-  if (anchor_bytes_ == nullptr || anchor_bytes_version_ != aggregator_.version()) {
+  if (anchor_bytes_ == nullptr ||
+      anchor_bytes_version_ != aggregator_.version()) {
     // Reuse the buffer unless frames still in flight hold it.
     if (anchor_bytes_ == nullptr || anchor_bytes_.use_count() > 1) {
       anchor_bytes_ = std::make_shared<std::vector<uint8_t>>();
@@ -588,8 +593,8 @@ void Server::SendAnchor(uint32_t id, WorkerState& worker, uint64_t next_round,
                         int64_t push_sent_unix_ns) {
   auto& fbb = builder_.builder();
   const auto body = proto::CreateAnchorDirect(
-      fbb, aggregator_.version(), next_round, std::string(codec_->name()).c_str(),
-      push_sent_unix_ns);
+      fbb, aggregator_.version(), next_round,
+      std::string(codec_->name()).c_str(), push_sent_unix_ns);
   std::vector<zmq::message_t> frames;
   frames.emplace_back(worker.routing_id);
   frames.push_back(builder_.Finish(id, proto::Body::Anchor, body.Union(), 1));
@@ -600,10 +605,10 @@ void Server::SendAnchor(uint32_t id, WorkerState& worker, uint64_t next_round,
 
 void Server::SendWelcome(uint32_t id, WorkerState& worker) {
   auto& fbb = builder_.builder();
-  const auto body = proto::CreateWelcomeDirect(
-      fbb, aggregator_.version(), worker.next_round,
-      std::string(codec_->name()).c_str(),
-      static_cast<uint32_t>(config_.train.workers));
+  const auto body =
+      proto::CreateWelcomeDirect(fbb, aggregator_.version(), worker.next_round,
+                                 std::string(codec_->name()).c_str(),
+                                 static_cast<uint32_t>(config_.train.workers));
   std::vector<zmq::message_t> frames;
   frames.emplace_back(worker.routing_id);
   frames.push_back(builder_.Finish(id, proto::Body::Welcome, body.Union(), 1));
@@ -617,7 +622,8 @@ void Server::SendHeartbeat(uint32_t id, WorkerState& worker) {
   const auto body = proto::CreateHeartbeat(fbb);
   std::vector<zmq::message_t> frames;
   frames.emplace_back(worker.routing_id);
-  frames.push_back(builder_.Finish(id, proto::Body::Heartbeat, body.Union(), 0));
+  frames.push_back(
+      builder_.Finish(id, proto::Body::Heartbeat, body.Union(), 0));
   worker.last_sent = Clock::now();
   Send(worker.routing_id, std::move(frames));
 }
@@ -628,7 +634,8 @@ void Server::SendError(const std::string& routing_id, uint32_t worker_id,
   const auto body = proto::CreateErrorDirect(fbb, code, text.c_str());
   std::vector<zmq::message_t> frames;
   frames.emplace_back(routing_id);
-  frames.push_back(builder_.Finish(worker_id, proto::Body::Error, body.Union(), 0));
+  frames.push_back(
+      builder_.Finish(worker_id, proto::Body::Error, body.Union(), 0));
   Send(routing_id, std::move(frames));
 }
 
@@ -646,7 +653,8 @@ void Server::SendDone(uint32_t id, WorkerState& worker,
 void Server::Send(const std::string& routing_id,
                   std::vector<zmq::message_t> frames) {
   size_t bytes = 0;
-  for (size_t i = 1; i < frames.size(); ++i) bytes += frames[i].size();
+  for (size_t i = 1; i < frames.size(); ++i)
+    bytes += frames[i].size();
   Status status = transport::SendFrames(router_, std::move(frames));
   if (!status.ok()) {
     LOG_DEBUG("send to %s failed: %s", routing_id.c_str(),
@@ -659,7 +667,8 @@ void Server::Send(const std::string& routing_id,
 
 int Server::LiveWorkers() const {
   int live = 0;
-  for (const auto& [id, worker] : workers_) live += worker.live ? 1 : 0;
+  for (const auto& [id, worker] : workers_)
+    live += worker.live ? 1 : 0;
   return live;
 }
 

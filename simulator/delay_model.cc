@@ -27,7 +27,8 @@ double DelayModel::ComputeSeconds(int worker, int steps) {
   double seconds = options_.step_seconds * steps;
   if (options_.step_jitter > 0) {
     // Log-normal with mean 1 and the requested coefficient of variation.
-    const double sigma2 = std::log1p(options_.step_jitter * options_.step_jitter);
+    const double sigma2 =
+        std::log1p(options_.step_jitter * options_.step_jitter);
     std::normal_distribution<double> normal(-0.5 * sigma2, std::sqrt(sigma2));
     seconds *= std::exp(normal(rng));
   }

@@ -43,7 +43,9 @@ class DelayModel {
   double Uplink(int worker, double now, int64_t bytes);
   double Downlink(int worker, double now, int64_t bytes);
 
-  double slowdown(int worker) const { return slowdown_[static_cast<size_t>(worker)]; }
+  double slowdown(int worker) const {
+    return slowdown_[static_cast<size_t>(worker)];
+  }
 
  private:
   double Transfer(double* busy_until, double now, int64_t bytes) const;

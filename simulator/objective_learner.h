@@ -45,7 +45,8 @@ class ObjectiveLearner final : public algo::Learner<Scalar> {
   double AccumulateGradient(std::span<Scalar> sum) override {
     const Scalar loss =
         objective_->StochasticGradient(worker_, params_, rng_, grad_);
-    for (size_t i = 0; i < grad_.size(); ++i) sum[i] += grad_[i];
+    for (size_t i = 0; i < grad_.size(); ++i)
+      sum[i] += grad_[i];
     return static_cast<double>(loss);
   }
 

@@ -83,8 +83,9 @@ StatusOr<SimulationResult<float>> SimulateRun(
   model::Model* evaluator = eval_model->get();
   auto evaluate = [&](std::span<const float> anchor) {
     const model::Evaluation evaluation =
-        subset ? evaluator->Evaluate(anchor, eval_features, eval_labels)
-               : evaluator->Evaluate(anchor, data.test.features, data.test.labels);
+        subset
+            ? evaluator->Evaluate(anchor, eval_features, eval_labels)
+            : evaluator->Evaluate(anchor, data.test.features, data.test.labels);
     return Simulator<float>::Evaluation{evaluation.loss, evaluation.accuracy};
   };
 

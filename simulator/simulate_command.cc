@@ -54,7 +54,8 @@ int RunSimulateCommand(int argc, const char* const* argv) {
     status = WriteTraceCsv(config.simulate.trace_csv, result->trace);
   }
   if (status.ok() && !config.output.summary_json.empty()) {
-    status = WriteSimulationSummary(config.output.summary_json, config, *result);
+    status =
+        WriteSimulationSummary(config.output.summary_json, config, *result);
   }
   if (status.ok() && !config.output.save_model.empty()) {
     status = io::WriteNpy(config.output.save_model, result->anchor);

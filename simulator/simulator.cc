@@ -21,8 +21,7 @@ class Simulator<Scalar>::Impl {
         owner_(owner),
         learners_(std::move(learners)),
         aggregator_(options.aggregator, initial),
-        delay_(options.delay, static_cast<int>(learners_.size()),
-               options.seed),
+        delay_(options.delay, static_cast<int>(learners_.size()), options.seed),
         evaluate_(std::move(evaluate)),
         payload_bytes_(std::move(payload_bytes)) {
     for (auto& learner : learners_) {
@@ -51,8 +50,7 @@ class Simulator<Scalar>::Impl {
     uint64_t next_round;  // anchor
     Snapshot payload;     // push: contribution; anchor: the anchor
     bool operator>(const Event& other) const {
-      return time != other.time ? time > other.time
-                                : sequence > other.sequence;
+      return time != other.time ? time > other.time : sequence > other.sequence;
     }
   };
 
@@ -112,8 +110,8 @@ typename Simulator<Scalar>::Impl::Snapshot
 Simulator<Scalar>::Impl::CurrentAnchor() {
   if (snapshot_version_ != aggregator_.version() || !anchor_snapshot_) {
     const std::span<const Scalar> anchor = aggregator_.anchor();
-    anchor_snapshot_ =
-        std::make_shared<const std::vector<Scalar>>(anchor.begin(), anchor.end());
+    anchor_snapshot_ = std::make_shared<const std::vector<Scalar>>(
+        anchor.begin(), anchor.end());
     snapshot_version_ = aggregator_.version();
     anchor_bytes_ = payload_bytes_(anchor) + options_.envelope_bytes;
     if (owner_->observer_.on_anchor) {
@@ -176,7 +174,8 @@ void Simulator<Scalar>::Impl::StartRound(int worker, double now) {
   const double seconds =
       delay_.ComputeSeconds(worker, options_.round.local_steps);
   state.compute_seconds += seconds;
-  Schedule({.time = now + seconds, .kind = Kind::kComputeDone, .worker = worker});
+  Schedule(
+      {.time = now + seconds, .kind = Kind::kComputeDone, .worker = worker});
 }
 
 template <typename Scalar>
@@ -250,8 +249,9 @@ void Simulator<Scalar>::Impl::ServePush(const Event& event) {
   }
   ANCHORAGE_CHECK(status.ok(), "simulated push refused");
   ++result_.pushes_applied;
-  staleness_sum_ += static_cast<double>(version_before) -
-                    static_cast<double>(std::min(event.version, version_before));
+  staleness_sum_ +=
+      static_cast<double>(version_before) -
+      static_cast<double>(std::min(event.version, version_before));
   if (async) {
     SendAnchor(event.worker, event.time, event.round + 1);
     return;
@@ -273,7 +273,8 @@ void Simulator<Scalar>::Impl::ReceiveAnchor(const Event& event) {
       event.version >= state.anchor_version) {
     state.anchor = event.payload;
     state.anchor_version = event.version;
-    state.anchor_next_round = std::max(state.anchor_next_round, event.next_round);
+    state.anchor_next_round =
+        std::max(state.anchor_next_round, event.next_round);
   }
   if (!state.waiting || state.anchor_next_round < state.needed_round) return;
   state.waiting = false;
@@ -319,13 +320,15 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
         break;
     }
     while (next_eval_ < options_.eval_points &&
-           Progress() >= static_cast<double>(next_eval_) / options_.eval_points) {
+           Progress() >=
+               static_cast<double>(next_eval_) / options_.eval_points) {
       RecordEvaluation(now_);
       ++next_eval_;
     }
   }
   RecordEvaluation(now_);
-  result_.anchor.assign(aggregator_.anchor().begin(), aggregator_.anchor().end());
+  result_.anchor.assign(aggregator_.anchor().begin(),
+                        aggregator_.anchor().end());
   result_.anchor_version = aggregator_.version();
   result_.virtual_seconds = now_;
   double compute = 0;

@@ -90,7 +90,8 @@ class Communicator::Loop {
   Clock::time_point Arrival(Clock::time_point* busy_until, size_t bytes) const;
   void FlushDue(Clock::time_point now);
   bool delayed() const {
-    return options_.link_latency.count() > 0 || options_.link_bandwidth_bytes > 0;
+    return options_.link_latency.count() > 0 ||
+           options_.link_bandwidth_bytes > 0;
   }
   // How long the loop may sleep before a delayed message falls due.
   std::chrono::milliseconds UntilNextDue(Clock::time_point now) const;
@@ -113,8 +114,8 @@ class Communicator::Loop {
   uint64_t incarnation_ = 0;
   bool welcomed_ = false;
   std::unique_ptr<OutgoingPush> held_push_;  // waiting for a Welcome
-  Clock::time_point last_heard_;    // any message from the server
-  Clock::time_point last_attempt_;  // last (re)connect
+  Clock::time_point last_heard_;             // any message from the server
+  Clock::time_point last_attempt_;           // last (re)connect
   Clock::time_point last_sent_;
   std::chrono::milliseconds backoff_{100};
 };
@@ -122,7 +123,8 @@ class Communicator::Loop {
 void Communicator::Loop::Run() {
   last_heard_ = Clock::now();
   Connect();
-  const auto liveness = options_.heartbeat_interval * options_.heartbeat_liveness;
+  const auto liveness =
+      options_.heartbeat_interval * options_.heartbeat_liveness;
   // After Done or a fatal error the loop only waits for the stop frame, so
   // every push the compute thread hands over is still taken and freed.
   bool finished = false;
@@ -165,10 +167,10 @@ void Communicator::Loop::Run() {
 
     const Clock::time_point now = Clock::now();
     if (now - last_heard_ > options_.server_timeout) {
-      DeliverFatal("server " + options_.server + " unreachable for " +
-                   std::to_string(static_cast<int>(
-                       Seconds(now - last_heard_).count())) +
-                   " s");
+      DeliverFatal(
+          "server " + options_.server + " unreachable for " +
+          std::to_string(static_cast<int>(Seconds(now - last_heard_).count())) +
+          " s");
       finished = true;
       continue;
     }
@@ -226,12 +228,11 @@ void Communicator::Loop::SendLeave() {
 void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
   auto& fbb = builder_.builder();
   const auto body = proto::CreatePushDirect(
-      fbb, push->base_version, push->round, options_.codec.c_str(),
-      UnixNanos(), push->samples, push->local_steps, push->train_loss,
-      push->compute_seconds, push->sync_wait_seconds);
+      fbb, push->base_version, push->round, options_.codec.c_str(), UnixNanos(),
+      push->samples, push->local_steps, push->train_loss, push->compute_seconds,
+      push->sync_wait_seconds);
   metrics_->raw_bytes.Increment(static_cast<double>(codec_->raw_bytes()));
-  SendEnvelope(proto::Body::Push, body.Union(), std::move(push->payload),
-               true);
+  SendEnvelope(proto::Body::Push, body.Union(), std::move(push->payload), true);
 }
 
 void Communicator::Loop::SendEnvelope(proto::Body type,
@@ -239,10 +240,11 @@ void Communicator::Loop::SendEnvelope(proto::Body type,
                                       std::vector<uint8_t> payload,
                                       bool has_payload) {
   std::vector<zmq::message_t> frames;
-  frames.push_back(builder_.Finish(options_.worker_id, type, body,
-                                   has_payload ? 1 : 0));
+  frames.push_back(
+      builder_.Finish(options_.worker_id, type, body, has_payload ? 1 : 0));
   size_t bytes = frames.front().size() + payload.size();
-  if (has_payload) frames.push_back(transport::FrameFromBytes(std::move(payload)));
+  if (has_payload)
+    frames.push_back(transport::FrameFromBytes(std::move(payload)));
   last_sent_ = Clock::now();
   if (delayed()) {
     outgoing_.push_back(
@@ -260,12 +262,12 @@ void Communicator::Loop::SendEnvelope(proto::Body type,
 Clock::time_point Communicator::Loop::Arrival(Clock::time_point* busy_until,
                                               size_t bytes) const {
   const Clock::time_point start = std::max(Clock::now(), *busy_until);
-  const double transfer = options_.link_bandwidth_bytes > 0
-                              ? static_cast<double>(bytes) /
-                                    options_.link_bandwidth_bytes
-                              : 0.0;
-  *busy_until = start + std::chrono::duration_cast<Clock::duration>(
-                            Seconds(transfer));
+  const double transfer =
+      options_.link_bandwidth_bytes > 0
+          ? static_cast<double>(bytes) / options_.link_bandwidth_bytes
+          : 0.0;
+  *busy_until =
+      start + std::chrono::duration_cast<Clock::duration>(Seconds(transfer));
   return *busy_until +
          std::chrono::duration_cast<Clock::duration>(options_.link_latency);
 }
@@ -329,7 +331,8 @@ bool Communicator::Loop::HandleMessage(transport::Message message) {
     case proto::Body::Anchor: {
       auto delivery = std::make_unique<Delivery>();
       const bool welcome = message.kind() == proto::Body::Welcome;
-      delivery->kind = welcome ? Delivery::Kind::kWelcome : Delivery::Kind::kAnchor;
+      delivery->kind =
+          welcome ? Delivery::Kind::kWelcome : Delivery::Kind::kAnchor;
       if (welcome) {
         delivery->version = envelope.body_as_Welcome()->anchor_version();
         delivery->next_round = envelope.body_as_Welcome()->next_round();

@@ -82,8 +82,9 @@ StatusOr<WorkerResult> Worker::Run() {
            static_cast<long long>(trainer_.shard_size()),
            config_.train.algorithm.c_str(), config_.train.local_steps,
            config_.train.alpha,
-           slowdown > 1.0 ? (", slowed down " + std::to_string(slowdown) + "x").c_str()
-                          : "",
+           slowdown > 1.0
+               ? (", slowed down " + std::to_string(slowdown) + "x").c_str()
+               : "",
            config_.worker.server.c_str());
 
   // The Welcome carries the current anchor: a late joiner starts from it.
@@ -166,7 +167,8 @@ StatusOr<WorkerResult> Worker::Run() {
 bool Worker::WaitForAnchor(Communicator& comm, uint64_t needed_round) {
   const Clock::time_point start = Clock::now();
   bool waited = false;
-  while (latest_ == nullptr || (latest_->next_round < needed_round && !resync_)) {
+  while (latest_ == nullptr ||
+         (latest_->next_round < needed_round && !resync_)) {
     if (stop_requested_.load()) return false;
     waited = true;
     std::unique_ptr<Delivery> delivery =

@@ -91,12 +91,12 @@ int RunWorkerCommand(int argc, const char* const* argv) {
     LOG_ERROR("%s", result.status().message().c_str());
     return 1;
   }
-  LOG_INFO("finished (%s): %lld local steps in %lld rounds, compute %.1f s, "
-           "sync wait %.2f s",
-           result->end_reason.c_str(),
-           static_cast<long long>(result->local_steps),
-           static_cast<long long>(result->rounds), result->compute_seconds,
-           result->sync_wait_seconds);
+  LOG_INFO(
+      "finished (%s): %lld local steps in %lld rounds, compute %.1f s, "
+      "sync wait %.2f s",
+      result->end_reason.c_str(), static_cast<long long>(result->local_steps),
+      static_cast<long long>(result->rounds), result->compute_seconds,
+      result->sync_wait_seconds);
   return 0;
 }
 

@@ -6,8 +6,8 @@
 namespace anchorage::algo {
 
 template <typename Scalar>
-BasicAggregator<Scalar>::BasicAggregator(
-    const AggregatorOptions& options, std::span<const Scalar> initial_anchor)
+BasicAggregator<Scalar>::BasicAggregator(const AggregatorOptions& options,
+                                         std::span<const Scalar> initial_anchor)
     : options_(options),
       rule_(options.outer, static_cast<int64_t>(initial_anchor.size())),
       anchor_(initial_anchor.begin(), initial_anchor.end()),
@@ -48,7 +48,8 @@ Status BasicAggregator<Scalar>::RemoveWorker(uint32_t id) {
   }
   if (round_members_.erase(id) > 0) {
     const std::vector<Scalar>& slot = it->second;
-    for (size_t i = 0; i < slot.size(); ++i) sum_[i] -= slot[i];
+    for (size_t i = 0; i < slot.size(); ++i)
+      sum_[i] -= slot[i];
   }
   workers_.erase(it);
   return Status::Ok();
@@ -56,7 +57,7 @@ Status BasicAggregator<Scalar>::RemoveWorker(uint32_t id) {
 
 template <typename Scalar>
 Status BasicAggregator<Scalar>::Submit(uint32_t id, uint64_t round,
-                          std::vector<Scalar>* contribution) {
+                                       std::vector<Scalar>* contribution) {
   if (static_cast<int64_t>(contribution->size()) != dim()) {
     return Status::InvalidArgument(
         "contribution of " + std::to_string(contribution->size()) +
@@ -92,16 +93,17 @@ Status BasicAggregator<Scalar>::Submit(uint32_t id, uint64_t round,
     return Status::Ok();
   }
   if (round != round_) {
-    return Status::FailedPrecondition(
-        "contribution for round " + std::to_string(round) +
-        " while round " + std::to_string(round_) + " is open");
+    return Status::FailedPrecondition("contribution for round " +
+                                      std::to_string(round) + " while round " +
+                                      std::to_string(round_) + " is open");
   }
   if (round_members_.contains(id)) {
     return Status::FailedPrecondition("worker " + std::to_string(id) +
                                       " already contributed to round " +
                                       std::to_string(round));
   }
-  for (size_t i = 0; i < slot.size(); ++i) sum_[i] += incoming[i];
+  for (size_t i = 0; i < slot.size(); ++i)
+    sum_[i] += incoming[i];
   slot.swap(*contribution);
   round_members_.insert(id);
   return Status::Ok();
@@ -124,7 +126,8 @@ template <typename Scalar>
 void BasicAggregator<Scalar>::Resum() {
   std::fill(sum_.begin(), sum_.end(), Scalar(0));
   for (const auto& [id, slot] : workers_) {
-    for (size_t i = 0; i < slot.size(); ++i) sum_[i] += slot[i];
+    for (size_t i = 0; i < slot.size(); ++i)
+      sum_[i] += slot[i];
   }
   arrivals_since_resum_ = 0;
 }
@@ -133,10 +136,12 @@ template <typename Scalar>
 void BasicAggregator<Scalar>::ApplyOuter(double count) {
   const auto inverse = static_cast<Scalar>(1.0 / count);
   if (rule_.is_plain_average()) {
-    for (size_t i = 0; i < anchor_.size(); ++i) anchor_[i] = sum_[i] * inverse;
+    for (size_t i = 0; i < anchor_.size(); ++i)
+      anchor_[i] = sum_[i] * inverse;
     return;
   }
-  for (size_t i = 0; i < anchor_.size(); ++i) target_[i] = sum_[i] * inverse;
+  for (size_t i = 0; i < anchor_.size(); ++i)
+    target_[i] = sum_[i] * inverse;
   rule_.Apply(anchor_, target_, lr_);
 }
 

@@ -64,8 +64,7 @@ class BasicAggregator {
   // The contribution is kept by swapping buffers, not by copying: on
   // success *contribution holds an unspecified buffer of the same size for
   // the caller to reuse.
-  Status Submit(uint32_t id, uint64_t round,
-                std::vector<Scalar>* contribution);
+  Status Submit(uint32_t id, uint64_t round, std::vector<Scalar>* contribution);
 
   // Sync mode: contributions received for the open round.
   int pending() const { return static_cast<int>(round_members_.size()); }

@@ -12,9 +12,10 @@
 namespace anchorage::algo {
 
 enum class Algorithm {
-  kMinibatchSgd,     // each round: τ minibatch gradients at the anchor, averaged
-  kLocalSgd,         // τ local steps, send, wait, adopt the average
-  kOverlapLocalSgd,  // τ local steps, pull toward the newest anchor, send, go on
+  kMinibatchSgd,  // each round: τ minibatch gradients at the anchor, averaged
+  kLocalSgd,      // τ local steps, send, wait, adopt the average
+  kOverlapLocalSgd,  // τ local steps, pull toward the newest anchor, send, go
+                     // on
   kSlowMo,           // Local SGD with a slow outer momentum step
   kDiLoCo,           // Local SGD with an outer Nesterov step
 };

@@ -18,7 +18,8 @@ void OuterRule<Scalar>::Apply(std::span<Scalar> anchor,
   ANCHORAGE_CHECK(anchor.size() == target.size(), "outer rule size mismatch");
   const size_t n = anchor.size();
   if (plain_average_) {
-    for (size_t i = 0; i < n; ++i) anchor[i] = target[i];
+    for (size_t i = 0; i < n; ++i)
+      anchor[i] = target[i];
     return;
   }
   const auto alpha = static_cast<Scalar>(options_.alpha);
@@ -38,8 +39,8 @@ void OuterRule<Scalar>::Apply(std::span<Scalar> anchor,
       for (size_t i = 0; i < n; ++i) {
         const Scalar d = target[i] + wd * anchor[i];
         buffer_[i] = mu * buffer_[i] + d;
-        anchor[i] -= gamma * (options_.nesterov ? d + mu * buffer_[i]
-                                                : buffer_[i]);
+        anchor[i] -=
+            gamma * (options_.nesterov ? d + mu * buffer_[i] : buffer_[i]);
       }
       return;
     }

@@ -36,7 +36,8 @@ std::span<const Scalar> WorkerRound<Scalar>::Contribution(
     std::span<const Scalar> newest_anchor) {
   if (traits_.sends_gradient) {
     const auto inverse = static_cast<Scalar>(1.0 / options_.local_steps);
-    for (Scalar& g : gradient_) g *= inverse;
+    for (Scalar& g : gradient_)
+      g *= inverse;
     return gradient_;
   }
   if (traits_.overlapped) {

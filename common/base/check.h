@@ -5,11 +5,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define ANCHORAGE_CHECK(condition, message)                             \
-  do {                                                                  \
-    if (!(condition)) {                                                 \
-      std::fprintf(stderr, "%s:%d: check failed: %s: %s\n", __FILE__,   \
-                   __LINE__, #condition, message);                      \
-      std::abort();                                                     \
-    }                                                                   \
+#define ANCHORAGE_CHECK(condition, message)                           \
+  do {                                                                \
+    if (!(condition)) {                                               \
+      std::fprintf(stderr, "%s:%d: check failed: %s: %s\n", __FILE__, \
+                   __LINE__, #condition, message);                    \
+      std::abort();                                                   \
+    }                                                                 \
   } while (false)

@@ -47,7 +47,9 @@ void SetLogRole(std::string_view role) {
   Role() = role;
 }
 
-void SetLogLevel(LogLevel level) { MinLevel() = static_cast<int>(level); }
+void SetLogLevel(LogLevel level) {
+  MinLevel() = static_cast<int>(level);
+}
 
 void Log(LogLevel level, const char* format, ...) {
   if (static_cast<int>(level) < MinLevel()) return;

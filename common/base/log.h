@@ -19,7 +19,8 @@ void Log(LogLevel level, const char* format, ...)
 
 }  // namespace anchorage
 
-#define LOG_INFO(...) ::anchorage::Log(::anchorage::LogLevel::kInfo, __VA_ARGS__)
+#define LOG_INFO(...) \
+  ::anchorage::Log(::anchorage::LogLevel::kInfo, __VA_ARGS__)
 #define LOG_WARNING(...) \
   ::anchorage::Log(::anchorage::LogLevel::kWarning, __VA_ARGS__)
 #define LOG_ERROR(...) \

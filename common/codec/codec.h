@@ -40,11 +40,56 @@ class Codec {
   virtual int64_t dim() const = 0;
 };
 
+// Parameters of the compressed codecs. Each codec reads only its own fields;
+// the defaults give a working codec for every name.
+struct CodecOptions {
+  // qsgd: bits per coordinate B in [2, 16] (1 sign bit + B - 1 level bits,
+  // s = 2^(B-1) - 1 levels). dqsgd: the bit budget when `bit_budget` is 0.
+  int bits = 4;
+
+  // topk: fraction of the coordinates sent per encode, in (0, 1];
+  // k = max(1, round(topk_fraction * dim)).
+  double topk_fraction = 0.01;
+
+  // dqsgd: the bit rule of Yan et al. 2021, "nonconvex"
+  //   B_n = log2(t * |g_n| + 1) + 1
+  // or "strongly-convex"
+  //   B_n = log2(k * alpha^((N - n) / 2) * |g_n| + 1) + 1,
+  //   alpha = 1 - 2 mu eta + L mu eta^2,
+  // rounded up and clamped to [2, 16]; n counts the codec's encodes from 1.
+  std::string dqsgd_rule = "nonconvex";
+  // dqsgd: N, the planned number of encodes (training steps), >= 1.
+  int64_t dqsgd_total_steps = 1000;
+  // dqsgd: t (nonconvex) or k (strongly-convex), > 0; 0 derives it from
+  // `bit_budget` at the first encode (see dqsgd_codec.h).
+  double dqsgd_scale = 0;
+  // dqsgd: average bits per coordinate over N encodes at the first nonzero
+  // gradient norm, in [2, 16]; 0 means `bits`. Used when dqsgd_scale is 0.
+  double bit_budget = 0;
+  // dqsgd, strongly-convex rule: mu > 0, L >= mu and 0 < eta < 2 / L, which
+  // make 0 < alpha < 1 unless alpha = 0 (rejected).
+  double dqsgd_strong_convexity = 0.1;  // mu
+  double dqsgd_smoothness = 1.0;        // L
+  double dqsgd_learning_rate = 0.1;     // eta
+
+  // qsgd, dqsgd: seed of the per-instance random stream (stochastic
+  // rounding). Equal seeds and inputs give equal bytes.
+  uint64_t seed = 1;
+};
+
 // Returns the codec called `name` for vectors of `dim` floats, or
-// InvalidArgument naming the value and the known codecs.
-StatusOr<std::unique_ptr<Codec>> MakeCodec(std::string_view name, int64_t dim);
+// InvalidArgument naming the value and the known codecs, or the failure of
+// ValidateCodecOptions(name, options).
+StatusOr<std::unique_ptr<Codec>> MakeCodec(std::string_view name, int64_t dim,
+                                           const CodecOptions& options = {});
 
 // Returns InvalidArgument unless `name` is a known codec.
 Status ValidateCodecName(std::string_view name);
+
+// Returns InvalidArgument naming the field and its value when `options` has
+// a field out of range for codec `name` (only the fields that codec reads
+// are checked), or the failure of ValidateCodecName(name).
+Status ValidateCodecOptions(std::string_view name,
+                            const CodecOptions& options);
 
 }  // namespace anchorage::codec

@@ -85,16 +85,19 @@ class YamlConfig : public CLI::Config {
 void AddTrainFlags(CLI::App& app, TrainOptions& t) {
   const char* group = "Training";
   app.add_option("--workers", t.workers, "Number of workers m")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--algorithm", t.algorithm,
                  "overlap-local-sgd (pull toward the anchor, send without "
                  "waiting), local-sgd (send, wait, adopt the average), "
                  "minibatch-sgd (send the gradient every round), slowmo "
                  "(outer momentum) or diloco (outer Nesterov)")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--local-steps", t.local_steps,
                  "Local steps τ between synchronisations")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--alpha", t.alpha,
                  "Pull strength toward the anchor, [0,1]; slowmo and diloco: "
                  "outer learning rate (default 0.6; slowmo 1.0, diloco 0.7)")
@@ -106,54 +109,70 @@ void AddTrainFlags(CLI::App& app, TrainOptions& t) {
   app.add_option("--base-buffer", t.base_buffer,
                  "Local momentum at each adopted anchor: reset, keep or auto "
                  "(reset for slowmo)")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--lr", t.lr, "Local learning rate γ")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--momentum", t.momentum, "Local momentum μ, [0,1)")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_flag("--nesterov", t.nesterov, "Nesterov local momentum")
       ->group(group);
   app.add_option("--weight-decay", t.weight_decay, "L2 weight decay")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--batch-size", t.batch_size, "Examples per local step")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--warmup-epochs", t.warmup_epochs,
                  "Linear learning-rate warm-up, in epochs")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--decay-epochs", t.decay_epochs,
                  "Epochs at which the learning rate is multiplied by "
                  "--decay-factor")
-      ->group(group)->delimiter(',');
+      ->group(group)
+      ->delimiter(',');
   app.add_option("--decay-factor", t.decay_factor, "Step-decay factor")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--epochs", t.epochs,
                  "Passes over the training set by all workers together "
                  "(0 = no limit)")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--max-versions", t.max_versions,
                  "Stop after this many anchor versions (0 = no limit)")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--dataset", t.dataset,
                  "fashion-mnist, synthetic-gaussian or synthetic-logistic")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--data-dir", t.data_dir,
                  "Dataset folder (default: /usr/share/datasets/fashion-mnist)")
       ->group(group);
   app.add_option("--partition", t.partition, "iid or dirichlet:A")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--model", t.model, "softmax or mlp:H1,H2,...")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--codec", t.codec, "Tensor codec on the wire: dense")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--seed", t.seed, "Seed of every random choice")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
 }
 
 void AddServerFlags(CLI::App& app, ServerOptions& s, Role role) {
   const char* group = "Server";
   if (role == Role::kServer) {
     app.add_option("--bind", s.bind, "ZeroMQ endpoint for workers")
-        ->group(group)->capture_default_str();
+        ->group(group)
+        ->capture_default_str();
   }
   app.add_option("--aggregation", s.aggregation,
                  "async or sync (default: async for overlap-local-sgd, sync "
@@ -161,24 +180,30 @@ void AddServerFlags(CLI::App& app, ServerOptions& s, Role role) {
       ->group(group);
   app.add_option("--round-deadline", s.round_deadline_seconds,
                  "Sync mode: seconds before a round closes with a quorum")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--quorum", s.quorum,
                  "Sync mode: fraction of live workers a round needs at its "
                  "deadline")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--heartbeat-interval-ms", s.heartbeat_interval_ms,
                  "Heartbeat interval in milliseconds")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--heartbeat-liveness", s.heartbeat_liveness,
                  "Silent intervals before a peer counts as gone")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--eval-interval", s.eval_interval_seconds,
                  "Seconds between test-set evaluations of the anchor "
                  "(0 = only at the end)")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--eval-examples", s.eval_examples,
                  "Test examples per periodic evaluation (0 = all)")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
 }
 
 void AddWorkerFlags(CLI::App& app, WorkerOptions& w, Role role) {
@@ -187,28 +212,33 @@ void AddWorkerFlags(CLI::App& app, WorkerOptions& w, Role role) {
     app.add_option("--server-timeout", w.server_timeout_seconds,
                    "Workers give up after the server is unreachable this "
                    "many seconds")
-        ->group(group)->capture_default_str();
+        ->group(group)
+        ->capture_default_str();
     return;
   }
   app.add_option("--server", w.server, "Server endpoint")
-      ->group(group)->capture_default_str();
-  app.add_option("--worker-id", w.worker_id,
-                 "This worker's id in [0, workers)")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
+  app.add_option("--worker-id", w.worker_id, "This worker's id in [0, workers)")
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--server-timeout", w.server_timeout_seconds,
                  "Give up after the server is unreachable this many seconds")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
 }
 
 void AddDelayFlags(CLI::App& app, WorkerOptions& w) {
   const char* group = "Injected delays (applied by workers)";
   app.add_option("--link-latency", w.link_latency_seconds,
                  "One-way latency added to every message, seconds")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--link-bandwidth", w.link_bandwidth_bytes,
                  "Link bandwidth in bytes/s applied to encoded messages "
                  "(0 = unlimited)")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--slowdown", w.slowdown,
                  "Compute slowdown: F for every worker, or i:F,j:G per worker")
       ->group(group);
@@ -219,16 +249,17 @@ void AddOutputFlags(CLI::App& app, OutputOptions& o, Role role) {
   if (role == Role::kServer || role == Role::kWorker) {
     app.add_option("--metrics-address", o.metrics_address,
                    "Address of the /metrics endpoint")
-        ->group(group)->capture_default_str();
+        ->group(group)
+        ->capture_default_str();
     app.add_option("--metrics-port", o.metrics_port,
                    "Port of the /metrics endpoint (0 = pick one and log it)")
-        ->group(group)->capture_default_str();
+        ->group(group)
+        ->capture_default_str();
     app.add_option("--ready-file", o.ready_file,
                    "Write {endpoint, metrics_port} here once listening")
         ->group(group);
   }
-  if (role == Role::kServer || role == Role::kDemo ||
-      role == Role::kSimulate) {
+  if (role == Role::kServer || role == Role::kDemo || role == Role::kSimulate) {
     app.add_option("--summary-json", o.summary_json,
                    "Write the run's summary JSON here")
         ->group(group);
@@ -237,34 +268,40 @@ void AddOutputFlags(CLI::App& app, OutputOptions& o, Role role) {
         ->group(group);
   }
   app.add_option("--log-level", o.log_level, "debug, info, warning or error")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
 }
 
 void AddDemoFlags(CLI::App& app, DemoOptions& d) {
   const char* group = "Demo";
   app.add_option("--progress-interval", d.progress_interval_seconds,
                  "Seconds between progress lines (0 = none)")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--timeout", d.timeout_seconds,
                  "Give up after this many seconds")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
 }
 
 void AddSimulateFlags(CLI::App& app, SimulateOptions& s) {
   const char* group = "Simulation (virtual clock)";
   app.add_option("--step-time", s.step_seconds,
                  "Mean virtual seconds of one local step")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--step-jitter", s.step_jitter,
                  "Coefficient of variation of a step's time (log-normal)")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--random-slowdown", s.random_slowdown,
                  "P:F: each round each worker is F times slower with "
                  "probability P")
       ->group(group);
   app.add_option("--eval-points", s.eval_points,
                  "Evaluations of the anchor over the run")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--trace-csv", s.trace_csv,
                  "Write one CSV row per evaluation here")
       ->group(group);
@@ -276,18 +313,23 @@ void AddCompareFlags(CLI::App& app, CompareOptions& c) {
                  "custom (the --algorithms on these settings), woodworth "
                  "(heterogeneity sweep), latency (link latency and "
                  "stragglers), slowmo (SlowMo vs Local SGD)")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_option("--algorithms", c.algorithms, "custom: algorithms to run")
-      ->group(group)->delimiter(',')->capture_default_str();
+      ->group(group)
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--out-dir", c.out_dir,
                  "Folder for results.csv, summary.md and the SVG plots")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
   app.add_flag("--real", c.real,
                "Run real processes (anchorage demo) instead of the simulator")
       ->group(group);
   app.add_option("--target-accuracy", c.target_accuracy,
                  "Report the time and bytes to reach this test accuracy")
-      ->group(group)->capture_default_str();
+      ->group(group)
+      ->capture_default_str();
 }
 
 const char* Description(Role role) {

@@ -23,8 +23,8 @@ std::string Show(const T& value) {
 
 template <typename T>
 Status Bad(const char* flag, const char* problem, const T& value) {
-  return Status::InvalidArgument(std::string(flag) + ": " + problem +
-                                 " (got " + Show(value) + ")");
+  return Status::InvalidArgument(std::string(flag) + ": " + problem + " (got " +
+                                 Show(value) + ")");
 }
 
 Status PrefixFlag(const char* flag, const Status& status) {
@@ -37,17 +37,19 @@ Status ValidateTrain(const TrainOptions& t) {
     return Bad("--workers", "must be in [1, 4096]", t.workers);
   }
   if (!algo::ParseAlgorithm(t.algorithm).ok()) {
-    return Bad("--algorithm", ("must be one of " + algo::AlgorithmNames()).c_str(),
+    return Bad("--algorithm",
+               ("must be one of " + algo::AlgorithmNames()).c_str(),
                t.algorithm);
   }
   if (t.base_buffer != "auto" && t.base_buffer != "reset" &&
       t.base_buffer != "keep") {
     return Bad("--base-buffer", "must be auto, reset or keep", t.base_buffer);
   }
-  if (t.local_steps < 1) return Bad("--local-steps", "must be >= 1", t.local_steps);
+  if (t.local_steps < 1)
+    return Bad("--local-steps", "must be >= 1", t.local_steps);
   if (!(t.alpha >= 0.0 && t.alpha <= 1.0) &&
-      !(algo::TraitsOf(t.algorithm_kind()).alpha_is_outer_lr &&
-        t.alpha > 0.0 && t.alpha <= 10.0)) {
+      !(algo::TraitsOf(t.algorithm_kind()).alpha_is_outer_lr && t.alpha > 0.0 &&
+        t.alpha <= 10.0)) {
     return Bad("--alpha", "must be in [0, 1] (outer lr: (0, 10])", t.alpha);
   }
   if (!(t.beta >= 0.0 && t.beta < 1.0)) {
@@ -95,7 +97,8 @@ Status ValidateTrain(const TrainOptions& t) {
                "synthetic-logistic",
                t.dataset);
   }
-  Status status = PrefixFlag("--partition", data::ValidatePartitionSpec(t.partition));
+  Status status =
+      PrefixFlag("--partition", data::ValidatePartitionSpec(t.partition));
   if (!status.ok()) return status;
   status = PrefixFlag("--model", model::ValidateModelSpec(t.model));
   if (!status.ok()) return status;
@@ -144,9 +147,11 @@ optim::SgdOptions TrainOptions::LocalOptimizer(int64_t steps_per_epoch) const {
   sgd.nesterov = nesterov;
   sgd.weight_decay = static_cast<float>(weight_decay);
   const auto per_epoch = static_cast<double>(steps_per_epoch);
-  sgd.warmup_steps = static_cast<int64_t>(std::llround(warmup_epochs * per_epoch));
+  sgd.warmup_steps =
+      static_cast<int64_t>(std::llround(warmup_epochs * per_epoch));
   for (const double epoch : decay_epochs) {
-    sgd.decay_steps.push_back(static_cast<int64_t>(std::llround(epoch * per_epoch)));
+    sgd.decay_steps.push_back(
+        static_cast<int64_t>(std::llround(epoch * per_epoch)));
   }
   sgd.decay_factor = static_cast<float>(decay_factor);
   return sgd;
@@ -232,14 +237,16 @@ Status ValidateSlowdown(const std::string& spec) {
 
 double WorkerOptions::SlowdownFor(int id) const {
   if (slowdown.empty()) return 1.0;
-  if (slowdown.find(':') == std::string::npos) return std::strtod(slowdown.c_str(), nullptr);
+  if (slowdown.find(':') == std::string::npos)
+    return std::strtod(slowdown.c_str(), nullptr);
   size_t start = 0;
   while (start < slowdown.size()) {
     size_t end = slowdown.find(',', start);
     if (end == std::string::npos) end = slowdown.size();
     const std::string item = slowdown.substr(start, end - start);
     const size_t colon = item.find(':');
-    if (colon != std::string::npos && std::strtol(item.c_str(), nullptr, 10) == id) {
+    if (colon != std::string::npos &&
+        std::strtol(item.c_str(), nullptr, 10) == id) {
       return std::strtod(item.c_str() + colon + 1, nullptr);
     }
     start = end + 1;
@@ -259,9 +266,11 @@ Status RunConfig::Validate() const {
         std::to_string(worker.worker_id) + ")");
   }
   if (!(worker.server_timeout_seconds > 0.0)) {
-    return Bad("--server-timeout", "must be > 0", worker.server_timeout_seconds);
+    return Bad("--server-timeout", "must be > 0",
+               worker.server_timeout_seconds);
   }
-  if (!(worker.link_latency_seconds >= 0.0 && worker.link_latency_seconds < 3600)) {
+  if (!(worker.link_latency_seconds >= 0.0 &&
+        worker.link_latency_seconds < 3600)) {
     return Bad("--link-latency", "must be in [0, 3600) seconds",
                worker.link_latency_seconds);
   }

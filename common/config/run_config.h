@@ -137,7 +137,8 @@ struct OutputOptions {
   std::string summary_json;
   // Server and demo: the final anchor as a 1-D float32 .npy file.
   std::string save_model;
-  // Written once the process is listening: {"endpoint":..., "metrics_port":...}.
+  // Written once the process is listening: {"endpoint":...,
+  // "metrics_port":...}.
   std::string ready_file;
   // Log level: debug, info, warning, error.
   std::string log_level = "info";

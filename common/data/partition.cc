@@ -123,8 +123,9 @@ std::vector<double> DrawDirichlet(int num_workers, double alpha,
     q[static_cast<size_t>(pick(rng))] = 1.0;
     return q;
   }
-  for (double& value : q)
+  for (double& value : q) {
     value /= sum;
+  }
   return q;
 }
 
@@ -144,8 +145,9 @@ void FillEmptyShards(Partition* partition) {
 }
 
 void SortShards(Partition* partition) {
-  for (auto& shard : *partition)
+  for (auto& shard : *partition) {
     std::sort(shard.begin(), shard.end());
+  }
 }
 
 Status CheckLabels(std::span<const int32_t> labels, int num_classes) {

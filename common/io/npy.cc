@@ -46,8 +46,9 @@ StatusOr<std::vector<float>> ReadNpy(const std::string& path) {
   if (bytes.size() < 10 || bytes.compare(0, kMagicSize, kMagic) != 0) {
     return Status::DataLoss(path + ": not a .npy file");
   }
-  const size_t header_length = static_cast<uint8_t>(bytes[8]) |
-                               (static_cast<size_t>(static_cast<uint8_t>(bytes[9])) << 8);
+  const size_t header_length =
+      static_cast<uint8_t>(bytes[8]) |
+      (static_cast<size_t>(static_cast<uint8_t>(bytes[9])) << 8);
   if (bytes.size() < 10 + header_length) {
     return Status::DataLoss(path + ": truncated header");
   }

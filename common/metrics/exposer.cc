@@ -120,15 +120,16 @@ void MetricsExposer::Answer(int client_fd) {
   const size_t method_end = request.find(' ');
   const size_t path_end = request.find(' ', method_end + 1);
   if (method_end == std::string::npos || path_end == std::string::npos) {
-    SendAll(client_fd, Response(400, "Bad Request", "text/plain", "bad request\n"));
+    SendAll(client_fd,
+            Response(400, "Bad Request", "text/plain", "bad request\n"));
     return;
   }
   const std::string method = request.substr(0, method_end);
   std::string path = request.substr(method_end + 1, path_end - method_end - 1);
   path = path.substr(0, path.find('?'));
   if (method != "GET" && method != "HEAD") {
-    SendAll(client_fd, Response(405, "Method Not Allowed", "text/plain",
-                                "only GET\n"));
+    SendAll(client_fd,
+            Response(405, "Method Not Allowed", "text/plain", "only GET\n"));
     return;
   }
   if (path == "/metrics") {

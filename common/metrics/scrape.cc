@@ -25,7 +25,8 @@ class FdCloser {
   int fd_;
 };
 
-bool WaitFor(int fd, int16_t events, std::chrono::steady_clock::time_point deadline) {
+bool WaitFor(int fd, int16_t events,
+             std::chrono::steady_clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
   if (left.count() <= 0) return false;
@@ -47,9 +48,11 @@ StatusOr<std::string> HttpGet(const std::string& host, int port,
     return Status::InvalidArgument("not an IPv4 address: " + host);
   }
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (fd < 0) return Status::Unavailable("socket: " + std::string(std::strerror(errno)));
+  if (fd < 0)
+    return Status::Unavailable("socket: " + std::string(std::strerror(errno)));
   const FdCloser closer(fd);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 &&
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+          0 &&
       errno != EINPROGRESS) {
     return Status::Unavailable("cannot connect to " + where + ": " +
                                std::strerror(errno));
@@ -71,10 +74,11 @@ StatusOr<std::string> HttpGet(const std::string& host, int port,
     if (!WaitFor(fd, POLLOUT, deadline)) {
       return Status::Unavailable("timed out sending to " + where);
     }
-    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent,
-                             MSG_NOSIGNAL);
+    const ssize_t n =
+        ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN) {
-      return Status::Unavailable("send to " + where + ": " + std::strerror(errno));
+      return Status::Unavailable("send to " + where + ": " +
+                                 std::strerror(errno));
     }
     if (n > 0) sent += static_cast<size_t>(n);
   }
@@ -113,8 +117,8 @@ std::optional<double> FindSample(std::string_view text,
     if (end == std::string_view::npos) end = text.size();
     const std::string_view line = text.substr(start, end - start);
     start = end + 1;
-    if (line.size() > series.size() && line.substr(0, series.size()) == series &&
-        line[series.size()] == ' ') {
+    if (line.size() > series.size() &&
+        line.substr(0, series.size()) == series && line[series.size()] == ' ') {
       const std::string value(line.substr(series.size() + 1));
       char* parse_end = nullptr;
       const double number = std::strtod(value.c_str(), &parse_end);

@@ -73,8 +73,9 @@ Status ConvertWorker(size_t worker, std::vector<double> features,
                      std::vector<Scalar>* features_out,
                      std::vector<Scalar>* labels_out) {
   const size_t n = labels.size();
-  if (n == 0)
+  if (n == 0) {
     return Status::InvalidArgument(WorkerPrefix(worker) + "no examples");
+  }
   const auto width = static_cast<size_t>(dim);
   if (features.size() / width != n || features.size() % width != 0) {
     return Status::InvalidArgument(

@@ -64,8 +64,8 @@ BasicSgd<Scalar>::BasicSgd(const SgdOptions& options, int64_t dim)
 float ScheduledLearningRate(const SgdOptions& options, int64_t step) {
   float lr = options.lr;
   if (step < options.warmup_steps) {
-    lr *= static_cast<float>(step + 1) /
-          static_cast<float>(options.warmup_steps);
+    lr *=
+        static_cast<float>(step + 1) / static_cast<float>(options.warmup_steps);
   }
   for (const int64_t milestone : options.decay_steps) {
     if (step < milestone) break;

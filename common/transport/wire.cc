@@ -22,17 +22,16 @@ StatusOr<Message> ParseMessage(std::vector<zmq::message_t> frames,
                                std::string* reason) {
   if (frames.empty() || frames.size() > kMaxPayloadFrames + 1) {
     *reason = "frames";
-    return Status::InvalidArgument("message has " +
-                                   std::to_string(frames.size()) +
-                                   " frames, expected 1 to " +
-                                   std::to_string(kMaxPayloadFrames + 1));
+    return Status::InvalidArgument(
+        "message has " + std::to_string(frames.size()) +
+        " frames, expected 1 to " + std::to_string(kMaxPayloadFrames + 1));
   }
   const zmq::message_t& head = frames.front();
   if (head.size() > kMaxEnvelopeBytes) {
     *reason = "oversized";
-    return Status::InvalidArgument("envelope of " + std::to_string(head.size()) +
-                                   " bytes exceeds the limit of " +
-                                   std::to_string(kMaxEnvelopeBytes));
+    return Status::InvalidArgument(
+        "envelope of " + std::to_string(head.size()) +
+        " bytes exceeds the limit of " + std::to_string(kMaxEnvelopeBytes));
   }
   Message message;
   message.wire_bytes_ = 0;
@@ -72,10 +71,10 @@ StatusOr<Message> ParseMessage(std::vector<zmq::message_t> frames,
   }
   if (envelope->payload_frames() != message.frames_.size() - 1) {
     *reason = "payload";
-    return Status::InvalidArgument(
-        "envelope announces " + std::to_string(envelope->payload_frames()) +
-        " payload frames, message has " +
-        std::to_string(message.frames_.size() - 1));
+    return Status::InvalidArgument("envelope announces " +
+                                   std::to_string(envelope->payload_frames()) +
+                                   " payload frames, message has " +
+                                   std::to_string(message.frames_.size() - 1));
   }
   message.envelope_ = envelope;
   return message;

@@ -76,8 +76,7 @@ class EnvelopeBuilder {
 
   // Finishes an Envelope around `body` and returns it as a frame.
   zmq::message_t Finish(uint32_t worker_id, proto::Body type,
-                        flatbuffers::Offset<void> body,
-                        uint8_t payload_frames);
+                        flatbuffers::Offset<void> body, uint8_t payload_frames);
 
  private:
   flatbuffers::FlatBufferBuilder builder_{1024};
@@ -89,6 +88,7 @@ zmq::message_t FrameFromBytes(std::vector<uint8_t> bytes);
 
 // Returns a frame over `bytes` without copying them; the frame holds a
 // reference until ZeroMQ has sent it, so one buffer can go to many peers.
-zmq::message_t FrameFromShared(std::shared_ptr<const std::vector<uint8_t>> bytes);
+zmq::message_t FrameFromShared(
+    std::shared_ptr<const std::vector<uint8_t>> bytes);
 
 }  // namespace anchorage::transport

@@ -63,24 +63,27 @@ int64_t RunClients(benchmark::State& state, const std::string& endpoint,
       std::vector<zmq::message_t> frames;
       frames.push_back(builder.Finish(static_cast<uint32_t>(c),
                                       proto::Body::Join, body.Union(), 0));
-      ANCHORAGE_CHECK(transport::SendFrames(sockets.back(), std::move(frames)).ok(),
-                      "join");
+      ANCHORAGE_CHECK(
+          transport::SendFrames(sockets.back(), std::move(frames)).ok(),
+          "join");
       std::vector<zmq::message_t> welcome;
-      ANCHORAGE_CHECK(zmq::recv_multipart(sockets.back(), std::back_inserter(welcome)),
-                      "welcome");
+      ANCHORAGE_CHECK(
+          zmq::recv_multipart(sockets.back(), std::back_inserter(welcome)),
+          "welcome");
     }
   }
   int64_t exchanges = 0;
   uint64_t round = 0;
   for (auto _ : state) {
     for (int c = 0; c < kClients; ++c) {
-      ANCHORAGE_CHECK(transport::SendFrames(sockets[c], make_frames(c, round)).ok(),
-                      "send");
+      ANCHORAGE_CHECK(
+          transport::SendFrames(sockets[c], make_frames(c, round)).ok(),
+          "send");
     }
     for (int c = 0; c < kClients; ++c) {
       std::vector<zmq::message_t> reply;
-      ANCHORAGE_CHECK(zmq::recv_multipart(sockets[c], std::back_inserter(reply)),
-                      "reply");
+      ANCHORAGE_CHECK(
+          zmq::recv_multipart(sockets[c], std::back_inserter(reply)), "reply");
       ++exchanges;
     }
     ++round;
@@ -120,9 +123,9 @@ void BM_RawZeroMqExchange(benchmark::State& state) {
         return frames;
       },
       /*join_first=*/false);
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   stop.store(true);
   echo.join();
   state.SetItemsProcessed(exchanges);
@@ -162,9 +165,9 @@ void BM_ServerAggregation(benchmark::State& state) {
         return frames;
       },
       /*join_first=*/true);
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   server->RequestStop();
   ANCHORAGE_CHECK(running.get().ok(), "server run");
   state.SetItemsProcessed(exchanges);
@@ -180,8 +183,14 @@ void BM_ServerAggregation(benchmark::State& state) {
 }
 
 // Both use a fixed number of exchanges so their rates compare directly.
-BENCHMARK(BM_RawZeroMqExchange)->Iterations(150)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_ServerAggregation)->Iterations(150)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RawZeroMqExchange)
+    ->Iterations(150)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ServerAggregation)
+    ->Iterations(150)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

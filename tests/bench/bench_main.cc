@@ -18,7 +18,9 @@ std::vector<std::string>& Lines() {
 
 }  // namespace
 
-void AddSummaryLine(const std::string& line) { Lines().push_back(line); }
+void AddSummaryLine(const std::string& line) {
+  Lines().push_back(line);
+}
 
 }  // namespace anchorage::bench
 

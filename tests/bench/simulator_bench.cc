@@ -30,9 +30,9 @@ void BM_Simulate1000Workers(benchmark::State& state) {
     StatusOr<SimulationResult<float>> result = SimulateRun(config, {});
     ANCHORAGE_CHECK(result.ok(), "simulation failed");
     ANCHORAGE_CHECK(result->anchor_version == 100, "not 100 rounds");
-    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                            start)
-                  .count();
+    seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     state.counters["test_accuracy"] = result->trace.back().test_accuracy;
   }
   char line[160];

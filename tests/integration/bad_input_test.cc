@@ -38,8 +38,8 @@ class RawPeer {
   void SendJoin(uint32_t id, uint64_t dim, const std::string& algorithm,
                 const std::string& codec = "dense") {
     transport::EnvelopeBuilder builder;
-    const auto body = proto::CreateJoinDirect(builder.builder(), 1, dim,
-                                              algorithm.c_str(), codec.c_str(), 10);
+    const auto body = proto::CreateJoinDirect(
+        builder.builder(), 1, dim, algorithm.c_str(), codec.c_str(), 10);
     std::vector<zmq::message_t> frames;
     frames.push_back(builder.Finish(id, proto::Body::Join, body.Union(), 0));
     Send(std::move(frames));
@@ -50,7 +50,8 @@ class RawPeer {
     const auto body = proto::CreatePushDirect(builder.builder(), 0, 0, "dense",
                                               0, 16, 1, 1.0F, 0.1, 0.0);
     std::vector<zmq::message_t> frames;
-    frames.push_back(builder.Finish(id, proto::Body::Push, body.Union(), payloads));
+    frames.push_back(
+        builder.Finish(id, proto::Body::Push, body.Union(), payloads));
     for (uint8_t i = 0; i < payloads; ++i) {
       frames.emplace_back(values.data(), values.size() * sizeof(float));
     }
@@ -144,9 +145,9 @@ TEST_F(BadInputTest, WrongProtocolVersionIsRejected) {
   RawPeer peer(fixture_->endpoint(), "w0");
   flatbuffers::FlatBufferBuilder builder;
   const auto body = proto::CreateHeartbeat(builder);
-  const auto envelope = proto::CreateEnvelope(
-      builder, transport::kProtocolVersion + 1, 0, proto::Body::Heartbeat,
-      body.Union(), 0);
+  const auto envelope =
+      proto::CreateEnvelope(builder, transport::kProtocolVersion + 1, 0,
+                            proto::Body::Heartbeat, body.Union(), 0);
   proto::FinishEnvelopeBuffer(builder, envelope);
   std::vector<zmq::message_t> frames;
   frames.emplace_back(builder.GetBufferPointer(), builder.GetSize());
@@ -158,7 +159,8 @@ TEST_F(BadInputTest, WrongProtocolVersionIsRejected) {
 TEST_F(BadInputTest, TooManyFramesAreRejected) {
   RawPeer peer(fixture_->endpoint(), "w0");
   std::vector<zmq::message_t> frames;
-  for (int i = 0; i < 12; ++i) frames.emplace_back(std::string("x"));
+  for (int i = 0; i < 12; ++i)
+    frames.emplace_back(std::string("x"));
   peer.Send(std::move(frames));
   // Nothing of it can be trusted, so there is no reply; the count shows it.
   const auto deadline = std::chrono::steady_clock::now() + seconds(10);

@@ -28,7 +28,8 @@ TEST(ServiceTest, OverlapLocalSgdTrainsToCompletion) {
   config.train.workers = 3;
   ServiceFixture fixture(config);
   ASSERT_TRUE(fixture.StartServer());
-  for (int id = 0; id < 3; ++id) ASSERT_TRUE(fixture.StartWorker(id));
+  for (int id = 0; id < 3; ++id)
+    ASSERT_TRUE(fixture.StartWorker(id));
 
   const std::optional<server::ServerSummary> summary =
       fixture.WaitForServer(seconds(60));
@@ -89,28 +90,31 @@ TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {
                         .value();
   std::vector<float> average(static_cast<size_t>(init_model->dim()));
   init_model->Initialize(config.train.seed, average);
-  const optim::SgdOptions sgd{.lr = static_cast<float>(config.train.lr),
-                              .momentum = static_cast<float>(config.train.momentum)};
+  const optim::SgdOptions sgd{
+      .lr = static_cast<float>(config.train.lr),
+      .momentum = static_cast<float>(config.train.momentum)};
   std::vector<algo::Trainer> trainers;
   for (int id = 0; id < 2; ++id) {
-    trainers.emplace_back(
-        model::MakeModel(config.train.model, data.train.dim(),
-                         data.train.num_classes)
-            .value(),
-        &data.train, partition[static_cast<size_t>(id)],
-        config.train.batch_size, sgd, average,
-        algo::WorkerSeed(config.train.seed, id));
+    trainers.emplace_back(model::MakeModel(config.train.model, data.train.dim(),
+                                           data.train.num_classes)
+                              .value(),
+                          &data.train, partition[static_cast<size_t>(id)],
+                          config.train.batch_size, sgd, average,
+                          algo::WorkerSeed(config.train.seed, id));
   }
   for (int round = 0; round < 5; ++round) {
     std::vector<float> sum(average.size(), 0.0F);
     for (algo::Trainer& trainer : trainers) {
-      for (int step = 0; step < config.train.local_steps; ++step) trainer.Step();
-      for (size_t i = 0; i < sum.size(); ++i) sum[i] += trainer.params()[i];
+      for (int step = 0; step < config.train.local_steps; ++step)
+        trainer.Step();
+      for (size_t i = 0; i < sum.size(); ++i)
+        sum[i] += trainer.params()[i];
     }
     for (size_t i = 0; i < sum.size(); ++i) {
       average[i] = sum[i] * 0.5F;
     }
-    for (algo::Trainer& trainer : trainers) trainer.Adopt(average);
+    for (algo::Trainer& trainer : trainers)
+      trainer.Adopt(average);
   }
   const std::span<const float> anchor = fixture.server().anchor();
   ASSERT_EQ(anchor.size(), average.size());
@@ -134,9 +138,9 @@ TEST(ServiceTest, SyncRoundsWaitForEveryExpectedWorker) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  EXPECT_EQ(MetricValue(fixture.server_registry(),
-                        "anchorage_server_anchor_version"),
-            0.0);
+  EXPECT_EQ(
+      MetricValue(fixture.server_registry(), "anchorage_server_anchor_version"),
+      0.0);
   ASSERT_TRUE(fixture.StartWorker(1));
   const std::optional<server::ServerSummary> summary =
       fixture.WaitForServer(seconds(60));
@@ -196,7 +200,8 @@ TEST(ReconnectTest, WorkerStartedBeforeTheServerJoinsWhenItComesUp) {
   prometheus::Registry worker_registry;
   std::unique_ptr<worker::Worker> worker =
       worker::Worker::Create(config, &worker_context, &worker_registry).value();
-  auto worker_run = std::async(std::launch::async, [&] { return worker->Run(); });
+  auto worker_run =
+      std::async(std::launch::async, [&] { return worker->Run(); });
   // Let the worker find nobody for a few reconnect periods.
   const auto deadline = std::chrono::steady_clock::now() + seconds(30);
   while (testing::MetricValue(worker_registry,

@@ -38,10 +38,12 @@ struct Setup {
   int64_t versions = 30;
 };
 
-uint64_t LearnerSeed(int worker) { return 1000 + static_cast<uint64_t>(worker); }
+uint64_t LearnerSeed(int worker) {
+  return 1000 + static_cast<uint64_t>(worker);
+}
 
-Trajectory Simulate(const objective::Objective<double>& objective, const Setup& setup,
-             const std::vector<double>& initial) {
+Trajectory Simulate(const objective::Objective<double>& objective,
+                    const Setup& setup, const std::vector<double>& initial) {
   const optim::SgdOptions sgd{.lr = setup.lr};
   std::vector<std::unique_ptr<algo::Learner<double>>> learners;
   for (int worker = 0; worker < setup.workers; ++worker) {
@@ -107,7 +109,8 @@ std::unique_ptr<objective::Logistic<double>> Task(int workers) {
 
 std::vector<double> Start(size_t dim) {
   std::vector<double> x(dim);
-  for (size_t i = 0; i < dim; ++i) x[i] = 0.1 * static_cast<double>(i) - 0.2;
+  for (size_t i = 0; i < dim; ++i)
+    x[i] = 0.1 * static_cast<double>(i) - 0.2;
   return x;
 }
 
@@ -115,14 +118,14 @@ TEST(SlowMoIdentityTest, TauOneAlphaOneBetaZeroIsMinibatchSgd) {
   const auto task = Task(4);
   const std::vector<double> initial = Start(6);
   const Trajectory slowmo = Simulate(*task,
-                              {.algorithm = Algorithm::kSlowMo,
-                               .local_steps = 1,
-                               .alpha = 1.0,
-                               .beta = 0.0},
-                              initial);
-  const Trajectory minibatch = Simulate(
-      *task, {.algorithm = Algorithm::kMinibatchSgd, .local_steps = 1},
-      initial);
+                                     {.algorithm = Algorithm::kSlowMo,
+                                      .local_steps = 1,
+                                      .alpha = 1.0,
+                                      .beta = 0.0},
+                                     initial);
+  const Trajectory minibatch =
+      Simulate(*task, {.algorithm = Algorithm::kMinibatchSgd, .local_steps = 1},
+               initial);
   ExpectRelativelyEqual(slowmo.anchor, minibatch.anchor, 1e-12);
   EXPECT_NE(slowmo.anchor, initial);
 }
@@ -131,11 +134,11 @@ TEST(SlowMoIdentityTest, AlphaOneBetaZeroIsLocalSgd) {
   const auto task = Task(4);
   const std::vector<double> initial = Start(6);
   const Trajectory slowmo = Simulate(*task,
-                              {.algorithm = Algorithm::kSlowMo,
-                               .local_steps = 5,
-                               .alpha = 1.0,
-                               .beta = 0.0},
-                              initial);
+                                     {.algorithm = Algorithm::kSlowMo,
+                                      .local_steps = 5,
+                                      .alpha = 1.0,
+                                      .beta = 0.0},
+                                     initial);
   const Trajectory local = Simulate(
       *task, {.algorithm = Algorithm::kLocalSgd, .local_steps = 5}, initial);
   ExpectRelativelyEqual(slowmo.anchor, local.anchor, 1e-12);
@@ -148,13 +151,13 @@ TEST(SlowMoIdentityTest, OneWorkerBetaZeroIsLookahead) {
   const int k = 5;
   const int64_t rounds = 20;
   const Trajectory slowmo = Simulate(*task,
-                              {.algorithm = Algorithm::kSlowMo,
-                               .workers = 1,
-                               .local_steps = k,
-                               .alpha = alpha,
-                               .beta = 0.0,
-                               .versions = rounds},
-                              initial);
+                                     {.algorithm = Algorithm::kSlowMo,
+                                      .workers = 1,
+                                      .local_steps = k,
+                                      .alpha = alpha,
+                                      .beta = 0.0,
+                                      .versions = rounds},
+                                     initial);
   // Lookahead (Zhang et al. 2019): k fast steps from the slow weights φ,
   // then φ ← φ + α(θ − φ), and the fast weights restart from φ.
   ObjectiveLearner<double> fast(task.get(), 0, optim::SgdOptions{.lr = 0.05F},
@@ -162,7 +165,8 @@ TEST(SlowMoIdentityTest, OneWorkerBetaZeroIsLookahead) {
   std::vector<double> slow = initial;
   for (int64_t round = 0; round < rounds; ++round) {
     fast.Adopt(slow);
-    for (int step = 0; step < k; ++step) fast.Step();
+    for (int step = 0; step < k; ++step)
+      fast.Step();
     for (size_t i = 0; i < slow.size(); ++i) {
       slow[i] += alpha * (fast.params()[i] - slow[i]);
     }
@@ -187,26 +191,29 @@ TEST(LocalSgdIdentityTest, QuadraticAverageIsSgdWithAveragedNoise) {
     b.insert(b.end(), b_row.begin(), b_row.end());
   }
   const auto quadratic =
-      objective::Quadratic<double>::Create(kWorkers, kDim, a, b, kNoise).value();
+      objective::Quadratic<double>::Create(kWorkers, kDim, a, b, kNoise)
+          .value();
   const std::vector<double> initial = {3.0, -2.0, 1.0, 0.5};
   const Trajectory local = Simulate(*quadratic,
-                             {.algorithm = Algorithm::kLocalSgd,
-                              .workers = kWorkers,
-                              .local_steps = kSteps,
-                              .versions = kRounds},
-                             initial);
+                                    {.algorithm = Algorithm::kLocalSgd,
+                                     .workers = kWorkers,
+                                     .local_steps = kSteps,
+                                     .versions = kRounds},
+                                    initial);
 
   // Replay every worker's noise stream: each gradient draws kDim normals
   // from a fresh std::normal_distribution on the worker's generator.
   std::vector<std::mt19937_64> rngs;
-  for (int w = 0; w < kWorkers; ++w) rngs.emplace_back(LearnerSeed(w));
+  for (int w = 0; w < kWorkers; ++w)
+    rngs.emplace_back(LearnerSeed(w));
   const double gamma = static_cast<double>(0.05F);
   std::vector<double> x = initial;
   for (int64_t step = 0; step < kSteps * kRounds; ++step) {
     std::vector<double> noise(kDim, 0.0);
     for (int w = 0; w < kWorkers; ++w) {
       std::normal_distribution<double> normal(0.0, 1.0);
-      for (int64_t j = 0; j < kDim; ++j) noise[j] += kNoise * normal(rngs[w]);
+      for (int64_t j = 0; j < kDim; ++j)
+        noise[j] += kNoise * normal(rngs[w]);
     }
     for (int64_t j = 0; j < kDim; ++j) {
       x[j] -= gamma * (a_row[j] * (x[j] - b_row[j]) + noise[j] / kWorkers);
@@ -223,25 +230,26 @@ TEST(HeterogeneityTest, LocalGdConvergesToTheBiasedPointMinibatchToTheOptimum) {
   const std::vector<double> initial = {5.0};
   const float eta = 0.1F;
   const Trajectory local = Simulate(*quadratic,
-                             {.algorithm = Algorithm::kLocalSgd,
-                              .workers = 2,
-                              .local_steps = 10,
-                              .lr = eta,
-                              .versions = 400},
-                             initial);
+                                    {.algorithm = Algorithm::kLocalSgd,
+                                     .workers = 2,
+                                     .local_steps = 10,
+                                     .lr = eta,
+                                     .versions = 400},
+                                    initial);
   const Trajectory minibatch = Simulate(*quadratic,
-                                 {.algorithm = Algorithm::kMinibatchSgd,
-                                  .workers = 2,
-                                  .local_steps = 10,
-                                  .lr = eta,
-                                  .versions = 400},
-                                 initial);
+                                        {.algorithm = Algorithm::kMinibatchSgd,
+                                         .workers = 2,
+                                         .local_steps = 10,
+                                         .lr = eta,
+                                         .versions = 400},
+                                        initial);
   // Closed forms: local GD → Σ b_m(1 − c_m) / Σ(1 − c_m), c_m = (1 − η a_m)^K;
   // minibatch GD → Σ a_m b_m / Σ a_m.
   const double step = static_cast<double>(eta);
   const double c1 = std::pow(1 - step * 1.0, 10);
   const double c2 = std::pow(1 - step * 3.0, 10);
-  const double biased = (0.0 * (1 - c1) + 1.0 * (1 - c2)) / ((1 - c1) + (1 - c2));
+  const double biased =
+      (0.0 * (1 - c1) + 1.0 * (1 - c2)) / ((1 - c1) + (1 - c2));
   EXPECT_NEAR(local.anchor[0], biased, 1e-9);
   EXPECT_NEAR(local.anchor[0], 0.5987, 5e-4);  // with η = 0.1 exactly
   EXPECT_NEAR(minibatch.anchor[0], 0.75, 1e-9);
@@ -250,18 +258,19 @@ TEST(HeterogeneityTest, LocalGdConvergesToTheBiasedPointMinibatchToTheOptimum) {
 TEST(OverlapTest, AnchorIsMeanOfThePreviousRoundsPulledModels) {
   const auto task = Task(4);
   const Trajectory run = Simulate(*task,
-                           {.algorithm = Algorithm::kOverlapLocalSgd,
-                            .mode = algo::AggregationMode::kSync,
-                            .local_steps = 3,
-                            .alpha = 0.6,
-                            .versions = 12},
-                           Start(6));
+                                  {.algorithm = Algorithm::kOverlapLocalSgd,
+                                   .mode = algo::AggregationMode::kSync,
+                                   .local_steps = 3,
+                                   .alpha = 0.6,
+                                   .versions = 12},
+                                  Start(6));
   for (uint64_t version = 1; version <= 12; ++version) {
     const auto& round = run.pushes.at(version - 1);
     ASSERT_EQ(round.size(), 4U);
     std::vector<double> mean(6, 0.0);
     for (const auto& [worker, x] : round) {
-      for (size_t i = 0; i < mean.size(); ++i) mean[i] += x[i] / 4.0;
+      for (size_t i = 0; i < mean.size(); ++i)
+        mean[i] += x[i] / 4.0;
     }
     ExpectRelativelyEqual(run.anchors.at(version), mean, 1e-12);
   }
@@ -270,12 +279,12 @@ TEST(OverlapTest, AnchorIsMeanOfThePreviousRoundsPulledModels) {
 TEST(OverlapTest, BufferSentAtRoundTIsConsumedAtRoundTPlusOne) {
   const auto task = Task(4);
   const Trajectory run = Simulate(*task,
-                           {.algorithm = Algorithm::kOverlapLocalSgd,
-                            .mode = algo::AggregationMode::kSync,
-                            .local_steps = 3,
-                            .alpha = 0.6,
-                            .versions = 12},
-                           Start(6));
+                                  {.algorithm = Algorithm::kOverlapLocalSgd,
+                                   .mode = algo::AggregationMode::kSync,
+                                   .local_steps = 3,
+                                   .alpha = 0.6,
+                                   .versions = 12},
+                                  Start(6));
   // The pull at round t uses the anchor made from round t − 1's pushes
   // (version t): exactly one round stale, never the one in flight.
   for (const auto& [round, bases] : run.bases) {
@@ -289,24 +298,26 @@ TEST(OverlapTest, AlphaZeroLeavesWorkersIndependent) {
   const auto task = Task(3);
   const std::vector<double> initial = Start(6);
   const Trajectory run = Simulate(*task,
-                           {.algorithm = Algorithm::kOverlapLocalSgd,
-                            .mode = algo::AggregationMode::kAsync,
-                            .workers = 3,
-                            .local_steps = 4,
-                            .alpha = 0.0,
-                            .versions = 30},
-                           initial);
+                                  {.algorithm = Algorithm::kOverlapLocalSgd,
+                                   .mode = algo::AggregationMode::kAsync,
+                                   .workers = 3,
+                                   .local_steps = 4,
+                                   .alpha = 0.0,
+                                   .versions = 30},
+                                  initial);
   for (int worker = 0; worker < 3; ++worker) {
     ObjectiveLearner<double> alone(task.get(), worker,
                                    optim::SgdOptions{.lr = 0.05F}, initial,
                                    LearnerSeed(worker));
     for (const auto& [round, pushes] : run.pushes) {
-      for (int step = 0; step < 4; ++step) alone.Step();
+      for (int step = 0; step < 4; ++step)
+        alone.Step();
       const auto it = pushes.find(worker);
       if (it == pushes.end()) continue;
       const std::vector<double> params(alone.params().begin(),
                                        alone.params().end());
-      ASSERT_EQ(it->second, params) << "worker " << worker << " round " << round;
+      ASSERT_EQ(it->second, params)
+          << "worker " << worker << " round " << round;
     }
   }
 }

@@ -42,8 +42,10 @@ TEST(SimulateRunTest, SameSeedGivesByteIdenticalTraceAndModel) {
     StatusOr<SimulationResult<float>> result = SimulateRun(config, {});
     ASSERT_TRUE(result.ok()) << result.status().ToString();
     const std::string suffix = std::to_string(run);
-    ASSERT_TRUE(WriteTraceCsv(dir + "/trace" + suffix + ".csv", result->trace).ok());
-    ASSERT_TRUE(io::WriteNpy(dir + "/model" + suffix + ".npy", result->anchor).ok());
+    ASSERT_TRUE(
+        WriteTraceCsv(dir + "/trace" + suffix + ".csv", result->trace).ok());
+    ASSERT_TRUE(
+        io::WriteNpy(dir + "/model" + suffix + ".npy", result->anchor).ok());
   }
   const std::string trace = ReadFile(dir + "/trace0.csv");
   EXPECT_EQ(trace, ReadFile(dir + "/trace1.csv"));
@@ -101,14 +103,15 @@ TEST(SimulateRunTest, BandwidthCostsTimeInProportionToBytes) {
   // Every round moves one model up and one down per worker, serially.
   const double rounds = static_cast<double>(slow->anchor_version);
   const double per_round =
-      static_cast<double>(slow->bytes_up + slow->bytes_down) / 4.0 / rounds / 1e6;
+      static_cast<double>(slow->bytes_up + slow->bytes_down) / 4.0 / rounds /
+      1e6;
   EXPECT_NEAR(slow->virtual_seconds - fast->virtual_seconds, rounds * per_round,
               rounds * per_round * 0.05);
 }
 
 TEST(SimulateRunTest, EveryAlgorithmLearns) {
-  for (const char* algorithm :
-       {"minibatch-sgd", "local-sgd", "overlap-local-sgd", "slowmo", "diloco"}) {
+  for (const char* algorithm : {"minibatch-sgd", "local-sgd",
+                                "overlap-local-sgd", "slowmo", "diloco"}) {
     config::RunConfig config = Small(algorithm);
     if (std::string(algorithm) == "slowmo") config.train.beta = 0.5;
     if (std::string(algorithm) == "diloco") {

@@ -27,7 +27,8 @@ ServiceFixture::ServiceFixture(const config::RunConfig& config)
 
 ServiceFixture::~ServiceFixture() {
   if (server_ != nullptr) server_->RequestStop();
-  for (auto& running : workers_) running->worker->RequestStop();
+  for (auto& running : workers_)
+    running->worker->RequestStop();
   if (server_future_.valid()) server_future_.wait();
   for (auto& running : workers_) {
     if (running->future.valid()) running->future.wait();
@@ -42,7 +43,8 @@ bool ServiceFixture::StartServer() {
     return false;
   }
   server_ = std::move(server).value();
-  server_future_ = std::async(std::launch::async, [this] { return server_->Run(); });
+  server_future_ =
+      std::async(std::launch::async, [this] { return server_->Run(); });
   return true;
 }
 
@@ -59,7 +61,8 @@ bool ServiceFixture::StartWorker(int id) {
   }
   running->worker = std::move(worker).value();
   worker::Worker* raw = running->worker.get();
-  running->future = std::async(std::launch::async, [raw] { return raw->Run(); });
+  running->future =
+      std::async(std::launch::async, [raw] { return raw->Run(); });
   workers_.push_back(std::move(running));
   return true;
 }

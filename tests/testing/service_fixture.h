@@ -39,7 +39,9 @@ class ServiceFixture {
       std::chrono::seconds timeout);
 
   server::Server& server() { return *server_; }
-  const prometheus::Registry& server_registry() const { return server_registry_; }
+  const prometheus::Registry& server_registry() const {
+    return server_registry_;
+  }
   const std::string& endpoint() const { return server_->endpoint(); }
   config::RunConfig& config() { return config_; }
 

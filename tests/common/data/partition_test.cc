@@ -33,8 +33,9 @@ void ExpectCoversEachIndexOnce(const Partition& partition, int64_t n) {
 std::vector<int32_t> BalancedLabels(int num_classes, int per_class) {
   std::vector<int32_t> labels;
   for (int i = 0; i < per_class; ++i) {
-    for (int c = 0; c < num_classes; ++c)
+    for (int c = 0; c < num_classes; ++c) {
       labels.push_back(c);
+    }
   }
   return labels;
 }
@@ -153,8 +154,9 @@ TEST(PartitionIidTest, OneWorkerPerExampleIsAllowed) {
   const StatusOr<Partition> partition = PartitionIid(3, 3, 0);
   ASSERT_TRUE(partition.ok());
   ExpectCoversEachIndexOnce(*partition, 3);
-  for (const auto& shard : *partition)
+  for (const auto& shard : *partition) {
     EXPECT_EQ(shard.size(), 1U);
+  }
 }
 
 TEST(PartitionIidTest, RejectsBadWorkerCounts) {

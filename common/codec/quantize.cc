@@ -1,0 +1,373 @@
+#include "common/codec/quantize.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+
+namespace anchorage::codec {
+
+static_assert(std::endian::native == std::endian::little,
+              "the quantized wire format is little-endian");
+
+namespace {
+
+// Coordinates staged per block: a multiple of the RNG lane count and of the
+// 8-coordinate packing group, small enough for the stack.
+constexpr size_t kBlock = 1024;
+constexpr size_t kLanes = QuantizationRng::kLanes;
+static_assert(kBlock % kLanes == 0 && kBlock % 8 == 0);
+
+std::string Format(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
+}
+
+size_t PayloadBytes(size_t dim, int bits) {
+  return (dim / 8) * static_cast<size_t>(bits) +
+         ((dim % 8) * static_cast<size_t>(bits) + 7) / 8;
+}
+
+// Writes the 8 `B`-bit codes at `codes` as exactly B bytes at `out`: eight
+// B-bit fields fill B bytes, so every group starts on a byte boundary.
+template <int B>
+void PackGroup(const uint16_t* codes, uint8_t* out) {
+  if constexpr (B <= 8) {
+    uint64_t word = 0;
+    for (int j = 0; j < 8; ++j) word |= uint64_t{codes[j]} << (j * B);
+    std::memcpy(out, &word, B);
+  } else {
+    uint64_t lo = 0;
+    uint64_t hi = 0;
+    for (int j = 0; j < 4; ++j) {
+      lo |= uint64_t{codes[j]} << (j * B);
+      hi |= uint64_t{codes[j + 4]} << (j * B);
+    }
+    if constexpr (B == 16) {
+      std::memcpy(out, &lo, 8);
+      std::memcpy(out + 8, &hi, 8);
+    } else {
+      const uint64_t first = lo | (hi << (4 * B));
+      const uint64_t second = hi >> (64 - 4 * B);
+      std::memcpy(out, &first, 8);
+      std::memcpy(out + 8, &second, B - 8);
+    }
+  }
+}
+
+// Reads the 8 `B`-bit codes of the B bytes at `in`; the inverse of PackGroup.
+template <int B>
+void UnpackGroup(const uint8_t* in, uint16_t* codes) {
+  constexpr uint64_t kMask = (uint64_t{1} << B) - 1;
+  if constexpr (B <= 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, in, B);
+    for (int j = 0; j < 8; ++j) {
+      codes[j] = static_cast<uint16_t>((word >> (j * B)) & kMask);
+    }
+  } else {
+    uint64_t first = 0;
+    uint64_t second = 0;
+    std::memcpy(&first, in, 8);
+    std::memcpy(&second, in + 8, B - 8);
+    uint64_t hi = second;
+    if constexpr (B < 16) hi = (first >> (4 * B)) | (second << (64 - 4 * B));
+    for (int j = 0; j < 4; ++j) {
+      codes[j] = static_cast<uint16_t>((first >> (j * B)) & kMask);
+      codes[j + 4] = static_cast<uint16_t>((hi >> (j * B)) & kMask);
+    }
+  }
+}
+
+// Packs codes[0, n) of a block (codes[n, roundup(n, 8)) must be 0) into the
+// ceil(n * B / 8) bytes at `out`.
+template <int B>
+void PackBlock(const uint16_t* codes, size_t n, uint8_t* out) {
+  const size_t full = n / 8;
+  for (size_t g = 0; g < full; ++g) PackGroup<B>(codes + 8 * g, out + g * B);
+  const size_t rest = n % 8;
+  if (rest != 0) {
+    uint8_t last[16];
+    PackGroup<B>(codes + 8 * full, last);
+    std::memcpy(out + full * B, last, (rest * B + 7) / 8);
+  }
+}
+
+// Unpacks n codes from the ceil(n * B / 8) bytes at `in` into codes[0, n).
+// Returns false when a padding bit after code n - 1 is set.
+template <int B>
+bool UnpackBlock(const uint8_t* in, size_t n, uint16_t* codes) {
+  const size_t full = n / 8;
+  for (size_t g = 0; g < full; ++g) UnpackGroup<B>(in + g * B, codes + 8 * g);
+  const size_t rest = n % 8;
+  if (rest == 0) return true;
+  uint8_t last[16] = {};
+  std::memcpy(last, in + full * B, (rest * B + 7) / 8);
+  uint16_t tail[8];
+  UnpackGroup<B>(last, tail);
+  bool padding_clear = true;
+  for (size_t j = 0; j < 8; ++j) {
+    if (j < rest) {
+      codes[8 * full + j] = tail[j];
+    } else {
+      padding_clear = padding_clear && tail[j] == 0;
+    }
+  }
+  return padding_clear;
+}
+
+uint32_t RotateLeft(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+// Quantises `dim` values into the payload at `out`. Level l_i =
+// floor(zeta_i) + [u_i < frac(zeta_i)] with zeta_i = |x_i| * pre * inv,
+// clamped to s because rounding can push zeta_i a few ulps above s.
+template <int B>
+void EncodeAll(const float* values, size_t dim, float pre, float inv,
+               QuantizationRng* rng, uint8_t* out) {
+  constexpr int kLevels = QuantizationLevels(B);
+  uint32_t s0[kLanes];
+  uint32_t s1[kLanes];
+  uint32_t s2[kLanes];
+  uint32_t s3[kLanes];
+  std::memcpy(s0, rng->state[0], sizeof(s0));
+  std::memcpy(s1, rng->state[1], sizeof(s1));
+  std::memcpy(s2, rng->state[2], sizeof(s2));
+  std::memcpy(s3, rng->state[3], sizeof(s3));
+  alignas(64) float staged[kBlock];
+  alignas(64) uint16_t codes[kBlock];
+  for (size_t begin = 0; begin < dim; begin += kBlock) {
+    const size_t n = std::min(kBlock, dim - begin);
+    const float* x = values + begin;
+    size_t padded = n;
+    if (n % kLanes != 0) {
+      // The last block: zeros encode to code 0, so padding packs to zero bits.
+      padded = (n / kLanes + 1) * kLanes;
+      std::copy(x, x + n, staged);
+      std::fill(staged + n, staged + padded, 0.0F);
+      x = staged;
+    }
+    for (size_t c = 0; c < padded; c += kLanes) {
+      for (size_t j = 0; j < kLanes; ++j) {
+        // xoshiro128+ step of lane j.
+        const uint32_t random = s0[j] + s3[j];
+        const uint32_t t = s1[j] << 9;
+        s2[j] ^= s0[j];
+        s3[j] ^= s1[j];
+        s1[j] ^= s2[j];
+        s0[j] ^= s3[j];
+        s2[j] ^= t;
+        s3[j] = RotateLeft(s3[j], 11);
+
+        const float u = static_cast<float>(random >> 8) * 0x1p-24F;
+        const float value = x[c + j];
+        const float zeta = std::fabs(value) * pre * inv;
+        const float floor_zeta = std::floor(zeta);
+        const int rounded = static_cast<int>(floor_zeta) +
+                            (u < zeta - floor_zeta ? 1 : 0);
+        const int level = std::min(rounded, kLevels);
+        const uint32_t sign = std::bit_cast<uint32_t>(value) >> 31;
+        codes[c + j] = static_cast<uint16_t>(
+            static_cast<uint32_t>(level) | (sign << (B - 1)));
+      }
+    }
+    PackBlock<B>(codes, n, out + begin / 8 * B);
+  }
+  std::memcpy(rng->state[0], s0, sizeof(s0));
+  std::memcpy(rng->state[1], s1, sizeof(s1));
+  std::memcpy(rng->state[2], s2, sizeof(s2));
+  std::memcpy(rng->state[3], s3, sizeof(s3));
+}
+
+// Decodes the payload at `in` into out[0, dim). Returns false when padding
+// bits are set.
+template <int B>
+bool DecodeAll(const uint8_t* in, size_t dim, float scale, float* out) {
+  constexpr uint32_t kLevelMask = QuantizationLevels(B);
+  alignas(64) uint16_t codes[kBlock];
+  for (size_t begin = 0; begin < dim; begin += kBlock) {
+    const size_t n = std::min(kBlock, dim - begin);
+    if (!UnpackBlock<B>(in + begin / 8 * B, n, codes)) return false;
+    float* y = out + begin;
+    for (size_t j = 0; j < n; ++j) {
+      const uint32_t code = codes[j];
+      const float magnitude = static_cast<float>(code & kLevelMask) * scale;
+      y[j] = (code >> (B - 1)) != 0 ? -magnitude : magnitude;
+    }
+  }
+  return true;
+}
+
+// Calls EncodeAll<bits> or DecodeAll<bits>: the bit width becomes a
+// compile-time constant so the packing loops unroll.
+template <int B = kMinQuantizedBits>
+void DispatchEncode(int bits, const float* values, size_t dim, float pre,
+                    float inv, QuantizationRng* rng, uint8_t* out) {
+  if constexpr (B <= kMaxQuantizedBits) {
+    if (bits == B) return EncodeAll<B>(values, dim, pre, inv, rng, out);
+    DispatchEncode<B + 1>(bits, values, dim, pre, inv, rng, out);
+  }
+}
+
+template <int B = kMinQuantizedBits>
+bool DispatchDecode(int bits, const uint8_t* in, size_t dim, float scale,
+                    float* out) {
+  if constexpr (B <= kMaxQuantizedBits) {
+    if (bits == B) return DecodeAll<B>(in, dim, scale, out);
+    return DispatchDecode<B + 1>(bits, in, dim, scale, out);
+  }
+  return false;
+}
+
+}  // namespace
+
+size_t QuantizedSize(int64_t dim, int bits) {
+  return kQuantizedHeaderBytes + PayloadBytes(static_cast<size_t>(dim), bits);
+}
+
+QuantizationRng::QuantizationRng(uint64_t seed) : state{} {
+  std::mt19937_64 seeder(seed);
+  for (int lane = 0; lane < kLanes; ++lane) {
+    uint32_t any = 0;
+    for (auto& word : state) {
+      word[lane] = static_cast<uint32_t>(seeder() >> 32);
+      any |= word[lane];
+    }
+    // xoshiro's all-zero state is a fixed point.
+    if (any == 0) state[0][lane] = 1;
+  }
+}
+
+Status QuantizationNorm(std::span<const float> values,
+                        std::string_view codec_name, float* norm) {
+  // Eight partial sums let the compiler vectorise without reassociating.
+  double partial[8] = {};
+  const size_t size = values.size();
+  const size_t full = size / 8 * 8;
+  for (size_t i = 0; i < full; i += 8) {
+    for (size_t j = 0; j < 8; ++j) {
+      const double x = values[i + j];
+      partial[j] += x * x;
+    }
+  }
+  for (size_t i = full; i < size; ++i) {
+    const double x = values[i];
+    partial[i - full] += x * x;
+  }
+  const double sum = ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
+                     ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+  // Squares of finite floats cannot overflow a double sum, so a non-finite
+  // sum means a non-finite value.
+  if (!std::isfinite(sum)) {
+    for (size_t i = 0; i < size; ++i) {
+      if (!std::isfinite(values[i])) {
+        return Status::InvalidArgument(std::string(codec_name) +
+                                       ": value at coordinate " +
+                                       std::to_string(i) + " is " +
+                                       Format(values[i]) + ", not finite");
+      }
+    }
+  }
+  // A sum of nonnegative terms rounds to at least its largest term, and
+  // sqrt and the conversion to float are monotone, so *norm >= max |x_i|.
+  const double exact = std::sqrt(sum);
+  const auto rounded = static_cast<float>(exact);
+  if (!std::isfinite(rounded)) {
+    return Status::InvalidArgument(std::string(codec_name) + ": norm " +
+                                   Format(exact) + " overflows float32");
+  }
+  *norm = rounded;
+  return Status::Ok();
+}
+
+void EncodeQuantized(std::span<const float> values, float norm, int bits,
+                     QuantizationRng* rng, std::vector<uint8_t>* out) {
+  ANCHORAGE_CHECK(bits >= kMinQuantizedBits && bits <= kMaxQuantizedBits,
+                  "quantized bit width out of range");
+  const size_t dim = values.size();
+  out->resize(QuantizedSize(static_cast<int64_t>(dim), bits));
+  uint8_t* header = out->data();
+  header[0] = kQuantizedMagic;
+  header[1] = static_cast<uint8_t>(bits);
+  const uint64_t dim64 = dim;
+  std::memcpy(header + 2, &dim64, sizeof(dim64));
+  std::memcpy(header + 10, &norm, sizeof(norm));
+  uint8_t* payload = header + kQuantizedHeaderBytes;
+  if (norm == 0.0F) {
+    std::fill(payload, out->data() + out->size(), uint8_t{0});
+    return;
+  }
+  // s / norm overflows float for norms below ~s / FLT_MAX; scaling both
+  // |x_i| and the norm by 2^100 (exact) keeps zeta in range.
+  const float pre = norm < 0x1p-100F ? 0x1p100F : 1.0F;
+  const auto inv = static_cast<float>(QuantizationLevels(bits) /
+                                      (static_cast<double>(norm) * pre));
+  DispatchEncode(bits, values.data(), dim, pre, inv, rng, payload);
+}
+
+Status DecodeQuantized(std::span<const uint8_t> bytes,
+                       std::string_view codec_name, int expected_bits,
+                       std::span<float> out) {
+  const std::string name(codec_name);
+  if (bytes.size() < kQuantizedHeaderBytes) {
+    return Status::DataLoss(name + " payload has " +
+                            std::to_string(bytes.size()) +
+                            " bytes, shorter than the " +
+                            std::to_string(kQuantizedHeaderBytes) +
+                            "-byte header");
+  }
+  if (bytes[0] != kQuantizedMagic) {
+    return Status::DataLoss(name + " header has magic byte " +
+                            std::to_string(bytes[0]) + ", expected " +
+                            std::to_string(kQuantizedMagic));
+  }
+  const int bits = bytes[1];
+  if (bits < kMinQuantizedBits || bits > kMaxQuantizedBits) {
+    return Status::DataLoss(name + " header has bit width " +
+                            std::to_string(bits) + ", outside [" +
+                            std::to_string(kMinQuantizedBits) + ", " +
+                            std::to_string(kMaxQuantizedBits) + "]");
+  }
+  if (expected_bits != 0 && bits != expected_bits) {
+    return Status::DataLoss(name + " header has bit width " +
+                            std::to_string(bits) + ", this codec uses " +
+                            std::to_string(expected_bits));
+  }
+  uint64_t dim = 0;
+  std::memcpy(&dim, bytes.data() + 2, sizeof(dim));
+  if (dim != out.size()) {
+    return Status::DataLoss(name + " header has dimension " +
+                            std::to_string(dim) + ", expected " +
+                            std::to_string(out.size()));
+  }
+  float norm = 0;
+  std::memcpy(&norm, bytes.data() + 10, sizeof(norm));
+  if (!std::isfinite(norm) || norm < 0.0F) {
+    return Status::DataLoss(name + " header has norm " + Format(norm) +
+                            ", not a finite value >= 0");
+  }
+  const size_t expected = QuantizedSize(static_cast<int64_t>(dim), bits);
+  if (bytes.size() != expected) {
+    return Status::DataLoss(
+        name + " payload has " + std::to_string(bytes.size()) +
+        " bytes, expected " + std::to_string(expected) + " (" +
+        (bytes.size() < expected ? "truncated" : "oversized") + "; " +
+        std::to_string(kQuantizedHeaderBytes) + "-byte header + " +
+        std::to_string(dim) + " coordinates at " + std::to_string(bits) +
+        " bits)");
+  }
+  const float scale =
+      static_cast<float>(norm / static_cast<double>(QuantizationLevels(bits)));
+  if (!DispatchDecode(bits, bytes.data() + kQuantizedHeaderBytes, dim, scale,
+                      out.data())) {
+    return Status::DataLoss(name +
+                            " payload has nonzero padding bits after the "
+                            "last coordinate");
+  }
+  return Status::Ok();
+}
+
+}  // namespace anchorage::codec

@@ -1,0 +1,475 @@
+#include "compare/report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "common/io/json.h"
+#include "common/report/svg_plot.h"
+#include "common/report/table.h"
+#include "compare/verdict.h"
+
+namespace anchorage::compare {
+namespace {
+
+using report::FormatNumber;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string Exact(double value) {
+  if (!std::isfinite(value)) return "";
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.17g", value);
+  return text;
+}
+
+std::string Megabytes(double bytes) { return FormatNumber(bytes / 1e6, 4); }
+
+// Runs of one (setting, label), in run order.
+using Groups =
+    std::map<std::pair<std::string, std::string>, std::vector<const RunOutcome*>>;
+
+Groups GroupRuns(const std::vector<RunOutcome>& runs) {
+  Groups groups;
+  for (const RunOutcome& run : runs) {
+    groups[{run.setting, run.label}].push_back(&run);
+  }
+  return groups;
+}
+
+const RunOutcome* Best(const std::vector<const RunOutcome*>& candidates) {
+  return candidates[SelectLowestTrainLoss(candidates)];
+}
+
+std::string SeriesLabel(const StudyPlan& plan, const RunOutcome& run) {
+  return plan.settings.size() > 1 ? run.setting + " · " + run.label
+                                  : run.label;
+}
+
+double TraceValue(const TracePoint& point, TraceAxis axis) {
+  switch (axis) {
+    case TraceAxis::kSeconds:
+      return point.virtual_seconds;
+    case TraceAxis::kExamples:
+      return static_cast<double>(point.examples);
+    case TraceAxis::kBytesUp:
+      return static_cast<double>(point.bytes_up);
+    case TraceAxis::kTrainLoss:
+      return point.train_loss;
+    case TraceAxis::kTestLoss:
+      return point.test_loss;
+    case TraceAxis::kTestAccuracy:
+      return point.test_accuracy;
+  }
+  return kNaN;
+}
+
+std::string AxisName(TraceAxis axis, bool real) {
+  switch (axis) {
+    case TraceAxis::kSeconds:
+      return real ? "wall seconds" : "virtual seconds";
+    case TraceAxis::kExamples:
+      return "training examples processed (all workers)";
+    case TraceAxis::kBytesUp:
+      return "bytes sent to the server (log scale)";
+    case TraceAxis::kTrainLoss:
+      return "training loss (workers' recent minibatches)";
+    case TraceAxis::kTestLoss:
+      return "test loss";
+    case TraceAxis::kTestAccuracy:
+      return "test accuracy";
+  }
+  return "";
+}
+
+double SweepValue(const RunOutcome& run, SweepMetric metric, double target) {
+  switch (metric) {
+    case SweepMetric::kFinalTrainLoss:
+      return run.final_train_loss;
+    case SweepMetric::kFinalTestError:
+      return 1.0 - run.final_test_accuracy;
+    case SweepMetric::kTimeToTarget:
+      return TimeToTarget(run.trace, target).value_or(kNaN);
+    case SweepMetric::kSyncWait:
+      return run.sync_wait_seconds;
+  }
+  return kNaN;
+}
+
+std::string RenderTraceFigure(const StudyPlan& plan, const TraceFigure& figure,
+                              const std::vector<const RunOutcome*>& reported,
+                              bool real) {
+  report::PlotOptions options;
+  options.title = figure.title;
+  options.x_label = AxisName(figure.x, real);
+  options.y_label = AxisName(figure.y, real);
+  options.x_scale = figure.log_x ? report::Scale::kLog10 : report::Scale::kLinear;
+  options.y_scale = figure.log_y ? report::Scale::kLog10 : report::Scale::kLinear;
+  if (figure.y == TraceAxis::kTestAccuracy) {
+    options.reference_y = plan.target_accuracy;
+    options.reference_label = "target " + FormatNumber(plan.target_accuracy);
+  }
+  std::vector<report::Series> series;
+  for (const RunOutcome* run : reported) {
+    report::Series line{.label = SeriesLabel(plan, *run)};
+    for (const TracePoint& point : run->trace) {
+      line.x.push_back(TraceValue(point, figure.x));
+      line.y.push_back(TraceValue(point, figure.y));
+    }
+    series.push_back(std::move(line));
+  }
+  return report::RenderSvgLinePlot(options, series);
+}
+
+std::string RenderSweepFigure(const StudyPlan& plan, const SweepFigure& figure,
+                              const std::vector<const RunOutcome*>& reported) {
+  std::map<std::pair<std::string, std::string>, const RunOutcome*> by_key;
+  for (const RunOutcome* run : reported) by_key[{run->setting, run->label}] = run;
+  auto value = [&](const std::string& setting, const std::string& label) {
+    const auto found = by_key.find({setting, label});
+    return found == by_key.end()
+               ? kNaN
+               : SweepValue(*found->second, figure.metric, plan.target_accuracy);
+  };
+  report::PlotOptions options;
+  options.title = figure.title;
+  options.x_label = figure.x_label;
+  options.y_label = figure.y_label;
+  options.y_scale = figure.log_y ? report::Scale::kLog10 : report::Scale::kLinear;
+  if (figure.bars) {
+    std::vector<report::BarGroup> groups;
+    for (const std::string& setting : figure.settings) {
+      report::BarGroup group{.label = setting};
+      for (const std::string& label : plan.labels) {
+        group.values.push_back(value(setting, label));
+      }
+      groups.push_back(std::move(group));
+    }
+    return report::RenderSvgBarChart(options, plan.labels, groups);
+  }
+  std::vector<report::Series> series;
+  for (const std::string& label : plan.labels) {
+    report::Series line{.label = label};
+    for (size_t i = 0; i < figure.settings.size() && i < figure.x.size(); ++i) {
+      line.x.push_back(figure.x[i]);
+      line.y.push_back(value(figure.settings[i], label));
+    }
+    series.push_back(std::move(line));
+  }
+  return report::RenderSvgLinePlot(options, series);
+}
+
+// "v" when every run agrees on it, else "varies".
+template <typename Get>
+std::string Common(const StudyPlan& plan, Get get) {
+  if (plan.runs.empty()) return "";
+  const std::string first = get(plan.runs.front().config);
+  for (const RunSpec& run : plan.runs) {
+    if (get(run.config) != first) return "varies by run";
+  }
+  return first;
+}
+
+std::string SettingsParagraph(const StudyPlan& plan, bool real) {
+  using config::RunConfig;
+  auto num = [](double v) { return FormatNumber(v, 6); };
+  std::vector<std::pair<std::string, std::string>> items = {
+      {"workers", Common(plan, [](const RunConfig& c) {
+         return std::to_string(c.train.workers);
+       })},
+      {"model", Common(plan, [](const RunConfig& c) { return c.train.model; })},
+      {"dataset",
+       Common(plan, [](const RunConfig& c) { return c.train.dataset; })},
+      {"partition",
+       Common(plan, [](const RunConfig& c) { return c.train.partition; })},
+      {"τ (local steps)", Common(plan, [](const RunConfig& c) {
+         return std::to_string(c.train.local_steps);
+       })},
+      {"batch size", Common(plan, [](const RunConfig& c) {
+         return std::to_string(c.train.batch_size);
+       })},
+      {"lr",
+       Common(plan, [&](const RunConfig& c) { return num(c.train.lr); })},
+      {"momentum", Common(plan, [&](const RunConfig& c) {
+         return num(c.train.momentum) + (c.train.nesterov ? " (Nesterov)" : "");
+       })},
+      {"weight decay", Common(plan, [&](const RunConfig& c) {
+         return num(c.train.weight_decay);
+       })},
+      {"budget", Common(plan, [&](const RunConfig& c) {
+         std::string text;
+         if (c.train.epochs > 0) text = num(c.train.epochs) + " epochs";
+         if (c.train.max_versions > 0) {
+           text += (text.empty() ? "" : " or ") +
+                   std::to_string(c.train.max_versions) + " anchor versions";
+         }
+         return text;
+       })},
+      {"seed", Common(plan, [](const RunConfig& c) {
+         return std::to_string(c.train.seed);
+       })},
+      {"link latency", Common(plan, [&](const RunConfig& c) {
+         return num(c.worker.link_latency_seconds) + " s";
+       })},
+      {"slowdown", Common(plan, [](const RunConfig& c) {
+         return c.worker.slowdown.empty() ? std::string("none")
+                                          : c.worker.slowdown;
+       })},
+  };
+  if (!real) {
+    items.push_back({"virtual step time", Common(plan, [&](const RunConfig& c) {
+                       return num(c.simulate.step_seconds) + " s";
+                     })});
+    items.push_back({"evaluations", Common(plan, [](const RunConfig& c) {
+                       return std::to_string(c.simulate.eval_points) +
+                              " per run on " +
+                              (c.server.eval_examples > 0
+                                   ? std::to_string(c.server.eval_examples) +
+                                         " test examples"
+                                   : std::string("the whole test set"));
+                     })});
+  }
+  std::string text;
+  for (const auto& [name, value] : items) {
+    text += (text.empty() ? "" : "; ") + name + " " + value;
+  }
+  return text + ".";
+}
+
+std::string TuningTable(const StudyPlan& plan,
+                        const std::vector<RunOutcome>& runs) {
+  const Groups groups = GroupRuns(runs);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> at_edge;
+  for (const std::string& setting : plan.settings) {
+    for (const std::string& label : plan.labels) {
+      const auto found = groups.find({setting, label});
+      if (found == groups.end()) continue;
+      const std::vector<const RunOutcome*>& candidates = found->second;
+      const RunOutcome* best = Best(candidates);
+      std::string cell;
+      for (const RunOutcome* run : candidates) {
+        const std::string entry = FormatNumber(run->lr, 3) + ": " +
+                                  FormatNumber(run->final_train_loss, 4);
+        cell += (cell.empty() ? "" : ", ") +
+                (run == best ? "**" + entry + "**" : entry);
+      }
+      if (candidates.size() > 2 &&
+          (best == candidates.front() || best == candidates.back())) {
+        at_edge.push_back(setting + " " + label + " (" +
+                          FormatNumber(best->lr, 3) + ")");
+      }
+      rows.push_back({setting, label, cell});
+    }
+  }
+  StatusOr<std::string> table = report::RenderMarkdownTable(
+      {"setting", "algorithm", "final train loss by lr (chosen in bold)"},
+      rows);
+  std::string text = table.ok() ? *table : "";
+  if (!at_edge.empty()) {
+    std::string list;
+    for (size_t i = 0; i < at_edge.size(); ++i) {
+      list += (i > 0 ? ", " : "") + at_edge[i];
+    }
+    text += "\nThe chosen step size sits at the edge of its grid for " + list +
+            ": a wider grid might do better there.\n";
+  } else {
+    text += "\nEvery chosen step size lies inside its grid.\n";
+  }
+  return text;
+}
+
+std::string BulletList(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) text += "- " + item + "\n";
+  return text;
+}
+
+}  // namespace
+
+std::vector<const RunOutcome*> ReportedRuns(const StudyPlan& plan,
+                                            const std::vector<RunOutcome>& runs) {
+  const Groups groups = GroupRuns(runs);
+  std::vector<const RunOutcome*> reported;
+  for (const std::string& setting : plan.settings) {
+    for (const std::string& label : plan.labels) {
+      const auto found = groups.find({setting, label});
+      if (found == groups.end()) continue;
+      if (plan.tune_lr) {
+        reported.push_back(Best(found->second));
+      } else {
+        reported.insert(reported.end(), found->second.begin(),
+                        found->second.end());
+      }
+    }
+  }
+  return reported;
+}
+
+std::string RenderResultsCsv(const std::string& study,
+                             const std::vector<RunOutcome>& runs) {
+  std::vector<std::vector<std::string>> rows;
+  for (const RunOutcome& run : runs) {
+    for (const TracePoint& p : run.trace) {
+      rows.push_back({study, run.setting, run.label, Exact(run.lr),
+                      Exact(p.virtual_seconds), std::to_string(p.examples),
+                      Exact(p.epoch), Exact(p.train_loss), Exact(p.test_loss),
+                      Exact(p.test_accuracy), std::to_string(p.bytes_up),
+                      std::to_string(p.bytes_down),
+                      Exact(p.sync_wait_seconds_mean)});
+    }
+  }
+  std::vector<std::string> header;
+  std::string column;
+  for (const char* c = kResultsCsvHeader; *c != '\0'; ++c) {
+    if (*c == ',') {
+      header.push_back(column);
+      column.clear();
+    } else {
+      column += *c;
+    }
+  }
+  header.push_back(column);
+  return report::RenderCsv(header, rows);
+}
+
+StatusOr<std::string> RenderSummary(const StudyPlan& plan,
+                                    const std::vector<RunOutcome>& runs,
+                                    const ReportOptions& options) {
+  const std::vector<const RunOutcome*> reported = ReportedRuns(plan, runs);
+  const std::string target = FormatNumber(plan.target_accuracy);
+  const std::string unit = options.real ? "wall s" : "virtual s";
+  std::vector<std::vector<std::string>> rows;
+  for (const RunOutcome* run : reported) {
+    const std::optional<double> time = TimeToTarget(run->trace, plan.target_accuracy);
+    const std::optional<int64_t> bytes =
+        BytesUpToTarget(run->trace, plan.target_accuracy);
+    rows.push_back({run->setting, run->label, FormatNumber(run->lr, 3),
+                    FormatNumber(run->final_test_accuracy, 4),
+                    FormatNumber(run->final_test_loss, 4),
+                    FormatNumber(run->final_train_loss, 4),
+                    time ? FormatNumber(*time, 3) : "n/a",
+                    bytes ? Megabytes(static_cast<double>(*bytes)) : "n/a",
+                    Megabytes(static_cast<double>(run->bytes_up)),
+                    FormatNumber(run->sync_wait_seconds, 3)});
+  }
+  StatusOr<std::string> table = report::RenderMarkdownTable(
+      {"setting", "algorithm", "lr", "final test acc", "final test loss",
+       "final train loss", "time to " + target + " (" + unit + ")",
+       "MB up to " + target, "MB up (total)", "sync wait per worker (s)"},
+      rows);
+  if (!table.ok()) return table.status();
+
+  std::string md = "# anchorage compare: " + plan.title + "\n\n";
+  md += plan.description + "\n\n";
+  if (!options.command_line.empty()) {
+    md += "Command:\n\n    " + options.command_line + "\n\n";
+  }
+  md += std::string("Runs: ") +
+        (options.real ? "real processes (`anchorage demo`: one server and "
+                        "the workers on loopback), times in wall seconds"
+                      : "the simulator (`anchorage simulate`'s virtual "
+                        "clock), times in virtual seconds") +
+        ", one after another; " + std::to_string(runs.size()) + " run" +
+        (runs.size() == 1 ? "" : "s") + " in all.\n\n";
+  md += "Settings common to the runs: " + SettingsParagraph(plan, options.real) +
+        "\n\n";
+  if (!plan.preset_settings.empty()) {
+    md += "The `" + plan.study + "` preset set:\n\n" +
+          BulletList(plan.preset_settings) + "\n";
+  }
+  if (!plan.user_overrides.empty()) {
+    md += "Your flags replaced these preset defaults:\n\n" +
+          BulletList(plan.user_overrides) + "\n";
+  }
+  md += "## Results\n\n" + *table + "\n";
+  md += "## Verdict\n\n";
+  for (const std::string& setting : plan.settings) {
+    std::vector<const RunOutcome*> of_setting;
+    for (const RunOutcome* run : reported) {
+      if (run->setting == setting) of_setting.push_back(run);
+    }
+    if (of_setting.empty()) continue;
+    const std::string verdict =
+        Verdict(of_setting, plan.key, plan.target_accuracy);
+    md += plan.settings.size() > 1 ? "**" + setting + ".** " + verdict + "\n\n"
+                                   : verdict + "\n\n";
+  }
+  if (plan.tune_lr) {
+    md += "## Step-size tuning\n\n" + TuningTable(plan, runs) + "\n";
+  }
+  md += "## Figures\n\n";
+  for (const SweepFigure& figure : plan.sweep_figures) {
+    md += "![" + figure.title + "](" + figure.file + ")\n\n";
+  }
+  for (const TraceFigure& figure : plan.trace_figures) {
+    md += "![" + figure.title + "](" + figure.file + ")\n\n";
+  }
+  std::vector<std::string> notes = plan.notes;
+  notes.push_back(
+      "Final test accuracy and loss are the final model's on the whole test "
+      "set; the time to " + target +
+      " is the first evaluation during the run at or above it" +
+      (options.real ? "." : " (on the evaluation subset when "
+                            "--eval-examples is set)."));
+  notes.push_back(
+      options.real
+          ? "Final train loss is the workers' recent minibatch loss as the "
+            "server reports it; per-evaluation examples and bytes are "
+            "estimated in proportion to the anchor version."
+          : "Final train loss is the final model's mean loss on the whole "
+            "training set (the objective); the training loss in "
+            "results.csv and the plots is the workers' recent minibatch "
+            "loss.");
+  notes.push_back(
+      "Sync wait is the time a worker spent blocked at sync points over the "
+      "whole run, averaged over workers. MB are 10^6 bytes sent by the "
+      "workers to the server.");
+  if (plan.tune_lr) {
+    notes.push_back(
+        "results.csv holds every candidate run; the table and the figures "
+        "show the tuned one.");
+  }
+  md += "## Notes\n\n" + BulletList(notes);
+  return md;
+}
+
+Status WriteReport(const StudyPlan& plan, const std::vector<RunOutcome>& runs,
+                   const ReportOptions& options) {
+  std::error_code error;
+  std::filesystem::create_directories(options.out_dir, error);
+  if (error) {
+    return Status::Unavailable("cannot create " + options.out_dir + ": " +
+                               error.message());
+  }
+  const std::string dir = options.out_dir + "/";
+  Status status =
+      io::WriteFileAtomically(dir + "results.csv", RenderResultsCsv(plan.study, runs));
+  if (!status.ok()) return status;
+  StatusOr<std::string> summary = RenderSummary(plan, runs, options);
+  if (!summary.ok()) return summary.status();
+  status = io::WriteFileAtomically(dir + "summary.md", *summary);
+  if (!status.ok()) return status;
+  const std::vector<const RunOutcome*> reported = ReportedRuns(plan, runs);
+  for (const TraceFigure& figure : plan.trace_figures) {
+    status = io::WriteFileAtomically(
+        dir + figure.file,
+        RenderTraceFigure(plan, figure, reported, options.real));
+    if (!status.ok()) return status;
+  }
+  for (const SweepFigure& figure : plan.sweep_figures) {
+    status = io::WriteFileAtomically(dir + figure.file,
+                                     RenderSweepFigure(plan, figure, reported));
+    if (!status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+}  // namespace anchorage::compare

@@ -1,0 +1,57 @@
+#include <cstdint>
+#include <utility>
+
+#include "common/data/dataset.h"
+#include "common/model/model.h"
+#include "compare/simulated_runner.h"
+#include "simulator/run.h"
+
+namespace anchorage::compare {
+
+SimulatedRunner::SimulatedRunner() = default;
+SimulatedRunner::~SimulatedRunner() = default;
+
+StatusOr<RunOutcome> SimulatedRunner::Run(const RunSpec& spec) {
+  const config::TrainOptions& train = spec.config.train;
+  StatusOr<simulator::SimulationResult<float>> result =
+      simulator::SimulateRun(spec.config, nullptr);
+  if (!result.ok()) return result.status();
+  if (result->trace.empty()) {
+    return Status::Internal("the simulation recorded no evaluation");
+  }
+
+  // Synthetic data depends on the seed, so the key includes it.
+  const std::string key =
+      train.dataset + "\n" + train.data_dir + "\n" + std::to_string(train.seed);
+  if (dataset_ == nullptr || key != dataset_key_) {
+    StatusOr<data::TrainTest> loaded =
+        data::LoadDataset(train.dataset, train.data_dir, train.seed);
+    if (!loaded.ok()) return loaded.status();
+    dataset_ = std::make_unique<data::TrainTest>(std::move(loaded).value());
+    dataset_key_ = key;
+  }
+  StatusOr<std::unique_ptr<model::Model>> model = model::MakeModel(
+      train.model, dataset_->train.dim(), dataset_->train.num_classes);
+  if (!model.ok()) return model.status();
+  const model::Evaluation on_train = (*model)->Evaluate(
+      result->anchor, dataset_->train.features, dataset_->train.labels);
+  const model::Evaluation on_test = (*model)->Evaluate(
+      result->anchor, dataset_->test.features, dataset_->test.labels);
+
+  RunOutcome outcome;
+  outcome.setting = spec.setting;
+  outcome.label = spec.label;
+  outcome.algorithm = train.algorithm;
+  outcome.lr = train.lr;
+  outcome.trace = std::move(result->trace);
+  outcome.final_test_accuracy = on_test.accuracy;
+  outcome.final_test_loss = on_test.loss;
+  outcome.final_train_loss = on_train.loss;
+  outcome.seconds = result->virtual_seconds;
+  outcome.bytes_up = result->bytes_up;
+  outcome.bytes_down = result->bytes_down;
+  outcome.sync_wait_seconds = result->sync_wait_seconds_mean;
+  return outcome;
+}
+
+}  // namespace anchorage::compare

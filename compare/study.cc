@@ -1,0 +1,366 @@
+#include "compare/study.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/algo/algorithm.h"
+#include "common/report/table.h"
+
+namespace anchorage::compare {
+namespace {
+
+using config::RunConfig;
+using report::FormatNumber;
+
+std::string Shown(int value) { return std::to_string(value); }
+std::string Shown(int64_t value) { return std::to_string(value); }
+std::string Shown(double value) { return FormatNumber(value, 6); }
+std::string Shown(const std::string& value) { return value; }
+std::string Shown(bool value) { return value ? "on" : "off"; }
+
+// Applies a preset's defaults to a configuration, leaving the user's flags
+// alone, and records both in the plan.
+class Preset {
+ public:
+  Preset(RunConfig* config, const std::set<std::string>& given,
+         StudyPlan* plan)
+      : config_(config), given_(given), plan_(plan) {}
+
+  // Sets `*field` to `value` unless the user gave `flag`.
+  template <typename T>
+  void Default(const std::string& flag, T* field, T value) {
+    if (given_.count(flag) > 0) {
+      plan_->user_overrides.push_back(flag + " " + Shown(*field));
+      return;
+    }
+    *field = std::move(value);
+    plan_->preset_settings.push_back(flag + " " + Shown(*field));
+  }
+
+  // Records a setting the study fixes whatever the flags say.
+  void Fixed(const std::string& text) {
+    plan_->preset_settings.push_back(text);
+  }
+
+  RunConfig& config() { return *config_; }
+  bool Given(const std::string& flag) const { return given_.count(flag) > 0; }
+
+ private:
+  RunConfig* config_;
+  const std::set<std::string>& given_;
+  StudyPlan* plan_;
+};
+
+// Sets the algorithm and, unless the user gave them, its papers' --alpha
+// and --beta (the defaults `anchorage simulate` applies for one algorithm).
+void UseAlgorithm(RunConfig* config, const std::string& name,
+                  const std::set<std::string>& given) {
+  config->train.algorithm = name;
+  const StatusOr<algo::Algorithm> algorithm = algo::ParseAlgorithm(name);
+  if (!algorithm.ok()) return;
+  if (given.count("--alpha") == 0) {
+    switch (*algorithm) {
+      case algo::Algorithm::kSlowMo:
+        config->train.alpha = 1.0;
+        break;
+      case algo::Algorithm::kDiLoCo:
+        config->train.alpha = 0.7;
+        break;
+      case algo::Algorithm::kOverlapLocalSgd:
+        config->train.alpha = 0.6;
+        break;
+      default:
+        config->train.alpha = 1.0;
+    }
+  }
+  if (given.count("--beta") == 0) {
+    config->train.beta = *algorithm == algo::Algorithm::kSlowMo   ? 0.5
+                         : *algorithm == algo::Algorithm::kDiLoCo ? 0.9
+                                                                  : 0.0;
+  }
+}
+
+// The four figures of every study.
+std::vector<TraceFigure> StandardFigures() {
+  return {
+      {.file = "accuracy_vs_time.svg",
+       .title = "Test accuracy over time",
+       .x = TraceAxis::kSeconds,
+       .y = TraceAxis::kTestAccuracy},
+      {.file = "loss_vs_time.svg",
+       .title = "Test loss over time",
+       .x = TraceAxis::kSeconds,
+       .y = TraceAxis::kTestLoss},
+      {.file = "accuracy_vs_bytes.svg",
+       .title = "Test accuracy against bytes sent to the server",
+       .x = TraceAxis::kBytesUp,
+       .y = TraceAxis::kTestAccuracy,
+       .log_x = true},
+      {.file = "train_loss_vs_examples.svg",
+       .title = "Training loss against examples processed",
+       .x = TraceAxis::kExamples,
+       .y = TraceAxis::kTrainLoss},
+  };
+}
+
+void PlanCustom(const RunConfig& base, const std::set<std::string>& given,
+                StudyPlan* plan) {
+  plan->title = "Custom comparison";
+  plan->description =
+      "Each of --algorithms runs once on the same data, seed and budget, "
+      "with the settings the flags give.";
+  plan->settings = {"custom"};
+  for (const std::string& name : base.compare.algorithms) {
+    RunSpec run{.setting = "custom", .label = name, .config = base};
+    UseAlgorithm(&run.config, name, given);
+    plan->labels.push_back(name);
+    plan->runs.push_back(std::move(run));
+  }
+}
+
+constexpr double kMixes[] = {0.0, 0.2, 0.4, 0.6, 0.8, 1.0};
+
+void PlanWoodworth(const RunConfig& base, const std::set<std::string>& given,
+                   StudyPlan* plan) {
+  plan->title =
+      "Woodworth et al. (2020): Local SGD vs minibatch SGD under "
+      "heterogeneity";
+  plan->description =
+      "Binary logistic regression on 25 machines; machine m mixes a "
+      "fraction P of shared IID data with data from its own label block "
+      "(P = 1 homogeneous, P = 0 fully heterogeneous). Local SGD and "
+      "minibatch SGD use the same machines, the same K = τ gradient "
+      "evaluations per machine per round and the same number of rounds R, "
+      "so the same computation and communication; each one's step size is "
+      "tuned per P for the lowest final training loss. The paper expects "
+      "Local SGD to win near P = 1 and minibatch SGD near P = 0, where "
+      "Local SGD's client drift biases it.";
+  plan->key = KeyMetric::kFinalTrainLoss;
+  plan->tune_lr = true;
+  RunConfig config = base;
+  Preset preset(&config, given, plan);
+  preset.Default("--workers", &config.train.workers, 25);
+  preset.Default("--dataset", &config.train.dataset,
+                 std::string("fashion-mnist-binary"));
+  preset.Default("--model", &config.train.model, std::string("softmax"));
+  preset.Default("--local-steps", &config.train.local_steps, 10);
+  preset.Default("--momentum", &config.train.momentum, 0.0);
+  preset.Default("--nesterov", &config.train.nesterov, false);
+  preset.Default("--epochs", &config.train.epochs, 0.0);
+  preset.Default("--max-versions", &config.train.max_versions,
+                 static_cast<int64_t>(60));
+  preset.Default("--eval-points", &config.simulate.eval_points, 20);
+  preset.Fixed("--partition mix:P for P in 0, 0.2, 0.4, 0.6, 0.8, 1");
+  preset.Fixed("--algorithms local-sgd,minibatch-sgd");
+  const std::vector<double> local_grid = {0.003, 0.01, 0.03, 0.1, 0.3};
+  const std::vector<double> minibatch_grid = {0.01, 0.03, 0.1, 0.3, 1.0};
+  preset.Fixed("--lr tuned per (algorithm, P): local-sgd over "
+               "{0.003, 0.01, 0.03, 0.1, 0.3}, minibatch-sgd over "
+               "{0.01, 0.03, 0.1, 0.3, 1}");
+  plan->labels = {"local-sgd", "minibatch-sgd"};
+  std::vector<double> x;
+  for (const double mix : kMixes) {
+    const std::string setting = "P=" + FormatNumber(mix);
+    plan->settings.push_back(setting);
+    x.push_back(mix);
+    for (const std::string& label : plan->labels) {
+      const std::vector<double>& grid =
+          label == "local-sgd" ? local_grid : minibatch_grid;
+      for (const double lr : grid) {
+        RunSpec run{.setting = setting, .label = label, .config = config};
+        UseAlgorithm(&run.config, label, given);
+        run.config.train.partition = "mix:" + FormatNumber(mix);
+        run.config.train.lr = lr;
+        plan->runs.push_back(std::move(run));
+      }
+    }
+  }
+  plan->notes.push_back(
+      "Both algorithms synchronise once per round, so the budget is a "
+      "number of rounds (--max-versions): R rounds of K local steps (Local "
+      "SGD) or of one step with the K-minibatch gradient (minibatch SGD).");
+  plan->sweep_figures = {
+      {.file = "woodworth.svg",
+       .title = "Final training loss against the shared fraction P",
+       .x_label = "P (fraction of shared IID data; 1 = homogeneous)",
+       .y_label = "final training loss (tuned step size)",
+       .settings = plan->settings,
+       .x = x},
+      {.file = "woodworth_test_error.svg",
+       .metric = SweepMetric::kFinalTestError,
+       .title = "Final test error against the shared fraction P",
+       .x_label = "P (fraction of shared IID data; 1 = homogeneous)",
+       .y_label = "final test error",
+       .settings = plan->settings,
+       .x = x},
+      {.file = "woodworth_train_loss.svg",
+       .bars = true,
+       .title = "Final training loss per P (tuned step size)",
+       .x_label = "P",
+       .y_label = "final training loss",
+       .settings = plan->settings},
+  };
+}
+
+constexpr double kLatencyMultiples[] = {0.1, 0.5, 1.0, 2.0, 4.0};
+constexpr int kStragglerFactors[] = {2, 4};
+
+void PlanLatency(const RunConfig& base, const std::set<std::string>& given,
+                 StudyPlan* plan) {
+  plan->title = "Link latency and stragglers: Overlap-Local-SGD vs Local SGD "
+                "vs minibatch SGD";
+  plan->description =
+      "The same workers, data and number of gradient evaluations; the link "
+      "latency grows from 0.1 to 4 times the compute time of one round "
+      "(τ local steps), then, at the smallest latency, one worker becomes "
+      "2 and 4 times slower. Overlap-Local-SGD sends without waiting and "
+      "pulls toward the anchor launched a round earlier, so it should not "
+      "wait while a round trip (twice the latency) takes less than τ steps "
+      "of compute; Local SGD and minibatch SGD wait for every round.";
+  RunConfig config = base;
+  Preset preset(&config, given, plan);
+  preset.Default("--workers", &config.train.workers, 8);
+  preset.Default("--model", &config.train.model, std::string("mlp:256,128"));
+  preset.Default("--local-steps", &config.train.local_steps, 8);
+  preset.Default("--step-time", &config.simulate.step_seconds, 0.005);
+  preset.Default("--epochs", &config.train.epochs, 3.0);
+  preset.Default("--eval-points", &config.simulate.eval_points, 40);
+  preset.Default("--eval-examples", &config.server.eval_examples,
+                 static_cast<int64_t>(2000));
+  preset.Default("--target-accuracy", &config.compare.target_accuracy, 0.83);
+  const double round_seconds =
+      config.train.local_steps * config.simulate.step_seconds;
+  preset.Fixed("--link-latency swept over 0.1, 0.5, 1, 2, 4 × τ·step = " +
+               FormatNumber(round_seconds) + " s");
+  preset.Fixed("--slowdown 0:2 and 0:4 at latency 0.1 × τ·step");
+  preset.Fixed("--algorithms overlap-local-sgd,local-sgd,minibatch-sgd");
+  plan->target_accuracy = config.compare.target_accuracy;
+  plan->labels = {"overlap-local-sgd", "local-sgd", "minibatch-sgd"};
+  std::vector<std::string> latency_settings;
+  std::vector<double> multiples;
+  auto add_setting = [&](const std::string& setting, double multiple,
+                         const std::string& slowdown) {
+    plan->settings.push_back(setting);
+    for (const std::string& label : plan->labels) {
+      RunSpec run{.setting = setting, .label = label, .config = config};
+      UseAlgorithm(&run.config, label, given);
+      run.config.worker.link_latency_seconds = multiple * round_seconds;
+      run.config.worker.slowdown = slowdown;
+      plan->runs.push_back(std::move(run));
+    }
+  };
+  for (const double multiple : kLatencyMultiples) {
+    const std::string setting = "latency " + FormatNumber(multiple) + "×";
+    latency_settings.push_back(setting);
+    multiples.push_back(multiple);
+    add_setting(setting, multiple, "");
+  }
+  for (const int factor : kStragglerFactors) {
+    add_setting("straggler " + std::to_string(factor) + "× (latency 0.1×)",
+                kLatencyMultiples[0], "0:" + std::to_string(factor));
+  }
+  plan->notes.push_back(
+      "Latency is one-way, per message; \"latency 1×\" means the one-way "
+      "latency equals τ local steps of compute (" +
+      FormatNumber(round_seconds) +
+      " s), so a round trip takes two rounds of compute.");
+  plan->sweep_figures = {
+      {.file = "latency_time_to_target.svg",
+       .bars = true,
+       .metric = SweepMetric::kTimeToTarget,
+       .title = "Virtual time to " +
+                FormatNumber(plan->target_accuracy) + " test accuracy",
+       .x_label = "setting",
+       .y_label = "seconds to target (virtual)",
+       .settings = plan->settings},
+      {.file = "latency_sync_wait.svg",
+       .metric = SweepMetric::kSyncWait,
+       .title = "Time blocked at sync points against link latency",
+       .x_label = "one-way link latency (multiples of τ local steps)",
+       .y_label = "sync wait per worker (s)",
+       .settings = latency_settings,
+       .x = multiples},
+  };
+}
+
+constexpr double kSlowMoBetas[] = {0.5, 0.7};
+
+void PlanSlowMo(const RunConfig& base, const std::set<std::string>& given,
+                StudyPlan* plan) {
+  plan->title = "SlowMo (Wang et al. 2020) vs Local SGD";
+  plan->description =
+      "Local SGD and SlowMo with α = 1 and β in {0.5, 0.7} run the same "
+      "number of local steps with the same τ and communicate the same "
+      "bytes; SlowMo only adds a slow momentum step on the averaged model "
+      "at each synchronisation (and, for an SGD base, zeroes the local "
+      "momentum buffer there). The paper reports a lower training loss and "
+      "a higher accuracy than Local SGD at no extra communication. A "
+      "SlowMo run with β = 0 is Local SGD with the local momentum reset at "
+      "every average; it separates the effect of the slow momentum from "
+      "that of the reset.";
+  plan->key = KeyMetric::kFinalTrainLoss;
+  RunConfig config = base;
+  Preset preset(&config, given, plan);
+  preset.Default("--workers", &config.train.workers, 8);
+  preset.Default("--model", &config.train.model, std::string("mlp:256,128"));
+  preset.Default("--local-steps", &config.train.local_steps, 12);
+  preset.Default("--epochs", &config.train.epochs, 5.0);
+  preset.Default("--eval-points", &config.simulate.eval_points, 30);
+  preset.Default("--eval-examples", &config.server.eval_examples,
+                 static_cast<int64_t>(2000));
+  preset.Default("--target-accuracy", &config.compare.target_accuracy, 0.86);
+  preset.Fixed("--algorithms local-sgd,slowmo; slowmo --alpha 1 --beta "
+               "0, 0.5, 0.7");
+  plan->target_accuracy = config.compare.target_accuracy;
+  const std::string setting = "τ=" + std::to_string(config.train.local_steps);
+  plan->settings = {setting};
+  RunSpec local{.setting = setting, .label = "local-sgd", .config = config};
+  UseAlgorithm(&local.config, "local-sgd", given);
+  plan->labels.push_back(local.label);
+  plan->runs.push_back(std::move(local));
+  for (const double beta : {0.0, kSlowMoBetas[0], kSlowMoBetas[1]}) {
+    RunSpec run{.setting = setting,
+                .label = "slowmo β=" + FormatNumber(beta),
+                .config = config};
+    UseAlgorithm(&run.config, "slowmo", given);
+    run.config.train.alpha = 1.0;
+    run.config.train.beta = beta;
+    plan->labels.push_back(run.label);
+    plan->runs.push_back(std::move(run));
+  }
+  plan->trace_figures.push_back({.file = "slowmo_train_loss.svg",
+                                 .title = "Training loss: SlowMo vs Local SGD",
+                                 .x = TraceAxis::kExamples,
+                                 .y = TraceAxis::kTrainLoss});
+}
+
+}  // namespace
+
+StatusOr<StudyPlan> PlanStudy(const config::RunConfig& base,
+                              const std::set<std::string>& given) {
+  StudyPlan plan;
+  plan.study = base.compare.study;
+  plan.target_accuracy = base.compare.target_accuracy;
+  if (plan.study == "custom") {
+    PlanCustom(base, given, &plan);
+  } else if (plan.study == "woodworth") {
+    PlanWoodworth(base, given, &plan);
+  } else if (plan.study == "latency") {
+    PlanLatency(base, given, &plan);
+  } else if (plan.study == "slowmo") {
+    PlanSlowMo(base, given, &plan);
+  } else {
+    return Status::InvalidArgument(
+        "--study: must be custom, woodworth, latency or slowmo (got " +
+        plan.study + ")");
+  }
+  std::vector<TraceFigure> figures = StandardFigures();
+  figures.insert(figures.end(), plan.trace_figures.begin(),
+                 plan.trace_figures.end());
+  plan.trace_figures = std::move(figures);
+  return plan;
+}
+
+}  // namespace anchorage::compare

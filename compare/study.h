@@ -1,0 +1,113 @@
+// The runs `anchorage compare` makes and how it reports them: `--study
+// custom` runs each of --algorithms once on the settings the flags give; a
+// preset study (woodworth, latency, slowmo) sets what its question needs,
+// sweeps one setting and adds the figures that answer it.
+//
+// A preset value is a default: a flag the user gave (on the command line
+// or in --config) wins over it, except for what the study sweeps or fixes
+// by definition (its algorithms, the swept setting, a learning-rate grid),
+// and the plan records both so summary.md can say so.
+//
+// Thread-safety: plain values and a free function.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/base/status.h"
+#include "common/config/run_config.h"
+
+namespace anchorage::compare {
+
+// The number a study is decided by.
+enum class KeyMetric {
+  kTimeToTarget,    // seconds to the target test accuracy
+  kFinalTrainLoss,  // the objective at the end of an equal budget
+};
+
+// One run: where it belongs in the study and its complete configuration.
+struct RunSpec {
+  std::string setting;
+  // Series label: the algorithm, plus its variant when several runs of one
+  // algorithm share a setting ("slowmo β=0.7").
+  std::string label;
+  config::RunConfig config;
+};
+
+// Numbers per setting that a sweep figure shows.
+enum class SweepMetric {
+  kFinalTrainLoss,
+  kFinalTestError,  // 1 − final test accuracy
+  kTimeToTarget,
+  kSyncWait,  // seconds each worker spent blocked, mean over workers
+};
+
+// A figure of one number per (setting, series): a grouped bar chart with a
+// cluster per setting, or a line plot over `x` (one x per setting).
+struct SweepFigure {
+  std::string file;
+  bool bars = false;
+  SweepMetric metric = SweepMetric::kFinalTrainLoss;
+  std::string title;
+  std::string x_label;
+  std::string y_label;
+  std::vector<std::string> settings;
+  std::vector<double> x;
+  bool log_y = false;
+};
+
+// Trace quantities a trace figure can put on an axis.
+enum class TraceAxis {
+  kSeconds,
+  kExamples,
+  kBytesUp,
+  kTrainLoss,
+  kTestLoss,
+  kTestAccuracy
+};
+
+// A figure of every reported run's trace, one series per run.
+struct TraceFigure {
+  std::string file;
+  std::string title;
+  TraceAxis x = TraceAxis::kSeconds;
+  TraceAxis y = TraceAxis::kTestAccuracy;
+  bool log_x = false;
+  bool log_y = false;
+};
+
+struct StudyPlan {
+  // custom, woodworth, latency or slowmo.
+  std::string study;
+  std::string title;
+  // A paragraph: what is compared and what the papers expect.
+  std::string description;
+  // Settings and series labels in report order.
+  std::vector<std::string> settings;
+  std::vector<std::string> labels;
+  // Every run in execution order. When `tune_lr` is set, the runs sharing a
+  // setting and label are learning-rate candidates: the report keeps the
+  // one with the lowest final training loss.
+  std::vector<RunSpec> runs;
+  bool tune_lr = false;
+  KeyMetric key = KeyMetric::kTimeToTarget;
+  double target_accuracy = 0.8;
+  // What the preset set ("--workers 25") and which of its defaults the
+  // user's flags replaced ("--workers").
+  std::vector<std::string> preset_settings;
+  std::vector<std::string> user_overrides;
+  // Notes for the reader of summary.md (what a column means, what was
+  // adapted).
+  std::vector<std::string> notes;
+  std::vector<SweepFigure> sweep_figures;
+  std::vector<TraceFigure> trace_figures;
+};
+
+// Builds the plan for `base.compare.study` from the parsed flags `base`;
+// `given` holds the flags the user set ("--workers", "--lr", ...), whose
+// values the presets keep. Returns InvalidArgument for an unknown study.
+StatusOr<StudyPlan> PlanStudy(const config::RunConfig& base,
+                              const std::set<std::string>& given);
+
+}  // namespace anchorage::compare

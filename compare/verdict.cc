@@ -1,0 +1,191 @@
+#include "compare/verdict.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+#include "common/report/table.h"
+
+namespace anchorage::compare {
+namespace {
+
+using report::FormatNumber;
+
+std::string Num(double value) { return FormatNumber(value, 3); }
+
+std::string Seconds(double value) { return Num(value) + " s"; }
+
+std::string Megabytes(int64_t bytes) {
+  return Num(static_cast<double>(bytes) / 1e6) + " MB";
+}
+
+// "a", "a and b", "a, b and c".
+std::string JoinAnd(const std::vector<std::string>& parts) {
+  std::string text;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) text += i + 1 == parts.size() ? " and " : ", ";
+    text += parts[i];
+  }
+  return text;
+}
+
+// The runs ordered by a key, best first; ties keep series order.
+template <typename Key>
+std::vector<const RunOutcome*> Ranked(std::vector<const RunOutcome*> runs,
+                                      Key key) {
+  std::stable_sort(runs.begin(), runs.end(),
+                   [&](const RunOutcome* a, const RunOutcome* b) {
+                     return key(*a) < key(*b);
+                   });
+  return runs;
+}
+
+double LossOrWorst(const RunOutcome& run) {
+  return std::isfinite(run.final_train_loss)
+             ? run.final_train_loss
+             : std::numeric_limits<double>::infinity();
+}
+
+// Sentence on the time blocked at sync points, winner first.
+std::string SyncWaitSentence(const std::vector<const RunOutcome*>& ranked) {
+  const RunOutcome& winner = *ranked.front();
+  std::vector<std::string> others;
+  for (size_t i = 1; i < ranked.size(); ++i) {
+    others.push_back(Seconds(ranked[i]->sync_wait_seconds) + " for " +
+                     ranked[i]->label);
+  }
+  std::string text = " Its workers spent " +
+                     Seconds(winner.sync_wait_seconds) +
+                     " each blocked at sync points over the run";
+  if (!others.empty()) text += ", against " + JoinAnd(others);
+  return text + ".";
+}
+
+std::string TimeVerdict(const std::vector<const RunOutcome*>& runs,
+                        double target) {
+  const std::string goal = Num(target);
+  std::vector<const RunOutcome*> reached;
+  std::vector<std::string> never;
+  for (const RunOutcome* run : runs) {
+    if (TimeToTarget(run->trace, target)) {
+      reached.push_back(run);
+    } else {
+      never.push_back(run->label);
+    }
+  }
+  const std::vector<const RunOutcome*> by_accuracy =
+      Ranked(runs, [](const RunOutcome& r) { return -r.final_test_accuracy; });
+  std::string text;
+  if (reached.empty()) {
+    text = "No run reaches " + goal + " test accuracy within the budget; " +
+           by_accuracy.front()->label + " ends closest at " +
+           Num(by_accuracy.front()->final_test_accuracy);
+    std::vector<std::string> others;
+    for (size_t i = 1; i < by_accuracy.size(); ++i) {
+      others.push_back(by_accuracy[i]->label + " " +
+                       Num(by_accuracy[i]->final_test_accuracy));
+    }
+    if (!others.empty()) text += " (" + JoinAnd(others) + ")";
+    return text + "." + SyncWaitSentence(by_accuracy);
+  }
+  const std::vector<const RunOutcome*> ranked =
+      Ranked(reached, [&](const RunOutcome& r) {
+        return *TimeToTarget(r.trace, target);
+      });
+  const RunOutcome& winner = *ranked.front();
+  const double winner_time = *TimeToTarget(winner.trace, target);
+  text = winner.label + " reaches " + goal + " first: " +
+         Seconds(winner_time);
+  std::vector<std::string> others;
+  for (size_t i = 1; i < ranked.size(); ++i) {
+    const double time = *TimeToTarget(ranked[i]->trace, target);
+    std::string other = Seconds(time) + " for " + ranked[i]->label;
+    if (winner_time > 0) {
+      other += " (" + FormatNumber(time / winner_time, 2) + "×)";
+    }
+    others.push_back(other);
+  }
+  if (!others.empty()) text += " vs " + JoinAnd(others);
+  if (!never.empty()) {
+    text += "; " + JoinAnd(never) + (never.size() == 1 ? " never does" : " never do");
+  }
+  text += ".";
+  std::vector<const RunOutcome*> wait_order = ranked;
+  for (const RunOutcome* run : runs) {
+    if (std::find(wait_order.begin(), wait_order.end(), run) ==
+        wait_order.end()) {
+      wait_order.push_back(run);
+    }
+  }
+  text += SyncWaitSentence(wait_order);
+  const std::optional<int64_t> bytes = BytesUpToTarget(winner.trace, target);
+  if (bytes && ranked.size() > 1) {
+    const std::optional<int64_t> second =
+        BytesUpToTarget(ranked[1]->trace, target);
+    text += " By then it had sent " + Megabytes(*bytes) + " to the server (" +
+            ranked[1]->label + ": " + Megabytes(*second) + ").";
+  }
+  const RunOutcome& best_final = *by_accuracy.front();
+  if (runs.size() > 1) {
+    text += " At the end of the budget " + best_final.label +
+            (best_final.label == winner.label ? " is still ahead" : " leads") +
+            " with " + Num(best_final.final_test_accuracy) +
+            " test accuracy (next: " + by_accuracy[1]->label + " " +
+            Num(by_accuracy[1]->final_test_accuracy) + ").";
+  }
+  return text;
+}
+
+std::string LossVerdict(const std::vector<const RunOutcome*>& runs) {
+  const std::vector<const RunOutcome*> ranked = Ranked(runs, LossOrWorst);
+  const RunOutcome& winner = *ranked.front();
+  std::string text = winner.label + " reaches the lowest training loss, " +
+                     Num(winner.final_train_loss);
+  std::vector<std::string> others;
+  for (size_t i = 1; i < ranked.size(); ++i) {
+    const RunOutcome& other = *ranked[i];
+    std::string entry = Num(other.final_train_loss) + " for " + other.label;
+    if (std::isfinite(other.final_train_loss) &&
+        std::isfinite(winner.final_train_loss) && winner.final_train_loss > 0) {
+      const double higher =
+          100.0 * (other.final_train_loss / winner.final_train_loss - 1.0);
+      entry += " (" + FormatNumber(higher, 2) + "% higher)";
+    }
+    others.push_back(entry);
+  }
+  if (!others.empty()) text += ", vs " + JoinAnd(others);
+  // The step sizes matter only when they differ (tuned per run).
+  if (ranked.size() > 1 && ranked[1]->lr != winner.lr) {
+    text += ", with step size " + FormatNumber(winner.lr, 3) + " (" +
+            ranked[1]->label + ": " + FormatNumber(ranked[1]->lr, 3) + ")";
+  }
+  text += ".";
+  const std::vector<const RunOutcome*> by_accuracy =
+      Ranked(runs, [](const RunOutcome& r) { return -r.final_test_accuracy; });
+  if (runs.size() > 1) {
+    if (by_accuracy.front() == &winner) {
+      text += " It also has the highest test accuracy, " +
+              Num(winner.final_test_accuracy) + " (" +
+              by_accuracy[1]->label + " " +
+              Num(by_accuracy[1]->final_test_accuracy) + ").";
+    } else {
+      text += " On the test set, though, " + by_accuracy.front()->label +
+              " is ahead: " + Num(by_accuracy.front()->final_test_accuracy) +
+              " accuracy vs " + Num(winner.final_test_accuracy) + ".";
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string Verdict(const std::vector<const RunOutcome*>& runs, KeyMetric key,
+                    double target_accuracy) {
+  if (runs.empty()) return "";
+  if (key == KeyMetric::kFinalTrainLoss) return LossVerdict(runs);
+  return TimeVerdict(runs, target_accuracy);
+}
+
+}  // namespace anchorage::compare
