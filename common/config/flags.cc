@@ -282,6 +282,14 @@ void AddDemoFlags(CLI::App& app, DemoOptions& d) {
                  "Give up after this many seconds")
       ->group(group)
       ->capture_default_str();
+  app.add_flag("--prometheus", d.prometheus,
+               "Start a local Prometheus scraping the server and every worker "
+               "and print its URL")
+      ->group(group);
+  app.add_flag("--linger", d.linger,
+               "With --prometheus: keep Prometheus running after training "
+               "until Ctrl-C")
+      ->group(group);
 }
 
 void AddSimulateFlags(CLI::App& app, SimulateOptions& s) {

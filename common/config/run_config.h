@@ -150,6 +150,11 @@ struct DemoOptions {
   double progress_interval_seconds = 1.0;
   // Give up (and tear everything down) after this long.
   double timeout_seconds = 600.0;
+  // Start a local Prometheus server scraping the server and every worker.
+  bool prometheus = false;
+  // Keep running (and serving metrics) after training ends until Ctrl-C,
+  // so the dashboards can be looked at.
+  bool linger = false;
 };
 
 // The simulator's virtual clock (`anchorage simulate`); link latency,
