@@ -29,8 +29,8 @@ std::string CommandLine(int argc, const char* const* argv) {
   std::string text = "anchorage";
   for (int i = 0; i < argc; ++i) {
     const std::string arg = argv[i];
-    const bool quote = arg.empty() || arg.find_first_of(" \t'\"") !=
-                                          std::string::npos;
+    const bool quote =
+        arg.empty() || arg.find_first_of(" \t'\"") != std::string::npos;
     text += " " + (quote ? "'" + arg + "'" : arg);
   }
   return text;
@@ -68,9 +68,9 @@ std::optional<std::vector<RunOutcome>> RunAll(const StudyPlan& plan,
                    outcome.status().message().c_str());
       return std::nullopt;
     }
-    const double wall = std::chrono::duration<double>(
-                            std::chrono::steady_clock::now() - start)
-                            .count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     std::fprintf(stderr,
                  "[%d/%d] %s: finished: test accuracy %.4f, train loss %.4f, "
                  "%.2f %s s, sync wait %.3f s (%.1f s wall)\n",
@@ -107,7 +107,8 @@ int RunCompareCommand(int argc, const char* const* argv) {
                  base.compare.out_dir.c_str(), error.message().c_str());
     return 1;
   }
-  std::fprintf(stderr, "anchorage compare: study %s, %zu runs %s; output in %s\n",
+  std::fprintf(stderr,
+               "anchorage compare: study %s, %zu runs %s; output in %s\n",
                plan->study.c_str(), plan->runs.size(),
                base.compare.real ? "as real processes" : "in the simulator",
                base.compare.out_dir.c_str());

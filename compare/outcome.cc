@@ -28,8 +28,7 @@ std::optional<int64_t> BytesUpToTarget(const std::vector<TracePoint>& trace,
   return trace[*index].bytes_up;
 }
 
-size_t SelectLowestTrainLoss(
-    const std::vector<const RunOutcome*>& candidates) {
+size_t SelectLowestTrainLoss(const std::vector<const RunOutcome*>& candidates) {
   ANCHORAGE_CHECK(!candidates.empty(), "selecting among no candidates");
   size_t best = 0;
   for (size_t i = 1; i < candidates.size(); ++i) {

@@ -52,9 +52,8 @@ StatusOr<RunOutcome> ReadDemoSummary(const std::string& path) {
       point.virtual_seconds = e["seconds"].as<double>();
       point.version = e["version"].as<uint64_t>();
       const double share =
-          final_version > 0
-              ? static_cast<double>(point.version) / final_version
-              : (wall > 0 ? point.virtual_seconds / wall : 1.0);
+          final_version > 0 ? static_cast<double>(point.version) / final_version
+                            : (wall > 0 ? point.virtual_seconds / wall : 1.0);
       point.examples = std::llround(samples * share);
       point.epoch = epochs * share;
       point.bytes_up = std::llround(static_cast<double>(bytes_up) * share);
@@ -81,15 +80,12 @@ StatusOr<RunOutcome> ReadDemoSummary(const std::string& path) {
 }  // namespace
 
 StatusOr<RunOutcome> RunAsProcess(const RunSpec& spec,
-                                  const ProcessRunOptions& options,
-                                  int index) {
-  const std::string dir =
-      options.work_dir + "/run-" + std::to_string(index);
+                                  const ProcessRunOptions& options, int index) {
+  const std::string dir = options.work_dir + "/run-" + std::to_string(index);
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) {
-    return Status::Unavailable("cannot create " + dir + ": " +
-                               error.message());
+    return Status::Unavailable("cannot create " + dir + ": " + error.message());
   }
   const std::string summary = dir + "/summary.json";
   std::filesystem::remove(summary, error);
@@ -97,8 +93,7 @@ StatusOr<RunOutcome> RunAsProcess(const RunSpec& spec,
   for (std::string& flag : config::SharedFlags(spec.config)) {
     argv.push_back(std::move(flag));
   }
-  argv.insert(argv.end(), {"--summary-json=" + summary,
-                           "--progress-interval=0",
+  argv.insert(argv.end(), {"--summary-json=" + summary, "--progress-interval=0",
                            "--timeout=" + Exact(options.timeout_seconds)});
   const std::string log = dir + "/demo.log";
   StatusOr<launcher::ChildProcess> child =
@@ -115,8 +110,8 @@ StatusOr<RunOutcome> RunAsProcess(const RunSpec& spec,
   }
   if (*code != 0) {
     return Status::Unavailable("anchorage demo exited with code " +
-                               std::to_string(*code) + "; see " + log +
-                               ":\n" + launcher::TailOfFile(log, 5));
+                               std::to_string(*code) + "; see " + log + ":\n" +
+                               launcher::TailOfFile(log, 5));
   }
   StatusOr<RunOutcome> outcome = ReadDemoSummary(summary);
   if (!outcome.ok()) return outcome.status();

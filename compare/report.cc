@@ -30,11 +30,13 @@ std::string Exact(double value) {
   return text;
 }
 
-std::string Megabytes(double bytes) { return FormatNumber(bytes / 1e6, 4); }
+std::string Megabytes(double bytes) {
+  return FormatNumber(bytes / 1e6, 4);
+}
 
 // Runs of one (setting, label), in run order.
-using Groups =
-    std::map<std::pair<std::string, std::string>, std::vector<const RunOutcome*>>;
+using Groups = std::map<std::pair<std::string, std::string>,
+                        std::vector<const RunOutcome*>>;
 
 Groups GroupRuns(const std::vector<RunOutcome>& runs) {
   Groups groups;
@@ -49,8 +51,7 @@ const RunOutcome* Best(const std::vector<const RunOutcome*>& candidates) {
 }
 
 std::string SeriesLabel(const StudyPlan& plan, const RunOutcome& run) {
-  return plan.settings.size() > 1 ? run.setting + " · " + run.label
-                                  : run.label;
+  return plan.settings.size() > 1 ? run.setting + " · " + run.label : run.label;
 }
 
 double TraceValue(const TracePoint& point, TraceAxis axis) {
@@ -110,8 +111,10 @@ std::string RenderTraceFigure(const StudyPlan& plan, const TraceFigure& figure,
   options.title = figure.title;
   options.x_label = AxisName(figure.x, real);
   options.y_label = AxisName(figure.y, real);
-  options.x_scale = figure.log_x ? report::Scale::kLog10 : report::Scale::kLinear;
-  options.y_scale = figure.log_y ? report::Scale::kLog10 : report::Scale::kLinear;
+  options.x_scale =
+      figure.log_x ? report::Scale::kLog10 : report::Scale::kLinear;
+  options.y_scale =
+      figure.log_y ? report::Scale::kLog10 : report::Scale::kLinear;
   if (figure.y == TraceAxis::kTestAccuracy) {
     options.reference_y = plan.target_accuracy;
     options.reference_label = "target " + FormatNumber(plan.target_accuracy);
@@ -131,18 +134,20 @@ std::string RenderTraceFigure(const StudyPlan& plan, const TraceFigure& figure,
 std::string RenderSweepFigure(const StudyPlan& plan, const SweepFigure& figure,
                               const std::vector<const RunOutcome*>& reported) {
   std::map<std::pair<std::string, std::string>, const RunOutcome*> by_key;
-  for (const RunOutcome* run : reported) by_key[{run->setting, run->label}] = run;
+  for (const RunOutcome* run : reported)
+    by_key[{run->setting, run->label}] = run;
   auto value = [&](const std::string& setting, const std::string& label) {
     const auto found = by_key.find({setting, label});
-    return found == by_key.end()
-               ? kNaN
-               : SweepValue(*found->second, figure.metric, plan.target_accuracy);
+    return found == by_key.end() ? kNaN
+                                 : SweepValue(*found->second, figure.metric,
+                                              plan.target_accuracy);
   };
   report::PlotOptions options;
   options.title = figure.title;
   options.x_label = figure.x_label;
   options.y_label = figure.y_label;
-  options.y_scale = figure.log_y ? report::Scale::kLog10 : report::Scale::kLinear;
+  options.y_scale =
+      figure.log_y ? report::Scale::kLog10 : report::Scale::kLinear;
   if (figure.bars) {
     std::vector<report::BarGroup> groups;
     for (const std::string& setting : figure.settings) {
@@ -181,47 +186,58 @@ std::string SettingsParagraph(const StudyPlan& plan, bool real) {
   using config::RunConfig;
   auto num = [](double v) { return FormatNumber(v, 6); };
   std::vector<std::pair<std::string, std::string>> items = {
-      {"workers", Common(plan, [](const RunConfig& c) {
-         return std::to_string(c.train.workers);
-       })},
+      {"workers", Common(plan,
+                         [](const RunConfig& c) {
+                           return std::to_string(c.train.workers);
+                         })},
       {"model", Common(plan, [](const RunConfig& c) { return c.train.model; })},
       {"dataset",
        Common(plan, [](const RunConfig& c) { return c.train.dataset; })},
       {"partition",
        Common(plan, [](const RunConfig& c) { return c.train.partition; })},
-      {"τ (local steps)", Common(plan, [](const RunConfig& c) {
-         return std::to_string(c.train.local_steps);
-       })},
-      {"batch size", Common(plan, [](const RunConfig& c) {
-         return std::to_string(c.train.batch_size);
-       })},
-      {"lr",
-       Common(plan, [&](const RunConfig& c) { return num(c.train.lr); })},
-      {"momentum", Common(plan, [&](const RunConfig& c) {
-         return num(c.train.momentum) + (c.train.nesterov ? " (Nesterov)" : "");
-       })},
-      {"weight decay", Common(plan, [&](const RunConfig& c) {
-         return num(c.train.weight_decay);
-       })},
-      {"budget", Common(plan, [&](const RunConfig& c) {
-         std::string text;
-         if (c.train.epochs > 0) text = num(c.train.epochs) + " epochs";
-         if (c.train.max_versions > 0) {
-           text += (text.empty() ? "" : " or ") +
-                   std::to_string(c.train.max_versions) + " anchor versions";
-         }
-         return text;
-       })},
-      {"seed", Common(plan, [](const RunConfig& c) {
-         return std::to_string(c.train.seed);
-       })},
-      {"link latency", Common(plan, [&](const RunConfig& c) {
-         return num(c.worker.link_latency_seconds) + " s";
-       })},
-      {"slowdown", Common(plan, [](const RunConfig& c) {
-         return c.worker.slowdown.empty() ? std::string("none")
-                                          : c.worker.slowdown;
-       })},
+      {"τ (local steps)", Common(plan,
+                                 [](const RunConfig& c) {
+                                   return std::to_string(c.train.local_steps);
+                                 })},
+      {"batch size", Common(plan,
+                            [](const RunConfig& c) {
+                              return std::to_string(c.train.batch_size);
+                            })},
+      {"lr", Common(plan, [&](const RunConfig& c) { return num(c.train.lr); })},
+      {"momentum", Common(plan,
+                          [&](const RunConfig& c) {
+                            return num(c.train.momentum) +
+                                   (c.train.nesterov ? " (Nesterov)" : "");
+                          })},
+      {"weight decay",
+       Common(plan,
+              [&](const RunConfig& c) { return num(c.train.weight_decay); })},
+      {"budget", Common(plan,
+                        [&](const RunConfig& c) {
+                          std::string text;
+                          if (c.train.epochs > 0)
+                            text = num(c.train.epochs) + " epochs";
+                          if (c.train.max_versions > 0) {
+                            text += (text.empty() ? "" : " or ") +
+                                    std::to_string(c.train.max_versions) +
+                                    " anchor versions";
+                          }
+                          return text;
+                        })},
+      {"seed",
+       Common(plan,
+              [](const RunConfig& c) { return std::to_string(c.train.seed); })},
+      {"link latency", Common(plan,
+                              [&](const RunConfig& c) {
+                                return num(c.worker.link_latency_seconds) +
+                                       " s";
+                              })},
+      {"slowdown", Common(plan,
+                          [](const RunConfig& c) {
+                            return c.worker.slowdown.empty()
+                                       ? std::string("none")
+                                       : c.worker.slowdown;
+                          })},
   };
   if (!real) {
     items.push_back({"virtual step time", Common(plan, [&](const RunConfig& c) {
@@ -288,14 +304,15 @@ std::string TuningTable(const StudyPlan& plan,
 
 std::string BulletList(const std::vector<std::string>& items) {
   std::string text;
-  for (const std::string& item : items) text += "- " + item + "\n";
+  for (const std::string& item : items)
+    text += "- " + item + "\n";
   return text;
 }
 
 }  // namespace
 
-std::vector<const RunOutcome*> ReportedRuns(const StudyPlan& plan,
-                                            const std::vector<RunOutcome>& runs) {
+std::vector<const RunOutcome*> ReportedRuns(
+    const StudyPlan& plan, const std::vector<RunOutcome>& runs) {
   const Groups groups = GroupRuns(runs);
   std::vector<const RunOutcome*> reported;
   for (const std::string& setting : plan.settings) {
@@ -348,7 +365,8 @@ StatusOr<std::string> RenderSummary(const StudyPlan& plan,
   const std::string unit = options.real ? "wall s" : "virtual s";
   std::vector<std::vector<std::string>> rows;
   for (const RunOutcome* run : reported) {
-    const std::optional<double> time = TimeToTarget(run->trace, plan.target_accuracy);
+    const std::optional<double> time =
+        TimeToTarget(run->trace, plan.target_accuracy);
     const std::optional<int64_t> bytes =
         BytesUpToTarget(run->trace, plan.target_accuracy);
     rows.push_back({run->setting, run->label, FormatNumber(run->lr, 3),
@@ -379,8 +397,9 @@ StatusOr<std::string> RenderSummary(const StudyPlan& plan,
                         "clock), times in virtual seconds") +
         ", one after another; " + std::to_string(runs.size()) + " run" +
         (runs.size() == 1 ? "" : "s") + " in all.\n\n";
-  md += "Settings common to the runs: " + SettingsParagraph(plan, options.real) +
-        "\n\n";
+  md +=
+      "Settings common to the runs: " + SettingsParagraph(plan, options.real) +
+      "\n\n";
   if (!plan.preset_settings.empty()) {
     md += "The `" + plan.study + "` preset set:\n\n" +
           BulletList(plan.preset_settings) + "\n";
@@ -415,10 +434,11 @@ StatusOr<std::string> RenderSummary(const StudyPlan& plan,
   std::vector<std::string> notes = plan.notes;
   notes.push_back(
       "Final test accuracy and loss are the final model's on the whole test "
-      "set; the time to " + target +
-      " is the first evaluation during the run at or above it" +
-      (options.real ? "." : " (on the evaluation subset when "
-                            "--eval-examples is set)."));
+      "set; the time to " +
+      target + " is the first evaluation during the run at or above it" +
+      (options.real ? "."
+                    : " (on the evaluation subset when "
+                      "--eval-examples is set)."));
   notes.push_back(
       options.real
           ? "Final train loss is the workers' recent minibatch loss as the "
@@ -450,8 +470,8 @@ Status WriteReport(const StudyPlan& plan, const std::vector<RunOutcome>& runs,
                                error.message());
   }
   const std::string dir = options.out_dir + "/";
-  Status status =
-      io::WriteFileAtomically(dir + "results.csv", RenderResultsCsv(plan.study, runs));
+  Status status = io::WriteFileAtomically(dir + "results.csv",
+                                          RenderResultsCsv(plan.study, runs));
   if (!status.ok()) return status;
   StatusOr<std::string> summary = RenderSummary(plan, runs, options);
   if (!summary.ok()) return summary.status();

@@ -32,8 +32,8 @@ struct ReportOptions {
 // Returns the runs the report shows, in plan order (setting, then series):
 // every run, or with `plan.tune_lr` the candidate of each (setting, label)
 // with the lowest final training loss. Pointers into `runs`.
-std::vector<const RunOutcome*> ReportedRuns(const StudyPlan& plan,
-                                            const std::vector<RunOutcome>& runs);
+std::vector<const RunOutcome*> ReportedRuns(
+    const StudyPlan& plan, const std::vector<RunOutcome>& runs);
 
 // Returns results.csv: kResultsCsvHeader, then one row per trace point of
 // every run in `runs` (learning-rate candidates included), in run order.

@@ -1,9 +1,10 @@
+#include "compare/simulated_runner.h"
+
 #include <cstdint>
 #include <utility>
 
 #include "common/data/dataset.h"
 #include "common/model/model.h"
-#include "compare/simulated_runner.h"
 #include "simulator/run.h"
 
 namespace anchorage::compare {

@@ -14,18 +14,27 @@ namespace {
 using config::RunConfig;
 using report::FormatNumber;
 
-std::string Shown(int value) { return std::to_string(value); }
-std::string Shown(int64_t value) { return std::to_string(value); }
-std::string Shown(double value) { return FormatNumber(value, 6); }
-std::string Shown(const std::string& value) { return value; }
-std::string Shown(bool value) { return value ? "on" : "off"; }
+std::string Shown(int value) {
+  return std::to_string(value);
+}
+std::string Shown(int64_t value) {
+  return std::to_string(value);
+}
+std::string Shown(double value) {
+  return FormatNumber(value, 6);
+}
+std::string Shown(const std::string& value) {
+  return value;
+}
+std::string Shown(bool value) {
+  return value ? "on" : "off";
+}
 
 // Applies a preset's defaults to a configuration, leaving the user's flags
 // alone, and records both in the plan.
 class Preset {
  public:
-  Preset(RunConfig* config, const std::set<std::string>& given,
-         StudyPlan* plan)
+  Preset(RunConfig* config, const std::set<std::string>& given, StudyPlan* plan)
       : config_(config), given_(given), plan_(plan) {}
 
   // Sets `*field` to `value` unless the user gave `flag`.
@@ -156,9 +165,10 @@ void PlanWoodworth(const RunConfig& base, const std::set<std::string>& given,
   preset.Fixed("--algorithms local-sgd,minibatch-sgd");
   const std::vector<double> local_grid = {0.003, 0.01, 0.03, 0.1, 0.3};
   const std::vector<double> minibatch_grid = {0.01, 0.03, 0.1, 0.3, 1.0};
-  preset.Fixed("--lr tuned per (algorithm, P): local-sgd over "
-               "{0.003, 0.01, 0.03, 0.1, 0.3}, minibatch-sgd over "
-               "{0.01, 0.03, 0.1, 0.3, 1}");
+  preset.Fixed(
+      "--lr tuned per (algorithm, P): local-sgd over "
+      "{0.003, 0.01, 0.03, 0.1, 0.3}, minibatch-sgd over "
+      "{0.01, 0.03, 0.1, 0.3, 1}");
   plan->labels = {"local-sgd", "minibatch-sgd"};
   std::vector<double> x;
   for (const double mix : kMixes) {
@@ -209,8 +219,9 @@ constexpr int kStragglerFactors[] = {2, 4};
 
 void PlanLatency(const RunConfig& base, const std::set<std::string>& given,
                  StudyPlan* plan) {
-  plan->title = "Link latency and stragglers: Overlap-Local-SGD vs Local SGD "
-                "vs minibatch SGD";
+  plan->title =
+      "Link latency and stragglers: Overlap-Local-SGD vs Local SGD "
+      "vs minibatch SGD";
   plan->description =
       "The same workers, data and number of gradient evaluations; the link "
       "latency grows from 0.1 to 4 times the compute time of one round "
@@ -270,8 +281,8 @@ void PlanLatency(const RunConfig& base, const std::set<std::string>& given,
       {.file = "latency_time_to_target.svg",
        .bars = true,
        .metric = SweepMetric::kTimeToTarget,
-       .title = "Virtual time to " +
-                FormatNumber(plan->target_accuracy) + " test accuracy",
+       .title = "Virtual time to " + FormatNumber(plan->target_accuracy) +
+                " test accuracy",
        .x_label = "setting",
        .y_label = "seconds to target (virtual)",
        .settings = plan->settings},
@@ -311,8 +322,9 @@ void PlanSlowMo(const RunConfig& base, const std::set<std::string>& given,
   preset.Default("--eval-examples", &config.server.eval_examples,
                  static_cast<int64_t>(2000));
   preset.Default("--target-accuracy", &config.compare.target_accuracy, 0.86);
-  preset.Fixed("--algorithms local-sgd,slowmo; slowmo --alpha 1 --beta "
-               "0, 0.5, 0.7");
+  preset.Fixed(
+      "--algorithms local-sgd,slowmo; slowmo --alpha 1 --beta "
+      "0, 0.5, 0.7");
   plan->target_accuracy = config.compare.target_accuracy;
   const std::string setting = "τ=" + std::to_string(config.train.local_steps);
   plan->settings = {setting};

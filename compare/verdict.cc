@@ -13,9 +13,13 @@ namespace {
 
 using report::FormatNumber;
 
-std::string Num(double value) { return FormatNumber(value, 3); }
+std::string Num(double value) {
+  return FormatNumber(value, 3);
+}
 
-std::string Seconds(double value) { return Num(value) + " s"; }
+std::string Seconds(double value) {
+  return Num(value) + " s";
+}
 
 std::string Megabytes(int64_t bytes) {
   return Num(static_cast<double>(bytes) / 1e6) + " MB";
@@ -51,13 +55,20 @@ double LossOrWorst(const RunOutcome& run) {
 // Sentence on the time blocked at sync points, winner first.
 std::string SyncWaitSentence(const std::vector<const RunOutcome*>& ranked) {
   const RunOutcome& winner = *ranked.front();
+  double longest = 0;
+  for (const RunOutcome* run : ranked) {
+    longest = std::max(longest, run->sync_wait_seconds);
+  }
+  if (longest < 1e-3) {
+    return " No run waited at sync points, so the difference is progress "
+           "per step, not communication.";
+  }
   std::vector<std::string> others;
   for (size_t i = 1; i < ranked.size(); ++i) {
     others.push_back(Seconds(ranked[i]->sync_wait_seconds) + " for " +
                      ranked[i]->label);
   }
-  std::string text = " Its workers spent " +
-                     Seconds(winner.sync_wait_seconds) +
+  std::string text = " Its workers spent " + Seconds(winner.sync_wait_seconds) +
                      " each blocked at sync points over the run";
   if (!others.empty()) text += ", against " + JoinAnd(others);
   return text + ".";
@@ -90,14 +101,12 @@ std::string TimeVerdict(const std::vector<const RunOutcome*>& runs,
     if (!others.empty()) text += " (" + JoinAnd(others) + ")";
     return text + "." + SyncWaitSentence(by_accuracy);
   }
-  const std::vector<const RunOutcome*> ranked =
-      Ranked(reached, [&](const RunOutcome& r) {
-        return *TimeToTarget(r.trace, target);
-      });
+  const std::vector<const RunOutcome*> ranked = Ranked(
+      reached,
+      [&](const RunOutcome& r) { return *TimeToTarget(r.trace, target); });
   const RunOutcome& winner = *ranked.front();
   const double winner_time = *TimeToTarget(winner.trace, target);
-  text = winner.label + " reaches " + goal + " first: " +
-         Seconds(winner_time);
+  text = winner.label + " reaches " + goal + " first: " + Seconds(winner_time);
   std::vector<std::string> others;
   for (size_t i = 1; i < ranked.size(); ++i) {
     const double time = *TimeToTarget(ranked[i]->trace, target);
@@ -109,7 +118,8 @@ std::string TimeVerdict(const std::vector<const RunOutcome*>& runs,
   }
   if (!others.empty()) text += " vs " + JoinAnd(others);
   if (!never.empty()) {
-    text += "; " + JoinAnd(never) + (never.size() == 1 ? " never does" : " never do");
+    text += "; " + JoinAnd(never) +
+            (never.size() == 1 ? " never does" : " never do");
   }
   text += ".";
   std::vector<const RunOutcome*> wait_order = ranked;
@@ -167,9 +177,8 @@ std::string LossVerdict(const std::vector<const RunOutcome*>& runs) {
   if (runs.size() > 1) {
     if (by_accuracy.front() == &winner) {
       text += " It also has the highest test accuracy, " +
-              Num(winner.final_test_accuracy) + " (" +
-              by_accuracy[1]->label + " " +
-              Num(by_accuracy[1]->final_test_accuracy) + ").";
+              Num(winner.final_test_accuracy) + " (" + by_accuracy[1]->label +
+              " " + Num(by_accuracy[1]->final_test_accuracy) + ").";
     } else {
       text += " On the test set, though, " + by_accuracy.front()->label +
               " is ahead: " + Num(by_accuracy.front()->final_test_accuracy) +

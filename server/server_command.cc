@@ -1,20 +1,14 @@
 #include "server/server_command.h"
 
-#include <unistd.h>
-
 #include <atomic>
 #include <csignal>
-#include <cstdio>
 #include <memory>
 
-#include <prometheus/registry.h>
 #include <zmq.hpp>
 
 #include "common/base/log.h"
-#include "common/config/flags.h"
-#include "common/io/json.h"
 #include "common/io/npy.h"
-#include "common/metrics/exposer.h"
+#include "common/service/startup.h"
 #include "server/server.h"
 
 namespace anchorage::server {
@@ -27,59 +21,36 @@ void HandleStopSignal(int /*signal*/) {
   if (server != nullptr) server->RequestStop();
 }
 
-LogLevel ParseLevel(const std::string& level) {
-  if (level == "debug") return LogLevel::kDebug;
-  if (level == "warning") return LogLevel::kWarning;
-  if (level == "error") return LogLevel::kError;
-  return LogLevel::kInfo;
-}
-
 }  // namespace
 
 int RunServerCommand(int argc, const char* const* argv) {
-  StatusOr<std::optional<config::RunConfig>> parsed =
-      config::ParseCommandLine(config::Role::kServer, argc, argv);
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "anchorage server: %s\n",
-                 parsed.status().message().c_str());
-    return 2;
-  }
-  if (!parsed->has_value()) return 0;
-  const config::RunConfig& config = **parsed;
-  SetLogRole("server");
-  SetLogLevel(ParseLevel(config.output.log_level));
+  int exit_code = 0;
+  const std::optional<config::RunConfig> parsed = service::ParseOrExit(
+      config::Role::kServer, "server", argc, argv, &exit_code);
+  if (!parsed) return exit_code;
+  const config::RunConfig& config = *parsed;
 
-  zmq::context_t context(1);
-  auto registry = std::make_shared<prometheus::Registry>();
-  metrics::AddBuildInfo(*registry);
-  StatusOr<std::unique_ptr<metrics::MetricsExposer>> exposer =
-      metrics::MetricsExposer::Create(config.output.metrics_address,
-                                      config.output.metrics_port, registry);
-  if (!exposer.ok()) {
-    LOG_ERROR("%s", exposer.status().message().c_str());
+  StatusOr<service::Service> service =
+      service::StartService("server", config.output);
+  if (!service.ok()) {
+    LOG_ERROR("%s", service.status().message().c_str());
     return 1;
   }
+  zmq::context_t context(1);
   StatusOr<std::unique_ptr<Server>> server =
-      Server::Create(config, &context, registry.get());
+      Server::Create(config, &context, service->registry.get());
   if (!server.ok()) {
     LOG_ERROR("%s", server.status().message().c_str());
     return 1;
   }
   // Bound: ready for workers.
-  (*exposer)->set_ready(true);
-  LOG_INFO("metrics on http://%s:%d/metrics",
-           config.output.metrics_address.c_str(), (*exposer)->port());
-  if (!config.output.ready_file.empty()) {
-    io::JsonObject ready;
-    ready.Add("endpoint", (*server)->endpoint())
-        .Add("metrics_port", (*exposer)->port())
-        .Add("pid", static_cast<int64_t>(getpid()));
-    Status status =
-        io::WriteFileAtomically(config.output.ready_file, ready.ToString());
-    if (!status.ok()) {
-      LOG_ERROR("%s", status.message().c_str());
-      return 1;
-    }
+  service->exposer->set_ready(true);
+  io::JsonObject ready;
+  ready.Add("endpoint", (*server)->endpoint());
+  Status status = service::WriteReadyFile(config.output, *service, ready);
+  if (!status.ok()) {
+    LOG_ERROR("%s", status.message().c_str());
+    return 1;
   }
 
   g_server.store(server->get());
@@ -94,20 +65,17 @@ int RunServerCommand(int argc, const char* const* argv) {
     return 1;
   }
   if (!config.output.summary_json.empty()) {
-    Status status =
-        WriteSummaryJson(config.output.summary_json, config, *summary);
-    if (!status.ok()) {
-      LOG_ERROR("%s", status.message().c_str());
-      return 1;
+    status = WriteSummaryJson(config.output.summary_json, config, *summary);
+  }
+  if (status.ok() && !config.output.save_model.empty()) {
+    status = io::WriteNpy(config.output.save_model, (*server)->anchor());
+    if (status.ok()) {
+      LOG_INFO("final anchor written to %s", config.output.save_model.c_str());
     }
   }
-  if (!config.output.save_model.empty()) {
-    Status status = io::WriteNpy(config.output.save_model, (*server)->anchor());
-    if (!status.ok()) {
-      LOG_ERROR("%s", status.message().c_str());
-      return 1;
-    }
-    LOG_INFO("final anchor written to %s", config.output.save_model.c_str());
+  if (!status.ok()) {
+    LOG_ERROR("%s", status.message().c_str());
+    return 1;
   }
   return 0;
 }

@@ -3,22 +3,18 @@
 #include <cstdio>
 #include <optional>
 
-#include "common/config/flags.h"
 #include "common/io/npy.h"
+#include "common/service/startup.h"
 #include "simulator/run.h"
 
 namespace anchorage::simulator {
 
 int RunSimulateCommand(int argc, const char* const* argv) {
-  StatusOr<std::optional<config::RunConfig>> parsed =
-      config::ParseCommandLine(config::Role::kSimulate, argc, argv);
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "anchorage simulate: %s\n",
-                 parsed.status().message().c_str());
-    return 2;
-  }
-  if (!parsed->has_value()) return 0;
-  const config::RunConfig& config = **parsed;
+  int exit_code = 0;
+  const std::optional<config::RunConfig> parsed = service::ParseOrExit(
+      config::Role::kSimulate, "simulate", argc, argv, &exit_code);
+  if (!parsed) return exit_code;
+  const config::RunConfig& config = *parsed;
   std::fprintf(stderr,
                "simulating %s: %d workers, %s on %s, τ=%d, step %.4g s, "
                "link %.4g s + %.4g B/s\n",

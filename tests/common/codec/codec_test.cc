@@ -1,10 +1,12 @@
 #include "common/codec/codec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -243,8 +245,11 @@ TEST(MakeCodecTest, NameMatchIsExact) {
   }
 }
 
-TEST(ValidateCodecNameTest, AcceptsDense) {
-  EXPECT_TRUE(ValidateCodecName("dense").ok());
+TEST(ValidateCodecNameTest, AcceptsEveryRegisteredCodec) {
+  for (const char* name : {"dense", "fp16", "bf16", "qsgd", "dqsgd", "topk"}) {
+    EXPECT_TRUE(ValidateCodecName(name).ok()) << name;
+    EXPECT_TRUE(MakeCodec(name, 16).ok()) << name;
+  }
 }
 
 TEST(ValidateCodecNameTest, UnknownNameListsKnownCodecs) {

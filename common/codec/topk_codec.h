@@ -1,0 +1,68 @@
+// TopKCodec: top-k sparsification with error feedback (as in Stich et al.
+// 2018 and the local top-k baseline of Ivkin et al. 2019, ALGORITHMS.md 4).
+// The sender keeps a residual r, initially 0. Encode(g) forms v = g + r,
+// sends the k = max(1, round(topk_fraction * dim)) coordinates of v with the
+// largest |v_i| (ties go to the lower index) and keeps the rest:
+// r <- v - sent. So over any number of encodes, the sum of the decoded
+// vectors plus the final residual equals the sum of the inputs (up to the
+// float rounding of g + r), and ||v - top_k(v)||^2 <= (1 - k/d) ||v||^2.
+//
+// Message layout (little-endian):
+//   offset 0   u8   0x4b ('K'): magic and format version 1
+//   offset 1   u64  dim
+//   offset 9   u32  k, <= dim
+//   offset 13  k entries of (u32 index, f32 value), indices strictly
+//              increasing and < dim, values finite
+// A message is 13 + 8k bytes. Decode writes zeros, then the k values.
+//
+// Encode rejects non-finite values and non-finite g + r (InvalidArgument,
+// residual unchanged). It costs O(dim) (std::nth_element) and, after the
+// first call, allocates only when *out must grow.
+//
+// Not thread-safe for Encode (the residual); Decode is const and may run
+// concurrently.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "common/codec/codec.h"
+
+namespace anchorage::codec {
+
+class TopKCodec final : public Codec {
+ public:
+  static constexpr uint8_t kMagic = 0x4b;
+  static constexpr size_t kHeaderBytes = 13;
+  static constexpr size_t kEntryBytes = 8;
+
+  // `fraction` in (0, 1] (checked by ValidateOptions; a value outside is a
+  // programming error and aborts).
+  TopKCodec(int64_t dim, double fraction);
+
+  // Returns InvalidArgument unless 0 < options.topk_fraction <= 1.
+  static Status ValidateOptions(const CodecOptions& options);
+
+  std::string_view name() const override { return "topk"; }
+  int64_t dim() const override { return dim_; }
+  // Coordinates sent per encode.
+  int64_t k() const { return k_; }
+  Status Encode(std::span<const float> values,
+                std::vector<uint8_t>* out) override;
+  Status Decode(std::span<const uint8_t> bytes,
+                std::span<float> out) const override;
+
+  // The error-feedback residual r after the last encode (zeros before it).
+  std::span<const float> residual() const { return residual_; }
+
+ private:
+  int64_t dim_;
+  int64_t k_;
+  std::vector<float> residual_;
+  std::vector<float> accumulated_;  // v = g + r of the encode in progress
+  std::vector<float> magnitudes_;   // |v|, reordered by nth_element
+};
+
+}  // namespace anchorage::codec

@@ -1,0 +1,87 @@
+// The preset studies: what they set, what they sweep and what they leave to
+// the user's flags; and which runs the report keeps.
+#include "compare/study.h"
+
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "compare/report.h"
+
+namespace anchorage::compare {
+namespace {
+
+config::RunConfig Base(const std::string& study) {
+  config::RunConfig config;
+  config.compare.study = study;
+  return config;
+}
+
+TEST(ComparePlanStudyTest, CustomRunsEachAlgorithmWithItsDefaults) {
+  config::RunConfig base = Base("custom");
+  base.compare.algorithms = {"local-sgd", "overlap-local-sgd", "slowmo"};
+
+  const StatusOr<StudyPlan> plan = PlanStudy(base, {});
+
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->runs.size(), 3U);
+  EXPECT_EQ(plan->runs[0].config.train.alpha, 1.0);
+  EXPECT_EQ(plan->runs[1].config.train.alpha, 0.6);
+  EXPECT_EQ(plan->runs[2].config.train.beta, 0.5);
+  EXPECT_EQ(plan->trace_figures.size(), 4U);
+}
+
+TEST(ComparePlanStudyTest, WoodworthSweepsMixAndTunesTheStepSize) {
+  const StatusOr<StudyPlan> plan = PlanStudy(Base("woodworth"), {});
+
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->tune_lr);
+  EXPECT_EQ(plan->settings.size(), 6U);
+  EXPECT_EQ(plan->runs.size(), 6U * 2U * 5U);
+  const config::RunConfig& first = plan->runs.front().config;
+  EXPECT_EQ(first.train.workers, 25);
+  EXPECT_EQ(first.train.dataset, "fashion-mnist-binary");
+  EXPECT_EQ(first.train.model, "softmax");
+  EXPECT_EQ(first.train.momentum, 0.0);
+  EXPECT_EQ(first.train.partition, "mix:0");
+  EXPECT_EQ(plan->runs.back().config.train.partition, "mix:1");
+}
+
+TEST(ComparePlanStudyTest, PresetsKeepTheUsersFlags) {
+  config::RunConfig base = Base("latency");
+  base.train.workers = 16;
+
+  const StatusOr<StudyPlan> plan = PlanStudy(base, {"--workers"});
+
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->runs.front().config.train.workers, 16);
+  EXPECT_EQ(plan->runs.front().config.train.local_steps, 8);
+  EXPECT_EQ(plan->user_overrides, std::vector<std::string>{"--workers 16"});
+  // 5 latencies and 2 stragglers, 3 algorithms each.
+  EXPECT_EQ(plan->runs.size(), 21U);
+  EXPECT_EQ(plan->runs.back().config.worker.slowdown, "0:4");
+}
+
+TEST(CompareReportedRunsTest, TunedStudiesKeepTheLowestTrainLossPerGroup) {
+  StudyPlan plan;
+  plan.tune_lr = true;
+  plan.settings = {"P=0"};
+  plan.labels = {"local-sgd", "minibatch-sgd"};
+  std::vector<RunOutcome> runs(4);
+  const double losses[] = {0.4, 0.3, 0.2, 0.5};
+  const char* labels[] = {"local-sgd", "local-sgd", "minibatch-sgd",
+                          "minibatch-sgd"};
+  for (size_t i = 0; i < runs.size(); ++i) {
+    runs[i].setting = "P=0";
+    runs[i].label = labels[i];
+    runs[i].final_train_loss = losses[i];
+  }
+
+  const std::vector<const RunOutcome*> reported = ReportedRuns(plan, runs);
+
+  EXPECT_EQ(reported, (std::vector<const RunOutcome*>{&runs[1], &runs[2]}));
+}
+
+}  // namespace
+}  // namespace anchorage::compare
