@@ -27,10 +27,11 @@ struct RunOutcome {
   std::string label;
   std::string algorithm;
   double lr = 0;
-  // Evaluations in time order. Simulated runs: virtual seconds and exact
-  // counts. Real runs: wall seconds; examples, epochs and bytes are
-  // estimated in proportion to the anchor version, and the train loss and
-  // sync wait are known only at the end (NaN before).
+  // Evaluations in time order; the train loss is NaN where no step has
+  // been taken yet. Simulated runs: virtual seconds and exact counts. Real
+  // runs: wall seconds; examples, epochs and bytes are estimated in
+  // proportion to the anchor version, and the train loss and sync wait are
+  // known only at the end (NaN before).
   std::vector<TracePoint> trace;
   // The final anchor on the whole test set and on the whole training set
   // (the objective). Real runs report the workers' recent training loss.

@@ -1,6 +1,7 @@
 #include "compare/simulated_runner.h"
 
 #include <cstdint>
+#include <limits>
 #include <utility>
 
 #include "common/data/dataset.h"
@@ -45,6 +46,12 @@ StatusOr<RunOutcome> SimulatedRunner::Run(const RunSpec& spec) {
   outcome.algorithm = train.algorithm;
   outcome.lr = train.lr;
   outcome.trace = std::move(result->trace);
+  // Before any local step there is no training loss to report.
+  for (TracePoint& point : outcome.trace) {
+    if (point.examples == 0) {
+      point.train_loss = std::numeric_limits<double>::quiet_NaN();
+    }
+  }
   outcome.final_test_accuracy = on_test.accuracy;
   outcome.final_test_loss = on_test.loss;
   outcome.final_train_loss = on_train.loss;

@@ -16,6 +16,7 @@
 #include "common/config/flags.h"
 #include "launcher/demo_report.h"
 #include "launcher/process.h"
+#include "launcher/prometheus.h"
 
 namespace anchorage::launcher {
 namespace {
@@ -73,10 +74,15 @@ class Demo {
   // Follows the run until the server exits; returns its exit code.
   int Follow();
   void StopWorkers();
+  // --prometheus: points the local Prometheus at the server and workers.
+  Status ScrapeEveryProcess();
+  // --linger: waits for Ctrl-C (or Prometheus ending).
+  void Linger();
 
   config::RunConfig config_;
   std::string run_dir_;
   std::string self_ = SelfExecutable();
+  std::optional<LocalPrometheus> prometheus_;
   std::optional<ChildProcess> server_;
   std::vector<ChildProcess> workers_;
   ServerEndpoints endpoints_;
@@ -90,16 +96,32 @@ int Demo::Run() {
               config_.train.model.c_str(), config_.train.dataset.c_str(),
               config_.train.local_steps, run_dir_.c_str());
   std::fflush(stdout);
+  if (config_.demo.prometheus) {
+    StatusOr<LocalPrometheus> prometheus = LocalPrometheus::Start(run_dir_, 1.0);
+    if (!prometheus.ok()) {
+      std::fprintf(stderr, "anchorage demo: %s\n",
+                   prometheus.status().message().c_str());
+      return 1;
+    }
+    prometheus_.emplace(std::move(prometheus).value());
+  }
   Status status = StartServer();
   if (status.ok()) status = StartWorkers();
+  if (status.ok() && prometheus_) status = ScrapeEveryProcess();
   if (!status.ok()) {
     std::fprintf(stderr, "anchorage demo: %s\n", status.message().c_str());
     StopWorkers();
     if (server_) server_->Stop(std::chrono::milliseconds(2000));
+    if (prometheus_) prometheus_->Stop();
     return g_interrupts.load() > 0 ? 130 : 1;
   }
   const int server_code = Follow();
   StopWorkers();
+  // Prometheus outlives the run only with --linger (stopped in Linger()).
+  if (prometheus_ && !(config_.demo.linger && server_code == 0 &&
+                       g_interrupts.load() == 0)) {
+    prometheus_->Stop();
+  }
   const bool interrupted = g_interrupts.load() > 0;
   if (server_code != 0) {
     std::fprintf(stderr,
@@ -125,7 +147,54 @@ int Demo::Run() {
     }
     std::printf("summary written to %s\n", config_.output.summary_json.c_str());
   }
+  if (config_.demo.linger && !interrupted) Linger();
   return interrupted ? 130 : 0;
+}
+
+Status Demo::ScrapeEveryProcess() {
+  std::vector<ScrapeTarget> targets = {
+      {"127.0.0.1:" + std::to_string(endpoints_.metrics_port), "server", {}}};
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    const std::string ready =
+        run_dir_ + "/worker-" + std::to_string(i) + ".ready";
+    Status status = WaitForFile(ready, workers_[i], std::chrono::seconds(120));
+    if (!status.ok()) {
+      return Status::Unavailable("worker " + std::to_string(i) + " " +
+                                 status.message());
+    }
+    StatusOr<int> port = ReadMetricsPort(ready);
+    if (!port.ok()) return port.status();
+    targets.push_back({"127.0.0.1:" + std::to_string(*port), "worker",
+                       static_cast<int>(i)});
+  }
+  Status status = prometheus_->WriteTargets(targets);
+  if (!status.ok()) return status;
+  std::printf("Prometheus: %s (scraping the server and %zu workers every "
+              "1 s; first samples after ~5 s)\n",
+              prometheus_->url().c_str(), workers_.size());
+  std::fflush(stdout);
+  return Status::Ok();
+}
+
+void Demo::Linger() {
+  const int seen = g_interrupts.load();
+  if (prometheus_) {
+    std::printf("--linger: Prometheus keeps serving the run at %s; Ctrl-C to "
+                "stop\n",
+                prometheus_->url().c_str());
+  } else {
+    std::printf("--linger: training is over; Ctrl-C to exit\n");
+  }
+  std::fflush(stdout);
+  while (g_interrupts.load() == seen) {
+    if (prometheus_ && prometheus_->process().Poll()) {
+      std::fprintf(stderr, "anchorage demo: prometheus ended; its log:\n%s",
+                   TailOfFile(prometheus_->process().log_path(), 10).c_str());
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (prometheus_) prometheus_->Stop();
 }
 
 Status Demo::StartServer() {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -192,11 +193,14 @@ void EncodeAll(const float* values, size_t dim, float pre, float inv,
   std::memcpy(rng->state[3], s3, sizeof(s3));
 }
 
-// Decodes the payload at `in` into out[0, dim). Returns false when padding
-// bits are set.
+// Decodes the payload at `in` into out[0, dim): |value| = l * scale * post,
+// clamped to FLT_MAX (l * (norm / s) can round a hair above norm). Returns
+// false when padding bits are set.
 template <int B>
-bool DecodeAll(const uint8_t* in, size_t dim, float scale, float* out) {
+bool DecodeAll(const uint8_t* in, size_t dim, float scale, float post,
+               float* out) {
   constexpr uint32_t kLevelMask = QuantizationLevels(B);
+  constexpr float kMax = std::numeric_limits<float>::max();
   alignas(64) uint16_t codes[kBlock];
   for (size_t begin = 0; begin < dim; begin += kBlock) {
     const size_t n = std::min(kBlock, dim - begin);
@@ -204,7 +208,8 @@ bool DecodeAll(const uint8_t* in, size_t dim, float scale, float* out) {
     float* y = out + begin;
     for (size_t j = 0; j < n; ++j) {
       const uint32_t code = codes[j];
-      const float magnitude = static_cast<float>(code & kLevelMask) * scale;
+      const auto level = static_cast<float>(static_cast<int32_t>(code & kLevelMask));
+      const float magnitude = std::min(level * scale, kMax) * post;
       y[j] = (code >> (B - 1)) != 0 ? -magnitude : magnitude;
     }
   }
@@ -224,10 +229,10 @@ void DispatchEncode(int bits, const float* values, size_t dim, float pre,
 
 template <int B = kMinQuantizedBits>
 bool DispatchDecode(int bits, const uint8_t* in, size_t dim, float scale,
-                    float* out) {
+                    float post, float* out) {
   if constexpr (B <= kMaxQuantizedBits) {
-    if (bits == B) return DecodeAll<B>(in, dim, scale, out);
-    return DispatchDecode<B + 1>(bits, in, dim, scale, out);
+    if (bits == B) return DecodeAll<B>(in, dim, scale, post, out);
+    return DispatchDecode<B + 1>(bits, in, dim, scale, post, out);
   }
   return false;
 }
@@ -369,10 +374,15 @@ Status DecodeQuantized(std::span<const uint8_t> bytes,
         std::to_string(dim) + " coordinates at " + std::to_string(bits) +
         " bits)");
   }
-  const float scale =
-      static_cast<float>(norm / static_cast<double>(QuantizationLevels(bits)));
+  // norm / s would be subnormal, and lose precision, for norms below
+  // ~2^-100; compute with the norm scaled by 2^100 and scale back last.
+  const bool tiny = norm < 0x1p-100F;
+  const float post = tiny ? 0x1p-100F : 1.0F;
+  const auto scale = static_cast<float>(
+      static_cast<double>(norm) * (tiny ? 0x1p100 : 1.0) /
+      QuantizationLevels(bits));
   if (!DispatchDecode(bits, bytes.data() + kQuantizedHeaderBytes, dim, scale,
-                      out.data())) {
+                      post, out.data())) {
     return Status::DataLoss(name +
                             " payload has nonzero padding bits after the "
                             "last coordinate");

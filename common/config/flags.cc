@@ -147,13 +147,16 @@ void AddTrainFlags(CLI::App& app, TrainOptions& t) {
       ->group(group)
       ->capture_default_str();
   app.add_option("--dataset", t.dataset,
-                 "fashion-mnist, synthetic-gaussian or synthetic-logistic")
+                 "fashion-mnist, fashion-mnist-binary, synthetic-gaussian or "
+                 "synthetic-logistic")
       ->group(group)
       ->capture_default_str();
   app.add_option("--data-dir", t.data_dir,
                  "Dataset folder (default: /usr/share/datasets/fashion-mnist)")
       ->group(group);
-  app.add_option("--partition", t.partition, "iid or dirichlet:A")
+  app.add_option("--partition", t.partition,
+                 "iid, dirichlet:A (per-class Dirichlet) or mix:P (fraction P "
+                 "shared, the rest from the worker's own labels)")
       ->group(group)
       ->capture_default_str();
   app.add_option("--model", t.model, "softmax or mlp:H1,H2,...")

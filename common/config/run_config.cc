@@ -90,11 +90,11 @@ Status ValidateTrain(const TrainOptions& t) {
     return Status::InvalidArgument(
         "--epochs and --max-versions are both 0: the run would never end");
   }
-  if (t.dataset != "fashion-mnist" && t.dataset != "synthetic-gaussian" &&
-      t.dataset != "synthetic-logistic") {
+  if (t.dataset != "fashion-mnist" && t.dataset != "fashion-mnist-binary" &&
+      t.dataset != "synthetic-gaussian" && t.dataset != "synthetic-logistic") {
     return Bad("--dataset",
-               "must be fashion-mnist, synthetic-gaussian or "
-               "synthetic-logistic",
+               "must be fashion-mnist, fashion-mnist-binary, "
+               "synthetic-gaussian or synthetic-logistic",
                t.dataset);
   }
   Status status =

@@ -29,9 +29,9 @@ class Quadratic final : public Objective<Scalar> {
   // (a[i * dim + j]); they are stored as Scalar. Stochastic gradients add
   // noise_std · N(0, I). Returns kInvalidArgument naming the problem unless
   // num_workers >= 1, dim >= 1, num_workers * dim <= 2^31, a and b hold
-  // num_workers * dim values, every
-  // a_ij is finite and > 0 and every b_ij finite (both after conversion to
-  // Scalar), and noise_std is finite and >= 0.
+  // num_workers * dim values, every a_ij is finite and > 0 and every b_ij
+  // finite (both after conversion to Scalar), and noise_std is finite and
+  // >= 0.
   static StatusOr<std::unique_ptr<Quadratic>> Create(int num_workers,
                                                      int64_t dim,
                                                      std::vector<double> a,

@@ -1,0 +1,274 @@
+#include "common/codec/topk_codec.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace anchorage::codec {
+namespace {
+
+std::vector<float> Gaussian(size_t dim, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0F, 1.0F);
+  std::vector<float> values(dim);
+  for (float& value : values) value = normal(rng);
+  return values;
+}
+
+// Heavy-tailed: a Gaussian cubed, so a few coordinates dominate.
+std::vector<float> HeavyTailed(size_t dim, uint32_t seed) {
+  std::vector<float> values = Gaussian(dim, seed);
+  for (float& value : values) value = value * value * value;
+  return values;
+}
+
+double SquaredNorm(const std::vector<float>& values) {
+  double sum = 0;
+  for (const float value : values) sum += double{value} * value;
+  return sum;
+}
+
+// Builds a topk message from (index, value) entries.
+std::vector<uint8_t> Message(uint64_t dim, uint32_t k,
+                             const std::vector<std::pair<uint32_t, float>>& entries) {
+  std::vector<uint8_t> bytes(TopKCodec::kHeaderBytes);
+  bytes[0] = TopKCodec::kMagic;
+  std::memcpy(bytes.data() + 1, &dim, 8);
+  std::memcpy(bytes.data() + 9, &k, 4);
+  for (const auto& [index, value] : entries) {
+    uint8_t entry[8];
+    std::memcpy(entry, &index, 4);
+    std::memcpy(entry + 4, &value, 4);
+    bytes.insert(bytes.end(), entry, entry + 8);
+  }
+  return bytes;
+}
+
+void ExpectDataLoss(const Status& status, const std::string& fragment) {
+  EXPECT_EQ(status.code(), Status::Code::kDataLoss) << status.ToString();
+  EXPECT_NE(status.message().find(fragment), std::string::npos)
+      << "'" << fragment << "' not in " << status.ToString();
+}
+
+TEST(TopKCodecTest, KIsTheRoundedFractionOfTheDimensionAtLeastOne) {
+  EXPECT_EQ(TopKCodec(1000, 0.01).k(), 10);
+  EXPECT_EQ(TopKCodec(10, 0.01).k(), 1);
+  EXPECT_EQ(TopKCodec(150, 0.01).k(), 2);  // round(1.5)
+  EXPECT_EQ(TopKCodec(7, 1.0).k(), 7);
+  EXPECT_EQ(TopKCodec(1000000, 0.01).k(), 10000);
+}
+
+// ||x - top_k(x)||^2 <= (1 - k/d) ||x||^2, and the sent set is the k
+// largest magnitudes.
+TEST(TopKCodecTest, FirstEncodeIsAContraction) {
+  for (const size_t dim : {10, 100, 1000, 5000}) {
+    for (const double fraction : {0.001, 0.01, 0.1, 0.5, 1.0}) {
+      for (const bool heavy : {false, true}) {
+        const auto seed = static_cast<uint32_t>(dim + 7 * heavy);
+        const std::vector<float> x =
+            heavy ? HeavyTailed(dim, seed) : Gaussian(dim, seed);
+        TopKCodec codec(static_cast<int64_t>(dim), fraction);
+        std::vector<uint8_t> bytes;
+        ASSERT_TRUE(codec.Encode(x, &bytes).ok());
+        std::vector<float> sent(dim, 7.0F);
+        ASSERT_TRUE(codec.Decode(bytes, sent).ok());
+
+        std::vector<float> rest(dim);
+        float smallest_sent = std::numeric_limits<float>::infinity();
+        float largest_kept = 0;
+        int64_t nonzero = 0;
+        for (size_t i = 0; i < dim; ++i) {
+          rest[i] = x[i] - sent[i];
+          if (sent[i] != 0) {
+            ++nonzero;
+            ASSERT_EQ(sent[i], x[i]);
+            smallest_sent = std::min(smallest_sent, std::fabs(sent[i]));
+          } else {
+            largest_kept = std::max(largest_kept, std::fabs(x[i]));
+          }
+        }
+        const double k = static_cast<double>(codec.k());
+        EXPECT_EQ(nonzero, codec.k()) << "dim " << dim;
+        EXPECT_GE(smallest_sent, largest_kept) << "dim " << dim;
+        EXPECT_LE(SquaredNorm(rest),
+                  (1 - k / static_cast<double>(dim)) * SquaredNorm(x) *
+                      (1 + 1e-9))
+            << "dim " << dim << " fraction " << fraction;
+      }
+    }
+  }
+}
+
+TEST(TopKCodecTest, ErrorFeedbackConservesTheSumOfInputs) {
+  constexpr size_t kDim = 1000;
+  constexpr int kSteps = 50;
+  TopKCodec codec(kDim, 0.05);
+  std::vector<double> inputs(kDim, 0.0);
+  std::vector<double> outputs(kDim, 0.0);
+  std::vector<uint8_t> bytes;
+  std::vector<float> decoded(kDim);
+
+  for (int t = 0; t < kSteps; ++t) {
+    const std::vector<float> g = Gaussian(kDim, static_cast<uint32_t>(t + 100));
+    ASSERT_TRUE(codec.Encode(g, &bytes).ok());
+    ASSERT_TRUE(codec.Decode(bytes, decoded).ok());
+    for (size_t i = 0; i < kDim; ++i) {
+      inputs[i] += g[i];
+      outputs[i] += decoded[i];
+    }
+  }
+
+  const std::span<const float> residual = codec.residual();
+  ASSERT_EQ(residual.size(), kDim);
+  double difference = 0;
+  double total = 0;
+  for (size_t i = 0; i < kDim; ++i) {
+    const double gap = outputs[i] + residual[i] - inputs[i];
+    difference += gap * gap;
+    total += inputs[i] * inputs[i];
+  }
+  EXPECT_LE(std::sqrt(difference), 1e-4 * std::sqrt(total));
+  EXPECT_GT(SquaredNorm(std::vector<float>(residual.begin(), residual.end())),
+            0.0);
+}
+
+TEST(TopKCodecTest, ResidualIsExactlyWhatWasNotSent) {
+  const std::vector<float> x = Gaussian(64, 2);
+  TopKCodec codec(64, 0.25);
+  EXPECT_EQ(SquaredNorm(std::vector<float>(codec.residual().begin(),
+                                           codec.residual().end())),
+            0.0);
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(codec.Encode(x, &bytes).ok());
+  std::vector<float> sent(64);
+  ASSERT_TRUE(codec.Decode(bytes, sent).ok());
+
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(codec.residual()[i], sent[i] != 0 ? 0.0F : x[i]) << i;
+  }
+}
+
+TEST(TopKCodecTest, SmallCoordinatesAreSentOnceTheirResidualGrows) {
+  TopKCodec codec(4, 0.25);  // k = 1
+  const std::vector<float> g = {1.0F, 0.125F, 0.0F, 0.0F};
+  std::vector<uint8_t> bytes;
+  std::vector<float> decoded(4);
+  int first_sent = -1;
+
+  for (int t = 1; t <= 20 && first_sent < 0; ++t) {
+    ASSERT_TRUE(codec.Encode(g, &bytes).ok());
+    ASSERT_TRUE(codec.Decode(bytes, decoded).ok());
+    if (decoded[1] != 0) first_sent = t;
+  }
+
+  // Coordinate 0 is sent and reset each step; coordinate 1 gathers 0.125
+  // per step (exactly) and first beats 1.0 at t = 9 (at t = 8 they tie and
+  // the lower index wins).
+  EXPECT_EQ(first_sent, 9);
+}
+
+TEST(TopKCodecTest, WireLayoutIsHeaderThenSortedEntries) {
+  TopKCodec codec(5, 0.4);  // k = 2
+  const std::vector<float> x = {0.5F, -3.0F, 1.0F, 0.0F, 2.0F};
+  std::vector<uint8_t> bytes;
+
+  ASSERT_TRUE(codec.Encode(x, &bytes).ok());
+
+  EXPECT_EQ(bytes, Message(5, 2, {{1, -3.0F}, {4, 2.0F}}));
+}
+
+TEST(TopKCodecTest, TiesGoToTheLowerIndex) {
+  TopKCodec codec(6, 0.5);  // k = 3
+  const std::vector<float> x = {1.0F, -1.0F, 0.5F, 1.0F, -1.0F, 1.0F};
+  std::vector<uint8_t> bytes;
+
+  ASSERT_TRUE(codec.Encode(x, &bytes).ok());
+
+  EXPECT_EQ(bytes, Message(6, 3, {{0, 1.0F}, {1, -1.0F}, {3, 1.0F}}));
+}
+
+TEST(TopKCodecTest, DecodeZeroesUnsentCoordinates) {
+  TopKCodec codec(4, 0.25);
+  std::vector<float> out(4, 9.0F);
+
+  ASSERT_TRUE(codec.Decode(Message(4, 1, {{2, 1.5F}}), out).ok());
+
+  EXPECT_EQ(out, (std::vector<float>{0.0F, 0.0F, 1.5F, 0.0F}));
+}
+
+TEST(TopKCodecTest, DecodeRejectsBadEntries) {
+  TopKCodec codec(10, 0.3);
+  std::vector<float> out(10);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+
+  ExpectDataLoss(codec.Decode(Message(10, 2, {{5, 1.0F}, {3, 1.0F}}), out),
+                 "entry 1 has index 3, unsorted");
+  ExpectDataLoss(codec.Decode(Message(10, 2, {{5, 1.0F}, {5, 2.0F}}), out),
+                 "entry 1 has index 5, a duplicate");
+  ExpectDataLoss(codec.Decode(Message(10, 1, {{10, 1.0F}}), out),
+                 "index 10, out of range for dimension 10");
+  ExpectDataLoss(codec.Decode(Message(10, 1, {{0xffffffffU, 1.0F}}), out),
+                 "out of range");
+  ExpectDataLoss(codec.Decode(Message(10, 2, {{1, 1.0F}, {2, nan}}), out),
+                 "entry 1 (index 2) has value nan");
+  ExpectDataLoss(codec.Decode(Message(10, 1, {{1, -inf}}), out), "not finite");
+}
+
+TEST(TopKCodecTest, DecodeRejectsBadHeaderAndSizes) {
+  TopKCodec codec(10, 0.3);
+  std::vector<float> out(10);
+  const std::vector<std::pair<uint32_t, float>> two = {{1, 1.0F}, {2, 2.0F}};
+
+  ExpectDataLoss(codec.Decode(Message(10, 11, {}), out),
+                 "k = 11, more than the dimension 10");
+  ExpectDataLoss(codec.Decode(Message(11, 2, two), out),
+                 "dimension 11, expected 10");
+  ExpectDataLoss(codec.Decode(Message(10, 3, two), out),
+                 "29 bytes, expected 37 (truncated");
+  ExpectDataLoss(codec.Decode(Message(10, 1, two), out),
+                 "29 bytes, expected 21 (oversized");
+  std::vector<uint8_t> bad_magic = Message(10, 2, two);
+  bad_magic[0] = 0x51;  // a qsgd message
+  ExpectDataLoss(codec.Decode(bad_magic, out), "magic byte 81");
+  ExpectDataLoss(codec.Decode(std::vector<uint8_t>(12), out),
+                 "12 bytes, shorter than the 13-byte header");
+  // k = 0 is well formed: nothing sent.
+  EXPECT_TRUE(codec.Decode(Message(10, 0, {}), out).ok());
+}
+
+TEST(TopKCodecTest, EncodeRejectsNonFiniteAndKeepsTheResidual) {
+  TopKCodec codec(2, 0.5);  // k = 1
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(codec.Encode(std::vector<float>{3e38F, 2e38F}, &bytes).ok());
+  const std::vector<float> before(codec.residual().begin(),
+                                  codec.residual().end());
+  ASSERT_EQ(before, (std::vector<float>{0.0F, 2e38F}));
+
+  const Status nan_status = codec.Encode(
+      std::vector<float>{1.0F, std::numeric_limits<float>::quiet_NaN()},
+      &bytes);
+  const Status overflow_status =
+      codec.Encode(std::vector<float>{3e38F, 2e38F}, &bytes);
+
+  EXPECT_EQ(nan_status.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(nan_status.message().find("coordinate 1 is nan"), std::string::npos)
+      << nan_status.ToString();
+  EXPECT_EQ(overflow_status.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(overflow_status.message().find("overflows"), std::string::npos)
+      << overflow_status.ToString();
+  EXPECT_EQ(std::vector<float>(codec.residual().begin(),
+                               codec.residual().end()),
+            before);
+}
+
+}  // namespace
+}  // namespace anchorage::codec

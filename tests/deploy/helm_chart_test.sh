@@ -1,0 +1,71 @@
+#!/bin/sh
+# The Helm chart helm/anchorage: `helm lint --strict` and `helm template` of
+# every ci/*-values.yaml, checks of the rendered manifests
+# (check_manifests.py), values.schema.json rejecting bad values, the
+# dashboard being one file (deploy/ links into the chart), and the rendered
+# run config being accepted by the real binary.
+# Usage: helm_chart_test.sh SOURCE_DIR ANCHORAGE_BINARY
+set -eu
+
+src="$(cd "$1" && pwd)"
+anchorage="$2"
+chart="$src/helm/anchorage"
+helm="$("$src/scripts/fetch-helm")"
+kubectl="$(dirname "$helm")/../kubectl/kubectl"
+work="$(mktemp -d "${TMPDIR:-/tmp}/anchorage-helm-test.XXXXXX")"
+trap 'rm -rf "$work"' EXIT INT TERM
+export HELM_CACHE_HOME="$work/helm" HELM_CONFIG_HOME="$work/helm" HELM_DATA_HOME="$work/helm"
+export KUBECONFIG=/dev/null
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# One dashboard file: deploy/ links to the chart's copy.
+link="$src/deploy/grafana/dashboards/anchorage.json"
+[ -L "$link" ] || fail "$link is not a symlink"
+[ "$(readlink -f "$link")" = "$(readlink -f "$chart/dashboards/anchorage.json")" ] ||
+  fail "$link does not point at the chart's dashboards/anchorage.json"
+
+for values in "$chart"/ci/*-values.yaml; do
+  variant="$(basename "$values" -values.yaml)"
+  echo "== $variant"
+  "$helm" lint --strict "$chart" -f "$values" >"$work/lint.log" 2>&1 ||
+    { cat "$work/lint.log"; fail "helm lint --strict $variant"; }
+  "$helm" template "rel-$variant" "$chart" -f "$values" --namespace anchorage \
+    >"$work/$variant.yaml" || fail "helm template $variant"
+  workers="$(sed -n 's/^workers: *\([0-9][0-9]*\).*/\1/p' "$values")"
+  "$kubectl" label --local -f "$work/$variant.yaml" check=1 -o json \
+    >"$work/$variant.json" || fail "kubectl cannot parse the $variant manifests"
+  python3 "$src/tests/deploy/check_manifests.py" "${workers:-4}" \
+    "$src/deploy/grafana/dashboards/anchorage.json" <"$work/$variant.json" ||
+    fail "manifest checks of $variant"
+  # The rendered config.yaml is accepted by the real binary (exit 2 = bad
+  # config). The worker gives up on the unreachable server after 0.2 s.
+  python3 -c '
+import json, sys
+text, d, i = open(sys.argv[1]).read(), json.JSONDecoder(), 0
+while i < len(text):
+    while i < len(text) and text[i].isspace(): i += 1
+    if i >= len(text): break
+    o, i = d.raw_decode(text, i)
+    if "config.yaml" in o.get("data", {}): print(o["data"]["config.yaml"], end="")
+' "$work/$variant.json" >"$work/$variant-config.yaml"
+  [ -s "$work/$variant-config.yaml" ] || fail "no config.yaml in the $variant ConfigMap"
+  set +e
+  "$anchorage" worker --config "$work/$variant-config.yaml" \
+    --server tcp://127.0.0.1:9 --server-timeout 0.2 --worker-id 0 \
+    --metrics-address 127.0.0.1 --metrics-port 0 --dataset synthetic-gaussian \
+    >"$work/worker.log" 2>&1
+  code=$?
+  set -e
+  [ "$code" -ne 2 ] || { cat "$work/worker.log"; fail "anchorage rejects the $variant config.yaml"; }
+done
+
+# values.schema.json rejects bad values.
+for bad in workers=0 training.algorithm=bogus server.port=70000 \
+           training.localSteps=0 image.tag=latest; do
+  if "$helm" template rel "$chart" --set "$bad" >/dev/null 2>"$work/err.log"; then
+    fail "helm template --set $bad succeeded; the schema should reject it"
+  fi
+  grep -q "schema" "$work/err.log" || { cat "$work/err.log"; fail "--set $bad failed, but not on the schema"; }
+done
+echo "ok: chart lints, renders and checks for every ci/*-values.yaml; schema rejects bad values"
