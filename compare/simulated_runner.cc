@@ -46,11 +46,13 @@ StatusOr<RunOutcome> SimulatedRunner::Run(const RunSpec& spec) {
   outcome.algorithm = train.algorithm;
   outcome.lr = train.lr;
   outcome.trace = std::move(result->trace);
-  // Before any local step there is no training loss to report.
+  // Before any local step there is no training loss to report; waits
+  // below a nanosecond are rounding residue of the virtual clock.
   for (TracePoint& point : outcome.trace) {
     if (point.examples == 0) {
       point.train_loss = std::numeric_limits<double>::quiet_NaN();
     }
+    if (point.sync_wait_seconds_mean < 1e-9) point.sync_wait_seconds_mean = 0;
   }
   outcome.final_test_accuracy = on_test.accuracy;
   outcome.final_test_loss = on_test.loss;
@@ -58,7 +60,9 @@ StatusOr<RunOutcome> SimulatedRunner::Run(const RunSpec& spec) {
   outcome.seconds = result->virtual_seconds;
   outcome.bytes_up = result->bytes_up;
   outcome.bytes_down = result->bytes_down;
-  outcome.sync_wait_seconds = result->sync_wait_seconds_mean;
+  outcome.sync_wait_seconds = result->sync_wait_seconds_mean < 1e-9
+                                  ? 0.0
+                                  : result->sync_wait_seconds_mean;
   return outcome;
 }
 

@@ -97,7 +97,8 @@ int Demo::Run() {
               config_.train.local_steps, run_dir_.c_str());
   std::fflush(stdout);
   if (config_.demo.prometheus) {
-    StatusOr<LocalPrometheus> prometheus = LocalPrometheus::Start(run_dir_, 1.0);
+    StatusOr<LocalPrometheus> prometheus =
+        LocalPrometheus::Start(run_dir_, 1.0);
     if (!prometheus.ok()) {
       std::fprintf(stderr, "anchorage demo: %s\n",
                    prometheus.status().message().c_str());
@@ -118,8 +119,8 @@ int Demo::Run() {
   const int server_code = Follow();
   StopWorkers();
   // Prometheus outlives the run only with --linger (stopped in Linger()).
-  if (prometheus_ && !(config_.demo.linger && server_code == 0 &&
-                       g_interrupts.load() == 0)) {
+  if (prometheus_ &&
+      !(config_.demo.linger && server_code == 0 && g_interrupts.load() == 0)) {
     prometheus_->Stop();
   }
   const bool interrupted = g_interrupts.load() > 0;
@@ -164,14 +165,15 @@ Status Demo::ScrapeEveryProcess() {
     }
     StatusOr<int> port = ReadMetricsPort(ready);
     if (!port.ok()) return port.status();
-    targets.push_back({"127.0.0.1:" + std::to_string(*port), "worker",
-                       static_cast<int>(i)});
+    targets.push_back(
+        {"127.0.0.1:" + std::to_string(*port), "worker", static_cast<int>(i)});
   }
   Status status = prometheus_->WriteTargets(targets);
   if (!status.ok()) return status;
-  std::printf("Prometheus: %s (scraping the server and %zu workers every "
-              "1 s; first samples after ~5 s)\n",
-              prometheus_->url().c_str(), workers_.size());
+  std::printf(
+      "Prometheus: %s (scraping the server and %zu workers every "
+      "1 s; first samples after ~5 s)\n",
+      prometheus_->url().c_str(), workers_.size());
   std::fflush(stdout);
   return Status::Ok();
 }
@@ -179,9 +181,10 @@ Status Demo::ScrapeEveryProcess() {
 void Demo::Linger() {
   const int seen = g_interrupts.load();
   if (prometheus_) {
-    std::printf("--linger: Prometheus keeps serving the run at %s; Ctrl-C to "
-                "stop\n",
-                prometheus_->url().c_str());
+    std::printf(
+        "--linger: Prometheus keeps serving the run at %s; Ctrl-C to "
+        "stop\n",
+        prometheus_->url().c_str());
   } else {
     std::printf("--linger: training is over; Ctrl-C to exit\n");
   }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "common/io/json.h"
@@ -19,14 +20,26 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The value of PATH (read from environ: the launcher is single-threaded
+// here, but getenv is flagged as not thread-safe).
+std::string PathVariable() {
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view variable(*entry);
+    if (variable.starts_with("PATH=")) {
+      return std::string(variable.substr(5));
+    }
+  }
+  return "/usr/bin:/bin";
+}
+
 // The first executable `name` on PATH, or "" when there is none.
 std::string FindOnPath(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
+  std::stringstream dirs(PathVariable());
   std::string dir;
   while (std::getline(dirs, dir, ':')) {
     if (dir.empty()) continue;
-    const std::string candidate = dir + "/" + name;
+    std::string candidate = dir;
+    candidate.append("/").append(name);
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";
@@ -42,8 +55,7 @@ StatusOr<int> FreeLoopbackPort() {
   address.sin_port = 0;
   socklen_t length = sizeof(address);
   const bool ok =
-      ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) ==
-          0 &&
+      ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
   ::close(fd);
   if (!ok) return Status::Unavailable("cannot find a free port on 127.0.0.1");
@@ -139,9 +151,10 @@ StatusOr<LocalPrometheus> LocalPrometheus::Start(
     }
     if (!child->Poll()) {
       child->Stop(std::chrono::milliseconds(2000));
-      return Status::Unavailable("prometheus did not become ready in 30 s; "
-                                 "its log:\n" +
-                                 TailOfFile(child->log_path(), 10));
+      return Status::Unavailable(
+          "prometheus did not become ready in 30 s; "
+          "its log:\n" +
+          TailOfFile(child->log_path(), 10));
     }
   }
   return Status::Unavailable("prometheus exited at start; its log:\n" +

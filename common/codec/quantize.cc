@@ -33,14 +33,21 @@ size_t PayloadBytes(size_t dim, int bits) {
          ((dim % 8) * static_cast<size_t>(bits) + 7) / 8;
 }
 
-// Writes the 8 `B`-bit codes at `codes` as exactly B bytes at `out`: eight
-// B-bit fields fill B bytes, so every group starts on a byte boundary.
+// Bytes a group's word access touches: eight B-bit fields fill B bytes, so
+// every group starts on a byte boundary, and its bits are read and written
+// as one or two whole 64-bit words (fixed-size copies compile to plain loads
+// and stores; a B-byte copy for odd B does not).
+template <int B>
+constexpr size_t kWindow = B <= 8 ? 8 : 16;
+
+// Writes the 8 `B`-bit codes at `codes` into the B bytes at `out`, and zeros
+// into the rest of the kWindow<B> bytes from `out`.
 template <int B>
 void PackGroup(const uint16_t* codes, uint8_t* out) {
   if constexpr (B <= 8) {
     uint64_t word = 0;
     for (int j = 0; j < 8; ++j) word |= uint64_t{codes[j]} << (j * B);
-    std::memcpy(out, &word, B);
+    std::memcpy(out, &word, 8);
   } else {
     uint64_t lo = 0;
     uint64_t hi = 0;
@@ -48,25 +55,25 @@ void PackGroup(const uint16_t* codes, uint8_t* out) {
       lo |= uint64_t{codes[j]} << (j * B);
       hi |= uint64_t{codes[j + 4]} << (j * B);
     }
-    if constexpr (B == 16) {
-      std::memcpy(out, &lo, 8);
-      std::memcpy(out + 8, &hi, 8);
-    } else {
-      const uint64_t first = lo | (hi << (4 * B));
-      const uint64_t second = hi >> (64 - 4 * B);
-      std::memcpy(out, &first, 8);
-      std::memcpy(out + 8, &second, B - 8);
+    uint64_t first = lo;
+    uint64_t second = hi;
+    if constexpr (B < 16) {
+      first = lo | (hi << (4 * B));
+      second = hi >> (64 - 4 * B);
     }
+    std::memcpy(out, &first, 8);
+    std::memcpy(out + 8, &second, 8);
   }
 }
 
-// Reads the 8 `B`-bit codes of the B bytes at `in`; the inverse of PackGroup.
+// Reads the 8 `B`-bit codes of the first B of the kWindow<B> bytes at `in`;
+// the inverse of PackGroup.
 template <int B>
 void UnpackGroup(const uint8_t* in, uint16_t* codes) {
   constexpr uint64_t kMask = (uint64_t{1} << B) - 1;
   if constexpr (B <= 8) {
     uint64_t word = 0;
-    std::memcpy(&word, in, B);
+    std::memcpy(&word, in, 8);
     for (int j = 0; j < 8; ++j) {
       codes[j] = static_cast<uint16_t>((word >> (j * B)) & kMask);
     }
@@ -74,7 +81,7 @@ void UnpackGroup(const uint8_t* in, uint16_t* codes) {
     uint64_t first = 0;
     uint64_t second = 0;
     std::memcpy(&first, in, 8);
-    std::memcpy(&second, in + 8, B - 8);
+    std::memcpy(&second, in + 8, 8);
     uint64_t hi = second;
     if constexpr (B < 16) hi = (first >> (4 * B)) | (second << (64 - 4 * B));
     for (int j = 0; j < 4; ++j) {
@@ -85,37 +92,49 @@ void UnpackGroup(const uint8_t* in, uint16_t* codes) {
 }
 
 // Packs codes[0, n) of a block (codes[n, roundup(n, 8)) must be 0) into the
-// ceil(n * B / 8) bytes at `out`.
+// ceil(n * B / 8) bytes at `out`, of which `room` >= that many are
+// writable. Groups are written in order, so a window's zeros past its group
+// are overwritten by the next group; groups whose window would pass `room`
+// go through a local buffer.
 template <int B>
-void PackBlock(const uint16_t* codes, size_t n, uint8_t* out) {
-  const size_t full = n / 8;
-  for (size_t g = 0; g < full; ++g) PackGroup<B>(codes + 8 * g, out + g * B);
-  const size_t rest = n % 8;
-  if (rest != 0) {
-    uint8_t last[16];
-    PackGroup<B>(codes + 8 * full, last);
-    std::memcpy(out + full * B, last, (rest * B + 7) / 8);
+void PackBlock(const uint16_t* codes, size_t n, uint8_t* out, size_t room) {
+  const size_t groups = (n + 7) / 8;
+  size_t g = 0;
+  for (; g < groups && g * B + kWindow<B> <= room; ++g) {
+    PackGroup<B>(codes + 8 * g, out + g * B);
+  }
+  for (; g < groups; ++g) {
+    uint8_t window[16];
+    PackGroup<B>(codes + 8 * g, window);
+    const size_t fields = std::min<size_t>(8, n - 8 * g);
+    std::memcpy(out + g * B, window, (fields * B + 7) / 8);
   }
 }
 
-// Unpacks n codes from the ceil(n * B / 8) bytes at `in` into codes[0, n).
-// Returns false when a padding bit after code n - 1 is set.
+// Unpacks n codes from the ceil(n * B / 8) bytes at `in`, of which `room`
+// >= that many are readable, into codes[0, n). Returns false when a padding
+// bit after code n - 1 is set.
 template <int B>
-bool UnpackBlock(const uint8_t* in, size_t n, uint16_t* codes) {
+bool UnpackBlock(const uint8_t* in, size_t n, uint16_t* codes, size_t room) {
   const size_t full = n / 8;
-  for (size_t g = 0; g < full; ++g) UnpackGroup<B>(in + g * B, codes + 8 * g);
-  const size_t rest = n % 8;
-  if (rest == 0) return true;
-  uint8_t last[16] = {};
-  std::memcpy(last, in + full * B, (rest * B + 7) / 8);
-  uint16_t tail[8];
-  UnpackGroup<B>(last, tail);
+  size_t g = 0;
+  for (; g < full && g * B + kWindow<B> <= room; ++g) {
+    UnpackGroup<B>(in + g * B, codes + 8 * g);
+  }
+  const size_t groups = (n + 7) / 8;
   bool padding_clear = true;
-  for (size_t j = 0; j < 8; ++j) {
-    if (j < rest) {
-      codes[8 * full + j] = tail[j];
-    } else {
-      padding_clear = padding_clear && tail[j] == 0;
+  for (; g < groups; ++g) {
+    const size_t fields = std::min<size_t>(8, n - 8 * g);
+    uint8_t window[16] = {};
+    std::memcpy(window, in + g * B, (fields * B + 7) / 8);
+    uint16_t group[8];
+    UnpackGroup<B>(window, group);
+    for (size_t j = 0; j < 8; ++j) {
+      if (j < fields) {
+        codes[8 * g + j] = group[j];
+      } else {
+        padding_clear = padding_clear && group[j] == 0;
+      }
     }
   }
   return padding_clear;
@@ -135,6 +154,7 @@ template <int B>
 void EncodeAll(const float* values, size_t dim, float pre, float inv,
                QuantizationRng* rng, uint8_t* out) {
   constexpr int kLevels = QuantizationLevels(B);
+  const size_t payload_bytes = PayloadBytes(dim, B);
   Lanes s0[kHalves];
   Lanes s1[kHalves];
   Lanes s2[kHalves];
@@ -185,7 +205,8 @@ void EncodeAll(const float* values, size_t dim, float pre, float inv,
       codes[i] = static_cast<uint16_t>(static_cast<uint32_t>(level) |
                                        (sign << (B - 1)));
     }
-    PackBlock<B>(codes, n, out + begin / 8 * B);
+    const size_t offset = begin / 8 * B;
+    PackBlock<B>(codes, n, out + offset, payload_bytes - offset);
   }
   std::memcpy(rng->state[0], s0, sizeof(s0));
   std::memcpy(rng->state[1], s1, sizeof(s1));
@@ -201,10 +222,14 @@ bool DecodeAll(const uint8_t* in, size_t dim, float scale, float post,
                float* out) {
   constexpr uint32_t kLevelMask = QuantizationLevels(B);
   constexpr float kMax = std::numeric_limits<float>::max();
+  const size_t payload_bytes = PayloadBytes(dim, B);
   alignas(64) uint16_t codes[kBlock];
   for (size_t begin = 0; begin < dim; begin += kBlock) {
     const size_t n = std::min(kBlock, dim - begin);
-    if (!UnpackBlock<B>(in + begin / 8 * B, n, codes)) return false;
+    const size_t offset = begin / 8 * B;
+    if (!UnpackBlock<B>(in + offset, n, codes, payload_bytes - offset)) {
+      return false;
+    }
     float* y = out + begin;
     for (size_t j = 0; j < n; ++j) {
       const uint32_t code = codes[j];

@@ -58,8 +58,10 @@ TEST(ComparePlanStudyTest, PresetsKeepTheUsersFlags) {
   EXPECT_EQ(plan->runs.front().config.train.workers, 16);
   EXPECT_EQ(plan->runs.front().config.train.local_steps, 8);
   EXPECT_EQ(plan->user_overrides, std::vector<std::string>{"--workers 16"});
-  // 5 latencies and 2 stragglers, 3 algorithms each.
-  EXPECT_EQ(plan->runs.size(), 21U);
+  // 5 latencies and 2 stragglers; overlap (async and sync anchor), local
+  // and minibatch SGD in each.
+  EXPECT_EQ(plan->runs.size(), 28U);
+  EXPECT_EQ(plan->runs[1].config.server.aggregation, "sync");
   EXPECT_EQ(plan->runs.back().config.worker.slowdown, "0:4");
 }
 

@@ -60,6 +60,12 @@ while i < len(text):
   [ "$code" -ne 2 ] || { cat "$work/worker.log"; fail "anchorage rejects the $variant config.yaml"; }
 done
 
+# NOTES.txt renders and says how to reach the metrics.
+"$helm" install notes "$chart" --dry-run=client >"$work/install.txt" 2>&1 ||
+  { cat "$work/install.txt"; fail "helm install --dry-run=client"; }
+sed -n '/^NOTES:/,$p' "$work/install.txt" | grep -q 'port-forward svc/notes-anchorage-server' ||
+  { cat "$work/install.txt"; fail "NOTES.txt does not say how to reach the server's metrics"; }
+
 # values.schema.json rejects bad values.
 for bad in workers=0 training.algorithm=bogus server.port=70000 \
            training.localSteps=0 image.tag=latest; do
