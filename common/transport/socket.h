@@ -20,7 +20,7 @@ namespace anchorage::transport {
 
 struct SocketOptions {
   // Largest message ZeroMQ accepts from a peer (ZMQ_MAXMSGSIZE), per frame.
-  int64_t max_message_bytes = 256 * 1024 * 1024;
+  int64_t max_message_bytes = int64_t{256} * 1024 * 1024;
   // Messages queued per peer before sends block (big frames: keep small).
   int send_hwm = 64;
   int receive_hwm = 64;

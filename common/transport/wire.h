@@ -28,7 +28,7 @@ inline constexpr uint16_t kProtocolVersion = 1;
 // Payload frames a message may carry.
 inline constexpr size_t kMaxPayloadFrames = 4;
 // Largest envelope frame accepted (envelopes carry no tensors).
-inline constexpr size_t kMaxEnvelopeBytes = 64 * 1024;
+inline constexpr size_t kMaxEnvelopeBytes = size_t{64} * 1024;
 
 // A received message whose envelope passed verification. Owns its frames;
 // the envelope pointer and payload spans stay valid while it lives.

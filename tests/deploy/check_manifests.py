@@ -4,11 +4,16 @@
 Input: a stream of JSON objects (helm template | kubectl label --local -o json,
 which parses YAML offline), on stdin. Usage:
   check_manifests.py EXPECTED_WORKERS DASHBOARD_JSON < objects.json
-Checks standard labels, that Services select the pods they front, that the
-worker StatefulSet's serviceName exists, that container ports match the
---bind/--metrics-port flags the binaries get, that probes use the metrics
-port, that workers reach the server through its Service DNS name, and the
-optional ServiceMonitor and dashboard ConfigMap. Only the standard library.
+Checks the run's shape (the server a one-pod Job, the workers an Indexed Job
+with completions = parallelism = workers, both restartPolicy OnFailure with a
+backoffLimit, no Deployment/StatefulSet that would restart a finished run,
+the worker id taken from the completion index), standard labels, that
+Services select the pods they front (the server Service the server Job's
+pod template labels), that the workers' pod subdomain is their headless
+Service, that container ports match the --bind/--metrics-port flags the
+binaries get, that probes use the metrics port, that workers reach the
+server through its Service DNS name, and the optional ServiceMonitor and
+dashboard ConfigMap. Only the standard library.
 """
 import json
 import re
@@ -62,17 +67,38 @@ def main():
                     "helm.sh/chart"):
             check(key in labels, f"{name(obj)}: label {key} missing")
 
-    deployments = by_kind.get("Deployment", [])
-    statefulsets = by_kind.get("StatefulSet", [])
+    for kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet"):
+        check(kind not in by_kind, f"a {kind} restarts a finished run; the run must be Jobs")
+    jobs = by_kind.get("Job", [])
     services = {s["metadata"]["name"]: s for s in by_kind.get("Service", [])}
-    if not (check(len(deployments) == 1, "expected one Deployment (the server)")
-            and check(len(statefulsets) == 1, "expected one StatefulSet (the workers)")):
+    component_of = lambda job: job["spec"]["template"]["metadata"].get("labels", {}).get(
+        "app.kubernetes.io/component")
+    servers = [j for j in jobs if component_of(j) == "server"]
+    worker_jobs = [j for j in jobs if component_of(j) == "worker"]
+    if not (check(len(jobs) == 2, f"expected two Jobs (server, workers), got {len(jobs)}")
+            and check(len(servers) == 1, "expected one server Job")
+            and check(len(worker_jobs) == 1, "expected one worker Job")):
         return
-    server, workers = deployments[0], statefulsets[0]
+    server, workers = servers[0], worker_jobs[0]
     server_service, worker_server = None, ""
-    check(server["spec"]["replicas"] == 1, "the server Deployment must have 1 replica")
-    check(workers["spec"]["replicas"] == expected_workers,
-          f"worker replicas {workers['spec']['replicas']} != {expected_workers}")
+    check(server["apiVersion"] == "batch/v1" and workers["apiVersion"] == "batch/v1", "Job apiVersion")
+    check(server["spec"].get("completions", 1) == 1 and server["spec"].get("parallelism", 1) == 1,
+          "the server Job must run exactly one pod")
+    check(server["spec"].get("completionMode", "NonIndexed") == "NonIndexed",
+          "the server Job must not be Indexed")
+    check(workers["spec"].get("completionMode") == "Indexed", "the worker Job is not Indexed")
+    check(workers["spec"].get("completions") == expected_workers,
+          f"worker completions {workers['spec'].get('completions')} != {expected_workers}")
+    check(workers["spec"].get("parallelism") == expected_workers,
+          f"worker parallelism {workers['spec'].get('parallelism')} != {expected_workers}")
+    for job in (server, workers):
+        check(isinstance(job["spec"].get("backoffLimit"), int) and job["spec"]["backoffLimit"] >= 0,
+              f"{name(job)}: backoffLimit missing")
+        check(job["spec"]["template"]["spec"].get("restartPolicy") == "OnFailure",
+              f"{name(job)}: restartPolicy is not OnFailure")
+        # The Job controller generates the selector; a manual one must match.
+        check(not job["spec"].get("manualSelector") and "selector" not in job["spec"],
+              f"{name(job)}: sets its own selector")
 
     for workload, component in ((server, "server"), (workers, "worker")):
         pod_labels = workload["spec"]["template"]["metadata"]["labels"]
@@ -80,8 +106,6 @@ def main():
               f"{name(workload)}: pods lack app.kubernetes.io/component: {component}")
         check(workload["metadata"]["labels"].get("app.kubernetes.io/component") == component,
               f"{name(workload)}: lacks app.kubernetes.io/component: {component}")
-        check(selects(workload["spec"]["selector"]["matchLabels"], pod_labels),
-              f"{name(workload)}: selector does not match its pod labels")
         pod = workload["spec"]["template"]["spec"]
         check(pod.get("securityContext", {}).get("runAsNonRoot") is True,
               f"{name(workload)}: pod not runAsNonRoot")
@@ -127,17 +151,28 @@ def main():
             server_services = [s for s in fronting if any(p["name"] == "zmq" for p in s["spec"]["ports"])]
             check(len(server_services) == 1, "server: expected one Service with a zmq port")
             server_service = server_services[0] if server_services else None
+            check(server_service is None or
+                  selects(server_service["spec"]["selector"], pod_labels),
+                  "server: its Service does not select the server Job's pod template labels")
         else:
-            headless = services.get(workers["spec"].get("serviceName"))
-            check(headless is not None,
-                  f"worker StatefulSet serviceName {workers['spec'].get('serviceName')} is no Service")
+            subdomain = pod.get("subdomain")
+            headless = services.get(subdomain)
+            check(headless is not None, f"worker pods' subdomain {subdomain} is no Service")
             check(headless is None or headless["spec"].get("clusterIP") == "None",
-                  "the worker StatefulSet's Service is not headless")
-            check(flag(args, "--worker-id") == "$(WORKER_ID)", "worker: --worker-id is not $(WORKER_ID)")
+                  "the workers' Service is not headless")
+            # The worker id is the completion index: either the env var the
+            # Job controller injects, or a variable read from its annotation.
+            worker_id = flag(args, "--worker-id") or ""
             env = {e["name"]: e for e in container.get("env", [])}
-            field = env.get("WORKER_ID", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
-            check(field == "metadata.labels['apps.kubernetes.io/pod-index']",
-                  f"worker: WORKER_ID comes from {field}, not the pod-index label")
+            match = re.fullmatch(r"\$\((\w+)\)", worker_id)
+            variable = match.group(1) if match else None
+            if variable == "JOB_COMPLETION_INDEX":
+                pass
+            elif check(variable is not None, f"worker: --worker-id={worker_id} is no $(VAR)"):
+                field = env.get(variable, {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+                check(field in ("metadata.annotations['batch.kubernetes.io/job-completion-index']",
+                                "metadata.labels['batch.kubernetes.io/job-completion-index']"),
+                      f"worker: {variable} comes from {field}, not the Job completion index")
             worker_server = flag(args, "--server") or ""
 
     if server_service:
@@ -145,7 +180,7 @@ def main():
         expected = f"tcp://{server_service['metadata']['name']}:{zmq['port']}"
         check(worker_server == expected, f"worker --server {worker_server} != {expected}")
 
-    # The run's config: workers agrees with the StatefulSet.
+    # The run's config: workers agrees with the worker Job.
     config = next((c["data"]["config.yaml"] for c in by_kind.get("ConfigMap", [])
                    if "config.yaml" in c.get("data", {})), "")
     match = re.search(r"^workers: (\d+)$", config, re.M)
@@ -158,6 +193,11 @@ def main():
         components = sorted(s["metadata"]["labels"].get("app.kubernetes.io/component") for s in selected)
         check(components == ["server", "worker"], f"ServiceMonitor selects {components}")
         for endpoint in monitor["spec"]["endpoints"]:
+            sources = {r.get("targetLabel"): r.get("sourceLabels", [])
+                       for r in endpoint.get("relabelings", [])}
+            check(any("job_completion_index" in label for label in sources.get("worker", [])),
+                  f"ServiceMonitor: the worker label does not come from the Job completion index: "
+                  f"{sources.get('worker')}")
             for service in selected:
                 check(any(p["name"] == endpoint["port"] for p in service["spec"]["ports"]),
                       f"ServiceMonitor port {endpoint['port']} missing on {name(service)}")

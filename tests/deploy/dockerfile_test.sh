@@ -12,7 +12,44 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 grep -q '^FROM debian:bookworm AS build' "$dockerfile" || fail "no debian:bookworm build stage"
 grep -q '^FROM debian:bookworm-slim AS runtime' "$dockerfile" || fail "no bookworm-slim runtime stage"
-grep -q 'scripts/install-deps' "$dockerfile" || fail "the build stage does not run scripts/install-deps"
+
+# The build stage installs exactly what the build needs: packages from
+# scripts/install-deps' list (so the two stay in sync), none of its
+# test/demo-only ones, and the package of every find_package() of the
+# top-level CMakeLists.txt (resolved through this build's CMakeCache.txt)
+# and of flatc.
+build_packages="$(sed -n '/^FROM debian:bookworm AS build/,/^FROM /p' "$dockerfile" |
+  sed -n '/apt-get install/,/rm -rf/p' | sed 's/[\\]//g' | tr -s ' ' '\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' |
+  grep -vE '^(apt-get|install|rm|noninteractive)$')"
+[ -n "$build_packages" ] || fail "the build stage installs no packages with apt-get install"
+deps_list="$(sed -n '/^packages="/,/^"/p' "$1/scripts/install-deps" | tr -s ' ' '\n' |
+  grep -E '^[a-z0-9][a-z0-9.+-]+$')"
+for package in $build_packages; do
+  echo "$deps_list" | grep -qx "$package" ||
+    fail "build-stage package $package is not in scripts/install-deps"
+  case "$package" in
+    prometheus|nodejs|npm|python3|curl|libgtest-dev|libgmock-dev|libbenchmark-dev|dataset-fashion-mnist)
+      fail "the build stage installs the test/demo-only package $package" ;;
+  esac
+  apt-cache show "$package" >/dev/null 2>&1 || fail "build-stage package $package is not in the apt cache"
+done
+cache="$(dirname "$binary")/CMakeCache.txt"
+if [ -f "$cache" ]; then
+  for name in $(sed -n 's/^find_package(\([A-Za-z0-9_-]*\).*/\1/p' "$1/CMakeLists.txt"); do
+    case "$name" in Threads) continue ;; esac
+    path="$(sed -n "s/^${name}_DIR:PATH=//p; s/^${name}_LIBRARY_RELEASE:FILEPATH=//p" "$cache" | head -n 1)"
+    [ -n "$path" ] || fail "find_package($name): no ${name}_DIR in $cache"
+    owner="$(dpkg -S "$path" 2>/dev/null | head -n 1)"
+    owner="${owner%%:*}"
+    [ -n "$owner" ] || owner="$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -n 1 | cut -d: -f1)"
+    echo "$build_packages" | grep -qx "${owner:-none}" ||
+      fail "find_package($name) ($path, package ${owner:-unknown}) is not installed in the build stage"
+  done
+  flatc="$(command -v flatc || true)"
+  owner="$(dpkg -S "$(readlink -f "${flatc:-/nonexistent}")" 2>/dev/null | cut -d: -f1)"
+  echo "$build_packages" | grep -qx "${owner:-flatbuffers-compiler}" ||
+    fail "flatc (package $owner) is not installed in the build stage"
+fi
 grep -q -- '-DANCHORAGE_NATIVE=OFF' "$dockerfile" || fail "the build is not portable (ANCHORAGE_NATIVE)"
 grep -q '^USER 10001' "$dockerfile" || fail "the runtime user is not the non-root 10001"
 grep -q '^ENTRYPOINT \["anchorage"\]' "$dockerfile" || fail "ENTRYPOINT is not [\"anchorage\"]"

@@ -38,6 +38,16 @@ for values in "$chart"/ci/*-values.yaml; do
   python3 "$src/tests/deploy/check_manifests.py" "${workers:-4}" \
     "$src/deploy/grafana/dashboards/anchorage.json" <"$work/$variant.json" ||
     fail "manifest checks of $variant"
+  # The checks notice a run that Kubernetes would restart or number wrongly.
+  for mutation in 's/"completionMode": *"Indexed"/"completionMode": "NonIndexed"/' \
+                  's/"restartPolicy": *"OnFailure"/"restartPolicy": "Always"/' \
+                  's/"kind": *"Job"/"kind": "StatefulSet"/' \
+                  's/job-completion-index/pod-index/g'; do
+    if sed "$mutation" "$work/$variant.json" | python3 "$src/tests/deploy/check_manifests.py" \
+         "${workers:-4}" "$src/deploy/grafana/dashboards/anchorage.json" >/dev/null; then
+      fail "check_manifests.py accepts the $variant manifests after $mutation"
+    fi
+  done
   # The rendered config.yaml is accepted by the real binary (exit 2 = bad
   # config). The worker gives up on the unreachable server after 0.2 s.
   python3 -c '
@@ -68,10 +78,21 @@ sed -n '/^NOTES:/,$p' "$work/install.txt" | grep -q 'port-forward svc/notes-anch
 
 # values.schema.json rejects bad values.
 for bad in workers=0 training.algorithm=bogus server.port=70000 \
-           training.localSteps=0 image.tag=latest; do
+           training.localSteps=0 image.tag=latest job.backoffLimit=-1 \
+           job.ttlSecondsAfterFinished=-5; do
   if "$helm" template rel "$chart" --set "$bad" >/dev/null 2>"$work/err.log"; then
     fail "helm template --set $bad succeeded; the schema should reject it"
   fi
   grep -q "schema" "$work/err.log" || { cat "$work/err.log"; fail "--set $bad failed, but not on the schema"; }
 done
+# job.ttlSecondsAfterFinished / activeDeadlineSeconds reach both Jobs.
+"$helm" template rel "$chart" --set job.ttlSecondsAfterFinished=0 \
+  --set job.activeDeadlineSeconds=86400 >"$work/ttl.yaml" || fail "helm template with job.* values"
+[ "$(grep -c '^  ttlSecondsAfterFinished: 0$' "$work/ttl.yaml")" = 2 ] ||
+  fail "job.ttlSecondsAfterFinished=0 is not on both Jobs"
+[ "$(grep -c '^  activeDeadlineSeconds: 86400$' "$work/ttl.yaml")" = 2 ] ||
+  fail "job.activeDeadlineSeconds is not on both Jobs"
+! grep -q 'ttlSecondsAfterFinished' "$work/default.yaml" ||
+  fail "the default values render a ttlSecondsAfterFinished (finished Jobs are kept by default)"
+
 echo "ok: chart lints, renders and checks for every ci/*-values.yaml; schema rejects bad values"

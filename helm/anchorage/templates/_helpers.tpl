@@ -23,12 +23,12 @@ suffixes.
 {{- end }}
 {{- end }}
 
-{{/* The server's Deployment and Service name; workers resolve it by DNS. */}}
+{{/* The server's Job and Service name; workers resolve it by DNS. */}}
 {{- define "anchorage.serverName" -}}
 {{- printf "%s-server" (include "anchorage.fullname" .) }}
 {{- end }}
 
-{{/* The workers' StatefulSet and headless Service name. */}}
+{{/* The workers' Indexed Job and headless Service name. */}}
 {{- define "anchorage.workerName" -}}
 {{- printf "%s-worker" (include "anchorage.fullname" .) }}
 {{- end }}
