@@ -1,7 +1,8 @@
 #include "compare/report.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -23,11 +24,13 @@ using report::FormatNumber;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// Shortest text that reads back as `value`; "" for NaN and infinities.
 std::string Exact(double value) {
   if (!std::isfinite(value)) return "";
   char text[32];
-  std::snprintf(text, sizeof(text), "%.17g", value);
-  return text;
+  const std::to_chars_result end =
+      std::to_chars(text, text + sizeof(text), value);
+  return std::string(text, end.ptr);
 }
 
 std::string Megabytes(double bytes) {
@@ -48,6 +51,20 @@ Groups GroupRuns(const std::vector<RunOutcome>& runs) {
 
 const RunOutcome* Best(const std::vector<const RunOutcome*>& candidates) {
   return candidates[SelectLowestTrainLoss(candidates)];
+}
+
+// The reported runs of the plan's trace settings (all when it names none).
+std::vector<const RunOutcome*> TracedRuns(
+    const StudyPlan& plan, const std::vector<const RunOutcome*>& reported) {
+  if (plan.trace_settings.empty()) return reported;
+  std::vector<const RunOutcome*> traced;
+  for (const RunOutcome* run : reported) {
+    if (std::find(plan.trace_settings.begin(), plan.trace_settings.end(),
+                  run->setting) != plan.trace_settings.end()) {
+      traced.push_back(run);
+    }
+  }
+  return traced;
 }
 
 std::string SeriesLabel(const StudyPlan& plan, const RunOutcome& run) {
@@ -309,6 +326,139 @@ std::string BulletList(const std::vector<std::string>& items) {
   return text;
 }
 
+// "a", "a and b", "a, b and c".
+std::string JoinAnd(const std::vector<std::string>& parts) {
+  std::string text;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) text += i + 1 == parts.size() ? " and " : ", ";
+    text += parts[i];
+  }
+  return text;
+}
+
+// The table of results, one row per reported run.
+StatusOr<std::string> ResultsTable(
+    const StudyPlan& plan, const std::vector<const RunOutcome*>& reported,
+    bool real) {
+  const std::string target = FormatNumber(plan.target_accuracy);
+  std::vector<std::vector<std::string>> rows;
+  for (const RunOutcome* run : reported) {
+    const std::optional<double> time =
+        TimeToTarget(run->trace, plan.target_accuracy);
+    const std::optional<int64_t> bytes =
+        BytesUpToTarget(run->trace, plan.target_accuracy);
+    rows.push_back({run->setting, run->label, FormatNumber(run->lr, 3),
+                    FormatNumber(run->final_test_accuracy, 4),
+                    FormatNumber(run->final_test_loss, 4),
+                    FormatNumber(run->final_train_loss, 4),
+                    time ? FormatNumber(*time, 3) : "n/a",
+                    bytes ? Megabytes(static_cast<double>(*bytes)) : "n/a",
+                    Megabytes(static_cast<double>(run->bytes_up)),
+                    FormatNumber(run->sync_wait_seconds, 3)});
+  }
+  return report::RenderMarkdownTable(
+      {"setting", "algorithm", "lr", "final test acc", "final test loss",
+       "final train loss",
+       "time to " + target + (real ? " (wall s)" : " (virtual s)"),
+       "MB up to " + target, "MB up (total)", "sync wait per worker (s)"},
+      rows);
+}
+
+// The title, what is compared, how it was run and with which settings.
+std::string Introduction(const StudyPlan& plan, size_t run_count,
+                         const ReportOptions& options) {
+  std::string md = "# anchorage compare: " + plan.title + "\n\n";
+  md += plan.description + "\n\n";
+  if (!options.command_line.empty()) {
+    md += "Command:\n\n    " + options.command_line + "\n\n";
+  }
+  md += std::string("Runs: ") +
+        (options.real ? "real processes (`anchorage demo`: one server and "
+                        "the workers on loopback), times in wall seconds"
+                      : "the simulator (`anchorage simulate`'s virtual "
+                        "clock), times in virtual seconds") +
+        ", one after another; " + std::to_string(run_count) + " run" +
+        (run_count == 1 ? "" : "s") + " in all.\n\n";
+  md +=
+      "Settings common to the runs: " + SettingsParagraph(plan, options.real) +
+      "\n\n";
+  if (!plan.preset_settings.empty()) {
+    md += "The `" + plan.study + "` preset set:\n\n" +
+          BulletList(plan.preset_settings) + "\n";
+  }
+  if (!plan.user_overrides.empty()) {
+    md += "Your flags replaced these preset defaults:\n\n" +
+          BulletList(plan.user_overrides) + "\n";
+  }
+  return md;
+}
+
+// One verdict paragraph per setting.
+std::string Verdicts(const StudyPlan& plan,
+                     const std::vector<const RunOutcome*>& reported) {
+  std::string md;
+  for (const std::string& setting : plan.settings) {
+    std::vector<const RunOutcome*> of_setting;
+    for (const RunOutcome* run : reported) {
+      if (run->setting == setting) of_setting.push_back(run);
+    }
+    if (of_setting.empty()) continue;
+    const std::string verdict =
+        Verdict(of_setting, plan.key, plan.target_accuracy);
+    md +=
+        plan.settings.size() > 1 ? "**" + setting + ".** " + verdict : verdict;
+    md += "\n\n";
+  }
+  return md;
+}
+
+std::string Figures(const StudyPlan& plan) {
+  std::string md;
+  if (!plan.trace_settings.empty()) {
+    md +=
+        "The trace figures (accuracy and loss against time, bytes and "
+        "examples) show " +
+        JoinAnd(plan.trace_settings) +
+        " only, to stay readable; results.csv has every run.\n\n";
+  }
+  for (const SweepFigure& figure : plan.sweep_figures) {
+    md += "![" + figure.title + "](" + figure.file + ")\n\n";
+  }
+  for (const TraceFigure& figure : plan.trace_figures) {
+    md += "![" + figure.title + "](" + figure.file + ")\n\n";
+  }
+  return md;
+}
+
+std::string Notes(const StudyPlan& plan, bool real) {
+  std::vector<std::string> notes = plan.notes;
+  notes.push_back(
+      "Final test accuracy and loss are the final model's on the whole test "
+      "set; the time to " +
+      FormatNumber(plan.target_accuracy) +
+      " is the first evaluation during the run at or above it" +
+      (real ? "."
+            : " (on the evaluation subset when --eval-examples is set)."));
+  notes.push_back(
+      real ? "Final train loss is the workers' recent minibatch loss as the "
+             "server reports it; per-evaluation examples and bytes are "
+             "estimated in proportion to the anchor version."
+           : "Final train loss is the final model's mean loss on the whole "
+             "training set (the objective); the training loss in "
+             "results.csv and the plots is the workers' recent minibatch "
+             "loss.");
+  notes.push_back(
+      "Sync wait is the time a worker spent blocked at sync points over the "
+      "whole run, averaged over workers. MB are 10^6 bytes sent by the "
+      "workers to the server.");
+  if (plan.tune_lr) {
+    notes.push_back(
+        "results.csv holds every candidate run; the table and the figures "
+        "show the tuned one.");
+  }
+  return BulletList(notes);
+}
+
 }  // namespace
 
 std::vector<const RunOutcome*> ReportedRuns(
@@ -361,103 +511,16 @@ StatusOr<std::string> RenderSummary(const StudyPlan& plan,
                                     const std::vector<RunOutcome>& runs,
                                     const ReportOptions& options) {
   const std::vector<const RunOutcome*> reported = ReportedRuns(plan, runs);
-  const std::string target = FormatNumber(plan.target_accuracy);
-  const std::string unit = options.real ? "wall s" : "virtual s";
-  std::vector<std::vector<std::string>> rows;
-  for (const RunOutcome* run : reported) {
-    const std::optional<double> time =
-        TimeToTarget(run->trace, plan.target_accuracy);
-    const std::optional<int64_t> bytes =
-        BytesUpToTarget(run->trace, plan.target_accuracy);
-    rows.push_back({run->setting, run->label, FormatNumber(run->lr, 3),
-                    FormatNumber(run->final_test_accuracy, 4),
-                    FormatNumber(run->final_test_loss, 4),
-                    FormatNumber(run->final_train_loss, 4),
-                    time ? FormatNumber(*time, 3) : "n/a",
-                    bytes ? Megabytes(static_cast<double>(*bytes)) : "n/a",
-                    Megabytes(static_cast<double>(run->bytes_up)),
-                    FormatNumber(run->sync_wait_seconds, 3)});
-  }
-  StatusOr<std::string> table = report::RenderMarkdownTable(
-      {"setting", "algorithm", "lr", "final test acc", "final test loss",
-       "final train loss", "time to " + target + " (" + unit + ")",
-       "MB up to " + target, "MB up (total)", "sync wait per worker (s)"},
-      rows);
+  StatusOr<std::string> table = ResultsTable(plan, reported, options.real);
   if (!table.ok()) return table.status();
-
-  std::string md = "# anchorage compare: " + plan.title + "\n\n";
-  md += plan.description + "\n\n";
-  if (!options.command_line.empty()) {
-    md += "Command:\n\n    " + options.command_line + "\n\n";
-  }
-  md += std::string("Runs: ") +
-        (options.real ? "real processes (`anchorage demo`: one server and "
-                        "the workers on loopback), times in wall seconds"
-                      : "the simulator (`anchorage simulate`'s virtual "
-                        "clock), times in virtual seconds") +
-        ", one after another; " + std::to_string(runs.size()) + " run" +
-        (runs.size() == 1 ? "" : "s") + " in all.\n\n";
-  md +=
-      "Settings common to the runs: " + SettingsParagraph(plan, options.real) +
-      "\n\n";
-  if (!plan.preset_settings.empty()) {
-    md += "The `" + plan.study + "` preset set:\n\n" +
-          BulletList(plan.preset_settings) + "\n";
-  }
-  if (!plan.user_overrides.empty()) {
-    md += "Your flags replaced these preset defaults:\n\n" +
-          BulletList(plan.user_overrides) + "\n";
-  }
+  std::string md = Introduction(plan, runs.size(), options);
   md += "## Results\n\n" + *table + "\n";
-  md += "## Verdict\n\n";
-  for (const std::string& setting : plan.settings) {
-    std::vector<const RunOutcome*> of_setting;
-    for (const RunOutcome* run : reported) {
-      if (run->setting == setting) of_setting.push_back(run);
-    }
-    if (of_setting.empty()) continue;
-    const std::string verdict =
-        Verdict(of_setting, plan.key, plan.target_accuracy);
-    md += plan.settings.size() > 1 ? "**" + setting + ".** " + verdict + "\n\n"
-                                   : verdict + "\n\n";
-  }
+  md += "## Verdict\n\n" + Verdicts(plan, reported);
   if (plan.tune_lr) {
     md += "## Step-size tuning\n\n" + TuningTable(plan, runs) + "\n";
   }
-  md += "## Figures\n\n";
-  for (const SweepFigure& figure : plan.sweep_figures) {
-    md += "![" + figure.title + "](" + figure.file + ")\n\n";
-  }
-  for (const TraceFigure& figure : plan.trace_figures) {
-    md += "![" + figure.title + "](" + figure.file + ")\n\n";
-  }
-  std::vector<std::string> notes = plan.notes;
-  notes.push_back(
-      "Final test accuracy and loss are the final model's on the whole test "
-      "set; the time to " +
-      target + " is the first evaluation during the run at or above it" +
-      (options.real ? "."
-                    : " (on the evaluation subset when "
-                      "--eval-examples is set)."));
-  notes.push_back(
-      options.real
-          ? "Final train loss is the workers' recent minibatch loss as the "
-            "server reports it; per-evaluation examples and bytes are "
-            "estimated in proportion to the anchor version."
-          : "Final train loss is the final model's mean loss on the whole "
-            "training set (the objective); the training loss in "
-            "results.csv and the plots is the workers' recent minibatch "
-            "loss.");
-  notes.push_back(
-      "Sync wait is the time a worker spent blocked at sync points over the "
-      "whole run, averaged over workers. MB are 10^6 bytes sent by the "
-      "workers to the server.");
-  if (plan.tune_lr) {
-    notes.push_back(
-        "results.csv holds every candidate run; the table and the figures "
-        "show the tuned one.");
-  }
-  md += "## Notes\n\n" + BulletList(notes);
+  md += "## Figures\n\n" + Figures(plan);
+  md += "## Notes\n\n" + Notes(plan, options.real);
   return md;
 }
 
@@ -478,10 +541,11 @@ Status WriteReport(const StudyPlan& plan, const std::vector<RunOutcome>& runs,
   status = io::WriteFileAtomically(dir + "summary.md", *summary);
   if (!status.ok()) return status;
   const std::vector<const RunOutcome*> reported = ReportedRuns(plan, runs);
+  const std::vector<const RunOutcome*> traced = TracedRuns(plan, reported);
   for (const TraceFigure& figure : plan.trace_figures) {
     status = io::WriteFileAtomically(
         dir + figure.file,
-        RenderTraceFigure(plan, figure, reported, options.real));
+        RenderTraceFigure(plan, figure, traced, options.real));
     if (!status.ok()) return status;
   }
   for (const SweepFigure& figure : plan.sweep_figures) {

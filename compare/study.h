@@ -102,6 +102,9 @@ struct StudyPlan {
   std::vector<std::string> notes;
   std::vector<SweepFigure> sweep_figures;
   std::vector<TraceFigure> trace_figures;
+  // The settings whose runs the trace figures show (empty: all), so a
+  // sweep's figures stay readable; results.csv always has every run.
+  std::vector<std::string> trace_settings;
 };
 
 // Builds the plan for `base.compare.study` from the parsed flags `base`;

@@ -68,7 +68,8 @@ std::string SyncWaitSentence(const std::vector<const RunOutcome*>& ranked) {
     others.push_back(Seconds(ranked[i]->sync_wait_seconds) + " for " +
                      ranked[i]->label);
   }
-  std::string text = " Its workers spent " + Seconds(winner.sync_wait_seconds) +
+  std::string text = " " + winner.label + "'s workers spent " +
+                     Seconds(winner.sync_wait_seconds) +
                      " each blocked at sync points over the run";
   if (!others.empty()) text += ", against " + JoinAnd(others);
   return text + ".";
@@ -106,13 +107,30 @@ std::string TimeVerdict(const std::vector<const RunOutcome*>& runs,
       [&](const RunOutcome& r) { return *TimeToTarget(r.trace, target); });
   const RunOutcome& winner = *ranked.front();
   const double winner_time = *TimeToTarget(winner.trace, target);
-  text = winner.label + " reaches " + goal + " first: " + Seconds(winner_time);
+  // Runs reaching the target within 0.1% of the same time are tied (the
+  // virtual clock leaves rounding residue in equal times).
+  size_t tied = 1;
+  while (tied < ranked.size() &&
+         *TimeToTarget(ranked[tied]->trace, target) <= winner_time * 1.001) {
+    ++tied;
+  }
+  if (tied == 1) {
+    text =
+        winner.label + " reaches " + goal + " first: " + Seconds(winner_time);
+  } else {
+    std::vector<std::string> names;
+    for (size_t i = 0; i < tied; ++i) {
+      names.push_back(ranked[i]->label);
+    }
+    text = JoinAnd(names) + " reach " + goal + " at the same time, " +
+           Seconds(winner_time);
+  }
   std::vector<std::string> others;
-  for (size_t i = 1; i < ranked.size(); ++i) {
+  for (size_t i = tied; i < ranked.size(); ++i) {
     const double time = *TimeToTarget(ranked[i]->trace, target);
     std::string other = Seconds(time) + " for " + ranked[i]->label;
     if (winner_time > 0) {
-      other += " (" + FormatNumber(time / winner_time, 2) + "×)";
+      other += " (" + FormatNumber(time / winner_time, 3) + "×)";
     }
     others.push_back(other);
   }
@@ -137,10 +155,10 @@ std::string TimeVerdict(const std::vector<const RunOutcome*>& runs,
         winner.trace[*FirstPointAtTarget(winner.trace, target)];
     const TracePoint& theirs =
         ranked[1]->trace[*FirstPointAtTarget(ranked[1]->trace, target)];
-    text += " It got there after " + Num(mine.epoch) + " epochs and " +
-            Megabytes(mine.bytes_up) + " sent to the server (" +
-            ranked[1]->label + ": " + Num(theirs.epoch) + " epochs, " +
-            Megabytes(theirs.bytes_up) + ").";
+    text += " " + winner.label + " got there after " + Num(mine.epoch) +
+            " epochs and " + Megabytes(mine.bytes_up) +
+            " sent to the server (" + ranked[1]->label + ": " +
+            Num(theirs.epoch) + " epochs, " + Megabytes(theirs.bytes_up) + ").";
   }
   const RunOutcome& best_final = *by_accuracy.front();
   if (runs.size() > 1) {

@@ -21,9 +21,8 @@ uint16_t FloatToBf16(float value) {
   const uint32_t saturated = ((bits >> 16) & 0x8000U) | 0x7f7fU;
   const uint32_t quiet_nan = (bits >> 16) | 0x0040U;
   uint32_t result = rounded;
-  result = magnitude < 0x7f800000U && (rounded & 0x7fffU) == 0x7f80U
-               ? saturated
-               : result;
+  result = magnitude < 0x7f800000U && (rounded & 0x7fffU) == 0x7f80U ? saturated
+                                                                     : result;
   result = magnitude > 0x7f800000U ? quiet_nan : result;
   return static_cast<uint16_t>(result);
 }
@@ -33,9 +32,9 @@ uint16_t FloatToBf16(float value) {
 Status Bf16Codec::Encode(std::span<const float> values,
                          std::vector<uint8_t>* out) {
   if (static_cast<int64_t>(values.size()) != dim_) {
-    return Status::InvalidArgument("bf16 codec: " +
-                                   std::to_string(values.size()) +
-                                   " values, expected " + std::to_string(dim_));
+    return Status::InvalidArgument(
+        "bf16 codec: " + std::to_string(values.size()) + " values, expected " +
+        std::to_string(dim_));
   }
   out->resize(values.size() * 2);
   uint8_t* bytes = out->data();

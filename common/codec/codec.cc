@@ -16,7 +16,9 @@ namespace {
 
 using Options = const CodecOptions&;
 
-Status NoOptions(Options) { return Status::Ok(); }
+Status NoOptions(Options) {
+  return Status::Ok();
+}
 
 Status ValidateQsgdOptions(Options options) {
   if (options.bits >= kMinQuantizedBits && options.bits <= kMaxQuantizedBits) {
@@ -49,7 +51,9 @@ const Entry kCodecs[] = {
        return std::make_unique<QsgdCodec>(dim, o.bits, o.seed);
      }},
     {"dqsgd", DqsgdCodec::ValidateOptions,
-     [](int64_t dim, Options o) { return std::make_unique<DqsgdCodec>(dim, o); }},
+     [](int64_t dim, Options o) {
+       return std::make_unique<DqsgdCodec>(dim, o);
+     }},
     {"topk", TopKCodec::ValidateOptions,
      [](int64_t dim, Options o) {
        return std::make_unique<TopKCodec>(dim, o.topk_fraction);

@@ -89,7 +89,6 @@ Status ValidateCodecName(std::string_view name);
 // Returns InvalidArgument naming the field and its value when `options` has
 // a field out of range for codec `name` (only the fields that codec reads
 // are checked), or the failure of ValidateCodecName(name).
-Status ValidateCodecOptions(std::string_view name,
-                            const CodecOptions& options);
+Status ValidateCodecOptions(std::string_view name, const CodecOptions& options);
 
 }  // namespace anchorage::codec

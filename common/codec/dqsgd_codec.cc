@@ -67,8 +67,7 @@ Status DqsgdCodec::ValidateOptions(const CodecOptions& options) {
       budget >= kMinQuantizedBits && budget <= kMaxQuantizedBits;
   if (budget != 0 && !budget_in_range) {
     return Status::InvalidArgument(
-        "bit_budget must be 0 (use bits) or in [2, 16], got " +
-        Format(budget));
+        "bit_budget must be 0 (use bits) or in [2, 16], got " + Format(budget));
   }
   if (options.dqsgd_scale == 0 && budget == 0 &&
       (options.bits < kMinQuantizedBits || options.bits > kMaxQuantizedBits)) {
@@ -80,8 +79,8 @@ Status DqsgdCodec::ValidateOptions(const CodecOptions& options) {
     Status status = CheckPositiveFinite("dqsgd_strong_convexity",
                                         options.dqsgd_strong_convexity);
     if (!status.ok()) return status;
-    status = CheckPositiveFinite("dqsgd_learning_rate",
-                                 options.dqsgd_learning_rate);
+    status =
+        CheckPositiveFinite("dqsgd_learning_rate", options.dqsgd_learning_rate);
     if (!status.ok()) return status;
     if (!std::isfinite(options.dqsgd_smoothness) ||
         options.dqsgd_smoothness < options.dqsgd_strong_convexity) {
@@ -172,9 +171,9 @@ double DqsgdCodec::DeriveLog2Scale(double budget, double log2_norm) const {
 Status DqsgdCodec::Encode(std::span<const float> values,
                           std::vector<uint8_t>* out) {
   if (static_cast<int64_t>(values.size()) != dim_) {
-    return Status::InvalidArgument("dqsgd codec: " +
-                                   std::to_string(values.size()) +
-                                   " values, expected " + std::to_string(dim_));
+    return Status::InvalidArgument(
+        "dqsgd codec: " + std::to_string(values.size()) + " values, expected " +
+        std::to_string(dim_));
   }
   float norm = 0;
   Status status = QuantizationNorm(values, "dqsgd codec", &norm);

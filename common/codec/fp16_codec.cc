@@ -61,9 +61,9 @@ float HalfToFloat(uint16_t half) {
 Status Fp16Codec::Encode(std::span<const float> values,
                          std::vector<uint8_t>* out) {
   if (static_cast<int64_t>(values.size()) != dim_) {
-    return Status::InvalidArgument("fp16 codec: " +
-                                   std::to_string(values.size()) +
-                                   " values, expected " + std::to_string(dim_));
+    return Status::InvalidArgument(
+        "fp16 codec: " + std::to_string(values.size()) + " values, expected " +
+        std::to_string(dim_));
   }
   out->resize(values.size() * 2);
   uint8_t* bytes = out->data();

@@ -13,9 +13,9 @@ QsgdCodec::QsgdCodec(int64_t dim, int bits, uint64_t seed)
 Status QsgdCodec::Encode(std::span<const float> values,
                          std::vector<uint8_t>* out) {
   if (static_cast<int64_t>(values.size()) != dim_) {
-    return Status::InvalidArgument("qsgd codec: " +
-                                   std::to_string(values.size()) +
-                                   " values, expected " + std::to_string(dim_));
+    return Status::InvalidArgument(
+        "qsgd codec: " + std::to_string(values.size()) + " values, expected " +
+        std::to_string(dim_));
   }
   float norm = 0;
   Status status = QuantizationNorm(values, "qsgd codec", &norm);

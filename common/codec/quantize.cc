@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 
 namespace anchorage::codec {
 
@@ -33,6 +34,11 @@ size_t PayloadBytes(size_t dim, int bits) {
          ((dim % 8) * static_cast<size_t>(bits) + 7) / 8;
 }
 
+// A coordinate's code (sign << (B - 1) | level) as staged between the
+// quantise and pack steps: one byte when it fits.
+template <int B>
+using Code = std::conditional_t<(B <= 8), uint8_t, uint16_t>;
+
 // Bytes a group's word access touches: eight B-bit fields fill B bytes, so
 // every group starts on a byte boundary, and its bits are read and written
 // as one or two whole 64-bit words (fixed-size copies compile to plain loads
@@ -40,21 +46,58 @@ size_t PayloadBytes(size_t dim, int bits) {
 template <int B>
 constexpr size_t kWindow = B <= 8 ? 8 : 16;
 
+// Returns a mask of the low `bits` (< 64) bits of each `lane`-bit lane.
+constexpr uint64_t LaneMask(int lane, int bits) {
+  uint64_t mask = 0;
+  for (int shift = 0; shift < 64; shift += lane) {
+    mask |= ((uint64_t{1} << bits) - 1) << shift;
+  }
+  return mask;
+}
+
+// Packs the `B`-bit fields at the bottom of each `Lane`-bit lane of `x`
+// into the low bits, in lane order (SWAR: each step joins the fields of
+// adjacent lane pairs, a few operations per word instead of per field).
+template <int B, int Lane>
+uint64_t Squeeze(uint64_t x) {
+  if constexpr (Lane == 64) {
+    return x;
+  } else {
+    constexpr uint64_t kMask = LaneMask(2 * Lane, B);
+    x = (x & kMask) | (((x >> Lane) & kMask) << B);
+    return Squeeze<2 * B, 2 * Lane>(x);
+  }
+}
+
+// The inverse of Squeeze: spreads the low bits of `x` into `B`-bit fields
+// at the bottom of `Lane`-bit lanes.
+template <int B, int Lane>
+uint64_t Spread(uint64_t x) {
+  if constexpr (Lane == 64) {
+    return x;
+  } else {
+    x = Spread<2 * B, 2 * Lane>(x);
+    constexpr uint64_t kMask = LaneMask(2 * Lane, B);
+    return (x & kMask) | (((x >> B) & kMask) << Lane);
+  }
+}
+
 // Writes the 8 `B`-bit codes at `codes` into the B bytes at `out`, and zeros
 // into the rest of the kWindow<B> bytes from `out`.
 template <int B>
-void PackGroup(const uint16_t* codes, uint8_t* out) {
+void PackGroup(const Code<B>* codes, uint8_t* out) {
   if constexpr (B <= 8) {
     uint64_t word = 0;
-    for (int j = 0; j < 8; ++j) word |= uint64_t{codes[j]} << (j * B);
+    std::memcpy(&word, codes, 8);
+    word = Squeeze<B, 8>(word);
     std::memcpy(out, &word, 8);
   } else {
     uint64_t lo = 0;
     uint64_t hi = 0;
-    for (int j = 0; j < 4; ++j) {
-      lo |= uint64_t{codes[j]} << (j * B);
-      hi |= uint64_t{codes[j + 4]} << (j * B);
-    }
+    std::memcpy(&lo, codes, 8);
+    std::memcpy(&hi, codes + 4, 8);
+    lo = Squeeze<B, 16>(lo);
+    hi = Squeeze<B, 16>(hi);
     uint64_t first = lo;
     uint64_t second = hi;
     if constexpr (B < 16) {
@@ -69,25 +112,29 @@ void PackGroup(const uint16_t* codes, uint8_t* out) {
 // Reads the 8 `B`-bit codes of the first B of the kWindow<B> bytes at `in`;
 // the inverse of PackGroup.
 template <int B>
-void UnpackGroup(const uint8_t* in, uint16_t* codes) {
-  constexpr uint64_t kMask = (uint64_t{1} << B) - 1;
+void UnpackGroup(const uint8_t* in, Code<B>* codes) {
   if constexpr (B <= 8) {
     uint64_t word = 0;
     std::memcpy(&word, in, 8);
-    for (int j = 0; j < 8; ++j) {
-      codes[j] = static_cast<uint16_t>((word >> (j * B)) & kMask);
-    }
+    if constexpr (B < 8) word &= (uint64_t{1} << (8 * B)) - 1;
+    word = Spread<B, 8>(word);
+    std::memcpy(codes, &word, 8);
   } else {
     uint64_t first = 0;
     uint64_t second = 0;
     std::memcpy(&first, in, 8);
     std::memcpy(&second, in + 8, 8);
+    uint64_t lo = first;
     uint64_t hi = second;
-    if constexpr (B < 16) hi = (first >> (4 * B)) | (second << (64 - 4 * B));
-    for (int j = 0; j < 4; ++j) {
-      codes[j] = static_cast<uint16_t>((first >> (j * B)) & kMask);
-      codes[j + 4] = static_cast<uint16_t>((hi >> (j * B)) & kMask);
+    if constexpr (B < 16) {
+      constexpr uint64_t kMask = (uint64_t{1} << (4 * B)) - 1;
+      lo = first & kMask;
+      hi = ((first >> (4 * B)) | (second << (64 - 4 * B))) & kMask;
     }
+    lo = Spread<B, 16>(lo);
+    hi = Spread<B, 16>(hi);
+    std::memcpy(codes, &lo, 8);
+    std::memcpy(codes + 4, &hi, 8);
   }
 }
 
@@ -97,7 +144,7 @@ void UnpackGroup(const uint8_t* in, uint16_t* codes) {
 // are overwritten by the next group; groups whose window would pass `room`
 // go through a local buffer.
 template <int B>
-void PackBlock(const uint16_t* codes, size_t n, uint8_t* out, size_t room) {
+void PackBlock(const Code<B>* codes, size_t n, uint8_t* out, size_t room) {
   const size_t groups = (n + 7) / 8;
   size_t g = 0;
   for (; g < groups && g * B + kWindow<B> <= room; ++g) {
@@ -115,7 +162,7 @@ void PackBlock(const uint16_t* codes, size_t n, uint8_t* out, size_t room) {
 // >= that many are readable, into codes[0, n). Returns false when a padding
 // bit after code n - 1 is set.
 template <int B>
-bool UnpackBlock(const uint8_t* in, size_t n, uint16_t* codes, size_t room) {
+bool UnpackBlock(const uint8_t* in, size_t n, Code<B>* codes, size_t room) {
   const size_t full = n / 8;
   size_t g = 0;
   for (; g < full && g * B + kWindow<B> <= room; ++g) {
@@ -127,7 +174,7 @@ bool UnpackBlock(const uint8_t* in, size_t n, uint16_t* codes, size_t room) {
     const size_t fields = std::min<size_t>(8, n - 8 * g);
     uint8_t window[16] = {};
     std::memcpy(window, in + g * B, (fields * B + 7) / 8);
-    uint16_t group[8];
+    Code<B> group[8];
     UnpackGroup<B>(window, group);
     for (size_t j = 0; j < 8; ++j) {
       if (j < fields) {
@@ -144,7 +191,7 @@ bool UnpackBlock(const uint8_t* in, size_t n, uint16_t* codes, size_t room) {
 // extension lowers the operators to SIMD instructions (AVX2: one register),
 // which the auto-vectoriser declines to do for this loop.
 using Lanes [[gnu::vector_size(32)]] = uint32_t;
-constexpr int kHalves = QuantizationRng::kLanes / 8;
+constexpr size_t kHalves = QuantizationRng::kLanes / 8;
 static_assert(sizeof(Lanes) * kHalves == sizeof(uint32_t) * kLanes);
 
 // Quantises `dim` values into the payload at `out`. Level l_i =
@@ -165,7 +212,7 @@ void EncodeAll(const float* values, size_t dim, float pre, float inv,
   std::memcpy(s3, rng->state[3], sizeof(s3));
   alignas(64) float staged[kBlock];
   alignas(64) uint32_t random[kBlock];
-  alignas(64) uint16_t codes[kBlock];
+  alignas(64) Code<B> codes[kBlock];
   for (size_t begin = 0; begin < dim; begin += kBlock) {
     const size_t n = std::min(kBlock, dim - begin);
     const float* x = values + begin;
@@ -178,10 +225,10 @@ void EncodeAll(const float* values, size_t dim, float pre, float inv,
       x = staged;
     }
     for (size_t c = 0; c < padded; c += kLanes) {
-      for (int h = 0; h < kHalves; ++h) {
+      for (size_t h = 0; h < kHalves; ++h) {
         // xoshiro128+ step of 8 lanes.
         const Lanes result = s0[h] + s3[h];
-        for (int k = 0; k < 8; ++k) random[c + 8 * h + k] = result[k];
+        std::memcpy(random + c + 8 * h, &result, sizeof(result));
         const Lanes t = s1[h] << 9;
         s2[h] ^= s0[h];
         s3[h] ^= s1[h];
@@ -202,8 +249,8 @@ void EncodeAll(const float* values, size_t dim, float pre, float inv,
       const float fraction = zeta - static_cast<float>(floor_zeta);
       const int level = std::min(floor_zeta + (u < fraction ? 1 : 0), kLevels);
       const uint32_t sign = std::bit_cast<uint32_t>(value) >> 31;
-      codes[i] = static_cast<uint16_t>(static_cast<uint32_t>(level) |
-                                       (sign << (B - 1)));
+      codes[i] = static_cast<Code<B>>(static_cast<uint32_t>(level) |
+                                      (sign << (B - 1)));
     }
     const size_t offset = begin / 8 * B;
     PackBlock<B>(codes, n, out + offset, payload_bytes - offset);
@@ -223,7 +270,7 @@ bool DecodeAll(const uint8_t* in, size_t dim, float scale, float post,
   constexpr uint32_t kLevelMask = QuantizationLevels(B);
   constexpr float kMax = std::numeric_limits<float>::max();
   const size_t payload_bytes = PayloadBytes(dim, B);
-  alignas(64) uint16_t codes[kBlock];
+  alignas(64) Code<B> codes[kBlock];
   for (size_t begin = 0; begin < dim; begin += kBlock) {
     const size_t n = std::min(kBlock, dim - begin);
     const size_t offset = begin / 8 * B;
@@ -233,7 +280,8 @@ bool DecodeAll(const uint8_t* in, size_t dim, float scale, float post,
     float* y = out + begin;
     for (size_t j = 0; j < n; ++j) {
       const uint32_t code = codes[j];
-      const auto level = static_cast<float>(static_cast<int32_t>(code & kLevelMask));
+      const auto level =
+          static_cast<float>(static_cast<int32_t>(code & kLevelMask));
       const float magnitude = std::min(level * scale, kMax) * post;
       y[j] = (code >> (B - 1)) != 0 ? -magnitude : magnitude;
     }
@@ -268,7 +316,7 @@ size_t QuantizedSize(int64_t dim, int bits) {
   return kQuantizedHeaderBytes + PayloadBytes(static_cast<size_t>(dim), bits);
 }
 
-QuantizationRng::QuantizationRng(uint64_t seed) : state{} {
+QuantizationRng::QuantizationRng(uint64_t seed) {
   std::mt19937_64 seeder(seed);
   for (int lane = 0; lane < kLanes; ++lane) {
     uint32_t any = 0;
@@ -304,10 +352,9 @@ Status QuantizationNorm(std::span<const float> values,
   if (!std::isfinite(sum)) {
     for (size_t i = 0; i < size; ++i) {
       if (!std::isfinite(values[i])) {
-        return Status::InvalidArgument(std::string(codec_name) +
-                                       ": value at coordinate " +
-                                       std::to_string(i) + " is " +
-                                       Format(values[i]) + ", not finite");
+        return Status::InvalidArgument(
+            std::string(codec_name) + ": value at coordinate " +
+            std::to_string(i) + " is " + Format(values[i]) + ", not finite");
       }
     }
   }
@@ -353,11 +400,10 @@ Status DecodeQuantized(std::span<const uint8_t> bytes,
                        std::span<float> out) {
   const std::string name(codec_name);
   if (bytes.size() < kQuantizedHeaderBytes) {
-    return Status::DataLoss(name + " payload has " +
-                            std::to_string(bytes.size()) +
-                            " bytes, shorter than the " +
-                            std::to_string(kQuantizedHeaderBytes) +
-                            "-byte header");
+    return Status::DataLoss(
+        name + " payload has " + std::to_string(bytes.size()) +
+        " bytes, shorter than the " + std::to_string(kQuantizedHeaderBytes) +
+        "-byte header");
   }
   if (bytes[0] != kQuantizedMagic) {
     return Status::DataLoss(name + " header has magic byte " +
@@ -403,9 +449,9 @@ Status DecodeQuantized(std::span<const uint8_t> bytes,
   // ~2^-100; compute with the norm scaled by 2^100 and scale back last.
   const bool tiny = norm < 0x1p-100F;
   const float post = tiny ? 0x1p-100F : 1.0F;
-  const auto scale = static_cast<float>(
-      static_cast<double>(norm) * (tiny ? 0x1p100 : 1.0) /
-      QuantizationLevels(bits));
+  const auto scale =
+      static_cast<float>(static_cast<double>(norm) * (tiny ? 0x1p100 : 1.0) /
+                         QuantizationLevels(bits));
   if (!DispatchDecode(bits, bytes.data() + kQuantizedHeaderBytes, dim, scale,
                       post, out.data())) {
     return Status::DataLoss(name +

@@ -41,7 +41,9 @@ inline constexpr int kMaxQuantizedBits = 16;
 
 // Returns s = 2^(bits - 1) - 1, the number of nonzero levels of a `bits`-bit
 // coordinate.
-constexpr int QuantizationLevels(int bits) { return (1 << (bits - 1)) - 1; }
+constexpr int QuantizationLevels(int bits) {
+  return (1 << (bits - 1)) - 1;
+}
 
 // Returns the encoded size of `dim` coordinates at `bits` bits: the header
 // plus ceil(dim * bits / 8) payload bytes.
@@ -61,7 +63,7 @@ class QuantizationRng {
   explicit QuantizationRng(uint64_t seed);
 
   // The four state words of each lane, mutated by EncodeQuantized.
-  uint32_t state[4][kLanes];
+  uint32_t state[4][kLanes] = {};
 };
 
 // Sets *norm to |values|_2 as a float32 that is >= max |values_i| (the sum of

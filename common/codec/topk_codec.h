@@ -16,8 +16,10 @@
 // A message is 13 + 8k bytes. Decode writes zeros, then the k values.
 //
 // Encode rejects non-finite values and non-finite g + r (InvalidArgument,
-// residual unchanged). It costs O(dim) (std::nth_element) and, after the
-// first call, allocates only when *out must grow.
+// residual unchanged). It costs O(dim): std::nth_element, for small k on
+// the few candidates at or above a threshold guessed from a sample of
+// |g + r|. It keeps four dim-sized buffers and, after the first call,
+// allocates only when *out must grow.
 //
 // Not thread-safe for Encode (the residual); Decode is const and may run
 // concurrently.
@@ -38,8 +40,8 @@ class TopKCodec final : public Codec {
   static constexpr size_t kHeaderBytes = 13;
   static constexpr size_t kEntryBytes = 8;
 
-  // `fraction` in (0, 1] (checked by ValidateOptions; a value outside is a
-  // programming error and aborts).
+  // `fraction` in (0, 1] (checked by ValidateOptions) and dim < 2^32 (the
+  // wire's u32 indices); a value outside is a programming error and aborts.
   TopKCodec(int64_t dim, double fraction);
 
   // Returns InvalidArgument unless 0 < options.topk_fraction <= 1.
@@ -61,8 +63,11 @@ class TopKCodec final : public Codec {
   int64_t dim_;
   int64_t k_;
   std::vector<float> residual_;
-  std::vector<float> accumulated_;  // v = g + r of the encode in progress
-  std::vector<float> magnitudes_;   // |v|, reordered by nth_element
+  // Scratch of the encode in progress, kept to avoid allocating per call.
+  std::vector<float> accumulated_;    // v = g + r
+  std::vector<float> magnitudes_;     // |v_i| of the candidates
+  std::vector<uint32_t> candidates_;  // indices of the candidates
+  std::vector<uint8_t> hits_;         // per 16 coordinates: any candidate
 };
 
 }  // namespace anchorage::codec

@@ -48,6 +48,21 @@ TEST(CompareVerdictTest, TimeVerdictNamesTheFirstToReachTheTarget) {
   EXPECT_NE(text.find("local-sgd leads with 0.86"), std::string::npos) << text;
 }
 
+TEST(CompareVerdictTest, TimeVerdictCallsATieATie) {
+  const RunOutcome local = MakeRun("local-sgd", 3, 0.86, 2.5);
+  const RunOutcome overlap = MakeRun("overlap-local-sgd", 3, 0.85, 0.0);
+  const RunOutcome minibatch = MakeRun("minibatch-sgd", 6, 0.8, 2.5);
+
+  const std::string text =
+      Verdict({&local, &overlap, &minibatch}, KeyMetric::kTimeToTarget, 0.8);
+
+  EXPECT_EQ(text.rfind("local-sgd and overlap-local-sgd reach 0.8 at the same "
+                       "time, 3 s vs 6 s for minibatch-sgd (2×)",
+                       0),
+            0U)
+      << text;
+}
+
 TEST(CompareVerdictTest, TimeVerdictWhenNobodyReachesTheTarget) {
   const RunOutcome local = MakeRun("local-sgd", -1, 0.71, 1.0);
   const RunOutcome overlap = MakeRun("overlap-local-sgd", -1, 0.74, 0.0);

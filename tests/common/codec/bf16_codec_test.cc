@@ -37,7 +37,9 @@ std::vector<uint16_t> EncodeBf16(const std::vector<float>& values) {
 
 TEST(Bf16CodecTest, EveryBf16IsItsFloatTopHalfAndEncodesBackToItself) {
   std::vector<uint16_t> all(1 << 16);
-  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint16_t>(i);
+  for (size_t i = 0; i < all.size(); ++i) {
+    all[i] = static_cast<uint16_t>(i);
+  }
 
   const std::vector<float> decoded = DecodeBf16(all);
   const std::vector<uint16_t> again = EncodeBf16(decoded);
@@ -71,8 +73,7 @@ TEST(Bf16CodecTest, RoundsToNearestEvenAtEveryMidpoint) {
   for (size_t i = 0; i < lower.size(); ++i) {
     const uint16_t low = lower[i];
     const auto high = static_cast<uint16_t>(low + 1);
-    ASSERT_EQ(encoded[3 * i], (low & 1U) == 0 ? low : high)
-        << std::hex << low;
+    ASSERT_EQ(encoded[3 * i], (low & 1U) == 0 ? low : high) << std::hex << low;
     ASSERT_EQ(encoded[3 * i + 1], low) << std::hex << low;
     ASSERT_EQ(encoded[3 * i + 2], high) << std::hex << low;
   }
@@ -135,14 +136,14 @@ TEST(Bf16CodecTest, InfinityStaysInfinityAndNanStaysNan) {
 }
 
 TEST(Bf16CodecTest, RepresentableValuesAreExact) {
-  const std::vector<float> values = {0.0F,     -0.0F,   1.0F,     -1.5F,
-                                     0.15625F, 256.0F,  0x1p-126F, 0x1p-133F,
+  const std::vector<float> values = {0.0F,     -0.0F,    1.0F,      -1.5F,
+                                     0.15625F, 256.0F,   0x1p-126F, 0x1p-133F,
                                      1.0e38F,  -3.0e-39F};
   std::vector<float> exact(values.size());
   for (size_t i = 0; i < values.size(); ++i) {
     // Keep only the bf16 bits of the test value.
-    exact[i] = std::bit_cast<float>(std::bit_cast<uint32_t>(values[i]) &
-                                    0xffff0000U);
+    exact[i] =
+        std::bit_cast<float>(std::bit_cast<uint32_t>(values[i]) & 0xffff0000U);
   }
   const std::vector<float> decoded = DecodeBf16(EncodeBf16(exact));
 

@@ -431,14 +431,17 @@ class CodecContractTest : public ::testing::TestWithParam<CodecCase> {
     std::mt19937 rng(seed);
     std::normal_distribution<float> normal(0.0F, 1.0F);
     std::vector<float> values(static_cast<size_t>(dim));
-    for (float& value : values) value = normal(rng);
+    for (float& value : values) {
+      value = normal(rng);
+    }
     return values;
   }
 
   // A valid encoding of a random vector.
   std::vector<uint8_t> ValidPayload(Codec* codec, uint32_t seed = 7) const {
     std::vector<uint8_t> bytes;
-    const Status status = codec->Encode(RandomValues(codec->dim(), seed), &bytes);
+    const Status status =
+        codec->Encode(RandomValues(codec->dim(), seed), &bytes);
     EXPECT_TRUE(status.ok()) << status.ToString();
     return bytes;
   }
@@ -459,7 +462,9 @@ TEST_P(CodecContractTest, RoundTripIsWithinTheCodecsBound) {
     ASSERT_NE(codec, nullptr);
     const std::vector<float> values = RandomValues(dim, 11);
     double norm = 0;
-    for (const float value : values) norm += double{value} * value;
+    for (const float value : values) {
+      norm += double{value} * value;
+    }
     norm = std::sqrt(norm);
 
     std::vector<uint8_t> bytes;
@@ -641,7 +646,8 @@ TEST_P(CodecContractTest, SurvivesRandomMutations) {
           break;
         case 4: {  // an extreme 32-bit word anywhere
           const uint32_t extremes[] = {0xffffffffU, 0x80000000U, 0x7fc00000U,
-                                       0x7f800000U, 0xff800000U, 0U, 36U, 37U};
+                                       0x7f800000U, 0xff800000U, 0U,
+                                       36U,         37U};
           if (bytes.size() >= 4) {
             const uint32_t word = extremes[below(std::size(extremes))];
             std::memcpy(bytes.data() + below(bytes.size() - 3), &word, 4);

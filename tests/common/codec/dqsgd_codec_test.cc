@@ -79,7 +79,9 @@ TEST(DqsgdCodecTest, StronglyConvexBitsNeverDecreaseAtConstantNorm) {
   // Past N the exponent stays 0, so the bits stay at B_N.
   EXPECT_EQ(bits.back(), bits[kSteps - 1]);
   double average = 0;
-  for (int64_t n = 0; n < kSteps; ++n) average += bits[n];
+  for (int64_t n = 0; n < kSteps; ++n) {
+    average += bits[n];
+  }
   average /= kSteps;
   EXPECT_LE(average, 4.0);
   EXPECT_GE(average, 3.5);
@@ -105,7 +107,8 @@ TEST(DqsgdCodecTest, BeatsFixedBitQsgdAtTheSameTotalBits) {
     int64_t steps;
     int budget;
   };
-  for (const Case c : {Case{200, 3}, Case{200, 4}, Case{200, 6}, Case{1000, 4}}) {
+  for (const Case c :
+       {Case{200, 3}, Case{200, 4}, Case{200, 6}, Case{1000, 4}}) {
     const CodecOptions options = StronglyConvex(c.steps, c.budget);
     const double alpha = AlphaOf(options);
     DqsgdCodec codec(kDim, options);
@@ -150,7 +153,8 @@ TEST(DqsgdCodecTest, MeasuredWeightedErrorBeatsFixedBitQsgd) {
   for (int64_t n = 1; n <= kSteps; ++n) {
     const std::vector<float> g = WithNorm(kDim, 1.0, static_cast<uint32_t>(n));
     const double weight = std::pow(alpha, static_cast<double>(kSteps - n));
-    for (Codec* codec : {static_cast<Codec*>(&dqsgd), static_cast<Codec*>(&qsgd)}) {
+    for (Codec* codec :
+         {static_cast<Codec*>(&dqsgd), static_cast<Codec*>(&qsgd)}) {
       ASSERT_TRUE(codec->Encode(g, &bytes).ok());
       ASSERT_TRUE(codec->Decode(bytes, decoded).ok());
       double error = 0;
@@ -207,7 +211,10 @@ TEST(DqsgdCodecTest, ExplicitScaleFollowsTheStronglyConvexFormula) {
 
   for (int64_t n = 1; n <= kSteps; ++n) {
     const double real =
-        std::log2(50 * std::pow(alpha, static_cast<double>(kSteps - n) / 2) * 1.0 + 1) + 1;
+        std::log2(50 * std::pow(alpha, static_cast<double>(kSteps - n) / 2) *
+                      1.0 +
+                  1) +
+        1;
     const int expected =
         std::clamp(static_cast<int>(std::ceil(real - 1e-9)), 2, 16);
     EXPECT_EQ(bits[n - 1], expected) << "step " << n;

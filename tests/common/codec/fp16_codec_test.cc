@@ -37,11 +37,15 @@ std::vector<uint16_t> EncodeHalves(const std::vector<float>& values) {
   return patterns;
 }
 
-bool IsHalfNan(uint16_t h) { return (h & 0x7c00U) == 0x7c00U && (h & 0x3ffU); }
+bool IsHalfNan(uint16_t h) {
+  return (h & 0x7c00U) == 0x7c00U && (h & 0x3ffU);
+}
 
 TEST(Fp16CodecTest, EveryHalfDecodesExactlyAndEncodesBackToItself) {
   std::vector<uint16_t> all(1 << 16);
-  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint16_t>(i);
+  for (size_t i = 0; i < all.size(); ++i) {
+    all[i] = static_cast<uint16_t>(i);
+  }
 
   const std::vector<float> decoded = DecodeHalves(all);
   const std::vector<uint16_t> again = EncodeHalves(decoded);
@@ -74,7 +78,9 @@ TEST(Fp16CodecTest, RoundsToNearestEvenAtEveryMidpoint) {
     lower.push_back(static_cast<uint16_t>(h | 0x8000U));
   }
   std::vector<uint16_t> upper(lower);
-  for (uint16_t& h : upper) ++h;
+  for (uint16_t& h : upper) {
+    ++h;
+  }
   const std::vector<float> lo = DecodeHalves(lower);
   const std::vector<float> hi = DecodeHalves(upper);
   std::vector<float> probes;
@@ -89,7 +95,8 @@ TEST(Fp16CodecTest, RoundsToNearestEvenAtEveryMidpoint) {
 
   for (size_t i = 0; i < lo.size(); ++i) {
     const uint16_t even = (lower[i] & 1U) == 0 ? lower[i] : upper[i];
-    ASSERT_EQ(encoded[3 * i], even) << "midpoint above " << std::hex << lower[i];
+    ASSERT_EQ(encoded[3 * i], even)
+        << "midpoint above " << std::hex << lower[i];
     ASSERT_EQ(encoded[3 * i + 1], lower[i]) << std::hex << lower[i];
     ASSERT_EQ(encoded[3 * i + 2], upper[i]) << std::hex << lower[i];
   }
@@ -112,8 +119,8 @@ TEST(Fp16CodecTest, RoundTripErrorIsWithinHalfAnUlp) {
   for (size_t i = 0; i < values.size(); ++i) {
     const double x = values[i];
     // The half ulp at |x|: 2^(e - 10) in binade e >= -14, else 2^-24.
-    const int e = std::max(static_cast<int>(std::floor(std::log2(std::fabs(x)))),
-                           -14);
+    const int e =
+        std::max(static_cast<int>(std::floor(std::log2(std::fabs(x)))), -14);
     const double half_ulp = std::exp2(e - 10) / 2;
     ASSERT_LE(std::fabs(decoded[i] - x), half_ulp) << "x = " << x;
   }

@@ -19,13 +19,17 @@ std::vector<float> Gaussian(size_t dim, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0F, 1.0F);
   std::vector<float> values(dim);
-  for (float& value : values) value = normal(rng);
+  for (float& value : values) {
+    value = normal(rng);
+  }
   return values;
 }
 
 double Norm(const std::vector<float>& values) {
   double sum = 0;
-  for (const float value : values) sum += double{value} * value;
+  for (const float value : values) {
+    sum += double{value} * value;
+  }
   return std::sqrt(sum);
 }
 
@@ -166,10 +170,10 @@ TEST(QsgdCodecTest, WireLayoutIsHeaderThenLsbFirstFields) {
   const std::vector<uint8_t> bytes = EncodeOnce({0.0F, -2.0F, 0.0F}, 4);
 
   const std::vector<uint8_t> expected = {
-      0x51, 4,                                // magic, B
-      3,    0,    0, 0, 0, 0, 0, 0,           // dim
-      0x00, 0x00, 0x00, 0x40,                 // norm 2.0F
-      0xf0, 0x00};                            // codes 0, 15, 0 + padding
+      0x51, 4,                             // magic, B
+      3,    0,    0,    0,    0, 0, 0, 0,  // dim
+      0x00, 0x00, 0x00, 0x40,              // norm 2.0F
+      0xf0, 0x00};                         // codes 0, 15, 0 + padding
   EXPECT_EQ(bytes, expected);
 }
 
@@ -201,7 +205,9 @@ TEST(QsgdCodecTest, ZeroVectorEncodesToZeros) {
 TEST(QsgdCodecTest, TinyAndHugeNormsStayFinite) {
   for (const float scale : {1e-42F, 1e-30F, 1e30F}) {
     std::vector<float> g = Gaussian(50, 2);
-    for (float& value : g) value *= scale;
+    for (float& value : g) {
+      value *= scale;
+    }
     QsgdCodec codec(50, 8, 1);
     std::vector<uint8_t> bytes;
     ASSERT_TRUE(codec.Encode(g, &bytes).ok()) << scale;
@@ -291,10 +297,12 @@ TEST(QsgdCodecTest, DecodeRejectsWrongPayloadSize) {
   const std::vector<uint8_t> valid = EncodeOnce(Gaussian(20, 6), 4);  // 24 B
 
   std::vector<uint8_t> bytes(valid.begin(), valid.end() - 1);
-  ExpectDataLoss(DecodeStatus(bytes, 20, 4), "23 bytes, expected 24 (truncated");
+  ExpectDataLoss(DecodeStatus(bytes, 20, 4),
+                 "23 bytes, expected 24 (truncated");
   bytes = valid;
   bytes.push_back(0);
-  ExpectDataLoss(DecodeStatus(bytes, 20, 4), "25 bytes, expected 24 (oversized");
+  ExpectDataLoss(DecodeStatus(bytes, 20, 4),
+                 "25 bytes, expected 24 (oversized");
   bytes.assign(valid.begin(), valid.begin() + 13);
   ExpectDataLoss(DecodeStatus(bytes, 20, 4), "13 bytes, shorter than the 14");
 }
@@ -320,7 +328,9 @@ TEST(QsgdCodecTest, EveryPayloadBitPatternIsALevelAtMostS) {
 
   ASSERT_TRUE(codec.Decode(bytes, decoded).ok());
 
-  for (const float value : decoded) EXPECT_FLOAT_EQ(value, -norm);
+  for (const float value : decoded) {
+    EXPECT_FLOAT_EQ(value, -norm);
+  }
 }
 
 }  // namespace

@@ -19,26 +19,33 @@ std::vector<float> Gaussian(size_t dim, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0F, 1.0F);
   std::vector<float> values(dim);
-  for (float& value : values) value = normal(rng);
+  for (float& value : values) {
+    value = normal(rng);
+  }
   return values;
 }
 
 // Heavy-tailed: a Gaussian cubed, so a few coordinates dominate.
 std::vector<float> HeavyTailed(size_t dim, uint32_t seed) {
   std::vector<float> values = Gaussian(dim, seed);
-  for (float& value : values) value = value * value * value;
+  for (float& value : values) {
+    value = value * value * value;
+  }
   return values;
 }
 
 double SquaredNorm(const std::vector<float>& values) {
   double sum = 0;
-  for (const float value : values) sum += double{value} * value;
+  for (const float value : values) {
+    sum += double{value} * value;
+  }
   return sum;
 }
 
 // Builds a topk message from (index, value) entries.
-std::vector<uint8_t> Message(uint64_t dim, uint32_t k,
-                             const std::vector<std::pair<uint32_t, float>>& entries) {
+std::vector<uint8_t> Message(
+    uint64_t dim, uint32_t k,
+    const std::vector<std::pair<uint32_t, float>>& entries) {
   std::vector<uint8_t> bytes(TopKCodec::kHeaderBytes);
   bytes[0] = TopKCodec::kMagic;
   std::memcpy(bytes.data() + 1, &dim, 8);
@@ -72,7 +79,7 @@ TEST(TopKCodecTest, FirstEncodeIsAContraction) {
   for (const size_t dim : {10, 100, 1000, 5000}) {
     for (const double fraction : {0.001, 0.01, 0.1, 0.5, 1.0}) {
       for (const bool heavy : {false, true}) {
-        const auto seed = static_cast<uint32_t>(dim + 7 * heavy);
+        const auto seed = static_cast<uint32_t>(dim + (heavy ? 7 : 0));
         const std::vector<float> x =
             heavy ? HeavyTailed(dim, seed) : Gaussian(dim, seed);
         TopKCodec codec(static_cast<int64_t>(dim), fraction);
@@ -98,10 +105,85 @@ TEST(TopKCodecTest, FirstEncodeIsAContraction) {
         const double k = static_cast<double>(codec.k());
         EXPECT_EQ(nonzero, codec.k()) << "dim " << dim;
         EXPECT_GE(smallest_sent, largest_kept) << "dim " << dim;
-        EXPECT_LE(SquaredNorm(rest),
-                  (1 - k / static_cast<double>(dim)) * SquaredNorm(x) *
-                      (1 + 1e-9))
+        EXPECT_LE(SquaredNorm(rest), (1 - k / static_cast<double>(dim)) *
+                                         SquaredNorm(x) * (1 + 1e-9))
             << "dim " << dim << " fraction " << fraction;
+      }
+    }
+  }
+}
+
+// Top-k with error feedback computed the slow, obvious way: a full sort by
+// (|v_i| descending, i ascending).
+class ReferenceTopK {
+ public:
+  ReferenceTopK(size_t dim, size_t k) : residual_(dim, 0.0F), k_(k) {}
+
+  std::vector<uint8_t> Encode(const std::vector<float>& g) {
+    const size_t dim = g.size();
+    std::vector<float> v(dim);
+    for (size_t i = 0; i < dim; ++i) {
+      v[i] = g[i] + residual_[i];
+    }
+    std::vector<uint32_t> order(dim);
+    for (size_t i = 0; i < dim; ++i) {
+      order[i] = static_cast<uint32_t>(i);
+    }
+    std::sort(order.begin(), order.end(), [&v](uint32_t a, uint32_t b) {
+      const float ma = std::fabs(v[a]);
+      const float mb = std::fabs(v[b]);
+      return ma != mb ? ma > mb : a < b;
+    });
+    order.resize(k_);
+    std::sort(order.begin(), order.end());
+    std::vector<std::pair<uint32_t, float>> entries;
+    for (const uint32_t i : order) {
+      entries.emplace_back(i, v[i]);
+      v[i] = 0.0F;
+    }
+    residual_ = v;
+    return Message(dim, static_cast<uint32_t>(k_), entries);
+  }
+
+  const std::vector<float>& residual() const { return residual_; }
+
+ private:
+  std::vector<float> residual_;
+  size_t k_;
+};
+
+// Large d and small k take the codec's sampled-threshold path; these inputs
+// cover a typical gradient, heavy tails, massive ties, mostly zeros (the
+// guess is 0) and large values on exactly the sampled coordinates (the guess
+// is too high and the codec falls back to a full selection).
+TEST(TopKCodecTest, LargeVectorsMatchAFullSortOverSeveralSteps) {
+  constexpr size_t kDim = 1 << 16;
+  constexpr size_t kStride = kDim / 16384;
+  const auto inputs = [](int kind, uint32_t step) {
+    std::vector<float> g =
+        kind == 1 ? HeavyTailed(kDim, step + 1) : Gaussian(kDim, step + 1);
+    for (size_t i = 0; i < kDim; ++i) {
+      if (kind == 2) g[i] = std::round(g[i] * 2) / 2;  // few distinct values
+      if (kind == 3 && i % 97 != 0) g[i] = 0.0F;
+      if (kind == 4) {
+        g[i] = i % kStride == 0 ? 1000.0F + static_cast<float>(i) : g[i];
+      }
+    }
+    return g;
+  };
+  for (int kind = 0; kind < 5; ++kind) {
+    for (const double fraction : {0.001, 0.01}) {
+      TopKCodec codec(kDim, fraction);
+      ReferenceTopK reference(kDim, static_cast<size_t>(codec.k()));
+      std::vector<uint8_t> bytes;
+      for (uint32_t step = 0; step < 3; ++step) {
+        const std::vector<float> g = inputs(kind, step);
+        ASSERT_TRUE(codec.Encode(g, &bytes).ok());
+
+        ASSERT_EQ(bytes, reference.Encode(g))
+            << "kind " << kind << " fraction " << fraction << " step " << step;
+        ASSERT_TRUE(std::equal(codec.residual().begin(), codec.residual().end(),
+                               reference.residual().begin()));
       }
     }
   }
@@ -265,9 +347,9 @@ TEST(TopKCodecTest, EncodeRejectsNonFiniteAndKeepsTheResidual) {
   EXPECT_EQ(overflow_status.code(), Status::Code::kInvalidArgument);
   EXPECT_NE(overflow_status.message().find("overflows"), std::string::npos)
       << overflow_status.ToString();
-  EXPECT_EQ(std::vector<float>(codec.residual().begin(),
-                               codec.residual().end()),
-            before);
+  EXPECT_EQ(
+      std::vector<float>(codec.residual().begin(), codec.residual().end()),
+      before);
 }
 
 }  // namespace
