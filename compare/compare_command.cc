@@ -42,8 +42,8 @@ std::string RunName(const RunSpec& spec) {
 }
 
 // Runs every planned run in order, with a progress line on stderr as each
-// starts and ends. Returns the outcomes, or exit code 1 after naming the
-// run that failed.
+// starts and ends. Returns the outcomes, or nullopt after printing which
+// run failed and why.
 std::optional<std::vector<RunOutcome>> RunAll(const StudyPlan& plan,
                                               const config::RunConfig& base) {
   SimulatedRunner simulated;

@@ -37,6 +37,16 @@ std::string Megabytes(double bytes) {
   return FormatNumber(bytes / 1e6, 4);
 }
 
+// "a", "a and b", "a, b and c".
+std::string JoinAnd(const std::vector<std::string>& parts) {
+  std::string text;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) text += i + 1 == parts.size() ? " and " : ", ";
+    text += parts[i];
+  }
+  return text;
+}
+
 // Runs of one (setting, label), in run order.
 using Groups = std::map<std::pair<std::string, std::string>,
                         std::vector<const RunOutcome*>>;
@@ -151,8 +161,9 @@ std::string RenderTraceFigure(const StudyPlan& plan, const TraceFigure& figure,
 std::string RenderSweepFigure(const StudyPlan& plan, const SweepFigure& figure,
                               const std::vector<const RunOutcome*>& reported) {
   std::map<std::pair<std::string, std::string>, const RunOutcome*> by_key;
-  for (const RunOutcome* run : reported)
+  for (const RunOutcome* run : reported) {
     by_key[{run->setting, run->label}] = run;
+  }
   auto value = [&](const std::string& setting, const std::string& label) {
     const auto found = by_key.find({setting, label});
     return found == by_key.end() ? kNaN
@@ -192,11 +203,26 @@ std::string RenderSweepFigure(const StudyPlan& plan, const SweepFigure& figure,
 template <typename Get>
 std::string Common(const StudyPlan& plan, Get get) {
   if (plan.runs.empty()) return "";
-  const std::string first = get(plan.runs.front().config);
+  std::string first = get(plan.runs.front().config);
   for (const RunSpec& run : plan.runs) {
     if (get(run.config) != first) return "varies by run";
   }
   return first;
+}
+
+// The length of a run: "3 epochs", "60 anchor versions" or both.
+std::string Budget(const config::RunConfig& config) {
+  std::string text;
+  if (config.train.epochs > 0) {
+    text = FormatNumber(config.train.epochs, 6);
+    text += config.train.epochs == 1.0 ? " epoch" : " epochs";
+  }
+  if (config.train.max_versions > 0) {
+    if (!text.empty()) text += " or ";
+    text += std::to_string(config.train.max_versions);
+    text += " anchor versions";
+  }
+  return text;
 }
 
 std::string SettingsParagraph(const StudyPlan& plan, bool real) {
@@ -229,18 +255,7 @@ std::string SettingsParagraph(const StudyPlan& plan, bool real) {
       {"weight decay",
        Common(plan,
               [&](const RunConfig& c) { return num(c.train.weight_decay); })},
-      {"budget", Common(plan,
-                        [&](const RunConfig& c) {
-                          std::string text;
-                          if (c.train.epochs > 0)
-                            text = num(c.train.epochs) + " epochs";
-                          if (c.train.max_versions > 0) {
-                            text += (text.empty() ? "" : " or ") +
-                                    std::to_string(c.train.max_versions) +
-                                    " anchor versions";
-                          }
-                          return text;
-                        })},
+      {"budget", Common(plan, Budget)},
       {"seed",
        Common(plan,
               [](const RunConfig& c) { return std::to_string(c.train.seed); })},
@@ -271,9 +286,27 @@ std::string SettingsParagraph(const StudyPlan& plan, bool real) {
   }
   std::string text;
   for (const auto& [name, value] : items) {
-    text += (text.empty() ? "" : "; ") + name + " " + value;
+    if (!text.empty()) text += "; ";
+    text += name;
+    text += " ";
+    text += value;
   }
   return text + ".";
+}
+
+// "0.01: 0.31, **0.1: 0.26**, ...": each candidate's final training loss,
+// the chosen one in bold.
+std::string TuningCell(const std::vector<const RunOutcome*>& candidates,
+                       const RunOutcome* best) {
+  std::string cell;
+  for (const RunOutcome* run : candidates) {
+    std::string entry = FormatNumber(run->lr, 3);
+    entry += ": ";
+    entry += FormatNumber(run->final_train_loss, 4);
+    if (!cell.empty()) cell += ", ";
+    cell += run == best ? "**" + entry + "**" : entry;
+  }
+  return cell;
 }
 
 std::string TuningTable(const StudyPlan& plan,
@@ -287,51 +320,34 @@ std::string TuningTable(const StudyPlan& plan,
       if (found == groups.end()) continue;
       const std::vector<const RunOutcome*>& candidates = found->second;
       const RunOutcome* best = Best(candidates);
-      std::string cell;
-      for (const RunOutcome* run : candidates) {
-        const std::string entry = FormatNumber(run->lr, 3) + ": " +
-                                  FormatNumber(run->final_train_loss, 4);
-        cell += (cell.empty() ? "" : ", ") +
-                (run == best ? "**" + entry + "**" : entry);
-      }
       if (candidates.size() > 2 &&
           (best == candidates.front() || best == candidates.back())) {
-        at_edge.push_back(setting + " " + label + " (" +
-                          FormatNumber(best->lr, 3) + ")");
+        std::string where = setting;
+        where += " ";
+        where += label;
+        where += " (" + FormatNumber(best->lr, 3) + ")";
+        at_edge.push_back(std::move(where));
       }
-      rows.push_back({setting, label, cell});
+      rows.push_back({setting, label, TuningCell(candidates, best)});
     }
   }
   StatusOr<std::string> table = report::RenderMarkdownTable(
       {"setting", "algorithm", "final train loss by lr (chosen in bold)"},
       rows);
   std::string text = table.ok() ? *table : "";
-  if (!at_edge.empty()) {
-    std::string list;
-    for (size_t i = 0; i < at_edge.size(); ++i) {
-      list += (i > 0 ? ", " : "") + at_edge[i];
-    }
-    text += "\nThe chosen step size sits at the edge of its grid for " + list +
-            ": a wider grid might do better there.\n";
-  } else {
-    text += "\nEvery chosen step size lies inside its grid.\n";
+  if (at_edge.empty()) {
+    return text + "\nEvery chosen step size lies inside its grid.\n";
   }
-  return text;
+  return text + "\nThe chosen step size sits at the edge of its grid for " +
+         JoinAnd(at_edge) + ": a wider grid might do better there.\n";
 }
 
 std::string BulletList(const std::vector<std::string>& items) {
   std::string text;
-  for (const std::string& item : items)
-    text += "- " + item + "\n";
-  return text;
-}
-
-// "a", "a and b", "a, b and c".
-std::string JoinAnd(const std::vector<std::string>& parts) {
-  std::string text;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) text += i + 1 == parts.size() ? " and " : ", ";
-    text += parts[i];
+  for (const std::string& item : items) {
+    text += "- ";
+    text += item;
+    text += "\n";
   }
   return text;
 }
@@ -405,8 +421,12 @@ std::string Verdicts(const StudyPlan& plan,
     if (of_setting.empty()) continue;
     const std::string verdict =
         Verdict(of_setting, plan.key, plan.target_accuracy);
-    md +=
-        plan.settings.size() > 1 ? "**" + setting + ".** " + verdict : verdict;
+    if (plan.settings.size() > 1) {
+      md += "**";
+      md += setting;
+      md += ".** ";
+    }
+    md += verdict;
     md += "\n\n";
   }
   return md;

@@ -53,7 +53,6 @@ class Preset {
     plan_->preset_settings.push_back(text);
   }
 
-
  private:
   const std::set<std::string>& given_;
   StudyPlan* plan_;
@@ -266,8 +265,9 @@ void PlanLatency(const RunConfig& base, const std::set<std::string>& given,
       {"local-sgd", "local-sgd", ""},
       {"minibatch-sgd", "minibatch-sgd", ""},
   };
-  for (const Series& s : series)
+  for (const Series& s : series) {
     plan->labels.push_back(s.label);
+  }
   std::vector<std::string> latency_settings;
   std::vector<double> multiples;
   auto add_setting = [&](const std::string& setting, double multiple,

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <utility>
 
 #include "common/report/table.h"
 
@@ -75,9 +76,77 @@ std::string SyncWaitSentence(const std::vector<const RunOutcome*>& ranked) {
   return text + ".";
 }
 
+// "No run reaches 0.8 ...; B ends closest at 0.78 (A 0.75)." and the waits.
+std::string NobodyReachedVerdict(
+    const std::vector<const RunOutcome*>& by_accuracy, double target) {
+  std::string text = "No run reaches " + Num(target) +
+                     " test accuracy within the budget; " +
+                     by_accuracy.front()->label + " ends closest at " +
+                     Num(by_accuracy.front()->final_test_accuracy);
+  std::vector<std::string> others;
+  for (size_t i = 1; i < by_accuracy.size(); ++i) {
+    others.push_back(by_accuracy[i]->label + " " +
+                     Num(by_accuracy[i]->final_test_accuracy));
+  }
+  if (!others.empty()) text += " (" + JoinAnd(others) + ")";
+  return text + "." + SyncWaitSentence(by_accuracy);
+}
+
+// "A reaches 0.8 first: 3 s vs 5 s for B (1.67×); C never does." `ranked`
+// holds the runs that reach `target`, fastest first.
+std::string RaceSentence(const std::vector<const RunOutcome*>& ranked,
+                         const std::vector<std::string>& never, double target) {
+  const double winner_time = *TimeToTarget(ranked.front()->trace, target);
+  // Runs reaching the target within 0.1% of the same time are tied (the
+  // virtual clock leaves rounding residue in equal times).
+  size_t tied = 1;
+  while (tied < ranked.size() &&
+         *TimeToTarget(ranked[tied]->trace, target) <= winner_time * 1.001) {
+    ++tied;
+  }
+  std::vector<std::string> names;
+  for (size_t i = 0; i < tied; ++i) {
+    names.push_back(ranked[i]->label);
+  }
+  std::string text =
+      tied == 1
+          ? names.front() + " reaches " + Num(target) + " first: "
+          : JoinAnd(names) + " reach " + Num(target) + " at the same time, ";
+  text += Seconds(winner_time);
+  std::vector<std::string> others;
+  for (size_t i = tied; i < ranked.size(); ++i) {
+    const double time = *TimeToTarget(ranked[i]->trace, target);
+    std::string other = Seconds(time) + " for " + ranked[i]->label;
+    if (winner_time > 0) {
+      other += " (" + FormatNumber(time / winner_time, 3) + "×)";
+    }
+    others.push_back(std::move(other));
+  }
+  if (!others.empty()) text += " vs " + JoinAnd(others);
+  if (!never.empty()) {
+    text += "; " + JoinAnd(never) +
+            (never.size() == 1 ? " never does" : " never do");
+  }
+  return text + ".";
+}
+
+// Epochs and bytes to the target of the winner and the runner-up: they
+// separate statistical efficiency (fewer epochs) from hidden communication
+// (less waiting).
+std::string WorkSentence(const RunOutcome& winner, const RunOutcome& second,
+                         double target) {
+  const TracePoint& mine =
+      winner.trace[*FirstPointAtTarget(winner.trace, target)];
+  const TracePoint& theirs =
+      second.trace[*FirstPointAtTarget(second.trace, target)];
+  return " " + winner.label + " got there after " + Num(mine.epoch) +
+         " epochs and " + Megabytes(mine.bytes_up) + " sent to the server (" +
+         second.label + ": " + Num(theirs.epoch) + " epochs, " +
+         Megabytes(theirs.bytes_up) + ").";
+}
+
 std::string TimeVerdict(const std::vector<const RunOutcome*>& runs,
                         double target) {
-  const std::string goal = Num(target);
   std::vector<const RunOutcome*> reached;
   std::vector<std::string> never;
   for (const RunOutcome* run : runs) {
@@ -89,57 +158,13 @@ std::string TimeVerdict(const std::vector<const RunOutcome*>& runs,
   }
   const std::vector<const RunOutcome*> by_accuracy =
       Ranked(runs, [](const RunOutcome& r) { return -r.final_test_accuracy; });
-  std::string text;
-  if (reached.empty()) {
-    text = "No run reaches " + goal + " test accuracy within the budget; " +
-           by_accuracy.front()->label + " ends closest at " +
-           Num(by_accuracy.front()->final_test_accuracy);
-    std::vector<std::string> others;
-    for (size_t i = 1; i < by_accuracy.size(); ++i) {
-      others.push_back(by_accuracy[i]->label + " " +
-                       Num(by_accuracy[i]->final_test_accuracy));
-    }
-    if (!others.empty()) text += " (" + JoinAnd(others) + ")";
-    return text + "." + SyncWaitSentence(by_accuracy);
-  }
+  if (reached.empty()) return NobodyReachedVerdict(by_accuracy, target);
   const std::vector<const RunOutcome*> ranked = Ranked(
       reached,
       [&](const RunOutcome& r) { return *TimeToTarget(r.trace, target); });
   const RunOutcome& winner = *ranked.front();
-  const double winner_time = *TimeToTarget(winner.trace, target);
-  // Runs reaching the target within 0.1% of the same time are tied (the
-  // virtual clock leaves rounding residue in equal times).
-  size_t tied = 1;
-  while (tied < ranked.size() &&
-         *TimeToTarget(ranked[tied]->trace, target) <= winner_time * 1.001) {
-    ++tied;
-  }
-  if (tied == 1) {
-    text =
-        winner.label + " reaches " + goal + " first: " + Seconds(winner_time);
-  } else {
-    std::vector<std::string> names;
-    for (size_t i = 0; i < tied; ++i) {
-      names.push_back(ranked[i]->label);
-    }
-    text = JoinAnd(names) + " reach " + goal + " at the same time, " +
-           Seconds(winner_time);
-  }
-  std::vector<std::string> others;
-  for (size_t i = tied; i < ranked.size(); ++i) {
-    const double time = *TimeToTarget(ranked[i]->trace, target);
-    std::string other = Seconds(time) + " for " + ranked[i]->label;
-    if (winner_time > 0) {
-      other += " (" + FormatNumber(time / winner_time, 3) + "×)";
-    }
-    others.push_back(other);
-  }
-  if (!others.empty()) text += " vs " + JoinAnd(others);
-  if (!never.empty()) {
-    text += "; " + JoinAnd(never) +
-            (never.size() == 1 ? " never does" : " never do");
-  }
-  text += ".";
+  std::string text = RaceSentence(ranked, never, target);
+  // The waits of every run, those that reached the target first.
   std::vector<const RunOutcome*> wait_order = ranked;
   for (const RunOutcome* run : runs) {
     if (std::find(wait_order.begin(), wait_order.end(), run) ==
@@ -148,23 +173,12 @@ std::string TimeVerdict(const std::vector<const RunOutcome*>& runs,
     }
   }
   text += SyncWaitSentence(wait_order);
-  if (ranked.size() > 1) {
-    // Work and traffic to the target separate statistical efficiency (fewer
-    // epochs) from hidden communication (less waiting).
-    const TracePoint& mine =
-        winner.trace[*FirstPointAtTarget(winner.trace, target)];
-    const TracePoint& theirs =
-        ranked[1]->trace[*FirstPointAtTarget(ranked[1]->trace, target)];
-    text += " " + winner.label + " got there after " + Num(mine.epoch) +
-            " epochs and " + Megabytes(mine.bytes_up) +
-            " sent to the server (" + ranked[1]->label + ": " +
-            Num(theirs.epoch) + " epochs, " + Megabytes(theirs.bytes_up) + ").";
-  }
-  const RunOutcome& best_final = *by_accuracy.front();
+  if (ranked.size() > 1) text += WorkSentence(winner, *ranked[1], target);
   if (runs.size() > 1) {
+    const RunOutcome& best_final = *by_accuracy.front();
     text += " At the end of the budget " + best_final.label +
-            (best_final.label == winner.label ? " is still ahead" : " leads") +
-            " with " + Num(best_final.final_test_accuracy) +
+            (&best_final == &winner ? " is still ahead" : " leads") + " with " +
+            Num(best_final.final_test_accuracy) +
             " test accuracy (next: " + by_accuracy[1]->label + " " +
             Num(by_accuracy[1]->final_test_accuracy) + ").";
   }

@@ -25,8 +25,9 @@ std::string ReadFile(const std::string& path) {
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
+  for (std::string line; std::getline(in, line);) {
     lines.push_back(line);
+  }
   return lines;
 }
 
@@ -40,10 +41,12 @@ std::string AlgorithmColumn(const std::string& line) {
 
 class CompareCommandTest : public ::testing::Test {
  protected:
-  int Run(std::vector<std::string> args) {
+  static int Run(const std::vector<std::string>& args) {
     std::vector<const char*> argv;
-    for (const std::string& arg : args)
+    argv.reserve(args.size());
+    for (const std::string& arg : args) {
       argv.push_back(arg.c_str());
+    }
     return RunCompareCommand(static_cast<int>(argv.size()), argv.data());
   }
 

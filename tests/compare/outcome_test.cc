@@ -66,8 +66,10 @@ std::vector<RunOutcome> WithLosses(const std::vector<double>& losses) {
 
 std::vector<const RunOutcome*> Pointers(const std::vector<RunOutcome>& runs) {
   std::vector<const RunOutcome*> pointers;
-  for (const RunOutcome& run : runs)
+  pointers.reserve(runs.size());
+  for (const RunOutcome& run : runs) {
     pointers.push_back(&run);
+  }
   return pointers;
 }
 

@@ -2,6 +2,7 @@
 // that decide it.
 #include "compare/verdict.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,7 @@ RunOutcome MakeRun(const std::string& label, double seconds_to_target,
   for (int t = 1; t <= 10; ++t) {
     TracePoint point;
     point.virtual_seconds = t;
-    point.bytes_up = 1000000 * t;
+    point.bytes_up = int64_t{1000000} * t;
     const bool reached = seconds_to_target > 0 && t >= seconds_to_target;
     point.test_accuracy = reached ? 0.8 : 0.5;
     run.trace.push_back(point);
