@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include "common/codec/half_width.h"
+
 namespace anchorage::codec {
 
 static_assert(std::endian::native == std::endian::little,
@@ -31,46 +33,15 @@ uint16_t FloatToBf16(float value) {
 
 Status Bf16Codec::Encode(std::span<const float> values,
                          std::vector<uint8_t>* out) {
-  if (static_cast<int64_t>(values.size()) != dim_) {
-    return Status::InvalidArgument(
-        "bf16 codec: " + std::to_string(values.size()) + " values, expected " +
-        std::to_string(dim_));
-  }
-  out->resize(values.size() * 2);
-  uint8_t* bytes = out->data();
-  const float* x = values.data();
-  const size_t size = values.size();
-  for (size_t i = 0; i < size; ++i) {
-    const uint16_t half = FloatToBf16(x[i]);
-    std::memcpy(bytes + 2 * i, &half, 2);
-  }
-  return Status::Ok();
+  return internal::EncodeHalfWidth("bf16", dim_, values, out,
+                                   [](float x) { return FloatToBf16(x); });
 }
 
 Status Bf16Codec::Decode(std::span<const uint8_t> bytes,
                          std::span<float> out) const {
-  if (static_cast<int64_t>(out.size()) != dim_) {
-    return Status::InvalidArgument("bf16 codec: output has " +
-                                   std::to_string(out.size()) +
-                                   " floats, expected " + std::to_string(dim_));
-  }
-  const size_t expected = out.size() * 2;
-  if (bytes.size() != expected) {
-    return Status::DataLoss(
-        "bf16 payload has " + std::to_string(bytes.size()) +
-        " bytes, expected " + std::to_string(expected) + " (" +
-        (bytes.size() < expected ? "truncated" : "oversized") +
-        "; 2 bytes per coordinate, dimension " + std::to_string(dim_) + ")");
-  }
-  const uint8_t* in = bytes.data();
-  float* y = out.data();
-  const size_t size = out.size();
-  for (size_t i = 0; i < size; ++i) {
-    uint16_t half = 0;
-    std::memcpy(&half, in + 2 * i, 2);
-    y[i] = std::bit_cast<float>(static_cast<uint32_t>(half) << 16);
-  }
-  return Status::Ok();
+  return internal::DecodeHalfWidth("bf16", dim_, bytes, out, [](uint16_t half) {
+    return std::bit_cast<float>(static_cast<uint32_t>(half) << 16);
+  });
 }
 
 }  // namespace anchorage::codec
