@@ -36,7 +36,9 @@ class Codec {
                         std::span<float> out) const = 0;
 
   // Bytes a dense float32 encoding of the same vector takes.
-  int64_t raw_bytes() const { return dim() * static_cast<int64_t>(sizeof(float)); }
+  int64_t raw_bytes() const {
+    return dim() * static_cast<int64_t>(sizeof(float));
+  }
   virtual int64_t dim() const = 0;
 };
 

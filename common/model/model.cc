@@ -1,7 +1,9 @@
 #include "common/model/model.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -127,6 +129,36 @@ double SoftmaxCrossEntropy(RowMatrixMap logits, std::span<const int32_t> labels,
   }
   *correct += hits;
   return loss_sum;
+}
+
+ConstRowMatrixMap RowsOf(const RowMatrix& x, Eigen::Index begin,
+                         Eigen::Index rows) {
+  return {x.data() + begin * x.cols(), rows, x.cols()};
+}
+
+Evaluation EvaluateInBlocks(
+    const RowMatrix& x, std::span<const int32_t> labels,
+    const std::function<RowMatrixMap(ConstRowMatrixMap)>& forward) {
+  constexpr Eigen::Index kBlockRows = 1024;
+  ANCHORAGE_CHECK(static_cast<Eigen::Index>(labels.size()) == x.rows(),
+                  "one label per row of x");
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (Eigen::Index begin = 0; begin < x.rows(); begin += kBlockRows) {
+    const Eigen::Index rows = std::min(kBlockRows, x.rows() - begin);
+    loss_sum += SoftmaxCrossEntropy(
+        forward(RowsOf(x, begin, rows)),
+        labels.subspan(static_cast<size_t>(begin), static_cast<size_t>(rows)),
+        0.0F, &correct);
+  }
+  Evaluation evaluation;
+  evaluation.examples = x.rows();
+  if (evaluation.examples > 0) {
+    const auto examples = static_cast<double>(evaluation.examples);
+    evaluation.loss = loss_sum / examples;
+    evaluation.accuracy = static_cast<double>(correct) / examples;
+  }
+  return evaluation;
 }
 
 }  // namespace internal

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -93,6 +94,18 @@ namespace internal {
 // the gradient of gradient_scale * (sum of row losses) w.r.t. the logits.
 double SoftmaxCrossEntropy(RowMatrixMap logits, std::span<const int32_t> labels,
                            float gradient_scale, int64_t* correct);
+
+// Views the rows [begin, begin + rows) of `x` without copying. A Map also
+// keeps us from assuming the caller's allocation alignment.
+ConstRowMatrixMap RowsOf(const RowMatrix& x, Eigen::Index begin,
+                         Eigen::Index rows);
+
+// Model::Evaluate for a model whose `forward` maps a block of rows to its
+// logits: mean loss and accuracy over every row of `x`, in blocks of at
+// most 1024 rows to bound memory.
+Evaluation EvaluateInBlocks(
+    const RowMatrix& x, std::span<const int32_t> labels,
+    const std::function<RowMatrixMap(ConstRowMatrixMap)>& forward);
 
 }  // namespace internal
 

@@ -7,8 +7,6 @@
 namespace anchorage::model {
 namespace {
 
-constexpr Eigen::Index kEvaluateChunkRows = 1024;
-
 // Returns a (rows x cols) view of `buffer`, growing it only when too small.
 RowMatrixMap ScratchRows(RowMatrix& buffer, Eigen::Index rows,
                          Eigen::Index cols) {
@@ -16,13 +14,6 @@ RowMatrixMap ScratchRows(RowMatrix& buffer, Eigen::Index rows,
     buffer.resize(std::max(rows, buffer.rows()), cols);
   }
   return {buffer.data(), rows, cols};
-}
-
-// Views the rows [begin, begin + rows) of `x` without copying. A Map also
-// keeps us from assuming the caller's allocation alignment.
-ConstRowMatrixMap RowsOf(const RowMatrix& x, Eigen::Index begin,
-                         Eigen::Index rows) {
-  return {x.data() + begin * x.cols(), rows, x.cols()};
 }
 
 }  // namespace
@@ -66,7 +57,7 @@ float SoftmaxModel::LossAndGradient(std::span<const float> params,
   ANCHORAGE_CHECK(batch >= 1, "empty batch");
   ANCHORAGE_CHECK(static_cast<int64_t>(grad.size()) == dim(),
                   "grad must have dim() entries");
-  const ConstRowMatrixMap inputs = RowsOf(x, 0, batch);
+  const ConstRowMatrixMap inputs = internal::RowsOf(x, 0, batch);
   RowMatrixMap logits = Forward(params, inputs);
   int64_t correct = 0;
   const float inv_batch = 1.0F / static_cast<float>(batch);
@@ -84,25 +75,9 @@ float SoftmaxModel::LossAndGradient(std::span<const float> params,
 Evaluation SoftmaxModel::Evaluate(std::span<const float> params,
                                   const RowMatrix& x,
                                   std::span<const int32_t> labels) {
-  ANCHORAGE_CHECK(static_cast<Eigen::Index>(labels.size()) == x.rows(),
-                  "one label per row of x");
-  double loss_sum = 0;
-  int64_t correct = 0;
-  for (Eigen::Index begin = 0; begin < x.rows(); begin += kEvaluateChunkRows) {
-    const Eigen::Index rows = std::min(kEvaluateChunkRows, x.rows() - begin);
-    loss_sum += internal::SoftmaxCrossEntropy(
-        Forward(params, RowsOf(x, begin, rows)),
-        labels.subspan(static_cast<size_t>(begin), static_cast<size_t>(rows)),
-        0.0F, &correct);
-  }
-  Evaluation evaluation;
-  evaluation.examples = x.rows();
-  if (evaluation.examples > 0) {
-    const auto examples = static_cast<double>(evaluation.examples);
-    evaluation.loss = loss_sum / examples;
-    evaluation.accuracy = static_cast<double>(correct) / examples;
-  }
-  return evaluation;
+  return internal::EvaluateInBlocks(x, labels, [&](ConstRowMatrixMap block) {
+    return Forward(params, block);
+  });
 }
 
 }  // namespace anchorage::model
