@@ -6,24 +6,22 @@
 #include <vector>
 
 #include "common/base/check.h"
+#include "common/base/seed.h"
 
 namespace anchorage::data {
 namespace {
 
-// splitmix64's finalizer: decorrelates the sampler's generator from others
-// built from the same seed.
-uint64_t MixSeed(uint64_t seed) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * 201;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+// The sampler's stream of the seed, apart from the partition's and the
+// synthetic data's.
+constexpr uint64_t kSamplerStream = 200;
 
 }  // namespace
 
 BatchSampler::BatchSampler(const Dataset* dataset, std::vector<int64_t> indices,
                            int batch_size, uint64_t seed)
-    : dataset_(dataset), order_(std::move(indices)), rng_(MixSeed(seed)) {
+    : dataset_(dataset),
+      order_(std::move(indices)),
+      rng_(MixSeed(seed, kSamplerStream)) {
   ANCHORAGE_CHECK(dataset_ != nullptr, "BatchSampler needs a dataset");
   ANCHORAGE_CHECK(!order_.empty(), "BatchSampler needs a non-empty shard");
   ANCHORAGE_CHECK(batch_size >= 1, "BatchSampler batch size must be >= 1");

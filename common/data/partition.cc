@@ -14,6 +14,8 @@
 #include <system_error>
 #include <vector>
 
+#include "common/base/seed.h"
+
 namespace anchorage::data {
 namespace {
 
@@ -25,14 +27,6 @@ constexpr std::string_view kMixPrefix = "mix:";
 constexpr uint64_t kIidStream = 101;
 constexpr uint64_t kDirichletStream = 102;
 constexpr uint64_t kMixStream = 103;
-
-// splitmix64's finalizer applied to seed and stream.
-uint64_t MixSeed(uint64_t seed, uint64_t stream) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 // A parsed partition spec: the kind and, for Dirichlet and mix, its number.
 struct PartitionSpec {

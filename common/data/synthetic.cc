@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/base/seed.h"
 #include "common/tensor/tensor.h"
 
 namespace anchorage::data {
@@ -28,15 +29,6 @@ constexpr uint64_t kMeansStream = 1;
 constexpr uint64_t kTrainStream = 2;
 constexpr uint64_t kTestStream = 3;
 constexpr uint64_t kTeacherStream = 4;
-
-// splitmix64's finalizer applied to seed and stream: nearby seeds and streams
-// give unrelated generator states.
-uint64_t MixSeed(uint64_t seed, uint64_t stream) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 Status CheckSizes(int dim, int64_t train_size, int64_t test_size) {
   if (dim < 1) {

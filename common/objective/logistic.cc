@@ -13,6 +13,7 @@
 #include <Eigen/Core>
 
 #include "common/base/check.h"
+#include "common/base/seed.h"
 #include "common/base/status.h"
 
 namespace anchorage::objective {
@@ -26,15 +27,6 @@ constexpr uint64_t kFirstWorkerStream = 2;
 // Upper bound on the total number of feature values of a random instance,
 // so a typo in a size cannot exhaust memory.
 constexpr int64_t kMaxFeatureValues = int64_t{1} << 31;
-
-// splitmix64's finalizer applied to seed and stream: nearby seeds and streams
-// give unrelated generator states.
-uint64_t MixSeed(uint64_t seed, uint64_t stream) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 template <typename Scalar>
 using EigenVector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/base/check.h"
+#include "common/base/seed.h"
 #include "common/base/status.h"
 
 namespace anchorage::objective {
@@ -24,15 +25,6 @@ constexpr uint64_t kCentreStream = 2;
 // Upper bound on num_workers * dim, so a typo in a size cannot exhaust
 // memory.
 constexpr int64_t kMaxValues = int64_t{1} << 31;
-
-// splitmix64's finalizer applied to seed and stream: nearby seeds and streams
-// give unrelated generator states.
-uint64_t MixSeed(uint64_t seed, uint64_t stream) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 // Converts `values` to Scalar, returning kInvalidArgument naming `name`, the
 // index and the value for the first value that is not finite as a Scalar, or
