@@ -6,6 +6,7 @@
 
 #include "common/base/log.h"
 #include "common/io/json.h"
+#include "common/service/startup.h"
 #include "common/tensor/tensor.h"
 #include "common/transport/socket.h"
 
@@ -700,19 +701,9 @@ Status WriteSummaryJson(const std::string& path,
            config.server.aggregation_kind(config.train.algorithm_kind()) ==
                    config::Aggregation::kSync
                ? "sync"
-               : "async")
-      .Add("workers", config.train.workers)
-      .Add("dataset", config.train.dataset)
-      .Add("model", config.train.model)
-      .Add("codec", config.train.codec)
-      .Add("partition", config.train.partition)
-      .Add("local_steps", config.train.local_steps)
-      .Add("alpha", config.train.alpha)
-      .Add("beta", config.train.beta)
-      .Add("lr", config.train.lr)
-      .Add("batch_size", config.train.batch_size)
-      .Add("seed", static_cast<int64_t>(config.train.seed))
-      .Add("anchor_version", summary.anchor_version)
+               : "async");
+  service::AddRunSettings(config, &json);
+  json.Add("anchor_version", summary.anchor_version)
       .Add("test_accuracy", summary.test_accuracy)
       .Add("test_loss", summary.test_loss)
       .Add("train_loss", summary.train_loss)

@@ -12,6 +12,7 @@
 #include "common/data/partition.h"
 #include "common/io/json.h"
 #include "common/model/model.h"
+#include "common/service/startup.h"
 
 namespace anchorage::simulator {
 namespace {
@@ -139,20 +140,9 @@ Status WriteSimulationSummary(const std::string& path,
                               const SimulationResult<float>& result) {
   const TracePoint& last = result.trace.back();
   io::JsonObject json;
-  json.Add("algorithm", config.train.algorithm)
-      .Add("simulated", true)
-      .Add("workers", config.train.workers)
-      .Add("dataset", config.train.dataset)
-      .Add("model", config.train.model)
-      .Add("codec", config.train.codec)
-      .Add("partition", config.train.partition)
-      .Add("local_steps", config.train.local_steps)
-      .Add("alpha", config.train.alpha)
-      .Add("beta", config.train.beta)
-      .Add("lr", config.train.lr)
-      .Add("batch_size", config.train.batch_size)
-      .Add("seed", config.train.seed)
-      .Add("anchor_version", result.anchor_version)
+  json.Add("algorithm", config.train.algorithm).Add("simulated", true);
+  service::AddRunSettings(config, &json);
+  json.Add("anchor_version", result.anchor_version)
       .Add("test_accuracy", last.test_accuracy)
       .Add("test_loss", last.test_loss)
       .Add("train_loss", result.train_loss)

@@ -60,4 +60,19 @@ Status WriteReadyFile(const config::OutputOptions& output,
   return io::WriteFileAtomically(output.ready_file, fields.ToString());
 }
 
+void AddRunSettings(const config::RunConfig& config, io::JsonObject* json) {
+  const config::TrainOptions& train = config.train;
+  json->Add("workers", train.workers)
+      .Add("dataset", train.dataset)
+      .Add("model", train.model)
+      .Add("codec", train.codec)
+      .Add("partition", train.partition)
+      .Add("local_steps", train.local_steps)
+      .Add("alpha", train.alpha)
+      .Add("beta", train.beta)
+      .Add("lr", train.lr)
+      .Add("batch_size", train.batch_size)
+      .Add("seed", train.seed);
+}
+
 }  // namespace anchorage::service

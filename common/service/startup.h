@@ -41,4 +41,8 @@ StatusOr<Service> StartService(const std::string& role,
 Status WriteReadyFile(const config::OutputOptions& output,
                       const Service& service, io::JsonObject fields);
 
+// Adds the run's settings to a summary: workers, dataset, model, codec,
+// partition, local_steps, alpha, beta, lr, batch_size, seed.
+void AddRunSettings(const config::RunConfig& config, io::JsonObject* json);
+
 }  // namespace anchorage::service
