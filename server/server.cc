@@ -313,37 +313,30 @@ void Server::HandlePush(const std::string& routing_id,
   const std::string codec =
       push->codec() != nullptr ? push->codec()->str() : "";
   if (codec != codec_->name()) {
-    metrics_.pushes_rejected.Increment();
-    ++stats_.pushes_rejected;
-    Reject(
+    RejectPush(
         routing_id, id, "codec", proto::ErrorCode::WrongCodec,
         Status::InvalidArgument("push encoded with '" + codec + "', expected " +
                                 std::string(codec_->name())));
     return;
   }
   if (message.num_payloads() != 1) {
-    metrics_.pushes_rejected.Increment();
-    ++stats_.pushes_rejected;
-    Reject(routing_id, id, "payload", proto::ErrorCode::BadMessage,
-           Status::InvalidArgument("push has " +
-                                   std::to_string(message.num_payloads()) +
-                                   " payload frames, expected 1"));
+    RejectPush(routing_id, id, "payload", proto::ErrorCode::BadMessage,
+               Status::InvalidArgument("push has " +
+                                       std::to_string(message.num_payloads()) +
+                                       " payload frames, expected 1"));
     return;
   }
   Status status = codec_->Decode(message.payload(0), decoded_);
   if (!status.ok()) {
-    metrics_.pushes_rejected.Increment();
-    ++stats_.pushes_rejected;
-    Reject(routing_id, id, "dimension", proto::ErrorCode::WrongDimension,
-           status);
+    RejectPush(routing_id, id, "dimension", proto::ErrorCode::WrongDimension,
+               status);
     return;
   }
   if (!AsVector(std::span<const float>(decoded_)).allFinite()) {
-    metrics_.pushes_rejected.Increment();
-    ++stats_.pushes_rejected;
-    Reject(routing_id, id, "non_finite", proto::ErrorCode::BadMessage,
-           Status::InvalidArgument("push from worker " + std::to_string(id) +
-                                   " holds NaN or infinite values"));
+    RejectPush(
+        routing_id, id, "non_finite", proto::ErrorCode::BadMessage,
+        Status::InvalidArgument("push from worker " + std::to_string(id) +
+                                " holds NaN or infinite values"));
     return;
   }
 
@@ -423,6 +416,14 @@ void Server::Reject(const std::string& routing_id, uint32_t worker_id,
                   : "unknown peer",
               reason.c_str(), status.message().c_str());
   SendError(routing_id, worker_id, code, status.message());
+}
+
+void Server::RejectPush(const std::string& routing_id, uint32_t worker_id,
+                        const std::string& reason, proto::ErrorCode code,
+                        const Status& status) {
+  metrics_.pushes_rejected.Increment();
+  ++stats_.pushes_rejected;
+  Reject(routing_id, worker_id, reason, code, status);
 }
 
 void Server::CheckHeartbeats(Clock::time_point now) {

@@ -119,6 +119,10 @@ class Server {
   void Reject(const std::string& routing_id, uint32_t worker_id,
               const std::string& reason, proto::ErrorCode code,
               const Status& status);
+  // Reject() for a Push, also counted as a rejected contribution.
+  void RejectPush(const std::string& routing_id, uint32_t worker_id,
+                  const std::string& reason, proto::ErrorCode code,
+                  const Status& status);
   void CheckHeartbeats(Clock::time_point now);
   void MaybeCloseRound(Clock::time_point now, bool deadline_passed);
   void CloseRound(Clock::time_point now);
