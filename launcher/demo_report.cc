@@ -71,6 +71,8 @@ StatusOr<DemoSummary> ReadServerSummary(const std::string& path) {
     summary.wall_seconds = n["wall_seconds"].as<double>();
     summary.bytes_up = n["bytes_up"].as<int64_t>();
     summary.bytes_down = n["bytes_down"].as<int64_t>();
+    summary.codec = n["codec"].as<std::string>();
+    summary.compression_ratio = n["compression_ratio"].as<double>();
     summary.staleness_mean = n["staleness_mean"].as<double>();
     summary.compute_seconds_mean = n["compute_seconds_mean"].as<double>();
     summary.sync_wait_seconds_mean = n["sync_wait_seconds_mean"].as<double>();
@@ -112,8 +114,10 @@ void PrintSummaryTable(const DemoSummary& s, const std::string& run_dir) {
   std::printf("  %-22s %.1f s training, %.1f s in all\n", "wall time",
               s.wall_seconds, s.demo_wall_seconds);
   std::printf("  %-22s %.0f\n", "samples/s (all)", per_second);
-  std::printf("  %-22s %s up, %s down\n", "bytes on the wire",
+  std::printf("  %-22s %s up (%s, %.1fx compression), %s down\n",
+              "bytes on the wire",
               HumanBytes(static_cast<double>(s.bytes_up)).c_str(),
+              s.codec.c_str(), s.compression_ratio,
               HumanBytes(static_cast<double>(s.bytes_down)).c_str());
   std::printf("  %-22s %.2f versions\n", "staleness (mean)", s.staleness_mean);
   std::printf("  %-22s %.1f s compute, %.2f s sync wait\n", "per worker (mean)",

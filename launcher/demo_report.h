@@ -34,6 +34,8 @@ struct DemoSummary {
   double demo_wall_seconds = 0;
   int64_t bytes_up = 0;
   int64_t bytes_down = 0;
+  std::string codec;
+  double compression_ratio = 0;
   double staleness_mean = 0;
   double compute_seconds_mean = 0;
   double sync_wait_seconds_mean = 0;

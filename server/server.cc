@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "common/algo/push_codec.h"
 #include "common/base/log.h"
 #include "common/io/json.h"
 #include "common/service/startup.h"
@@ -59,8 +60,15 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
       aggregator_(config::AggregatorSettings(config), initial),
       schedule_(config.train.LocalOptimizer(
           config.train.StepsPerEpoch(data_.train.size()))),
+      codec_(codec::MakeCodec(config.train.codec,
+                              static_cast<int64_t>(initial.size()),
+                              config.train.CodecSettings(
+                                  0, config.train.PlannedPushes(
+                                         data_.train.size())))
+                 .value()),
+      anchor_codec_(static_cast<int64_t>(initial.size())),
+      relative_pushes_(algo::PushIsRelative(algorithm_, *codec_)),
       decoded_(initial.size()) {
-  codec_ = codec::MakeCodec(config.train.codec, aggregator_.dim()).value();
   StatusOr<std::unique_ptr<model::Model>> eval_model = model::MakeModel(
       config.train.model, data_.test.dim(), data_.test.num_classes);
   evaluator_ =
@@ -74,7 +82,7 @@ Status Server::Bind() {
   transport::SocketOptions options;
   // A push carries at most one dense model plus a small envelope.
   options.max_message_bytes =
-      std::max<int64_t>(codec_->raw_bytes() * 2 + (1 << 20), 1 << 20);
+      std::max<int64_t>(anchor_codec_.raw_bytes() * 2 + (1 << 20), 1 << 20);
   options.send_hwm = 1000;
   StatusOr<zmq::socket_t> router =
       transport::BindRouter(*context_, config_.server.bind, options);
@@ -326,10 +334,25 @@ void Server::HandlePush(const std::string& routing_id,
                                        " payload frames, expected 1"));
     return;
   }
-  Status status = codec_->Decode(message.payload(0), decoded_);
+  const std::vector<float>* base = nullptr;
+  if (relative_pushes_) {
+    base = FindBase(worker, push->base_version());
+    if (base == nullptr) {
+      RejectPush(routing_id, id, "base_version", proto::ErrorCode::BadMessage,
+                 Status::InvalidArgument(
+                     "push is relative to anchor v" +
+                     std::to_string(push->base_version()) +
+                     ", which was not among the last anchors sent to worker " +
+                     std::to_string(id)));
+      return;
+    }
+  }
+  Status status = algo::DecodePush(
+      *codec_, relative_pushes_,
+      base != nullptr ? std::span<const float>(*base) : std::span<const float>(),
+      message.payload(0), decoded_);
   if (!status.ok()) {
-    RejectPush(routing_id, id, "dimension", proto::ErrorCode::WrongDimension,
-               status);
+    RejectPush(routing_id, id, "decode", proto::ErrorCode::BadMessage, status);
     return;
   }
   if (!AsVector(std::span<const float>(decoded_)).allFinite()) {
@@ -352,6 +375,7 @@ void Server::HandlePush(const std::string& routing_id,
     worker.has_loss = true;
   }
 
+  stats_.raw_bytes_up += codec_->raw_bytes();
   const Clock::time_point now = Clock::now();
   const uint64_t version_before = aggregator_.version();
   if (aggregation_ == config::Aggregation::kAsync) {
@@ -379,7 +403,6 @@ void Server::HandlePush(const std::string& routing_id,
           0.0, static_cast<double>(UnixNanos() - push->sent_unix_ns())) *
       1e-9;
   metrics_.push_delay.Observe(delay);
-  stats_.raw_bytes_up += codec_->raw_bytes();
 
   if (aggregation_ == config::Aggregation::kAsync) {
     metrics_.round_duration.Observe(Seconds(now - last_version_time_).count());
@@ -584,11 +607,33 @@ zmq::message_t Server::AnchorFrame() {
     if (anchor_bytes_ == nullptr || anchor_bytes_.use_count() > 1) {
       anchor_bytes_ = std::make_shared<std::vector<uint8_t>>();
     }
-    Status status = codec_->Encode(aggregator_.anchor(), anchor_bytes_.get());
+    Status status =
+        anchor_codec_.Encode(aggregator_.anchor(), anchor_bytes_.get());
     ANCHORAGE_CHECK(status.ok(), "encoding the anchor failed");
     anchor_bytes_version_ = aggregator_.version();
   }
   return transport::FrameFromShared(anchor_bytes_);
+}
+
+void Server::RecordBase(WorkerState& worker) {
+  if (!relative_pushes_) return;
+  if (anchor_values_.version != aggregator_.version()) {
+    const std::span<const float> anchor = aggregator_.anchor();
+    anchor_values_ = {aggregator_.version(),
+                      std::make_shared<const std::vector<float>>(
+                          anchor.begin(), anchor.end())};
+  }
+  if (worker.bases[0].version == anchor_values_.version) return;
+  worker.bases[1] = std::move(worker.bases[0]);
+  worker.bases[0] = anchor_values_;
+}
+
+const std::vector<float>* Server::FindBase(const WorkerState& worker,
+                                           uint64_t version) const {
+  for (const WorkerState::Base& base : worker.bases) {
+    if (base.values != nullptr && base.version == version) return &*base.values;
+  }
+  return nullptr;
 }
 
 void Server::SendAnchor(uint32_t id, WorkerState& worker, uint64_t next_round,
@@ -596,11 +641,12 @@ void Server::SendAnchor(uint32_t id, WorkerState& worker, uint64_t next_round,
   auto& fbb = builder_.builder();
   const auto body = proto::CreateAnchorDirect(
       fbb, aggregator_.version(), next_round,
-      std::string(codec_->name()).c_str(), push_sent_unix_ns);
+      std::string(anchor_codec_.name()).c_str(), push_sent_unix_ns);
   std::vector<zmq::message_t> frames;
   frames.emplace_back(worker.routing_id);
   frames.push_back(builder_.Finish(id, proto::Body::Anchor, body.Union(), 1));
   frames.push_back(AnchorFrame());
+  RecordBase(worker);
   worker.last_sent = Clock::now();
   Send(worker.routing_id, std::move(frames));
 }
@@ -609,12 +655,13 @@ void Server::SendWelcome(uint32_t id, WorkerState& worker) {
   auto& fbb = builder_.builder();
   const auto body =
       proto::CreateWelcomeDirect(fbb, aggregator_.version(), worker.next_round,
-                                 std::string(codec_->name()).c_str(),
+                                 std::string(anchor_codec_.name()).c_str(),
                                  static_cast<uint32_t>(config_.train.workers));
   std::vector<zmq::message_t> frames;
   frames.emplace_back(worker.routing_id);
   frames.push_back(builder_.Finish(id, proto::Body::Welcome, body.Union(), 1));
   frames.push_back(AnchorFrame());
+  RecordBase(worker);
   worker.last_sent = Clock::now();
   Send(worker.routing_id, std::move(frames));
 }
@@ -714,6 +761,8 @@ Status WriteSummaryJson(const std::string& path,
       .Add("bytes_up", summary.bytes_up)
       .Add("bytes_down", summary.bytes_down)
       .Add("raw_bytes_up", summary.raw_bytes_up)
+      .Add("compression_ratio",
+           codec::CompressionRatio(summary.raw_bytes_up, summary.bytes_up))
       .Add("pushes_applied", summary.pushes_applied)
       .Add("pushes_rejected", summary.pushes_rejected)
       .Add("pushes_stale", summary.pushes_stale)

@@ -22,6 +22,7 @@
 #include "common/algo/aggregator.h"
 #include "common/base/status.h"
 #include "common/codec/codec.h"
+#include "common/codec/dense_codec.h"
 #include "common/config/run_config.h"
 #include "common/data/dataset.h"
 #include "common/model/model.h"
@@ -102,6 +103,13 @@ class Server {
     double sync_wait_seconds = 0;
     float train_loss = 0;
     bool has_loss = false;
+    // Relative pushes (algo/push_codec.h): the last two anchors sent to
+    // this worker, which its next push may name as its base.
+    struct Base {
+      uint64_t version = UINT64_MAX;
+      std::shared_ptr<const std::vector<float>> values;
+    };
+    Base bases[2];
   };
 
   Server(const config::RunConfig& config, zmq::context_t* context,
@@ -145,6 +153,11 @@ class Server {
   // The current anchor, encoded once per version and shared by every frame
   // that carries it.
   zmq::message_t AnchorFrame();
+  // Remembers the current anchor as a base of `worker`'s next push.
+  void RecordBase(WorkerState& worker);
+  // The anchor `version` if `worker` may name it as a base, else nullptr.
+  const std::vector<float>* FindBase(const WorkerState& worker,
+                                     uint64_t version) const;
   int LiveWorkers() const;
 
   config::RunConfig config_;
@@ -157,7 +170,10 @@ class Server {
   algo::Aggregator aggregator_;
   // The local optimizer's schedule: the outer rule's γ_t follows it.
   optim::SgdOptions schedule_;
+  // Decodes pushes; anchors travel dense whatever the push codec.
   std::unique_ptr<codec::Codec> codec_;
+  codec::DenseCodec anchor_codec_;
+  bool relative_pushes_;
   std::unique_ptr<Evaluator> evaluator_;
 
   zmq::socket_t router_;
@@ -166,6 +182,8 @@ class Server {
   std::vector<float> decoded_;  // scratch for incoming contributions
   std::shared_ptr<std::vector<uint8_t>> anchor_bytes_;
   uint64_t anchor_bytes_version_ = UINT64_MAX;
+  // The current anchor's values, kept as a base of relative pushes.
+  WorkerState::Base anchor_values_;
 
   std::map<uint32_t, WorkerState> workers_;
   std::atomic<bool> stop_requested_{false};

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/algo/trainer.h"
+#include "common/algo/push_codec.h"
 #include "common/codec/codec.h"
 #include "common/data/dataset.h"
 #include "common/data/partition.h"
@@ -90,13 +91,30 @@ StatusOr<SimulationResult<float>> SimulateRun(
     return Simulator<float>::Evaluation{evaluation.loss, evaluation.accuracy};
   };
 
-  StatusOr<std::unique_ptr<codec::Codec>> codec =
-      codec::MakeCodec(train.codec, static_cast<int64_t>(initial.size()));
-  if (!codec.ok()) return codec.status();
+  // Each worker encodes with its own codec (its own error-feedback state and
+  // random stream); the server decodes with one more.
+  const int64_t dim = static_cast<int64_t>(initial.size());
+  const int64_t planned = train.PlannedPushes(data.train.size());
+  std::vector<algo::PushEncoder> encoders;
+  for (int id = 0; id < train.workers; ++id) {
+    StatusOr<std::unique_ptr<codec::Codec>> codec =
+        codec::MakeCodec(train.codec, dim, train.CodecSettings(id, planned));
+    if (!codec.ok()) return codec.status();
+    encoders.emplace_back(train.algorithm_kind(), std::move(codec).value());
+  }
+  const std::unique_ptr<codec::Codec> decoder =
+      codec::MakeCodec(train.codec, dim, train.CodecSettings(0, planned))
+          .value();
   std::vector<uint8_t> encoded;
-  auto payload_bytes = [&](std::span<const float> values) {
-    Status encode = (*codec)->Encode(values, &encoded);
-    ANCHORAGE_CHECK(encode.ok(), "encoding a simulated message");
+  auto transmit = [&](int worker, std::span<const float> base,
+                      std::span<float> contribution) {
+    algo::PushEncoder& encoder = encoders[static_cast<size_t>(worker)];
+    ANCHORAGE_CHECK(encoder.Encode(base, contribution, &encoded).ok(),
+                    "encoding a simulated push");
+    ANCHORAGE_CHECK(algo::DecodePush(*decoder, encoder.relative(), base,
+                                     encoded, contribution)
+                        .ok(),
+                    "decoding a simulated push");
     return static_cast<int64_t>(encoded.size());
   };
 
@@ -114,7 +132,7 @@ StatusOr<SimulationResult<float>> SimulateRun(
   options.delay = DelaysFor(config);
   options.seed = train.seed;
   Simulator<float> simulator(options, std::move(learners), initial, evaluate,
-                             payload_bytes);
+                             transmit);
   if (on_trace) simulator.set_on_trace(on_trace);
   return simulator.Run();
 }
@@ -153,6 +171,8 @@ Status WriteSimulationSummary(const std::string& path,
       .Add("bytes_up", result.bytes_up)
       .Add("bytes_down", result.bytes_down)
       .Add("raw_bytes_up", result.raw_bytes_up)
+      .Add("compression_ratio",
+           codec::CompressionRatio(result.raw_bytes_up, result.bytes_up))
       .Add("pushes_applied", result.pushes_applied)
       .Add("pushes_stale", result.pushes_stale)
       .Add("staleness_mean", result.staleness_mean)

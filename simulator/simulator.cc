@@ -16,14 +16,16 @@ class Simulator<Scalar>::Impl {
   Impl(const SimulationOptions& options,
        std::vector<std::unique_ptr<algo::Learner<Scalar>>> learners,
        std::span<const Scalar> initial, Evaluate evaluate,
-       PayloadBytes payload_bytes, const Simulator* owner)
+       Transmit transmit, const Simulator* owner)
       : options_(options),
         owner_(owner),
         learners_(std::move(learners)),
         aggregator_(options.aggregator, initial),
         delay_(options.delay, static_cast<int>(learners_.size()), options.seed),
         evaluate_(std::move(evaluate)),
-        payload_bytes_(std::move(payload_bytes)) {
+        transmit_(std::move(transmit)),
+        anchor_bytes_(static_cast<int64_t>(initial.size() * sizeof(float)) +
+                      options.envelope_bytes) {
     for (auto& learner : learners_) {
       workers_.push_back({});
       workers_.back().logic = std::make_unique<algo::WorkerRound<Scalar>>(
@@ -90,13 +92,13 @@ class Simulator<Scalar>::Impl {
   algo::BasicAggregator<Scalar> aggregator_;
   DelayModel delay_;
   Evaluate evaluate_;
-  PayloadBytes payload_bytes_;
+  Transmit transmit_;
 
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t next_sequence_ = 0;
   Snapshot anchor_snapshot_;
   uint64_t snapshot_version_ = UINT64_MAX;
-  int64_t anchor_bytes_ = 0;
+  int64_t anchor_bytes_;
   std::vector<Scalar> scratch_;
 
   SimulationResult<Scalar> result_;
@@ -113,7 +115,6 @@ Simulator<Scalar>::Impl::CurrentAnchor() {
     anchor_snapshot_ = std::make_shared<const std::vector<Scalar>>(
         anchor.begin(), anchor.end());
     snapshot_version_ = aggregator_.version();
-    anchor_bytes_ = payload_bytes_(anchor) + options_.envelope_bytes;
     if (owner_->observer_.on_anchor) {
       owner_->observer_.on_anchor(aggregator_.version(), *anchor_snapshot_);
     }
@@ -205,7 +206,10 @@ void Simulator<Scalar>::Impl::Push(int worker, double now,
     owner_->observer_.on_push(worker, state.round, state.anchor_version,
                               contribution);
   }
-  const int64_t bytes = payload_bytes_(contribution) + options_.envelope_bytes;
+  auto payload = std::make_shared<std::vector<Scalar>>(contribution.begin(),
+                                                       contribution.end());
+  const int64_t bytes =
+      transmit_(worker, *state.anchor, *payload) + options_.envelope_bytes;
   result_.bytes_up += bytes;
   result_.raw_bytes_up +=
       static_cast<int64_t>(contribution.size() * sizeof(float));
@@ -214,8 +218,7 @@ void Simulator<Scalar>::Impl::Push(int worker, double now,
             .worker = worker,
             .round = state.round,
             .version = state.anchor_version,
-            .payload = std::make_shared<const std::vector<Scalar>>(
-                contribution.begin(), contribution.end())});
+            .payload = std::move(payload)});
 }
 
 template <typename Scalar>
@@ -355,10 +358,10 @@ Simulator<Scalar>::Simulator(
     const SimulationOptions& options,
     std::vector<std::unique_ptr<algo::Learner<Scalar>>> learners,
     std::span<const Scalar> initial, Evaluate evaluate,
-    PayloadBytes payload_bytes)
+    Transmit transmit)
     : impl_(std::make_unique<Impl>(options, std::move(learners), initial,
                                    std::move(evaluate),
-                                   std::move(payload_bytes), this)) {}
+                                   std::move(transmit), this)) {}
 
 template <typename Scalar>
 Simulator<Scalar>::~Simulator() = default;

@@ -2,7 +2,8 @@
 // one process on a virtual clock, running the same algorithm code as the
 // services (algo::WorkerRound, algo::BasicAggregator, the learners), with
 // compute and link time from a DelayModel applied to the bytes actually
-// encoded. Two runs with the same inputs give bit-identical results.
+// encoded, and pushes passed through the codec as the server would decode
+// them. Anchors travel as dense float32. Two runs with the same inputs give bit-identical results.
 //
 // Events are processed in (virtual time, sequence) order: a worker's
 // round, its sync point, a push arriving at the server, an anchor arriving
@@ -96,14 +97,17 @@ class Simulator {
     double accuracy = 0;
   };
   using Evaluate = std::function<Evaluation(std::span<const Scalar>)>;
-  // Bytes the payload of a message carrying this vector takes on the wire.
-  using PayloadBytes = std::function<int64_t(std::span<const Scalar>)>;
+  // Sends `worker`'s contribution through the push codec: replaces it with
+  // what the server decodes (against `base`, the anchor the worker last
+  // adopted or pulled toward) and returns the payload bytes on the wire.
+  using Transmit = std::function<int64_t(
+      int worker, std::span<const Scalar> base, std::span<Scalar> contribution)>;
 
   // `learners` are the m workers, all starting from `initial`.
   Simulator(const SimulationOptions& options,
             std::vector<std::unique_ptr<algo::Learner<Scalar>>> learners,
             std::span<const Scalar> initial, Evaluate evaluate,
-            PayloadBytes payload_bytes);
+            Transmit transmit);
   ~Simulator();
   Simulator(const Simulator&) = delete;
   Simulator& operator=(const Simulator&) = delete;

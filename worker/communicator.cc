@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/base/log.h"
+#include "common/codec/dense_codec.h"
 #include "common/transport/socket.h"
 #include "common/transport/wire.h"
 
@@ -59,7 +60,7 @@ class Communicator::Loop {
         options_(options),
         metrics_(metrics),
         pair_(std::move(pair)),
-        codec_(codec::MakeCodec(options.codec, options.model_dim).value()) {}
+        anchor_codec_(options.model_dim) {}
 
   void Run();
 
@@ -83,7 +84,8 @@ class Communicator::Loop {
   WorkerMetrics* metrics_;
   zmq::socket_t pair_;
   zmq::socket_t dealer_;
-  std::unique_ptr<codec::Codec> codec_;
+  // Anchors travel dense whatever compresses the pushes.
+  codec::DenseCodec anchor_codec_;
   transport::EnvelopeBuilder builder_;
 
   // A simulated one-way link: when the next message may arrive.
@@ -195,7 +197,7 @@ void Communicator::Loop::Run() {
 void Communicator::Loop::Connect() {
   transport::SocketOptions socket_options;
   socket_options.max_message_bytes =
-      std::max<int64_t>(codec_->raw_bytes() * 2 + (1 << 20), 1 << 20);
+      std::max<int64_t>(anchor_codec_.raw_bytes() * 2 + (1 << 20), 1 << 20);
   socket_options.linger = std::chrono::milliseconds(200);
   StatusOr<zmq::socket_t> dealer = transport::ConnectDealer(
       context_, options_.server, "w" + std::to_string(options_.worker_id),
@@ -231,7 +233,7 @@ void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
       fbb, push->base_version, push->round, options_.codec.c_str(), UnixNanos(),
       push->samples, push->local_steps, push->train_loss, push->compute_seconds,
       push->sync_wait_seconds);
-  metrics_->raw_bytes.Increment(static_cast<double>(codec_->raw_bytes()));
+  metrics_->raw_bytes.Increment(static_cast<double>(anchor_codec_.raw_bytes()));
   SendEnvelope(proto::Body::Push, body.Union(), std::move(push->payload), true);
 }
 
@@ -348,7 +350,7 @@ bool Communicator::Loop::HandleMessage(transport::Message message) {
       }
       delivery->anchor.resize(static_cast<size_t>(options_.model_dim));
       Status status = message.num_payloads() == 1
-                          ? codec_->Decode(message.payload(0), delivery->anchor)
+                          ? anchor_codec_.Decode(message.payload(0), delivery->anchor)
                           : Status::DataLoss("anchor without payload");
       if (!status.ok()) {
         LOG_WARNING("dropping anchor v%llu: %s",

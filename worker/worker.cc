@@ -57,9 +57,13 @@ Worker::Worker(const config::RunConfig& config, zmq::context_t* context,
       trainer_(std::move(model), &data_.train, std::move(shard),
                config.train.batch_size, sgd, initial,
                algo::WorkerSeed(config.train.seed, config.worker.worker_id)),
-      codec_(codec::MakeCodec(config.train.codec,
-                              static_cast<int64_t>(initial.size()))
-                 .value()) {}
+      encoder_(config.train.algorithm_kind(),
+               codec::MakeCodec(
+                   config.train.codec, static_cast<int64_t>(initial.size()),
+                   config.train.CodecSettings(
+                       config.worker.worker_id,
+                       config.train.PlannedPushes(data_.train.size())))
+                   .value()) {}
 
 StatusOr<WorkerResult> Worker::Run() {
   CommunicatorOptions options;
@@ -224,8 +228,10 @@ void Worker::Push(Communicator& comm, uint64_t round, int local_steps,
   push->train_loss = static_cast<float>(loss);
   push->compute_seconds = result_.compute_seconds;
   push->sync_wait_seconds = result_.sync_wait_seconds;
-  Status status = codec_->Encode(contribution, &push->payload);
-  ANCHORAGE_CHECK(status.ok(), "encoding the local model failed");
+  Status status =
+      encoder_.Encode(latest_->anchor, contribution, &push->payload);
+  ANCHORAGE_CHECK(status.ok(), "encoding the contribution failed");
+  metrics_.quantization_bits.Set(encoder_.codec().quantization_bits());
   samples_since_push_ = 0;
   comm.SendPush(std::move(push));
 }

@@ -19,7 +19,7 @@
 
 #include "common/algo/trainer.h"
 #include "common/base/status.h"
-#include "common/codec/codec.h"
+#include "common/algo/push_codec.h"
 #include "common/config/run_config.h"
 #include "common/data/dataset.h"
 #include "worker/communicator.h"
@@ -79,7 +79,7 @@ class Worker {
   WorkerMetrics metrics_;
   data::TrainTest data_;
   algo::Trainer trainer_;
-  std::unique_ptr<codec::Codec> codec_;
+  algo::PushEncoder encoder_;
   std::atomic<bool> stop_requested_{false};
   std::function<void()> on_joined_;
 

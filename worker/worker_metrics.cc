@@ -55,6 +55,12 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& registry,
                           "float32")
                     .Register(registry)
                     .Add({{"direction", "tx"}})),
+      quantization_bits(prometheus::BuildGauge()
+                            .Name("anchorage_worker_quantization_bits")
+                            .Help("Bits per coordinate of the last push "
+                                  "(qsgd, dqsgd; 0 for other codecs)")
+                            .Register(registry)
+                            .Add({})),
       train_loss(prometheus::BuildGauge()
                      .Name("anchorage_worker_train_loss")
                      .Help("Mean training loss over the last round")

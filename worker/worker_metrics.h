@@ -24,6 +24,7 @@ struct WorkerMetrics {
   prometheus::Counter& bytes_tx;
   prometheus::Counter& bytes_rx;
   prometheus::Counter& raw_bytes;
+  prometheus::Gauge& quantization_bits;
   prometheus::Gauge& train_loss;
   prometheus::Gauge& anchor_version;
   prometheus::Gauge& learning_rate;

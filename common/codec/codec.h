@@ -35,6 +35,13 @@ class Codec {
   virtual Status Decode(std::span<const uint8_t> bytes,
                         std::span<float> out) const = 0;
 
+  // Bits per coordinate of the last encode of a quantizing codec (qsgd,
+  // dqsgd); 0 for the others.
+  virtual int quantization_bits() const { return 0; }
+
+  // Whether Decode(Encode(v)) == v bit for bit.
+  virtual bool lossless() const { return false; }
+
   // Bytes a dense float32 encoding of the same vector takes.
   int64_t raw_bytes() const {
     return dim() * static_cast<int64_t>(sizeof(float));
@@ -77,7 +84,26 @@ struct CodecOptions {
   // qsgd, dqsgd: seed of the per-instance random stream (stochastic
   // rounding). Equal seeds and inputs give equal bytes.
   uint64_t seed = 1;
+
+  // sketch, fetchsgd: a count sketch of `sketch_rows` x `sketch_columns`
+  // cells (0 columns = 10 k, k from topk_fraction), hashed with
+  // `sketch_seed`, which every sender and the server must share.
+  int sketch_rows = 5;
+  int64_t sketch_columns = 0;
+  uint64_t sketch_seed = 1;
+  // sketch: the server asks for exact values at the P k heavy-hitter
+  // candidates of the summed sketch (P = sketch_candidates >= 1), and the
+  // worker keeps momentum rho in [0, 1) before error accumulation.
+  int sketch_candidates = 4;
+  double sketch_momentum = 0;
 };
+
+// Dense float32 bytes over wire bytes (0 when nothing was sent).
+inline double CompressionRatio(int64_t raw_bytes, int64_t wire_bytes) {
+  return wire_bytes > 0 ? static_cast<double>(raw_bytes) /
+                              static_cast<double>(wire_bytes)
+                        : 0.0;
+}
 
 // Returns the codec called `name` for vectors of `dim` floats, or
 // InvalidArgument naming the value and the known codecs, or the failure of

@@ -12,6 +12,7 @@ class DenseCodec final : public Codec {
 
   std::string_view name() const override { return "dense"; }
   int64_t dim() const override { return dim_; }
+  bool lossless() const override { return true; }
   Status Encode(std::span<const float> values,
                 std::vector<uint8_t>* out) override;
   Status Decode(std::span<const uint8_t> bytes,

@@ -58,6 +58,7 @@ class DqsgdCodec final : public Codec {
 
   // The bit width of the last successful encode; 0 before the first.
   int last_bits() const { return last_bits_; }
+  int quantization_bits() const override { return last_bits_; }
   // Successful encodes so far (n of the next encode is encodes() + 1).
   int64_t encodes() const { return encodes_; }
   // The scale t or k in use; 0 while it still waits for a nonzero norm.

@@ -36,6 +36,7 @@ class QsgdCodec final : public Codec {
   std::string_view name() const override { return "qsgd"; }
   int64_t dim() const override { return dim_; }
   int bits() const { return bits_; }
+  int quantization_bits() const override { return bits_; }
   Status Encode(std::span<const float> values,
                 std::vector<uint8_t>* out) override;
   Status Decode(std::span<const uint8_t> bytes,

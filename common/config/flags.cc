@@ -162,7 +162,39 @@ void AddTrainFlags(CLI::App& app, TrainOptions& t) {
   app.add_option("--model", t.model, "softmax or mlp:H1,H2,...")
       ->group(group)
       ->capture_default_str();
-  app.add_option("--codec", t.codec, "Tensor codec on the wire: dense")
+  app.add_option("--codec", t.codec,
+                 "Push compression: dense, fp16, bf16, qsgd, dqsgd, topk, "
+                 "sketch or fetchsgd")
+      ->group(group)
+      ->capture_default_str();
+  app.add_option("--bits", t.bits, "qsgd: bits per coordinate, in [2, 16]")
+      ->group(group)
+      ->capture_default_str();
+  app.add_option("--dqsgd-rule", t.dqsgd_rule,
+                 "dqsgd: bit rule, nonconvex or strongly-convex")
+      ->group(group)
+      ->capture_default_str();
+  app.add_option("--bit-budget", t.bit_budget,
+                 "dqsgd: average bits per coordinate over the run (0 = --bits)")
+      ->group(group)
+      ->capture_default_str();
+  app.add_option("--topk", t.topk,
+                 "topk, sketch, fetchsgd: fraction k/d of coordinates per push")
+      ->group(group)
+      ->capture_default_str();
+  app.add_option("--sketch-rows", t.sketch_rows, "sketch: count-sketch rows")
+      ->group(group)
+      ->capture_default_str();
+  app.add_option("--sketch-columns", t.sketch_columns,
+                 "sketch: count-sketch columns (0 = 10 k)")
+      ->group(group)
+      ->capture_default_str();
+  app.add_option("--sketch-candidates", t.sketch_candidates,
+                 "sketch: the second round asks for P k candidates")
+      ->group(group)
+      ->capture_default_str();
+  app.add_option("--sketch-momentum", t.sketch_momentum,
+                 "sketch: worker momentum before error accumulation")
       ->group(group)
       ->capture_default_str();
   app.add_option("--seed", t.seed, "Seed of every random choice")
@@ -421,6 +453,14 @@ std::vector<std::string> SharedFlags(const RunConfig& config) {
       "--partition=" + t.partition,
       "--model=" + t.model,
       "--codec=" + t.codec,
+      "--bits=" + std::to_string(t.bits),
+      "--dqsgd-rule=" + t.dqsgd_rule,
+      "--bit-budget=" + Exact(t.bit_budget),
+      "--topk=" + Exact(t.topk),
+      "--sketch-rows=" + std::to_string(t.sketch_rows),
+      "--sketch-columns=" + std::to_string(t.sketch_columns),
+      "--sketch-candidates=" + std::to_string(t.sketch_candidates),
+      "--sketch-momentum=" + Exact(t.sketch_momentum),
       "--seed=" + std::to_string(t.seed),
       "--round-deadline=" + Exact(s.round_deadline_seconds),
       "--quorum=" + Exact(s.quorum),

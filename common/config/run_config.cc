@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/base/seed.h"
 #include "common/codec/codec.h"
 #include "common/data/partition.h"
 #include "common/model/model.h"
@@ -102,7 +103,10 @@ Status ValidateTrain(const TrainOptions& t) {
   if (!status.ok()) return status;
   status = PrefixFlag("--model", model::ValidateModelSpec(t.model));
   if (!status.ok()) return status;
-  return PrefixFlag("--codec", codec::ValidateCodecName(t.codec));
+  status = PrefixFlag("--codec", codec::ValidateCodecName(t.codec));
+  if (!status.ok()) return status;
+  return PrefixFlag("--codec",
+                    codec::ValidateCodecOptions(t.codec, t.CodecSettings(0, 1)));
 }
 
 Status ValidateServer(const ServerOptions& s) {
@@ -159,6 +163,34 @@ optim::SgdOptions TrainOptions::LocalOptimizer(int64_t steps_per_epoch) const {
 
 int64_t TrainOptions::StepsPerEpoch(int64_t train_size) const {
   return std::max<int64_t>(1, train_size / workers / batch_size);
+}
+
+codec::CodecOptions TrainOptions::CodecSettings(
+    int sender, int64_t planned_encodes) const {
+  codec::CodecOptions options;
+  options.bits = bits;
+  options.topk_fraction = topk;
+  options.dqsgd_rule = dqsgd_rule;
+  options.dqsgd_total_steps = std::max<int64_t>(1, planned_encodes);
+  options.bit_budget = bit_budget;
+  options.dqsgd_learning_rate = lr;
+  options.seed = MixSeed(seed, 0xc0dec000 + static_cast<uint64_t>(sender));
+  options.sketch_rows = sketch_rows;
+  options.sketch_columns = sketch_columns;
+  options.sketch_seed = MixSeed(seed, 0x5ce7c400);
+  options.sketch_candidates = sketch_candidates;
+  options.sketch_momentum = sketch_momentum;
+  return options;
+}
+
+int64_t TrainOptions::PlannedPushes(int64_t train_size) const {
+  if (epochs > 0) {
+    return std::max<int64_t>(
+        1, static_cast<int64_t>(std::ceil(
+               epochs * static_cast<double>(StepsPerEpoch(train_size)) /
+               local_steps)));
+  }
+  return std::max<int64_t>(1, max_versions / workers);
 }
 
 bool TrainOptions::reset_base_buffer() const {

@@ -13,6 +13,7 @@
 #include "common/algo/aggregator.h"
 #include "common/algo/algorithm.h"
 #include "common/base/status.h"
+#include "common/codec/codec.h"
 #include "common/optim/sgd.h"
 
 namespace anchorage::config {
@@ -65,19 +66,39 @@ struct TrainOptions {
   std::string partition = "iid";
   // softmax or mlp:H1,H2,...
   std::string model = "mlp:256,128";
-  // Codec of pushes and anchors on the wire.
+  // Codec of pushes on the wire (anchors always travel as dense float32).
   std::string codec = "dense";
+  // qsgd: bits per coordinate. dqsgd: the bit rule (nonconvex or
+  // strongly-convex) and its budget of average bits (0 = `bits`).
+  int bits = 4;
+  std::string dqsgd_rule = "nonconvex";
+  double bit_budget = 0;
+  // topk, sketch, fetchsgd: fraction k/d of the coordinates sent per push.
+  double topk = 0.01;
+  // sketch, fetchsgd: count-sketch rows and columns (0 = 10 k); sketch:
+  // candidates factor P of the second round and worker momentum rho.
+  int sketch_rows = 5;
+  int64_t sketch_columns = 0;
+  int sketch_candidates = 4;
+  double sketch_momentum = 0;
   // Every random choice derives from it.
   uint64_t seed = 1;
 
   Algorithm algorithm_kind() const;
   bool reset_base_buffer() const;
+  // The codec settings of one sender: `sender` separates the random
+  // streams of senders (the worker id); `planned_encodes` is the number of
+  // pushes the sender makes in the run (DQ-SGD's N).
+  codec::CodecOptions CodecSettings(int sender, int64_t planned_encodes) const;
   // The local optimizer, with the schedule converted from epochs to local
   // steps: `steps_per_epoch` steps make one pass over a worker's shard.
   optim::SgdOptions LocalOptimizer(int64_t steps_per_epoch) const;
   // Local steps per epoch of the run for a training set of `train_size`:
   // one pass over one worker's shard (all workers advance together).
   int64_t StepsPerEpoch(int64_t train_size) const;
+  // Pushes one worker makes over the run (an estimate under
+  // --max-versions alone, which counts every worker's pushes).
+  int64_t PlannedPushes(int64_t train_size) const;
 };
 
 // The anchor-aggregation server.

@@ -2,6 +2,10 @@
 // and a rejection count under its reason, the anchor is untouched, and the
 // server goes on serving real workers.
 #include <chrono>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <ostream>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -11,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <zmq.hpp>
 
+#include "common/codec/codec.h"
 #include "common/transport/socket.h"
 #include "common/transport/wire.h"
 #include "tests/testing/registry_values.h"
@@ -46,14 +51,23 @@ class RawPeer {
   }
 
   void SendPush(uint32_t id, std::vector<float> values, uint8_t payloads = 1) {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(values.data());
+    SendEncodedPush(id, "dense", 0,
+                    {bytes, bytes + values.size() * sizeof(float)}, payloads);
+  }
+
+  void SendEncodedPush(uint32_t id, const std::string& codec,
+                       uint64_t base_version, const std::vector<uint8_t>& bytes,
+                       uint8_t payloads = 1) {
     transport::EnvelopeBuilder builder;
-    const auto body = proto::CreatePushDirect(builder.builder(), 0, 0, "dense",
-                                              0, 16, 1, 1.0F, 0.1, 0.0);
+    const auto body =
+        proto::CreatePushDirect(builder.builder(), base_version, 0,
+                                codec.c_str(), 0, 16, 1, 1.0F, 0.1, 0.0);
     std::vector<zmq::message_t> frames;
     frames.push_back(
         builder.Finish(id, proto::Body::Push, body.Union(), payloads));
     for (uint8_t i = 0; i < payloads; ++i) {
-      frames.emplace_back(values.data(), values.size() * sizeof(float));
+      frames.emplace_back(bytes.data(), bytes.size());
     }
     Send(std::move(frames));
   }
@@ -199,14 +213,14 @@ TEST_F(BadInputTest, MalformedPushesLeaveTheAnchorAlone) {
   peer.SendJoin(0, dim_, "overlap-local-sgd");
   ASSERT_TRUE(peer.Expect(proto::Body::Welcome).has_value());
   peer.SendPush(0, std::vector<float>(dim_ - 1, 1.0F));
-  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::WrongDimension);
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
   peer.SendPush(0, std::vector<float>(dim_, 1.0F), /*payloads=*/0);
   EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
   std::vector<float> poisoned(dim_, 1.0F);
   poisoned[3] = std::numeric_limits<float>::quiet_NaN();
   peer.SendPush(0, poisoned);
   EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
-  EXPECT_EQ(Rejected("dimension"), 1.0);
+  EXPECT_EQ(Rejected("decode"), 1.0);
   EXPECT_EQ(Rejected("payload"), 1.0);
   EXPECT_EQ(Rejected("non_finite"), 1.0);
   EXPECT_EQ(Version(), 0.0);
@@ -223,6 +237,97 @@ TEST_F(BadInputTest, MalformedPushesLeaveTheAnchorAlone) {
   EXPECT_GE(summary->epochs, 5.0);
   EXPECT_EQ(summary->pushes_rejected, 3);
 }
+
+// Compressed pushes carry the pseudo-gradient against the anchor the worker
+// was sent; each way of breaking one is refused by name and the server
+// then still takes a good push from the same peer.
+struct BrokenPayload {
+  std::string codec;
+  std::string what;
+  // Breaks a good encoding of a vector of `dim` floats.
+  std::function<void(std::vector<uint8_t>*, uint64_t dim)> corrupt;
+};
+
+void PrintTo(const BrokenPayload& payload, std::ostream* os) {
+  *os << payload.codec << "/" << payload.what;
+}
+
+class CompressedPushTest : public ::testing::TestWithParam<BrokenPayload> {};
+
+TEST_P(CompressedPushTest, IsRefusedByNameAndTheServerGoesOn) {
+  const BrokenPayload& broken = GetParam();
+  config::RunConfig config = SmallRunConfig();
+  config.train.codec = broken.codec;
+  config.server.heartbeat_liveness = 500;
+  ServiceFixture fixture(config);
+  ASSERT_TRUE(fixture.StartServer());
+  const auto dim = static_cast<uint64_t>(fixture.server().model_dim());
+  auto rejected = [&](const std::string& reason) {
+    return MetricValue(fixture.server_registry(),
+                       "anchorage_server_rejected_messages_total",
+                       {{"reason", reason}});
+  };
+  RawPeer peer(fixture.endpoint(), "w0");
+  peer.SendJoin(0, dim, "overlap-local-sgd", broken.codec);
+  ASSERT_TRUE(peer.Expect(proto::Body::Welcome).has_value());
+
+  std::unique_ptr<codec::Codec> codec =
+      codec::MakeCodec(broken.codec, static_cast<int64_t>(dim),
+                       config.train.CodecSettings(0, 100))
+          .value();
+  std::vector<float> delta(dim);
+  for (size_t i = 0; i < delta.size(); ++i) {
+    delta[i] = 0.01F * static_cast<float>(i % 7) - 0.03F;
+  }
+  std::vector<uint8_t> good;
+  ASSERT_TRUE(codec->Encode(delta, &good).ok());
+  std::vector<uint8_t> bad = good;
+  broken.corrupt(&bad, dim);
+  peer.SendEncodedPush(0, broken.codec, 0, bad);
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
+  EXPECT_EQ(rejected("decode"), 1.0);
+
+  // A good payload against an anchor this worker was never sent.
+  peer.SendEncodedPush(0, broken.codec, 7, good);
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
+  EXPECT_EQ(rejected("base_version"), 1.0);
+  EXPECT_EQ(MetricValue(fixture.server_registry(),
+                        "anchorage_server_anchor_version"),
+            0.0);
+
+  peer.SendEncodedPush(0, broken.codec, 0, good);
+  std::optional<transport::Message> anchor = peer.Expect(proto::Body::Anchor);
+  ASSERT_TRUE(anchor.has_value());
+  EXPECT_EQ(anchor->envelope().body_as_Anchor()->version(), 1U);
+}
+
+void Truncate(std::vector<uint8_t>* bytes, uint64_t) {
+  bytes->resize(bytes->size() - 3);
+}
+
+void WriteU32(std::vector<uint8_t>* bytes, size_t offset, uint32_t value) {
+  std::memcpy(bytes->data() + offset, &value, sizeof(value));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Codecs, CompressedPushTest,
+    ::testing::Values(
+        BrokenPayload{"qsgd", "truncated", Truncate},
+        // Offset 1 of a QSGD header is the bit width, in [2, 16].
+        BrokenPayload{"qsgd", "impossible_bit_width",
+                      [](std::vector<uint8_t>* b, uint64_t) { (*b)[1] = 40; }},
+        BrokenPayload{"dqsgd", "impossible_bit_width",
+                      [](std::vector<uint8_t>* b, uint64_t) { (*b)[1] = 1; }},
+        BrokenPayload{"topk", "truncated", Truncate},
+        // The first top-k entry's index (offset 13) past the dimension.
+        BrokenPayload{"topk", "index_out_of_range",
+                      [](std::vector<uint8_t>* b, uint64_t dim) {
+                        WriteU32(b, 13, static_cast<uint32_t>(dim));
+                      }},
+        BrokenPayload{"fp16", "truncated", Truncate}),
+    [](const ::testing::TestParamInfo<BrokenPayload>& param) {
+      return param.param.codec + "_" + param.param.what;
+    });
 
 TEST(LostWorkerTest, SilentWorkerIsDeclaredLostAndOthersFinish) {
   config::RunConfig config = SmallRunConfig();

@@ -2,6 +2,7 @@
 // the Local SGD identity, late joiners and lost workers.
 #include <chrono>
 #include <future>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,6 +64,71 @@ TEST(ServiceTest, OverlapLocalSgdTrainsToCompletion) {
 // With α = 1 and blocking workers in sync mode, the service must compute
 // exactly Local SGD: every round, each worker takes τ steps from the
 // average and the new anchor is the average of the results.
+// Lossy codecs carry the pseudo-gradient against the worker's base anchor;
+// the server rebuilds the models and training still converges, at a
+// fraction of the dense bytes.
+struct CompressedRun {
+  std::string algorithm;
+  std::string codec;
+  double min_compression;
+  int quantization_bits;
+};
+
+void PrintTo(const CompressedRun& run, std::ostream* os) {
+  *os << run.algorithm << "/" << run.codec;
+}
+
+class CompressedServiceTest : public ::testing::TestWithParam<CompressedRun> {
+};
+
+TEST_P(CompressedServiceTest, TrainsAtAFractionOfTheBytes) {
+  const CompressedRun& run = GetParam();
+  config::RunConfig config = SmallRunConfig();
+  config.train.algorithm = run.algorithm;
+  config.train.codec = run.codec;
+  config.train.topk = 0.05;
+  ServiceFixture fixture(config);
+  ASSERT_TRUE(fixture.StartServer());
+  for (int id = 0; id < 2; ++id)
+    ASSERT_TRUE(fixture.StartWorker(id));
+  const std::optional<server::ServerSummary> summary =
+      fixture.WaitForServer(seconds(60));
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_GT(summary->test_accuracy, 0.7);
+  EXPECT_EQ(summary->pushes_rejected, 0);
+  EXPECT_GT(static_cast<double>(summary->raw_bytes_up),
+            run.min_compression * static_cast<double>(summary->bytes_up));
+  for (const auto& result : fixture.WaitForWorkers(seconds(30))) {
+    ASSERT_TRUE(result.has_value());
+    ASSERT_TRUE(result->ok()) << result->status().ToString();
+  }
+  const double bits = MetricValue(fixture.worker_registry(0),
+                                  "anchorage_worker_quantization_bits");
+  if (run.quantization_bits > 0) {
+    EXPECT_EQ(bits, run.quantization_bits);
+  } else if (run.codec == "dqsgd") {
+    EXPECT_GE(bits, 2.0);
+    EXPECT_LE(bits, 16.0);
+  } else {
+    EXPECT_EQ(bits, 0.0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Codecs, CompressedServiceTest,
+    ::testing::Values(
+        CompressedRun{"overlap-local-sgd", "qsgd", 4.0, 4},
+        CompressedRun{"local-sgd", "topk", 4.0, 0},
+        CompressedRun{"overlap-local-sgd", "dqsgd", 3.0, -1},
+        CompressedRun{"minibatch-sgd", "fp16", 1.5, 0}),
+    [](const ::testing::TestParamInfo<CompressedRun>& param) {
+      std::string name = param.param.algorithm + "_" + param.param.codec;
+      for (char& c : name) {
+        if (c == '-') c = '_';
+      }
+      return name;
+    });
+
 TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {
   config::RunConfig config = SmallRunConfig();
   config.train.algorithm = "local-sgd";

@@ -69,7 +69,7 @@ Trajectory Simulate(const objective::Objective<double>& objective,
       [&](std::span<const double> x) {
         return Simulator<double>::Evaluation{objective.Loss(x), 0.0};
       },
-      [](std::span<const double> x) {
+      [](int, std::span<const double>, std::span<double> x) {
         return static_cast<int64_t>(x.size() * sizeof(float));
       });
   Trajectory run;

@@ -127,5 +127,27 @@ TEST(SimulateRunTest, EveryAlgorithmLearns) {
   }
 }
 
+TEST(SimulateRunTest, EveryCodecLearnsAtItsByteCost) {
+  // (codec, algorithm, least dense/wire ratio of the upward bytes).
+  const struct {
+    const char* codec;
+    const char* algorithm;
+    double min_compression;
+  } runs[] = {{"dense", "local-sgd", 0.9},   {"fp16", "overlap-local-sgd", 1.6},
+              {"bf16", "minibatch-sgd", 1.6}, {"qsgd", "local-sgd", 4.0},
+              {"dqsgd", "overlap-local-sgd", 3.0}, {"topk", "local-sgd", 6.0}};
+  for (const auto& run : runs) {
+    config::RunConfig config = Small(run.algorithm);
+    config.train.codec = run.codec;
+    config.train.topk = 0.05;
+    const auto result = SimulateRun(config, {});
+    ASSERT_TRUE(result.ok()) << run.codec;
+    EXPECT_GT(result->trace.back().test_accuracy, 0.6) << run.codec;
+    EXPECT_GT(static_cast<double>(result->raw_bytes_up),
+              run.min_compression * static_cast<double>(result->bytes_up))
+        << run.codec;
+  }
+}
+
 }  // namespace
 }  // namespace anchorage::simulator

@@ -42,6 +42,10 @@ class ServiceFixture {
   const prometheus::Registry& server_registry() const {
     return server_registry_;
   }
+  // The metrics of the `index`-th started worker.
+  const prometheus::Registry& worker_registry(size_t index) const {
+    return workers_.at(index)->registry;
+  }
   const std::string& endpoint() const { return server_->endpoint(); }
   config::RunConfig& config() { return config_; }
 

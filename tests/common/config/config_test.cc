@@ -32,6 +32,10 @@ const char* RoleName(Role role) {
       return "worker";
     case Role::kDemo:
       return "demo";
+    case Role::kSimulate:
+      return "simulate";
+    case Role::kCompare:
+      return "compare";
   }
   return "?";
 }
@@ -192,6 +196,24 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
       {"model", [](RunConfig& c) { c.train.model = "cnn"; }, "--model"},
       {"model width", [](RunConfig& c) { c.train.model = "mlp:0"; }, "--model"},
       {"codec", [](RunConfig& c) { c.train.codec = "nope"; }, "--codec"},
+      {"qsgd bits",
+       [](RunConfig& c) {
+         c.train.codec = "qsgd";
+         c.train.bits = 1;
+       },
+       "--codec: codec qsgd: bits must be in [2, 16]"},
+      {"topk fraction",
+       [](RunConfig& c) {
+         c.train.codec = "topk";
+         c.train.topk = 0;
+       },
+       "--codec: codec topk: topk_fraction must be in (0, 1]"},
+      {"dqsgd rule",
+       [](RunConfig& c) {
+         c.train.codec = "dqsgd";
+         c.train.dqsgd_rule = "convex";
+       },
+       "--codec: codec dqsgd: dqsgd_rule"},
       {"bind", [](RunConfig& c) { c.server.bind = ""; }, "--bind:"},
       {"aggregation", [](RunConfig& c) { c.server.aggregation = "maybe"; },
        "--aggregation:"},
@@ -594,6 +616,14 @@ void ExpectSameTrainOptions(const TrainOptions& got, const TrainOptions& want) {
   EXPECT_EQ(got.partition, want.partition);
   EXPECT_EQ(got.model, want.model);
   EXPECT_EQ(got.codec, want.codec);
+  EXPECT_EQ(got.bits, want.bits);
+  EXPECT_EQ(got.dqsgd_rule, want.dqsgd_rule);
+  EXPECT_EQ(got.bit_budget, want.bit_budget);
+  EXPECT_EQ(got.topk, want.topk);
+  EXPECT_EQ(got.sketch_rows, want.sketch_rows);
+  EXPECT_EQ(got.sketch_columns, want.sketch_columns);
+  EXPECT_EQ(got.sketch_candidates, want.sketch_candidates);
+  EXPECT_EQ(got.sketch_momentum, want.sketch_momentum);
   EXPECT_EQ(got.seed, want.seed);
 }
 
@@ -619,7 +649,15 @@ RunConfig UnusualConfig() {
   t.data_dir = "/tmp/anchorage data";
   t.partition = "dirichlet:0.25";
   t.model = "mlp:17,9";
-  t.codec = "dense";
+  t.codec = "dqsgd";
+  t.bits = 7;
+  t.dqsgd_rule = "strongly-convex";
+  t.bit_budget = 5.25;
+  t.topk = 1.0 / 7.0;
+  t.sketch_rows = 3;
+  t.sketch_columns = 12345;
+  t.sketch_candidates = 6;
+  t.sketch_momentum = 0.3;
   t.seed = std::numeric_limits<uint64_t>::max();
   ServerOptions& s = config.server;
   s.aggregation = "sync";
