@@ -9,6 +9,7 @@
 #include "common/codec/fp16_codec.h"
 #include "common/codec/qsgd_codec.h"
 #include "common/codec/quantize.h"
+#include "common/codec/sketch_codec.h"
 #include "common/codec/topk_codec.h"
 
 namespace anchorage::codec {
@@ -30,33 +31,90 @@ Status ValidateQsgdOptions(Options options) {
       std::to_string(options.bits));
 }
 
+// The count sketch of the sketched codecs; 0 columns means 10 k for
+// sketch and 40 k for fetchsgd, which has no second round to correct its
+// estimates and diverges on narrower sketches.
+SketchShape ShapeOf(int64_t dim, Options o, int64_t columns_per_k) {
+  const int64_t k = TopKCodec::CoordinatesFor(dim, o.topk_fraction);
+  return {.rows = o.sketch_rows,
+          .columns =
+              o.sketch_columns > 0 ? o.sketch_columns : columns_per_k * k,
+          .dim = dim,
+          .seed = o.sketch_seed};
+}
+
+// The options-only checks of the sketched codecs; the shape is checked
+// again against the dimension when the codec is made.
+Status ValidateSketchOptions(Options options) {
+  Status status = TopKCodec::ValidateOptions(options);
+  if (!status.ok()) return status;
+  if (options.sketch_rows < 1 || options.sketch_rows > 15) {
+    return Status::InvalidArgument("sketch_rows must be in [1, 15], got " +
+                                   std::to_string(options.sketch_rows));
+  }
+  if (options.sketch_columns < 0) {
+    return Status::InvalidArgument(
+        "sketch_columns must be >= 0 (0 = 10 k), got " +
+        std::to_string(options.sketch_columns));
+  }
+  if (options.sketch_candidates < 1) {
+    return Status::InvalidArgument("sketch_candidates must be >= 1, got " +
+                                   std::to_string(options.sketch_candidates));
+  }
+  if (!(options.sketch_momentum >= 0 && options.sketch_momentum < 1)) {
+    return Status::InvalidArgument("sketch_momentum must be in [0, 1), got " +
+                                   std::to_string(options.sketch_momentum));
+  }
+  return Status::Ok();
+}
+
 struct Entry {
   std::string_view name;
   // Checks the options fields this codec reads.
   std::function<Status(Options)> validate;
+  // Checks what depends on the dimension too (nullptr: nothing does).
+  std::function<Status(int64_t dim, Options)> validate_for_dim;
   // Called only with a dim > 0 and options that passed `validate`.
   std::function<std::unique_ptr<Codec>(int64_t dim, Options)> make;
 };
 
 // The registry: adding a codec is its file plus one line here.
 const Entry kCodecs[] = {
-    {"dense", NoOptions,
+    {"dense", NoOptions, nullptr,
      [](int64_t dim, Options) { return std::make_unique<DenseCodec>(dim); }},
-    {"fp16", NoOptions,
+    {"fp16", NoOptions, nullptr,
      [](int64_t dim, Options) { return std::make_unique<Fp16Codec>(dim); }},
-    {"bf16", NoOptions,
+    {"bf16", NoOptions, nullptr,
      [](int64_t dim, Options) { return std::make_unique<Bf16Codec>(dim); }},
-    {"qsgd", ValidateQsgdOptions,
+    {"qsgd", ValidateQsgdOptions, nullptr,
      [](int64_t dim, Options o) {
        return std::make_unique<QsgdCodec>(dim, o.bits, o.seed);
      }},
-    {"dqsgd", DqsgdCodec::ValidateOptions,
+    {"dqsgd", DqsgdCodec::ValidateOptions, nullptr,
      [](int64_t dim, Options o) {
        return std::make_unique<DqsgdCodec>(dim, o);
      }},
-    {"topk", TopKCodec::ValidateOptions,
+    {"topk", TopKCodec::ValidateOptions, nullptr,
      [](int64_t dim, Options o) {
        return std::make_unique<TopKCodec>(dim, o.topk_fraction);
+     }},
+    {"sketch", ValidateSketchOptions,
+     [](int64_t dim, Options o) {
+       return CountSketch::ValidateShape(ShapeOf(dim, o, 10));
+     },
+     [](int64_t dim, Options o) {
+       return std::make_unique<SketchCodec>(ShapeOf(dim, o, 10),
+                                            TopKCodec::CoordinatesFor(dim, o.topk_fraction),
+                                            o.sketch_candidates,
+                                            o.sketch_momentum);
+     }},
+    {"fetchsgd", ValidateSketchOptions,
+     [](int64_t dim, Options o) {
+       return CountSketch::ValidateShape(ShapeOf(dim, o, 40));
+     },
+     [](int64_t dim, Options o) {
+       return std::make_unique<FetchSgdCodec>(ShapeOf(dim, o, 40),
+                                              TopKCodec::CoordinatesFor(dim, o.topk_fraction));
      }},
 };
 
@@ -105,6 +163,13 @@ StatusOr<std::unique_ptr<Codec>> MakeCodec(std::string_view name, int64_t dim,
   const Entry* entry = Find(name);
   if (entry == nullptr) return ValidateCodecName(name);
   Status status = ValidateCodecOptions(name, options);
+  if (status.ok() && entry->validate_for_dim != nullptr) {
+    status = entry->validate_for_dim(dim, options);
+    if (!status.ok()) {
+      status = Status::InvalidArgument("codec " + std::string(name) + ": " +
+                                       status.message());
+    }
+  }
   if (!status.ok()) return status;
   return entry->make(dim, options);
 }

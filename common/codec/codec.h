@@ -86,7 +86,8 @@ struct CodecOptions {
   uint64_t seed = 1;
 
   // sketch, fetchsgd: a count sketch of `sketch_rows` x `sketch_columns`
-  // cells (0 columns = 10 k, k from topk_fraction), hashed with
+  // cells (0 columns = 10 k for sketch, 40 k for fetchsgd; k from
+  // topk_fraction), hashed with
   // `sketch_seed`, which every sender and the server must share.
   int sketch_rows = 5;
   int64_t sketch_columns = 0;

@@ -141,17 +141,17 @@ uint8_t* Send(float* v, const uint32_t* indices, size_t count, float threshold,
   return entry;
 }
 
-int64_t CoordinatesSent(int64_t dim, double fraction) {
+}  // namespace
+
+int64_t TopKCodec::CoordinatesFor(int64_t dim, double fraction) {
   const auto k =
       static_cast<int64_t>(std::llround(fraction * static_cast<double>(dim)));
   return std::clamp<int64_t>(k, 1, dim);
 }
 
-}  // namespace
-
 TopKCodec::TopKCodec(int64_t dim, double fraction)
     : dim_(dim),
-      k_(CoordinatesSent(dim, fraction)),
+      k_(CoordinatesFor(dim, fraction)),
       residual_(static_cast<size_t>(dim), 0.0F),
       accumulated_(static_cast<size_t>(dim)),
       magnitudes_(static_cast<size_t>(dim)),

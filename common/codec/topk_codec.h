@@ -44,6 +44,9 @@ class TopKCodec final : public Codec {
   // wire's u32 indices); a value outside is a programming error and aborts.
   TopKCodec(int64_t dim, double fraction);
 
+  // k = max(1, round(fraction * dim)), at most dim.
+  static int64_t CoordinatesFor(int64_t dim, double fraction);
+
   // Returns InvalidArgument unless 0 < options.topk_fraction <= 1.
   static Status ValidateOptions(const CodecOptions& options);
 

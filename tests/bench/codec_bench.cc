@@ -89,6 +89,19 @@ Spec TopK() {
   return spec;
 }
 
+// Sketched SGD and FetchSGD: r = 5 rows of c = d / 40 columns (a 500 KB
+// message, 8x smaller than dense), k = d / 1000 and, for sketch, P = 4
+// candidates per applied coordinate and no momentum.
+Spec Sketched(const std::string& name) {
+  Spec spec{name + " r=5 c=d/40 k=d/1000", name, {}};
+  spec.options.sketch_rows = 5;
+  spec.options.sketch_columns = kDim / 40;
+  spec.options.topk_fraction = 0.001;
+  spec.options.sketch_candidates = 4;
+  spec.options.sketch_momentum = 0;
+  return spec;
+}
+
 std::unique_ptr<codec::Codec> Make(const Spec& spec) {
   StatusOr<std::unique_ptr<codec::Codec>> made =
       codec::MakeCodec(spec.name, kDim, spec.options);
@@ -200,6 +213,8 @@ const bool kRegistered = [] {
       {"qsgd_b6", Qsgd(6), 300, 500},
       {"dqsgd", Dqsgd(), 300, 500},
       {"topk_1pct", TopK(), 200, 3000},
+      {"sketch", Sketched("sketch"), 100, 100},
+      {"fetchsgd", Sketched("fetchsgd"), 100, 100},
   };
   for (const Case& c : cases) {
     benchmark::RegisterBenchmark(

@@ -1,0 +1,146 @@
+#include "common/codec/sketch_round.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace anchorage::codec {
+namespace {
+
+std::string Format(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
+}
+
+// Returns `shape` after checking the server's parameters (a failure aborts).
+SketchShape Checked(const SketchShape& shape, int64_t k) {
+  ANCHORAGE_CHECK(CountSketch::ValidateShape(shape).ok(),
+                  "invalid sketch shape");
+  ANCHORAGE_CHECK(k >= 1 && k <= shape.dim, "sketch k out of range");
+  return shape;
+}
+
+}  // namespace
+
+SketchedSgdRound::SketchedSgdRound(const SketchShape& shape, int64_t k,
+                                   int candidates_factor)
+    : k_(k),
+      candidate_count_(std::min(k * candidates_factor, shape.dim)),
+      sum_(Checked(shape, k)),
+      scratch_(static_cast<size_t>(shape.dim)) {
+  ANCHORAGE_CHECK(candidates_factor >= 1, "sketch candidates factor < 1");
+}
+
+void SketchedSgdRound::Begin() {
+  sum_.Clear();
+  have_candidates_ = false;
+  candidates_.clear();
+  exact_.clear();
+}
+
+Status SketchedSgdRound::AddSketch(std::span<const uint8_t> bytes) {
+  if (have_candidates_) {
+    return Status::FailedPrecondition(
+        "sketch arrived after the round's candidates were chosen");
+  }
+  return sum_.MergeSerialized(bytes);
+}
+
+const std::vector<uint32_t>& SketchedSgdRound::Candidates() {
+  if (!have_candidates_) {
+    sum_.EstimateAll(scratch_);
+    LargestMagnitudes(scratch_, candidate_count_, &candidates_);
+    exact_.assign(candidates_.size(), 0.0);
+    have_candidates_ = true;
+  }
+  return candidates_;
+}
+
+Status SketchedSgdRound::AddExact(std::span<const uint8_t> bytes) {
+  if (!have_candidates_) {
+    return Status::FailedPrecondition(
+        "exact values arrived before the round's candidates were chosen");
+  }
+  const size_t count = candidates_.size();
+  if (bytes.size() != count * sizeof(float)) {
+    return Status::DataLoss(
+        "exact values have " + std::to_string(bytes.size()) +
+        " bytes, expected " + std::to_string(count * sizeof(float)) +
+        " (4 per candidate, " + std::to_string(count) + " candidates)");
+  }
+  // Staged as floats (the bytes may be at any address) and checked before
+  // any is added.
+  float* values = scratch_.data();
+  std::memcpy(values, bytes.data(), bytes.size());
+  for (size_t n = 0; n < count; ++n) {
+    if (std::isfinite(values[n])) continue;
+    return Status::DataLoss("exact value " + std::to_string(n) +
+                            " (coordinate " + std::to_string(candidates_[n]) +
+                            ") is " + Format(values[n]) + ", not finite");
+  }
+  for (size_t n = 0; n < count; ++n) {
+    exact_[n] += values[n];
+  }
+  return Status::Ok();
+}
+
+void SketchedSgdRound::Finish(std::vector<uint32_t>* indices,
+                              std::vector<float>* sums) {
+  ANCHORAGE_CHECK(have_candidates_, "Finish before Candidates");
+  const size_t count = candidates_.size();
+  std::span<float> exact(scratch_.data(), count);
+  for (size_t n = 0; n < count; ++n) {
+    exact[n] = static_cast<float>(exact_[n]);
+  }
+  // Positions among the candidates first, which order like their indices.
+  LargestMagnitudes(exact, k_, indices);
+  sums->resize(indices->size());
+  for (size_t m = 0; m < indices->size(); ++m) {
+    const uint32_t position = (*indices)[m];
+    (*sums)[m] = exact[position];
+    (*indices)[m] = candidates_[position];
+  }
+}
+
+FetchSgdServer::FetchSgdServer(const SketchShape& shape, int64_t k,
+                               double momentum)
+    : k_(k),
+      rho_(static_cast<float>(momentum)),
+      round_(Checked(shape, k)),
+      momentum_(shape),
+      error_(shape),
+      estimates_(static_cast<size_t>(shape.dim)) {
+  ANCHORAGE_CHECK(momentum >= 0 && momentum < 1, "momentum out of [0, 1)");
+}
+
+void FetchSgdServer::Begin() {
+  round_.Clear();
+}
+
+Status FetchSgdServer::AddSketch(std::span<const uint8_t> bytes) {
+  return round_.MergeSerialized(bytes);
+}
+
+void FetchSgdServer::Finish(double scale, std::vector<uint32_t>* indices,
+                            std::vector<float>* values) {
+  momentum_.Scale(rho_);
+  Status status = momentum_.Merge(round_, static_cast<float>(scale));
+  ANCHORAGE_CHECK(status.ok(), "round and momentum sketches differ");
+  status = error_.Merge(momentum_);
+  ANCHORAGE_CHECK(status.ok(), "momentum and error sketches differ");
+  error_.EstimateAll(estimates_);
+  LargestMagnitudes(estimates_, k_, indices);
+  values->resize(indices->size());
+  negated_.resize(indices->size());
+  for (size_t m = 0; m < indices->size(); ++m) {
+    (*values)[m] = estimates_[(*indices)[m]];
+    negated_[m] = -(*values)[m];
+  }
+  error_.InsertSparse(*indices, negated_);
+  momentum_.ZeroBucketsOf(*indices);
+}
+
+}  // namespace anchorage::codec

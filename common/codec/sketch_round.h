@@ -1,0 +1,116 @@
+// The server side of Sketched SGD and FetchSGD (ALGORITHMS.md 4), as pure
+// state machines over the workers' messages: no sockets, no locks, no
+// round numbers. Each object belongs to one thread.
+//
+// SketchedSgdRound, one round with the SketchCodec workers (sketch_codec.h):
+//   Begin();
+//   AddSketch(message of worker w), for every worker;
+//   Candidates()           -> sent to every worker;
+//   AddExact(reply of worker w), for every worker, where the reply is the
+//                          worker's ExactValues(candidates) as
+//                          candidates.size() little-endian f32;
+//   Finish(&indices, &sums) -> the k-sparse update; every worker then calls
+//                          SketchCodec::Applied(indices).
+//
+// FetchSgdServer, one round with the FetchSgdCodec workers: Begin(),
+// AddSketch(message) for every worker, Finish(scale, &indices, &values).
+// With W workers, scale = 1 / W makes the update follow the mean gradient
+// and scale = 1 the sum. The caller applies w <- w - lr * update.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/base/status.h"
+#include "common/codec/count_sketch.h"
+
+namespace anchorage::codec {
+
+class SketchedSgdRound {
+ public:
+  // `shape` must pass CountSketch::ValidateShape, k be in [1, shape.dim] and
+  // candidates_factor >= 1 (checked; a failure aborts). The object starts
+  // as after Begin().
+  SketchedSgdRound(const SketchShape& shape, int64_t k, int candidates_factor);
+
+  // Starts a round: clears the summed sketch, the candidates and the exact
+  // sums.
+  void Begin();
+
+  // Adds a worker's sketch to the sum. Returns CountSketch::MergeSerialized's
+  // errors (DataLoss for malformed bytes, InvalidArgument for another shape,
+  // dimension or seed), or FailedPrecondition once Candidates() has run; the
+  // sum is then unchanged.
+  Status AddSketch(std::span<const uint8_t> bytes);
+
+  // The min(P k, dim) coordinates with the largest |estimate| in the summed
+  // sketch (ties to the lower index), in increasing order. Computed at the
+  // first call of the round, which ends AddSketch's phase.
+  const std::vector<uint32_t>& Candidates();
+
+  // Adds a worker's exact values at the candidates: candidates.size()
+  // little-endian f32 at any address, summed in double. Returns
+  // FailedPrecondition before Candidates(), DataLoss for a wrong size or a
+  // non-finite value; the sums are then unchanged.
+  Status AddExact(std::span<const uint8_t> bytes);
+
+  // Replaces *indices and *sums with the k candidates whose exact sums (as
+  // float) have the largest magnitudes, ties to the lower index, in
+  // increasing index order, and their sums. Candidates() must have run
+  // (checked).
+  void Finish(std::vector<uint32_t>* indices, std::vector<float>* sums);
+
+  // The sketch summed so far this round.
+  const CountSketch& sum() const { return sum_; }
+  int64_t k() const { return k_; }
+
+ private:
+  int64_t k_;
+  int64_t candidate_count_;  // min(P k, dim)
+  CountSketch sum_;
+  bool have_candidates_ = false;
+  std::vector<uint32_t> candidates_;
+  std::vector<double> exact_;   // per candidate
+  std::vector<float> scratch_;  // dim estimates, then exact sums
+};
+
+class FetchSgdServer {
+ public:
+  // `shape` must pass CountSketch::ValidateShape, k be in [1, shape.dim]
+  // and momentum (rho) in [0, 1) (checked; a failure aborts). The momentum
+  // and error sketches start at zero.
+  FetchSgdServer(const SketchShape& shape, int64_t k, double momentum);
+
+  // Starts a round: clears the round's sketch S.
+  void Begin();
+
+  // Adds a worker's sketch to S. Returns CountSketch::MergeSerialized's
+  // errors, with S unchanged.
+  Status AddSketch(std::span<const uint8_t> bytes);
+
+  // Ends the round:
+  //   S_u <- rho S_u + scale S;   S_e <- S_e + S_u;
+  //   the update = the k coordinates with the largest |estimate| of S_e
+  //                (ties to the lower index), valued at their estimates;
+  //   S_e <- S_e - S(update);     S_u <- 0 at the buckets of its indices.
+  // Replaces *indices (increasing) and *values with the update.
+  void Finish(double scale, std::vector<uint32_t>* indices,
+              std::vector<float>* values);
+
+  const CountSketch& round_sum() const { return round_; }    // S
+  const CountSketch& momentum() const { return momentum_; }  // S_u
+  const CountSketch& error() const { return error_; }        // S_e
+  int64_t k() const { return k_; }
+
+ private:
+  int64_t k_;
+  float rho_;
+  CountSketch round_;
+  CountSketch momentum_;
+  CountSketch error_;
+  std::vector<float> estimates_;  // dim
+  std::vector<float> negated_;    // -values, for S(update)
+};
+
+}  // namespace anchorage::codec

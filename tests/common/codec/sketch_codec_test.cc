@@ -1,0 +1,542 @@
+#include "common/codec/sketch_codec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common/codec/codec.h"
+#include "common/codec/count_sketch.h"
+#include "common/codec/sketch_round.h"
+
+namespace anchorage::codec {
+namespace {
+
+constexpr SketchShape kSmall{
+    .rows = 5, .columns = 2000, .dim = 10000, .seed = 1};
+
+std::vector<float> Gaussian(size_t dim, uint32_t seed, float sigma) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0F, sigma);
+  std::vector<float> values(dim);
+  for (float& value : values) {
+    value = normal(rng);
+  }
+  return values;
+}
+
+// `count` distinct coordinates of [0, dim), in increasing order.
+std::vector<uint32_t> RandomCoordinates(int64_t dim, size_t count,
+                                        uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<uint32_t> coordinate(
+      0, static_cast<uint32_t>(dim - 1));
+  std::vector<uint32_t> chosen;
+  while (chosen.size() < count) {
+    chosen.push_back(coordinate(rng));
+    std::sort(chosen.begin(), chosen.end());
+    chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+  }
+  return chosen;
+}
+
+// Values of magnitude uniform in [10, 20] with random signs.
+std::vector<float> HeavyValues(size_t count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> magnitude(10.0F, 20.0F);
+  std::vector<float> values(count);
+  for (float& value : values) {
+    value = (rng() % 2 == 0 ? 1.0F : -1.0F) * magnitude(rng);
+  }
+  return values;
+}
+
+// The little-endian f32 bytes AddExact takes.
+std::vector<uint8_t> FloatBytes(std::span<const float> values) {
+  std::vector<uint8_t> bytes(values.size() * sizeof(float));
+  std::memcpy(bytes.data(), values.data(), bytes.size());
+  return bytes;
+}
+
+std::vector<uint8_t> SketchBytes(const SketchShape& shape,
+                                 std::span<const float> values) {
+  CountSketch sketch(shape);
+  sketch.Insert(values);
+  std::vector<uint8_t> bytes;
+  sketch.Serialize(&bytes);
+  return bytes;
+}
+
+std::vector<float> Copy(std::span<const float> values) {
+  return {values.begin(), values.end()};
+}
+
+void ExpectError(const Status& status, Status::Code code,
+                 const std::string& fragment) {
+  EXPECT_EQ(status.code(), code) << status.ToString();
+  EXPECT_NE(status.message().find(fragment), std::string::npos)
+      << "'" << fragment << "' not in " << status.ToString();
+}
+
+TEST(SketchCodecTest, ValidateParamsNamesTheParameter) {
+  const auto check = [](const Status& status, const std::string& fragment) {
+    ExpectError(status, Status::Code::kInvalidArgument, fragment);
+  };
+  EXPECT_TRUE(SketchCodec::ValidateParams(kSmall, 10, 4, 0.9).ok());
+  EXPECT_TRUE(FetchSgdCodec::ValidateParams(kSmall, 10000).ok());
+  SketchShape bad = kSmall;
+  bad.rows = 0;
+  check(SketchCodec::ValidateParams(bad, 10, 4, 0), "sketch rows");
+  check(FetchSgdCodec::ValidateParams(bad, 10), "sketch rows");
+  check(SketchCodec::ValidateParams(kSmall, 0, 4, 0),
+        "sketch k must be in [1, 10000] (the dimension), got 0");
+  check(FetchSgdCodec::ValidateParams(kSmall, 10001), "got 10001");
+  check(SketchCodec::ValidateParams(kSmall, 10, 0, 0),
+        "sketch candidates factor P must be >= 1, got 0");
+  check(SketchCodec::ValidateParams(kSmall, 10, 4, 1.0),
+        "sketch momentum must be in [0, 1), got 1");
+  check(SketchCodec::ValidateParams(kSmall, 10, 4, -0.1), "got -0.1");
+  check(SketchCodec::ValidateParams(kSmall, 10, 4, std::nan("")), "got nan");
+}
+
+TEST(SketchCodecTest, EncodeSendsTheSketchOfTheAccumulatedMomentum) {
+  SketchCodec codec(kSmall, 10, 4, 0.5);
+  EXPECT_EQ(codec.name(), "sketch");
+  EXPECT_EQ(codec.dim(), kSmall.dim);
+  EXPECT_EQ(codec.k(), 10);
+  EXPECT_EQ(codec.candidates_factor(), 4);
+  EXPECT_EQ(codec.shape(), kSmall);
+  const std::vector<float> g1 = Gaussian(kSmall.dim, 1, 1.0F);
+  const std::vector<float> g2 = Gaussian(kSmall.dim, 2, 1.0F);
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(codec.Encode(g1, &bytes).ok());
+  EXPECT_EQ(Copy(codec.accumulated()), g1);
+  EXPECT_EQ(bytes, SketchBytes(kSmall, g1));
+  ASSERT_TRUE(codec.Encode(g2, &bytes).ok());
+  // u2 = 0.5 g1 + g2, v2 = g1 + u2.
+  for (size_t i = 0; i < g1.size(); ++i) {
+    ASSERT_NEAR(codec.momentum()[i], 0.5F * g1[i] + g2[i], 1e-6);
+    ASSERT_NEAR(codec.accumulated()[i], 1.5F * g1[i] + g2[i], 1e-5);
+  }
+  EXPECT_EQ(bytes, SketchBytes(kSmall, codec.accumulated()));
+  EXPECT_EQ(bytes.size(), CountSketch::SerializedSize(kSmall));
+}
+
+TEST(SketchCodecTest, EncodeRejectsBadInputAndKeepsItsState) {
+  SketchCodec codec(kSmall, 10, 4, 0.0);
+  std::vector<float> values(static_cast<size_t>(kSmall.dim), 3e38F);
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(codec.Encode(values, &bytes).ok());
+  const std::vector<float> before = Copy(codec.accumulated());
+
+  ExpectError(codec.Encode(std::vector<float>(9999), &bytes),
+              Status::Code::kInvalidArgument,
+              "sketch codec: input has 9999 floats, expected 10000");
+  ExpectError(codec.Encode(values, &bytes), Status::Code::kInvalidArgument,
+              "sketch codec: momentum or accumulated value at coordinate 0 "
+              "overflows float32");
+  std::vector<float> poisoned(values.size());
+  poisoned[17] = std::numeric_limits<float>::quiet_NaN();
+  ExpectError(codec.Encode(poisoned, &bytes), Status::Code::kInvalidArgument,
+              "sketch codec: value at coordinate 17 is nan, not finite");
+  EXPECT_EQ(Copy(codec.accumulated()), before);
+  EXPECT_EQ(Copy(codec.momentum()), values);
+}
+
+// With k planted coordinates and zeros elsewhere, every estimate is exact
+// unless three of the five rows collide, so Decode returns the input.
+TEST(SketchCodecTest, DecodeWritesTheTopKEstimates) {
+  const std::vector<uint32_t> heavy = RandomCoordinates(kSmall.dim, 10, 3);
+  const std::vector<float> heavy_values = HeavyValues(10, 4);
+  std::vector<float> values(static_cast<size_t>(kSmall.dim));
+  for (size_t n = 0; n < heavy.size(); ++n) {
+    values[heavy[n]] = heavy_values[n];
+  }
+  SketchCodec sketch(kSmall, 10, 4, 0.0);
+  FetchSgdCodec fetchsgd(kSmall, 10);
+  for (Codec* codec : std::initializer_list<Codec*>{&sketch, &fetchsgd}) {
+    std::vector<uint8_t> bytes;
+    ASSERT_TRUE(codec->Encode(values, &bytes).ok());
+    std::vector<float> decoded(values.size(), 7.0F);
+    ASSERT_TRUE(codec->Decode(bytes, decoded).ok());
+    EXPECT_EQ(decoded, values) << codec->name();
+  }
+}
+
+TEST(SketchCodecTest, DecodeRefusesOtherSketches) {
+  const SketchCodec codec(kSmall, 10, 4, 0.0);
+  const FetchSgdCodec fetchsgd(kSmall, 10);
+  std::vector<float> out(static_cast<size_t>(kSmall.dim));
+  SketchShape other = kSmall;
+  other.seed = 2;
+  const std::vector<float> zeros(out.size());
+  std::vector<uint8_t> bytes = SketchBytes(other, zeros);
+  ExpectError(codec.Decode(bytes, out), Status::Code::kInvalidArgument,
+              "sketch codec: sketch hash seeds differ: 1 vs 2");
+  ExpectError(fetchsgd.Decode(bytes, out), Status::Code::kInvalidArgument,
+              "fetchsgd codec: sketch hash seeds differ: 1 vs 2");
+  other = kSmall;
+  other.columns = 1000;
+  ExpectError(codec.Decode(SketchBytes(other, zeros), out),
+              Status::Code::kInvalidArgument,
+              "sketch shapes differ: 5x2000 vs 5x1000");
+  bytes = SketchBytes(kSmall, zeros);
+  bytes.pop_back();
+  ExpectError(codec.Decode(bytes, out), Status::Code::kDataLoss,
+              "sketch codec: sketch has 40025 bytes, expected 40026");
+  bytes.push_back(0);
+  std::vector<float> short_out(10);
+  ExpectError(codec.Decode(bytes, short_out), Status::Code::kInvalidArgument,
+              "sketch codec: output has 10 floats, expected 10000");
+}
+
+TEST(SketchCodecTest, ExactValuesAndAppliedRejectOutOfRangeIndices) {
+  SketchCodec codec(kSmall, 10, 4, 0.5);
+  const std::vector<float> g = Gaussian(kSmall.dim, 5, 1.0F);
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(codec.Encode(g, &bytes).ok());
+
+  const std::vector<uint32_t> indices = {0, 9999, 42};
+  std::vector<float> exact(3, -1.0F);
+  ASSERT_TRUE(codec.ExactValues(indices, exact).ok());
+  EXPECT_EQ(exact, (std::vector<float>{g[0], g[9999], g[42]}));
+
+  const std::vector<uint32_t> bad = {5, 10000, 3};
+  ExpectError(codec.ExactValues(bad, exact), Status::Code::kDataLoss,
+              "sketch codec: index 10000 (entry 1) is out of range for "
+              "dimension 10000");
+  EXPECT_EQ(exact, (std::vector<float>{g[0], g[9999], g[42]}));
+  std::vector<float> too_small(2);
+  ExpectError(codec.ExactValues(indices, too_small),
+              Status::Code::kInvalidArgument, "3 indices but room for 2");
+  ExpectError(codec.Applied(bad), Status::Code::kDataLoss, "index 10000");
+  EXPECT_EQ(Copy(codec.accumulated()), g);
+  EXPECT_EQ(Copy(codec.momentum()), g);
+
+  ASSERT_TRUE(codec.Applied(indices).ok());
+  for (size_t i = 0; i < g.size(); ++i) {
+    const bool applied = i == 0 || i == 9999 || i == 42;
+    ASSERT_EQ(codec.accumulated()[i], applied ? 0.0F : g[i]) << i;
+    ASSERT_EQ(codec.momentum()[i], applied ? 0.0F : g[i]) << i;
+  }
+}
+
+TEST(FetchSgdCodecTest, EncodeSendsTheSketchOfTheInput) {
+  FetchSgdCodec codec(kSmall, 10);
+  EXPECT_EQ(codec.name(), "fetchsgd");
+  EXPECT_EQ(codec.k(), 10);
+  const std::vector<float> g = Gaussian(kSmall.dim, 6, 1.0F);
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(codec.Encode(g, &bytes).ok());
+  EXPECT_EQ(bytes, SketchBytes(kSmall, g));
+  ASSERT_TRUE(codec.Encode(g, &bytes).ok());  // stateless
+  EXPECT_EQ(bytes, SketchBytes(kSmall, g));
+  std::vector<float> poisoned = g;
+  poisoned[3] = std::numeric_limits<float>::infinity();
+  ExpectError(codec.Encode(poisoned, &bytes), Status::Code::kInvalidArgument,
+              "fetchsgd codec: value at coordinate 3 is inf, not finite");
+}
+
+// The planted setting of CountSketchTest.HeavyHittersRecoverPlantedCoordinates
+// (k = 1000 heavy coordinates of magnitude 10 to 20 among d = 10^6, noise
+// N(0, 0.1^2), r = 5, c = 10,000), spread over 4 workers: each holds a
+// quarter of the heavy values plus its own N(0, 0.05^2) noise, so the sum is
+// the planted vector. With P = 4, the candidates hold every planted
+// coordinate, and the exact second round returns exactly them with the
+// workers' summed values.
+TEST(SketchedSgdRoundTest, PlantedHeavyHittersSurviveBothRounds) {
+  constexpr int64_t kDim = 1'000'000;
+  constexpr int64_t kHeavy = 1000;
+  constexpr int kWorkers = 4;
+  const SketchShape shape{
+      .rows = 5, .columns = 10'000, .dim = kDim, .seed = 17};
+  const std::vector<uint32_t> heavy = RandomCoordinates(kDim, kHeavy, 7);
+  const std::vector<float> heavy_values = HeavyValues(kHeavy, 8);
+
+  std::vector<SketchCodec> workers;
+  workers.reserve(kWorkers);
+  SketchedSgdRound round(shape, kHeavy, 4);
+  round.Begin();
+  for (int w = 0; w < kWorkers; ++w) {
+    std::vector<float> g = Gaussian(kDim, 20 + w, 0.05F);
+    for (size_t n = 0; n < heavy.size(); ++n) {
+      g[heavy[n]] += heavy_values[n] / kWorkers;
+    }
+    workers.emplace_back(shape, kHeavy, 4, 0.0);
+    std::vector<uint8_t> bytes;
+    ASSERT_TRUE(workers.back().Encode(g, &bytes).ok());
+    ASSERT_TRUE(round.AddSketch(bytes).ok());
+  }
+  const std::vector<uint32_t>& candidates = round.Candidates();
+  ASSERT_EQ(candidates.size(), 4U * kHeavy);
+  EXPECT_TRUE(std::includes(candidates.begin(), candidates.end(), heavy.begin(),
+                            heavy.end()));
+
+  std::vector<double> expected_sums(heavy.size());
+  for (SketchCodec& worker : workers) {
+    std::vector<float> exact(candidates.size());
+    ASSERT_TRUE(worker.ExactValues(candidates, exact).ok());
+    ASSERT_TRUE(round.AddExact(FloatBytes(exact)).ok());
+    std::vector<float> at_heavy(heavy.size());
+    ASSERT_TRUE(worker.ExactValues(heavy, at_heavy).ok());
+    for (size_t n = 0; n < heavy.size(); ++n) {
+      expected_sums[n] += at_heavy[n];
+    }
+  }
+  std::vector<uint32_t> indices;
+  std::vector<float> sums;
+  round.Finish(&indices, &sums);
+  EXPECT_EQ(indices, heavy);
+  ASSERT_EQ(sums.size(), heavy.size());
+  for (size_t n = 0; n < heavy.size(); ++n) {
+    EXPECT_EQ(sums[n], static_cast<float>(expected_sums[n])) << heavy[n];
+    EXPECT_NEAR(sums[n], heavy_values[n], 0.5) << heavy[n];
+  }
+}
+
+TEST(SketchedSgdRoundTest, RejectsBadMessagesAndKeepsTheRound) {
+  SketchedSgdRound round(kSmall, 10, 3);
+  SketchCodec worker(kSmall, 10, 3, 0.0);
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(worker.Encode(Gaussian(kSmall.dim, 9, 1.0F), &bytes).ok());
+  ExpectError(round.AddExact(FloatBytes(std::vector<float>(30))),
+              Status::Code::kFailedPrecondition,
+              "before the round's candidates");
+  ASSERT_TRUE(round.AddSketch(bytes).ok());
+  const std::vector<float> sum = Copy(round.sum().table());
+
+  std::vector<uint8_t> truncated(bytes.begin(), bytes.end() - 4);
+  ExpectError(round.AddSketch(truncated), Status::Code::kDataLoss, "truncated");
+  std::vector<uint8_t> wrong_magic = bytes;
+  wrong_magic[0] = 0;
+  ExpectError(round.AddSketch(wrong_magic), Status::Code::kDataLoss,
+              "magic byte 0");
+  std::vector<uint8_t> extra = bytes;
+  extra.push_back(1);
+  ExpectError(round.AddSketch(extra), Status::Code::kDataLoss, "oversized");
+  std::vector<uint8_t> nan_cell = bytes;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(nan_cell.data() + CountSketch::kHeaderBytes, &nan, 4);
+  ExpectError(round.AddSketch(nan_cell), Status::Code::kDataLoss,
+              "sketch cell (0, 0) is nan");
+  SketchShape other = kSmall;
+  other.seed = 5;
+  ExpectError(round.AddSketch(SketchBytes(other, Gaussian(kSmall.dim, 9, 1))),
+              Status::Code::kInvalidArgument,
+              "sketch hash seeds differ: 1 vs 5");
+  other = kSmall;
+  other.rows = 3;
+  ExpectError(round.AddSketch(SketchBytes(other, Gaussian(kSmall.dim, 9, 1))),
+              Status::Code::kInvalidArgument, "sketch shapes differ");
+  EXPECT_EQ(Copy(round.sum().table()), sum);
+
+  const std::vector<uint32_t> candidates = round.Candidates();
+  ASSERT_EQ(candidates.size(), 30U);
+  ExpectError(round.AddSketch(bytes), Status::Code::kFailedPrecondition,
+              "after the round's candidates");
+  std::vector<float> exact(candidates.size());
+  ASSERT_TRUE(worker.ExactValues(candidates, exact).ok());
+  ExpectError(round.AddExact(std::vector<uint8_t>(119)),
+              Status::Code::kDataLoss,
+              "exact values have 119 bytes, expected 120");
+  std::vector<float> poisoned = exact;
+  poisoned[7] = nan;
+  ExpectError(round.AddExact(FloatBytes(poisoned)), Status::Code::kDataLoss,
+              "exact value 7 (coordinate " + std::to_string(candidates[7]) +
+                  ") is nan, not finite");
+  // Misaligned bytes are fine.
+  std::vector<uint8_t> shifted = {0};
+  const std::vector<uint8_t> exact_bytes = FloatBytes(exact);
+  shifted.insert(shifted.end(), exact_bytes.begin(), exact_bytes.end());
+  ASSERT_TRUE(
+      round.AddExact(std::span<const uint8_t>(shifted).subspan(1)).ok());
+
+  std::vector<uint32_t> indices;
+  std::vector<float> sums;
+  round.Finish(&indices, &sums);
+  std::vector<uint32_t> expected_positions;
+  LargestMagnitudes(exact, 10, &expected_positions);
+  ASSERT_EQ(indices.size(), 10U);
+  for (size_t m = 0; m < indices.size(); ++m) {
+    EXPECT_EQ(indices[m], candidates[expected_positions[m]]);
+    EXPECT_EQ(sums[m], exact[expected_positions[m]]);
+  }
+
+  round.Begin();
+  EXPECT_TRUE(std::all_of(round.sum().table().begin(),
+                          round.sum().table().end(),
+                          [](float cell) { return cell == 0.0F; }));
+  EXPECT_TRUE(round.AddSketch(bytes).ok());
+}
+
+// Error feedback with rho = 0: whatever a round applies is removed from the
+// workers' accumulations, so the applied sums plus the workers' final v add
+// up to all the inputs.
+TEST(SketchedSgdRoundTest, ErrorFeedbackConservesTheInputs) {
+  const SketchShape shape{.rows = 5, .columns = 500, .dim = 5000, .seed = 3};
+  constexpr int64_t kK = 50;
+  constexpr int kWorkers = 2;
+  std::vector<SketchCodec> workers(kWorkers, SketchCodec(shape, kK, 3, 0.0));
+  SketchedSgdRound round(shape, kK, 3);
+  std::vector<double> inputs(static_cast<size_t>(shape.dim));
+  std::vector<double> applied(inputs.size());
+  for (int step = 0; step < 8; ++step) {
+    round.Begin();
+    for (int w = 0; w < kWorkers; ++w) {
+      std::vector<float> g =
+          Gaussian(static_cast<size_t>(shape.dim), 100 * step + w, 1.0F);
+      for (float& value : g) {
+        value = value * value * value;  // heavy-tailed
+      }
+      for (size_t i = 0; i < g.size(); ++i) {
+        inputs[i] += g[i];
+      }
+      std::vector<uint8_t> bytes;
+      ASSERT_TRUE(workers[w].Encode(g, &bytes).ok());
+      ASSERT_TRUE(round.AddSketch(bytes).ok());
+    }
+    const std::vector<uint32_t> candidates = round.Candidates();
+    ASSERT_EQ(candidates.size(), 150U);
+    for (SketchCodec& worker : workers) {
+      std::vector<float> exact(candidates.size());
+      ASSERT_TRUE(worker.ExactValues(candidates, exact).ok());
+      ASSERT_TRUE(round.AddExact(FloatBytes(exact)).ok());
+    }
+    std::vector<uint32_t> indices;
+    std::vector<float> sums;
+    round.Finish(&indices, &sums);
+    ASSERT_EQ(indices.size(), static_cast<size_t>(kK));
+    for (size_t m = 0; m < indices.size(); ++m) {
+      applied[indices[m]] += sums[m];
+    }
+    for (SketchCodec& worker : workers) {
+      ASSERT_TRUE(worker.Applied(indices).ok());
+    }
+  }
+  double error = 0;
+  double norm = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    double total = applied[i];
+    for (const SketchCodec& worker : workers) {
+      total += worker.accumulated()[i];
+    }
+    error += (total - inputs[i]) * (total - inputs[i]);
+    norm += inputs[i] * inputs[i];
+    ASSERT_NEAR(total, inputs[i], 1e-4 * std::max(1.0, std::fabs(inputs[i])))
+        << "coordinate " << i;
+  }
+  EXPECT_LE(std::sqrt(error), 1e-5 * std::sqrt(norm));
+}
+
+// With rho = 0 and two workers each holding k = 50 planted coordinates of
+// magnitude 10 to 20 among d = 10^6 (plus N(0, 0.01^2) noise), one round
+// returns the planted coordinates valued at their mean (scale = 1/2), and
+// subtracting S(update) leaves the error sketch near 0 there; the momentum
+// sketch is zeroed at their buckets. One-round recovery needs k << c: with
+// c = 20,000 a coordinate meets a heavy one in a row with probability
+// 0.0025, and a false heavy hitter needs 3 of 5 rows to meet heavy ones of
+// one sign.
+TEST(FetchSgdServerTest, RecoversPlantedHeavyHittersAndClearsTheirError) {
+  const SketchShape shape{
+      .rows = 5, .columns = 20'000, .dim = 1'000'000, .seed = 9};
+  constexpr int64_t kK = 50;
+  const std::vector<uint32_t> heavy = RandomCoordinates(shape.dim, kK, 10);
+  const std::vector<float> heavy_values = HeavyValues(kK, 11);
+  FetchSgdServer server(shape, kK, 0.0);
+  server.Begin();
+  for (int w = 0; w < 2; ++w) {
+    std::vector<float> g =
+        Gaussian(static_cast<size_t>(shape.dim), 30 + w, 0.01F);
+    for (size_t n = 0; n < heavy.size(); ++n) {
+      g[heavy[n]] += heavy_values[n];
+    }
+    FetchSgdCodec worker(shape, kK);
+    std::vector<uint8_t> bytes;
+    ASSERT_TRUE(worker.Encode(g, &bytes).ok());
+    ASSERT_TRUE(server.AddSketch(bytes).ok());
+  }
+  std::vector<uint32_t> indices;
+  std::vector<float> values;
+  server.Finish(0.5, &indices, &values);
+  EXPECT_EQ(indices, heavy);
+  ASSERT_EQ(values.size(), heavy.size());
+  for (size_t n = 0; n < heavy.size(); ++n) {
+    EXPECT_NEAR(values[n], heavy_values[n], 0.2) << heavy[n];
+    EXPECT_NEAR(server.error().Estimate(heavy[n]), 0.0F, 0.2) << heavy[n];
+    EXPECT_EQ(server.momentum().Estimate(heavy[n]), 0.0F) << heavy[n];
+  }
+}
+
+// Two rounds with momentum, against the recurrence written out with
+// CountSketch operations.
+TEST(FetchSgdServerTest, FollowsTheMomentumAndErrorRecurrence) {
+  constexpr int64_t kK = 20;
+  constexpr float kRho = 0.9F;
+  FetchSgdServer server(kSmall, kK, kRho);
+  CountSketch momentum(kSmall);
+  CountSketch error(kSmall);
+  for (int step = 0; step < 2; ++step) {
+    CountSketch round_sum(kSmall);
+    server.Begin();
+    for (int w = 0; w < 3; ++w) {
+      const std::vector<float> g = Gaussian(kSmall.dim, 40 + 3 * step + w, 1);
+      const std::vector<uint8_t> bytes = SketchBytes(kSmall, g);
+      ASSERT_TRUE(server.AddSketch(bytes).ok());
+      ASSERT_TRUE(round_sum.MergeSerialized(bytes).ok());
+    }
+    EXPECT_EQ(Copy(server.round_sum().table()), Copy(round_sum.table()));
+    momentum.Scale(kRho);
+    ASSERT_TRUE(momentum.Merge(round_sum, 1.0F / 3).ok());
+    ASSERT_TRUE(error.Merge(momentum).ok());
+    std::vector<float> estimates(static_cast<size_t>(kSmall.dim));
+    error.EstimateAll(estimates);
+    std::vector<uint32_t> expected_indices;
+    LargestMagnitudes(estimates, kK, &expected_indices);
+    std::vector<float> negated(expected_indices.size());
+    for (size_t m = 0; m < negated.size(); ++m) {
+      negated[m] = -estimates[expected_indices[m]];
+    }
+    error.InsertSparse(expected_indices, negated);
+    momentum.ZeroBucketsOf(expected_indices);
+
+    std::vector<uint32_t> indices;
+    std::vector<float> values;
+    server.Finish(1.0 / 3, &indices, &values);
+    EXPECT_EQ(indices, expected_indices);
+    ASSERT_EQ(values.size(), negated.size());
+    for (size_t m = 0; m < values.size(); ++m) {
+      EXPECT_EQ(values[m], -negated[m]);
+    }
+    EXPECT_EQ(Copy(server.momentum().table()), Copy(momentum.table()));
+    EXPECT_EQ(Copy(server.error().table()), Copy(error.table()));
+  }
+}
+
+TEST(SketchRegistryTest, DefaultWidthsAndOversizedSketchesByName) {
+  CodecOptions options;
+  options.topk_fraction = 0.01;  // k = 10 of 1000
+  const auto sketch = MakeCodec("sketch", 1000, options);
+  const auto fetch = MakeCodec("fetchsgd", 1000, options);
+  ASSERT_TRUE(sketch.ok() && fetch.ok());
+  EXPECT_EQ(dynamic_cast<const SketchCodec&>(**sketch).shape().columns, 100);
+  EXPECT_EQ(dynamic_cast<const FetchSgdCodec&>(**fetch).shape().columns, 400);
+
+  options.sketch_columns = int64_t{1} << 30;
+  const auto oversized = MakeCodec("sketch", 1000, options);
+  ASSERT_FALSE(oversized.ok());
+  EXPECT_NE(oversized.status().message().find("codec sketch: sketch rows x "
+                                              "columns must be <= 2^31"),
+            std::string::npos)
+      << oversized.status().ToString();
+}
+
+}  // namespace
+}  // namespace anchorage::codec
