@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <utility>
 
 #include "common/algo/push_codec.h"
@@ -68,6 +69,8 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
                  .value()),
       anchor_codec_(static_cast<int64_t>(initial.size())),
       relative_pushes_(algo::PushIsRelative(algorithm_, *codec_)),
+      sketch_step_(algo::SketchStep::For(*codec_, relative_pushes_,
+                                         config.train.sketch_momentum)),
       decoded_(initial.size()) {
   StatusOr<std::unique_ptr<model::Model>> eval_model = model::MakeModel(
       config.train.model, data_.test.dim(), data_.test.num_classes);
@@ -234,6 +237,9 @@ void Server::Dispatch(const std::string& routing_id,
     case proto::Body::Push:
       HandlePush(routing_id, message);
       return;
+    case proto::Body::Values:
+      HandleValues(routing_id, message);
+      return;
     case proto::Body::Heartbeat:
       return;
     case proto::Body::Leave: {
@@ -347,10 +353,25 @@ void Server::HandlePush(const std::string& routing_id,
       return;
     }
   }
-  Status status = algo::DecodePush(
-      *codec_, relative_pushes_,
-      base != nullptr ? std::span<const float>(*base) : std::span<const float>(),
-      message.payload(0), decoded_);
+  const std::span<const float> base_values =
+      base != nullptr ? std::span<const float>(*base) : std::span<const float>();
+  Status status;
+  if (sketch_step_ != nullptr) {
+    if (querying_) {
+      // The round is in its second round; closing it answers this worker.
+      metrics_.pushes_stale.Increment();
+      ++stats_.pushes_stale;
+      return;
+    }
+    // Only a push the open round accepts joins its sketch sum.
+    if (push->round() == aggregator_.round() && !aggregator_.HasPending(id)) {
+      status = sketch_step_->AddSketch(message.payload(0));
+    }
+    sketch_step_->Placeholder(base_values, decoded_);
+  } else {
+    status = algo::DecodePush(*codec_, relative_pushes_, base_values,
+                              message.payload(0), decoded_);
+  }
   if (!status.ok()) {
     RejectPush(routing_id, id, "decode", proto::ErrorCode::BadMessage, status);
     return;
@@ -474,6 +495,14 @@ void Server::CheckHeartbeats(Clock::time_point now) {
 }
 
 void Server::MaybeCloseRound(Clock::time_point now, bool deadline_passed) {
+  if (querying_) {
+    bool answered = true;
+    for (uint32_t id : awaiting_values_) {
+      if (workers_[id].live) answered = false;
+    }
+    if (answered || deadline_passed) CloseRound(now);
+    return;
+  }
   const int live = LiveWorkers();
   const int pending = aggregator_.pending();
   if (pending == 0) {
@@ -488,7 +517,56 @@ void Server::MaybeCloseRound(Clock::time_point now, bool deadline_passed) {
   }
   const bool quorum =
       pending >= static_cast<int>(std::ceil(config_.server.quorum * live));
-  if (all_in || (deadline_passed && quorum)) CloseRound(now);
+  if (!all_in && !(deadline_passed && quorum)) return;
+  if (sketch_step_ != nullptr && sketch_step_->asks_exact_values()) {
+    StartQuery(now);
+  } else {
+    CloseRound(now);
+  }
+}
+
+void Server::StartQuery(Clock::time_point now) {
+  const std::vector<uint32_t>& candidates = sketch_step_->Candidates();
+  auto bytes = std::make_shared<std::vector<uint8_t>>(candidates.size() *
+                                                      sizeof(uint32_t));
+  std::memcpy(bytes->data(), candidates.data(), bytes->size());
+  querying_ = true;
+  round_opened_ = now;  // the second round gets its own deadline
+  for (auto& [id, worker] : workers_) {
+    if (!worker.live || !aggregator_.HasPending(id)) continue;
+    auto& fbb = builder_.builder();
+    const auto body = proto::CreateQuery(fbb, aggregator_.round());
+    std::vector<zmq::message_t> frames;
+    frames.emplace_back(worker.routing_id);
+    frames.push_back(builder_.Finish(id, proto::Body::Query, body.Union(), 1));
+    frames.push_back(transport::FrameFromShared(bytes));
+    worker.last_sent = now;
+    Send(worker.routing_id, std::move(frames));
+    awaiting_values_.insert(id);
+  }
+  MaybeCloseRound(now, false);
+}
+
+void Server::HandleValues(const std::string& routing_id,
+                          const transport::Message& message) {
+  const uint32_t id = message.worker_id();
+  const uint64_t round = message.envelope().body_as_Values()->round();
+  if (!querying_ || round != aggregator_.round() ||
+      awaiting_values_.erase(id) == 0) {
+    Reject(routing_id, id, "unexpected", proto::ErrorCode::BadMessage,
+           Status::InvalidArgument("values for round " + std::to_string(round) +
+                                   " that the server did not ask for"));
+    return;
+  }
+  Status status = message.num_payloads() == 1
+                      ? sketch_step_->AddExact(message.payload(0))
+                      : Status::DataLoss("values without a payload frame");
+  if (status.ok()) {
+    values_used_.insert(id);
+  } else {
+    Reject(routing_id, id, "decode", proto::ErrorCode::BadMessage, status);
+  }
+  MaybeCloseRound(Clock::now(), false);
 }
 
 double Server::LearningRateOfRound(uint64_t round) const {
@@ -499,6 +577,10 @@ double Server::LearningRateOfRound(uint64_t round) const {
 void Server::CloseRound(Clock::time_point now) {
   metrics_.straggler_wait.Observe(Seconds(now - first_in_round_).count());
   aggregator_.set_learning_rate(LearningRateOfRound(aggregator_.round()));
+  const std::vector<uint32_t>* applied = nullptr;
+  if (sketch_step_ != nullptr && aggregator_.pending() > 0) {
+    applied = &sketch_step_->Finish(&aggregator_);
+  }
   aggregator_.CloseRound();
   metrics_.round_duration.Observe(Seconds(now - last_version_time_).count());
   last_version_time_ = now;
@@ -507,7 +589,14 @@ void Server::CloseRound(Clock::time_point now) {
   for (auto& [id, worker] : workers_) {
     if (!worker.live) continue;
     worker.next_round = aggregator_.round();
-    SendAnchor(id, worker, aggregator_.round(), 0);
+    SendAnchor(id, worker, aggregator_.round(), 0,
+               values_used_.contains(id) ? applied : nullptr);
+  }
+  if (sketch_step_ != nullptr) {
+    sketch_step_->Begin();
+    querying_ = false;
+    awaiting_values_.clear();
+    values_used_.clear();
   }
 }
 
@@ -637,15 +726,20 @@ const std::vector<float>* Server::FindBase(const WorkerState& worker,
 }
 
 void Server::SendAnchor(uint32_t id, WorkerState& worker, uint64_t next_round,
-                        int64_t push_sent_unix_ns) {
+                        int64_t push_sent_unix_ns,
+                        const std::vector<uint32_t>* applied) {
   auto& fbb = builder_.builder();
   const auto body = proto::CreateAnchorDirect(
       fbb, aggregator_.version(), next_round,
       std::string(anchor_codec_.name()).c_str(), push_sent_unix_ns);
   std::vector<zmq::message_t> frames;
   frames.emplace_back(worker.routing_id);
-  frames.push_back(builder_.Finish(id, proto::Body::Anchor, body.Union(), 1));
+  frames.push_back(builder_.Finish(id, proto::Body::Anchor, body.Union(),
+                                   applied != nullptr ? 2 : 1));
   frames.push_back(AnchorFrame());
+  if (applied != nullptr) {
+    frames.emplace_back(applied->data(), applied->size() * sizeof(uint32_t));
+  }
   RecordBase(worker);
   worker.last_sent = Clock::now();
   Send(worker.routing_id, std::move(frames));

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include <zmq.hpp>
 
 #include "common/algo/aggregator.h"
+#include "common/algo/sketch_step.h"
 #include "common/base/status.h"
 #include "common/codec/codec.h"
 #include "common/codec/dense_codec.h"
@@ -124,6 +126,12 @@ class Server {
   void HandlePush(const std::string& routing_id,
                   const transport::Message& message);
   void HandleLeave(uint32_t id, const std::string& reason);
+  // Codec sketch's second round: the exact values a worker was asked for.
+  void HandleValues(const std::string& routing_id,
+                    const transport::Message& message);
+  // Codec sketch: asks every contributor of the round for its exact values
+  // at the candidates of the summed sketch.
+  void StartQuery(Clock::time_point now);
   void Reject(const std::string& routing_id, uint32_t worker_id,
               const std::string& reason, proto::ErrorCode code,
               const Status& status);
@@ -142,8 +150,11 @@ class Server {
   void Finish(ServerSummary* summary);
   void AnswerDoneWhileDraining();
 
+  // `applied`: codec sketch, the coordinates the round applied, sent to the
+  // workers whose exact values it used.
   void SendAnchor(uint32_t id, WorkerState& worker, uint64_t next_round,
-                  int64_t push_sent_unix_ns);
+                  int64_t push_sent_unix_ns,
+                  const std::vector<uint32_t>* applied = nullptr);
   void SendWelcome(uint32_t id, WorkerState& worker);
   void SendHeartbeat(uint32_t id, WorkerState& worker);
   void SendError(const std::string& routing_id, uint32_t worker_id,
@@ -174,6 +185,13 @@ class Server {
   std::unique_ptr<codec::Codec> codec_;
   codec::DenseCodec anchor_codec_;
   bool relative_pushes_;
+  // The sketched codecs' round step (nullptr for the other codecs). While
+  // `querying_`, the round waits for the exact values of
+  // `awaiting_values_`; `values_used_` are the workers whose values it has.
+  std::unique_ptr<algo::SketchStep> sketch_step_;
+  bool querying_ = false;
+  std::set<uint32_t> awaiting_values_;
+  std::set<uint32_t> values_used_;
   std::unique_ptr<Evaluator> evaluator_;
 
   zmq::socket_t router_;

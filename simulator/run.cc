@@ -8,6 +8,8 @@
 
 #include "common/algo/trainer.h"
 #include "common/algo/push_codec.h"
+#include "common/algo/sketch_step.h"
+#include "common/codec/sketch_codec.h"
 #include "common/codec/codec.h"
 #include "common/data/dataset.h"
 #include "common/data/partition.h"
@@ -39,7 +41,54 @@ DelayOptions DelaysFor(const config::RunConfig& config) {
   return delay;
 }
 
+// One round of the sketched codecs between in-process workers, every one
+// of which pushed `encoded` this round: sum the sketches, the second round
+// (sketch), the k-sparse update into the aggregator, the workers' zeroing.
+// Its messages are charged their bytes; the simulator does not delay the
+// round by the second round trip.
+Simulator<float>::RoundTraffic SketchRound(
+    algo::SketchStep& step, std::vector<algo::PushEncoder>& encoders,
+    const std::vector<std::vector<uint8_t>>& encoded, int64_t envelope_bytes,
+    algo::Aggregator* aggregator) {
+  Simulator<float>::RoundTraffic traffic;
+  step.Begin();
+  for (const std::vector<uint8_t>& sketch : encoded) {
+    ANCHORAGE_CHECK(step.AddSketch(sketch).ok(), "summing simulated sketches");
+  }
+  const auto workers = static_cast<int64_t>(encoders.size());
+  if (step.asks_exact_values()) {
+    const std::vector<uint32_t>& candidates = step.Candidates();
+    std::vector<float> values(candidates.size());
+    for (algo::PushEncoder& encoder : encoders) {
+      const auto& codec = dynamic_cast<const codec::SketchCodec&>(encoder.codec());
+      ANCHORAGE_CHECK(codec.ExactValues(candidates, values).ok(),
+                      "exact values of a simulated worker");
+      ANCHORAGE_CHECK(
+          step.AddExact({reinterpret_cast<const uint8_t*>(values.data()),
+                         values.size() * sizeof(float)})
+              .ok(),
+          "summing simulated exact values");
+    }
+    const auto query_bytes =
+        static_cast<int64_t>(candidates.size() * sizeof(float)) +
+        envelope_bytes;
+    traffic.down += workers * query_bytes;
+    traffic.up += workers * query_bytes;
+  }
+  const std::vector<uint32_t>& applied = step.Finish(aggregator);
+  if (step.asks_exact_values()) {
+    for (algo::PushEncoder& encoder : encoders) {
+      auto& codec = dynamic_cast<codec::SketchCodec&>(encoder.codec());
+      ANCHORAGE_CHECK(codec.Applied(applied).ok(), "zeroing applied values");
+    }
+    traffic.down += workers * static_cast<int64_t>(applied.size() *
+                                                   sizeof(uint32_t));
+  }
+  return traffic;
+}
+
 }  // namespace
+
 
 StatusOr<SimulationResult<float>> SimulateRun(
     const config::RunConfig& config,
@@ -105,17 +154,30 @@ StatusOr<SimulationResult<float>> SimulateRun(
   const std::unique_ptr<codec::Codec> decoder =
       codec::MakeCodec(train.codec, dim, train.CodecSettings(0, planned))
           .value();
-  std::vector<uint8_t> encoded;
+  // The sketched codecs decode per round (algo/sketch_step.h): each push's
+  // sketch waits for the round hook, the aggregator gets a placeholder.
+  const std::unique_ptr<algo::SketchStep> step = algo::SketchStep::For(
+      *decoder, encoders.front().relative(), train.sketch_momentum);
+  std::vector<std::vector<uint8_t>> encoded(encoders.size());
   auto transmit = [&](int worker, std::span<const float> base,
                       std::span<float> contribution) {
     algo::PushEncoder& encoder = encoders[static_cast<size_t>(worker)];
-    ANCHORAGE_CHECK(encoder.Encode(base, contribution, &encoded).ok(),
-                    "encoding a simulated push");
-    ANCHORAGE_CHECK(algo::DecodePush(*decoder, encoder.relative(), base,
-                                     encoded, contribution)
-                        .ok(),
-                    "decoding a simulated push");
-    return static_cast<int64_t>(encoded.size());
+    std::vector<uint8_t>& bytes = encoded[static_cast<size_t>(worker)];
+    Status encode = encoder.Encode(base, contribution, &bytes);
+    if (!encode.ok()) {
+      return StatusOr<int64_t>(Status::FailedPrecondition(
+          "worker " + std::to_string(worker) + ": " + encode.message() +
+          " (training diverged; try a lower --lr)"));
+    }
+    if (step != nullptr) {
+      step->Placeholder(base, contribution);
+    } else {
+      ANCHORAGE_CHECK(algo::DecodePush(*decoder, encoder.relative(), base,
+                                       bytes, contribution)
+                          .ok(),
+                      "decoding a simulated push");
+    }
+    return StatusOr<int64_t>(static_cast<int64_t>(bytes.size()));
   };
 
   SimulationOptions options;
@@ -134,7 +196,15 @@ StatusOr<SimulationResult<float>> SimulateRun(
   Simulator<float> simulator(options, std::move(learners), initial, evaluate,
                              transmit);
   if (on_trace) simulator.set_on_trace(on_trace);
-  return simulator.Run();
+  if (step != nullptr) {
+    simulator.set_round_hook([&](algo::Aggregator& aggregator) {
+      return SketchRound(*step, encoders, encoded, options.envelope_bytes,
+                         &aggregator);
+    });
+  }
+  SimulationResult<float> result = simulator.Run();
+  if (!simulator.status().ok()) return simulator.status();
+  return result;
 }
 
 Status WriteTraceCsv(const std::string& path,

@@ -38,6 +38,7 @@ class Simulator<Scalar>::Impl {
   }
 
   SimulationResult<Scalar> Run();
+  const Status& status() const { return status_; }
 
  private:
   enum class Kind { kComputeDone, kPushArrival, kAnchorArrival };
@@ -99,6 +100,7 @@ class Simulator<Scalar>::Impl {
   Snapshot anchor_snapshot_;
   uint64_t snapshot_version_ = UINT64_MAX;
   int64_t anchor_bytes_;
+  Status status_;
   std::vector<Scalar> scratch_;
 
   SimulationResult<Scalar> result_;
@@ -208,8 +210,12 @@ void Simulator<Scalar>::Impl::Push(int worker, double now,
   }
   auto payload = std::make_shared<std::vector<Scalar>>(contribution.begin(),
                                                        contribution.end());
-  const int64_t bytes =
-      transmit_(worker, *state.anchor, *payload) + options_.envelope_bytes;
+  StatusOr<int64_t> sent = transmit_(worker, *state.anchor, *payload);
+  if (!sent.ok()) {
+    status_ = sent.status();
+    return;
+  }
+  const int64_t bytes = *sent + options_.envelope_bytes;
   result_.bytes_up += bytes;
   result_.raw_bytes_up +=
       static_cast<int64_t>(contribution.size() * sizeof(float));
@@ -260,6 +266,11 @@ void Simulator<Scalar>::Impl::ServePush(const Event& event) {
     return;
   }
   if (aggregator_.pending() < aggregator_.num_workers()) return;
+  if (owner_->round_hook_) {
+    const RoundTraffic traffic = owner_->round_hook_(aggregator_);
+    result_.bytes_up += traffic.up;
+    result_.bytes_down += traffic.down;
+  }
   aggregator_.set_learning_rate(optim::ScheduledLearningRate(
       options_.schedule,
       static_cast<int64_t>(aggregator_.round()) * options_.round.local_steps));
@@ -304,7 +315,7 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
     state.logic->Start(*initial);
     StartRound(worker, 0.0);
   }
-  while (!events_.empty() && !BudgetReached()) {
+  while (!events_.empty() && !BudgetReached() && status_.ok()) {
     const Event event = events_.top();
     events_.pop();
     now_ = event.time;
@@ -369,6 +380,11 @@ Simulator<Scalar>::~Simulator() = default;
 template <typename Scalar>
 SimulationResult<Scalar> Simulator<Scalar>::Run() {
   return impl_->Run();
+}
+
+template <typename Scalar>
+const Status& Simulator<Scalar>::status() const {
+  return impl_->status();
 }
 
 template class Simulator<float>;

@@ -23,6 +23,7 @@
 #include "common/algo/aggregator.h"
 #include "common/algo/learner.h"
 #include "common/algo/worker_round.h"
+#include "common/base/status.h"
 #include "common/optim/sgd.h"
 #include "simulator/delay_model.h"
 
@@ -99,8 +100,9 @@ class Simulator {
   using Evaluate = std::function<Evaluation(std::span<const Scalar>)>;
   // Sends `worker`'s contribution through the push codec: replaces it with
   // what the server decodes (against `base`, the anchor the worker last
-  // adopted or pulled toward) and returns the payload bytes on the wire.
-  using Transmit = std::function<int64_t(
+  // adopted or pulled toward) and returns the payload bytes on the wire. An
+  // error (a contribution that cannot be encoded) stops the run.
+  using Transmit = std::function<StatusOr<int64_t>(
       int worker, std::span<const Scalar> base, std::span<Scalar> contribution)>;
 
   // `learners` are the m workers, all starting from `initial`.
@@ -115,18 +117,33 @@ class Simulator {
   void set_observer(SimulationObserver<Scalar> observer) {
     observer_ = std::move(observer);
   }
+  // Bytes a round-level step adds to the wire, over all workers.
+  struct RoundTraffic {
+    int64_t up = 0;
+    int64_t down = 0;
+  };
+  // Sync mode: called with the aggregator when a round is complete, before
+  // it closes: the sketched codecs' round step (algo/sketch_step.h).
+  using RoundHook =
+      std::function<RoundTraffic(algo::BasicAggregator<Scalar>& aggregator)>;
+  void set_round_hook(RoundHook hook) { round_hook_ = std::move(hook); }
+
   // Called after each evaluation with the new trace point (progress output).
   void set_on_trace(std::function<void(const TracePoint&)> on_trace) {
     on_trace_ = std::move(on_trace);
   }
 
-  // Runs to the end of the budget and returns the result.
+  // Runs to the end of the budget, or to a Transmit error, and returns the
+  // result.
   SimulationResult<Scalar> Run();
+  // The Transmit error that stopped Run(), or OK.
+  const Status& status() const;
 
  private:
   class Impl;
   SimulationObserver<Scalar> observer_;
   std::function<void(const TracePoint&)> on_trace_;
+  RoundHook round_hook_;
   std::unique_ptr<Impl> impl_;
 };
 

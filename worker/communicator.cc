@@ -71,6 +71,8 @@ class Communicator::Loop {
                     std::vector<uint8_t> payload, bool has_payload);
   void SendPush(std::unique_ptr<OutgoingPush> push);
   void SendLeave();
+  // Answers the sketch codec's second round from exact_.
+  void AnswerQuery(const transport::Message& message);
   void HandleServer();
   // Returns false when the server said Done or refused this worker.
   bool HandleMessage(transport::Message message);
@@ -116,6 +118,9 @@ class Communicator::Loop {
   uint64_t incarnation_ = 0;
   bool welcomed_ = false;
   std::unique_ptr<OutgoingPush> held_push_;  // waiting for a Welcome
+  // The last push's exact values (codec sketch) and its round.
+  std::vector<float> exact_;
+  uint64_t exact_round_ = 0;
   Clock::time_point last_heard_;             // any message from the server
   Clock::time_point last_attempt_;           // last (re)connect
   Clock::time_point last_sent_;
@@ -234,7 +239,35 @@ void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
       push->samples, push->local_steps, push->train_loss, push->compute_seconds,
       push->sync_wait_seconds);
   metrics_->raw_bytes.Increment(static_cast<double>(anchor_codec_.raw_bytes()));
+  exact_ = std::move(push->exact);
+  exact_round_ = push->round;
   SendEnvelope(proto::Body::Push, body.Union(), std::move(push->payload), true);
+}
+
+void Communicator::Loop::AnswerQuery(const transport::Message& message) {
+  const uint64_t round = message.envelope().body_as_Query()->round();
+  if (exact_.empty() || round != exact_round_ || message.num_payloads() != 1 ||
+      message.payload(0).size() % sizeof(uint32_t) != 0) {
+    LOG_WARNING("ignoring a query for round %llu (last push: round %llu)",
+                static_cast<unsigned long long>(round),
+                static_cast<unsigned long long>(exact_round_));
+    return;
+  }
+  const std::span<const uint8_t> indices = message.payload(0);
+  std::vector<uint8_t> values(indices.size());
+  for (size_t offset = 0; offset < indices.size(); offset += sizeof(uint32_t)) {
+    uint32_t index = 0;
+    std::memcpy(&index, indices.data() + offset, sizeof(index));
+    if (index >= exact_.size()) {
+      LOG_WARNING("ignoring a query for coordinate %u of %zu", index,
+                  exact_.size());
+      return;
+    }
+    std::memcpy(values.data() + offset, &exact_[index], sizeof(float));
+  }
+  auto& fbb = builder_.builder();
+  SendEnvelope(proto::Body::Values, proto::CreateValues(fbb, round).Union(),
+               std::move(values), true);
 }
 
 void Communicator::Loop::SendEnvelope(proto::Body type,
@@ -349,7 +382,13 @@ bool Communicator::Loop::HandleMessage(transport::Message message) {
         }
       }
       delivery->anchor.resize(static_cast<size_t>(options_.model_dim));
-      Status status = message.num_payloads() == 1
+      if (!welcome && message.num_payloads() == 2) {
+        const std::span<const uint8_t> applied = message.payload(1);
+        delivery->applied.resize(applied.size() / sizeof(uint32_t));
+        std::memcpy(delivery->applied.data(), applied.data(),
+                    delivery->applied.size() * sizeof(uint32_t));
+      }
+      Status status = message.num_payloads() >= 1
                           ? anchor_codec_.Decode(message.payload(0), delivery->anchor)
                           : Status::DataLoss("anchor without payload");
       if (!status.ok()) {
@@ -370,6 +409,9 @@ bool Communicator::Loop::HandleMessage(transport::Message message) {
       if (welcome && held_push_ != nullptr) SendPush(std::move(held_push_));
       return true;
     }
+    case proto::Body::Query:
+      AnswerQuery(message);
+      return true;
     case proto::Body::Done: {
       auto delivery = std::make_unique<Delivery>();
       delivery->kind = Delivery::Kind::kDone;

@@ -1,6 +1,7 @@
 // The worker's communication thread. It owns the DEALER socket to the
 // server: joins, sends the pushes the compute thread hands it, receives and
-// decodes anchors, heartbeats, and rebuilds the connection (fresh socket, so
+// decodes anchors, answers the second round of codec sketch from the values
+// handed over with the push, heartbeats, and rebuilds the connection (fresh socket, so
 // a fresh DNS resolve) with backoff when the server falls silent.
 //
 // The compute thread talks to it only through SendPush() and Receive(),
@@ -34,6 +35,9 @@ struct OutgoingPush {
   double compute_seconds = 0;
   double sync_wait_seconds = 0;
   std::vector<uint8_t> payload;  // encoded by the worker's codec
+  // Codec sketch: the accumulated values the sketch was made of, which the
+  // server's second round (Query) asks about.
+  std::vector<float> exact;
 };
 
 // What the communication thread hands the compute thread.
@@ -48,6 +52,9 @@ struct Delivery {
   uint64_t version = 0;
   uint64_t next_round = 0;
   std::vector<float> anchor;
+  // Codec sketch: the coordinates the round applied (unchecked indices from
+  // the server), where the worker zeroes its accumulators.
+  std::vector<uint32_t> applied;
   std::string text;
 };
 

@@ -63,7 +63,8 @@ Worker::Worker(const config::RunConfig& config, zmq::context_t* context,
                    config.train.CodecSettings(
                        config.worker.worker_id,
                        config.train.PlannedPushes(data_.train.size())))
-                   .value()) {}
+                   .value()),
+      sketch_(dynamic_cast<codec::SketchCodec*>(&encoder_.codec())) {}
 
 StatusOr<WorkerResult> Worker::Run() {
   CommunicatorOptions options;
@@ -144,9 +145,11 @@ StatusOr<WorkerResult> Worker::Run() {
         resync_ = false;
         round = latest_->next_round;
       }
-      Push(comm, round, steps, loss, logic.Contribution(latest_->anchor));
+      if (!Push(comm, round, steps, loss, logic.Contribution(latest_->anchor))) {
+        break;
+      }
     } else {
-      Push(comm, round, steps, loss, logic.Contribution({}));
+      if (!Push(comm, round, steps, loss, logic.Contribution({}))) break;
       if (!WaitForAnchor(comm, round + 1)) break;
       if (resync_) {
         resync_ = false;
@@ -209,6 +212,14 @@ bool Worker::Apply(std::unique_ptr<Delivery> delivery) {
       latest_ = std::move(delivery);
       return true;
     case Delivery::Kind::kAnchor:
+      if (sketch_ != nullptr && !delivery->applied.empty()) {
+        Status status = sketch_->Applied(delivery->applied);
+        if (!status.ok()) {
+          LOG_WARNING("ignoring the applied coordinates of anchor v%llu: %s",
+                      static_cast<unsigned long long>(delivery->version),
+                      status.message().c_str());
+        }
+      }
       if (latest_ == nullptr || delivery->version >= latest_->version ||
           delivery->next_round > latest_->next_round) {
         latest_ = std::move(delivery);
@@ -218,7 +229,7 @@ bool Worker::Apply(std::unique_ptr<Delivery> delivery) {
   return true;
 }
 
-void Worker::Push(Communicator& comm, uint64_t round, int local_steps,
+bool Worker::Push(Communicator& comm, uint64_t round, int local_steps,
                   double loss, std::span<const float> contribution) {
   auto push = std::make_unique<OutgoingPush>();
   push->base_version = latest_->version;
@@ -230,10 +241,20 @@ void Worker::Push(Communicator& comm, uint64_t round, int local_steps,
   push->sync_wait_seconds = result_.sync_wait_seconds;
   Status status =
       encoder_.Encode(latest_->anchor, contribution, &push->payload);
-  ANCHORAGE_CHECK(status.ok(), "encoding the contribution failed");
+  if (!status.ok()) {
+    end_status_ = Status::FailedPrecondition(
+        "round " + std::to_string(round) + ": " + status.message() +
+        " (training diverged; try a lower --lr)");
+    return false;
+  }
   metrics_.quantization_bits.Set(encoder_.codec().quantization_bits());
+  if (sketch_ != nullptr) {
+    const std::span<const float> exact = sketch_->accumulated();
+    push->exact.assign(exact.begin(), exact.end());
+  }
   samples_since_push_ = 0;
   comm.SendPush(std::move(push));
+  return true;
 }
 
 }  // namespace anchorage::worker

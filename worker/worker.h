@@ -17,9 +17,10 @@
 #include <prometheus/registry.h>
 #include <zmq.hpp>
 
+#include "common/algo/push_codec.h"
 #include "common/algo/trainer.h"
 #include "common/base/status.h"
-#include "common/algo/push_codec.h"
+#include "common/codec/sketch_codec.h"
 #include "common/config/run_config.h"
 #include "common/data/dataset.h"
 #include "worker/communicator.h"
@@ -71,7 +72,9 @@ class Worker {
   // Applies one delivery; returns false when the run is over.
   bool Apply(std::unique_ptr<Delivery> delivery);
   // Encodes `contribution` and hands it to the communication thread.
-  void Push(Communicator& comm, uint64_t round, int local_steps, double loss,
+  // Returns false (with end_status_ set) when the contribution cannot be
+  // encoded: the model is no longer finite.
+  bool Push(Communicator& comm, uint64_t round, int local_steps, double loss,
             std::span<const float> contribution);
 
   config::RunConfig config_;
@@ -80,6 +83,9 @@ class Worker {
   data::TrainTest data_;
   algo::Trainer trainer_;
   algo::PushEncoder encoder_;
+  // encoder_'s codec when it is sketch (second round and zeroing), else
+  // nullptr.
+  codec::SketchCodec* sketch_;
   std::atomic<bool> stop_requested_{false};
   std::function<void()> on_joined_;
 

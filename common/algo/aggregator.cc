@@ -110,6 +110,20 @@ Status BasicAggregator<Scalar>::Submit(uint32_t id, uint64_t round,
 }
 
 template <typename Scalar>
+void BasicAggregator<Scalar>::AddToRoundSum(std::span<const uint32_t> indices,
+                                            std::span<const float> values,
+                                            Scalar sign) {
+  ANCHORAGE_CHECK(options_.mode == AggregationMode::kSync,
+                  "AddToRoundSum in async mode");
+  ANCHORAGE_CHECK(indices.size() == values.size(),
+                  "AddToRoundSum: indices and values differ in size");
+  for (size_t j = 0; j < indices.size(); ++j) {
+    ANCHORAGE_CHECK(indices[j] < sum_.size(), "AddToRoundSum: index >= dim");
+    sum_[indices[j]] += sign * static_cast<Scalar>(values[j]);
+  }
+}
+
+template <typename Scalar>
 void BasicAggregator<Scalar>::CloseRound() {
   ANCHORAGE_CHECK(options_.mode == AggregationMode::kSync,
                   "CloseRound in async mode");

@@ -69,6 +69,12 @@ class BasicAggregator {
   // Sync mode: contributions received for the open round.
   int pending() const { return static_cast<int>(round_members_.size()); }
   bool HasPending(uint32_t id) const { return round_members_.contains(id); }
+  // Sync mode: adds sign * values[j] at coordinate indices[j] (< dim,
+  // checked) to the sum of the open round's contributions. The sketched
+  // codecs (sketch_step.h) decide their k-sparse update on the whole round
+  // and fold it in here before CloseRound().
+  void AddToRoundSum(std::span<const uint32_t> indices,
+                     std::span<const float> values, Scalar sign);
   // Sync mode: publishes the mean of the open round's contributions as the
   // new anchor (through the outer rule), advances version and round. With
   // no contribution the anchor stays and only the round advances.

@@ -182,11 +182,13 @@ void AddTrainFlags(CLI::App& app, TrainOptions& t) {
                  "topk, sketch, fetchsgd: fraction k/d of coordinates per push")
       ->group(group)
       ->capture_default_str();
-  app.add_option("--sketch-rows", t.sketch_rows, "sketch: count-sketch rows")
+  app.add_option("--sketch-rows", t.sketch_rows,
+                 "sketch, fetchsgd: count-sketch rows")
       ->group(group)
       ->capture_default_str();
   app.add_option("--sketch-columns", t.sketch_columns,
-                 "sketch: count-sketch columns (0 = 10 k)")
+                 "sketch, fetchsgd: count-sketch columns (0 = 10 k for sketch, "
+                 "40 k for fetchsgd)")
       ->group(group)
       ->capture_default_str();
   app.add_option("--sketch-candidates", t.sketch_candidates,
@@ -194,7 +196,8 @@ void AddTrainFlags(CLI::App& app, TrainOptions& t) {
       ->group(group)
       ->capture_default_str();
   app.add_option("--sketch-momentum", t.sketch_momentum,
-                 "sketch: worker momentum before error accumulation")
+                 "sketch: worker momentum before error accumulation; "
+                 "fetchsgd: server momentum in sketch space")
       ->group(group)
       ->capture_default_str();
   app.add_option("--seed", t.seed, "Seed of every random choice")
@@ -355,7 +358,8 @@ void AddCompareFlags(CLI::App& app, CompareOptions& c) {
   app.add_option("--study", c.study,
                  "custom (the --algorithms on these settings), woodworth "
                  "(heterogeneity sweep), latency (link latency and "
-                 "stragglers), slowmo (SlowMo vs Local SGD)")
+                 "stragglers), slowmo (SlowMo vs Local SGD), compression "
+                 "(accuracy against bytes of every codec)")
       ->group(group)
       ->capture_default_str();
   app.add_option("--algorithms", c.algorithms, "custom: algorithms to run")

@@ -318,6 +318,14 @@ Status RunConfig::Validate() const {
         "--aggregation: async needs --algorithm overlap-local-sgd; " +
         train.algorithm + " runs in sync rounds");
   }
+  if ((train.codec == "sketch" || train.codec == "fetchsgd") &&
+      server.aggregation_kind(train.algorithm_kind()) == Aggregation::kAsync) {
+    return Status::InvalidArgument(
+        "--codec: " + train.codec +
+        " sums every worker's sketch of a round on the server, so it needs "
+        "--aggregation sync (" +
+        train.algorithm + " runs async by default)");
+  }
   if (output.metrics_port < 0 || output.metrics_port > 65535) {
     return Bad("--metrics-port", "must be in [0, 65535]", output.metrics_port);
   }
@@ -343,8 +351,10 @@ Status RunConfig::Validate() const {
     return Bad("--eval-points", "must be in [1, 100000]", simulate.eval_points);
   }
   if (compare.study != "custom" && compare.study != "woodworth" &&
-      compare.study != "latency" && compare.study != "slowmo") {
-    return Bad("--study", "must be custom, woodworth, latency or slowmo",
+      compare.study != "latency" && compare.study != "slowmo" &&
+      compare.study != "compression") {
+    return Bad("--study",
+               "must be custom, woodworth, latency, slowmo or compression",
                compare.study);
   }
   if (compare.algorithms.empty()) {

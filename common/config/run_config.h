@@ -75,7 +75,8 @@ struct TrainOptions {
   double bit_budget = 0;
   // topk, sketch, fetchsgd: fraction k/d of the coordinates sent per push.
   double topk = 0.01;
-  // sketch, fetchsgd: count-sketch rows and columns (0 = 10 k); sketch:
+  // sketch, fetchsgd: count-sketch rows and columns (0 = 10 k for sketch,
+  // 40 k for fetchsgd); sketch:
   // candidates factor P of the second round and worker momentum rho.
   int sketch_rows = 5;
   int64_t sketch_columns = 0;
@@ -197,7 +198,7 @@ struct SimulateOptions {
 // `anchorage compare`.
 struct CompareOptions {
   // custom (the --algorithms on the given settings), or a preset study:
-  // woodworth, latency, slowmo.
+  // woodworth, latency, slowmo, compression.
   std::string study = "custom";
   // custom: the algorithms to compare.
   std::vector<std::string> algorithms = {"minibatch-sgd", "local-sgd",

@@ -56,6 +56,15 @@ class RawPeer {
                     {bytes, bytes + values.size() * sizeof(float)}, payloads);
   }
 
+  void SendValues(uint32_t id, uint64_t round, std::vector<uint8_t> bytes) {
+    transport::EnvelopeBuilder builder;
+    const auto body = proto::CreateValues(builder.builder(), round);
+    std::vector<zmq::message_t> frames;
+    frames.push_back(builder.Finish(id, proto::Body::Values, body.Union(), 1));
+    frames.emplace_back(bytes.data(), bytes.size());
+    Send(std::move(frames));
+  }
+
   void SendEncodedPush(uint32_t id, const std::string& codec,
                        uint64_t base_version, const std::vector<uint8_t>& bytes,
                        uint8_t payloads = 1) {
@@ -200,6 +209,15 @@ TEST_F(BadInputTest, JoinRefusalsNameTheProblem) {
   EXPECT_EQ(Rejected("unknown_worker"), 1.0);
 }
 
+TEST_F(BadInputTest, ValuesNobodyAskedForAreRejected) {
+  RawPeer peer(fixture_->endpoint(), "w0");
+  peer.SendJoin(0, dim_, "overlap-local-sgd");
+  ASSERT_TRUE(peer.Expect(proto::Body::Welcome).has_value());
+  peer.SendValues(0, 0, {0, 0, 0, 0});
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
+  EXPECT_EQ(Rejected("unexpected"), 1.0);
+}
+
 TEST_F(BadInputTest, PushBeforeJoinIsRejected) {
   RawPeer peer(fixture_->endpoint(), "w0");
   peer.SendPush(0, std::vector<float>(dim_, 0.0F));
@@ -246,6 +264,8 @@ struct BrokenPayload {
   std::string what;
   // Breaks a good encoding of a vector of `dim` floats.
   std::function<void(std::vector<uint8_t>*, uint64_t dim)> corrupt;
+  // The sketched codecs need sync rounds.
+  std::string algorithm = "overlap-local-sgd";
 };
 
 void PrintTo(const BrokenPayload& payload, std::ostream* os) {
@@ -258,6 +278,8 @@ TEST_P(CompressedPushTest, IsRefusedByNameAndTheServerGoesOn) {
   const BrokenPayload& broken = GetParam();
   config::RunConfig config = SmallRunConfig();
   config.train.codec = broken.codec;
+  config.train.algorithm = broken.algorithm;
+  config.train.workers = 1;  // a sync round closes on this peer alone
   config.server.heartbeat_liveness = 500;
   ServiceFixture fixture(config);
   ASSERT_TRUE(fixture.StartServer());
@@ -268,7 +290,7 @@ TEST_P(CompressedPushTest, IsRefusedByNameAndTheServerGoesOn) {
                        {{"reason", reason}});
   };
   RawPeer peer(fixture.endpoint(), "w0");
-  peer.SendJoin(0, dim, "overlap-local-sgd", broken.codec);
+  peer.SendJoin(0, dim, broken.algorithm, broken.codec);
   ASSERT_TRUE(peer.Expect(proto::Body::Welcome).has_value());
 
   std::unique_ptr<codec::Codec> codec =
@@ -296,6 +318,15 @@ TEST_P(CompressedPushTest, IsRefusedByNameAndTheServerGoesOn) {
             0.0);
 
   peer.SendEncodedPush(0, broken.codec, 0, good);
+  if (broken.codec == "sketch") {
+    // The second round: answers of the wrong size are refused, and the
+    // round closes without them.
+    std::optional<transport::Message> query = peer.Expect(proto::Body::Query);
+    ASSERT_TRUE(query.has_value());
+    peer.SendValues(0, query->envelope().body_as_Query()->round(), {1, 2, 3});
+    EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
+    EXPECT_EQ(rejected("decode"), 2.0);
+  }
   std::optional<transport::Message> anchor = peer.Expect(proto::Body::Anchor);
   ASSERT_TRUE(anchor.has_value());
   EXPECT_EQ(anchor->envelope().body_as_Anchor()->version(), 1U);
@@ -324,7 +355,15 @@ INSTANTIATE_TEST_SUITE_P(
                       [](std::vector<uint8_t>* b, uint64_t dim) {
                         WriteU32(b, 13, static_cast<uint32_t>(dim));
                       }},
-        BrokenPayload{"fp16", "truncated", Truncate}),
+        BrokenPayload{"fp16", "truncated", Truncate},
+        // A sketch header: u8 magic, u8 rows, u64 columns, u64 dim, u64 seed.
+        BrokenPayload{"sketch", "other_seed",
+                      [](std::vector<uint8_t>* b, uint64_t) { (*b)[18] ^= 1; },
+                      "local-sgd"},
+        BrokenPayload{"sketch", "other_shape",
+                      [](std::vector<uint8_t>* b, uint64_t) { (*b)[1] = 4; },
+                      "local-sgd"},
+        BrokenPayload{"fetchsgd", "truncated", Truncate, "local-sgd"}),
     [](const ::testing::TestParamInfo<BrokenPayload>& param) {
       return param.param.codec + "_" + param.param.what;
     });

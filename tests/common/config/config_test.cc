@@ -208,6 +208,19 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
          c.train.topk = 0;
        },
        "--codec: codec topk: topk_fraction must be in (0, 1]"},
+      {"sketch async",
+       [](RunConfig& c) {
+         c.train.codec = "sketch";
+         c.train.algorithm = "overlap-local-sgd";
+       },
+       "--codec: sketch sums every worker's sketch"},
+      {"sketch rows",
+       [](RunConfig& c) {
+         c.train.codec = "fetchsgd";
+         c.train.algorithm = "local-sgd";
+         c.train.sketch_rows = 0;
+       },
+       "--codec: codec fetchsgd: sketch_rows must be in [1, 15]"},
       {"dqsgd rule",
        [](RunConfig& c) {
          c.train.codec = "dqsgd";
