@@ -77,6 +77,10 @@ std::optional<std::vector<RunOutcome>> RunAll(const StudyPlan& plan,
                  i + 1, total, name.c_str(), outcome->final_test_accuracy,
                  outcome->final_train_loss, outcome->seconds, clock,
                  outcome->sync_wait_seconds, wall);
+    if (!outcome->stopped_early.empty()) {
+      std::fprintf(stderr, "[%d/%d] %s: stopped early: %s\n", i + 1, total,
+                   name.c_str(), outcome->stopped_early.c_str());
+    }
     outcomes.push_back(std::move(outcome).value());
   }
   return outcomes;

@@ -44,6 +44,8 @@ struct RunOutcome {
   int64_t bytes_up = 0;
   int64_t bytes_down = 0;
   double sync_wait_seconds = 0;
+  // Empty, or why the run stopped before its budget (it diverged).
+  std::string stopped_early;
 };
 
 // Returns the index of the first trace point whose test accuracy is at or

@@ -60,6 +60,7 @@ StatusOr<RunOutcome> SimulatedRunner::Run(const RunSpec& spec) {
   outcome.seconds = result->virtual_seconds;
   outcome.bytes_up = result->bytes_up;
   outcome.bytes_down = result->bytes_down;
+  outcome.stopped_early = result->stopped_early;
   outcome.sync_wait_seconds = result->sync_wait_seconds_mean < 1e-9
                                   ? 0.0
                                   : result->sync_wait_seconds_mean;

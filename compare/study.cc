@@ -402,7 +402,6 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
   Preset preset(given, plan);
   preset.Default("--workers", &config.train.workers, 8);
   preset.Default("--model", &config.train.model, std::string("mlp:256,128"));
-  preset.Default("--local-steps", &config.train.local_steps, 1);
   preset.Default("--epochs", &config.train.epochs, 5.0);
   preset.Default("--eval-points", &config.simulate.eval_points, 20);
   preset.Default("--eval-examples", &config.server.eval_examples,
@@ -412,12 +411,15 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
                                     ? base.compare.algorithms.front()
                                     : std::string("minibatch-sgd");
   UseAlgorithm(&config, algorithm, given);
+  // One gradient a round for minibatch SGD, τ = 8 for the local methods.
+  preset.Default("--local-steps", &config.train.local_steps,
+                 algorithm == "minibatch-sgd" ? 1 : 8);
   config.server.aggregation = "sync";  // the sketches sum a whole round
   preset.Fixed("--algorithm " + algorithm + " --aggregation sync");
   preset.Fixed(
       "--codec dense, fp16, qsgd --bits 2/4/6, dqsgd --bit-budget 4.5, "
-      "topk --topk 0.01/0.001, sketch --topk 0.002/0.0005, fetchsgd --topk "
-      "0.002");
+      "topk --topk 0.01/0.001, sketch --topk 0.01/0.005/0.002, fetchsgd "
+      "--topk 0.002");
   plan->target_accuracy = config.compare.target_accuracy;
   const std::vector<CodecVariant> variants = {
       {.label = "dense", .codec = "dense"},
@@ -428,8 +430,9 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
       {.label = "dqsgd 4.5-bit budget", .codec = "dqsgd", .bit_budget = 4.5},
       {.label = "topk 1%", .codec = "topk", .topk = 0.01},
       {.label = "topk 0.1%", .codec = "topk", .topk = 0.001},
+      {.label = "sketch k=1%", .codec = "sketch", .topk = 0.01},
+      {.label = "sketch k=0.5%", .codec = "sketch", .topk = 0.005},
       {.label = "sketch k=0.2%", .codec = "sketch", .topk = 0.002},
-      {.label = "sketch k=0.05%", .codec = "sketch", .topk = 0.0005},
       {.label = "fetchsgd k=0.2%", .codec = "fetchsgd", .topk = 0.002},
   };
   const std::string setting = std::to_string(config.train.workers) +

@@ -75,6 +75,7 @@ StatusOr<DemoSummary> ReadServerSummary(const std::string& path) {
     summary.compression_ratio = n["compression_ratio"].as<double>();
     summary.staleness_mean = n["staleness_mean"].as<double>();
     summary.compute_seconds_mean = n["compute_seconds_mean"].as<double>();
+    summary.encode_seconds_mean = n["encode_seconds_mean"].as<double>();
     summary.sync_wait_seconds_mean = n["sync_wait_seconds_mean"].as<double>();
     summary.stop_reason = n["stop_reason"].as<std::string>();
     for (const auto& id : n["lost_workers"]) {
@@ -120,8 +121,9 @@ void PrintSummaryTable(const DemoSummary& s, const std::string& run_dir) {
               s.codec.c_str(), s.compression_ratio,
               HumanBytes(static_cast<double>(s.bytes_down)).c_str());
   std::printf("  %-22s %.2f versions\n", "staleness (mean)", s.staleness_mean);
-  std::printf("  %-22s %.1f s compute, %.2f s sync wait\n", "per worker (mean)",
-              s.compute_seconds_mean, s.sync_wait_seconds_mean);
+  std::printf("  %-22s %.1f s compute, %.2f s encoding, %.2f s sync wait\n",
+              "per worker (mean)", s.compute_seconds_mean,
+              s.encode_seconds_mean, s.sync_wait_seconds_mean);
   std::printf("  %-22s %s\n", "lost workers",
               s.lost_workers.empty() ? "none" : s.lost_workers.c_str());
   std::printf("  %-22s %s\n", "logs", run_dir.c_str());

@@ -38,6 +38,7 @@ struct DemoSummary {
   double compression_ratio = 0;
   double staleness_mean = 0;
   double compute_seconds_mean = 0;
+  double encode_seconds_mean = 0;
   double sync_wait_seconds_mean = 0;
   std::string lost_workers;
   std::string stop_reason;

@@ -390,6 +390,7 @@ void Server::HandlePush(const std::string& routing_id,
   metrics_.epoch.Set(static_cast<double>(samples_) /
                      static_cast<double>(data_.train.size()));
   worker.compute_seconds = push->compute_seconds();
+  worker.encode_seconds = push->encode_seconds();
   worker.sync_wait_seconds = push->sync_wait_seconds();
   if (push->local_steps() > 0) {
     worker.train_loss = push->train_loss();
@@ -662,6 +663,7 @@ void Server::Finish(ServerSummary* summary) {
           ? staleness_sum_ / static_cast<double>(summary->pushes_applied)
           : 0.0;
   double compute = 0;
+  double encode = 0;
   double wait = 0;
   double loss = 0;
   int reporting = 0;
@@ -669,6 +671,7 @@ void Server::Finish(ServerSummary* summary) {
   for (const auto& [id, worker] : workers_) {
     if (worker.incarnation == 0 && worker.compute_seconds == 0) continue;
     compute += worker.compute_seconds;
+    encode += worker.encode_seconds;
     wait += worker.sync_wait_seconds;
     ++reporting;
     if (worker.has_loss) {
@@ -678,6 +681,7 @@ void Server::Finish(ServerSummary* summary) {
   }
   if (reporting > 0) {
     summary->compute_seconds_mean = compute / reporting;
+    summary->encode_seconds_mean = encode / reporting;
     summary->sync_wait_seconds_mean = wait / reporting;
   }
   if (with_loss > 0) summary->train_loss = loss / with_loss;
@@ -864,6 +868,7 @@ Status WriteSummaryJson(const std::string& path,
       .Add("staleness_mean", summary.staleness_mean)
       .Add("sync_wait_seconds_mean", summary.sync_wait_seconds_mean)
       .Add("compute_seconds_mean", summary.compute_seconds_mean)
+      .Add("encode_seconds_mean", summary.encode_seconds_mean)
       .AddRaw("lost_workers", lost)
       .Add("stop_reason", summary.stop_reason)
       .AddRaw("evaluations", evaluations);

@@ -52,6 +52,7 @@ struct ServerSummary {
   double staleness_mean = 0;
   double sync_wait_seconds_mean = 0;
   double compute_seconds_mean = 0;
+  double encode_seconds_mean = 0;
   double train_loss = 0;
   std::vector<uint32_t> lost_workers;
   std::string stop_reason;
@@ -103,6 +104,7 @@ class Server {
     uint64_t next_round = 0;
     double compute_seconds = 0;
     double sync_wait_seconds = 0;
+    double encode_seconds = 0;
     float train_loss = 0;
     bool has_loss = false;
     // Relative pushes (algo/push_codec.h): the last two anchors sent to

@@ -202,9 +202,7 @@ StatusOr<SimulationResult<float>> SimulateRun(
                          &aggregator);
     });
   }
-  SimulationResult<float> result = simulator.Run();
-  if (!simulator.status().ok()) return simulator.status();
-  return result;
+  return simulator.Run();
 }
 
 Status WriteTraceCsv(const std::string& path,

@@ -45,6 +45,10 @@ int RunSimulateCommand(int argc, const char* const* argv) {
       last.epoch, static_cast<unsigned long long>(result->anchor_version),
       result->virtual_seconds, static_cast<double>(result->bytes_up) / 1e6,
       result->sync_wait_seconds_mean);
+  if (!result->stopped_early.empty()) {
+    std::fprintf(stderr, "anchorage simulate: stopped early: %s\n",
+                 result->stopped_early.c_str());
+  }
   Status status;
   if (!config.simulate.trace_csv.empty()) {
     status = WriteTraceCsv(config.simulate.trace_csv, result->trace);
@@ -60,7 +64,7 @@ int RunSimulateCommand(int argc, const char* const* argv) {
     std::fprintf(stderr, "anchorage simulate: %s\n", status.message().c_str());
     return 1;
   }
-  return 0;
+  return result->stopped_early.empty() ? 0 : 1;
 }
 
 }  // namespace anchorage::simulator

@@ -38,7 +38,6 @@ class Simulator<Scalar>::Impl {
   }
 
   SimulationResult<Scalar> Run();
-  const Status& status() const { return status_; }
 
  private:
   enum class Kind { kComputeDone, kPushArrival, kAnchorArrival };
@@ -345,6 +344,7 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
                         aggregator_.anchor().end());
   result_.anchor_version = aggregator_.version();
   result_.virtual_seconds = now_;
+  if (!status_.ok()) result_.stopped_early = status_.message();
   double compute = 0;
   double wait = 0;
   double loss = 0;
@@ -380,11 +380,6 @@ Simulator<Scalar>::~Simulator() = default;
 template <typename Scalar>
 SimulationResult<Scalar> Simulator<Scalar>::Run() {
   return impl_->Run();
-}
-
-template <typename Scalar>
-const Status& Simulator<Scalar>::status() const {
-  return impl_->status();
 }
 
 template class Simulator<float>;

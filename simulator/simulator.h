@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "common/algo/aggregator.h"
@@ -77,6 +78,9 @@ struct SimulationResult {
   double compute_seconds_mean = 0;
   double sync_wait_seconds_mean = 0;
   double train_loss = 0;
+  // Empty, or why the run stopped before its budget (a contribution that
+  // could not be encoded: training diverged).
+  std::string stopped_early;
 };
 
 // Hooks for tests: what was sent and what was published.
@@ -133,11 +137,9 @@ class Simulator {
     on_trace_ = std::move(on_trace);
   }
 
-  // Runs to the end of the budget, or to a Transmit error, and returns the
-  // result.
+  // Runs to the end of the budget, or to a Transmit error (then named in
+  // the result's `stopped_early`), and returns the result.
   SimulationResult<Scalar> Run();
-  // The Transmit error that stopped Run(), or OK.
-  const Status& status() const;
 
  private:
   class Impl;

@@ -237,7 +237,7 @@ void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
   const auto body = proto::CreatePushDirect(
       fbb, push->base_version, push->round, options_.codec.c_str(), UnixNanos(),
       push->samples, push->local_steps, push->train_loss, push->compute_seconds,
-      push->sync_wait_seconds);
+      push->sync_wait_seconds, push->encode_seconds);
   metrics_->raw_bytes.Increment(static_cast<double>(anchor_codec_.raw_bytes()));
   exact_ = std::move(push->exact);
   exact_round_ = push->round;

@@ -34,6 +34,7 @@ struct OutgoingPush {
   float train_loss = 0;
   double compute_seconds = 0;
   double sync_wait_seconds = 0;
+  double encode_seconds = 0;
   std::vector<uint8_t> payload;  // encoded by the worker's codec
   // Codec sketch: the accumulated values the sketch was made of, which the
   // server's second round (Query) asks about.

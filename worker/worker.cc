@@ -239,6 +239,7 @@ bool Worker::Push(Communicator& comm, uint64_t round, int local_steps,
   push->train_loss = static_cast<float>(loss);
   push->compute_seconds = result_.compute_seconds;
   push->sync_wait_seconds = result_.sync_wait_seconds;
+  const Clock::time_point encode_start = Clock::now();
   Status status =
       encoder_.Encode(latest_->anchor, contribution, &push->payload);
   if (!status.ok()) {
@@ -252,6 +253,10 @@ bool Worker::Push(Communicator& comm, uint64_t round, int local_steps,
     const std::span<const float> exact = sketch_->accumulated();
     push->exact.assign(exact.begin(), exact.end());
   }
+  const double encode = Seconds(Clock::now() - encode_start).count();
+  result_.encode_seconds += encode;
+  metrics_.encode_seconds.Increment(encode);
+  push->encode_seconds = result_.encode_seconds;
   samples_since_push_ = 0;
   comm.SendPush(std::move(push));
   return true;

@@ -35,6 +35,8 @@ struct WorkerResult {
   int64_t rounds = 0;
   double compute_seconds = 0;
   double sync_wait_seconds = 0;
+  // Time encoding contributions (compression, on the compute thread).
+  double encode_seconds = 0;
   std::string end_reason;
 };
 

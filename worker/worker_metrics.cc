@@ -28,6 +28,11 @@ WorkerMetrics::WorkerMetrics(prometheus::Registry& registry,
                           .Help("Time spent in local steps")
                           .Register(registry)
                           .Add({})),
+      encode_seconds(prometheus::BuildCounter()
+                         .Name("anchorage_worker_encode_seconds_total")
+                         .Help("Time spent encoding pushes (compression)")
+                         .Register(registry)
+                         .Add({})),
       sync_wait(prometheus::BuildHistogram()
                     .Name("anchorage_worker_sync_wait_seconds")
                     .Help("Time the compute thread was blocked waiting for "

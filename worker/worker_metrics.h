@@ -19,6 +19,7 @@ struct WorkerMetrics {
   prometheus::Counter& local_steps;
   prometheus::Counter& samples;
   prometheus::Counter& compute_seconds;
+  prometheus::Counter& encode_seconds;
   prometheus::Histogram& sync_wait;
   prometheus::Histogram& push_rtt;
   prometheus::Counter& bytes_tx;

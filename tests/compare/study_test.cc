@@ -65,6 +65,29 @@ TEST(ComparePlanStudyTest, PresetsKeepTheUsersFlags) {
   EXPECT_EQ(plan->runs.back().config.worker.slowdown, "0:4");
 }
 
+TEST(ComparePlanStudyTest, CompressionRunsEveryCodecOnOneAlgorithm) {
+  const StatusOr<StudyPlan> plan = PlanStudy(Base("compression"), {});
+  ASSERT_TRUE(plan.ok());
+  ASSERT_EQ(plan->runs.size(), 12U);
+  std::set<std::string> codecs;
+  for (const RunSpec& run : plan->runs) {
+    codecs.insert(run.config.train.codec);
+    EXPECT_EQ(run.config.train.algorithm, "minibatch-sgd");
+    EXPECT_EQ(run.config.train.local_steps, 1);
+    EXPECT_EQ(run.config.server.aggregation, "sync");
+    EXPECT_TRUE(run.config.Validate().ok()) << run.label;
+  }
+  EXPECT_EQ(codecs, (std::set<std::string>{"dense", "fp16", "qsgd", "dqsgd",
+                                           "topk", "sketch", "fetchsgd"}));
+
+  config::RunConfig local = Base("compression");
+  local.compare.algorithms = {"local-sgd"};
+  const StatusOr<StudyPlan> local_plan = PlanStudy(local, {"--algorithms"});
+  ASSERT_TRUE(local_plan.ok());
+  EXPECT_EQ(local_plan->runs.front().config.train.algorithm, "local-sgd");
+  EXPECT_EQ(local_plan->runs.front().config.train.local_steps, 8);
+}
+
 TEST(CompareReportedRunsTest, TunedStudiesKeepTheLowestTrainLossPerGroup) {
   StudyPlan plan;
   plan.tune_lr = true;

@@ -14,7 +14,8 @@ trap 'rm -rf "$dir"' EXIT
 
 for key in algorithm workers dataset model local_steps anchor_version \
     test_accuracy test_loss wall_seconds bytes_up bytes_down raw_bytes_up \
-    staleness_mean sync_wait_seconds_mean compute_seconds_mean; do
+    compression_ratio staleness_mean sync_wait_seconds_mean \
+    compute_seconds_mean encode_seconds_mean; do
   grep -q "\"$key\":" "$dir/summary.json" || {
     cat "$dir/summary.json"; echo "summary lacks $key"; exit 1; }
 done
