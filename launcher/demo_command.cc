@@ -255,17 +255,28 @@ int Demo::Follow() {
   ProgressPrinter progress(config_, endpoints_.metrics_port);
   std::vector<bool> reported(workers_.size(), false);
   int interrupts_seen = 0;
+  bool workers_failed = false;
   while (true) {
     if (std::optional<int> code = server_->Poll()) {
       progress.Finish();
-      return *code;
+      return workers_failed && *code == 0 ? 1 : *code;
     }
+    size_t failed = 0;
     for (size_t i = 0; i < workers_.size(); ++i) {
       std::optional<int> code = workers_[i].Poll();
+      if (code && *code != 0) ++failed;
       if (code && *code != 0 && !reported[i]) {
         reported[i] = true;
         progress.Note("worker " + std::to_string(i) + " exited with code " +
-                      std::to_string(*code) + "; the others go on");
+                      std::to_string(*code) +
+                      (failed < workers_.size()
+                           ? "; the others go on"
+                           : "; no worker is left, stopping (see the "
+                             "workers' logs)"));
+        if (failed == workers_.size()) {
+          workers_failed = true;
+          server_->Signal(SIGTERM);
+        }
       }
     }
     const int interrupts = g_interrupts.load();

@@ -5,7 +5,9 @@
 #include <utility>
 
 #include "common/base/log.h"
+#include "common/algo/push_codec.h"
 #include "common/codec/dense_codec.h"
+#include "common/codec/sketch_codec.h"
 #include "common/transport/socket.h"
 #include "common/transport/wire.h"
 
@@ -60,7 +62,12 @@ class Communicator::Loop {
         options_(options),
         metrics_(metrics),
         pair_(std::move(pair)),
-        anchor_codec_(options.model_dim) {}
+        anchor_codec_(options.model_dim),
+        encoder_(algo::ParseAlgorithm(options.algorithm).value(),
+                 codec::MakeCodec(options.codec, options.model_dim,
+                                  options.codec_options)
+                     .value()),
+        sketch_(dynamic_cast<codec::SketchCodec*>(&encoder_.codec())) {}
 
   void Run();
 
@@ -71,8 +78,11 @@ class Communicator::Loop {
                     std::vector<uint8_t> payload, bool has_payload);
   void SendPush(std::unique_ptr<OutgoingPush> push);
   void SendLeave();
-  // Answers the sketch codec's second round from exact_.
+  // Answers the sketch codec's second round from the codec's state.
   void AnswerQuery(const transport::Message& message);
+  // Codec sketch: zeroes the accumulators where the round of an anchor
+  // applied them (the anchor's second payload frame).
+  void ApplySketchUpdate(const transport::Message& anchor);
   void HandleServer();
   // Returns false when the server said Done or refused this worker.
   bool HandleMessage(transport::Message message);
@@ -88,6 +98,12 @@ class Communicator::Loop {
   zmq::socket_t dealer_;
   // Anchors travel dense whatever compresses the pushes.
   codec::DenseCodec anchor_codec_;
+  algo::PushEncoder encoder_;
+  // encoder_'s codec when it is sketch, else nullptr.
+  codec::SketchCodec* sketch_;
+  double encode_seconds_ = 0;
+  // The round of the last encoded push, which a Query may ask about.
+  uint64_t encoded_round_ = UINT64_MAX;
   transport::EnvelopeBuilder builder_;
 
   // A simulated one-way link: when the next message may arrive.
@@ -118,9 +134,6 @@ class Communicator::Loop {
   uint64_t incarnation_ = 0;
   bool welcomed_ = false;
   std::unique_ptr<OutgoingPush> held_push_;  // waiting for a Welcome
-  // The last push's exact values (codec sketch) and its round.
-  std::vector<float> exact_;
-  uint64_t exact_round_ = 0;
   Clock::time_point last_heard_;             // any message from the server
   Clock::time_point last_attempt_;           // last (re)connect
   Clock::time_point last_sent_;
@@ -233,38 +246,62 @@ void Communicator::Loop::SendLeave() {
 }
 
 void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
+  const Clock::time_point start = Clock::now();
+  std::vector<uint8_t> payload;
+  Status status =
+      encoder_.Encode(push->base->anchor, push->contribution, &payload);
+  if (!status.ok()) {
+    DeliverFatal("round " + std::to_string(push->round) + ": " +
+                 status.message() + " (training diverged; try a lower --lr)");
+    return;
+  }
+  encoded_round_ = push->round;
+  const double encode = Seconds(Clock::now() - start).count();
+  encode_seconds_ += encode;
+  metrics_->encode_seconds.Increment(encode);
+  metrics_->quantization_bits.Set(encoder_.codec().quantization_bits());
   auto& fbb = builder_.builder();
   const auto body = proto::CreatePushDirect(
       fbb, push->base_version, push->round, options_.codec.c_str(), UnixNanos(),
       push->samples, push->local_steps, push->train_loss, push->compute_seconds,
-      push->sync_wait_seconds, push->encode_seconds);
+      push->sync_wait_seconds, encode_seconds_);
   metrics_->raw_bytes.Increment(static_cast<double>(anchor_codec_.raw_bytes()));
-  exact_ = std::move(push->exact);
-  exact_round_ = push->round;
-  SendEnvelope(proto::Body::Push, body.Union(), std::move(push->payload), true);
+  SendEnvelope(proto::Body::Push, body.Union(), std::move(payload), true);
+}
+
+void Communicator::Loop::ApplySketchUpdate(const transport::Message& anchor) {
+  if (sketch_ == nullptr || anchor.num_payloads() != 2) return;
+  const std::span<const uint8_t> bytes = anchor.payload(1);
+  std::vector<uint32_t> applied(bytes.size() / sizeof(uint32_t));
+  std::memcpy(applied.data(), bytes.data(), applied.size() * sizeof(uint32_t));
+  Status status = sketch_->Applied(applied);
+  if (!status.ok()) {
+    LOG_WARNING("ignoring an anchor's applied coordinates: %s",
+                status.message().c_str());
+  }
 }
 
 void Communicator::Loop::AnswerQuery(const transport::Message& message) {
   const uint64_t round = message.envelope().body_as_Query()->round();
-  if (exact_.empty() || round != exact_round_ || message.num_payloads() != 1 ||
+  if (sketch_ == nullptr || round != encoded_round_ ||
+      message.num_payloads() != 1 ||
       message.payload(0).size() % sizeof(uint32_t) != 0) {
     LOG_WARNING("ignoring a query for round %llu (last push: round %llu)",
                 static_cast<unsigned long long>(round),
-                static_cast<unsigned long long>(exact_round_));
+                static_cast<unsigned long long>(encoded_round_));
     return;
   }
-  const std::span<const uint8_t> indices = message.payload(0);
-  std::vector<uint8_t> values(indices.size());
-  for (size_t offset = 0; offset < indices.size(); offset += sizeof(uint32_t)) {
-    uint32_t index = 0;
-    std::memcpy(&index, indices.data() + offset, sizeof(index));
-    if (index >= exact_.size()) {
-      LOG_WARNING("ignoring a query for coordinate %u of %zu", index,
-                  exact_.size());
-      return;
-    }
-    std::memcpy(values.data() + offset, &exact_[index], sizeof(float));
+  const std::span<const uint8_t> bytes = message.payload(0);
+  std::vector<uint32_t> indices(bytes.size() / sizeof(uint32_t));
+  std::memcpy(indices.data(), bytes.data(), bytes.size());
+  std::vector<float> exact(indices.size());
+  Status status = sketch_->ExactValues(indices, exact);
+  if (!status.ok()) {
+    LOG_WARNING("ignoring a query: %s", status.message().c_str());
+    return;
   }
+  std::vector<uint8_t> values(bytes.size());
+  std::memcpy(values.data(), exact.data(), values.size());
   auto& fbb = builder_.builder();
   SendEnvelope(proto::Body::Values, proto::CreateValues(fbb, round).Union(),
                std::move(values), true);
@@ -382,12 +419,7 @@ bool Communicator::Loop::HandleMessage(transport::Message message) {
         }
       }
       delivery->anchor.resize(static_cast<size_t>(options_.model_dim));
-      if (!welcome && message.num_payloads() == 2) {
-        const std::span<const uint8_t> applied = message.payload(1);
-        delivery->applied.resize(applied.size() / sizeof(uint32_t));
-        std::memcpy(delivery->applied.data(), applied.data(),
-                    delivery->applied.size() * sizeof(uint32_t));
-      }
+      if (!welcome) ApplySketchUpdate(message);
       Status status = message.num_payloads() >= 1
                           ? anchor_codec_.Decode(message.payload(0), delivery->anchor)
                           : Status::DataLoss("anchor without payload");

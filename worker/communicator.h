@@ -1,7 +1,7 @@
 // The worker's communication thread. It owns the DEALER socket to the
-// server: joins, sends the pushes the compute thread hands it, receives and
-// decodes anchors, answers the second round of codec sketch from the values
-// handed over with the push, heartbeats, and rebuilds the connection (fresh socket, so
+// server and the push codec (with its error-feedback state): joins,
+// encodes and sends the pushes the compute thread hands it, receives and
+// decodes anchors, answers the second round of codec sketch, heartbeats, and rebuilds the connection (fresh socket, so
 // a fresh DNS resolve) with backoff when the server falls silent.
 //
 // The compute thread talks to it only through SendPush() and Receive(),
@@ -25,7 +25,11 @@
 
 namespace anchorage::worker {
 
-// A contribution for the server, built by the compute thread.
+struct Delivery;
+
+// A contribution for the server, built by the compute thread. The
+// communication thread encodes it, so compression runs beside the compute
+// thread's next steps rather than in their way.
 struct OutgoingPush {
   uint64_t base_version = 0;
   uint64_t round = 0;
@@ -34,11 +38,10 @@ struct OutgoingPush {
   float train_loss = 0;
   double compute_seconds = 0;
   double sync_wait_seconds = 0;
-  double encode_seconds = 0;
-  std::vector<uint8_t> payload;  // encoded by the worker's codec
-  // Codec sketch: the accumulated values the sketch was made of, which the
-  // server's second round (Query) asks about.
-  std::vector<float> exact;
+  // What WorkerRound::Contribution returned, and the anchor it was
+  // computed against (the base of a relative push, push_codec.h).
+  std::vector<float> contribution;
+  std::shared_ptr<const Delivery> base;
 };
 
 // What the communication thread hands the compute thread.
@@ -53,9 +56,6 @@ struct Delivery {
   uint64_t version = 0;
   uint64_t next_round = 0;
   std::vector<float> anchor;
-  // Codec sketch: the coordinates the round applied (unchecked indices from
-  // the server), where the worker zeroes its accumulators.
-  std::vector<uint32_t> applied;
   std::string text;
 };
 
@@ -64,7 +64,9 @@ struct CommunicatorOptions {
   uint32_t worker_id = 0;
   int64_t model_dim = 0;
   std::string algorithm;
+  // The push codec and its settings (this worker's random stream).
   std::string codec;
+  codec::CodecOptions codec_options;
   uint64_t shard_size = 0;
   std::chrono::milliseconds heartbeat_interval{500};
   int heartbeat_liveness = 20;
@@ -87,7 +89,9 @@ class Communicator {
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
 
-  // Hands `push` to the thread, which sends it without blocking the caller.
+  // Hands `push` to the thread, which encodes and sends it without blocking
+  // the caller. A push that cannot be encoded (the model is no longer
+  // finite) ends the run with a kFatal delivery.
   void SendPush(std::unique_ptr<OutgoingPush> push);
   // Waits up to `timeout` for the next delivery; nullptr when none came.
   std::unique_ptr<Delivery> Receive(std::chrono::milliseconds timeout);

@@ -56,15 +56,7 @@ Worker::Worker(const config::RunConfig& config, zmq::context_t* context,
       data_(std::move(data)),
       trainer_(std::move(model), &data_.train, std::move(shard),
                config.train.batch_size, sgd, initial,
-               algo::WorkerSeed(config.train.seed, config.worker.worker_id)),
-      encoder_(config.train.algorithm_kind(),
-               codec::MakeCodec(
-                   config.train.codec, static_cast<int64_t>(initial.size()),
-                   config.train.CodecSettings(
-                       config.worker.worker_id,
-                       config.train.PlannedPushes(data_.train.size())))
-                   .value()),
-      sketch_(dynamic_cast<codec::SketchCodec*>(&encoder_.codec())) {}
+               algo::WorkerSeed(config.train.seed, config.worker.worker_id)) {}
 
 StatusOr<WorkerResult> Worker::Run() {
   CommunicatorOptions options;
@@ -73,6 +65,9 @@ StatusOr<WorkerResult> Worker::Run() {
   options.model_dim = trainer_.dim();
   options.algorithm = config_.train.algorithm;
   options.codec = config_.train.codec;
+  options.codec_options = config_.train.CodecSettings(
+      config_.worker.worker_id,
+      config_.train.PlannedPushes(data_.train.size()));
   options.shard_size = static_cast<uint64_t>(trainer_.shard_size());
   options.heartbeat_interval =
       std::chrono::milliseconds(config_.server.heartbeat_interval_ms);
@@ -145,11 +140,9 @@ StatusOr<WorkerResult> Worker::Run() {
         resync_ = false;
         round = latest_->next_round;
       }
-      if (!Push(comm, round, steps, loss, logic.Contribution(latest_->anchor))) {
-        break;
-      }
+      Push(comm, round, steps, loss, logic.Contribution(latest_->anchor));
     } else {
-      if (!Push(comm, round, steps, loss, logic.Contribution({}))) break;
+      Push(comm, round, steps, loss, logic.Contribution({}));
       if (!WaitForAnchor(comm, round + 1)) break;
       if (resync_) {
         resync_ = false;
@@ -212,14 +205,6 @@ bool Worker::Apply(std::unique_ptr<Delivery> delivery) {
       latest_ = std::move(delivery);
       return true;
     case Delivery::Kind::kAnchor:
-      if (sketch_ != nullptr && !delivery->applied.empty()) {
-        Status status = sketch_->Applied(delivery->applied);
-        if (!status.ok()) {
-          LOG_WARNING("ignoring the applied coordinates of anchor v%llu: %s",
-                      static_cast<unsigned long long>(delivery->version),
-                      status.message().c_str());
-        }
-      }
       if (latest_ == nullptr || delivery->version >= latest_->version ||
           delivery->next_round > latest_->next_round) {
         latest_ = std::move(delivery);
@@ -229,7 +214,7 @@ bool Worker::Apply(std::unique_ptr<Delivery> delivery) {
   return true;
 }
 
-bool Worker::Push(Communicator& comm, uint64_t round, int local_steps,
+void Worker::Push(Communicator& comm, uint64_t round, int local_steps,
                   double loss, std::span<const float> contribution) {
   auto push = std::make_unique<OutgoingPush>();
   push->base_version = latest_->version;
@@ -239,27 +224,10 @@ bool Worker::Push(Communicator& comm, uint64_t round, int local_steps,
   push->train_loss = static_cast<float>(loss);
   push->compute_seconds = result_.compute_seconds;
   push->sync_wait_seconds = result_.sync_wait_seconds;
-  const Clock::time_point encode_start = Clock::now();
-  Status status =
-      encoder_.Encode(latest_->anchor, contribution, &push->payload);
-  if (!status.ok()) {
-    end_status_ = Status::FailedPrecondition(
-        "round " + std::to_string(round) + ": " + status.message() +
-        " (training diverged; try a lower --lr)");
-    return false;
-  }
-  metrics_.quantization_bits.Set(encoder_.codec().quantization_bits());
-  if (sketch_ != nullptr) {
-    const std::span<const float> exact = sketch_->accumulated();
-    push->exact.assign(exact.begin(), exact.end());
-  }
-  const double encode = Seconds(Clock::now() - encode_start).count();
-  result_.encode_seconds += encode;
-  metrics_.encode_seconds.Increment(encode);
-  push->encode_seconds = result_.encode_seconds;
+  push->contribution.assign(contribution.begin(), contribution.end());
+  push->base = latest_;
   samples_since_push_ = 0;
   comm.SendPush(std::move(push));
-  return true;
 }
 
 }  // namespace anchorage::worker

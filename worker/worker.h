@@ -17,10 +17,8 @@
 #include <prometheus/registry.h>
 #include <zmq.hpp>
 
-#include "common/algo/push_codec.h"
 #include "common/algo/trainer.h"
 #include "common/base/status.h"
-#include "common/codec/sketch_codec.h"
 #include "common/config/run_config.h"
 #include "common/data/dataset.h"
 #include "worker/communicator.h"
@@ -35,8 +33,6 @@ struct WorkerResult {
   int64_t rounds = 0;
   double compute_seconds = 0;
   double sync_wait_seconds = 0;
-  // Time encoding contributions (compression, on the compute thread).
-  double encode_seconds = 0;
   std::string end_reason;
 };
 
@@ -73,10 +69,8 @@ class Worker {
   bool DrainDeliveries(Communicator& comm);
   // Applies one delivery; returns false when the run is over.
   bool Apply(std::unique_ptr<Delivery> delivery);
-  // Encodes `contribution` and hands it to the communication thread.
-  // Returns false (with end_status_ set) when the contribution cannot be
-  // encoded: the model is no longer finite.
-  bool Push(Communicator& comm, uint64_t round, int local_steps, double loss,
+  // Hands a copy of `contribution` to the communication thread.
+  void Push(Communicator& comm, uint64_t round, int local_steps, double loss,
             std::span<const float> contribution);
 
   config::RunConfig config_;
@@ -84,15 +78,12 @@ class Worker {
   WorkerMetrics metrics_;
   data::TrainTest data_;
   algo::Trainer trainer_;
-  algo::PushEncoder encoder_;
-  // encoder_'s codec when it is sketch (second round and zeroing), else
-  // nullptr.
-  codec::SketchCodec* sketch_;
+
   std::atomic<bool> stop_requested_{false};
   std::function<void()> on_joined_;
 
   // The newest anchor received.
-  std::unique_ptr<Delivery> latest_;
+  std::shared_ptr<const Delivery> latest_;
   // Set when a Welcome arrived mid-run: restart from the server's round.
   bool resync_ = false;
   Status end_status_;

@@ -60,7 +60,9 @@ Status ValidateTrain(const TrainOptions& t) {
       !(t.alpha > 0.0)) {
     return Bad("--alpha", "(the outer learning rate) must be > 0", t.alpha);
   }
-  if (!(t.lr > 0.0 && t.lr < 1e3)) return Bad("--lr", "must be > 0", t.lr);
+  if (!(t.lr > 0.0 && t.lr < 1e3)) {
+    return Bad("--lr", "must be in (0, 1000)", t.lr);
+  }
   if (!(t.momentum >= 0.0 && t.momentum < 1.0)) {
     return Bad("--momentum", "must be in [0, 1)", t.momentum);
   }

@@ -25,6 +25,9 @@ expect 2 "--worker-id" worker --workers 2 --worker-id 5
 expect 2 "--partition" demo --partition dirichlet:-1
 expect 2 "--model" server --model mlp:0
 expect 2 "--codec" server --codec zip
+expect 2 "bits must be in" worker --codec qsgd --bits 1
+expect 2 "needs --aggregation sync" demo --codec sketch
+expect 2 "topk_fraction" simulate --codec topk --topk 0
 expect 2 "--algorithm" demo --algorithm sgd-but-faster
 expect 2 "--bogus" server --bogus 1
 expect 2 "unknown subcommand" frobnicate
@@ -33,6 +36,11 @@ expect 2 "--local-steps" server --config "$dir/bad.yaml"
 printf 'lcoal-steps: 3\n' > "$dir/typo.yaml"
 expect 2 "lcoal-steps" server --config "$dir/typo.yaml"
 expect 1 "$dir/nowhere" server --data-dir "$dir/nowhere" --bind 'tcp://127.0.0.1:*'
+# A run that diverges under a lossy codec ends with an error saying so.
+expect 1 "no worker is left" demo --workers 2 --dataset synthetic-gaussian \
+  --model mlp:16 --codec qsgd --lr 500 --algorithm local-sgd --epochs 2
+expect 1 "training diverged" simulate --workers 2 --dataset synthetic-gaussian \
+  --model mlp:16 --codec qsgd --lr 500 --algorithm local-sgd --epochs 2
 expect 0 "--local-steps" server --help
 expect 0 "subcommands" --help
 [ "$status" -eq 0 ] && echo "bad flags end to end: ok"
