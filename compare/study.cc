@@ -418,7 +418,7 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
   preset.Fixed("--algorithm " + algorithm + " --aggregation sync");
   preset.Fixed(
       "--codec dense, fp16, qsgd --bits 2/4/6, dqsgd --bit-budget 4.5, "
-      "topk --topk 0.01/0.001, sketch --topk 0.01/0.005/0.002, fetchsgd "
+      "topk --topk 0.01/0.001, sketch --topk 0.01/0.002/0.001, fetchsgd "
       "--topk 0.002");
   plan->target_accuracy = config.compare.target_accuracy;
   const std::vector<CodecVariant> variants = {
@@ -431,12 +431,12 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
       {.label = "topk 1%", .codec = "topk", .topk = 0.01},
       {.label = "topk 0.1%", .codec = "topk", .topk = 0.001},
       {.label = "sketch k=1%", .codec = "sketch", .topk = 0.01},
-      {.label = "sketch k=0.5%", .codec = "sketch", .topk = 0.005},
       {.label = "sketch k=0.2%", .codec = "sketch", .topk = 0.002},
+      {.label = "sketch k=0.1%", .codec = "sketch", .topk = 0.001},
       {.label = "fetchsgd k=0.2%", .codec = "fetchsgd", .topk = 0.002},
   };
-  const std::string setting = std::to_string(config.train.workers) +
-                              " workers, " + algorithm;
+  const std::string setting =
+      std::to_string(config.train.workers) + " workers, " + algorithm;
   plan->settings = {setting};
   for (const CodecVariant& variant : variants) {
     RunSpec run{.setting = setting, .label = variant.label, .config = config};

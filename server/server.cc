@@ -61,11 +61,10 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
       aggregator_(config::AggregatorSettings(config), initial),
       schedule_(config.train.LocalOptimizer(
           config.train.StepsPerEpoch(data_.train.size()))),
-      codec_(codec::MakeCodec(config.train.codec,
-                              static_cast<int64_t>(initial.size()),
-                              config.train.CodecSettings(
-                                  0, config.train.PlannedPushes(
-                                         data_.train.size())))
+      codec_(codec::MakeCodec(
+                 config.train.codec, static_cast<int64_t>(initial.size()),
+                 config.train.CodecSettings(
+                     0, config.train.PlannedPushes(data_.train.size())))
                  .value()),
       anchor_codec_(static_cast<int64_t>(initial.size())),
       relative_pushes_(algo::PushIsRelative(algorithm_, *codec_)),
@@ -353,8 +352,9 @@ void Server::HandlePush(const std::string& routing_id,
       return;
     }
   }
-  const std::span<const float> base_values =
-      base != nullptr ? std::span<const float>(*base) : std::span<const float>();
+  const std::span<const float> base_values = base != nullptr
+                                                 ? std::span<const float>(*base)
+                                                 : std::span<const float>();
   Status status;
   if (sketch_step_ != nullptr) {
     if (querying_) {
@@ -713,8 +713,8 @@ void Server::RecordBase(WorkerState& worker) {
   if (anchor_values_.version != aggregator_.version()) {
     const std::span<const float> anchor = aggregator_.anchor();
     anchor_values_ = {aggregator_.version(),
-                      std::make_shared<const std::vector<float>>(
-                          anchor.begin(), anchor.end())};
+                      std::make_shared<const std::vector<float>>(anchor.begin(),
+                                                                 anchor.end())};
   }
   if (worker.bases[0].version == anchor_values_.version) return;
   worker.bases[1] = std::move(worker.bases[0]);

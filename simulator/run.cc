@@ -6,11 +6,11 @@
 #include <utility>
 #include <vector>
 
-#include "common/algo/trainer.h"
 #include "common/algo/push_codec.h"
 #include "common/algo/sketch_step.h"
-#include "common/codec/sketch_codec.h"
+#include "common/algo/trainer.h"
 #include "common/codec/codec.h"
+#include "common/codec/sketch_codec.h"
 #include "common/data/dataset.h"
 #include "common/data/partition.h"
 #include "common/io/json.h"
@@ -60,7 +60,8 @@ Simulator<float>::RoundTraffic SketchRound(
     const std::vector<uint32_t>& candidates = step.Candidates();
     std::vector<float> values(candidates.size());
     for (algo::PushEncoder& encoder : encoders) {
-      const auto& codec = dynamic_cast<const codec::SketchCodec&>(encoder.codec());
+      const auto& codec =
+          dynamic_cast<const codec::SketchCodec&>(encoder.codec());
       ANCHORAGE_CHECK(codec.ExactValues(candidates, values).ok(),
                       "exact values of a simulated worker");
       ANCHORAGE_CHECK(
@@ -81,14 +82,13 @@ Simulator<float>::RoundTraffic SketchRound(
       auto& codec = dynamic_cast<codec::SketchCodec&>(encoder.codec());
       ANCHORAGE_CHECK(codec.Applied(applied).ok(), "zeroing applied values");
     }
-    traffic.down += workers * static_cast<int64_t>(applied.size() *
-                                                   sizeof(uint32_t));
+    traffic.down +=
+        workers * static_cast<int64_t>(applied.size() * sizeof(uint32_t));
   }
   return traffic;
 }
 
 }  // namespace
-
 
 StatusOr<SimulationResult<float>> SimulateRun(
     const config::RunConfig& config,

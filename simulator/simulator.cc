@@ -15,8 +15,8 @@ class Simulator<Scalar>::Impl {
 
   Impl(const SimulationOptions& options,
        std::vector<std::unique_ptr<algo::Learner<Scalar>>> learners,
-       std::span<const Scalar> initial, Evaluate evaluate,
-       Transmit transmit, const Simulator* owner)
+       std::span<const Scalar> initial, Evaluate evaluate, Transmit transmit,
+       const Simulator* owner)
       : options_(options),
         owner_(owner),
         learners_(std::move(learners)),
@@ -368,11 +368,10 @@ template <typename Scalar>
 Simulator<Scalar>::Simulator(
     const SimulationOptions& options,
     std::vector<std::unique_ptr<algo::Learner<Scalar>>> learners,
-    std::span<const Scalar> initial, Evaluate evaluate,
-    Transmit transmit)
+    std::span<const Scalar> initial, Evaluate evaluate, Transmit transmit)
     : impl_(std::make_unique<Impl>(options, std::move(learners), initial,
-                                   std::move(evaluate),
-                                   std::move(transmit), this)) {}
+                                   std::move(evaluate), std::move(transmit),
+                                   this)) {}
 
 template <typename Scalar>
 Simulator<Scalar>::~Simulator() = default;

@@ -3,7 +3,8 @@
 // services (algo::WorkerRound, algo::BasicAggregator, the learners), with
 // compute and link time from a DelayModel applied to the bytes actually
 // encoded, and pushes passed through the codec as the server would decode
-// them. Anchors travel as dense float32. Two runs with the same inputs give bit-identical results.
+// them. Anchors travel as dense float32. Two runs with the same inputs give
+// bit-identical results.
 //
 // Events are processed in (virtual time, sequence) order: a worker's
 // round, its sync point, a push arriving at the server, an anchor arriving
@@ -106,8 +107,9 @@ class Simulator {
   // what the server decodes (against `base`, the anchor the worker last
   // adopted or pulled toward) and returns the payload bytes on the wire. An
   // error (a contribution that cannot be encoded) stops the run.
-  using Transmit = std::function<StatusOr<int64_t>(
-      int worker, std::span<const Scalar> base, std::span<Scalar> contribution)>;
+  using Transmit =
+      std::function<StatusOr<int64_t>(int worker, std::span<const Scalar> base,
+                                      std::span<Scalar> contribution)>;
 
   // `learners` are the m workers, all starting from `initial`.
   Simulator(const SimulationOptions& options,

@@ -4,8 +4,8 @@
 #include <cstring>
 #include <utility>
 
-#include "common/base/log.h"
 #include "common/algo/push_codec.h"
+#include "common/base/log.h"
 #include "common/codec/dense_codec.h"
 #include "common/codec/sketch_codec.h"
 #include "common/transport/socket.h"
@@ -420,9 +420,10 @@ bool Communicator::Loop::HandleMessage(transport::Message message) {
       }
       delivery->anchor.resize(static_cast<size_t>(options_.model_dim));
       if (!welcome) ApplySketchUpdate(message);
-      Status status = message.num_payloads() >= 1
-                          ? anchor_codec_.Decode(message.payload(0), delivery->anchor)
-                          : Status::DataLoss("anchor without payload");
+      Status status =
+          message.num_payloads() >= 1
+              ? anchor_codec_.Decode(message.payload(0), delivery->anchor)
+              : Status::DataLoss("anchor without payload");
       if (!status.ok()) {
         LOG_WARNING("dropping anchor v%llu: %s",
                     static_cast<unsigned long long>(delivery->version),

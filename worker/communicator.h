@@ -1,8 +1,9 @@
 // The worker's communication thread. It owns the DEALER socket to the
 // server and the push codec (with its error-feedback state): joins,
 // encodes and sends the pushes the compute thread hands it, receives and
-// decodes anchors, answers the second round of codec sketch, heartbeats, and rebuilds the connection (fresh socket, so
-// a fresh DNS resolve) with backoff when the server falls silent.
+// decodes anchors, answers the second round of codec sketch, heartbeats, and
+// rebuilds the connection (fresh socket, so a fresh DNS resolve) with backoff
+// when the server falls silent.
 //
 // The compute thread talks to it only through SendPush() and Receive(),
 // which pass ownership of heap objects over an inproc PAIR socket: nothing

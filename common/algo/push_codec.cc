@@ -22,11 +22,10 @@ Status PushEncoder::Encode(std::span<const float> base,
                            std::vector<uint8_t>* out) {
   if (!relative_) return codec_->Encode(contribution, out);
   if (base.size() != delta_.size() || contribution.size() != delta_.size()) {
-    return Status::InvalidArgument("push of " +
-                                   std::to_string(contribution.size()) +
-                                   " values against a base of " +
-                                   std::to_string(base.size()) + ", expected " +
-                                   std::to_string(delta_.size()));
+    return Status::InvalidArgument(
+        "push of " + std::to_string(contribution.size()) +
+        " values against a base of " + std::to_string(base.size()) +
+        ", expected " + std::to_string(delta_.size()));
   }
   AsVector(std::span<float>(delta_)) = AsVector(base) - AsVector(contribution);
   return codec_->Encode(delta_, out);

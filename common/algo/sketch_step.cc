@@ -12,16 +12,16 @@ std::unique_ptr<SketchStep> SketchStep::For(const codec::Codec& codec,
                                             bool relative, double momentum) {
   if (const auto* sketch = dynamic_cast<const codec::SketchCodec*>(&codec)) {
     return std::unique_ptr<SketchStep>(new SketchStep(
-        std::make_unique<codec::SketchedSgdRound>(
-            sketch->shape(), sketch->k(), sketch->candidates_factor()),
+        std::make_unique<codec::SketchedSgdRound>(sketch->shape(), sketch->k(),
+                                                  sketch->candidates_factor()),
         nullptr, relative));
   }
   if (const auto* fetch = dynamic_cast<const codec::FetchSgdCodec*>(&codec)) {
-    return std::unique_ptr<SketchStep>(new SketchStep(
-        nullptr,
-        std::make_unique<codec::FetchSgdServer>(fetch->shape(), fetch->k(),
-                                                momentum),
-        relative));
+    return std::unique_ptr<SketchStep>(
+        new SketchStep(nullptr,
+                       std::make_unique<codec::FetchSgdServer>(
+                           fetch->shape(), fetch->k(), momentum),
+                       relative));
   }
   return nullptr;
 }

@@ -36,11 +36,11 @@ Status ValidateQsgdOptions(Options options) {
 // estimates and diverges on narrower sketches.
 SketchShape ShapeOf(int64_t dim, Options o, int64_t columns_per_k) {
   const int64_t k = TopKCodec::CoordinatesFor(dim, o.topk_fraction);
-  return {.rows = o.sketch_rows,
-          .columns =
-              o.sketch_columns > 0 ? o.sketch_columns : columns_per_k * k,
-          .dim = dim,
-          .seed = o.sketch_seed};
+  return {
+      .rows = o.sketch_rows,
+      .columns = o.sketch_columns > 0 ? o.sketch_columns : columns_per_k * k,
+      .dim = dim,
+      .seed = o.sketch_seed};
 }
 
 // The options-only checks of the sketched codecs; the shape is checked
@@ -103,18 +103,18 @@ const Entry kCodecs[] = {
        return CountSketch::ValidateShape(ShapeOf(dim, o, 10));
      },
      [](int64_t dim, Options o) {
-       return std::make_unique<SketchCodec>(ShapeOf(dim, o, 10),
-                                            TopKCodec::CoordinatesFor(dim, o.topk_fraction),
-                                            o.sketch_candidates,
-                                            o.sketch_momentum);
+       return std::make_unique<SketchCodec>(
+           ShapeOf(dim, o, 10), TopKCodec::CoordinatesFor(dim, o.topk_fraction),
+           o.sketch_candidates, o.sketch_momentum);
      }},
     {"fetchsgd", ValidateSketchOptions,
      [](int64_t dim, Options o) {
        return CountSketch::ValidateShape(ShapeOf(dim, o, 40));
      },
      [](int64_t dim, Options o) {
-       return std::make_unique<FetchSgdCodec>(ShapeOf(dim, o, 40),
-                                              TopKCodec::CoordinatesFor(dim, o.topk_fraction));
+       return std::make_unique<FetchSgdCodec>(
+           ShapeOf(dim, o, 40),
+           TopKCodec::CoordinatesFor(dim, o.topk_fraction));
      }},
 };
 

@@ -101,9 +101,9 @@ struct CodecOptions {
 
 // Dense float32 bytes over wire bytes (0 when nothing was sent).
 inline double CompressionRatio(int64_t raw_bytes, int64_t wire_bytes) {
-  return wire_bytes > 0 ? static_cast<double>(raw_bytes) /
-                              static_cast<double>(wire_bytes)
-                        : 0.0;
+  return wire_bytes > 0
+             ? static_cast<double>(raw_bytes) / static_cast<double>(wire_bytes)
+             : 0.0;
 }
 
 // Returns the codec called `name` for vectors of `dim` floats, or

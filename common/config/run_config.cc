@@ -107,8 +107,8 @@ Status ValidateTrain(const TrainOptions& t) {
   if (!status.ok()) return status;
   status = PrefixFlag("--codec", codec::ValidateCodecName(t.codec));
   if (!status.ok()) return status;
-  return PrefixFlag("--codec",
-                    codec::ValidateCodecOptions(t.codec, t.CodecSettings(0, 1)));
+  return PrefixFlag(
+      "--codec", codec::ValidateCodecOptions(t.codec, t.CodecSettings(0, 1)));
 }
 
 Status ValidateServer(const ServerOptions& s) {
@@ -167,8 +167,8 @@ int64_t TrainOptions::StepsPerEpoch(int64_t train_size) const {
   return std::max<int64_t>(1, train_size / workers / batch_size);
 }
 
-codec::CodecOptions TrainOptions::CodecSettings(
-    int sender, int64_t planned_encodes) const {
+codec::CodecOptions TrainOptions::CodecSettings(int sender,
+                                                int64_t planned_encodes) const {
   codec::CodecOptions options;
   options.bits = bits;
   options.topk_fraction = topk;

@@ -96,10 +96,14 @@ void BM_RoundShare(benchmark::State& state, const Variant& variant) {
 }
 
 const Variant kVariants[] = {
-    {"dense", "dense"},         {"fp16", "fp16"},
-    {"qsgd (4 bits)", "qsgd"},  {"dqsgd", "dqsgd"},
-    {"topk 1%", "topk"},        {"sketch k=1%", "sketch"},
-    {"sketch k=0.2%", "sketch", 0.002}, {"fetchsgd k=0.2%", "fetchsgd", 0.002},
+    {"dense", "dense"},
+    {"fp16", "fp16"},
+    {"qsgd (4 bits)", "qsgd"},
+    {"dqsgd", "dqsgd"},
+    {"topk 1%", "topk"},
+    {"sketch k=1%", "sketch"},
+    {"sketch k=0.2%", "sketch", 0.002},
+    {"fetchsgd k=0.2%", "fetchsgd", 0.002},
 };
 
 [[maybe_unused]] const bool kRegistered = [] {

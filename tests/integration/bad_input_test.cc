@@ -2,12 +2,12 @@
 // and a rejection count under its reason, the anchor is untouched, and the
 // server goes on serving real workers.
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <ostream>
-#include <cmath>
-#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -313,9 +313,9 @@ TEST_P(CompressedPushTest, IsRefusedByNameAndTheServerGoesOn) {
   peer.SendEncodedPush(0, broken.codec, 7, good);
   EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
   EXPECT_EQ(rejected("base_version"), 1.0);
-  EXPECT_EQ(MetricValue(fixture.server_registry(),
-                        "anchorage_server_anchor_version"),
-            0.0);
+  EXPECT_EQ(
+      MetricValue(fixture.server_registry(), "anchorage_server_anchor_version"),
+      0.0);
 
   peer.SendEncodedPush(0, broken.codec, 0, good);
   if (broken.codec == "sketch") {

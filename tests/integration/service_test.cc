@@ -80,8 +80,7 @@ void PrintTo(const CompressedRun& run, std::ostream* os) {
   *os << run.algorithm << "/" << run.codec;
 }
 
-class CompressedServiceTest : public ::testing::TestWithParam<CompressedRun> {
-};
+class CompressedServiceTest : public ::testing::TestWithParam<CompressedRun> {};
 
 TEST_P(CompressedServiceTest, TrainsAtAFractionOfTheBytes) {
   const CompressedRun& run = GetParam();
@@ -118,13 +117,12 @@ TEST_P(CompressedServiceTest, TrainsAtAFractionOfTheBytes) {
 
 INSTANTIATE_TEST_SUITE_P(
     Codecs, CompressedServiceTest,
-    ::testing::Values(
-        CompressedRun{"overlap-local-sgd", "qsgd", 4.0, 4},
-        CompressedRun{"local-sgd", "topk", 4.0, 0},
-        CompressedRun{"overlap-local-sgd", "dqsgd", 3.0, -1},
-        CompressedRun{"minibatch-sgd", "fp16", 1.5, 0},
-        CompressedRun{"local-sgd", "sketch", 0.0, 0},
-        CompressedRun{"minibatch-sgd", "fetchsgd", 0.0, 0}),
+    ::testing::Values(CompressedRun{"overlap-local-sgd", "qsgd", 4.0, 4},
+                      CompressedRun{"local-sgd", "topk", 4.0, 0},
+                      CompressedRun{"overlap-local-sgd", "dqsgd", 3.0, -1},
+                      CompressedRun{"minibatch-sgd", "fp16", 1.5, 0},
+                      CompressedRun{"local-sgd", "sketch", 0.0, 0},
+                      CompressedRun{"minibatch-sgd", "fetchsgd", 0.0, 0}),
     [](const ::testing::TestParamInfo<CompressedRun>& param) {
       std::string name = param.param.algorithm + "_" + param.param.codec;
       for (char& c : name) {

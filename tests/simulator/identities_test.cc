@@ -70,7 +70,8 @@ Trajectory Simulate(const objective::Objective<double>& objective,
         return Simulator<double>::Evaluation{objective.Loss(x), 0.0};
       },
       [](int, std::span<const double>, std::span<double> x) {
-        return StatusOr<int64_t>(static_cast<int64_t>(x.size() * sizeof(float)));
+        return StatusOr<int64_t>(
+            static_cast<int64_t>(x.size() * sizeof(float)));
       });
   Trajectory run;
   simulator.set_observer(

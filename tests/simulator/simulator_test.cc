@@ -167,8 +167,7 @@ TEST(SimulateRunTest, DivergedTrainingStopsWithAClearError) {
   config.train.lr = 1e30;
   const auto result = SimulateRun(config, {});
   ASSERT_TRUE(result.ok());
-  EXPECT_NE(result->stopped_early.find("training diverged"),
-            std::string::npos)
+  EXPECT_NE(result->stopped_early.find("training diverged"), std::string::npos)
       << result->stopped_early;
   EXPECT_LT(result->examples, 2 * 20000);  // before 2 epochs of 20,000
 }

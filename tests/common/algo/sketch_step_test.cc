@@ -49,15 +49,15 @@ TEST(SketchStepTest, RoundPublishesBaseMinusMeanOfAppliedExactValues) {
                                          std::vector<float>(kDim, 0.0F));
   for (int w = 0; w < kWorkers; ++w) {
     ASSERT_TRUE(aggregator.AddWorker(static_cast<uint32_t>(w)).ok());
-    workers.emplace_back(Algorithm::kLocalSgd,
-                         codec::MakeCodec("sketch", kDim, SketchOptions())
-                             .value());
+    workers.emplace_back(
+        Algorithm::kLocalSgd,
+        codec::MakeCodec("sketch", kDim, SketchOptions()).value());
     std::vector<float> model(kDim);
     for (int64_t i = 0; i < kDim; ++i) {
       // Coordinates 100..119 moved far in every worker, the rest a little.
       const bool heavy = i >= 100 && i < 120;
-      model[i] = base[i] - (heavy ? 1.0F + 0.1F * static_cast<float>(w)
-                                  : noise(rng));
+      model[i] =
+          base[i] - (heavy ? 1.0F + 0.1F * static_cast<float>(w) : noise(rng));
       deltas[w][i] = base[i] - model[i];
     }
     ASSERT_TRUE(workers.back().Encode(base, model, &pushes[w]).ok());
