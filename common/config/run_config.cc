@@ -325,8 +325,7 @@ Status RunConfig::Validate() const {
     return Status::InvalidArgument(
         "--codec: " + train.codec +
         " sums every worker's sketch of a round on the server, so it needs "
-        "--aggregation sync (" +
-        train.algorithm + " runs async by default)");
+        "--aggregation sync");
   }
   if (output.metrics_port < 0 || output.metrics_port > 65535) {
     return Bad("--metrics-port", "must be in [0, 65535]", output.metrics_port);

@@ -26,7 +26,7 @@ expect 2 "--partition" demo --partition dirichlet:-1
 expect 2 "--model" server --model mlp:0
 expect 2 "--codec" server --codec zip
 expect 2 "bits must be in" worker --codec qsgd --bits 1
-expect 2 "needs --aggregation sync" demo --codec sketch
+expect 2 "needs --aggregation sync" demo --codec sketch --aggregation async
 expect 2 "topk_fraction" simulate --codec topk --topk 0
 expect 2 "--algorithm" demo --algorithm sgd-but-faster
 expect 2 "--bogus" server --bogus 1

@@ -212,6 +212,7 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
        [](RunConfig& c) {
          c.train.codec = "sketch";
          c.train.algorithm = "overlap-local-sgd";
+         c.server.aggregation = "async";
        },
        "--codec: sketch sums every worker's sketch"},
       {"sketch rows",
@@ -370,6 +371,14 @@ TEST(FlagsTest, ParsesFlagsInBothSpellings) {
   EXPECT_EQ(config.train.max_versions, 5000000000);
   EXPECT_EQ(config.train.partition, "dirichlet:0.3");
   EXPECT_EQ(config.output.log_level, "debug");
+}
+
+TEST(FlagsTest, SketchedCodecsDefaultToSyncAggregation) {
+  EXPECT_EQ(ParseOk(Role::kDemo, {"--codec=sketch"}).server.aggregation,
+            "sync");
+  EXPECT_EQ(ParseOk(Role::kServer, {"--codec=fetchsgd"}).server.aggregation,
+            "sync");
+  EXPECT_EQ(ParseOk(Role::kDemo, {"--codec=topk"}).server.aggregation, "");
 }
 
 TEST(FlagsTest, EachRoleAcceptsOnlyItsFlags) {
