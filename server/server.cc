@@ -292,6 +292,16 @@ void Server::HandleJoin(const std::string& routing_id,
                                 codec + ", the server " + config_.train.codec));
     return;
   }
+  const std::string settings =
+      join->codec_settings() != nullptr ? join->codec_settings()->str() : "";
+  if (settings != codec_->settings()) {
+    Reject(routing_id, id, "codec", proto::ErrorCode::WrongCodec,
+           Status::InvalidArgument(
+               "worker " + std::to_string(id) + "'s " + codec + " is a " +
+               settings + "; the server's a " + codec_->settings() +
+               " (give both the same --topk, --sketch-* and --seed)"));
+    return;
+  }
   WorkerState& worker = workers_[id];
   const bool rejoin = worker.live;
   worker.routing_id = routing_id;

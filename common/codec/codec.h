@@ -39,6 +39,10 @@ class Codec {
   // dqsgd); 0 for the others.
   virtual int quantization_bits() const { return 0; }
 
+  // What a receiver must share with this sender, beyond the codec's name,
+  // to decode its messages; empty when each message's header says it all.
+  virtual std::string settings() const { return ""; }
+
   // Whether Decode(Encode(v)) == v bit for bit.
   virtual bool lossless() const { return false; }
 

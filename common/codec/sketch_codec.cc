@@ -212,4 +212,22 @@ Status FetchSgdCodec::Decode(std::span<const uint8_t> bytes,
   return DecodeHeavyHitters(name(), shape_, k_, bytes, out);
 }
 
+namespace {
+
+std::string ShapeText(const SketchShape& shape, int64_t k) {
+  return std::to_string(shape.rows) + " x " + std::to_string(shape.columns) +
+         " sketch, k = " + std::to_string(k);
+}
+
+}  // namespace
+
+std::string SketchCodec::settings() const {
+  return ShapeText(shape_, k_) + ", P = " + std::to_string(candidates_factor_) +
+         ", hash seed " + std::to_string(shape_.seed);
+}
+
+std::string FetchSgdCodec::settings() const {
+  return ShapeText(shape_, k_) + ", hash seed " + std::to_string(shape_.seed);
+}
+
 }  // namespace anchorage::codec

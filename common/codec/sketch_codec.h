@@ -34,6 +34,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -57,6 +58,8 @@ class SketchCodec final : public Codec {
                                int candidates_factor, double momentum);
 
   std::string_view name() const override { return "sketch"; }
+  // "r x c, k, P, seed".
+  std::string settings() const override;
   int64_t dim() const override { return shape_.dim; }
   Status Encode(std::span<const float> values,
                 std::vector<uint8_t>* out) override;
@@ -101,6 +104,8 @@ class FetchSgdCodec final : public Codec {
   static Status ValidateParams(const SketchShape& shape, int64_t k);
 
   std::string_view name() const override { return "fetchsgd"; }
+  // "r x c, k, seed".
+  std::string settings() const override;
   int64_t dim() const override { return shape_.dim; }
   Status Encode(std::span<const float> values,
                 std::vector<uint8_t>* out) override;

@@ -41,10 +41,12 @@ class RawPeer {
   }
 
   void SendJoin(uint32_t id, uint64_t dim, const std::string& algorithm,
-                const std::string& codec = "dense") {
+                const std::string& codec = "dense",
+                const std::string& codec_settings = "") {
     transport::EnvelopeBuilder builder;
-    const auto body = proto::CreateJoinDirect(
-        builder.builder(), 1, dim, algorithm.c_str(), codec.c_str(), 10);
+    const auto body =
+        proto::CreateJoinDirect(builder.builder(), 1, dim, algorithm.c_str(),
+                                codec.c_str(), 10, codec_settings.c_str());
     std::vector<zmq::message_t> frames;
     frames.push_back(builder.Finish(id, proto::Body::Join, body.Union(), 0));
     Send(std::move(frames));
@@ -289,14 +291,14 @@ TEST_P(CompressedPushTest, IsRefusedByNameAndTheServerGoesOn) {
                        "anchorage_server_rejected_messages_total",
                        {{"reason", reason}});
   };
-  RawPeer peer(fixture.endpoint(), "w0");
-  peer.SendJoin(0, dim, broken.algorithm, broken.codec);
-  ASSERT_TRUE(peer.Expect(proto::Body::Welcome).has_value());
-
   std::unique_ptr<codec::Codec> codec =
       codec::MakeCodec(broken.codec, static_cast<int64_t>(dim),
                        config.train.CodecSettings(0, 100))
           .value();
+  RawPeer peer(fixture.endpoint(), "w0");
+  peer.SendJoin(0, dim, broken.algorithm, broken.codec, codec->settings());
+  ASSERT_TRUE(peer.Expect(proto::Body::Welcome).has_value());
+
   std::vector<float> delta(dim);
   for (size_t i = 0; i < delta.size(); ++i) {
     delta[i] = 0.01F * static_cast<float>(i % 7) - 0.03F;
@@ -330,6 +332,29 @@ TEST_P(CompressedPushTest, IsRefusedByNameAndTheServerGoesOn) {
   std::optional<transport::Message> anchor = peer.Expect(proto::Body::Anchor);
   ASSERT_TRUE(anchor.has_value());
   EXPECT_EQ(anchor->envelope().body_as_Anchor()->version(), 1U);
+}
+
+TEST(SketchJoinTest, AnotherSketchShapeIsRefusedAtJoin) {
+  config::RunConfig config = SmallRunConfig();
+  config.train.codec = "sketch";
+  config.train.algorithm = "local-sgd";
+  config.server.heartbeat_liveness = 500;
+  ServiceFixture fixture(config);
+  ASSERT_TRUE(fixture.StartServer());
+  const auto dim = static_cast<uint64_t>(fixture.server().model_dim());
+  codec::CodecOptions other = config.train.CodecSettings(0, 100);
+  other.sketch_columns = 7;
+  const std::string settings =
+      codec::MakeCodec("sketch", static_cast<int64_t>(dim), other)
+          .value()
+          ->settings();
+  RawPeer peer(fixture.endpoint(), "w0");
+  peer.SendJoin(0, dim, "local-sgd", "sketch", settings);
+  EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::WrongCodec);
+  EXPECT_EQ(MetricValue(fixture.server_registry(),
+                        "anchorage_server_rejected_messages_total",
+                        {{"reason", "codec"}}),
+            1.0);
 }
 
 void Truncate(std::vector<uint8_t>* bytes, uint64_t) {
