@@ -31,7 +31,9 @@ wait_for_file() {  # wait_for_file PATH SECONDS
 
 port_of() { sed -n 's/.*"metrics_port": \([0-9]*\).*/\1/p' "$1"; }
 
-common="--workers 3 --dataset synthetic-gaussian --model mlp:64 --epochs 40
+# 400 epochs (a few seconds) so the survivors train well past the 0.5 s of
+# silence after which the server declares the killed worker lost.
+common="--workers 3 --dataset synthetic-gaussian --model mlp:64 --epochs 400
   --local-steps 4 --heartbeat-interval-ms 50 --heartbeat-liveness 10
   --metrics-address 127.0.0.1 --metrics-port 0"
 
