@@ -538,9 +538,9 @@ void Server::MaybeCloseRound(Clock::time_point now, bool deadline_passed) {
 
 void Server::StartQuery(Clock::time_point now) {
   const std::vector<uint32_t>& candidates = sketch_step_->Candidates();
-  auto bytes = std::make_shared<std::vector<uint8_t>>(candidates.size() *
-                                                      sizeof(uint32_t));
-  std::memcpy(bytes->data(), candidates.data(), bytes->size());
+  auto bytes = std::make_shared<transport::SharedSendBuffer>();
+  bytes->bytes().resize(candidates.size() * sizeof(uint32_t));
+  std::memcpy(bytes->bytes().data(), candidates.data(), bytes->bytes().size());
   querying_ = true;
   round_opened_ = now;  // the second round gets its own deadline
   for (auto& [id, worker] : workers_) {
@@ -707,11 +707,11 @@ zmq::message_t Server::AnchorFrame() {
   if (anchor_bytes_ == nullptr ||
       anchor_bytes_version_ != aggregator_.version()) {
     // Reuse the buffer unless frames still in flight hold it.
-    if (anchor_bytes_ == nullptr || anchor_bytes_.use_count() > 1) {
-      anchor_bytes_ = std::make_shared<std::vector<uint8_t>>();
+    if (anchor_bytes_ == nullptr || anchor_bytes_->InFlight()) {
+      anchor_bytes_ = std::make_shared<transport::SharedSendBuffer>();
     }
     Status status =
-        anchor_codec_.Encode(aggregator_.anchor(), anchor_bytes_.get());
+        anchor_codec_.Encode(aggregator_.anchor(), &anchor_bytes_->bytes());
     ANCHORAGE_CHECK(status.ok(), "encoding the anchor failed");
     anchor_bytes_version_ = aggregator_.version();
   }

@@ -200,7 +200,7 @@ class Server {
   std::string endpoint_;
   transport::EnvelopeBuilder builder_;
   std::vector<float> decoded_;  // scratch for incoming contributions
-  std::shared_ptr<std::vector<uint8_t>> anchor_bytes_;
+  std::shared_ptr<transport::SharedSendBuffer> anchor_bytes_;
   uint64_t anchor_bytes_version_ = UINT64_MAX;
   // The current anchor's values, kept as a base of relative pushes.
   WorkerState::Base anchor_values_;

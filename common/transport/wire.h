@@ -9,6 +9,7 @@
 // field is read.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -86,9 +87,28 @@ class EnvelopeBuilder {
 // ZeroMQ frees them when the frame has been sent.
 zmq::message_t FrameFromBytes(std::vector<uint8_t> bytes);
 
-// Returns a frame over `bytes` without copying them; the frame holds a
-// reference until ZeroMQ has sent it, so one buffer can go to many peers.
-zmq::message_t FrameFromShared(
-    std::shared_ptr<const std::vector<uint8_t>> bytes);
+// Bytes sent to many peers without copies and rewritten once every send is
+// done. Each frame over the buffer (FrameFromShared) holds a reference and
+// counts as in flight until ZeroMQ frees it, which it does on its I/O thread
+// after its last read (a release decrement); InFlight() loads the count
+// with acquire, so a writer that sees false also sees those reads finished.
+// shared_ptr::use_count() would not do: it is a relaxed load.
+class SharedSendBuffer {
+ public:
+  std::vector<uint8_t>& bytes() { return bytes_; }
+  bool InFlight() const {
+    return in_flight_.load(std::memory_order_acquire) > 0;
+  }
+
+ private:
+  friend zmq::message_t FrameFromShared(
+      std::shared_ptr<SharedSendBuffer> buffer);
+  std::vector<uint8_t> bytes_;
+  std::atomic<int> in_flight_{0};
+};
+
+// Returns a frame over `buffer`'s bytes without copying them; the frame
+// keeps the buffer alive and in flight until ZeroMQ has sent it.
+zmq::message_t FrameFromShared(std::shared_ptr<SharedSendBuffer> buffer);
 
 }  // namespace anchorage::transport

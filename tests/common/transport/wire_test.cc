@@ -678,5 +678,21 @@ TEST(WireTest, RandomMutationsNeverCrashAndAlwaysExplainRejection) {
   EXPECT_GT(accepted, 0) << "seed " << kSeed;
 }
 
+TEST(SharedSendBufferTest, InFlightUntilEveryFrameOverItIsFreed) {
+  auto buffer = std::make_shared<SharedSendBuffer>();
+  buffer->bytes() = {1, 2, 3};
+  EXPECT_FALSE(buffer->InFlight());
+  {
+    zmq::message_t first = FrameFromShared(buffer);
+    zmq::message_t second = FrameFromShared(buffer);
+    EXPECT_TRUE(buffer->InFlight());
+    EXPECT_EQ(first.data(), second.data());  // no copies
+    EXPECT_EQ(first.size(), 3U);
+    second = zmq::message_t();
+    EXPECT_TRUE(buffer->InFlight());
+  }
+  EXPECT_FALSE(buffer->InFlight());
+}
+
 }  // namespace
 }  // namespace anchorage::transport
