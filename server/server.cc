@@ -40,9 +40,16 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
   if (!model.ok()) return model.status();
   std::vector<float> initial(static_cast<size_t>((*model)->dim()));
   (*model)->Initialize(config.train.seed, initial);
-  std::unique_ptr<Server> server(
-      new Server(config, context, registry, std::move(data).value(),
-                 std::move(model).value(), std::move(initial)));
+  // The push decoder; its options must fit the model's dimension (a
+  // sketch's cells).
+  StatusOr<std::unique_ptr<codec::Codec>> codec =
+      codec::MakeCodec(config.train.codec, (*model)->dim(),
+                       config.train.CodecSettings(
+                           0, config.train.PlannedPushes(data->train.size())));
+  if (!codec.ok()) return codec.status();
+  std::unique_ptr<Server> server(new Server(
+      config, context, registry, std::move(data).value(),
+      std::move(model).value(), std::move(codec).value(), std::move(initial)));
   Status status = server->Bind();
   if (!status.ok()) return status;
   return server;
@@ -50,7 +57,8 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
 
 Server::Server(const config::RunConfig& config, zmq::context_t* context,
                prometheus::Registry* registry, data::TrainTest data,
-               std::unique_ptr<model::Model> model, std::vector<float> initial)
+               std::unique_ptr<model::Model> model,
+               std::unique_ptr<codec::Codec> codec, std::vector<float> initial)
     : config_(config),
       algorithm_(config.train.algorithm_kind()),
       aggregation_(config.server.aggregation_kind(algorithm_)),
@@ -61,11 +69,7 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
       aggregator_(config::AggregatorSettings(config), initial),
       schedule_(config.train.LocalOptimizer(
           config.train.StepsPerEpoch(data_.train.size()))),
-      codec_(codec::MakeCodec(
-                 config.train.codec, static_cast<int64_t>(initial.size()),
-                 config.train.CodecSettings(
-                     0, config.train.PlannedPushes(data_.train.size())))
-                 .value()),
+      codec_(std::move(codec)),
       anchor_codec_(static_cast<int64_t>(initial.size())),
       relative_pushes_(algo::PushIsRelative(algorithm_, *codec_)),
       sketch_step_(algo::SketchStep::For(*codec_, relative_pushes_,

@@ -118,7 +118,8 @@ class Server {
 
   Server(const config::RunConfig& config, zmq::context_t* context,
          prometheus::Registry* registry, data::TrainTest data,
-         std::unique_ptr<model::Model> model, std::vector<float> initial);
+         std::unique_ptr<model::Model> model,
+         std::unique_ptr<codec::Codec> codec, std::vector<float> initial);
 
   Status Bind();
   void HandleIncoming();

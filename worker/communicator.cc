@@ -4,7 +4,6 @@
 #include <cstring>
 #include <utility>
 
-#include "common/algo/push_codec.h"
 #include "common/base/log.h"
 #include "common/codec/dense_codec.h"
 #include "common/codec/sketch_codec.h"
@@ -57,16 +56,13 @@ std::string Endpoint(const void* owner) {
 class Communicator::Loop {
  public:
   Loop(zmq::context_t& context, const CommunicatorOptions& options,
-       WorkerMetrics* metrics, zmq::socket_t pair)
+       algo::PushEncoder encoder, WorkerMetrics* metrics, zmq::socket_t pair)
       : context_(context),
         options_(options),
         metrics_(metrics),
         pair_(std::move(pair)),
         anchor_codec_(options.model_dim),
-        encoder_(algo::ParseAlgorithm(options.algorithm).value(),
-                 codec::MakeCodec(options.codec, options.model_dim,
-                                  options.codec_options)
-                     .value()),
+        encoder_(std::move(encoder)),
         sketch_(dynamic_cast<codec::SketchCodec*>(&encoder_.codec())) {}
 
   void Run();
@@ -78,6 +74,7 @@ class Communicator::Loop {
                     std::vector<uint8_t> payload, bool has_payload);
   void SendPush(std::unique_ptr<OutgoingPush> push);
   void SendLeave();
+  std::string CodecName() const { return std::string(encoder_.codec().name()); }
   // Answers the sketch codec's second round from the codec's state.
   void AnswerQuery(const transport::Message& message);
   // Codec sketch: zeroes the accumulators where the round of an anchor
@@ -235,7 +232,7 @@ void Communicator::Loop::SendJoin() {
   auto& fbb = builder_.builder();
   const auto body = proto::CreateJoinDirect(
       fbb, incarnation_, static_cast<uint64_t>(options_.model_dim),
-      options_.algorithm.c_str(), options_.codec.c_str(), options_.shard_size,
+      options_.algorithm.c_str(), CodecName().c_str(), options_.shard_size,
       encoder_.codec().settings().c_str());
   SendEnvelope(proto::Body::Join, body.Union(), {}, false);
 }
@@ -263,7 +260,7 @@ void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
   metrics_->quantization_bits.Set(encoder_.codec().quantization_bits());
   auto& fbb = builder_.builder();
   const auto body = proto::CreatePushDirect(
-      fbb, push->base_version, push->round, options_.codec.c_str(), UnixNanos(),
+      fbb, push->base_version, push->round, CodecName().c_str(), UnixNanos(),
       push->samples, push->local_steps, push->train_loss, push->compute_seconds,
       push->sync_wait_seconds, encode_seconds_);
   metrics_->raw_bytes.Increment(static_cast<double>(anchor_codec_.raw_bytes()));
@@ -526,7 +523,7 @@ void Communicator::Loop::DeliverFatal(const std::string& text) {
 
 Communicator::Communicator(zmq::context_t& context,
                            const CommunicatorOptions& options,
-                           WorkerMetrics* metrics)
+                           algo::PushEncoder encoder, WorkerMetrics* metrics)
     : pair_(context, zmq::socket_type::pair) {
   const std::string endpoint = Endpoint(this);
   pair_.set(zmq::sockopt::linger, 0);
@@ -535,11 +532,13 @@ Communicator::Communicator(zmq::context_t& context,
   peer.set(zmq::sockopt::linger, 0);
   peer.connect(endpoint);
   thread_ = std::thread(
-      [&context, options, metrics](zmq::socket_t socket) {
-        Loop loop(context, options, metrics, std::move(socket));
+      [&context, options, metrics](algo::PushEncoder push_encoder,
+                                   zmq::socket_t socket) {
+        Loop loop(context, options, std::move(push_encoder), metrics,
+                  std::move(socket));
         loop.Run();
       },
-      std::move(peer));
+      std::move(encoder), std::move(peer));
 }
 
 Communicator::~Communicator() {

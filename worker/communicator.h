@@ -21,7 +21,7 @@
 
 #include <zmq.hpp>
 
-#include "common/codec/codec.h"
+#include "common/algo/push_codec.h"
 #include "worker/worker_metrics.h"
 
 namespace anchorage::worker {
@@ -65,9 +65,6 @@ struct CommunicatorOptions {
   uint32_t worker_id = 0;
   int64_t model_dim = 0;
   std::string algorithm;
-  // The push codec and its settings (this worker's random stream).
-  std::string codec;
-  codec::CodecOptions codec_options;
   uint64_t shard_size = 0;
   std::chrono::milliseconds heartbeat_interval{500};
   int heartbeat_liveness = 20;
@@ -81,10 +78,10 @@ struct CommunicatorOptions {
 
 class Communicator {
  public:
-  // Starts the thread, which connects and sends Join at once. `metrics`
-  // must outlive the communicator.
+  // Starts the thread, which connects and sends Join at once; it owns
+  // `encoder` from then on. `metrics` must outlive the communicator.
   Communicator(zmq::context_t& context, const CommunicatorOptions& options,
-               WorkerMetrics* metrics);
+               algo::PushEncoder encoder, WorkerMetrics* metrics);
   // Stops the thread (sending Leave when `leave` was requested) and joins it.
   ~Communicator();
   Communicator(const Communicator&) = delete;

@@ -41,22 +41,34 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(
   if (!status.ok()) return status;
   std::vector<float> initial(static_cast<size_t>((*model)->dim()));
   (*model)->Initialize(config.train.seed, initial);
+  // The push codec, with this worker's random stream; its options must fit
+  // the model's dimension (a sketch's cells).
+  StatusOr<std::unique_ptr<codec::Codec>> codec =
+      codec::MakeCodec(config.train.codec, (*model)->dim(),
+                       config.train.CodecSettings(
+                           config.worker.worker_id,
+                           config.train.PlannedPushes(data->train.size())));
+  if (!codec.ok()) return codec.status();
   return std::unique_ptr<Worker>(new Worker(
       config, context, registry, std::move(data).value(), std::move(shard),
-      std::move(model).value(), sgd, std::move(initial)));
+      std::move(model).value(), sgd, std::move(initial),
+      algo::PushEncoder(config.train.algorithm_kind(),
+                        std::move(codec).value())));
 }
 
 Worker::Worker(const config::RunConfig& config, zmq::context_t* context,
                prometheus::Registry* registry, data::TrainTest data,
                std::vector<int64_t> shard, std::unique_ptr<model::Model> model,
-               const optim::SgdOptions& sgd, std::vector<float> initial)
+               const optim::SgdOptions& sgd, std::vector<float> initial,
+               algo::PushEncoder encoder)
     : config_(config),
       context_(context),
       metrics_(*registry, config.train.algorithm, config.train.codec),
       data_(std::move(data)),
       trainer_(std::move(model), &data_.train, std::move(shard),
                config.train.batch_size, sgd, initial,
-               algo::WorkerSeed(config.train.seed, config.worker.worker_id)) {}
+               algo::WorkerSeed(config.train.seed, config.worker.worker_id)),
+      encoder_(std::move(encoder)) {}
 
 StatusOr<WorkerResult> Worker::Run() {
   CommunicatorOptions options;
@@ -64,10 +76,6 @@ StatusOr<WorkerResult> Worker::Run() {
   options.worker_id = static_cast<uint32_t>(config_.worker.worker_id);
   options.model_dim = trainer_.dim();
   options.algorithm = config_.train.algorithm;
-  options.codec = config_.train.codec;
-  options.codec_options = config_.train.CodecSettings(
-      config_.worker.worker_id,
-      config_.train.PlannedPushes(data_.train.size()));
   options.shard_size = static_cast<uint64_t>(trainer_.shard_size());
   options.heartbeat_interval =
       std::chrono::milliseconds(config_.server.heartbeat_interval_ms);
@@ -76,7 +84,8 @@ StatusOr<WorkerResult> Worker::Run() {
       std::llround(config_.worker.server_timeout_seconds * 1000));
   options.link_latency = Seconds(config_.worker.link_latency_seconds);
   options.link_bandwidth_bytes = config_.worker.link_bandwidth_bytes;
-  Communicator comm(*context_, options, &metrics_);
+  Communicator comm(*context_, options, std::move(*encoder_), &metrics_);
+  encoder_.reset();
   const double slowdown = config_.worker.SlowdownFor(config_.worker.worker_id);
   LOG_INFO("shard of %lld examples, %s, τ=%d, α=%.2f%s; connecting to %s",
            static_cast<long long>(trainer_.shard_size()),

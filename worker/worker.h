@@ -12,11 +12,13 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <prometheus/registry.h>
 #include <zmq.hpp>
 
+#include "common/algo/push_codec.h"
 #include "common/algo/trainer.h"
 #include "common/base/status.h"
 #include "common/config/run_config.h"
@@ -60,7 +62,8 @@ class Worker {
   Worker(const config::RunConfig& config, zmq::context_t* context,
          prometheus::Registry* registry, data::TrainTest data,
          std::vector<int64_t> shard, std::unique_ptr<model::Model> model,
-         const optim::SgdOptions& sgd, std::vector<float> initial);
+         const optim::SgdOptions& sgd, std::vector<float> initial,
+         algo::PushEncoder encoder);
 
   // Waits for a delivery that lets round `round` proceed, handling what
   // arrives; returns false when the run is over (`status_` says how).
@@ -78,6 +81,8 @@ class Worker {
   WorkerMetrics metrics_;
   data::TrainTest data_;
   algo::Trainer trainer_;
+  // The push codec until Run() hands it to the communication thread.
+  std::optional<algo::PushEncoder> encoder_;
 
   std::atomic<bool> stop_requested_{false};
   std::function<void()> on_joined_;

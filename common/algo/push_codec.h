@@ -31,6 +31,7 @@ class PushEncoder {
 
   bool relative() const { return relative_; }
   codec::Codec& codec() { return *codec_; }
+  const codec::Codec& codec() const { return *codec_; }
 
   // Encodes `contribution` (what WorkerRound::Contribution returned) into
   // *out; `base` is ignored unless relative().

@@ -36,6 +36,12 @@ expect 2 "--local-steps" server --config "$dir/bad.yaml"
 printf 'lcoal-steps: 3\n' > "$dir/typo.yaml"
 expect 2 "lcoal-steps" server --config "$dir/typo.yaml"
 expect 1 "$dir/nowhere" server --data-dir "$dir/nowhere" --bind 'tcp://127.0.0.1:*'
+# A sketch too large for the model is refused when the model is known.
+expect 1 "rows x columns must be" server --dataset synthetic-gaussian \
+  --codec sketch --algorithm local-sgd --sketch-columns 1000000000 \
+  --bind 'tcp://127.0.0.1:*'
+expect 1 "rows x columns must be" worker --dataset synthetic-gaussian \
+  --codec sketch --algorithm local-sgd --sketch-columns 1000000000
 # A run that diverges under a lossy codec ends with an error saying so.
 expect 1 "no worker is left" demo --workers 2 --dataset synthetic-gaussian \
   --model mlp:16 --codec qsgd --lr 500 --algorithm local-sgd --epochs 2
