@@ -54,7 +54,7 @@ Status ValidateSketchOptions(Options options) {
   }
   if (options.sketch_columns < 0) {
     return Status::InvalidArgument(
-        "sketch_columns must be >= 0 (0 = 10 k), got " +
+        "sketch_columns must be >= 0 (0 = the codec's default), got " +
         std::to_string(options.sketch_columns));
   }
   if (options.sketch_candidates < 1) {

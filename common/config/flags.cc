@@ -525,8 +525,7 @@ StatusOr<std::optional<RunConfig>> ParseCommandLine(Role role, int argc,
   ApplyAlgorithmDefaults(app, &config.train);
   // The sketches sum a whole round on the server: their natural mode is
   // sync, whatever the algorithm's.
-  if (config.server.aggregation.empty() &&
-      (config.train.codec == "sketch" || config.train.codec == "fetchsgd")) {
+  if (config.server.aggregation.empty() && config.train.sketched_codec()) {
     config.server.aggregation = "sync";
   }
   Status status = config.Validate();

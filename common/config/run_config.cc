@@ -105,8 +105,6 @@ Status ValidateTrain(const TrainOptions& t) {
   if (!status.ok()) return status;
   status = PrefixFlag("--model", model::ValidateModelSpec(t.model));
   if (!status.ok()) return status;
-  status = PrefixFlag("--codec", codec::ValidateCodecName(t.codec));
-  if (!status.ok()) return status;
   return PrefixFlag(
       "--codec", codec::ValidateCodecOptions(t.codec, t.CodecSettings(0, 1)));
 }
@@ -320,7 +318,7 @@ Status RunConfig::Validate() const {
         "--aggregation: async needs --algorithm overlap-local-sgd; " +
         train.algorithm + " runs in sync rounds");
   }
-  if ((train.codec == "sketch" || train.codec == "fetchsgd") &&
+  if (train.sketched_codec() &&
       server.aggregation_kind(train.algorithm_kind()) == Aggregation::kAsync) {
     return Status::InvalidArgument(
         "--codec: " + train.codec +

@@ -87,6 +87,11 @@ struct TrainOptions {
 
   Algorithm algorithm_kind() const;
   bool reset_base_buffer() const;
+  // Whether the codec sums a whole round's sketches on the server (sketch,
+  // fetchsgd), which needs sync aggregation.
+  bool sketched_codec() const {
+    return codec == "sketch" || codec == "fetchsgd";
+  }
   // The codec settings of one sender: `sender` separates the random
   // streams of senders (the worker id); `planned_encodes` is the number of
   // pushes the sender makes in the run (DQ-SGD's N).
