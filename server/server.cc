@@ -869,13 +869,10 @@ Status WriteSummaryJson(const std::string& path,
       .Add("train_loss", summary.train_loss)
       .Add("wall_seconds", summary.wall_seconds)
       .Add("epochs", summary.epochs)
-      .Add("samples", summary.samples)
-      .Add("bytes_up", summary.bytes_up)
-      .Add("bytes_down", summary.bytes_down)
-      .Add("raw_bytes_up", summary.raw_bytes_up)
-      .Add("compression_ratio",
-           codec::CompressionRatio(summary.raw_bytes_up, summary.bytes_up))
-      .Add("pushes_applied", summary.pushes_applied)
+      .Add("samples", summary.samples);
+  service::AddTraffic(summary.bytes_up, summary.bytes_down,
+                      summary.raw_bytes_up, &json);
+  json.Add("pushes_applied", summary.pushes_applied)
       .Add("pushes_rejected", summary.pushes_rejected)
       .Add("pushes_stale", summary.pushes_stale)
       .Add("rejected_messages", summary.rejected_messages)

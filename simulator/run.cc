@@ -235,13 +235,10 @@ Status WriteSimulationSummary(const std::string& path,
       .Add("wall_seconds", result.virtual_seconds)
       .Add("virtual_seconds", result.virtual_seconds)
       .Add("epochs", last.epoch)
-      .Add("samples", result.examples)
-      .Add("bytes_up", result.bytes_up)
-      .Add("bytes_down", result.bytes_down)
-      .Add("raw_bytes_up", result.raw_bytes_up)
-      .Add("compression_ratio",
-           codec::CompressionRatio(result.raw_bytes_up, result.bytes_up))
-      .Add("pushes_applied", result.pushes_applied)
+      .Add("samples", result.examples);
+  service::AddTraffic(result.bytes_up, result.bytes_down, result.raw_bytes_up,
+                      &json);
+  json.Add("pushes_applied", result.pushes_applied)
       .Add("pushes_stale", result.pushes_stale)
       .Add("staleness_mean", result.staleness_mean)
       .Add("sync_wait_seconds_mean", result.sync_wait_seconds_mean)

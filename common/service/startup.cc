@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/base/log.h"
+#include "common/codec/codec.h"
 
 namespace anchorage::service {
 namespace {
@@ -73,6 +74,15 @@ void AddRunSettings(const config::RunConfig& config, io::JsonObject* json) {
       .Add("lr", train.lr)
       .Add("batch_size", train.batch_size)
       .Add("seed", train.seed);
+}
+
+void AddTraffic(int64_t bytes_up, int64_t bytes_down, int64_t raw_bytes_up,
+                io::JsonObject* json) {
+  json->Add("bytes_up", bytes_up)
+      .Add("bytes_down", bytes_down)
+      .Add("raw_bytes_up", raw_bytes_up)
+      .Add("compression_ratio",
+           codec::CompressionRatio(raw_bytes_up, bytes_up));
 }
 
 }  // namespace anchorage::service

@@ -4,6 +4,7 @@
 // endpoint and the ready file.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,5 +45,10 @@ Status WriteReadyFile(const config::OutputOptions& output,
 // Adds the run's settings to a summary: workers, dataset, model, codec,
 // partition, local_steps, alpha, beta, lr, batch_size, seed.
 void AddRunSettings(const config::RunConfig& config, io::JsonObject* json);
+
+// Adds the run's upward and downward wire bytes, the pushes as dense
+// float32, and compression_ratio (raw_bytes_up / bytes_up) to a summary.
+void AddTraffic(int64_t bytes_up, int64_t bytes_down, int64_t raw_bytes_up,
+                io::JsonObject* json);
 
 }  // namespace anchorage::service
