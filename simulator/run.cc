@@ -166,8 +166,7 @@ StatusOr<SimulationResult<float>> SimulateRun(
     Status encode = encoder.Encode(base, contribution, &bytes);
     if (!encode.ok()) {
       return StatusOr<int64_t>(Status::FailedPrecondition(
-          "worker " + std::to_string(worker) + ": " + encode.message() +
-          " (training diverged; try a lower --lr)"));
+          "worker " + std::to_string(worker) + ": " + encode.message()));
     }
     if (step != nullptr) {
       step->Placeholder(base, contribution);

@@ -250,7 +250,7 @@ void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
       encoder_.Encode(push->base->anchor, push->contribution, &payload);
   if (!status.ok()) {
     DeliverFatal("round " + std::to_string(push->round) + ": " +
-                 status.message() + " (training diverged; try a lower --lr)");
+                 status.message());
     return;
   }
   encoded_round_ = push->round;

@@ -20,15 +20,21 @@ PushEncoder::PushEncoder(Algorithm algorithm,
 Status PushEncoder::Encode(std::span<const float> base,
                            std::span<const float> contribution,
                            std::vector<uint8_t>* out) {
-  if (!relative_) return codec_->Encode(contribution, out);
-  if (base.size() != delta_.size() || contribution.size() != delta_.size()) {
+  const auto dim = static_cast<size_t>(codec_->dim());
+  if (contribution.size() != dim || (relative_ && base.size() != dim)) {
     return Status::InvalidArgument(
         "push of " + std::to_string(contribution.size()) +
         " values against a base of " + std::to_string(base.size()) +
-        ", expected " + std::to_string(delta_.size()));
+        ", expected " + std::to_string(dim));
   }
-  AsVector(std::span<float>(delta_)) = AsVector(base) - AsVector(contribution);
-  return codec_->Encode(delta_, out);
+  if (relative_) {
+    AsVector(std::span<float>(delta_)) =
+        AsVector(base) - AsVector(contribution);
+  }
+  Status status = codec_->Encode(relative_ ? delta_ : contribution, out);
+  if (status.ok()) return status;
+  return Status::FailedPrecondition(status.message() +
+                                    " (training diverged; try a lower --lr)");
 }
 
 Status DecodePush(const codec::Codec& codec, bool relative,

@@ -34,7 +34,9 @@ class PushEncoder {
   const codec::Codec& codec() const { return *codec_; }
 
   // Encodes `contribution` (what WorkerRound::Contribution returned) into
-  // *out; `base` is ignored unless relative().
+  // *out; `base` is ignored unless relative(). A contribution of the right
+  // size that the codec refuses (non-finite values, an accumulator that
+  // would overflow) is FailedPrecondition saying the training diverged.
   Status Encode(std::span<const float> base,
                 std::span<const float> contribution, std::vector<uint8_t>* out);
 
