@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <string>
 
+#include "common/base/format.h"
 #include "common/base/seed.h"
 
 namespace anchorage::codec {
@@ -23,12 +23,6 @@ constexpr int64_t kMaxDim = int64_t{1} << 32;
 constexpr size_t kChunk = 16;
 // Coordinates per block of EstimateAll: kMaxRows x kBlock floats of stack.
 constexpr size_t kBlock = 256;
-
-std::string Format(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", value);
-  return text;
-}
 
 std::string Dims(const SketchShape& shape) {
   return std::to_string(shape.rows) + "x" + std::to_string(shape.columns);
@@ -375,7 +369,7 @@ Status CountSketch::MergeSerialized(std::span<const uint8_t> bytes) {
       const auto columns = static_cast<size_t>(shape_.columns);
       return Status::DataLoss("sketch cell (" + std::to_string(n / columns) +
                               ", " + std::to_string(n % columns) + ") is " +
-                              Format(cell) + ", not finite");
+                              FormatValue(cell) + ", not finite");
     }
   }
   for (size_t n = 0; n < size; ++n) {

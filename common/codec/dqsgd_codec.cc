@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <string>
+
+#include "common/base/format.h"
 
 namespace anchorage::codec {
 namespace {
@@ -13,12 +14,6 @@ constexpr char kStronglyConvex[] = "strongly-convex";
 // Rounding B up ignores excesses below this, so log2(2^b - 1 + 1) + 1 = b
 // computed with rounding error does not become b + 1.
 constexpr double kRoundingTolerance = 1e-9;
-
-std::string Format(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", value);
-  return text;
-}
 
 double Alpha(const CodecOptions& options) {
   const double mu = options.dqsgd_strong_convexity;
@@ -41,7 +36,7 @@ int BitsFromLog2(double x) {
 Status CheckPositiveFinite(const char* field, double value) {
   if (std::isfinite(value) && value > 0) return Status::Ok();
   return Status::InvalidArgument(std::string(field) + " must be > 0, got " +
-                                 Format(value));
+                                 FormatValue(value));
 }
 
 }  // namespace
@@ -60,14 +55,15 @@ Status DqsgdCodec::ValidateOptions(const CodecOptions& options) {
   if (!std::isfinite(options.dqsgd_scale) || options.dqsgd_scale < 0) {
     return Status::InvalidArgument(
         "dqsgd_scale must be >= 0 (0 = derive from bit_budget), got " +
-        Format(options.dqsgd_scale));
+        FormatValue(options.dqsgd_scale));
   }
   const double budget = options.bit_budget;
   const bool budget_in_range =
       budget >= kMinQuantizedBits && budget <= kMaxQuantizedBits;
   if (budget != 0 && !budget_in_range) {
     return Status::InvalidArgument(
-        "bit_budget must be 0 (use bits) or in [2, 16], got " + Format(budget));
+        "bit_budget must be 0 (use bits) or in [2, 16], got " +
+        FormatValue(budget));
   }
   if (options.dqsgd_scale == 0 && budget == 0 &&
       (options.bits < kMinQuantizedBits || options.bits > kMaxQuantizedBits)) {
@@ -86,21 +82,21 @@ Status DqsgdCodec::ValidateOptions(const CodecOptions& options) {
         options.dqsgd_smoothness < options.dqsgd_strong_convexity) {
       return Status::InvalidArgument(
           "dqsgd_smoothness (L) must be >= dqsgd_strong_convexity (mu) = " +
-          Format(options.dqsgd_strong_convexity) + ", got " +
-          Format(options.dqsgd_smoothness));
+          FormatValue(options.dqsgd_strong_convexity) + ", got " +
+          FormatValue(options.dqsgd_smoothness));
     }
     if (options.dqsgd_learning_rate >= 2.0 / options.dqsgd_smoothness) {
       return Status::InvalidArgument(
           "dqsgd_learning_rate must be < 2 / dqsgd_smoothness = " +
-          Format(2.0 / options.dqsgd_smoothness) + ", got " +
-          Format(options.dqsgd_learning_rate));
+          FormatValue(2.0 / options.dqsgd_smoothness) + ", got " +
+          FormatValue(options.dqsgd_learning_rate));
     }
     const double alpha = Alpha(options);
     if (!(alpha > 0 && alpha < 1)) {
       return Status::InvalidArgument(
           "dqsgd_strong_convexity, dqsgd_smoothness and dqsgd_learning_rate "
           "give alpha = " +
-          Format(alpha) + ", need 0 < alpha < 1");
+          FormatValue(alpha) + ", need 0 < alpha < 1");
     }
   }
   return Status::Ok();

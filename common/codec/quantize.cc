@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <random>
 #include <string>
 #include <type_traits>
+
+#include "common/base/format.h"
 
 namespace anchorage::codec {
 
@@ -22,12 +23,6 @@ namespace {
 constexpr size_t kBlock = 1024;
 constexpr size_t kLanes = QuantizationRng::kLanes;
 static_assert(kBlock % kLanes == 0 && kBlock % 8 == 0);
-
-std::string Format(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", value);
-  return text;
-}
 
 size_t PayloadBytes(size_t dim, int bits) {
   return (dim / 8) * static_cast<size_t>(bits) +
@@ -352,9 +347,10 @@ Status QuantizationNorm(std::span<const float> values,
   if (!std::isfinite(sum)) {
     for (size_t i = 0; i < size; ++i) {
       if (!std::isfinite(values[i])) {
-        return Status::InvalidArgument(
-            std::string(codec_name) + ": value at coordinate " +
-            std::to_string(i) + " is " + Format(values[i]) + ", not finite");
+        return Status::InvalidArgument(std::string(codec_name) +
+                                       ": value at coordinate " +
+                                       std::to_string(i) + " is " +
+                                       FormatValue(values[i]) + ", not finite");
       }
     }
   }
@@ -364,7 +360,7 @@ Status QuantizationNorm(std::span<const float> values,
   const auto rounded = static_cast<float>(exact);
   if (!std::isfinite(rounded)) {
     return Status::InvalidArgument(std::string(codec_name) + ": norm " +
-                                   Format(exact) + " overflows float32");
+                                   FormatValue(exact) + " overflows float32");
   }
   *norm = rounded;
   return Status::Ok();
@@ -432,7 +428,7 @@ Status DecodeQuantized(std::span<const uint8_t> bytes,
   float norm = 0;
   std::memcpy(&norm, bytes.data() + 10, sizeof(norm));
   if (!std::isfinite(norm) || norm < 0.0F) {
-    return Status::DataLoss(name + " header has norm " + Format(norm) +
+    return Status::DataLoss(name + " header has norm " + FormatValue(norm) +
                             ", not a finite value >= 0");
   }
   const size_t expected = QuantizedSize(static_cast<int64_t>(dim), bits);

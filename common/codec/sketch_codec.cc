@@ -2,18 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <string>
 
+#include "common/base/format.h"
+
 namespace anchorage::codec {
 namespace {
-
-std::string Format(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", value);
-  return text;
-}
 
 Status ValidateK(const SketchShape& shape, int64_t k) {
   Status status = CountSketch::ValidateShape(shape);
@@ -47,7 +42,7 @@ Status CheckFinite(std::string_view codec, std::span<const float> values) {
   return Status::InvalidArgument(std::string(codec) +
                                  " codec: value at coordinate " +
                                  std::to_string(bad - values.begin()) + " is " +
-                                 Format(*bad) + ", not finite");
+                                 FormatValue(*bad) + ", not finite");
 }
 
 // Decode of both codecs: the estimates of the sketch `bytes` at its k
@@ -111,7 +106,7 @@ Status SketchCodec::ValidateParams(const SketchShape& shape, int64_t k,
   }
   if (!(momentum >= 0 && momentum < 1)) {
     return Status::InvalidArgument("sketch momentum must be in [0, 1), got " +
-                                   Format(momentum));
+                                   FormatValue(momentum));
   }
   return status;
 }

@@ -2,18 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <string>
 
+#include "common/base/format.h"
+
 namespace anchorage::codec {
 namespace {
-
-std::string Format(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", value);
-  return text;
-}
 
 // Returns `shape` after checking the server's parameters (a failure aborts).
 SketchShape Checked(const SketchShape& shape, int64_t k) {
@@ -79,7 +74,7 @@ Status SketchedSgdRound::AddExact(std::span<const uint8_t> bytes) {
     if (std::isfinite(values[n])) continue;
     return Status::DataLoss("exact value " + std::to_string(n) +
                             " (coordinate " + std::to_string(candidates_[n]) +
-                            ") is " + Format(values[n]) + ", not finite");
+                            ") is " + FormatValue(values[n]) + ", not finite");
   }
   for (size_t n = 0; n < count; ++n) {
     exact_[n] += values[n];

@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <limits>
 #include <span>
 #include <string>
+
+#include "common/base/format.h"
 
 namespace anchorage::codec {
 
@@ -16,12 +17,6 @@ static_assert(std::endian::native == std::endian::little,
               "the topk wire format is little-endian");
 
 namespace {
-
-std::string Format(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", value);
-  return text;
-}
 
 constexpr size_t kMaxSamples = 16384;
 constexpr size_t kChunk = 16;
@@ -165,7 +160,7 @@ Status TopKCodec::ValidateOptions(const CodecOptions& options) {
   const double fraction = options.topk_fraction;
   if (fraction > 0 && fraction <= 1) return Status::Ok();
   return Status::InvalidArgument("topk_fraction must be in (0, 1], got " +
-                                 Format(fraction));
+                                 FormatValue(fraction));
 }
 
 Status TopKCodec::Encode(std::span<const float> values,
@@ -196,11 +191,12 @@ Status TopKCodec::Encode(std::span<const float> values,
     for (size_t i = 0; i < size; ++i) {
       if (std::isfinite(v[i])) continue;
       return Status::InvalidArgument(
-          "topk codec: " + (std::isfinite(g[i])
-                                ? "value + residual at coordinate " +
-                                      std::to_string(i) + " overflows float32"
-                                : "value at coordinate " + std::to_string(i) +
-                                      " is " + Format(g[i]) + ", not finite"));
+          "topk codec: " +
+          (std::isfinite(g[i])
+               ? "value + residual at coordinate " + std::to_string(i) +
+                     " overflows float32"
+               : "value at coordinate " + std::to_string(i) + " is " +
+                     FormatValue(g[i]) + ", not finite"));
     }
   }
   const bool from_candidates = guess > 0 && count >= k;
@@ -292,7 +288,7 @@ Status TopKCodec::Decode(std::span<const uint8_t> bytes,
     if (!std::isfinite(value)) {
       return Status::DataLoss("topk entry " + std::to_string(j) + " (index " +
                               std::to_string(index) + ") has value " +
-                              Format(value) + ", not finite");
+                              FormatValue(value) + ", not finite");
     }
     out[index] = value;
     previous = index;

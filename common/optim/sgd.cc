@@ -1,19 +1,13 @@
 #include "common/optim/sgd.h"
 
 #include <cmath>
-#include <cstdio>
 #include <string>
 
 #include "common/base/check.h"
+#include "common/base/format.h"
 
 namespace anchorage::optim {
 namespace {
-
-std::string Format(double value) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g", value);
-  return text;
-}
 
 Status BadField(const char* field, const std::string& want,
                 const std::string& got) {
@@ -26,13 +20,14 @@ Status BadField(const char* field, const std::string& want,
 Status SgdOptions::Validate() const {
   // Written so that NaN fails every check.
   if (!(lr > 0.0F && std::isfinite(lr))) {
-    return BadField("lr", "> 0 and finite", Format(lr));
+    return BadField("lr", "> 0 and finite", FormatValue(lr));
   }
   if (!(momentum >= 0.0F && momentum < 1.0F)) {
-    return BadField("momentum", "in [0, 1)", Format(momentum));
+    return BadField("momentum", "in [0, 1)", FormatValue(momentum));
   }
   if (!(weight_decay >= 0.0F && std::isfinite(weight_decay))) {
-    return BadField("weight_decay", ">= 0 and finite", Format(weight_decay));
+    return BadField("weight_decay", ">= 0 and finite",
+                    FormatValue(weight_decay));
   }
   if (warmup_steps < 0) {
     return BadField("warmup_steps", ">= 0", std::to_string(warmup_steps));
@@ -49,7 +44,7 @@ Status SgdOptions::Validate() const {
     }
   }
   if (!(decay_factor > 0.0F && decay_factor <= 1.0F)) {
-    return BadField("decay_factor", "in (0, 1]", Format(decay_factor));
+    return BadField("decay_factor", "in (0, 1]", FormatValue(decay_factor));
   }
   return Status::Ok();
 }
