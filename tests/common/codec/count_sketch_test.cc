@@ -14,22 +14,13 @@
 #include <gtest/gtest.h>
 
 #include "common/base/seed.h"
+#include "tests/common/codec/gaussian.h"
 
 namespace anchorage::codec {
 namespace {
 
 constexpr SketchShape kSmall{
     .rows = 5, .columns = 1000, .dim = 10007, .seed = 7};
-
-std::vector<float> Gaussian(size_t dim, uint32_t seed, float sigma = 1.0F) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0F, sigma);
-  std::vector<float> values(dim);
-  for (float& value : values) {
-    value = normal(rng);
-  }
-  return values;
-}
 
 std::vector<float> Table(const CountSketch& sketch) {
   return {sketch.table().begin(), sketch.table().end()};

@@ -4,26 +4,16 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <random>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "common/codec/quantize.h"
+#include "tests/common/codec/gaussian.h"
 
 namespace anchorage::codec {
 namespace {
-
-std::vector<float> Gaussian(size_t dim, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0F, 1.0F);
-  std::vector<float> values(dim);
-  for (float& value : values) {
-    value = normal(rng);
-  }
-  return values;
-}
 
 double Norm(const std::vector<float>& values) {
   double sum = 0;

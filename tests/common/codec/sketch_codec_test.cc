@@ -16,22 +16,13 @@
 #include "common/codec/codec.h"
 #include "common/codec/count_sketch.h"
 #include "common/codec/sketch_round.h"
+#include "tests/common/codec/gaussian.h"
 
 namespace anchorage::codec {
 namespace {
 
 constexpr SketchShape kSmall{
     .rows = 5, .columns = 2000, .dim = 10000, .seed = 1};
-
-std::vector<float> Gaussian(size_t dim, uint32_t seed, float sigma) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0F, sigma);
-  std::vector<float> values(dim);
-  for (float& value : values) {
-    value = normal(rng);
-  }
-  return values;
-}
 
 // `count` distinct coordinates of [0, dim), in increasing order.
 std::vector<uint32_t> RandomCoordinates(int64_t dim, size_t count,
