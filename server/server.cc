@@ -61,7 +61,7 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
                std::unique_ptr<codec::Codec> codec, std::vector<float> initial)
     : config_(config),
       algorithm_(config.train.algorithm_kind()),
-      aggregation_(config.server.aggregation_kind(algorithm_)),
+      aggregation_(config.server.aggregation_kind(config.train)),
       context_(context),
       metrics_(*registry, config.train.algorithm, config.train.codec),
       data_(std::move(data)),
@@ -857,11 +857,10 @@ Status WriteSummaryJson(const std::string& path,
   evaluations += "]";
   io::JsonObject json;
   json.Add("algorithm", config.train.algorithm)
-      .Add("aggregation",
-           config.server.aggregation_kind(config.train.algorithm_kind()) ==
-                   config::Aggregation::kSync
-               ? "sync"
-               : "async");
+      .Add("aggregation", config.server.aggregation_kind(config.train) ==
+                                  config::Aggregation::kSync
+                              ? "sync"
+                              : "async");
   service::AddRunSettings(config, &json);
   json.Add("anchor_version", summary.anchor_version)
       .Add("test_accuracy", summary.test_accuracy)

@@ -523,11 +523,6 @@ StatusOr<std::optional<RunConfig>> ParseCommandLine(Role role, int argc,
     return Status::InvalidArgument(e.what());
   }
   ApplyAlgorithmDefaults(app, &config.train);
-  // The sketches sum a whole round on the server: their natural mode is
-  // sync, whatever the algorithm's.
-  if (config.server.aggregation.empty() && config.train.sketched_codec()) {
-    config.server.aggregation = "sync";
-  }
   Status status = config.Validate();
   if (!status.ok()) return status;
   return std::optional<RunConfig>(std::move(config));

@@ -198,11 +198,13 @@ bool TrainOptions::reset_base_buffer() const {
   return base_buffer == "reset";
 }
 
-Aggregation ServerOptions::aggregation_kind(Algorithm algorithm) const {
+Aggregation ServerOptions::aggregation_kind(const TrainOptions& train) const {
   if (aggregation == "sync") return Aggregation::kSync;
   if (aggregation == "async") return Aggregation::kAsync;
-  return algo::TraitsOf(algorithm).overlapped ? Aggregation::kAsync
-                                              : Aggregation::kSync;
+  return algo::TraitsOf(train.algorithm_kind()).overlapped &&
+                 !train.sketched_codec()
+             ? Aggregation::kAsync
+             : Aggregation::kSync;
 }
 
 bool ParseRandomSlowdown(const std::string& spec, double* probability,
@@ -220,7 +222,7 @@ bool ParseRandomSlowdown(const std::string& spec, double* probability,
 algo::AggregatorOptions AggregatorSettings(const RunConfig& config) {
   const TrainOptions& train = config.train;
   const Algorithm algorithm = train.algorithm_kind();
-  const Aggregation kind = config.server.aggregation_kind(algorithm);
+  const Aggregation kind = config.server.aggregation_kind(train);
   return {.mode = kind == Aggregation::kSync ? algo::AggregationMode::kSync
                                              : algo::AggregationMode::kAsync,
           .outer = {.algorithm = algorithm,
@@ -319,7 +321,7 @@ Status RunConfig::Validate() const {
         train.algorithm + " runs in sync rounds");
   }
   if (train.sketched_codec() &&
-      server.aggregation_kind(train.algorithm_kind()) == Aggregation::kAsync) {
+      server.aggregation_kind(train) == Aggregation::kAsync) {
     return Status::InvalidArgument(
         "--codec: " + train.codec +
         " sums every worker's sketch of a round on the server, so it needs "

@@ -127,7 +127,10 @@ struct ServerOptions {
   double eval_interval_seconds = 2.0;
   int64_t eval_examples = 0;
 
-  Aggregation aggregation_kind(Algorithm algorithm) const;
+  // --aggregation, or the run's natural mode: sync for the sketched codecs
+  // (they sum a whole round) and for every algorithm but
+  // overlap-local-sgd, async for overlap-local-sgd.
+  Aggregation aggregation_kind(const TrainOptions& train) const;
 };
 
 // A training worker.

@@ -322,14 +322,16 @@ TEST(RunConfigTest, AcceptsBoundaryValues) {
 
 TEST(RunConfigTest, AlgorithmPicksItsNaturalAggregation) {
   ServerOptions server;
-  EXPECT_EQ(server.aggregation_kind(Algorithm::kOverlapLocalSgd),
-            Aggregation::kAsync);
-  EXPECT_EQ(server.aggregation_kind(Algorithm::kLocalSgd), Aggregation::kSync);
+  TrainOptions overlap;
+  overlap.algorithm = "overlap-local-sgd";
+  TrainOptions local;
+  local.algorithm = "local-sgd";
+  EXPECT_EQ(server.aggregation_kind(overlap), Aggregation::kAsync);
+  EXPECT_EQ(server.aggregation_kind(local), Aggregation::kSync);
   server.aggregation = "sync";
-  EXPECT_EQ(server.aggregation_kind(Algorithm::kOverlapLocalSgd),
-            Aggregation::kSync);
+  EXPECT_EQ(server.aggregation_kind(overlap), Aggregation::kSync);
   server.aggregation = "async";
-  EXPECT_EQ(server.aggregation_kind(Algorithm::kLocalSgd), Aggregation::kAsync);
+  EXPECT_EQ(server.aggregation_kind(local), Aggregation::kAsync);
 
   TrainOptions train;
   EXPECT_EQ(train.algorithm_kind(), Algorithm::kOverlapLocalSgd);
@@ -374,11 +376,13 @@ TEST(FlagsTest, ParsesFlagsInBothSpellings) {
 }
 
 TEST(FlagsTest, SketchedCodecsDefaultToSyncAggregation) {
-  EXPECT_EQ(ParseOk(Role::kDemo, {"--codec=sketch"}).server.aggregation,
-            "sync");
-  EXPECT_EQ(ParseOk(Role::kServer, {"--codec=fetchsgd"}).server.aggregation,
-            "sync");
-  EXPECT_EQ(ParseOk(Role::kDemo, {"--codec=topk"}).server.aggregation, "");
+  auto kind = [](Role role, const std::string& codec) {
+    const RunConfig config = ParseOk(role, {"--codec=" + codec});
+    return config.server.aggregation_kind(config.train);
+  };
+  EXPECT_EQ(kind(Role::kDemo, "sketch"), Aggregation::kSync);
+  EXPECT_EQ(kind(Role::kServer, "fetchsgd"), Aggregation::kSync);
+  EXPECT_EQ(kind(Role::kDemo, "topk"), Aggregation::kAsync);
 }
 
 TEST(FlagsTest, EachRoleAcceptsOnlyItsFlags) {
