@@ -414,7 +414,8 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
   // One gradient a round for minibatch SGD, τ = 8 for the local methods.
   preset.Default("--local-steps", &config.train.local_steps,
                  algorithm == "minibatch-sgd" ? 1 : 8);
-  config.server.aggregation = "sync";  // the sketches sum a whole round
+  // Every codec in the mode the sketches need, so the runs compare.
+  config.server.aggregation = "sync";
   preset.Fixed("--algorithm " + algorithm + " --aggregation sync");
   preset.Fixed(
       "--codec dense, fp16, qsgd --bits 2/4/6, dqsgd --bit-budget 4.5, "
