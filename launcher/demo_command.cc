@@ -261,23 +261,26 @@ int Demo::Follow() {
       progress.Finish();
       return workers_failed && *code == 0 ? 1 : *code;
     }
+    // Count every failed worker before reporting any, so the last one to
+    // fail is seen as the last, whichever index it has.
     size_t failed = 0;
+    for (ChildProcess& worker : workers_) {
+      const std::optional<int> code = worker.Poll();
+      if (code && *code != 0) ++failed;
+    }
     for (size_t i = 0; i < workers_.size(); ++i) {
       std::optional<int> code = workers_[i].Poll();
-      if (code && *code != 0) ++failed;
       if (code && *code != 0 && !reported[i]) {
         reported[i] = true;
         progress.Note("worker " + std::to_string(i) + " exited with code " +
                       std::to_string(*code) +
-                      (failed < workers_.size()
-                           ? "; the others go on"
-                           : "; no worker is left, stopping (see the "
-                             "workers' logs)"));
-        if (failed == workers_.size()) {
-          workers_failed = true;
-          server_->Signal(SIGTERM);
-        }
+                      (failed < workers_.size() ? "; the others go on" : ""));
       }
+    }
+    if (failed == workers_.size() && !workers_failed) {
+      workers_failed = true;
+      progress.Note("no worker is left; stopping (see the workers' logs)");
+      server_->Signal(SIGTERM);
     }
     const int interrupts = g_interrupts.load();
     if (interrupts > interrupts_seen) {
