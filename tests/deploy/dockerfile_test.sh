@@ -39,11 +39,17 @@ if [ -f "$cache" ]; then
     case "$name" in Threads) continue ;; esac
     path="$(sed -n "s/^${name}_DIR:PATH=//p; s/^${name}_LIBRARY_RELEASE:FILEPATH=//p" "$cache" | head -n 1)"
     [ -n "$path" ] || fail "find_package($name): no ${name}_DIR in $cache"
-    owner="$(dpkg -S "$path" 2>/dev/null | head -n 1)"
-    owner="${owner%%:*}"
-    [ -n "$owner" ] || owner="$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -n 1 | cut -d: -f1)"
-    echo "$build_packages" | grep -qx "${owner:-none}" ||
-      fail "find_package($name) ($path, package ${owner:-unknown}) is not installed in the build stage"
+    # A folder may belong to several packages ("a:amd64, b:amd64: path"):
+    # one of them in the build stage is enough.
+    owners="$(dpkg -S "$path" 2>/dev/null | head -n 1)"
+    [ -n "$owners" ] || owners="$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -n 1)"
+    owners="$(echo "${owners%: *}" | tr -d ' ' | tr ',' '\n' | cut -d: -f1)"
+    found=""
+    for owner in $owners; do
+      echo "$build_packages" | grep -qx "$owner" && found="$owner"
+    done
+    [ -n "$found" ] ||
+      fail "find_package($name) ($path, package(s) $(echo ${owners:-unknown})) is not installed in the build stage"
   done
   flatc="$(command -v flatc || true)"
   owner="$(dpkg -S "$(readlink -f "${flatc:-/nonexistent}")" 2>/dev/null | cut -d: -f1)"
