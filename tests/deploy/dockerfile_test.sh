@@ -9,6 +9,17 @@ set -eu
 dockerfile="$1/deploy/Dockerfile"
 binary="$2"
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# in_apt_cache STAGE PACKAGE...: one apt-cache call for all of them (each
+# call reads the whole cache; it succeeds if any package is known, so the
+# names it shows are compared with the ones asked for).
+in_apt_cache() {
+  stage="$1"; shift
+  known="$(apt-cache show --no-all-versions "$@" 2>/dev/null | sed -n 's/^Package: //p')"
+  for package in "$@"; do
+    echo "$known" | grep -qx "$package" ||
+      fail "$stage package $package is not in the apt cache"
+  done
+}
 
 grep -q '^FROM debian:bookworm AS build' "$dockerfile" || fail "no debian:bookworm build stage"
 grep -q '^FROM debian:bookworm-slim AS runtime' "$dockerfile" || fail "no bookworm-slim runtime stage"
@@ -31,8 +42,8 @@ for package in $build_packages; do
     prometheus|nodejs|npm|python3|curl|libgtest-dev|libgmock-dev|libbenchmark-dev|dataset-fashion-mnist)
       fail "the build stage installs the test/demo-only package $package" ;;
   esac
-  apt-cache show "$package" >/dev/null 2>&1 || fail "build-stage package $package is not in the apt cache"
 done
+in_apt_cache "build-stage" $build_packages
 cache="$(dirname "$binary")/CMakeCache.txt"
 if [ -f "$cache" ]; then
   for name in $(sed -n 's/^find_package(\([A-Za-z0-9_-]*\).*/\1/p' "$1/CMakeLists.txt"); do
@@ -66,9 +77,7 @@ grep -q '^EXPOSE 5555 9100' "$dockerfile" || fail "EXPOSE 5555 9100 missing"
 runtime="$(sed -n '/^FROM debian:bookworm-slim/,$p' "$dockerfile" |
   sed -n '/apt-get install/,/rm -rf/p' | sed 's/[\\]//g' | tr -s ' ' '\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' |
   grep -vE '^(apt-get|install|rm|noninteractive)$')"
-for package in $runtime; do
-  apt-cache show "$package" >/dev/null 2>&1 || fail "runtime package $package is not in the apt cache"
-done
+in_apt_cache "runtime" $runtime
 for library in $(objdump -p "$binary" | awk '/NEEDED/ {print $2}'); do
   path="$(ldconfig -p | awk -v l="$library" '$1 == l && /x86-64/ {print $NF; exit}')"
   [ -n "$path" ] || fail "cannot resolve $library"
