@@ -1,7 +1,10 @@
 // The anchor-aggregation service (`anchorage server`): binds a ZeroMQ ROUTER
-// for workers, owns the anchor through algo::Aggregator, publishes new
-// versions, watches heartbeats, evaluates the anchor on held-out data, and
-// stops after the configured epochs or versions, telling workers Done.
+// for workers and runs the round core (algo::AnchorRound) on what arrives:
+// it turns verified messages into events, carries out the effects (welcome,
+// anchor, query, refusal, done), watches heartbeats, keeps the metrics,
+// evaluates the anchor on held-out data, and stops when the round core says
+// the run is complete, telling workers Done. Every decision about the round
+// is the round core's; this class owns the sockets and the clocks.
 //
 // Run() is the event loop and runs on the calling thread, which then owns
 // the socket and all state; only RequestStop() may be called from
@@ -11,66 +14,34 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
-#include <set>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <prometheus/registry.h>
 #include <zmq.hpp>
 
-#include "common/algo/aggregator.h"
-#include "common/algo/sketch_step.h"
+#include "common/algo/anchor_round.h"
 #include "common/base/status.h"
-#include "common/codec/codec.h"
 #include "common/codec/dense_codec.h"
 #include "common/config/run_config.h"
 #include "common/data/dataset.h"
 #include "common/model/model.h"
-#include "common/transport/wire.h"
+#include "common/transport/protocol.h"
 #include "server/evaluator.h"
 #include "server/server_metrics.h"
+#include "server/server_summary.h"
 
 namespace anchorage::server {
 
-// What the run achieved; also written as the summary JSON.
-struct ServerSummary {
-  uint64_t anchor_version = 0;
-  double test_accuracy = 0;
-  double test_loss = 0;
-  double wall_seconds = 0;
-  double epochs = 0;
-  int64_t samples = 0;
-  int64_t bytes_up = 0;
-  int64_t bytes_down = 0;
-  int64_t raw_bytes_up = 0;
-  int64_t pushes_applied = 0;
-  int64_t pushes_rejected = 0;
-  int64_t pushes_stale = 0;
-  int64_t rejected_messages = 0;
-  double staleness_mean = 0;
-  double sync_wait_seconds_mean = 0;
-  double compute_seconds_mean = 0;
-  double encode_seconds_mean = 0;
-  double train_loss = 0;
-  std::vector<uint32_t> lost_workers;
-  std::string stop_reason;
-  // (seconds since start, anchor version, accuracy, loss) per evaluation.
-  struct Point {
-    double seconds;
-    uint64_t version;
-    double accuracy;
-    double loss;
-  };
-  std::vector<Point> evaluations;
-};
-
 class Server {
  public:
-  // Loads the dataset, builds the initial anchor, binds the ROUTER. Returns
-  // the first error (data files, bind) as a Status. `context` and `registry`
-  // must outlive the server.
+  // Loads the dataset, builds the initial anchor and the round core, binds
+  // the ROUTER. Returns the first error (data files, codec, bind) as a
+  // Status. `context` and `registry` must outlive the server.
   static StatusOr<std::unique_ptr<Server>> Create(
       const config::RunConfig& config, zmq::context_t* context,
       prometheus::Registry* registry);
@@ -80,9 +51,16 @@ class Server {
 
   // The bound endpoint with its real port ("tcp://127.0.0.1:40123").
   const std::string& endpoint() const { return endpoint_; }
-  int64_t model_dim() const { return aggregator_.dim(); }
+  int64_t model_dim() const { return round_->dim(); }
   // The current anchor (after Run(): the final one).
-  std::span<const float> anchor() const { return aggregator_.anchor(); }
+  std::span<const float> anchor() const { return round_->anchor(); }
+
+  // Called on the serving thread with every anchor version the round core
+  // publishes, before it is sent. Set before Run().
+  void set_on_version(
+      std::function<void(uint64_t, std::span<const float>)> on_version) {
+    on_version_ = std::move(on_version);
+  }
 
   // Serves until the run is complete or RequestStop() is called, then
   // evaluates the final anchor, tells every worker Done and returns the
@@ -95,136 +73,74 @@ class Server {
  private:
   using Clock = std::chrono::steady_clock;
 
-  struct WorkerState {
+  // A worker's connection: where to send, and when it was last heard and
+  // last sent to (heartbeats).
+  struct Peer {
     std::string routing_id;
-    uint64_t incarnation = 0;
-    bool live = false;
     Clock::time_point last_seen;
     Clock::time_point last_sent;
-    uint64_t next_round = 0;
-    double compute_seconds = 0;
-    double sync_wait_seconds = 0;
-    double encode_seconds = 0;
-    float train_loss = 0;
-    bool has_loss = false;
-    // Relative pushes (algo/push_codec.h): the last two anchors sent to
-    // this worker, which its next push may name as its base.
-    struct Base {
-      uint64_t version = UINT64_MAX;
-      std::shared_ptr<const std::vector<float>> values;
-    };
-    Base bases[2];
   };
 
   Server(const config::RunConfig& config, zmq::context_t* context,
          prometheus::Registry* registry, data::TrainTest data,
          std::unique_ptr<model::Model> model,
-         std::unique_ptr<codec::Codec> codec, std::vector<float> initial);
+         std::unique_ptr<algo::AnchorRound> round);
 
   Status Bind();
+  // Seconds since Run() started: the round core's clock.
+  double Now() const;
   void HandleIncoming();
   void Dispatch(const std::string& routing_id, transport::Message message);
-  void HandleJoin(const std::string& routing_id,
-                  const transport::Message& message);
-  void HandlePush(const std::string& routing_id,
-                  const transport::Message& message);
-  void HandleLeave(uint32_t id, const std::string& reason);
-  // Codec sketch's second round: the exact values a worker was asked for.
-  void HandleValues(const std::string& routing_id,
-                    const transport::Message& message);
-  // Codec sketch: asks every contributor of the round for its exact values
-  // at the candidates of the summed sketch.
-  void StartQuery(Clock::time_point now);
+  // Carries out the round core's effects of an event from `requester`.
+  void Execute(const std::string& requester, const algo::Effects& effects);
+  void Observe(const algo::Effect& effect);
+  // A message refused before it reached the round core.
   void Reject(const std::string& routing_id, uint32_t worker_id,
-              const std::string& reason, proto::ErrorCode code,
-              const Status& status);
-  // Reject() for a Push, also counted as a rejected contribution.
-  void RejectPush(const std::string& routing_id, uint32_t worker_id,
-                  const std::string& reason, proto::ErrorCode code,
-                  const Status& status);
+              const std::string& reason, algo::Refusal code,
+              const std::string& text);
   void CheckHeartbeats(Clock::time_point now);
-  void MaybeCloseRound(Clock::time_point now, bool deadline_passed);
-  void CloseRound(Clock::time_point now);
   void MaybeEvaluate(Clock::time_point now);
   void RecordEvaluation(const EvalResult& result);
-  bool RunComplete(std::string* reason) const;
-  // The base learning rate γ_t at the start of `round` (τ local steps each).
-  double LearningRateOfRound(uint64_t round) const;
-  void Finish(ServerSummary* summary);
-  void AnswerDoneWhileDraining();
+  ServerSummary Finish(const std::string& stop_reason);
+  void AnswerDoneWhileDraining(const std::string& stop_reason);
 
-  // `applied`: codec sketch, the coordinates the round applied, sent to the
-  // workers whose exact values it used.
-  void SendAnchor(uint32_t id, WorkerState& worker, uint64_t next_round,
-                  int64_t push_sent_unix_ns,
-                  const std::vector<uint32_t>* applied = nullptr);
-  void SendWelcome(uint32_t id, WorkerState& worker);
-  void SendHeartbeat(uint32_t id, WorkerState& worker);
-  void SendError(const std::string& routing_id, uint32_t worker_id,
-                 proto::ErrorCode code, const std::string& text);
-  void SendDone(uint32_t id, WorkerState& worker, const std::string& reason);
-  void Send(const std::string& routing_id, std::vector<zmq::message_t> frames);
+  // Sends to worker `id` over its connection.
+  void SendTo(uint32_t id, transport::Frames frames);
+  void Send(const std::string& routing_id, transport::Frames frames);
   // The current anchor, encoded once per version and shared by every frame
   // that carries it.
   zmq::message_t AnchorFrame();
-  // Remembers the current anchor as a base of `worker`'s next push.
-  void RecordBase(WorkerState& worker);
-  // The anchor `version` if `worker` may name it as a base, else nullptr.
-  const std::vector<float>* FindBase(const WorkerState& worker,
-                                     uint64_t version) const;
-  int LiveWorkers() const;
 
   config::RunConfig config_;
-  config::Algorithm algorithm_;
-  config::Aggregation aggregation_;
   zmq::context_t* context_;
   ServerMetrics metrics_;
   data::TrainTest data_;
   std::unique_ptr<model::Model> model_;
-  algo::Aggregator aggregator_;
-  // The local optimizer's schedule: the outer rule's γ_t follows it.
-  optim::SgdOptions schedule_;
-  // Decodes pushes; anchors travel dense whatever the push codec.
-  std::unique_ptr<codec::Codec> codec_;
+  std::unique_ptr<algo::AnchorRound> round_;
+  // Anchors travel dense whatever compresses the pushes.
   codec::DenseCodec anchor_codec_;
-  bool relative_pushes_;
-  // The sketched codecs' round step (nullptr for the other codecs). While
-  // `querying_`, the round waits for the exact values of
-  // `awaiting_values_`; `values_used_` are the workers whose values it has.
-  std::unique_ptr<algo::SketchStep> sketch_step_;
-  bool querying_ = false;
-  std::set<uint32_t> awaiting_values_;
-  std::set<uint32_t> values_used_;
   std::unique_ptr<Evaluator> evaluator_;
+  std::function<void(uint64_t, std::span<const float>)> on_version_;
 
   zmq::socket_t router_;
   std::string endpoint_;
   transport::EnvelopeBuilder builder_;
-  std::vector<float> decoded_;  // scratch for incoming contributions
   std::shared_ptr<transport::SharedSendBuffer> anchor_bytes_;
   uint64_t anchor_bytes_version_ = UINT64_MAX;
-  // The current anchor's values, kept as a base of relative pushes.
-  WorkerState::Base anchor_values_;
 
-  std::map<uint32_t, WorkerState> workers_;
+  std::map<uint32_t, Peer> peers_;
   std::atomic<bool> stop_requested_{false};
+  bool finished_ = false;
 
   Clock::time_point start_;
-  Clock::time_point last_version_time_;
-  Clock::time_point round_opened_;
-  Clock::time_point first_in_round_;
   Clock::time_point next_eval_;
   uint64_t last_evaluated_version_ = UINT64_MAX;
-  int64_t samples_ = 0;
-  ServerSummary stats_;
-  double staleness_sum_ = 0;
-  model::Evaluation last_eval_;
-  bool has_eval_ = false;
+  // What only the transport sees: wire bytes, messages refused before the
+  // round core, evaluations.
+  int64_t bytes_up_ = 0;
+  int64_t bytes_down_ = 0;
+  int64_t rejected_messages_ = 0;
+  std::vector<ServerSummary::Point> evaluations_;
 };
-
-// Writes `summary` with the run's settings as the summary JSON.
-Status WriteSummaryJson(const std::string& path,
-                        const config::RunConfig& config,
-                        const ServerSummary& summary);
 
 }  // namespace anchorage::server

@@ -1,16 +1,15 @@
 #include "simulator/run.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "common/algo/push_codec.h"
-#include "common/algo/sketch_step.h"
 #include "common/algo/trainer.h"
 #include "common/codec/codec.h"
-#include "common/codec/sketch_codec.h"
+#include "common/config/round_settings.h"
 #include "common/data/dataset.h"
 #include "common/data/partition.h"
 #include "common/io/json.h"
@@ -39,53 +38,6 @@ DelayOptions DelaysFor(const config::RunConfig& config) {
                                 &delay.random_slowdown_factor);
   }
   return delay;
-}
-
-// One round of the sketched codecs between in-process workers, every one
-// of which pushed `encoded` this round: sum the sketches, the second round
-// (sketch), the k-sparse update into the aggregator, the workers' zeroing.
-// Its messages are charged their bytes; the simulator does not delay the
-// round by the second round trip.
-Simulator<float>::RoundTraffic SketchRound(
-    algo::SketchStep& step, std::vector<algo::PushEncoder>& encoders,
-    const std::vector<std::vector<uint8_t>>& encoded, int64_t envelope_bytes,
-    algo::Aggregator* aggregator) {
-  Simulator<float>::RoundTraffic traffic;
-  step.Begin();
-  for (const std::vector<uint8_t>& sketch : encoded) {
-    ANCHORAGE_CHECK(step.AddSketch(sketch).ok(), "summing simulated sketches");
-  }
-  const auto workers = static_cast<int64_t>(encoders.size());
-  if (step.asks_exact_values()) {
-    const std::vector<uint32_t>& candidates = step.Candidates();
-    std::vector<float> values(candidates.size());
-    for (algo::PushEncoder& encoder : encoders) {
-      const auto& codec =
-          dynamic_cast<const codec::SketchCodec&>(encoder.codec());
-      ANCHORAGE_CHECK(codec.ExactValues(candidates, values).ok(),
-                      "exact values of a simulated worker");
-      ANCHORAGE_CHECK(
-          step.AddExact({reinterpret_cast<const uint8_t*>(values.data()),
-                         values.size() * sizeof(float)})
-              .ok(),
-          "summing simulated exact values");
-    }
-    const auto query_bytes =
-        static_cast<int64_t>(candidates.size() * sizeof(float)) +
-        envelope_bytes;
-    traffic.down += workers * query_bytes;
-    traffic.up += workers * query_bytes;
-  }
-  const std::vector<uint32_t>& applied = step.Finish(aggregator);
-  if (step.asks_exact_values()) {
-    for (algo::PushEncoder& encoder : encoders) {
-      auto& codec = dynamic_cast<codec::SketchCodec&>(encoder.codec());
-      ANCHORAGE_CHECK(codec.Applied(applied).ok(), "zeroing applied values");
-    }
-    traffic.down +=
-        workers * static_cast<int64_t>(applied.size() * sizeof(uint32_t));
-  }
-  return traffic;
 }
 
 }  // namespace
@@ -144,39 +96,15 @@ StatusOr<SimulationResult<float>> SimulateRun(
   // random stream); the server decodes with one more.
   const int64_t dim = static_cast<int64_t>(initial.size());
   const int64_t planned = train.PlannedPushes(data.train.size());
-  std::vector<algo::PushEncoder> encoders;
-  for (int id = 0; id < train.workers; ++id) {
-    StatusOr<std::unique_ptr<codec::Codec>> codec =
-        codec::MakeCodec(train.codec, dim, train.CodecSettings(id, planned));
+  for (const int sender : {0, Simulator<float>::kServer}) {
+    StatusOr<std::unique_ptr<codec::Codec>> codec = codec::MakeCodec(
+        train.codec, dim, train.CodecSettings(sender, planned));
     if (!codec.ok()) return codec.status();
-    encoders.emplace_back(train.algorithm_kind(), std::move(codec).value());
   }
-  const std::unique_ptr<codec::Codec> decoder =
-      codec::MakeCodec(train.codec, dim, train.CodecSettings(0, planned))
-          .value();
-  // The sketched codecs decode per round (algo/sketch_step.h): each push's
-  // sketch waits for the round hook, the aggregator gets a placeholder.
-  const std::unique_ptr<algo::SketchStep> step = algo::SketchStep::For(
-      *decoder, encoders.front().relative(), train.sketch_momentum);
-  std::vector<std::vector<uint8_t>> encoded(encoders.size());
-  auto transmit = [&](int worker, std::span<const float> base,
-                      std::span<float> contribution) {
-    algo::PushEncoder& encoder = encoders[static_cast<size_t>(worker)];
-    std::vector<uint8_t>& bytes = encoded[static_cast<size_t>(worker)];
-    Status encode = encoder.Encode(base, contribution, &bytes);
-    if (!encode.ok()) {
-      return StatusOr<int64_t>(Status::FailedPrecondition(
-          "worker " + std::to_string(worker) + ": " + encode.message()));
-    }
-    if (step != nullptr) {
-      step->Placeholder(base, contribution);
-    } else {
-      ANCHORAGE_CHECK(algo::DecodePush(*decoder, encoder.relative(), base,
-                                       bytes, contribution)
-                          .ok(),
-                      "decoding a simulated push");
-    }
-    return StatusOr<int64_t>(static_cast<int64_t>(bytes.size()));
+  auto make_codec = [&](int sender) {
+    return codec::MakeCodec(train.codec, dim,
+                            train.CodecSettings(std::max(sender, 0), planned))
+        .value();
   };
 
   SimulationOptions options;
@@ -184,24 +112,16 @@ StatusOr<SimulationResult<float>> SimulateRun(
                    .local_steps = train.local_steps,
                    .alpha = train.alpha,
                    .reset_momentum = train.reset_base_buffer()};
-  options.aggregator = config::AggregatorSettings(config);
-  options.schedule = sgd;
-  options.examples_per_epoch = data.train.size();
-  options.epochs = train.epochs;
-  options.max_versions = train.max_versions;
+  options.server = config::RoundSettings(config, data.train.size());
   options.eval_points = config.simulate.eval_points;
   options.delay = DelaysFor(config);
   options.seed = train.seed;
-  Simulator<float> simulator(options, std::move(learners), initial, evaluate,
-                             transmit);
-  if (on_trace) simulator.set_on_trace(on_trace);
-  if (step != nullptr) {
-    simulator.set_round_hook([&](algo::Aggregator& aggregator) {
-      return SketchRound(*step, encoders, encoded, options.envelope_bytes,
-                         &aggregator);
-    });
-  }
-  return simulator.Run();
+  StatusOr<std::unique_ptr<Simulator<float>>> simulator =
+      Simulator<float>::Create(options, std::move(learners), initial, evaluate,
+                               make_codec);
+  if (!simulator.ok()) return simulator.status();
+  if (on_trace) (*simulator)->set_on_trace(on_trace);
+  return (*simulator)->Run();
 }
 
 Status WriteTraceCsv(const std::string& path,

@@ -1,9 +1,13 @@
 #include "simulator/simulator.h"
 
 #include <algorithm>
+#include <cstring>
 #include <queue>
 #include <utility>
+#include <variant>
 
+#include "common/algo/push_codec.h"
+#include "common/algo/worker_sync.h"
 #include "common/base/check.h"
 
 namespace anchorage::simulator {
@@ -12,87 +16,106 @@ template <typename Scalar>
 class Simulator<Scalar>::Impl {
  public:
   using Snapshot = std::shared_ptr<const std::vector<Scalar>>;
+  using Action = algo::WorkerSync::Action;
 
   Impl(const SimulationOptions& options,
        std::vector<std::unique_ptr<algo::Learner<Scalar>>> learners,
-       std::span<const Scalar> initial, Evaluate evaluate, Transmit transmit,
-       const Simulator* owner)
+       std::unique_ptr<algo::BasicAnchorRound<Scalar>> round, Evaluate evaluate,
+       const MakeCodec& make_codec, const Simulator* owner)
       : options_(options),
         owner_(owner),
         learners_(std::move(learners)),
-        aggregator_(options.aggregator, initial),
+        round_(std::move(round)),
         delay_(options.delay, static_cast<int>(learners_.size()), options.seed),
         evaluate_(std::move(evaluate)),
-        transmit_(std::move(transmit)),
-        anchor_bytes_(static_cast<int64_t>(initial.size() * sizeof(float)) +
+        anchor_bytes_(round_->dim() * static_cast<int64_t>(sizeof(float)) +
                       options.envelope_bytes) {
-    for (auto& learner : learners_) {
-      workers_.push_back({});
-      workers_.back().logic = std::make_unique<algo::WorkerRound<Scalar>>(
-          learner.get(), options.round);
-    }
-    for (uint32_t id = 0; id < workers_.size(); ++id) {
-      Status status = aggregator_.AddWorker(id);
-      ANCHORAGE_CHECK(status.ok(), "adding a simulated worker");
+    for (size_t id = 0; id < learners_.size(); ++id) {
+      workers_.push_back(std::make_unique<WorkerState>(
+          learners_[id].get(), options.round,
+          algo::BasicPushEncoder<Scalar>(options.round.algorithm,
+                                         make_codec(static_cast<int>(id)))));
     }
   }
 
   SimulationResult<Scalar> Run();
 
  private:
-  enum class Kind { kComputeDone, kPushArrival, kAnchorArrival };
+  // What arrives where: a push or values at the server, an anchor or a
+  // query at a worker.
+  struct PushMessage {
+    algo::PushRequest request;
+    std::vector<uint8_t> payload;
+  };
+  struct ValuesMessage {
+    uint64_t round = 0;
+    std::vector<uint8_t> values;
+  };
+  struct AnchorMessage {
+    algo::AnchorHeader header;
+    Snapshot anchor;
+    std::shared_ptr<const std::vector<uint32_t>> applied;
+  };
+  struct QueryMessage {
+    uint64_t round = 0;
+    std::shared_ptr<const std::vector<uint32_t>> candidates;
+  };
+  struct ComputeDone {};
+  using Payload = std::variant<ComputeDone, PushMessage, ValuesMessage,
+                               AnchorMessage, QueryMessage>;
 
   struct Event {
     double time;
     uint64_t sequence;
-    Kind kind;
     int worker;
-    uint64_t round;
-    uint64_t version;     // push: base version; anchor: its version
-    uint64_t next_round;  // anchor
-    Snapshot payload;     // push: contribution; anchor: the anchor
+    std::shared_ptr<Payload> payload;
     bool operator>(const Event& other) const {
       return time != other.time ? time > other.time : sequence > other.sequence;
     }
   };
 
   struct WorkerState {
-    std::unique_ptr<algo::WorkerRound<Scalar>> logic;
-    uint64_t round = 0;
+    WorkerState(algo::Learner<Scalar>* learner,
+                const algo::RoundOptions& options,
+                algo::BasicPushEncoder<Scalar> push_encoder)
+        : logic(learner, options),
+          sync(logic.overlapped()),
+          encoder(std::move(push_encoder)) {}
+    algo::WorkerRound<Scalar> logic;
+    algo::WorkerSync sync;
+    algo::BasicPushEncoder<Scalar> encoder;
+    Snapshot anchor;         // the newest anchor held
+    bool computing = false;  // until its ComputeDone
     bool waiting = false;
-    uint64_t needed_round = 0;
     double wait_start = 0;
-    Snapshot anchor;
-    uint64_t anchor_version = 0;
-    uint64_t anchor_next_round = 0;
+    uint64_t samples_since_push = 0;
     double compute_seconds = 0;
     double sync_wait_seconds = 0;
     double last_loss = 0;
   };
 
-  void Schedule(Event event) {
-    event.sequence = next_sequence_++;
-    events_.push(std::move(event));
+  void Schedule(double time, int worker, Payload payload) {
+    events_.push({time, next_sequence_++, worker,
+                  std::make_shared<Payload>(std::move(payload))});
   }
-  void StartRound(int worker, double now);
-  void SyncPoint(int worker, double now);
-  void Push(int worker, double now, std::span<const Scalar> contribution);
-  void ServePush(const Event& event);
-  void ReceiveAnchor(const Event& event);
-  void SendAnchor(int worker, double now, uint64_t next_round);
+  // Does what worker `id`'s sync policy asks until it computes or waits.
+  void Advance(int id, double now);
+  void Push(int id, double now, std::span<const Scalar> contribution);
+  void AtWorker(int id, double now, const Payload& payload);
+  void AtServer(int id, double now, const Payload& payload);
+  // Carries out the round core's effects at `now`.
+  void Execute(double now, const algo::Effects& effects);
   Snapshot CurrentAnchor();
-  bool BudgetReached() const;
   double Progress() const;
   void RecordEvaluation(double now);
 
   const SimulationOptions options_;
   const Simulator* owner_;
   std::vector<std::unique_ptr<algo::Learner<Scalar>>> learners_;
-  std::vector<WorkerState> workers_;
-  algo::BasicAggregator<Scalar> aggregator_;
+  std::vector<std::unique_ptr<WorkerState>> workers_;
+  std::unique_ptr<algo::BasicAnchorRound<Scalar>> round_;
   DelayModel delay_;
   Evaluate evaluate_;
-  Transmit transmit_;
 
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t next_sequence_ = 0;
@@ -100,10 +123,8 @@ class Simulator<Scalar>::Impl {
   uint64_t snapshot_version_ = UINT64_MAX;
   int64_t anchor_bytes_;
   Status status_;
-  std::vector<Scalar> scratch_;
 
   SimulationResult<Scalar> result_;
-  double staleness_sum_ = 0;
   int next_eval_ = 0;
   double now_ = 0;
 };
@@ -111,53 +132,40 @@ class Simulator<Scalar>::Impl {
 template <typename Scalar>
 typename Simulator<Scalar>::Impl::Snapshot
 Simulator<Scalar>::Impl::CurrentAnchor() {
-  if (snapshot_version_ != aggregator_.version() || !anchor_snapshot_) {
-    const std::span<const Scalar> anchor = aggregator_.anchor();
+  if (snapshot_version_ != round_->version() || !anchor_snapshot_) {
+    const std::span<const Scalar> anchor = round_->anchor();
     anchor_snapshot_ = std::make_shared<const std::vector<Scalar>>(
         anchor.begin(), anchor.end());
-    snapshot_version_ = aggregator_.version();
-    if (owner_->observer_.on_anchor) {
-      owner_->observer_.on_anchor(aggregator_.version(), *anchor_snapshot_);
-    }
+    snapshot_version_ = round_->version();
   }
   return anchor_snapshot_;
 }
 
 template <typename Scalar>
 double Simulator<Scalar>::Impl::Progress() const {
-  if (options_.epochs > 0) {
+  const algo::AnchorRoundOptions& server = options_.server;
+  if (server.epochs > 0) {
     return static_cast<double>(result_.examples) /
-           (options_.epochs * static_cast<double>(options_.examples_per_epoch));
+           (server.epochs * static_cast<double>(server.examples_per_epoch));
   }
-  return static_cast<double>(aggregator_.version()) /
-         static_cast<double>(options_.max_versions);
-}
-
-template <typename Scalar>
-bool Simulator<Scalar>::Impl::BudgetReached() const {
-  if (options_.epochs > 0 &&
-      static_cast<double>(result_.examples) >=
-          options_.epochs * static_cast<double>(options_.examples_per_epoch)) {
-    return true;
-  }
-  return options_.max_versions > 0 &&
-         aggregator_.version() >= static_cast<uint64_t>(options_.max_versions);
+  return static_cast<double>(round_->version()) /
+         static_cast<double>(server.max_versions);
 }
 
 template <typename Scalar>
 void Simulator<Scalar>::Impl::RecordEvaluation(double now) {
-  const Evaluation evaluation = evaluate_(aggregator_.anchor());
+  const Evaluation evaluation = evaluate_(round_->anchor());
   TracePoint point;
   point.virtual_seconds = now;
-  point.version = aggregator_.version();
+  point.version = round_->version();
   point.examples = result_.examples;
   point.epoch = static_cast<double>(result_.examples) /
-                static_cast<double>(options_.examples_per_epoch);
+                static_cast<double>(options_.server.examples_per_epoch);
   double loss = 0;
   double wait = 0;
-  for (const WorkerState& worker : workers_) {
-    loss += worker.last_loss;
-    wait += worker.sync_wait_seconds;
+  for (const auto& worker : workers_) {
+    loss += worker->last_loss;
+    wait += worker->sync_wait_seconds;
   }
   point.train_loss = loss / static_cast<double>(workers_.size());
   point.sync_wait_seconds_mean = wait / static_cast<double>(workers_.size());
@@ -170,167 +178,221 @@ void Simulator<Scalar>::Impl::RecordEvaluation(double now) {
 }
 
 template <typename Scalar>
-void Simulator<Scalar>::Impl::StartRound(int worker, double now) {
-  WorkerState& state = workers_[static_cast<size_t>(worker)];
-  state.last_loss = state.logic->Compute();
-  const double seconds =
-      delay_.ComputeSeconds(worker, options_.round.local_steps);
-  state.compute_seconds += seconds;
-  Schedule(
-      {.time = now + seconds, .kind = Kind::kComputeDone, .worker = worker});
-}
-
-template <typename Scalar>
-void Simulator<Scalar>::Impl::SyncPoint(int worker, double now) {
-  WorkerState& state = workers_[static_cast<size_t>(worker)];
-  if (state.logic->overlapped()) {
-    if (state.anchor_next_round >= state.round) {
-      Push(worker, now, state.logic->Contribution(*state.anchor));
-      ++state.round;
-      StartRound(worker, now);
+void Simulator<Scalar>::Impl::Advance(int id, double now) {
+  WorkerState& worker = *workers_[static_cast<size_t>(id)];
+  while (status_.ok() && !worker.computing) {
+    const Action action = worker.sync.Next();
+    if (action == Action::kWait) {
+      if (!worker.waiting) {
+        worker.waiting = true;
+        worker.wait_start = now;
+      }
       return;
     }
-    state.needed_round = state.round;
-  } else {
-    Push(worker, now, state.logic->Contribution({}));
-    state.needed_round = state.round + 1;
+    if (worker.waiting) {
+      worker.waiting = false;
+      worker.sync_wait_seconds += now - worker.wait_start;
+    }
+    switch (action) {
+      case Action::kStart:
+        worker.logic.Start(*worker.anchor);
+        break;
+      case Action::kCompute: {
+        // The round's steps run now; the worker is busy until they would
+        // have finished.
+        worker.last_loss = worker.logic.Compute();
+        const int steps = options_.round.local_steps;
+        const double seconds = delay_.ComputeSeconds(id, steps);
+        worker.compute_seconds += seconds;
+        const int64_t samples =
+            static_cast<int64_t>(steps) *
+            learners_[static_cast<size_t>(id)]->batch_size();
+        worker.samples_since_push += static_cast<uint64_t>(samples);
+        result_.examples += samples;
+        worker.computing = true;
+        Schedule(now + seconds, id, ComputeDone{});
+        return;
+      }
+      case Action::kPullAndPush:
+        Push(id, now, worker.logic.Contribution(*worker.anchor));
+        break;
+      case Action::kPush:
+        Push(id, now, worker.logic.Contribution({}));
+        break;
+      case Action::kAdopt:
+        worker.logic.FinishRound(*worker.anchor);
+        break;
+      case Action::kWait:
+        break;
+    }
+    worker.sync.Done(action);
   }
-  state.waiting = true;
-  state.wait_start = now;
 }
 
 template <typename Scalar>
-void Simulator<Scalar>::Impl::Push(int worker, double now,
+void Simulator<Scalar>::Impl::Push(int id, double now,
                                    std::span<const Scalar> contribution) {
-  WorkerState& state = workers_[static_cast<size_t>(worker)];
+  WorkerState& worker = *workers_[static_cast<size_t>(id)];
   if (owner_->observer_.on_push) {
-    owner_->observer_.on_push(worker, state.round, state.anchor_version,
-                              contribution);
+    owner_->observer_.on_push(id, worker.sync.round(),
+                              worker.sync.base_version(), contribution);
   }
-  auto payload = std::make_shared<std::vector<Scalar>>(contribution.begin(),
-                                                       contribution.end());
-  StatusOr<int64_t> sent = transmit_(worker, *state.anchor, *payload);
-  if (!sent.ok()) {
-    status_ = sent.status();
+  PushMessage push;
+  Status status =
+      worker.encoder.Encode(*worker.anchor, contribution, &push.payload);
+  if (!status.ok()) {
+    status_ = Status::FailedPrecondition("worker " + std::to_string(id) + ": " +
+                                         status.message());
     return;
   }
-  const int64_t bytes = *sent + options_.envelope_bytes;
+  push.request = {.worker = static_cast<uint32_t>(id),
+                  .round = worker.sync.round(),
+                  .base_version = worker.sync.base_version(),
+                  .codec = std::string(worker.encoder.codec().name()),
+                  .report = {.samples = worker.samples_since_push,
+                             .local_steps = static_cast<uint64_t>(
+                                 options_.round.local_steps),
+                             .train_loss = static_cast<float>(worker.last_loss),
+                             .compute_seconds = worker.compute_seconds,
+                             .sync_wait_seconds = worker.sync_wait_seconds}};
+  worker.samples_since_push = 0;
+  const auto bytes =
+      static_cast<int64_t>(push.payload.size()) + options_.envelope_bytes;
   result_.bytes_up += bytes;
   result_.raw_bytes_up +=
       static_cast<int64_t>(contribution.size() * sizeof(float));
-  Schedule({.time = delay_.Uplink(worker, now, bytes),
-            .kind = Kind::kPushArrival,
-            .worker = worker,
-            .round = state.round,
-            .version = state.anchor_version,
-            .payload = std::move(payload)});
+  Schedule(delay_.Uplink(id, now, bytes), id, std::move(push));
 }
 
 template <typename Scalar>
-void Simulator<Scalar>::Impl::SendAnchor(int worker, double now,
-                                         uint64_t next_round) {
-  Snapshot anchor = CurrentAnchor();
-  result_.bytes_down += anchor_bytes_;
-  Schedule({.time = delay_.Downlink(worker, now, anchor_bytes_),
-            .kind = Kind::kAnchorArrival,
-            .worker = worker,
-            .version = aggregator_.version(),
-            .next_round = next_round,
-            .payload = std::move(anchor)});
-}
-
-template <typename Scalar>
-void Simulator<Scalar>::Impl::ServePush(const Event& event) {
-  const uint64_t version_before = aggregator_.version();
-  scratch_.assign(event.payload->begin(), event.payload->end());
-  const double lr = optim::ScheduledLearningRate(
-      options_.schedule,
-      static_cast<int64_t>(event.round) * options_.round.local_steps);
-  const bool async = options_.aggregator.mode == algo::AggregationMode::kAsync;
-  if (async) aggregator_.set_learning_rate(lr);
-  Status status = aggregator_.Submit(static_cast<uint32_t>(event.worker),
-                                     event.round, &scratch_);
-  if (status.code() == Status::Code::kFailedPrecondition) {
-    ++result_.pushes_stale;
-    SendAnchor(event.worker, event.time, aggregator_.round());
+void Simulator<Scalar>::Impl::AtWorker(int id, double now,
+                                       const Payload& payload) {
+  WorkerState& worker = *workers_[static_cast<size_t>(id)];
+  if (const auto* anchor = std::get_if<AnchorMessage>(&payload)) {
+    if (anchor->applied != nullptr) {
+      Status status = worker.encoder.codec().Applied(*anchor->applied);
+      ANCHORAGE_CHECK(status.ok(), "applied coordinates out of range");
+    }
+    if (worker.sync.Offer(anchor->header)) worker.anchor = anchor->anchor;
+    Advance(id, now);
     return;
   }
-  ANCHORAGE_CHECK(status.ok(), "simulated push refused");
-  ++result_.pushes_applied;
-  staleness_sum_ +=
-      static_cast<double>(version_before) -
-      static_cast<double>(std::min(event.version, version_before));
-  if (async) {
-    SendAnchor(event.worker, event.time, event.round + 1);
-    return;
-  }
-  if (aggregator_.pending() < aggregator_.num_workers()) return;
-  if (owner_->round_hook_) {
-    const RoundTraffic traffic = owner_->round_hook_(aggregator_);
-    result_.bytes_up += traffic.up;
-    result_.bytes_down += traffic.down;
-  }
-  aggregator_.set_learning_rate(optim::ScheduledLearningRate(
-      options_.schedule,
-      static_cast<int64_t>(aggregator_.round()) * options_.round.local_steps));
-  aggregator_.CloseRound();
-  for (int worker = 0; worker < static_cast<int>(workers_.size()); ++worker) {
-    SendAnchor(worker, event.time, aggregator_.round());
-  }
+  // A query of the second round, answered by the worker's communication
+  // thread while its compute goes on.
+  const auto& query = std::get<QueryMessage>(payload);
+  std::vector<float> exact(query.candidates->size());
+  Status status = worker.encoder.codec().ExactValues(*query.candidates, exact);
+  ANCHORAGE_CHECK(status.ok(), "exact values of a simulated worker");
+  ValuesMessage values{
+      .round = query.round,
+      .values = std::vector<uint8_t>(exact.size() * sizeof(float))};
+  std::memcpy(values.values.data(), exact.data(), values.values.size());
+  const auto bytes =
+      static_cast<int64_t>(values.values.size()) + options_.envelope_bytes;
+  result_.bytes_up += bytes;
+  Schedule(delay_.Uplink(id, now, bytes), id, std::move(values));
 }
 
 template <typename Scalar>
-void Simulator<Scalar>::Impl::ReceiveAnchor(const Event& event) {
-  WorkerState& state = workers_[static_cast<size_t>(event.worker)];
-  if (event.next_round > state.anchor_next_round ||
-      event.version >= state.anchor_version) {
-    state.anchor = event.payload;
-    state.anchor_version = event.version;
-    state.anchor_next_round =
-        std::max(state.anchor_next_round, event.next_round);
+void Simulator<Scalar>::Impl::AtServer(int id, double now,
+                                       const Payload& payload) {
+  if (const auto* push = std::get_if<PushMessage>(&payload)) {
+    algo::PushRequest request = push->request;
+    request.payloads = {push->payload};
+    Execute(now, round_->OnPush(now, request));
+    return;
   }
-  if (!state.waiting || state.anchor_next_round < state.needed_round) return;
-  state.waiting = false;
-  state.sync_wait_seconds += event.time - state.wait_start;
-  if (state.logic->overlapped()) {
-    Push(event.worker, event.time, state.logic->Contribution(*state.anchor));
-  } else {
-    state.logic->FinishRound(*state.anchor);
+  const auto& values = std::get<ValuesMessage>(payload);
+  Execute(now, round_->OnValues(now, {.worker = static_cast<uint32_t>(id),
+                                      .round = values.round,
+                                      .payloads = {values.values}}));
+}
+
+template <typename Scalar>
+void Simulator<Scalar>::Impl::Execute(double now,
+                                      const algo::Effects& effects) {
+  for (const algo::Effect& effect : effects) {
+    if (const auto* update = std::get_if<algo::AnchorUpdate>(&effect)) {
+      const auto id = static_cast<int>(update->worker);
+      int64_t bytes = anchor_bytes_;
+      if (update->applied != nullptr) {
+        bytes +=
+            static_cast<int64_t>(update->applied->size() * sizeof(uint32_t));
+      }
+      result_.bytes_down += bytes;
+      Schedule(delay_.Downlink(id, now, bytes), id,
+               AnchorMessage{.header = {.version = update->version,
+                                        .next_round = update->next_round},
+                             .anchor = CurrentAnchor(),
+                             .applied = update->applied});
+    } else if (const auto* query = std::get_if<algo::Query>(&effect)) {
+      const auto id = static_cast<int>(query->worker);
+      const auto bytes =
+          static_cast<int64_t>(query->candidates->size() * sizeof(uint32_t)) +
+          options_.envelope_bytes;
+      result_.bytes_down += bytes;
+      Schedule(
+          delay_.Downlink(id, now, bytes), id,
+          QueryMessage{.round = query->round, .candidates = query->candidates});
+    } else if (const auto* refused = std::get_if<algo::Refused>(&effect)) {
+      status_ = Status::Internal("the round refused worker " +
+                                 std::to_string(refused->worker) + ": " +
+                                 refused->text);
+    } else if (std::holds_alternative<algo::VersionPublished>(effect)) {
+      if (owner_->observer_.on_anchor) {
+        owner_->observer_.on_anchor(round_->version(), round_->anchor());
+      }
+    }
   }
-  ++state.round;
-  StartRound(event.worker, event.time);
 }
 
 template <typename Scalar>
 SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
-  ANCHORAGE_CHECK(options_.epochs > 0 || options_.max_versions > 0,
-                  "simulation without a budget");
-  Snapshot initial = CurrentAnchor();
   RecordEvaluation(0.0);
   next_eval_ = 1;
-  for (int worker = 0; worker < static_cast<int>(workers_.size()); ++worker) {
-    WorkerState& state = workers_[static_cast<size_t>(worker)];
-    state.anchor = initial;
-    state.logic->Start(*initial);
-    StartRound(worker, 0.0);
+  if (owner_->observer_.on_anchor) {
+    owner_->observer_.on_anchor(round_->version(), round_->anchor());
   }
-  while (!events_.empty() && !BudgetReached() && status_.ok()) {
+  // Every worker joins at time 0 and starts from the Welcome's anchor.
+  for (int id = 0; id < static_cast<int>(workers_.size()); ++id) {
+    WorkerState& worker = *workers_[static_cast<size_t>(id)];
+    const codec::Codec& codec = worker.encoder.codec();
+    const algo::Effects effects = round_->OnJoin(
+        0.0, {.worker = static_cast<uint32_t>(id),
+              .incarnation = 1,
+              .model_dim = static_cast<uint64_t>(round_->dim()),
+              .algorithm =
+                  std::string(algo::AlgorithmName(options_.server.algorithm)),
+              .codec = std::string(codec.name()),
+              .codec_settings = codec.settings()});
+    for (const algo::Effect& effect : effects) {
+      if (const auto* welcome = std::get_if<algo::Welcome>(&effect)) {
+        worker.sync.Offer({.version = welcome->version,
+                           .next_round = welcome->next_round,
+                           .welcome = true});
+        worker.anchor = CurrentAnchor();
+      } else if (const auto* refused = std::get_if<algo::Refused>(&effect)) {
+        status_ = Status::Internal("the round refused a simulated worker: " +
+                                   refused->text);
+      }
+    }
+    Advance(id, 0.0);
+  }
+  while (!events_.empty() && !round_->finished() && status_.ok()) {
     const Event event = events_.top();
     events_.pop();
     now_ = event.time;
-    switch (event.kind) {
-      case Kind::kComputeDone:
-        result_.examples +=
-            static_cast<int64_t>(options_.round.local_steps) *
-            learners_[static_cast<size_t>(event.worker)]->batch_size();
-        SyncPoint(event.worker, event.time);
-        break;
-      case Kind::kPushArrival:
-        ServePush(event);
-        break;
-      case Kind::kAnchorArrival:
-        ReceiveAnchor(event);
-        break;
+    const Payload& payload = *event.payload;
+    if (std::holds_alternative<ComputeDone>(payload)) {
+      WorkerState& worker = *workers_[static_cast<size_t>(event.worker)];
+      worker.computing = false;
+      worker.sync.Done(Action::kCompute);
+      Advance(event.worker, now_);
+    } else if (std::holds_alternative<PushMessage>(payload) ||
+               std::holds_alternative<ValuesMessage>(payload)) {
+      AtServer(event.worker, now_, payload);
+    } else {
+      AtWorker(event.worker, now_, payload);
     }
     while (next_eval_ < options_.eval_points &&
            Progress() >=
@@ -340,38 +402,51 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
     }
   }
   RecordEvaluation(now_);
-  result_.anchor.assign(aggregator_.anchor().begin(),
-                        aggregator_.anchor().end());
-  result_.anchor_version = aggregator_.version();
+  result_.anchor.assign(round_->anchor().begin(), round_->anchor().end());
+  result_.anchor_version = round_->version();
   result_.virtual_seconds = now_;
   if (!status_.ok()) result_.stopped_early = status_.message();
+  result_.round = round_->stats();
+  result_.pushes_applied = result_.round.pushes_applied;
+  result_.pushes_stale = result_.round.pushes_stale;
+  result_.staleness_mean = result_.round.staleness_mean;
   double compute = 0;
   double wait = 0;
   double loss = 0;
-  for (const WorkerState& state : workers_) {
-    compute += state.compute_seconds;
-    wait += state.sync_wait_seconds;
-    loss += state.last_loss;
+  for (const auto& worker : workers_) {
+    compute += worker->compute_seconds;
+    wait += worker->sync_wait_seconds;
+    loss += worker->last_loss;
   }
   const auto m = static_cast<double>(workers_.size());
   result_.compute_seconds_mean = compute / m;
   result_.sync_wait_seconds_mean = wait / m;
   result_.train_loss = loss / m;
-  result_.staleness_mean =
-      result_.pushes_applied > 0
-          ? staleness_sum_ / static_cast<double>(result_.pushes_applied)
-          : 0.0;
   return std::move(result_);
 }
 
 template <typename Scalar>
-Simulator<Scalar>::Simulator(
+StatusOr<std::unique_ptr<Simulator<Scalar>>> Simulator<Scalar>::Create(
     const SimulationOptions& options,
     std::vector<std::unique_ptr<algo::Learner<Scalar>>> learners,
-    std::span<const Scalar> initial, Evaluate evaluate, Transmit transmit)
-    : impl_(std::make_unique<Impl>(options, std::move(learners), initial,
-                                   std::move(evaluate), std::move(transmit),
-                                   this)) {}
+    std::span<const Scalar> initial, Evaluate evaluate,
+    const MakeCodec& make_codec) {
+  if (options.server.epochs <= 0 && options.server.max_versions <= 0) {
+    return Status::InvalidArgument("a simulation needs a budget");
+  }
+  if (static_cast<int>(learners.size()) != options.server.workers) {
+    return Status::InvalidArgument("one learner per expected worker");
+  }
+  StatusOr<std::unique_ptr<algo::BasicAnchorRound<Scalar>>> round =
+      algo::BasicAnchorRound<Scalar>::Create(options.server, initial,
+                                             make_codec(kServer));
+  if (!round.ok()) return round.status();
+  std::unique_ptr<Simulator> simulator(new Simulator());
+  simulator->impl_ = std::make_unique<Impl>(
+      options, std::move(learners), std::move(round).value(),
+      std::move(evaluate), make_codec, simulator.get());
+  return simulator;
+}
 
 template <typename Scalar>
 Simulator<Scalar>::~Simulator() = default;

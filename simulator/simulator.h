@@ -1,16 +1,17 @@
 // A deterministic cluster simulator: m workers and the server driven in
-// one process on a virtual clock, running the same algorithm code as the
-// services (algo::WorkerRound, algo::BasicAggregator, the learners), with
-// compute and link time from a DelayModel applied to the bytes actually
-// encoded, and pushes passed through the codec as the server would decode
-// them. Anchors travel as dense float32. Two runs with the same inputs give
-// bit-identical results.
+// one process on a virtual clock. It repeats none of the round's logic: the
+// server is the round core (algo::AnchorRound, with its sync barrier,
+// relative bases, sketch rounds and budget), each worker is the worker sync
+// policy (algo::WorkerSync) over the same round logic and learners as the
+// worker service, and pushes pass through each worker's own codec exactly
+// as they would on the wire. The simulator only carries messages: compute
+// and link time come from a DelayModel applied to the bytes actually
+// encoded. Anchors travel as dense float32. Two runs with the same inputs
+// give bit-identical results.
 //
-// Events are processed in (virtual time, sequence) order: a worker's
-// round, its sync point, a push arriving at the server, an anchor arriving
-// at a worker. Overlapped algorithms go on computing while their push
-// travels; blocking ones wait for the round's anchor; sync aggregation
-// waits for every worker, so a straggler stalls everyone.
+// Events are processed in (virtual time, sequence) order: a worker finishing
+// its round's compute, a message arriving at the server, a message arriving
+// at a worker. Every worker has joined at time 0.
 //
 // Not thread-safe.
 #pragma once
@@ -22,26 +23,21 @@
 #include <string>
 #include <vector>
 
-#include "common/algo/aggregator.h"
+#include "common/algo/anchor_round.h"
 #include "common/algo/learner.h"
 #include "common/algo/worker_round.h"
 #include "common/base/status.h"
-#include "common/optim/sgd.h"
+#include "common/codec/codec.h"
 #include "simulator/delay_model.h"
 
 namespace anchorage::simulator {
 
 struct SimulationOptions {
+  // The workers' round (algorithm, τ, α, momentum reset).
   algo::RoundOptions round;
-  algo::AggregatorOptions aggregator;
-  // Schedule of the outer rule's γ_t (local steps of one worker).
-  optim::SgdOptions schedule;
-  // Training examples in one epoch (the whole training set).
-  int64_t examples_per_epoch = 1;
-  // Length of the run: epochs of examples processed by all workers
-  // together, and/or anchor versions; 0 = no limit (one must be set).
-  double epochs = 0;
-  int64_t max_versions = 0;
+  // The server's round core, with the run's budget (epochs of examples the
+  // workers report and/or anchor versions; one must be set).
+  algo::AnchorRoundOptions server;
   // Evaluations of the anchor, evenly spaced over the run (plus one at 0).
   int eval_points = 20;
   // Bytes of a message's envelope on top of its payload.
@@ -82,6 +78,8 @@ struct SimulationResult {
   // Empty, or why the run stopped before its budget (a contribution that
   // could not be encoded: training diverged).
   std::string stopped_early;
+  // The round core's account: pushes, staleness, the budget reached.
+  algo::RoundStats round;
 };
 
 // Hooks for tests: what was sent and what was published.
@@ -103,19 +101,19 @@ class Simulator {
     double accuracy = 0;
   };
   using Evaluate = std::function<Evaluation(std::span<const Scalar>)>;
-  // Sends `worker`'s contribution through the push codec: replaces it with
-  // what the server decodes (against `base`, the anchor the worker last
-  // adopted or pulled toward) and returns the payload bytes on the wire. An
-  // error (a contribution that cannot be encoded) stops the run.
-  using Transmit =
-      std::function<StatusOr<int64_t>(int worker, std::span<const Scalar> base,
-                                      std::span<Scalar> contribution)>;
+  // The push codec of `sender`: a worker's id, or kServer for the server's
+  // decoder. Each worker encodes with its own (its own error feedback and
+  // random stream). Double-precision runs need a lossless codec.
+  static constexpr int kServer = -1;
+  using MakeCodec = std::function<std::unique_ptr<codec::Codec>(int sender)>;
 
-  // `learners` are the m workers, all starting from `initial`.
-  Simulator(const SimulationOptions& options,
-            std::vector<std::unique_ptr<algo::Learner<Scalar>>> learners,
-            std::span<const Scalar> initial, Evaluate evaluate,
-            Transmit transmit);
+  // `learners` are the m workers, all starting from `initial`. Returns the
+  // round core's refusal of the options or codecs (InvalidArgument).
+  static StatusOr<std::unique_ptr<Simulator>> Create(
+      const SimulationOptions& options,
+      std::vector<std::unique_ptr<algo::Learner<Scalar>>> learners,
+      std::span<const Scalar> initial, Evaluate evaluate,
+      const MakeCodec& make_codec);
   ~Simulator();
   Simulator(const Simulator&) = delete;
   Simulator& operator=(const Simulator&) = delete;
@@ -123,31 +121,22 @@ class Simulator {
   void set_observer(SimulationObserver<Scalar> observer) {
     observer_ = std::move(observer);
   }
-  // Bytes a round-level step adds to the wire, over all workers.
-  struct RoundTraffic {
-    int64_t up = 0;
-    int64_t down = 0;
-  };
-  // Sync mode: called with the aggregator when a round is complete, before
-  // it closes: the sketched codecs' round step (algo/sketch_step.h).
-  using RoundHook =
-      std::function<RoundTraffic(algo::BasicAggregator<Scalar>& aggregator)>;
-  void set_round_hook(RoundHook hook) { round_hook_ = std::move(hook); }
 
   // Called after each evaluation with the new trace point (progress output).
   void set_on_trace(std::function<void(const TracePoint&)> on_trace) {
     on_trace_ = std::move(on_trace);
   }
 
-  // Runs to the end of the budget, or to a Transmit error (then named in
-  // the result's `stopped_early`), and returns the result.
+  // Runs to the end of the budget, or to a push that cannot be encoded
+  // (training diverged; named in the result's `stopped_early`), and
+  // returns the result.
   SimulationResult<Scalar> Run();
 
  private:
   class Impl;
+  Simulator() = default;
   SimulationObserver<Scalar> observer_;
   std::function<void(const TracePoint&)> on_trace_;
-  RoundHook round_hook_;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -2,13 +2,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "common/base/log.h"
 #include "common/codec/dense_codec.h"
-#include "common/codec/sketch_codec.h"
+#include "common/transport/protocol.h"
 #include "common/transport/socket.h"
-#include "common/transport/wire.h"
+#include "worker/link_delay.h"
 
 namespace anchorage::worker {
 namespace {
@@ -50,6 +51,15 @@ std::string Endpoint(const void* owner) {
          std::to_string(reinterpret_cast<std::uintptr_t>(owner));
 }
 
+// Little-endian u32 indices from a payload frame at any address; nullopt
+// when its size is not a multiple of 4.
+std::optional<std::vector<uint32_t>> Indices(std::span<const uint8_t> bytes) {
+  if (bytes.size() % sizeof(uint32_t) != 0) return std::nullopt;
+  std::vector<uint32_t> indices(bytes.size() / sizeof(uint32_t));
+  std::memcpy(indices.data(), bytes.data(), bytes.size());
+  return indices;
+}
+
 }  // namespace
 
 // The thread's state; lives on the communication thread's stack.
@@ -63,30 +73,34 @@ class Communicator::Loop {
         pair_(std::move(pair)),
         anchor_codec_(options.model_dim),
         encoder_(std::move(encoder)),
-        sketch_(dynamic_cast<codec::SketchCodec*>(&encoder_.codec())) {}
+        outgoing_(
+            LinkDelay(options.link_latency, options.link_bandwidth_bytes)),
+        incoming_(
+            LinkDelay(options.link_latency, options.link_bandwidth_bytes)) {}
 
   void Run();
 
  private:
+  // Returns false once the loop should only wait for the stop frame.
+  bool Step(const std::vector<bool>& readable);
+  void TakeFromComputeThread();
   void Connect();
   void SendJoin();
-  void SendEnvelope(proto::Body type, flatbuffers::Offset<void> body,
-                    std::vector<uint8_t> payload, bool has_payload);
+  void Send(transport::Frames frames);
   void SendPush(std::unique_ptr<OutgoingPush> push);
-  void SendLeave();
-  std::string CodecName() const { return std::string(encoder_.codec().name()); }
-  // Answers the sketch codec's second round from the codec's state.
   void AnswerQuery(const transport::Message& message);
-  // Codec sketch: zeroes the accumulators where the round of an anchor
-  // applied them (the anchor's second payload frame).
-  void ApplySketchUpdate(const transport::Message& anchor);
   void HandleServer();
   // Returns false when the server said Done or refused this worker.
-  bool HandleMessage(transport::Message message);
+  bool HandleMessage(const transport::Message& message);
+  bool HandleAnchor(const transport::Message& message);
+  bool HandleError(const transport::Message& message);
   void Deliver(std::unique_ptr<Delivery> delivery);
-  // Delivers through the simulated incoming link when delays are injected.
+  // Delivers through the injected incoming link.
   void DeliverFromServer(std::unique_ptr<Delivery> delivery, size_t bytes);
   void DeliverFatal(const std::string& text);
+  void FlushDue(Clock::time_point now);
+  // How long the loop may sleep before a delayed message falls due.
+  std::chrono::milliseconds UntilNextDue(Clock::time_point now) const;
 
   zmq::context_t& context_;
   CommunicatorOptions options_;
@@ -96,37 +110,21 @@ class Communicator::Loop {
   // Anchors travel dense whatever compresses the pushes.
   codec::DenseCodec anchor_codec_;
   algo::PushEncoder encoder_;
-  // encoder_'s codec when it is sketch, else nullptr.
-  codec::SketchCodec* sketch_;
   double encode_seconds_ = 0;
   // The round of the last encoded push, which a Query may ask about.
   uint64_t encoded_round_ = UINT64_MAX;
   transport::EnvelopeBuilder builder_;
 
-  // A simulated one-way link: when the next message may arrive.
-  Clock::time_point Arrival(Clock::time_point* busy_until, size_t bytes) const;
-  void FlushDue(Clock::time_point now);
-  bool delayed() const {
-    return options_.link_latency.count() > 0 ||
-           options_.link_bandwidth_bytes > 0;
-  }
-  // How long the loop may sleep before a delayed message falls due.
-  std::chrono::milliseconds UntilNextDue(Clock::time_point now) const;
-
   struct Outgoing {
-    Clock::time_point due;
-    std::vector<zmq::message_t> frames;
+    transport::Frames frames;
     size_t bytes;
   };
-  struct Incoming {
-    Clock::time_point due;
-    std::unique_ptr<Delivery> delivery;
-  };
-  std::deque<Outgoing> outgoing_;
-  std::deque<Incoming> incoming_;
-  Clock::time_point up_busy_until_;
-  Clock::time_point down_busy_until_;
+  DelayedQueue<Outgoing> outgoing_;
+  DelayedQueue<std::unique_ptr<Delivery>> incoming_;
   bool done_received_ = false;
+  bool finished_ = false;  // after Done or a fatal error
+  bool stop_ = false;
+  bool leave_ = false;
 
   uint64_t incarnation_ = 0;
   bool welcomed_ = false;
@@ -140,73 +138,73 @@ class Communicator::Loop {
 void Communicator::Loop::Run() {
   last_heard_ = Clock::now();
   Connect();
-  const auto liveness =
-      options_.heartbeat_interval * options_.heartbeat_liveness;
   // After Done or a fatal error the loop only waits for the stop frame, so
   // every push the compute thread hands over is still taken and freed.
-  bool finished = false;
-  while (true) {
+  while (!stop_) {
     StatusOr<std::vector<bool>> readable = transport::Poll(
         {&dealer_, &pair_},
         std::min({options_.heartbeat_interval, std::chrono::milliseconds(100),
                   UntilNextDue(Clock::now())}));
-    if (!readable.ok() && !finished) {
-      DeliverFatal(readable.status().message());
-      finished = true;
+    if (!readable.ok()) {
+      if (!finished_) DeliverFatal(readable.status().message());
+      finished_ = true;
+      readable = std::vector<bool>{false, true};
     }
-    if (readable.ok() && (*readable)[1]) {
-      zmq::message_t frame;
-      if (pair_.recv(frame, zmq::recv_flags::dontwait)) {
-        const char kind = static_cast<const char*>(frame.data())[0];
-        if (kind == kStopFrame) {
-          if (static_cast<const char*>(frame.data())[1] != 0 && welcomed_ &&
-              !finished) {
-            SendLeave();
-          }
-          return;
-        }
-        std::unique_ptr<OutgoingPush> push = TakePointer<OutgoingPush>(frame);
-        if (finished) continue;
-        if (welcomed_) {
-          SendPush(std::move(push));
-        } else {
-          held_push_ = std::move(push);
-        }
-      }
-    }
-    if (finished) continue;
-    if (readable.ok() && (*readable)[0]) HandleServer();
-    FlushDue(Clock::now());
-    if (done_received_) {
-      finished = incoming_.empty();
-      continue;
-    }
-
-    const Clock::time_point now = Clock::now();
-    if (now - last_heard_ > options_.server_timeout) {
-      DeliverFatal(
-          "server " + options_.server + " unreachable for " +
-          std::to_string(static_cast<int>(Seconds(now - last_heard_).count())) +
-          " s");
-      finished = true;
-      continue;
-    }
-    const Clock::time_point silent_since = std::max(last_heard_, last_attempt_);
-    if (now - silent_since > std::max<Clock::duration>(liveness, backoff_)) {
-      LOG_WARNING("server silent for %.1f s; reconnecting to %s",
-                  Seconds(now - last_heard_).count(), options_.server.c_str());
-      metrics_->reconnects.Increment();
-      backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2,
-                                                     std::chrono::seconds(5));
-      Connect();
-      continue;
-    }
-    if (welcomed_ && now - last_sent_ >= options_.heartbeat_interval) {
-      SendEnvelope(proto::Body::Heartbeat,
-                   proto::CreateHeartbeat(builder_.builder()).Union(), {},
-                   false);
-    }
+    if ((*readable)[1]) TakeFromComputeThread();
+    if (stop_ || finished_) continue;
+    finished_ = !Step(*readable);
   }
+  if (leave_ && welcomed_ && !finished_) {
+    Send(transport::MakeLeave(builder_, options_.worker_id, "stopped"));
+    FlushDue(Clock::time_point::max());
+  }
+}
+
+void Communicator::Loop::TakeFromComputeThread() {
+  zmq::message_t frame;
+  if (!pair_.recv(frame, zmq::recv_flags::dontwait)) return;
+  const char kind = static_cast<const char*>(frame.data())[0];
+  if (kind == kStopFrame) {
+    stop_ = true;
+    leave_ = static_cast<const char*>(frame.data())[1] != 0;
+    return;
+  }
+  std::unique_ptr<OutgoingPush> push = TakePointer<OutgoingPush>(frame);
+  if (finished_) return;
+  if (welcomed_) {
+    SendPush(std::move(push));
+  } else {
+    held_push_ = std::move(push);
+  }
+}
+
+bool Communicator::Loop::Step(const std::vector<bool>& readable) {
+  if (readable[0]) HandleServer();
+  FlushDue(Clock::now());
+  if (done_received_) return !incoming_.empty();
+
+  const Clock::time_point now = Clock::now();
+  if (now - last_heard_ > options_.server_timeout) {
+    DeliverFatal(
+        "server " + options_.server + " unreachable for " +
+        std::to_string(static_cast<int>(Seconds(now - last_heard_).count())) +
+        " s");
+    return false;
+  }
+  const auto liveness =
+      options_.heartbeat_interval * options_.heartbeat_liveness;
+  const Clock::time_point silent_since = std::max(last_heard_, last_attempt_);
+  if (now - silent_since > std::max<Clock::duration>(liveness, backoff_)) {
+    LOG_WARNING("server silent for %.1f s; reconnecting to %s",
+                Seconds(now - last_heard_).count(), options_.server.c_str());
+    metrics_->reconnects.Increment();
+    backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2,
+                                                   std::chrono::seconds(5));
+    Connect();
+  } else if (welcomed_ && now - last_sent_ >= options_.heartbeat_interval) {
+    Send(transport::MakeHeartbeat(builder_, options_.worker_id));
+  }
+  return true;
 }
 
 void Communicator::Loop::Connect() {
@@ -229,18 +227,15 @@ void Communicator::Loop::Connect() {
 }
 
 void Communicator::Loop::SendJoin() {
-  auto& fbb = builder_.builder();
-  const auto body = proto::CreateJoinDirect(
-      fbb, incarnation_, static_cast<uint64_t>(options_.model_dim),
-      options_.algorithm.c_str(), CodecName().c_str(), options_.shard_size,
-      encoder_.codec().settings().c_str());
-  SendEnvelope(proto::Body::Join, body.Union(), {}, false);
-}
-
-void Communicator::Loop::SendLeave() {
-  auto& fbb = builder_.builder();
-  const auto body = proto::CreateLeaveDirect(fbb, "stopped");
-  SendEnvelope(proto::Body::Leave, body.Union(), {}, false);
+  Send(transport::MakeJoin(
+      builder_,
+      {.worker = options_.worker_id,
+       .incarnation = incarnation_,
+       .model_dim = static_cast<uint64_t>(options_.model_dim),
+       .algorithm = options_.algorithm,
+       .codec = std::string(encoder_.codec().name()),
+       .codec_settings = encoder_.codec().settings()},
+      options_.shard_size));
 }
 
 void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
@@ -251,6 +246,7 @@ void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
   if (!status.ok()) {
     DeliverFatal("round " + std::to_string(push->round) + ": " +
                  status.message());
+    finished_ = true;
     return;
   }
   encoded_round_ = push->round;
@@ -258,67 +254,45 @@ void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
   encode_seconds_ += encode;
   metrics_->encode_seconds.Increment(encode);
   metrics_->quantization_bits.Set(encoder_.codec().quantization_bits());
-  auto& fbb = builder_.builder();
-  const auto body = proto::CreatePushDirect(
-      fbb, push->base_version, push->round, CodecName().c_str(), UnixNanos(),
-      push->samples, push->local_steps, push->train_loss, push->compute_seconds,
-      push->sync_wait_seconds, encode_seconds_);
   metrics_->raw_bytes.Increment(static_cast<double>(anchor_codec_.raw_bytes()));
-  SendEnvelope(proto::Body::Push, body.Union(), std::move(payload), true);
-}
-
-void Communicator::Loop::ApplySketchUpdate(const transport::Message& anchor) {
-  if (sketch_ == nullptr || anchor.num_payloads() != 2) return;
-  const std::span<const uint8_t> bytes = anchor.payload(1);
-  std::vector<uint32_t> applied(bytes.size() / sizeof(uint32_t));
-  std::memcpy(applied.data(), bytes.data(), applied.size() * sizeof(uint32_t));
-  Status status = sketch_->Applied(applied);
-  if (!status.ok()) {
-    LOG_WARNING("ignoring an anchor's applied coordinates: %s",
-                status.message().c_str());
-  }
+  algo::PushRequest request{.worker = options_.worker_id,
+                            .round = push->round,
+                            .base_version = push->base_version,
+                            .codec = std::string(encoder_.codec().name()),
+                            .sent_unix_ns = UnixNanos(),
+                            .report = push->report};
+  request.report.encode_seconds = encode_seconds_;
+  Send(transport::MakePush(builder_, request, std::move(payload)));
 }
 
 void Communicator::Loop::AnswerQuery(const transport::Message& message) {
-  const uint64_t round = message.envelope().body_as_Query()->round();
-  if (sketch_ == nullptr || round != encoded_round_ ||
-      message.num_payloads() != 1 ||
-      message.payload(0).size() % sizeof(uint32_t) != 0) {
-    LOG_WARNING("ignoring a query for round %llu (last push: round %llu)",
-                static_cast<unsigned long long>(round),
-                static_cast<unsigned long long>(encoded_round_));
-    return;
-  }
-  const std::span<const uint8_t> bytes = message.payload(0);
-  std::vector<uint32_t> indices(bytes.size() / sizeof(uint32_t));
-  std::memcpy(indices.data(), bytes.data(), bytes.size());
-  std::vector<float> exact(indices.size());
-  Status status = sketch_->ExactValues(indices, exact);
+  const transport::QueryMessage query = transport::ReadQuery(message);
+  std::optional<std::vector<uint32_t>> indices;
+  if (query.payloads.size() == 1) indices = Indices(query.payloads.front());
+  std::vector<float> exact(indices ? indices->size() : 0);
+  Status status =
+      !indices || query.round != encoded_round_
+          ? Status::InvalidArgument(
+                "it asks about round " + std::to_string(query.round) +
+                " (last push: round " + std::to_string(encoded_round_) + ")")
+          : encoder_.codec().ExactValues(*indices, exact);
   if (!status.ok()) {
     LOG_WARNING("ignoring a query: %s", status.message().c_str());
     return;
   }
-  std::vector<uint8_t> values(bytes.size());
+  std::vector<uint8_t> values(exact.size() * sizeof(float));
   std::memcpy(values.data(), exact.data(), values.size());
-  auto& fbb = builder_.builder();
-  SendEnvelope(proto::Body::Values, proto::CreateValues(fbb, round).Union(),
-               std::move(values), true);
+  Send(transport::MakeValues(builder_, options_.worker_id, query.round,
+                             std::move(values)));
 }
 
-void Communicator::Loop::SendEnvelope(proto::Body type,
-                                      flatbuffers::Offset<void> body,
-                                      std::vector<uint8_t> payload,
-                                      bool has_payload) {
-  std::vector<zmq::message_t> frames;
-  frames.push_back(
-      builder_.Finish(options_.worker_id, type, body, has_payload ? 1 : 0));
-  size_t bytes = frames.front().size() + payload.size();
-  if (has_payload)
-    frames.push_back(transport::FrameFromBytes(std::move(payload)));
+void Communicator::Loop::Send(transport::Frames frames) {
+  size_t bytes = 0;
+  for (const zmq::message_t& frame : frames)
+    bytes += frame.size();
   last_sent_ = Clock::now();
-  if (delayed()) {
-    outgoing_.push_back(
-        {Arrival(&up_busy_until_, bytes), std::move(frames), bytes});
+  if (outgoing_.active()) {
+    outgoing_.Push({std::move(frames), bytes}, bytes, last_sent_);
     return;
   }
   Status status = transport::SendFrames(dealer_, std::move(frames));
@@ -329,41 +303,25 @@ void Communicator::Loop::SendEnvelope(proto::Body type,
   metrics_->bytes_tx.Increment(static_cast<double>(bytes));
 }
 
-Clock::time_point Communicator::Loop::Arrival(Clock::time_point* busy_until,
-                                              size_t bytes) const {
-  const Clock::time_point start = std::max(Clock::now(), *busy_until);
-  const double transfer =
-      options_.link_bandwidth_bytes > 0
-          ? static_cast<double>(bytes) / options_.link_bandwidth_bytes
-          : 0.0;
-  *busy_until =
-      start + std::chrono::duration_cast<Clock::duration>(Seconds(transfer));
-  return *busy_until +
-         std::chrono::duration_cast<Clock::duration>(options_.link_latency);
-}
-
 void Communicator::Loop::FlushDue(Clock::time_point now) {
-  while (!outgoing_.empty() && outgoing_.front().due <= now) {
-    Outgoing& next = outgoing_.front();
-    Status status = transport::SendFrames(dealer_, std::move(next.frames));
+  while (std::optional<Outgoing> next = outgoing_.PopDue(now)) {
+    Status status = transport::SendFrames(dealer_, std::move(next->frames));
     if (status.ok()) {
-      metrics_->bytes_tx.Increment(static_cast<double>(next.bytes));
+      metrics_->bytes_tx.Increment(static_cast<double>(next->bytes));
     } else {
       LOG_WARNING("send to server failed: %s", status.message().c_str());
     }
-    outgoing_.pop_front();
   }
-  while (!incoming_.empty() && incoming_.front().due <= now) {
-    Deliver(std::move(incoming_.front().delivery));
-    incoming_.pop_front();
+  while (std::optional<std::unique_ptr<Delivery>> next =
+             incoming_.PopDue(now)) {
+    Deliver(std::move(*next));
   }
 }
 
 std::chrono::milliseconds Communicator::Loop::UntilNextDue(
     Clock::time_point now) const {
-  Clock::time_point next = Clock::time_point::max();
-  if (!outgoing_.empty()) next = std::min(next, outgoing_.front().due);
-  if (!incoming_.empty()) next = std::min(next, incoming_.front().due);
+  const Clock::time_point next =
+      std::min(outgoing_.NextDue(), incoming_.NextDue());
   if (next == Clock::time_point::max()) return std::chrono::milliseconds(100);
   return std::max(std::chrono::milliseconds(0),
                   std::chrono::ceil<std::chrono::milliseconds>(next - now));
@@ -371,7 +329,7 @@ std::chrono::milliseconds Communicator::Loop::UntilNextDue(
 
 void Communicator::Loop::HandleServer() {
   for (int i = 0; i < 64 && !done_received_; ++i) {
-    StatusOr<std::optional<std::vector<zmq::message_t>>> frames =
+    StatusOr<std::optional<transport::Frames>> frames =
         transport::ReceiveFrames(dealer_, transport::kMaxPayloadFrames + 1);
     if (!frames.ok()) {
       LOG_WARNING("bad message from server: %s",
@@ -390,107 +348,32 @@ void Communicator::Loop::HandleServer() {
     metrics_->bytes_rx.Increment(static_cast<double>(message->wire_bytes()));
     last_heard_ = Clock::now();
     backoff_ = std::chrono::milliseconds(100);
-    if (!HandleMessage(std::move(message).value())) done_received_ = true;
+    if (!HandleMessage(*message)) done_received_ = true;
   }
 }
 
-bool Communicator::Loop::HandleMessage(transport::Message message) {
-  const proto::Envelope& envelope = message.envelope();
+bool Communicator::Loop::HandleMessage(const transport::Message& message) {
   switch (message.kind()) {
     case proto::Body::Welcome:
-    case proto::Body::Anchor: {
-      auto delivery = std::make_unique<Delivery>();
-      const bool welcome = message.kind() == proto::Body::Welcome;
-      delivery->kind =
-          welcome ? Delivery::Kind::kWelcome : Delivery::Kind::kAnchor;
-      if (welcome) {
-        delivery->version = envelope.body_as_Welcome()->anchor_version();
-        delivery->next_round = envelope.body_as_Welcome()->next_round();
-      } else {
-        const proto::Anchor* anchor = envelope.body_as_Anchor();
-        delivery->version = anchor->version();
-        delivery->next_round = anchor->next_round();
-        if (anchor->push_sent_unix_ns() != 0) {
-          metrics_->push_rtt.Observe(
-              static_cast<double>(UnixNanos() - anchor->push_sent_unix_ns()) *
-              1e-9);
-        }
-      }
-      delivery->anchor.resize(static_cast<size_t>(options_.model_dim));
-      if (!welcome) ApplySketchUpdate(message);
-      Status status =
-          message.num_payloads() >= 1
-              ? anchor_codec_.Decode(message.payload(0), delivery->anchor)
-              : Status::DataLoss("anchor without payload");
-      if (!status.ok()) {
-        LOG_WARNING("dropping anchor v%llu: %s",
-                    static_cast<unsigned long long>(delivery->version),
-                    status.message().c_str());
-        return true;
-      }
-      if (welcome) {
-        welcomed_ = true;
-        LOG_INFO("joined %s at anchor v%llu, round %llu",
-                 options_.server.c_str(),
-                 static_cast<unsigned long long>(delivery->version),
-                 static_cast<unsigned long long>(delivery->next_round));
-      }
-      metrics_->anchor_version.Set(static_cast<double>(delivery->version));
-      DeliverFromServer(std::move(delivery), message.wire_bytes());
-      if (welcome && held_push_ != nullptr) SendPush(std::move(held_push_));
-      return true;
-    }
+    case proto::Body::Anchor:
+      return HandleAnchor(message);
     case proto::Body::Query:
       AnswerQuery(message);
       return true;
     case proto::Body::Done: {
+      const transport::DoneMessage done = transport::ReadDone(message);
       auto delivery = std::make_unique<Delivery>();
       delivery->kind = Delivery::Kind::kDone;
-      const proto::Done* done = envelope.body_as_Done();
-      delivery->version = done->anchor_version();
-      delivery->text = done->reason() != nullptr ? done->reason()->str() : "";
+      delivery->header.version = done.version;
+      delivery->text = done.reason;
       DeliverFromServer(std::move(delivery), message.wire_bytes());
       // Acknowledge, so the server can stop waiting for stragglers.
-      auto& fbb = builder_.builder();
-      SendEnvelope(proto::Body::Leave,
-                   proto::CreateLeaveDirect(fbb, "done").Union(), {}, false);
+      Send(transport::MakeLeave(builder_, options_.worker_id, "done"));
       FlushDue(Clock::time_point::max());
       return false;
     }
-    case proto::Body::Error: {
-      const proto::Error* error = envelope.body_as_Error();
-      const std::string text =
-          error->text() != nullptr ? error->text()->str() : "";
-      switch (error->code()) {
-        case proto::ErrorCode::WrongDimension:
-        case proto::ErrorCode::WrongAlgorithm:
-        case proto::ErrorCode::WrongCodec:
-          if (!welcomed_) {
-            DeliverFatal("server refused to admit this worker: " + text);
-            return false;
-          }
-          break;
-        case proto::ErrorCode::UnknownWorker:
-          if (!welcomed_) {
-            DeliverFatal("server refused to admit this worker: " + text);
-            return false;
-          }
-          // The server no longer knows us (declared lost): join again.
-          welcomed_ = false;
-          SendJoin();
-          break;
-        default:
-          break;
-      }
-      LOG_WARNING("server error: %s", text.c_str());
-      if (welcomed_) {
-        // A refused push leaves the compute thread waiting for its answer;
-        // rejoining brings a fresh Welcome that unblocks it.
-        welcomed_ = false;
-        SendJoin();
-      }
-      return true;
-    }
+    case proto::Body::Error:
+      return HandleError(message);
     case proto::Body::Heartbeat:
       return true;
     default:
@@ -500,13 +383,74 @@ bool Communicator::Loop::HandleMessage(transport::Message message) {
   }
 }
 
+bool Communicator::Loop::HandleAnchor(const transport::Message& message) {
+  const transport::AnchorMessage read = transport::ReadAnchorMessage(message);
+  auto delivery = std::make_unique<Delivery>();
+  delivery->header = read.header;
+  if (read.push_sent_unix_ns != 0) {
+    metrics_->push_rtt.Observe(
+        static_cast<double>(UnixNanos() - read.push_sent_unix_ns) * 1e-9);
+  }
+  if (read.payloads.size() == 2) {
+    // The coordinates the round applied: clear the error feedback there.
+    std::optional<std::vector<uint32_t>> applied = Indices(read.payloads[1]);
+    Status status = applied ? encoder_.codec().Applied(*applied)
+                            : Status::DataLoss("a ragged index frame");
+    if (!status.ok()) {
+      LOG_WARNING("ignoring an anchor's applied coordinates: %s",
+                  status.message().c_str());
+    }
+  }
+  delivery->anchor.resize(static_cast<size_t>(options_.model_dim));
+  Status status =
+      read.payloads.empty()
+          ? Status::DataLoss("anchor without payload")
+          : anchor_codec_.Decode(read.payloads.front(), delivery->anchor);
+  if (!status.ok()) {
+    LOG_WARNING("dropping anchor v%llu: %s",
+                static_cast<unsigned long long>(read.header.version),
+                status.message().c_str());
+    return true;
+  }
+  if (read.header.welcome) {
+    welcomed_ = true;
+    LOG_INFO("joined %s at anchor v%llu, round %llu", options_.server.c_str(),
+             static_cast<unsigned long long>(read.header.version),
+             static_cast<unsigned long long>(read.header.next_round));
+  }
+  metrics_->anchor_version.Set(static_cast<double>(read.header.version));
+  DeliverFromServer(std::move(delivery), message.wire_bytes());
+  if (read.header.welcome && held_push_ != nullptr) {
+    SendPush(std::move(held_push_));
+  }
+  return true;
+}
+
+bool Communicator::Loop::HandleError(const transport::Message& message) {
+  const transport::ErrorMessage error = transport::ReadError(message);
+  if (!welcomed_ && (transport::RefusesAdmission(error.code) ||
+                     error.code == proto::ErrorCode::UnknownWorker)) {
+    DeliverFatal("server refused to admit this worker: " + error.text);
+    return false;
+  }
+  LOG_WARNING("server error: %s", error.text.c_str());
+  if (welcomed_) {
+    // The server no longer knows us (declared lost), or refused a push and
+    // left the compute thread waiting for its answer: joining again brings
+    // a fresh Welcome that unblocks it.
+    welcomed_ = false;
+    SendJoin();
+  }
+  return true;
+}
+
 void Communicator::Loop::DeliverFromServer(std::unique_ptr<Delivery> delivery,
                                            size_t bytes) {
-  if (!delayed()) {
+  if (!incoming_.active()) {
     Deliver(std::move(delivery));
     return;
   }
-  incoming_.push_back({Arrival(&down_busy_until_, bytes), std::move(delivery)});
+  incoming_.Push(std::move(delivery), bytes, Clock::now());
 }
 
 void Communicator::Loop::Deliver(std::unique_ptr<Delivery> delivery) {

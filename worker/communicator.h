@@ -1,9 +1,10 @@
 // The worker's communication thread. It owns the DEALER socket to the
 // server and the push codec (with its error-feedback state): joins,
 // encodes and sends the pushes the compute thread hands it, receives and
-// decodes anchors, answers the second round of codec sketch, heartbeats, and
-// rebuilds the connection (fresh socket, so a fresh DNS resolve) with backoff
-// when the server falls silent.
+// decodes anchors, answers the second round of codecs decided on the whole
+// round (through the codec's own hooks), heartbeats, delays messages by the
+// injected link (link_delay.h), and rebuilds the connection (fresh socket,
+// so a fresh DNS resolve) with backoff when the server falls silent.
 //
 // The compute thread talks to it only through SendPush() and Receive(),
 // which pass ownership of heap objects over an inproc PAIR socket: nothing
@@ -13,7 +14,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <thread>
@@ -22,6 +22,8 @@
 #include <zmq.hpp>
 
 #include "common/algo/push_codec.h"
+#include "common/algo/round_messages.h"
+#include "common/algo/worker_sync.h"
 #include "worker/worker_metrics.h"
 
 namespace anchorage::worker {
@@ -34,11 +36,7 @@ struct Delivery;
 struct OutgoingPush {
   uint64_t base_version = 0;
   uint64_t round = 0;
-  uint64_t samples = 0;
-  uint64_t local_steps = 0;
-  float train_loss = 0;
-  double compute_seconds = 0;
-  double sync_wait_seconds = 0;
+  algo::WorkerReport report;  // its encode_seconds are the thread's own
   // What WorkerRound::Contribution returned, and the anchor it was
   // computed against (the base of a relative push, push_codec.h).
   std::vector<float> contribution;
@@ -48,14 +46,12 @@ struct OutgoingPush {
 // What the communication thread hands the compute thread.
 struct Delivery {
   enum class Kind {
-    kWelcome,  // (re)joined: the server's current anchor and round
-    kAnchor,   // a new anchor
-    kDone,     // the run is over
-    kFatal,    // cannot go on: `text` says why
+    kAnchor,  // a Welcome or an Anchor: `header` and `anchor`
+    kDone,    // the run is over: `text` says why
+    kFatal,   // cannot go on: `text` says why
   };
   Kind kind = Kind::kAnchor;
-  uint64_t version = 0;
-  uint64_t next_round = 0;
+  algo::AnchorHeader header;
   std::vector<float> anchor;
   std::string text;
 };
@@ -69,9 +65,7 @@ struct CommunicatorOptions {
   std::chrono::milliseconds heartbeat_interval{500};
   int heartbeat_liveness = 20;
   std::chrono::milliseconds server_timeout{60000};
-  // Injected link delay, each direction: a message of n bytes occupies the
-  // link for n / bandwidth seconds (0 = unlimited) after the previous one,
-  // then arrives `link_latency` later.
+  // Injected link delay, each direction (link_delay.h).
   std::chrono::duration<double> link_latency{0.0};
   double link_bandwidth_bytes = 0.0;
 };

@@ -6,7 +6,6 @@
 #include <thread>
 #include <utility>
 
-#include "common/algo/worker_round.h"
 #include "common/base/log.h"
 #include "common/data/partition.h"
 
@@ -96,74 +95,18 @@ StatusOr<WorkerResult> Worker::Run() {
                : "",
            config_.worker.server.c_str());
 
-  // The Welcome carries the current anchor: a late joiner starts from it.
-  if (!WaitForAnchor(comm, 0)) {
-    if (stop_requested_.load()) comm.LeaveOnStop();
-    if (!end_status_.ok()) return end_status_;
-    result_.end_reason = end_reason_;
-    return result_;
-  }
   algo::WorkerRound<float> logic(
       &trainer_, {.algorithm = config_.train.algorithm_kind(),
                   .local_steps = config_.train.local_steps,
                   .alpha = config_.train.alpha,
                   .reset_momentum = config_.train.reset_base_buffer()});
-  logic.Start(latest_->anchor);
-  result_.joined_at_version = latest_->version;
-  if (on_joined_) on_joined_();
-  uint64_t round = latest_->next_round;
-  resync_ = false;
-
+  algo::WorkerSync sync(logic.overlapped());
   while (!stop_requested_.load()) {
-    const Clock::time_point compute_start = Clock::now();
-    const double loss = logic.Compute();
-    double compute = Seconds(Clock::now() - compute_start).count();
-    if (slowdown > 1.0) {
-      // A straggler: the same work takes `slowdown` times as long.
-      std::this_thread::sleep_for(Seconds(compute * (slowdown - 1.0)));
-      compute *= slowdown;
-    }
-    const int steps = config_.train.local_steps;
-    result_.compute_seconds += compute;
-    result_.local_steps += steps;
-    metrics_.compute_seconds.Increment(compute);
-    metrics_.local_steps.Increment(steps);
-    const auto samples = static_cast<uint64_t>(steps) *
-                         static_cast<uint64_t>(trainer_.batch_size());
-    metrics_.samples.Increment(static_cast<double>(samples));
-    samples_since_push_ += samples;
-    metrics_.train_loss.Set(loss);
-    metrics_.learning_rate.Set(trainer_.learning_rate());
-    if (stop_requested_.load() || !DrainDeliveries(comm)) break;
-    if (resync_) {
-      // Reconnected: continue from the server's round and anchor.
-      resync_ = false;
-      round = latest_->next_round;
-      if (!logic.overlapped()) logic.Start(latest_->anchor);
-    }
-    if (logic.overlapped()) {
-      // Pull toward the newest anchor that has arrived; it answers the
-      // previous round, so waiting happens only if that one is late.
-      if (!WaitForAnchor(comm, round)) break;
-      if (resync_) {
-        resync_ = false;
-        round = latest_->next_round;
-      }
-      Push(comm, round, steps, loss, logic.Contribution(latest_->anchor));
-    } else {
-      Push(comm, round, steps, loss, logic.Contribution({}));
-      if (!WaitForAnchor(comm, round + 1)) break;
-      if (resync_) {
-        resync_ = false;
-        round = latest_->next_round;
-        logic.Start(latest_->anchor);
-        continue;
-      }
-      logic.FinishRound(latest_->anchor);
-    }
-    ++round;
-    ++result_.rounds;
+    const algo::WorkerSync::Action action = sync.Next();
+    if (!Act(action, sync, logic, comm)) break;
+    sync.Done(action);
   }
+  result_.rounds = sync.rounds_completed();
   if (stop_requested_.load()) {
     comm.LeaveOnStop();
     end_reason_ = "stopped by signal";
@@ -173,66 +116,117 @@ StatusOr<WorkerResult> Worker::Run() {
   return result_;
 }
 
-bool Worker::WaitForAnchor(Communicator& comm, uint64_t needed_round) {
-  const Clock::time_point start = Clock::now();
-  bool waited = false;
-  while (latest_ == nullptr ||
-         (latest_->next_round < needed_round && !resync_)) {
-    if (stop_requested_.load()) return false;
-    waited = true;
-    std::unique_ptr<Delivery> delivery =
-        comm.Receive(std::chrono::milliseconds(100));
-    if (delivery != nullptr && !Apply(std::move(delivery))) return false;
+bool Worker::Act(algo::WorkerSync::Action action, algo::WorkerSync& sync,
+                 algo::WorkerRound<float>& logic, Communicator& comm) {
+  using Action = algo::WorkerSync::Action;
+  switch (action) {
+    case Action::kWait:
+      return WaitForDelivery(comm, sync);
+    case Action::kStart:
+      // The Welcome carries the current anchor: a late joiner starts from
+      // it, and a rejoined blocking worker restarts from it.
+      logic.Start(latest_->anchor);
+      if (!started_) {
+        started_ = true;
+        result_.joined_at_version = latest_->header.version;
+        if (on_joined_) on_joined_();
+      }
+      return true;
+    case Action::kCompute:
+      Compute(logic);
+      return !stop_requested_.load() && DrainDeliveries(comm, sync);
+    case Action::kPush:
+      Push(comm, sync.round(), logic.Contribution({}));
+      return true;
+    case Action::kPullAndPush:
+    case Action::kAdopt:
+      break;
   }
-  const double wait = waited ? Seconds(Clock::now() - start).count() : 0.0;
-  result_.sync_wait_seconds += wait;
-  metrics_.sync_wait.Observe(wait);
+  // A sync point passes: record how long it blocked, then go on.
+  result_.sync_wait_seconds += wait_seconds_;
+  metrics_.sync_wait.Observe(wait_seconds_);
+  wait_seconds_ = 0;
+  if (action == Action::kAdopt) {
+    logic.FinishRound(latest_->anchor);
+  } else {
+    // Pull toward the newest anchor that has arrived; it answers the
+    // previous round, so waiting happens only if that one is late.
+    Push(comm, sync.round(), logic.Contribution(latest_->anchor));
+  }
   return true;
 }
 
-bool Worker::DrainDeliveries(Communicator& comm) {
+void Worker::Compute(algo::WorkerRound<float>& logic) {
+  const Clock::time_point start = Clock::now();
+  last_loss_ = logic.Compute();
+  double compute = Seconds(Clock::now() - start).count();
+  const double slowdown = config_.worker.SlowdownFor(config_.worker.worker_id);
+  const int steps = config_.train.local_steps;
+  // A straggler: the same work takes `slowdown` times as long; and no step
+  // is faster than --min-step-time.
+  const double wanted =
+      std::max(compute * slowdown, steps * config_.worker.min_step_seconds);
+  if (wanted > compute) {
+    std::this_thread::sleep_for(Seconds(wanted - compute));
+    compute = wanted;
+  }
+  result_.compute_seconds += compute;
+  result_.local_steps += steps;
+  metrics_.compute_seconds.Increment(compute);
+  metrics_.local_steps.Increment(steps);
+  const auto samples = static_cast<uint64_t>(steps) *
+                       static_cast<uint64_t>(trainer_.batch_size());
+  metrics_.samples.Increment(static_cast<double>(samples));
+  samples_since_push_ += samples;
+  metrics_.train_loss.Set(last_loss_);
+  metrics_.learning_rate.Set(trainer_.learning_rate());
+}
+
+bool Worker::WaitForDelivery(Communicator& comm, algo::WorkerSync& sync) {
+  const Clock::time_point start = Clock::now();
+  std::unique_ptr<Delivery> delivery =
+      comm.Receive(std::chrono::milliseconds(100));
+  if (sync.joined()) wait_seconds_ += Seconds(Clock::now() - start).count();
+  return delivery == nullptr || Apply(std::move(delivery), sync);
+}
+
+bool Worker::DrainDeliveries(Communicator& comm, algo::WorkerSync& sync) {
   while (std::unique_ptr<Delivery> delivery =
              comm.Receive(std::chrono::milliseconds(0))) {
-    if (!Apply(std::move(delivery))) return false;
+    if (!Apply(std::move(delivery), sync)) return false;
   }
   return true;
 }
 
-bool Worker::Apply(std::unique_ptr<Delivery> delivery) {
+bool Worker::Apply(std::unique_ptr<Delivery> delivery, algo::WorkerSync& sync) {
   switch (delivery->kind) {
     case Delivery::Kind::kDone:
       end_reason_ = "server done: " + delivery->text;
       LOG_INFO("server says done at anchor v%llu (%s)",
-               static_cast<unsigned long long>(delivery->version),
+               static_cast<unsigned long long>(delivery->header.version),
                delivery->text.c_str());
       return false;
     case Delivery::Kind::kFatal:
       end_status_ = Status::Unavailable(delivery->text);
       return false;
-    case Delivery::Kind::kWelcome:
-      if (latest_ != nullptr) resync_ = true;
-      latest_ = std::move(delivery);
-      return true;
     case Delivery::Kind::kAnchor:
-      if (latest_ == nullptr || delivery->version >= latest_->version ||
-          delivery->next_round > latest_->next_round) {
-        latest_ = std::move(delivery);
-      }
+      if (sync.Offer(delivery->header)) latest_ = std::move(delivery);
       return true;
   }
   return true;
 }
 
-void Worker::Push(Communicator& comm, uint64_t round, int local_steps,
-                  double loss, std::span<const float> contribution) {
+void Worker::Push(Communicator& comm, uint64_t round,
+                  std::span<const float> contribution) {
   auto push = std::make_unique<OutgoingPush>();
-  push->base_version = latest_->version;
+  push->base_version = latest_->header.version;
   push->round = round;
-  push->samples = samples_since_push_;
-  push->local_steps = static_cast<uint64_t>(local_steps);
-  push->train_loss = static_cast<float>(loss);
-  push->compute_seconds = result_.compute_seconds;
-  push->sync_wait_seconds = result_.sync_wait_seconds;
+  push->report = {
+      .samples = samples_since_push_,
+      .local_steps = static_cast<uint64_t>(config_.train.local_steps),
+      .train_loss = static_cast<float>(last_loss_),
+      .compute_seconds = result_.compute_seconds,
+      .sync_wait_seconds = result_.sync_wait_seconds};
   push->contribution.assign(contribution.begin(), contribution.end());
   push->base = latest_;
   samples_since_push_ = 0;

@@ -1,9 +1,10 @@
 // The training worker (`anchorage worker`): local steps on its data shard
 // in the calling thread, synchronising with the server's anchor through a
-// Communicator thread. Overlap-Local-SGD pulls toward the newest anchor that
-// has arrived and hands the pulled model over without waiting; Local SGD
-// sends, waits for the round's average and adopts it. Time blocked at sync
-// points is measured apart from compute time.
+// Communicator thread. What to do at each point of a round is the worker
+// sync policy's (algo::WorkerSync): Overlap-Local-SGD pulls toward the
+// newest anchor that has arrived and hands the pulled model over without
+// waiting; Local SGD sends, waits for the round's average and adopts it.
+// Time blocked at sync points is measured apart from compute time.
 //
 // Run() must be called from one thread; RequestStop() from any thread or a
 // signal handler.
@@ -13,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include <prometheus/registry.h>
@@ -20,6 +22,8 @@
 
 #include "common/algo/push_codec.h"
 #include "common/algo/trainer.h"
+#include "common/algo/worker_round.h"
+#include "common/algo/worker_sync.h"
 #include "common/base/status.h"
 #include "common/config/run_config.h"
 #include "common/data/dataset.h"
@@ -65,15 +69,21 @@ class Worker {
          const optim::SgdOptions& sgd, std::vector<float> initial,
          algo::PushEncoder encoder);
 
-  // Waits for a delivery that lets round `round` proceed, handling what
-  // arrives; returns false when the run is over (`status_` says how).
-  bool WaitForAnchor(Communicator& comm, uint64_t needed_round);
+  // Does what `sync` asks now; returns false when the run is over
+  // (`end_status_` and `end_reason_` say how).
+  bool Act(algo::WorkerSync::Action action, algo::WorkerSync& sync,
+           algo::WorkerRound<float>& logic, Communicator& comm);
+  // τ local steps, padded to --min-step-time and stretched by --slowdown.
+  void Compute(algo::WorkerRound<float>& logic);
+  // Waits up to 100 ms for a delivery and applies it; false when the run is
+  // over.
+  bool WaitForDelivery(Communicator& comm, algo::WorkerSync& sync);
   // Takes deliveries without waiting. Returns false when the run is over.
-  bool DrainDeliveries(Communicator& comm);
+  bool DrainDeliveries(Communicator& comm, algo::WorkerSync& sync);
   // Applies one delivery; returns false when the run is over.
-  bool Apply(std::unique_ptr<Delivery> delivery);
-  // Hands a copy of `contribution` to the communication thread.
-  void Push(Communicator& comm, uint64_t round, int local_steps, double loss,
+  bool Apply(std::unique_ptr<Delivery> delivery, algo::WorkerSync& sync);
+  // Hands a copy of `contribution` for `round` to the communication thread.
+  void Push(Communicator& comm, uint64_t round,
             std::span<const float> contribution);
 
   config::RunConfig config_;
@@ -89,12 +99,14 @@ class Worker {
 
   // The newest anchor received.
   std::shared_ptr<const Delivery> latest_;
-  // Set when a Welcome arrived mid-run: restart from the server's round.
-  bool resync_ = false;
   Status end_status_;
   std::string end_reason_;
   WorkerResult result_;
   uint64_t samples_since_push_ = 0;
+  double last_loss_ = 0;
+  // Blocked at the current sync point so far.
+  double wait_seconds_ = 0;
+  bool started_ = false;
 };
 
 }  // namespace anchorage::worker

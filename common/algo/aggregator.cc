@@ -46,11 +46,7 @@ Status BasicAggregator<Scalar>::RemoveWorker(uint32_t id) {
     }
     return Status::Ok();
   }
-  if (round_members_.erase(id) > 0) {
-    const std::vector<Scalar>& slot = it->second;
-    for (size_t i = 0; i < slot.size(); ++i)
-      sum_[i] -= slot[i];
-  }
+  round_members_.erase(id);
   workers_.erase(it);
   return Status::Ok();
 }
@@ -102,36 +98,35 @@ Status BasicAggregator<Scalar>::Submit(uint32_t id, uint64_t round,
                                       " already contributed to round " +
                                       std::to_string(round));
   }
-  for (size_t i = 0; i < slot.size(); ++i)
-    sum_[i] += incoming[i];
   slot.swap(*contribution);
   round_members_.insert(id);
   return Status::Ok();
 }
 
 template <typename Scalar>
-void BasicAggregator<Scalar>::AddToRoundSum(std::span<const uint32_t> indices,
-                                            std::span<const float> values,
-                                            Scalar sign) {
-  ANCHORAGE_CHECK(options_.mode == AggregationMode::kSync,
-                  "AddToRoundSum in async mode");
-  ANCHORAGE_CHECK(indices.size() == values.size(),
-                  "AddToRoundSum: indices and values differ in size");
-  for (size_t j = 0; j < indices.size(); ++j) {
-    ANCHORAGE_CHECK(indices[j] < sum_.size(), "AddToRoundSum: index >= dim");
-    sum_[indices[j]] += sign * static_cast<Scalar>(values[j]);
-  }
-}
-
-template <typename Scalar>
-void BasicAggregator<Scalar>::CloseRound() {
+void BasicAggregator<Scalar>::CloseRound(const SparseUpdate* update) {
   ANCHORAGE_CHECK(options_.mode == AggregationMode::kSync,
                   "CloseRound in async mode");
   if (!round_members_.empty()) {
+    std::fill(sum_.begin(), sum_.end(), Scalar(0));
+    for (const uint32_t id : round_members_) {
+      const std::vector<Scalar>& slot = workers_.at(id);
+      for (size_t i = 0; i < slot.size(); ++i)
+        sum_[i] += slot[i];
+    }
+    if (update != nullptr) {
+      ANCHORAGE_CHECK(update->indices.size() == update->values.size(),
+                      "sparse update: indices and values differ in size");
+      for (size_t j = 0; j < update->indices.size(); ++j) {
+        ANCHORAGE_CHECK(update->indices[j] < sum_.size(),
+                        "sparse update: index >= dim");
+        sum_[update->indices[j]] +=
+            update->sign * static_cast<Scalar>(update->values[j]);
+      }
+    }
     ApplyOuter(static_cast<double>(round_members_.size()));
     ++version_;
   }
-  std::fill(sum_.begin(), sum_.end(), Scalar(0));
   round_members_.clear();
   ++round_;
 }
@@ -157,6 +152,66 @@ void BasicAggregator<Scalar>::ApplyOuter(double count) {
   for (size_t i = 0; i < anchor_.size(); ++i)
     target_[i] = sum_[i] * inverse;
   rule_.Apply(anchor_, target_, lr_);
+}
+
+template <typename Scalar>
+void BasicAggregator<Scalar>::Save(ByteWriter* out) const {
+  out->Scalars<Scalar>(anchor_);
+  out->U64(version_);
+  out->U64(round_);
+  out->F64(lr_);
+  out->U64(workers_.size());
+  for (const auto& [id, slot] : workers_) {
+    out->U32(id);
+    out->Scalars<Scalar>(slot);
+    out->Bool(round_members_.contains(id));
+  }
+  out->Scalars<Scalar>(sum_);
+  out->U32(static_cast<uint32_t>(arrivals_since_resum_));
+  rule_.Save(out);
+}
+
+template <typename Scalar>
+Status BasicAggregator<Scalar>::Load(ByteReader* in) {
+  const auto dim = static_cast<uint64_t>(anchor_.size());
+  std::vector<Scalar> anchor;
+  in->Scalars(&anchor, dim);
+  if (in->ok() && anchor.size() != dim) {
+    in->Fail("an anchor of " + std::to_string(anchor.size()) +
+             " values for a model of " + std::to_string(dim));
+  }
+  const uint64_t version = in->U64();
+  const uint64_t round = in->U64();
+  const double lr = in->F64();
+  const uint64_t count = in->U64();
+  std::map<uint32_t, std::vector<Scalar>> workers;
+  std::set<uint32_t> members;
+  for (uint64_t n = 0; n < count && in->ok(); ++n) {
+    const uint32_t id = in->U32();
+    std::vector<Scalar> slot;
+    in->Scalars(&slot, dim);
+    if (in->ok() && (slot.size() != dim || workers.contains(id))) {
+      in->Fail("a malformed or repeated slot of worker " + std::to_string(id));
+    }
+    if (in->Bool()) members.insert(id);
+    workers.emplace(id, std::move(slot));
+  }
+  std::vector<Scalar> sum;
+  in->Scalars(&sum, dim);
+  if (in->ok() && sum.size() != dim) in->Fail("a running sum of another size");
+  const uint32_t arrivals = in->U32();
+  if (in->ok() && arrivals >= kResumInterval) in->Fail("bad resum counter");
+  rule_.Load(in);
+  if (!in->ok()) return in->status();
+  anchor_ = std::move(anchor);
+  version_ = version;
+  round_ = round;
+  lr_ = lr;
+  workers_ = std::move(workers);
+  round_members_ = std::move(members);
+  sum_ = std::move(sum);
+  arrivals_since_resum_ = static_cast<int>(arrivals);
+  return Status::Ok();
 }
 
 template class BasicAggregator<float>;

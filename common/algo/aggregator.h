@@ -8,11 +8,13 @@
 // A joining worker's slot starts at the current anchor, so joining does not
 // move it; a leaving worker's slot is dropped from the mean.
 //
-// Sync mode: contributions of the current round are summed; CloseRound()
-// publishes the mean of those that arrived (the server decides when: all
-// live workers in, or a deadline with a quorum).
+// Sync mode: contributions of the current round are held; CloseRound()
+// publishes the mean of those that arrived (the round core decides when:
+// all live workers in, or a deadline with a quorum). The mean is summed at
+// the close in worker-id order, so a round's anchor does not depend on the
+// order in which its contributions arrived.
 //
-// Sums are kept in float and recomputed exactly from the slots every
+// Async sums are kept in float and recomputed exactly from the slots every
 // kResumInterval arrivals, so incremental rounding cannot drift.
 //
 // The outer rule (outer_rule.h) turns the target into the anchor whenever
@@ -30,6 +32,7 @@
 #include <vector>
 
 #include "common/algo/outer_rule.h"
+#include "common/base/bytes.h"
 #include "common/base/status.h"
 
 namespace anchorage::algo {
@@ -69,16 +72,19 @@ class BasicAggregator {
   // Sync mode: contributions received for the open round.
   int pending() const { return static_cast<int>(round_members_.size()); }
   bool HasPending(uint32_t id) const { return round_members_.contains(id); }
-  // Sync mode: adds sign * values[j] at coordinate indices[j] (< dim,
-  // checked) to the sum of the open round's contributions. The sketched
-  // codecs (sketch_step.h) decide their k-sparse update on the whole round
-  // and fold it in here before CloseRound().
-  void AddToRoundSum(std::span<const uint32_t> indices,
-                     std::span<const float> values, Scalar sign);
-  // Sync mode: publishes the mean of the open round's contributions as the
-  // new anchor (through the outer rule), advances version and round. With
-  // no contribution the anchor stays and only the round advances.
-  void CloseRound();
+  // A k-sparse change of a round's sum: sign * values[j] at coordinate
+  // indices[j] (< dim, checked). The sketched codecs decide theirs on the
+  // whole round and fold it in at the close.
+  struct SparseUpdate {
+    std::span<const uint32_t> indices;
+    std::span<const float> values;
+    Scalar sign = 1;
+  };
+  // Sync mode: publishes the mean of the open round's contributions (plus
+  // `update`, when given, before the division) as the new anchor through
+  // the outer rule, and advances version and round. With no contribution
+  // the anchor stays and only the round advances.
+  void CloseRound(const SparseUpdate* update = nullptr);
 
   // The base learning rate γ_t the outer rule uses from now on.
   void set_learning_rate(double lr) { lr_ = lr; }
@@ -88,6 +94,13 @@ class BasicAggregator {
   // Sync mode: the round being collected.
   uint64_t round() const { return round_; }
   int64_t dim() const { return static_cast<int64_t>(anchor_.size()); }
+
+  // The whole state (anchor, version, round, every slot, the outer rule's
+  // buffer), and its restoration into an aggregator built with the same
+  // options and dimension: DataLoss naming the problem, with the state
+  // then unspecified.
+  void Save(ByteWriter* out) const;
+  Status Load(ByteReader* in);
 
  private:
   static constexpr int kResumInterval = 256;
@@ -106,7 +119,7 @@ class BasicAggregator {
   uint64_t round_ = 0;
 
   std::map<uint32_t, std::vector<Scalar>> workers_;  // latest contribution
-  std::vector<Scalar> sum_;  // async: sum of slots; sync: sum of the round
+  std::vector<Scalar> sum_;  // async: sum of slots; sync: scratch
   int arrivals_since_resum_ = 0;
   std::set<uint32_t> round_members_;  // sync: contributors of the round
 };

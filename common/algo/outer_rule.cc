@@ -1,5 +1,8 @@
 #include "common/algo/outer_rule.h"
 
+#include <string>
+#include <utility>
+
 #include "common/base/check.h"
 
 namespace anchorage::algo {
@@ -52,6 +55,19 @@ void OuterRule<Scalar>::Apply(std::span<Scalar> anchor,
       }
       return;
   }
+}
+
+template <typename Scalar>
+void OuterRule<Scalar>::Load(ByteReader* in) {
+  std::vector<Scalar> buffer;
+  in->Scalars(&buffer, buffer_.size());
+  if (!in->ok()) return;
+  if (buffer.size() != buffer_.size()) {
+    in->Fail("an outer-rule buffer of " + std::to_string(buffer.size()) +
+             " values, expected " + std::to_string(buffer_.size()));
+    return;
+  }
+  buffer_ = std::move(buffer);
 }
 
 template class OuterRule<float>;

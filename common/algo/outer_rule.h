@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/algo/algorithm.h"
+#include "common/base/bytes.h"
 
 namespace anchorage::algo {
 
@@ -48,6 +49,10 @@ class OuterRule {
   // True when the anchor is exactly the target (β = 0, α = 1 averaging):
   // callers may then skip the buffer.
   bool is_plain_average() const { return plain_average_; }
+
+  // The buffer, and its restoration (the reader fails on another size).
+  void Save(ByteWriter* out) const { out->Scalars<Scalar>(buffer_); }
+  void Load(ByteReader* in);
 
  private:
   OuterOptions options_;

@@ -7,6 +7,10 @@
 // error feedback (top-k's residual, the sketch's accumulator) carry what
 // was dropped into the next round. A lossless codec sends x itself, so the
 // server sees the worker's model bit for bit.
+//
+// Templated on the scalar so the simulator's theory checks run the same
+// path in double: a double push carries raw float64 values, which only a
+// lossless codec (dense) may stand for (checked).
 #pragma once
 
 #include <cstdint>
@@ -25,9 +29,10 @@ namespace anchorage::algo {
 bool PushIsRelative(Algorithm algorithm, const codec::Codec& codec);
 
 // The worker's side: owns its codec (and so its error-feedback state).
-class PushEncoder {
+template <typename Scalar>
+class BasicPushEncoder {
  public:
-  PushEncoder(Algorithm algorithm, std::unique_ptr<codec::Codec> codec);
+  BasicPushEncoder(Algorithm algorithm, std::unique_ptr<codec::Codec> codec);
 
   bool relative() const { return relative_; }
   codec::Codec& codec() { return *codec_; }
@@ -37,8 +42,9 @@ class PushEncoder {
   // *out; `base` is ignored unless relative(). A contribution of the right
   // size that the codec refuses (non-finite values, an accumulator that
   // would overflow) is FailedPrecondition saying the training diverged.
-  Status Encode(std::span<const float> base,
-                std::span<const float> contribution, std::vector<uint8_t>* out);
+  Status Encode(std::span<const Scalar> base,
+                std::span<const Scalar> contribution,
+                std::vector<uint8_t>* out);
 
  private:
   std::unique_ptr<codec::Codec> codec_;
@@ -46,12 +52,15 @@ class PushEncoder {
   std::vector<float> delta_;
 };
 
-// The server's side: decodes a push made by a PushEncoder with the same
-// algorithm and codec into `out`, the contribution. `base` is the anchor
-// the push names as its base (unused unless relative). DataLoss when the
-// bytes are malformed.
+using PushEncoder = BasicPushEncoder<float>;
+
+// The server's side: decodes a push made by a BasicPushEncoder with the
+// same algorithm and codec into `out`, the contribution. `base` is the
+// anchor the push names as its base (unused unless relative). DataLoss
+// when the bytes are malformed.
+template <typename Scalar>
 Status DecodePush(const codec::Codec& codec, bool relative,
-                  std::span<const float> base, std::span<const uint8_t> bytes,
-                  std::span<float> out);
+                  std::span<const Scalar> base, std::span<const uint8_t> bytes,
+                  std::span<Scalar> out);
 
 }  // namespace anchorage::algo

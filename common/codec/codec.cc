@@ -70,6 +70,8 @@ Status ValidateSketchOptions(Options options) {
 
 struct Entry {
   std::string_view name;
+  // Whether the codec's messages are decided on the whole round.
+  bool round_level;
   // Checks the options fields this codec reads.
   std::function<Status(Options)> validate;
   // Checks what depends on the dimension too (nullptr: nothing does).
@@ -80,25 +82,25 @@ struct Entry {
 
 // The registry: adding a codec is its file plus one line here.
 const Entry kCodecs[] = {
-    {"dense", NoOptions, nullptr,
+    {"dense", false, NoOptions, nullptr,
      [](int64_t dim, Options) { return std::make_unique<DenseCodec>(dim); }},
-    {"fp16", NoOptions, nullptr,
+    {"fp16", false, NoOptions, nullptr,
      [](int64_t dim, Options) { return std::make_unique<Fp16Codec>(dim); }},
-    {"bf16", NoOptions, nullptr,
+    {"bf16", false, NoOptions, nullptr,
      [](int64_t dim, Options) { return std::make_unique<Bf16Codec>(dim); }},
-    {"qsgd", ValidateQsgdOptions, nullptr,
+    {"qsgd", false, ValidateQsgdOptions, nullptr,
      [](int64_t dim, Options o) {
        return std::make_unique<QsgdCodec>(dim, o.bits, o.seed);
      }},
-    {"dqsgd", DqsgdCodec::ValidateOptions, nullptr,
+    {"dqsgd", false, DqsgdCodec::ValidateOptions, nullptr,
      [](int64_t dim, Options o) {
        return std::make_unique<DqsgdCodec>(dim, o);
      }},
-    {"topk", TopKCodec::ValidateOptions, nullptr,
+    {"topk", false, TopKCodec::ValidateOptions, nullptr,
      [](int64_t dim, Options o) {
        return std::make_unique<TopKCodec>(dim, o.topk_fraction);
      }},
-    {"sketch", ValidateSketchOptions,
+    {"sketch", true, ValidateSketchOptions,
      [](int64_t dim, Options o) {
        return CountSketch::ValidateShape(ShapeOf(dim, o, 10));
      },
@@ -107,14 +109,14 @@ const Entry kCodecs[] = {
            ShapeOf(dim, o, 10), TopKCodec::CoordinatesFor(dim, o.topk_fraction),
            o.sketch_candidates, o.sketch_momentum);
      }},
-    {"fetchsgd", ValidateSketchOptions,
+    {"fetchsgd", true, ValidateSketchOptions,
      [](int64_t dim, Options o) {
        return CountSketch::ValidateShape(ShapeOf(dim, o, 40));
      },
      [](int64_t dim, Options o) {
        return std::make_unique<FetchSgdCodec>(
-           ShapeOf(dim, o, 40),
-           TopKCodec::CoordinatesFor(dim, o.topk_fraction));
+           ShapeOf(dim, o, 40), TopKCodec::CoordinatesFor(dim, o.topk_fraction),
+           o.sketch_momentum);
      }},
 };
 
@@ -135,6 +137,18 @@ const Entry* Find(std::string_view name) {
 }
 
 }  // namespace
+
+Status Codec::ExactValues(std::span<const uint32_t> /*indices*/,
+                          std::span<float> /*out*/) const {
+  return Status::FailedPrecondition("codec " + std::string(name()) +
+                                    " has no second round to answer");
+}
+
+bool DecidesOnTheRound(std::string_view name) {
+  const Entry* entry = Find(name);
+  ANCHORAGE_CHECK(entry != nullptr, "DecidesOnTheRound of an unknown codec");
+  return entry->round_level;
+}
 
 Status ValidateCodecName(std::string_view name) {
   if (Find(name) != nullptr) return Status::Ok();

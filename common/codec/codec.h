@@ -4,6 +4,12 @@
 //
 // Encode may keep state (error feedback, step counters), so a codec instance
 // belongs to one sender. Decode is const and safe to call concurrently.
+//
+// Most codecs' messages are decoded one at a time. A codec whose messages
+// are decided on the whole round (the sketches) says so through
+// NewRoundProtocol(), and its senders answer that round's second half
+// through ExactValues() and Applied(); nobody needs to know which codec it
+// is.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +20,7 @@
 #include <vector>
 
 #include "common/base/status.h"
+#include "common/codec/round_protocol.h"
 
 namespace anchorage::codec {
 
@@ -45,6 +52,25 @@ class Codec {
 
   // Whether Decode(Encode(v)) == v bit for bit.
   virtual bool lossless() const { return false; }
+
+  // The server's side of a round when this codec's messages are decided on
+  // the whole round (round_protocol.h); nullptr when each message decodes
+  // on its own (then Decode is how the server reads it).
+  virtual std::unique_ptr<RoundProtocol> NewRoundProtocol() const {
+    return nullptr;
+  }
+  // The sender's side of a round protocol that asks_values(): writes this
+  // sender's values at `indices` (from the server) to `out` (same size).
+  // DataLoss naming an index out of range; FailedPrecondition for a codec
+  // whose rounds ask nothing.
+  virtual Status ExactValues(std::span<const uint32_t> indices,
+                             std::span<float> out) const;
+  // The coordinates the round applied, which a sender with error feedback
+  // clears (DataLoss naming an index out of range, nothing cleared); a
+  // no-op for the others.
+  virtual Status Applied(std::span<const uint32_t> /*indices*/) {
+    return Status::Ok();
+  }
 
   // Bytes a dense float32 encoding of the same vector takes.
   int64_t raw_bytes() const {
@@ -98,7 +124,8 @@ struct CodecOptions {
   uint64_t sketch_seed = 1;
   // sketch: the server asks for exact values at the P k heavy-hitter
   // candidates of the summed sketch (P = sketch_candidates >= 1), and the
-  // worker keeps momentum rho in [0, 1) before error accumulation.
+  // worker keeps momentum rho in [0, 1) before error accumulation;
+  // fetchsgd: the server's momentum rho in sketch space.
   int sketch_candidates = 4;
   double sketch_momentum = 0;
 };
@@ -118,6 +145,10 @@ StatusOr<std::unique_ptr<Codec>> MakeCodec(std::string_view name, int64_t dim,
 
 // Returns InvalidArgument unless `name` is a known codec.
 Status ValidateCodecName(std::string_view name);
+
+// Whether codec `name` (known) decides its messages on the whole round
+// (NewRoundProtocol is not null), which needs the server's sync rounds.
+bool DecidesOnTheRound(std::string_view name);
 
 // Returns InvalidArgument naming the field and its value when `options` has
 // a field out of range for codec `name` (only the fields that codec reads

@@ -498,4 +498,25 @@ void KeepLargestMagnitudes(std::span<float> values, int64_t count) {
   }
 }
 
+void CountSketch::SaveCells(ByteWriter* out) const {
+  out->Floats(table_);
+}
+
+void CountSketch::LoadCells(ByteReader* in) {
+  std::vector<float> cells;
+  in->Floats(&cells, table_.size());
+  if (!in->ok()) return;
+  if (cells.size() != table_.size()) {
+    in->Fail("a sketch of " + std::to_string(cells.size()) +
+             " cells where the shape has " + std::to_string(table_.size()));
+    return;
+  }
+  if (!std::all_of(cells.begin(), cells.end(),
+                   [](float cell) { return std::isfinite(cell); })) {
+    in->Fail("a sketch cell is not finite");
+    return;
+  }
+  table_ = std::move(cells);
+}
+
 }  // namespace anchorage::codec

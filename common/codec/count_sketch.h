@@ -42,6 +42,7 @@
 #include <span>
 #include <vector>
 
+#include "common/base/bytes.h"
 #include "common/base/status.h"
 
 namespace anchorage::codec {
@@ -133,6 +134,12 @@ class CountSketch {
 
   // The cells, row-major: cell (j, b) is table()[j * columns + b].
   std::span<const float> table() const { return table_; }
+
+  // The cells in binary state form, and their restoration into a sketch of
+  // the same shape (the reader fails on another cell count or a non-finite
+  // cell, leaving the cells unspecified).
+  void SaveCells(ByteWriter* out) const;
+  void LoadCells(ByteReader* in);
 
  private:
   SketchShape shape_;

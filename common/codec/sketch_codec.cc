@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/base/format.h"
+#include "common/codec/sketch_round.h"
 
 namespace anchorage::codec {
 namespace {
@@ -177,14 +178,26 @@ Status SketchCodec::Applied(std::span<const uint32_t> indices) {
   return status;
 }
 
-FetchSgdCodec::FetchSgdCodec(const SketchShape& shape, int64_t k)
+std::unique_ptr<RoundProtocol> SketchCodec::NewRoundProtocol() const {
+  return std::make_unique<SketchedSgdRound>(shape_, k_, candidates_factor_);
+}
+
+FetchSgdCodec::FetchSgdCodec(const SketchShape& shape, int64_t k,
+                             double momentum)
     : shape_([&] {
         ANCHORAGE_CHECK(ValidateParams(shape, k).ok(),
                         "invalid fetchsgd codec parameters");
+        ANCHORAGE_CHECK(momentum >= 0 && momentum < 1,
+                        "fetchsgd momentum out of [0, 1)");
         return shape;
       }()),
       k_(k),
+      momentum_(momentum),
       sketch_(shape) {}
+
+std::unique_ptr<RoundProtocol> FetchSgdCodec::NewRoundProtocol() const {
+  return std::make_unique<FetchSgdServer>(shape_, k_, momentum_);
+}
 
 Status FetchSgdCodec::ValidateParams(const SketchShape& shape, int64_t k) {
   return ValidateK(shape, k);

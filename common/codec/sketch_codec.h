@@ -16,6 +16,8 @@
 // FetchSgdCodec ("fetchsgd") is stateless: Encode(g) sends S(g), and the
 // server (FetchSgdServer) keeps momentum and error in sketch space.
 //
+// Both codecs' NewRoundProtocol() is that server side.
+//
 // Decode (both): the one-round recovery. It parses a sketch of this codec's
 // shape, dimension and seed and writes zeros, then the sketch's estimates at
 // the k coordinates with the largest |estimate| (ties to the lower index).
@@ -66,15 +68,18 @@ class SketchCodec final : public Codec {
   Status Decode(std::span<const uint8_t> bytes,
                 std::span<float> out) const override;
 
+  // A SketchedSgdRound of this codec's shape, k and P.
+  std::unique_ptr<RoundProtocol> NewRoundProtocol() const override;
+
   // Writes v at `indices` to `out` (same size, else InvalidArgument).
   // Returns DataLoss naming the first index >= dim (the indices come from
   // the server); `out` is then unchanged.
   Status ExactValues(std::span<const uint32_t> indices,
-                     std::span<float> out) const;
+                     std::span<float> out) const override;
 
   // Zeroes u and v at `indices`, the coordinates a round applied. Returns
   // DataLoss naming the first index >= dim, with nothing zeroed.
-  Status Applied(std::span<const uint32_t> indices);
+  Status Applied(std::span<const uint32_t> indices) override;
 
   // v and u after the last encode (zeros before it).
   std::span<const float> accumulated() const { return accumulated_; }
@@ -97,7 +102,8 @@ class SketchCodec final : public Codec {
 class FetchSgdCodec final : public Codec {
  public:
   // The parameters must pass ValidateParams (checked; a failure aborts).
-  FetchSgdCodec(const SketchShape& shape, int64_t k);
+  // `momentum` is the server's rho in sketch space, in [0, 1) (checked).
+  FetchSgdCodec(const SketchShape& shape, int64_t k, double momentum);
 
   // Returns InvalidArgument naming the first parameter out of range: the
   // shape (CountSketch::ValidateShape) or k outside [1, dim].
@@ -112,12 +118,16 @@ class FetchSgdCodec final : public Codec {
   Status Decode(std::span<const uint8_t> bytes,
                 std::span<float> out) const override;
 
+  // A FetchSgdServer of this codec's shape, k and momentum.
+  std::unique_ptr<RoundProtocol> NewRoundProtocol() const override;
+
   const SketchShape& shape() const { return shape_; }
   int64_t k() const { return k_; }
 
  private:
   SketchShape shape_;
   int64_t k_;
+  double momentum_;
   CountSketch sketch_;  // S(g) of the encode in progress
 };
 

@@ -36,7 +36,7 @@ void SketchedSgdRound::Begin() {
   exact_.clear();
 }
 
-Status SketchedSgdRound::AddSketch(std::span<const uint8_t> bytes) {
+Status SketchedSgdRound::AddMessage(std::span<const uint8_t> bytes) {
   if (have_candidates_) {
     return Status::FailedPrecondition(
         "sketch arrived after the round's candidates were chosen");
@@ -54,7 +54,7 @@ const std::vector<uint32_t>& SketchedSgdRound::Candidates() {
   return candidates_;
 }
 
-Status SketchedSgdRound::AddExact(std::span<const uint8_t> bytes) {
+Status SketchedSgdRound::AddValues(std::span<const uint8_t> bytes) {
   if (!have_candidates_) {
     return Status::FailedPrecondition(
         "exact values arrived before the round's candidates were chosen");
@@ -100,6 +100,30 @@ void SketchedSgdRound::Finish(std::vector<uint32_t>* indices,
   }
 }
 
+void SketchedSgdRound::Save(ByteWriter* out) const {
+  sum_.SaveCells(out);
+  out->Bool(have_candidates_);
+  out->U32s(candidates_);
+  out->Doubles(exact_);
+}
+
+Status SketchedSgdRound::Load(ByteReader* in) {
+  sum_.LoadCells(in);
+  have_candidates_ = in->Bool();
+  in->U32s(&candidates_, static_cast<uint64_t>(candidate_count_));
+  in->Doubles(&exact_, static_cast<uint64_t>(candidate_count_));
+  const auto dim = static_cast<uint32_t>(sum_.shape().dim);
+  if (in->ok() &&
+      (exact_.size() != candidates_.size() ||
+       (have_candidates_ &&
+        candidates_.size() != static_cast<size_t>(candidate_count_)) ||
+       std::any_of(candidates_.begin(), candidates_.end(),
+                   [dim](uint32_t i) { return i >= dim; }))) {
+    in->Fail("sketch round: candidates and their sums do not fit the shape");
+  }
+  return in->status();
+}
+
 FetchSgdServer::FetchSgdServer(const SketchShape& shape, int64_t k,
                                double momentum)
     : k_(k),
@@ -115,12 +139,35 @@ void FetchSgdServer::Begin() {
   round_.Clear();
 }
 
-Status FetchSgdServer::AddSketch(std::span<const uint8_t> bytes) {
+const std::vector<uint32_t>& FetchSgdServer::Candidates() {
+  ANCHORAGE_CHECK(false, "fetchsgd has no candidates");
+  static const std::vector<uint32_t> kNone;
+  return kNone;
+}
+
+Status FetchSgdServer::AddValues(std::span<const uint8_t> /*bytes*/) {
+  return Status::FailedPrecondition("fetchsgd asks no exact values");
+}
+
+void FetchSgdServer::Save(ByteWriter* out) const {
+  round_.SaveCells(out);
+  momentum_.SaveCells(out);
+  error_.SaveCells(out);
+}
+
+Status FetchSgdServer::Load(ByteReader* in) {
+  round_.LoadCells(in);
+  momentum_.LoadCells(in);
+  error_.LoadCells(in);
+  return in->status();
+}
+
+Status FetchSgdServer::AddMessage(std::span<const uint8_t> bytes) {
   return round_.MergeSerialized(bytes);
 }
 
-void FetchSgdServer::Finish(double scale, std::vector<uint32_t>* indices,
-                            std::vector<float>* values) {
+void FetchSgdServer::FinishScaled(double scale, std::vector<uint32_t>* indices,
+                                  std::vector<float>* values) {
   momentum_.Scale(rho_);
   Status status = momentum_.Merge(round_, static_cast<float>(scale));
   ANCHORAGE_CHECK(status.ok(), "round and momentum sketches differ");

@@ -1,21 +1,23 @@
 // The server side of Sketched SGD and FetchSGD (ALGORITHMS.md 4), as pure
 // state machines over the workers' messages: no sockets, no locks, no
-// round numbers. Each object belongs to one thread.
+// round numbers; both are the RoundProtocol (round_protocol.h) of their
+// codec. Each object belongs to one thread.
 //
 // SketchedSgdRound, one round with the SketchCodec workers (sketch_codec.h):
 //   Begin();
-//   AddSketch(message of worker w), for every worker;
+//   AddMessage(sketch of worker w), for every worker;
 //   Candidates()           -> sent to every worker;
-//   AddExact(reply of worker w), for every worker, where the reply is the
+//   AddValues(reply of worker w), for every worker, where the reply is the
 //                          worker's ExactValues(candidates) as
 //                          candidates.size() little-endian f32;
 //   Finish(&indices, &sums) -> the k-sparse update; every worker then calls
 //                          SketchCodec::Applied(indices).
 //
 // FetchSgdServer, one round with the FetchSgdCodec workers: Begin(),
-// AddSketch(message) for every worker, Finish(scale, &indices, &values).
-// With W workers, scale = 1 / W makes the update follow the mean gradient
-// and scale = 1 the sum. The caller applies w <- w - lr * update.
+// AddMessage(sketch) for every worker, FinishScaled(scale, &indices,
+// &values). With W workers, scale = 1 / W makes the update follow the mean
+// gradient and scale = 1 the sum (Finish). The caller applies
+// w <- w - lr * update.
 #pragma once
 
 #include <cstdint>
@@ -24,10 +26,11 @@
 
 #include "common/base/status.h"
 #include "common/codec/count_sketch.h"
+#include "common/codec/round_protocol.h"
 
 namespace anchorage::codec {
 
-class SketchedSgdRound {
+class SketchedSgdRound final : public RoundProtocol {
  public:
   // `shape` must pass CountSketch::ValidateShape, k be in [1, shape.dim] and
   // candidates_factor >= 1 (checked; a failure aborts). The object starts
@@ -36,30 +39,36 @@ class SketchedSgdRound {
 
   // Starts a round: clears the summed sketch, the candidates and the exact
   // sums.
-  void Begin();
+  void Begin() override;
 
   // Adds a worker's sketch to the sum. Returns CountSketch::MergeSerialized's
   // errors (DataLoss for malformed bytes, InvalidArgument for another shape,
   // dimension or seed), or FailedPrecondition once Candidates() has run; the
   // sum is then unchanged.
-  Status AddSketch(std::span<const uint8_t> bytes);
+  Status AddMessage(std::span<const uint8_t> bytes) override;
+
+  bool asks_values() const override { return true; }
 
   // The min(P k, dim) coordinates with the largest |estimate| in the summed
   // sketch (ties to the lower index), in increasing order. Computed at the
   // first call of the round, which ends AddSketch's phase.
-  const std::vector<uint32_t>& Candidates();
+  const std::vector<uint32_t>& Candidates() override;
 
   // Adds a worker's exact values at the candidates: candidates.size()
   // little-endian f32 at any address, summed in double. Returns
   // FailedPrecondition before Candidates(), DataLoss for a wrong size or a
   // non-finite value; the sums are then unchanged.
-  Status AddExact(std::span<const uint8_t> bytes);
+  Status AddValues(std::span<const uint8_t> bytes) override;
 
   // Replaces *indices and *sums with the k candidates whose exact sums (as
   // float) have the largest magnitudes, ties to the lower index, in
   // increasing index order, and their sums. Candidates() must have run
   // (checked).
-  void Finish(std::vector<uint32_t>* indices, std::vector<float>* sums);
+  void Finish(std::vector<uint32_t>* indices,
+              std::vector<float>* sums) override;
+
+  void Save(ByteWriter* out) const override;
+  Status Load(ByteReader* in) override;
 
   // The sketch summed so far this round.
   const CountSketch& sum() const { return sum_; }
@@ -75,7 +84,7 @@ class SketchedSgdRound {
   std::vector<float> scratch_;  // dim estimates, then exact sums
 };
 
-class FetchSgdServer {
+class FetchSgdServer final : public RoundProtocol {
  public:
   // `shape` must pass CountSketch::ValidateShape, k be in [1, shape.dim]
   // and momentum (rho) in [0, 1) (checked; a failure aborts). The momentum
@@ -83,11 +92,17 @@ class FetchSgdServer {
   FetchSgdServer(const SketchShape& shape, int64_t k, double momentum);
 
   // Starts a round: clears the round's sketch S.
-  void Begin();
+  void Begin() override;
 
   // Adds a worker's sketch to S. Returns CountSketch::MergeSerialized's
   // errors, with S unchanged.
-  Status AddSketch(std::span<const uint8_t> bytes);
+  Status AddMessage(std::span<const uint8_t> bytes) override;
+
+  // FetchSGD has no second round: Candidates() must not be called
+  // (checked) and AddValues() is FailedPrecondition.
+  bool asks_values() const override { return false; }
+  const std::vector<uint32_t>& Candidates() override;
+  Status AddValues(std::span<const uint8_t> bytes) override;
 
   // Ends the round:
   //   S_u <- rho S_u + scale S;   S_e <- S_e + S_u;
@@ -95,8 +110,17 @@ class FetchSgdServer {
   //                (ties to the lower index), valued at their estimates;
   //   S_e <- S_e - S(update);     S_u <- 0 at the buckets of its indices.
   // Replaces *indices (increasing) and *values with the update.
-  void Finish(double scale, std::vector<uint32_t>* indices,
-              std::vector<float>* values);
+  void FinishScaled(double scale, std::vector<uint32_t>* indices,
+                    std::vector<float>* values);
+  // FinishScaled with scale 1: the update follows the sum of the sketches.
+  void Finish(std::vector<uint32_t>* indices,
+              std::vector<float>* values) override {
+    FinishScaled(1.0, indices, values);
+  }
+
+  // S, S_u and S_e.
+  void Save(ByteWriter* out) const override;
+  Status Load(ByteReader* in) override;
 
   const CountSketch& round_sum() const { return round_; }    // S
   const CountSketch& momentum() const { return momentum_; }  // S_u

@@ -149,6 +149,10 @@ struct WorkerOptions {
   double link_latency_seconds = 0.0;
   double link_bandwidth_bytes = 0.0;
   std::string slowdown;
+  // Each local step takes at least this many seconds: a worker sleeps out
+  // the rest (0 = as fast as the CPU). A delay stated in absolute seconds,
+  // so a run behaves alike on a fast and a slow CPU.
+  double min_step_seconds = 0.0;
 
   // The slowdown factor of worker `id` under `slowdown` (1 when unset).
   double SlowdownFor(int id) const;

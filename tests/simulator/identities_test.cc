@@ -54,27 +54,31 @@ Trajectory Simulate(const objective::Objective<double>& objective,
   options.round = {.algorithm = setup.algorithm,
                    .local_steps = setup.local_steps,
                    .alpha = setup.alpha};
-  options.aggregator = {
-      .mode = setup.mode,
-      .outer = {.algorithm = setup.algorithm,
-                .alpha = algo::TraitsOf(setup.algorithm).alpha_is_outer_lr
-                             ? setup.alpha
-                             : 1.0,
-                .beta = setup.beta}};
-  options.schedule = sgd;
-  options.max_versions = setup.versions;
+  options.server = {
+      .algorithm = setup.algorithm,
+      .aggregator =
+          {.mode = setup.mode,
+           .outer = {.algorithm = setup.algorithm,
+                     .alpha = algo::TraitsOf(setup.algorithm).alpha_is_outer_lr
+                                  ? setup.alpha
+                                  : 1.0,
+                     .beta = setup.beta}},
+      .workers = setup.workers,
+      .local_steps = setup.local_steps,
+      .schedule = sgd,
+      .max_versions = setup.versions};
   options.eval_points = 2;
-  Simulator<double> simulator(
-      options, std::move(learners), initial,
-      [&](std::span<const double> x) {
-        return Simulator<double>::Evaluation{objective.Loss(x), 0.0};
-      },
-      [](int, std::span<const double>, std::span<double> x) {
-        return StatusOr<int64_t>(
-            static_cast<int64_t>(x.size() * sizeof(float)));
-      });
+  const auto dim = static_cast<int64_t>(initial.size());
+  auto simulator =
+      Simulator<double>::Create(
+          options, std::move(learners), initial,
+          [&](std::span<const double> x) {
+            return Simulator<double>::Evaluation{objective.Loss(x), 0.0};
+          },
+          [dim](int) { return codec::MakeCodec("dense", dim).value(); })
+          .value();
   Trajectory run;
-  simulator.set_observer(
+  simulator->set_observer(
       {.on_push =
            [&run](int worker, uint64_t round, uint64_t base,
                   std::span<const double> x) {
@@ -85,7 +89,7 @@ Trajectory Simulate(const objective::Objective<double>& objective,
            [&run](uint64_t version, std::span<const double> x) {
              run.anchors[version].assign(x.begin(), x.end());
            }});
-  run.anchor = simulator.Run().anchor;
+  run.anchor = simulator->Run().anchor;
   return run;
 }
 

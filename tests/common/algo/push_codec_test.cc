@@ -29,7 +29,8 @@ TEST(PushCodecTest, LosslessCodecSendsTheModelBitForBit) {
   std::vector<uint8_t> bytes;
   ASSERT_TRUE(encoder.Encode({}, model, &bytes).ok());
   std::vector<float> decoded(kDim);
-  ASSERT_TRUE(DecodePush(encoder.codec(), false, {}, bytes, decoded).ok());
+  ASSERT_TRUE(
+      DecodePush<float>(encoder.codec(), false, {}, bytes, decoded).ok());
   EXPECT_EQ(decoded, model);
 }
 
@@ -44,7 +45,8 @@ TEST(PushCodecTest, LossyCodecSendsTheChangeFromTheBase) {
   std::vector<uint8_t> bytes;
   ASSERT_TRUE(encoder.Encode(base, model, &bytes).ok());
   std::vector<float> decoded(kDim);
-  ASSERT_TRUE(DecodePush(encoder.codec(), true, base, bytes, decoded).ok());
+  ASSERT_TRUE(
+      DecodePush<float>(encoder.codec(), true, base, bytes, decoded).ok());
   // fp16 of the model itself would be off by up to 0.03 at 100; of the
   // change, by a few 1e-7.
   for (int64_t i = 0; i < kDim; ++i)

@@ -50,7 +50,7 @@ std::vector<float> HeavyValues(size_t count, uint32_t seed) {
   return values;
 }
 
-// The little-endian f32 bytes AddExact takes.
+// The little-endian f32 bytes AddValues takes.
 std::vector<uint8_t> FloatBytes(std::span<const float> values) {
   std::vector<uint8_t> bytes(values.size() * sizeof(float));
   std::memcpy(bytes.data(), values.data(), bytes.size());
@@ -152,7 +152,7 @@ TEST(SketchCodecTest, DecodeWritesTheTopKEstimates) {
     values[heavy[n]] = heavy_values[n];
   }
   SketchCodec sketch(kSmall, 10, 4, 0.0);
-  FetchSgdCodec fetchsgd(kSmall, 10);
+  FetchSgdCodec fetchsgd(kSmall, 10, 0.0);
   for (Codec* codec : std::initializer_list<Codec*>{&sketch, &fetchsgd}) {
     std::vector<uint8_t> bytes;
     ASSERT_TRUE(codec->Encode(values, &bytes).ok());
@@ -164,7 +164,7 @@ TEST(SketchCodecTest, DecodeWritesTheTopKEstimates) {
 
 TEST(SketchCodecTest, DecodeRefusesOtherSketches) {
   const SketchCodec codec(kSmall, 10, 4, 0.0);
-  const FetchSgdCodec fetchsgd(kSmall, 10);
+  const FetchSgdCodec fetchsgd(kSmall, 10, 0.0);
   std::vector<float> out(static_cast<size_t>(kSmall.dim));
   SketchShape other = kSmall;
   other.seed = 2;
@@ -221,7 +221,7 @@ TEST(SketchCodecTest, ExactValuesAndAppliedRejectOutOfRangeIndices) {
 }
 
 TEST(FetchSgdCodecTest, EncodeSendsTheSketchOfTheInput) {
-  FetchSgdCodec codec(kSmall, 10);
+  FetchSgdCodec codec(kSmall, 10, 0.0);
   EXPECT_EQ(codec.name(), "fetchsgd");
   EXPECT_EQ(codec.k(), 10);
   const std::vector<float> g = Gaussian(kSmall.dim, 6, 1.0F);
@@ -264,7 +264,7 @@ TEST(SketchedSgdRoundTest, PlantedHeavyHittersSurviveBothRounds) {
     workers.emplace_back(shape, kHeavy, 4, 0.0);
     std::vector<uint8_t> bytes;
     ASSERT_TRUE(workers.back().Encode(g, &bytes).ok());
-    ASSERT_TRUE(round.AddSketch(bytes).ok());
+    ASSERT_TRUE(round.AddMessage(bytes).ok());
   }
   const std::vector<uint32_t>& candidates = round.Candidates();
   ASSERT_EQ(candidates.size(), 4U * kHeavy);
@@ -275,7 +275,7 @@ TEST(SketchedSgdRoundTest, PlantedHeavyHittersSurviveBothRounds) {
   for (SketchCodec& worker : workers) {
     std::vector<float> exact(candidates.size());
     ASSERT_TRUE(worker.ExactValues(candidates, exact).ok());
-    ASSERT_TRUE(round.AddExact(FloatBytes(exact)).ok());
+    ASSERT_TRUE(round.AddValues(FloatBytes(exact)).ok());
     std::vector<float> at_heavy(heavy.size());
     ASSERT_TRUE(worker.ExactValues(heavy, at_heavy).ok());
     for (size_t n = 0; n < heavy.size(); ++n) {
@@ -298,49 +298,50 @@ TEST(SketchedSgdRoundTest, RejectsBadMessagesAndKeepsTheRound) {
   SketchCodec worker(kSmall, 10, 3, 0.0);
   std::vector<uint8_t> bytes;
   ASSERT_TRUE(worker.Encode(Gaussian(kSmall.dim, 9, 1.0F), &bytes).ok());
-  ExpectError(round.AddExact(FloatBytes(std::vector<float>(30))),
+  ExpectError(round.AddValues(FloatBytes(std::vector<float>(30))),
               Status::Code::kFailedPrecondition,
               "before the round's candidates");
-  ASSERT_TRUE(round.AddSketch(bytes).ok());
+  ASSERT_TRUE(round.AddMessage(bytes).ok());
   const std::vector<float> sum = Copy(round.sum().table());
 
   std::vector<uint8_t> truncated(bytes.begin(), bytes.end() - 4);
-  ExpectError(round.AddSketch(truncated), Status::Code::kDataLoss, "truncated");
+  ExpectError(round.AddMessage(truncated), Status::Code::kDataLoss,
+              "truncated");
   std::vector<uint8_t> wrong_magic = bytes;
   wrong_magic[0] = 0;
-  ExpectError(round.AddSketch(wrong_magic), Status::Code::kDataLoss,
+  ExpectError(round.AddMessage(wrong_magic), Status::Code::kDataLoss,
               "magic byte 0");
   std::vector<uint8_t> extra = bytes;
   extra.push_back(1);
-  ExpectError(round.AddSketch(extra), Status::Code::kDataLoss, "oversized");
+  ExpectError(round.AddMessage(extra), Status::Code::kDataLoss, "oversized");
   std::vector<uint8_t> nan_cell = bytes;
   const float nan = std::numeric_limits<float>::quiet_NaN();
   std::memcpy(nan_cell.data() + CountSketch::kHeaderBytes, &nan, 4);
-  ExpectError(round.AddSketch(nan_cell), Status::Code::kDataLoss,
+  ExpectError(round.AddMessage(nan_cell), Status::Code::kDataLoss,
               "sketch cell (0, 0) is nan");
   SketchShape other = kSmall;
   other.seed = 5;
-  ExpectError(round.AddSketch(SketchBytes(other, Gaussian(kSmall.dim, 9, 1))),
+  ExpectError(round.AddMessage(SketchBytes(other, Gaussian(kSmall.dim, 9, 1))),
               Status::Code::kInvalidArgument,
               "sketch hash seeds differ: 1 vs 5");
   other = kSmall;
   other.rows = 3;
-  ExpectError(round.AddSketch(SketchBytes(other, Gaussian(kSmall.dim, 9, 1))),
+  ExpectError(round.AddMessage(SketchBytes(other, Gaussian(kSmall.dim, 9, 1))),
               Status::Code::kInvalidArgument, "sketch shapes differ");
   EXPECT_EQ(Copy(round.sum().table()), sum);
 
   const std::vector<uint32_t> candidates = round.Candidates();
   ASSERT_EQ(candidates.size(), 30U);
-  ExpectError(round.AddSketch(bytes), Status::Code::kFailedPrecondition,
+  ExpectError(round.AddMessage(bytes), Status::Code::kFailedPrecondition,
               "after the round's candidates");
   std::vector<float> exact(candidates.size());
   ASSERT_TRUE(worker.ExactValues(candidates, exact).ok());
-  ExpectError(round.AddExact(std::vector<uint8_t>(119)),
+  ExpectError(round.AddValues(std::vector<uint8_t>(119)),
               Status::Code::kDataLoss,
               "exact values have 119 bytes, expected 120");
   std::vector<float> poisoned = exact;
   poisoned[7] = nan;
-  ExpectError(round.AddExact(FloatBytes(poisoned)), Status::Code::kDataLoss,
+  ExpectError(round.AddValues(FloatBytes(poisoned)), Status::Code::kDataLoss,
               "exact value 7 (coordinate " + std::to_string(candidates[7]) +
                   ") is nan, not finite");
   // Misaligned bytes are fine.
@@ -348,7 +349,7 @@ TEST(SketchedSgdRoundTest, RejectsBadMessagesAndKeepsTheRound) {
   const std::vector<uint8_t> exact_bytes = FloatBytes(exact);
   shifted.insert(shifted.end(), exact_bytes.begin(), exact_bytes.end());
   ASSERT_TRUE(
-      round.AddExact(std::span<const uint8_t>(shifted).subspan(1)).ok());
+      round.AddValues(std::span<const uint8_t>(shifted).subspan(1)).ok());
 
   std::vector<uint32_t> indices;
   std::vector<float> sums;
@@ -365,7 +366,7 @@ TEST(SketchedSgdRoundTest, RejectsBadMessagesAndKeepsTheRound) {
   EXPECT_TRUE(std::all_of(round.sum().table().begin(),
                           round.sum().table().end(),
                           [](float cell) { return cell == 0.0F; }));
-  EXPECT_TRUE(round.AddSketch(bytes).ok());
+  EXPECT_TRUE(round.AddMessage(bytes).ok());
 }
 
 // Error feedback with rho = 0: whatever a round applies is removed from the
@@ -392,14 +393,14 @@ TEST(SketchedSgdRoundTest, ErrorFeedbackConservesTheInputs) {
       }
       std::vector<uint8_t> bytes;
       ASSERT_TRUE(workers[w].Encode(g, &bytes).ok());
-      ASSERT_TRUE(round.AddSketch(bytes).ok());
+      ASSERT_TRUE(round.AddMessage(bytes).ok());
     }
     const std::vector<uint32_t> candidates = round.Candidates();
     ASSERT_EQ(candidates.size(), 150U);
     for (SketchCodec& worker : workers) {
       std::vector<float> exact(candidates.size());
       ASSERT_TRUE(worker.ExactValues(candidates, exact).ok());
-      ASSERT_TRUE(round.AddExact(FloatBytes(exact)).ok());
+      ASSERT_TRUE(round.AddValues(FloatBytes(exact)).ok());
     }
     std::vector<uint32_t> indices;
     std::vector<float> sums;
@@ -449,14 +450,14 @@ TEST(FetchSgdServerTest, RecoversPlantedHeavyHittersAndClearsTheirError) {
     for (size_t n = 0; n < heavy.size(); ++n) {
       g[heavy[n]] += heavy_values[n];
     }
-    FetchSgdCodec worker(shape, kK);
+    FetchSgdCodec worker(shape, kK, 0.0);
     std::vector<uint8_t> bytes;
     ASSERT_TRUE(worker.Encode(g, &bytes).ok());
-    ASSERT_TRUE(server.AddSketch(bytes).ok());
+    ASSERT_TRUE(server.AddMessage(bytes).ok());
   }
   std::vector<uint32_t> indices;
   std::vector<float> values;
-  server.Finish(0.5, &indices, &values);
+  server.FinishScaled(0.5, &indices, &values);
   EXPECT_EQ(indices, heavy);
   ASSERT_EQ(values.size(), heavy.size());
   for (size_t n = 0; n < heavy.size(); ++n) {
@@ -480,7 +481,7 @@ TEST(FetchSgdServerTest, FollowsTheMomentumAndErrorRecurrence) {
     for (int w = 0; w < 3; ++w) {
       const std::vector<float> g = Gaussian(kSmall.dim, 40 + 3 * step + w, 1);
       const std::vector<uint8_t> bytes = SketchBytes(kSmall, g);
-      ASSERT_TRUE(server.AddSketch(bytes).ok());
+      ASSERT_TRUE(server.AddMessage(bytes).ok());
       ASSERT_TRUE(round_sum.MergeSerialized(bytes).ok());
     }
     EXPECT_EQ(Copy(server.round_sum().table()), Copy(round_sum.table()));
@@ -500,7 +501,7 @@ TEST(FetchSgdServerTest, FollowsTheMomentumAndErrorRecurrence) {
 
     std::vector<uint32_t> indices;
     std::vector<float> values;
-    server.Finish(1.0 / 3, &indices, &values);
+    server.FinishScaled(1.0 / 3, &indices, &values);
     EXPECT_EQ(indices, expected_indices);
     ASSERT_EQ(values.size(), negated.size());
     for (size_t m = 0; m < values.size(); ++m) {
@@ -527,6 +528,103 @@ TEST(SketchRegistryTest, DefaultWidthsAndOversizedSketchesByName) {
                                               "columns must be <= 2^31"),
             std::string::npos)
       << oversized.status().ToString();
+}
+
+// The codecs say themselves whether their rounds are decided on the
+// server: the registry agrees with NewRoundProtocol, and only Sketched SGD
+// asks a second round.
+TEST(RoundProtocolTest, OnlyTheSketchedCodecsDecideOnTheRound) {
+  CodecOptions options;
+  options.topk_fraction = 0.01;
+  for (const std::string_view name : {"dense", "fp16", "bf16", "qsgd", "dqsgd",
+                                      "topk", "sketch", "fetchsgd"}) {
+    const auto codec = MakeCodec(name, 1000, options);
+    ASSERT_TRUE(codec.ok()) << name;
+    const std::unique_ptr<RoundProtocol> protocol =
+        (*codec)->NewRoundProtocol();
+    EXPECT_EQ(protocol != nullptr, DecidesOnTheRound(name)) << name;
+    if (protocol != nullptr) {
+      EXPECT_EQ(protocol->asks_values(), name == "sketch") << name;
+    }
+    std::vector<float> out(1);
+    const Status values = (*codec)->ExactValues(std::vector<uint32_t>{0}, out);
+    EXPECT_EQ(values.ok(), name == "sketch") << name << values.ToString();
+  }
+}
+
+// Save and Load in the middle of a round carry everything: a protocol
+// restored from the saved bytes finishes the round exactly as the original.
+TEST(RoundProtocolTest, SavedStateFinishesTheRoundIdentically) {
+  constexpr int64_t kK = 20;
+  for (const bool second_round : {true, false}) {
+    std::unique_ptr<RoundProtocol> original;
+    std::unique_ptr<RoundProtocol> restored;
+    if (second_round) {
+      original = std::make_unique<SketchedSgdRound>(kSmall, kK, 3);
+      restored = std::make_unique<SketchedSgdRound>(kSmall, kK, 3);
+    } else {
+      original = std::make_unique<FetchSgdServer>(kSmall, kK, 0.9);
+      restored = std::make_unique<FetchSgdServer>(kSmall, kK, 0.9);
+    }
+    // One finished round (FetchSGD keeps momentum and error), then half of
+    // the next.
+    for (int round = 0; round < 2; ++round) {
+      original->Begin();
+      for (int w = 0; w < 2; ++w) {
+        ASSERT_TRUE(
+            original
+                ->AddMessage(SketchBytes(
+                    kSmall, Gaussian(kSmall.dim, 60 + 2 * round + w, 1.0F)))
+                .ok());
+      }
+      if (round == 1) break;
+      if (second_round) {
+        const size_t count = original->Candidates().size();
+        ASSERT_TRUE(
+            original->AddValues(FloatBytes(Gaussian(count, 70, 1.0F))).ok());
+      }
+      std::vector<uint32_t> indices;
+      std::vector<float> values;
+      original->Finish(&indices, &values);
+    }
+    if (second_round) original->Candidates();
+    ByteWriter saved;
+    original->Save(&saved);
+    ByteReader reader(saved.bytes());
+    ASSERT_TRUE(restored->Load(&reader).ok()) << reader.status().ToString();
+    ASSERT_TRUE(reader.Finish().ok());
+    ByteWriter again;
+    restored->Save(&again);
+    EXPECT_EQ(again.bytes(), saved.bytes());
+
+    std::vector<uint32_t> indices[2];
+    std::vector<float> values[2];
+    RoundProtocol* protocols[2] = {original.get(), restored.get()};
+    for (int n = 0; n < 2; ++n) {
+      if (second_round) {
+        const size_t count = protocols[n]->Candidates().size();
+        ASSERT_TRUE(protocols[n]
+                        ->AddValues(FloatBytes(Gaussian(count, 71, 1.0F)))
+                        .ok());
+      }
+      protocols[n]->Finish(&indices[n], &values[n]);
+    }
+    EXPECT_EQ(indices[0], indices[1]);
+    EXPECT_EQ(values[0], values[1]);
+  }
+}
+
+TEST(RoundProtocolTest, LoadRefusesStateOfAnotherShape) {
+  const SketchShape wider{.rows = kSmall.rows,
+                          .columns = kSmall.columns * 2,
+                          .dim = kSmall.dim,
+                          .seed = kSmall.seed};
+  FetchSgdServer original(wider, 10, 0.0);
+  FetchSgdServer other(kSmall, 10, 0.0);
+  ByteWriter saved;
+  original.Save(&saved);
+  ByteReader reader(saved.bytes());
+  EXPECT_FALSE(other.Load(&reader).ok());
 }
 
 }  // namespace

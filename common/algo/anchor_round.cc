@@ -1,0 +1,765 @@
+#include "common/algo/anchor_round.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+#include <utility>
+
+#include "common/algo/push_codec.h"
+#include "common/tensor/tensor.h"
+
+namespace anchorage::algo {
+namespace {
+
+constexpr uint32_t kStateMagic = 0x52434e41;  // "ANCR"
+constexpr uint32_t kStateFormat = 1;
+
+std::string Worker(uint32_t id) {
+  return "worker " + std::to_string(id);
+}
+
+template <typename Scalar>
+bool AllFinite(std::span<const Scalar> values) {
+  return std::all_of(values.begin(), values.end(),
+                     [](Scalar x) { return std::isfinite(x); });
+}
+
+}  // namespace
+
+template <typename Scalar>
+StatusOr<std::unique_ptr<BasicAnchorRound<Scalar>>>
+BasicAnchorRound<Scalar>::Create(const AnchorRoundOptions& options,
+                                 std::span<const Scalar> initial,
+                                 std::unique_ptr<codec::Codec> codec) {
+  if (codec == nullptr ||
+      codec->dim() != static_cast<int64_t>(initial.size())) {
+    return Status::InvalidArgument(
+        "the push codec's dimension differs from the model's " +
+        std::to_string(initial.size()));
+  }
+  if (options.workers < 1) {
+    return Status::InvalidArgument("a round needs at least one worker");
+  }
+  if (!std::is_same_v<Scalar, float> && !codec->lossless()) {
+    return Status::InvalidArgument(
+        "a double-precision round needs a lossless codec, not " +
+        std::string(codec->name()));
+  }
+  if (codec->NewRoundProtocol() != nullptr &&
+      options.aggregator.mode != AggregationMode::kSync) {
+    return Status::InvalidArgument(
+        "codec " + std::string(codec->name()) +
+        " sums every worker's message of a round, so it needs sync "
+        "aggregation");
+  }
+  return std::unique_ptr<BasicAnchorRound>(
+      new BasicAnchorRound(options, initial, std::move(codec)));
+}
+
+template <typename Scalar>
+BasicAnchorRound<Scalar>::BasicAnchorRound(const AnchorRoundOptions& options,
+                                           std::span<const Scalar> initial,
+                                           std::unique_ptr<codec::Codec> codec)
+    : options_(options),
+      codec_(std::move(codec)),
+      relative_(PushIsRelative(options.algorithm, *codec_)),
+      aggregator_(options.aggregator, initial),
+      protocol_(codec_->NewRoundProtocol()),
+      decoded_(initial.size()) {
+  if (protocol_ != nullptr) protocol_->Begin();
+}
+
+template <typename Scalar>
+bool BasicAnchorRound<Scalar>::IsLive(uint32_t worker) const {
+  const auto it = members_.find(worker);
+  return it != members_.end() && it->second.live;
+}
+
+template <typename Scalar>
+int BasicAnchorRound<Scalar>::live_workers() const {
+  return static_cast<int>(
+      std::count_if(members_.begin(), members_.end(),
+                    [](const auto& entry) { return entry.second.live; }));
+}
+
+template <typename Scalar>
+double BasicAnchorRound<Scalar>::LearningRateOfRound(uint64_t round) const {
+  return optim::ScheduledLearningRate(
+      options_.schedule, static_cast<int64_t>(round) * options_.local_steps);
+}
+
+template <typename Scalar>
+Refused BasicAnchorRound<Scalar>::Refuse(uint32_t worker, Refusal code,
+                                         std::string reason, std::string text,
+                                         bool push) {
+  ++refused_;
+  if (push) ++pushes_rejected_;
+  return {.worker = worker,
+          .code = code,
+          .reason = std::move(reason),
+          .text = std::move(text),
+          .was_push = push};
+}
+
+template <typename Scalar>
+std::optional<Refused> BasicAnchorRound<Scalar>::CheckJoin(
+    const JoinRequest& request) {
+  const uint32_t id = request.worker;
+  if (id >= static_cast<uint32_t>(options_.workers)) {
+    return Refuse(id, Refusal::kUnknownWorker, "unknown_worker",
+                  "worker id " + std::to_string(id) + " is outside [0, " +
+                      std::to_string(options_.workers) + ")",
+                  false);
+  }
+  if (static_cast<int64_t>(request.model_dim) != dim()) {
+    return Refuse(id, Refusal::kWrongDimension, "dimension",
+                  Worker(id) + " has a model of " +
+                      std::to_string(request.model_dim) +
+                      " parameters, the server's has " + std::to_string(dim()),
+                  false);
+  }
+  const std::string_view algorithm = AlgorithmName(options_.algorithm);
+  if (request.algorithm != algorithm) {
+    return Refuse(id, Refusal::kWrongAlgorithm, "algorithm",
+                  Worker(id) + " runs " + request.algorithm + ", the server " +
+                      std::string(algorithm),
+                  false);
+  }
+  const std::string codec(codec_->name());
+  if (request.codec != codec) {
+    return Refuse(
+        id, Refusal::kWrongCodec, "codec",
+        Worker(id) + " uses " + request.codec + ", the server " + codec, false);
+  }
+  if (request.codec_settings != codec_->settings()) {
+    return Refuse(id, Refusal::kWrongCodec, "codec",
+                  Worker(id) + "'s " + codec + " is a " +
+                      request.codec_settings + "; the server's a " +
+                      codec_->settings() +
+                      " (give both the same --topk, --sketch-* and --seed)",
+                  false);
+  }
+  return std::nullopt;
+}
+
+template <typename Scalar>
+Effects BasicAnchorRound<Scalar>::OnJoin(double /*now*/,
+                                         const JoinRequest& request) {
+  Effects effects;
+  if (std::optional<Refused> refused = CheckJoin(request)) {
+    effects.emplace_back(std::move(*refused));
+    return effects;
+  }
+  const uint32_t id = request.worker;
+  Member& member = members_[id];
+  const bool rejoin = member.live;
+  member.incarnation = request.incarnation;
+  if (!member.live) {
+    member.live = true;
+    if (!aggregator_.HasWorker(id)) {
+      Status status = aggregator_.AddWorker(id);
+      ANCHORAGE_CHECK(status.ok(), "AddWorker of an absent worker failed");
+    }
+    std::erase(lost_, id);
+  }
+  if (options_.aggregator.mode == AggregationMode::kSync) {
+    member.next_round = round();
+  }
+  effects.emplace_back(
+      MembershipChanged{.worker = id,
+                        .change = rejoin ? MembershipChanged::Change::kRejoined
+                                         : MembershipChanged::Change::kJoined,
+                        .incarnation = member.incarnation,
+                        .live_workers = live_workers()});
+  effects.emplace_back(
+      Welcome{.worker = id,
+              .version = version(),
+              .next_round = member.next_round,
+              .workers = static_cast<uint32_t>(options_.workers)});
+  RecordBase(member);
+  return effects;
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::Remove(uint32_t worker) {
+  Member& member = members_.at(worker);
+  member.live = false;
+  ReleaseBases(member);
+  Status status = aggregator_.RemoveWorker(worker);
+  (void)status;  // NotFound only if it was never added; nothing to undo.
+}
+
+template <typename Scalar>
+Effects BasicAnchorRound<Scalar>::OnLeave(double now, uint32_t worker,
+                                          std::string_view reason) {
+  Effects effects;
+  if (!IsLive(worker)) return effects;
+  Remove(worker);
+  effects.emplace_back(
+      MembershipChanged{.worker = worker,
+                        .change = MembershipChanged::Change::kLeft,
+                        .incarnation = members_.at(worker).incarnation,
+                        .live_workers = live_workers(),
+                        .reason = std::string(reason)});
+  MaybeCloseRound(now, false, &effects);
+  CheckBudget(&effects);
+  return effects;
+}
+
+template <typename Scalar>
+Effects BasicAnchorRound<Scalar>::OnLost(double now, uint32_t worker) {
+  Effects effects;
+  if (!IsLive(worker)) return effects;
+  Remove(worker);
+  lost_.push_back(worker);
+  effects.emplace_back(
+      MembershipChanged{.worker = worker,
+                        .change = MembershipChanged::Change::kLost,
+                        .incarnation = members_.at(worker).incarnation,
+                        .live_workers = live_workers()});
+  MaybeCloseRound(now, false, &effects);
+  CheckBudget(&effects);
+  return effects;
+}
+
+template <typename Scalar>
+std::optional<Refused> BasicAnchorRound<Scalar>::Decode(
+    const PushRequest& request, bool* stale) {
+  const uint32_t id = request.worker;
+  const Member& member = members_.at(id);
+  if (request.codec != codec_->name()) {
+    return Refuse(id, Refusal::kWrongCodec, "codec",
+                  "push encoded with '" + request.codec + "', expected " +
+                      std::string(codec_->name()),
+                  true);
+  }
+  if (request.payloads.size() != 1) {
+    return Refuse(id, Refusal::kBadMessage, "payload",
+                  "push has " + std::to_string(request.payloads.size()) +
+                      " payload frames, expected 1",
+                  true);
+  }
+  const std::vector<Scalar>* base = nullptr;
+  if (relative_) {
+    base = FindBase(member, request.base_version);
+    if (base == nullptr) {
+      return Refuse(id, Refusal::kBadMessage, "base_version",
+                    "push is relative to anchor v" +
+                        std::to_string(request.base_version) +
+                        ", which was not among the last anchors sent to " +
+                        Worker(id),
+                    true);
+    }
+  }
+  Status status;
+  if (protocol_ != nullptr) {
+    if (querying_) {
+      // The round is in its second round; its close answers this worker.
+      *stale = true;
+      return std::nullopt;
+    }
+    // Only a push the open round accepts joins its sum.
+    if (request.round == round() && !aggregator_.HasPending(id)) {
+      status = protocol_->AddMessage(request.payloads.front());
+    }
+    // The placeholder: the base (zeros for gradients); the round's update
+    // moves the sum at the close.
+    if (base != nullptr) {
+      std::copy(base->begin(), base->end(), decoded_.begin());
+    } else {
+      std::fill(decoded_.begin(), decoded_.end(), Scalar(0));
+    }
+  } else {
+    status = DecodePush<Scalar>(*codec_, relative_,
+                                base != nullptr ? std::span<const Scalar>(*base)
+                                                : std::span<const Scalar>(),
+                                request.payloads.front(), decoded_);
+  }
+  if (!status.ok()) {
+    return Refuse(id, Refusal::kBadMessage, "decode", status.message(), true);
+  }
+  if (!AllFinite<Scalar>(decoded_)) {
+    return Refuse(id, Refusal::kBadMessage, "non_finite",
+                  "push from " + Worker(id) + " holds NaN or infinite values",
+                  true);
+  }
+  return std::nullopt;
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::Record(const PushRequest& request,
+                                      Member& member) {
+  const uint64_t room =
+      static_cast<uint64_t>(std::numeric_limits<int64_t>::max() - samples_);
+  samples_ += static_cast<int64_t>(std::min(request.report.samples, room));
+  const float loss = member.report.train_loss;
+  member.report = request.report;
+  member.reported = true;
+  if (request.report.local_steps > 0) {
+    member.has_loss = true;
+  } else {
+    member.report.train_loss = loss;
+  }
+  raw_bytes_up_ += codec_->raw_bytes();
+}
+
+template <typename Scalar>
+Effects BasicAnchorRound<Scalar>::OnPush(double now,
+                                         const PushRequest& request) {
+  Effects effects;
+  const uint32_t id = request.worker;
+  if (!IsLive(id)) {
+    effects.emplace_back(Refuse(id, Refusal::kUnknownWorker, "unknown_worker",
+                                Worker(id) + " sent Push before joining",
+                                true));
+    return effects;
+  }
+  Member& member = members_.at(id);
+  bool second_round = false;
+  if (std::optional<Refused> refused = Decode(request, &second_round)) {
+    effects.emplace_back(std::move(*refused));
+    return effects;
+  }
+  if (second_round) {
+    ++pushes_stale_;
+    effects.emplace_back(PushStale{.worker = id});
+    return effects;
+  }
+  Record(request, member);
+
+  const uint64_t version_before = version();
+  const bool async = options_.aggregator.mode == AggregationMode::kAsync;
+  if (async) {
+    aggregator_.set_learning_rate(LearningRateOfRound(request.round));
+  }
+  Status status = aggregator_.Submit(id, request.round, &decoded_);
+  if (status.code() == Status::Code::kFailedPrecondition) {
+    // Sync mode: the round this push belongs to already closed, or the
+    // worker already contributed to it. Catch it up.
+    ++pushes_stale_;
+    effects.emplace_back(PushStale{.worker = id});
+    member.next_round = round();
+    SendAnchor(id, round(), request.sent_unix_ns, nullptr, &effects);
+    CheckBudget(&effects);
+    return effects;
+  }
+  ANCHORAGE_CHECK(status.ok(), "Submit of a verified push failed");
+  ++pushes_applied_;
+  const double staleness =
+      static_cast<double>(version_before) -
+      static_cast<double>(std::min(request.base_version, version_before));
+  staleness_sum_ += staleness;
+  effects.emplace_back(PushApplied{.worker = id,
+                                   .staleness = staleness,
+                                   .push_sent_unix_ns = request.sent_unix_ns});
+  if (async) {
+    effects.emplace_back(
+        VersionPublished{.version = version(),
+                         .seconds_since_previous = now - last_version_time_});
+    last_version_time_ = now;
+    member.next_round = request.round + 1;
+    SendAnchor(id, member.next_round, request.sent_unix_ns, nullptr, &effects);
+  } else {
+    if (aggregator_.pending() == 1) first_in_round_ = now;
+    MaybeCloseRound(now, false, &effects);
+  }
+  CheckBudget(&effects);
+  return effects;
+}
+
+template <typename Scalar>
+Effects BasicAnchorRound<Scalar>::OnValues(double now,
+                                           const ValuesReply& reply) {
+  Effects effects;
+  const uint32_t id = reply.worker;
+  if (!IsLive(id)) {
+    effects.emplace_back(Refuse(id, Refusal::kUnknownWorker, "unknown_worker",
+                                Worker(id) + " sent Values before joining",
+                                false));
+    return effects;
+  }
+  if (!querying_ || reply.round != round() || awaiting_.erase(id) == 0) {
+    effects.emplace_back(Refuse(id, Refusal::kBadMessage, "unexpected",
+                                "values for round " +
+                                    std::to_string(reply.round) +
+                                    " that the server did not ask for",
+                                false));
+    return effects;
+  }
+  Status status = reply.payloads.size() == 1
+                      ? protocol_->AddValues(reply.payloads.front())
+                      : Status::DataLoss("values with " +
+                                         std::to_string(reply.payloads.size()) +
+                                         " payload frames, expected 1");
+  if (status.ok()) {
+    answered_.insert(id);
+  } else {
+    effects.emplace_back(
+        Refuse(id, Refusal::kBadMessage, "decode", status.message(), false));
+  }
+  MaybeCloseRound(now, false, &effects);
+  CheckBudget(&effects);
+  return effects;
+}
+
+template <typename Scalar>
+Effects BasicAnchorRound<Scalar>::OnTick(double now) {
+  Effects effects;
+  if (options_.aggregator.mode == AggregationMode::kSync) {
+    MaybeCloseRound(now, now - round_opened_ > options_.round_deadline_seconds,
+                    &effects);
+  }
+  CheckBudget(&effects);
+  return effects;
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::MaybeCloseRound(double now, bool deadline_passed,
+                                               Effects* effects) {
+  if (options_.aggregator.mode != AggregationMode::kSync) return;
+  if (querying_) {
+    const bool answered =
+        std::none_of(awaiting_.begin(), awaiting_.end(),
+                     [this](uint32_t id) { return IsLive(id); });
+    if (answered || deadline_passed) CloseRound(now, effects);
+    return;
+  }
+  const int live = live_workers();
+  const int pending = aggregator_.pending();
+  if (pending == 0) {
+    if (deadline_passed) round_opened_ = now;
+    return;
+  }
+  // Round 0 waits for every expected worker; later rounds for the live
+  // ones, so a lost worker does not stall the rest.
+  bool all_in = round() > 0 || live >= options_.workers;
+  for (const auto& [id, member] : members_) {
+    if (member.live && !aggregator_.HasPending(id)) all_in = false;
+  }
+  const bool quorum =
+      pending >= static_cast<int>(std::ceil(options_.quorum * live));
+  if (!all_in && !(deadline_passed && quorum)) return;
+  if (protocol_ != nullptr && protocol_->asks_values()) {
+    StartQuery(now, effects);
+  } else {
+    CloseRound(now, effects);
+  }
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::StartQuery(double now, Effects* effects) {
+  auto candidates =
+      std::make_shared<const std::vector<uint32_t>>(protocol_->Candidates());
+  querying_ = true;
+  round_opened_ = now;  // the second round gets its own deadline
+  for (const auto& [id, member] : members_) {
+    if (!member.live || !aggregator_.HasPending(id)) continue;
+    effects->emplace_back(
+        Query{.worker = id, .round = round(), .candidates = candidates});
+    awaiting_.insert(id);
+  }
+  MaybeCloseRound(now, false, effects);
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::CloseRound(double now, Effects* effects) {
+  aggregator_.set_learning_rate(LearningRateOfRound(round()));
+  std::shared_ptr<const std::vector<uint32_t>> applied;
+  const bool contributed = aggregator_.pending() > 0;
+  if (protocol_ != nullptr && contributed) {
+    protocol_->Finish(&update_indices_, &update_values_);
+    const typename BasicAggregator<Scalar>::SparseUpdate update{
+        .indices = update_indices_,
+        .values = update_values_,
+        .sign = relative_ ? Scalar(-1) : Scalar(1)};
+    aggregator_.CloseRound(&update);
+    if (protocol_->asks_values()) {
+      applied = std::make_shared<const std::vector<uint32_t>>(update_indices_);
+    }
+  } else {
+    aggregator_.CloseRound();
+  }
+  effects->emplace_back(VersionPublished{
+      .version = version(),
+      .seconds_since_previous = now - last_version_time_,
+      .straggler_seconds = contributed ? now - first_in_round_ : 0.0,
+      .sync = true});
+  last_version_time_ = now;
+  round_opened_ = now;
+  for (auto& [id, member] : members_) {
+    if (!member.live) continue;
+    member.next_round = round();
+    SendAnchor(id, round(), 0, answered_.contains(id) ? applied : nullptr,
+               effects);
+  }
+  if (protocol_ != nullptr) {
+    protocol_->Begin();
+    querying_ = false;
+    awaiting_.clear();
+    answered_.clear();
+  }
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::SendAnchor(
+    uint32_t worker, uint64_t next_round, int64_t sent_unix_ns,
+    std::shared_ptr<const std::vector<uint32_t>> applied, Effects* effects) {
+  effects->emplace_back(AnchorUpdate{.worker = worker,
+                                     .version = version(),
+                                     .next_round = next_round,
+                                     .push_sent_unix_ns = sent_unix_ns,
+                                     .applied = std::move(applied)});
+  RecordBase(members_.at(worker));
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::CheckBudget(Effects* effects) {
+  if (finished()) return;
+  const double epochs = static_cast<double>(samples_) /
+                        static_cast<double>(options_.examples_per_epoch);
+  if (options_.epochs > 0 && epochs >= options_.epochs) {
+    finish_reason_ = "reached " + std::to_string(options_.epochs) + " epochs";
+  } else if (options_.max_versions > 0 &&
+             version() >= static_cast<uint64_t>(options_.max_versions)) {
+    finish_reason_ =
+        "reached " + std::to_string(options_.max_versions) + " anchor versions";
+  } else {
+    return;
+  }
+  effects->emplace_back(Finished{.reason = finish_reason_});
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::RecordBase(Member& member) {
+  if (!relative_ || member.bases[0] == version()) return;
+  Base& base = bases_[version()];
+  if (base.values == nullptr) {
+    base.values = std::make_shared<const std::vector<Scalar>>(anchor().begin(),
+                                                              anchor().end());
+  }
+  ++base.references;
+  const uint64_t dropped = member.bases[1];
+  member.bases[1] = member.bases[0];
+  member.bases[0] = version();
+  if (dropped != kNoVersion) {
+    auto it = bases_.find(dropped);
+    if (--it->second.references == 0) bases_.erase(it);
+  }
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::ReleaseBases(Member& member) {
+  for (uint64_t& version : member.bases) {
+    if (version == kNoVersion) continue;
+    auto it = bases_.find(version);
+    if (--it->second.references == 0) bases_.erase(it);
+    version = kNoVersion;
+  }
+}
+
+template <typename Scalar>
+const std::vector<Scalar>* BasicAnchorRound<Scalar>::FindBase(
+    const Member& member, uint64_t version) const {
+  if (version == kNoVersion ||
+      (member.bases[0] != version && member.bases[1] != version)) {
+    return nullptr;
+  }
+  return bases_.at(version).values.get();
+}
+
+template <typename Scalar>
+RoundStats BasicAnchorRound<Scalar>::stats() const {
+  RoundStats stats;
+  stats.version = version();
+  stats.samples = samples_;
+  stats.epochs = static_cast<double>(samples_) /
+                 static_cast<double>(options_.examples_per_epoch);
+  stats.pushes_applied = pushes_applied_;
+  stats.pushes_rejected = pushes_rejected_;
+  stats.pushes_stale = pushes_stale_;
+  stats.refused_messages = refused_;
+  stats.staleness_mean =
+      pushes_applied_ > 0
+          ? staleness_sum_ / static_cast<double>(pushes_applied_)
+          : 0.0;
+  stats.raw_bytes_up = raw_bytes_up_;
+  int reporting = 0;
+  int with_loss = 0;
+  for (const auto& [id, member] : members_) {
+    if (!member.reported) continue;
+    ++reporting;
+    stats.compute_seconds_mean += member.report.compute_seconds;
+    stats.sync_wait_seconds_mean += member.report.sync_wait_seconds;
+    stats.encode_seconds_mean += member.report.encode_seconds;
+    if (member.has_loss) {
+      stats.train_loss += member.report.train_loss;
+      ++with_loss;
+    }
+  }
+  if (reporting > 0) {
+    stats.compute_seconds_mean /= reporting;
+    stats.sync_wait_seconds_mean /= reporting;
+    stats.encode_seconds_mean /= reporting;
+  }
+  if (with_loss > 0) stats.train_loss /= with_loss;
+  stats.lost_workers = lost_;
+  stats.finish_reason = finish_reason_;
+  return stats;
+}
+
+template <typename Scalar>
+std::vector<uint8_t> BasicAnchorRound<Scalar>::Save() const {
+  ByteWriter out;
+  out.U32(kStateMagic);
+  out.U32(kStateFormat);
+  out.U32(sizeof(Scalar));
+  aggregator_.Save(&out);
+  out.Bool(protocol_ != nullptr);
+  if (protocol_ != nullptr) protocol_->Save(&out);
+  out.Bool(querying_);
+  out.U32s(std::vector<uint32_t>(awaiting_.begin(), awaiting_.end()));
+  out.U32s(std::vector<uint32_t>(answered_.begin(), answered_.end()));
+  out.U64(members_.size());
+  for (const auto& [id, member] : members_) {
+    out.U32(id);
+    out.Bool(member.live);
+    out.U64(member.incarnation);
+    out.U64(member.next_round);
+    out.U64(member.bases[0]);
+    out.U64(member.bases[1]);
+    const WorkerReport& report = member.report;
+    out.U64(report.samples);
+    out.U64(report.local_steps);
+    out.F64(report.train_loss);
+    out.F64(report.compute_seconds);
+    out.F64(report.sync_wait_seconds);
+    out.F64(report.encode_seconds);
+    out.Bool(member.reported);
+    out.Bool(member.has_loss);
+  }
+  out.U64(bases_.size());
+  for (const auto& [version, base] : bases_) {
+    out.U64(version);
+    out.Scalars<Scalar>(*base.values);
+  }
+  out.F64(round_opened_);
+  out.F64(first_in_round_);
+  out.F64(last_version_time_);
+  out.I64(samples_);
+  out.I64(pushes_applied_);
+  out.I64(pushes_rejected_);
+  out.I64(pushes_stale_);
+  out.I64(refused_);
+  out.F64(staleness_sum_);
+  out.I64(raw_bytes_up_);
+  out.U32s(lost_);
+  out.String(finish_reason_);
+  return out.Take();
+}
+
+template <typename Scalar>
+Status BasicAnchorRound<Scalar>::Load(std::span<const uint8_t> bytes) {
+  ByteReader in(bytes);
+  if (in.U32() != kStateMagic) in.Fail("not a round state (bad magic)");
+  const uint32_t format = in.U32();
+  if (in.ok() && format != kStateFormat) {
+    in.Fail("round state format " + std::to_string(format) +
+            ", this build reads " + std::to_string(kStateFormat));
+  }
+  if (in.ok() && in.U32() != sizeof(Scalar)) {
+    in.Fail("round state of another precision");
+  }
+  if (!in.ok()) return in.status();
+  Status status = aggregator_.Load(&in);
+  if (!status.ok()) return status;
+  const bool has_protocol = in.Bool();
+  if (in.ok() && has_protocol != (protocol_ != nullptr)) {
+    in.Fail("round state of another codec");
+  }
+  if (protocol_ != nullptr && in.ok()) {
+    status = protocol_->Load(&in);
+    if (!status.ok()) return status;
+  }
+  const auto workers = static_cast<uint64_t>(options_.workers);
+  querying_ = in.Bool();
+  std::vector<uint32_t> awaiting;
+  std::vector<uint32_t> answered;
+  in.U32s(&awaiting, workers);
+  in.U32s(&answered, workers);
+  awaiting_ = {awaiting.begin(), awaiting.end()};
+  answered_ = {answered.begin(), answered.end()};
+  const uint64_t member_count = in.U64();
+  if (member_count > workers) in.Fail("more members than workers");
+  members_.clear();
+  for (uint64_t n = 0; n < member_count && in.ok(); ++n) {
+    const uint32_t id = in.U32();
+    if (id >= workers || members_.contains(id)) {
+      in.Fail("a member id out of range or repeated");
+    }
+    Member& member = members_[id];
+    member.live = in.Bool();
+    member.incarnation = in.U64();
+    member.next_round = in.U64();
+    member.bases[0] = in.U64();
+    member.bases[1] = in.U64();
+    member.report.samples = in.U64();
+    member.report.local_steps = in.U64();
+    member.report.train_loss = static_cast<float>(in.F64());
+    member.report.compute_seconds = in.F64();
+    member.report.sync_wait_seconds = in.F64();
+    member.report.encode_seconds = in.F64();
+    member.reported = in.Bool();
+    member.has_loss = in.Bool();
+    if (in.ok() && member.live != aggregator_.HasWorker(id)) {
+      in.Fail(Worker(id) + "'s membership and slot disagree");
+    }
+  }
+  const uint64_t base_count = in.U64();
+  if (base_count > 2 * workers) in.Fail("more kept bases than workers hold");
+  bases_.clear();
+  for (uint64_t n = 0; n < base_count && in.ok(); ++n) {
+    const uint64_t version = in.U64();
+    std::vector<Scalar> values;
+    in.Scalars(&values, static_cast<uint64_t>(dim()));
+    if (in.ok() && values.size() != static_cast<size_t>(dim())) {
+      in.Fail("a kept base of another dimension");
+    }
+    bases_[version].values =
+        std::make_shared<const std::vector<Scalar>>(std::move(values));
+  }
+  for (const auto& [id, member] : members_) {
+    for (const uint64_t version : member.bases) {
+      if (version == kNoVersion) continue;
+      auto it = bases_.find(version);
+      if (it == bases_.end()) {
+        in.Fail(Worker(id) + " references a base that is not kept");
+        break;
+      }
+      ++it->second.references;
+    }
+  }
+  if (std::any_of(bases_.begin(), bases_.end(), [](const auto& entry) {
+        return entry.second.references == 0;
+      })) {
+    in.Fail("a kept base that no worker references");
+  }
+  round_opened_ = in.F64();
+  first_in_round_ = in.F64();
+  last_version_time_ = in.F64();
+  samples_ = in.I64();
+  pushes_applied_ = in.I64();
+  pushes_rejected_ = in.I64();
+  pushes_stale_ = in.I64();
+  refused_ = in.I64();
+  staleness_sum_ = in.F64();
+  raw_bytes_up_ = in.I64();
+  in.U32s(&lost_, workers);
+  finish_reason_ = in.String();
+  return in.Finish();
+}
+
+template class BasicAnchorRound<float>;
+template class BasicAnchorRound<double>;
+
+}  // namespace anchorage::algo

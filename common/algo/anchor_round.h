@@ -1,0 +1,222 @@
+// The round core: every decision the anchor-aggregation server makes, as a
+// pure state machine (DESIGN.md section 10). Events in (a join, a leave, a
+// worker lost, a push, a second-round answer, the passing of time), effects
+// out (round_messages.h): whom to welcome, refuse, send the anchor or query,
+// and when the run is complete. No sockets, no clocks, no threads: time is
+// an argument in seconds on the caller's clock. The ZeroMQ server, the
+// simulator and the tests drive the same object.
+//
+// What it owns:
+//   - membership: ids in [0, workers); join (checked against the model
+//     dimension, algorithm and codec), rejoin, leave, lost; a late joiner is
+//     welcomed with the current anchor and round;
+//   - the aggregator and outer rule (aggregator.h, outer_rule.h), and the
+//     learning rate of a round (the local optimizer's schedule at
+//     round * local_steps), set per push in async mode and at the close in
+//     sync mode;
+//   - the sync barrier: round 0 waits for every expected worker, later
+//     rounds for the live ones, or close at `round_deadline_seconds` with a
+//     `quorum` of them; a push for a closed round (or a second push to the
+//     open one) is stale and answered with the current anchor;
+//   - relative pushes (push_codec.h): the anchors a worker may name as its
+//     base (the last two sent to it), each version kept once and shared by
+//     every worker that references it;
+//   - the round protocol of codecs decided on the whole round (the
+//     sketches, codec/round_protocol.h): contributions submit a placeholder,
+//     the second round queries every contributor, and the k-sparse update is
+//     folded into the round's sum at the close;
+//   - the budget (epochs of examples the workers report, or anchor
+//     versions) and the run's counters.
+//
+// State: Save/Load carry all of it (the anchor, every slot, the outer
+// buffers, the round protocol, membership, the kept bases, counters), so a
+// run can resume in another process; Load needs an object created with the
+// same options and codec.
+//
+// Templated on the scalar so the simulator's theory checks run it in double
+// (with a lossless codec only); the server runs AnchorRound (float).
+// Not thread-safe: owned by one thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/algo/aggregator.h"
+#include "common/algo/algorithm.h"
+#include "common/algo/round_messages.h"
+#include "common/base/bytes.h"
+#include "common/base/status.h"
+#include "common/codec/codec.h"
+#include "common/optim/sgd.h"
+
+namespace anchorage::algo {
+
+struct AnchorRoundOptions {
+  Algorithm algorithm = Algorithm::kOverlapLocalSgd;
+  AggregatorOptions aggregator;
+  // Expected workers m; ids are [0, m).
+  int workers = 1;
+  // Sync mode: a round closes when every live worker has pushed (round 0:
+  // every expected worker), or once this many seconds have passed since it
+  // opened with `quorum` of the live workers in.
+  double round_deadline_seconds = 30.0;
+  double quorum = 1.0;
+  // The learning rate γ_t of the outer rules: the local optimizer's schedule
+  // after round t's local steps began.
+  int local_steps = 1;
+  optim::SgdOptions schedule;
+  // The budget: epochs of `examples_per_epoch` examples reported by the
+  // workers and/or anchor versions (0 = no limit; one is set).
+  int64_t examples_per_epoch = 1;
+  double epochs = 0;
+  int64_t max_versions = 0;
+};
+
+// What the run has done so far, for summaries.
+struct RoundStats {
+  uint64_t version = 0;
+  int64_t samples = 0;
+  double epochs = 0;
+  int64_t pushes_applied = 0;
+  int64_t pushes_rejected = 0;
+  int64_t pushes_stale = 0;
+  // Every refusal (a refused push also counts here).
+  int64_t refused_messages = 0;
+  double staleness_mean = 0;
+  // The decoded pushes as dense float32.
+  int64_t raw_bytes_up = 0;
+  // Means over the workers that have reported.
+  double compute_seconds_mean = 0;
+  double sync_wait_seconds_mean = 0;
+  double encode_seconds_mean = 0;
+  double train_loss = 0;
+  std::vector<uint32_t> lost_workers;
+  std::string finish_reason;  // empty until the budget is reached
+};
+
+template <typename Scalar>
+class BasicAnchorRound {
+ public:
+  // The round for pushes decoded by `codec` (of the model's dimension)
+  // from `initial`. InvalidArgument when the codec's dimension differs,
+  // when a codec decided on the whole round meets async aggregation, or
+  // when a double-precision round meets a lossy codec.
+  static StatusOr<std::unique_ptr<BasicAnchorRound>> Create(
+      const AnchorRoundOptions& options, std::span<const Scalar> initial,
+      std::unique_ptr<codec::Codec> codec);
+
+  Effects OnJoin(double now, const JoinRequest& request);
+  // A live worker said it leaves; `reason` is what it said.
+  Effects OnLeave(double now, uint32_t worker, std::string_view reason);
+  // A live worker fell silent past the liveness window.
+  Effects OnLost(double now, uint32_t worker);
+  Effects OnPush(double now, const PushRequest& request);
+  Effects OnValues(double now, const ValuesReply& reply);
+  // The passing of time: round deadlines.
+  Effects OnTick(double now);
+
+  std::span<const Scalar> anchor() const { return aggregator_.anchor(); }
+  uint64_t version() const { return aggregator_.version(); }
+  // Sync mode: the round being collected.
+  uint64_t round() const { return aggregator_.round(); }
+  int64_t dim() const { return aggregator_.dim(); }
+  bool IsLive(uint32_t worker) const;
+  int live_workers() const;
+  bool finished() const { return !finish_reason_.empty(); }
+  // Examples the workers have reported.
+  int64_t samples() const { return samples_; }
+  RoundStats stats() const;
+  const codec::Codec& codec() const { return *codec_; }
+  // The base learning rate γ_t of `round`.
+  double LearningRateOfRound(uint64_t round) const;
+
+  // The whole state, with a magic and a format version, and its
+  // restoration: DataLoss naming the problem, the state then unspecified.
+  std::vector<uint8_t> Save() const;
+  Status Load(std::span<const uint8_t> bytes);
+
+ private:
+  static constexpr uint64_t kNoVersion = UINT64_MAX;
+  struct Member {
+    bool live = false;
+    uint64_t incarnation = 0;
+    uint64_t next_round = 0;
+    // Versions of the last two anchors sent (kNoVersion: none).
+    uint64_t bases[2] = {kNoVersion, kNoVersion};
+    WorkerReport report;
+    bool reported = false;
+    bool has_loss = false;
+  };
+  struct Base {
+    std::shared_ptr<const std::vector<Scalar>> values;
+    int references = 0;
+  };
+
+  BasicAnchorRound(const AnchorRoundOptions& options,
+                   std::span<const Scalar> initial,
+                   std::unique_ptr<codec::Codec> codec);
+
+  Refused Refuse(uint32_t worker, Refusal code, std::string reason,
+                 std::string text, bool push);
+  // Refuses a join; empty when it is acceptable.
+  std::optional<Refused> CheckJoin(const JoinRequest& request);
+  // Decodes (or, for a round protocol, takes the sketch of) `request` into
+  // decoded_; a refusal on failure, else nullopt. Sets *stale when a round
+  // protocol is in its second round.
+  std::optional<Refused> Decode(const PushRequest& request, bool* stale);
+  void Record(const PushRequest& request, Member& member);
+  void MaybeCloseRound(double now, bool deadline_passed, Effects* effects);
+  void StartQuery(double now, Effects* effects);
+  void CloseRound(double now, Effects* effects);
+  void SendAnchor(uint32_t worker, uint64_t next_round, int64_t sent_unix_ns,
+                  std::shared_ptr<const std::vector<uint32_t>> applied,
+                  Effects* effects);
+  void Remove(uint32_t worker);
+  void CheckBudget(Effects* effects);
+  // Relative pushes: the current anchor becomes `member`'s newest base.
+  void RecordBase(Member& member);
+  void ReleaseBases(Member& member);
+  const std::vector<Scalar>* FindBase(const Member& member,
+                                      uint64_t version) const;
+
+  AnchorRoundOptions options_;
+  std::unique_ptr<codec::Codec> codec_;
+  bool relative_;
+  BasicAggregator<Scalar> aggregator_;
+  std::unique_ptr<codec::RoundProtocol> protocol_;  // null: per-push decode
+  std::vector<Scalar> decoded_;                     // scratch
+
+  std::map<uint32_t, Member> members_;
+  std::map<uint64_t, Base> bases_;  // by version
+
+  // The second round of a protocol that asks values.
+  bool querying_ = false;
+  std::set<uint32_t> awaiting_;
+  std::set<uint32_t> answered_;
+  std::vector<uint32_t> update_indices_;
+  std::vector<float> update_values_;
+
+  double round_opened_ = 0;
+  double first_in_round_ = 0;
+  double last_version_time_ = 0;
+  int64_t samples_ = 0;
+  int64_t pushes_applied_ = 0;
+  int64_t pushes_rejected_ = 0;
+  int64_t pushes_stale_ = 0;
+  int64_t refused_ = 0;
+  double staleness_sum_ = 0;
+  int64_t raw_bytes_up_ = 0;
+  std::vector<uint32_t> lost_;
+  std::string finish_reason_;
+};
+
+using AnchorRound = BasicAnchorRound<float>;
+
+}  // namespace anchorage::algo

@@ -1,0 +1,62 @@
+// The server's side of a codec whose messages are not decoded one at a
+// time but decided on the whole round (Codec::NewRoundProtocol): the
+// sketched codecs of ALGORITHMS.md 4 sum every contributor's sketch and
+// turn the sum into one k-sparse update; Sketched SGD first asks every
+// contributor for its exact values at candidate coordinates (a second
+// round) and tells them which coordinates the round applied.
+//
+// One round:
+//   Begin();
+//   AddMessage(push payload) per contributor;
+//   if asks_values(): Candidates() to every contributor, AddValues(reply)
+//                     per answer;
+//   Finish(&indices, &values) -> the round's update, summed over the
+//                     contributors (the caller divides by their number).
+//
+// Save/Load carry the whole state (the round in progress and anything kept
+// across rounds, such as FetchSGD's momentum and error sketches), so a
+// round can resume in another process. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/base/bytes.h"
+#include "common/base/status.h"
+
+namespace anchorage::codec {
+
+class RoundProtocol {
+ public:
+  virtual ~RoundProtocol() = default;
+
+  // Starts a round, clearing what the previous one summed.
+  virtual void Begin() = 0;
+  // Adds a contributor's message. DataLoss or InvalidArgument naming the
+  // problem (malformed, another shape or seed), the round unchanged.
+  virtual Status AddMessage(std::span<const uint8_t> bytes) = 0;
+
+  // Whether the round asks every contributor for exact values before it
+  // finishes, and then tells them the coordinates it applied.
+  virtual bool asks_values() const = 0;
+  // asks_values(): the coordinates to ask about (increasing). The first
+  // call ends AddMessage's phase.
+  virtual const std::vector<uint32_t>& Candidates() = 0;
+  // asks_values(): adds a contributor's values at the candidates
+  // (little-endian f32 in the candidates' order). DataLoss naming the
+  // problem, nothing added.
+  virtual Status AddValues(std::span<const uint8_t> bytes) = 0;
+
+  // Ends the round: replaces *indices (increasing) and *values with its
+  // k-sparse update, summed over the contributors.
+  virtual void Finish(std::vector<uint32_t>* indices,
+                      std::vector<float>* values) = 0;
+
+  // The whole state, and its restoration into a protocol made by the same
+  // codec (DataLoss naming the problem, the state then unspecified).
+  virtual void Save(ByteWriter* out) const = 0;
+  virtual Status Load(ByteReader* in) = 0;
+};
+
+}  // namespace anchorage::codec

@@ -1,0 +1,618 @@
+// The round core's decisions, effect by effect, with no sockets: joins and
+// their refusals, the sync barrier (round 0, quorum, deadline), late
+// joiners, lost workers, stale and duplicate pushes, relative bases, the
+// sketches' second round, the learning rate of a round, the budget, and the
+// state's round trip.
+#include "common/algo/anchor_round.h"
+
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common/algo/push_codec.h"
+
+namespace anchorage::algo {
+namespace {
+
+constexpr int64_t kDim = 16;
+
+template <typename T>
+std::vector<T> All(const Effects& effects) {
+  std::vector<T> found;
+  for (const Effect& effect : effects) {
+    if (const T* value = std::get_if<T>(&effect)) found.push_back(*value);
+  }
+  return found;
+}
+
+template <typename T>
+bool Has(const Effects& effects) {
+  return !All<T>(effects).empty();
+}
+
+std::vector<float> Filled(float value, int64_t dim = kDim) {
+  return std::vector<float>(static_cast<size_t>(dim), value);
+}
+
+AnchorRoundOptions SyncOptions(int workers) {
+  AnchorRoundOptions options;
+  options.algorithm = Algorithm::kLocalSgd;
+  options.aggregator.mode = AggregationMode::kSync;
+  options.aggregator.outer.algorithm = Algorithm::kLocalSgd;
+  options.workers = workers;
+  options.schedule.lr = 0.1F;
+  options.max_versions = 1000;
+  return options;
+}
+
+AnchorRoundOptions AsyncOptions(int workers) {
+  AnchorRoundOptions options = SyncOptions(workers);
+  options.algorithm = Algorithm::kOverlapLocalSgd;
+  options.aggregator.mode = AggregationMode::kAsync;
+  options.aggregator.outer.algorithm = Algorithm::kOverlapLocalSgd;
+  return options;
+}
+
+std::unique_ptr<AnchorRound> MakeRound(const AnchorRoundOptions& options,
+                                       const std::string& codec = "dense",
+                                       codec::CodecOptions codec_options = {},
+                                       int64_t dim = kDim) {
+  const std::vector<float> initial = Filled(0.0F, dim);
+  auto round = AnchorRound::Create(
+      options, initial, codec::MakeCodec(codec, dim, codec_options).value());
+  EXPECT_TRUE(round.ok()) << round.status().ToString();
+  return std::move(round).value();
+}
+
+JoinRequest Join(const AnchorRound& round, uint32_t worker,
+                 uint64_t incarnation = 1,
+                 const std::string& algorithm = "local-sgd") {
+  return {.worker = worker,
+          .incarnation = incarnation,
+          .model_dim = static_cast<uint64_t>(round.dim()),
+          .algorithm = algorithm,
+          .codec = std::string(round.codec().name()),
+          .codec_settings = round.codec().settings()};
+}
+
+// A dense push: the payload bytes live in *storage.
+PushRequest Push(uint32_t worker, uint64_t round, uint64_t base,
+                 const std::vector<float>& model, std::vector<uint8_t>* storage,
+                 uint64_t samples = 32) {
+  storage->resize(model.size() * sizeof(float));
+  std::memcpy(storage->data(), model.data(), storage->size());
+  return {.worker = worker,
+          .round = round,
+          .base_version = base,
+          .codec = "dense",
+          .report = {.samples = samples, .local_steps = 1},
+          .payloads = {*storage}};
+}
+
+void JoinAll(AnchorRound& round, int workers, double now = 0) {
+  for (uint32_t id = 0; id < static_cast<uint32_t>(workers); ++id) {
+    const Effects effects = round.OnJoin(now, Join(round, id));
+    ASSERT_EQ(All<Welcome>(effects).size(), 1U);
+  }
+}
+
+TEST(AnchorRoundTest, JoinRefusalsNameTheProblem) {
+  const auto round = MakeRound(SyncOptions(2));
+  JoinRequest request = Join(*round, 5);
+  std::vector<Refused> refused = All<Refused>(round->OnJoin(0, request));
+  ASSERT_EQ(refused.size(), 1U);
+  EXPECT_EQ(refused[0].code, Refusal::kUnknownWorker);
+  EXPECT_NE(refused[0].text.find("outside [0, 2)"), std::string::npos);
+
+  request = Join(*round, 0);
+  request.model_dim = 3;
+  refused = All<Refused>(round->OnJoin(0, request));
+  ASSERT_EQ(refused.size(), 1U);
+  EXPECT_EQ(refused[0].reason, "dimension");
+
+  request = Join(*round, 0);
+  request.algorithm = "slowmo";
+  refused = All<Refused>(round->OnJoin(0, request));
+  ASSERT_EQ(refused.size(), 1U);
+  EXPECT_EQ(refused[0].code, Refusal::kWrongAlgorithm);
+  EXPECT_NE(refused[0].text.find("runs slowmo, the server local-sgd"),
+            std::string::npos);
+
+  request = Join(*round, 0);
+  request.codec_settings = "5 x 99 sketch";
+  refused = All<Refused>(round->OnJoin(0, request));
+  ASSERT_EQ(refused.size(), 1U);
+  EXPECT_EQ(refused[0].code, Refusal::kWrongCodec);
+  EXPECT_FALSE(round->IsLive(0));
+  EXPECT_EQ(round->stats().refused_messages, 4);
+}
+
+TEST(AnchorRoundTest, PushBeforeJoinIsRefusedAndCountedAsAPush) {
+  const auto round = MakeRound(SyncOptions(2));
+  std::vector<uint8_t> bytes;
+  const std::vector<Refused> refused =
+      All<Refused>(round->OnPush(0, Push(0, 0, 0, Filled(1), &bytes)));
+  ASSERT_EQ(refused.size(), 1U);
+  EXPECT_EQ(refused[0].code, Refusal::kUnknownWorker);
+  EXPECT_TRUE(refused[0].was_push);
+  EXPECT_EQ(round->stats().pushes_rejected, 1);
+  EXPECT_EQ(round->version(), 0U);
+}
+
+TEST(AnchorRoundTest, RoundZeroWaitsForEveryExpectedWorker) {
+  const auto round = MakeRound(SyncOptions(3));
+  JoinAll(*round, 2);
+  std::vector<uint8_t> bytes;
+  round->OnPush(1, Push(0, 0, 0, Filled(3), &bytes));
+  const Effects second = round->OnPush(2, Push(1, 0, 0, Filled(6), &bytes));
+  // Both live workers are in, but worker 2 has not joined yet.
+  EXPECT_FALSE(Has<AnchorUpdate>(second));
+  EXPECT_EQ(round->version(), 0U);
+  round->OnJoin(3, Join(*round, 2));
+  const Effects third = round->OnPush(4, Push(2, 0, 0, Filled(9), &bytes));
+  EXPECT_EQ(All<AnchorUpdate>(third).size(), 3U);
+  EXPECT_EQ(round->version(), 1U);
+  EXPECT_EQ(round->anchor()[0], 6.0F);
+  const std::vector<VersionPublished> published = All<VersionPublished>(third);
+  ASSERT_EQ(published.size(), 1U);
+  EXPECT_DOUBLE_EQ(published[0].straggler_seconds, 3.0);  // first at 1, at 4
+}
+
+TEST(AnchorRoundTest, TheDeadlineClosesARoundWithAQuorum) {
+  AnchorRoundOptions options = SyncOptions(4);
+  options.round_deadline_seconds = 10;
+  options.quorum = 0.5;
+  const auto round = MakeRound(options);
+  JoinAll(*round, 4);
+  std::vector<uint8_t> bytes;
+  round->OnPush(1, Push(0, 0, 0, Filled(2), &bytes));
+  // One of four is below the quorum, even past the deadline.
+  EXPECT_FALSE(Has<AnchorUpdate>(round->OnTick(11)));
+  round->OnPush(12, Push(1, 0, 0, Filled(4), &bytes));
+  EXPECT_FALSE(Has<AnchorUpdate>(round->OnTick(9.5)));
+  const Effects closed = round->OnTick(12.5);
+  EXPECT_EQ(All<AnchorUpdate>(closed).size(), 4U);
+  EXPECT_EQ(round->anchor()[0], 3.0F);
+  // The late worker's push for round 0 is stale and catches it up.
+  const Effects late = round->OnPush(13, Push(2, 0, 0, Filled(100), &bytes));
+  EXPECT_TRUE(Has<PushStale>(late));
+  const std::vector<AnchorUpdate> catch_up = All<AnchorUpdate>(late);
+  ASSERT_EQ(catch_up.size(), 1U);
+  EXPECT_EQ(catch_up[0].worker, 2U);
+  EXPECT_EQ(catch_up[0].next_round, 1U);
+  EXPECT_EQ(round->stats().pushes_stale, 1);
+}
+
+TEST(AnchorRoundTest, AnEmptyRoundPastItsDeadlineOnlyRestartsTheClock) {
+  AnchorRoundOptions options = SyncOptions(2);
+  options.round_deadline_seconds = 10;
+  options.quorum = 0.5;
+  const auto round = MakeRound(options);
+  JoinAll(*round, 2);
+  EXPECT_FALSE(Has<AnchorUpdate>(round->OnTick(11)));
+  std::vector<uint8_t> bytes;
+  round->OnPush(12, Push(0, 0, 0, Filled(2), &bytes));
+  // The deadline counts from 11 now, not from 0.
+  EXPECT_FALSE(Has<AnchorUpdate>(round->OnTick(20)));
+  EXPECT_TRUE(Has<AnchorUpdate>(round->OnTick(21.5)));
+}
+
+TEST(AnchorRoundTest, ADuplicatePushIsStaleAndAnswered) {
+  const auto round = MakeRound(SyncOptions(2));
+  JoinAll(*round, 2);
+  std::vector<uint8_t> bytes;
+  round->OnPush(0, Push(0, 0, 0, Filled(1), &bytes));
+  const Effects again = round->OnPush(0, Push(0, 0, 0, Filled(5), &bytes));
+  EXPECT_TRUE(Has<PushStale>(again));
+  EXPECT_EQ(All<AnchorUpdate>(again).size(), 1U);
+  round->OnPush(0, Push(1, 0, 0, Filled(3), &bytes));
+  EXPECT_EQ(round->anchor()[0], 2.0F);  // the first push of worker 0 counts
+}
+
+TEST(AnchorRoundTest, ALostWorkerStopsHoldingUpLaterRounds) {
+  const auto round = MakeRound(SyncOptions(3));
+  JoinAll(*round, 3);
+  std::vector<uint8_t> bytes;
+  for (uint32_t id = 0; id < 3; ++id) {
+    round->OnPush(0, Push(id, 0, 0, Filled(1), &bytes));
+  }
+  ASSERT_EQ(round->version(), 1U);
+  round->OnPush(1, Push(0, 1, 1, Filled(2), &bytes));
+  round->OnPush(1, Push(1, 1, 1, Filled(4), &bytes));
+  const Effects lost = round->OnLost(2, 2);
+  const std::vector<MembershipChanged> changes = All<MembershipChanged>(lost);
+  ASSERT_EQ(changes.size(), 1U);
+  EXPECT_EQ(changes[0].change, MembershipChanged::Change::kLost);
+  EXPECT_EQ(changes[0].live_workers, 2);
+  // Its loss completes round 1 with the two others.
+  EXPECT_EQ(All<AnchorUpdate>(lost).size(), 2U);
+  EXPECT_EQ(round->anchor()[0], 3.0F);
+  EXPECT_EQ(round->stats().lost_workers, std::vector<uint32_t>{2});
+  EXPECT_FALSE(round->IsLive(2));
+  // Back: a late joiner gets the current anchor and round.
+  const std::vector<Welcome> welcome =
+      All<Welcome>(round->OnJoin(3, Join(*round, 2, 2)));
+  ASSERT_EQ(welcome.size(), 1U);
+  EXPECT_EQ(welcome[0].version, 2U);
+  EXPECT_EQ(welcome[0].next_round, 2U);
+  EXPECT_TRUE(round->stats().lost_workers.empty());
+}
+
+TEST(AnchorRoundTest, AWorkerLeavingMidRoundIsNotAveraged) {
+  const auto round = MakeRound(SyncOptions(2));
+  JoinAll(*round, 2);
+  std::vector<uint8_t> bytes;
+  round->OnPush(0, Push(0, 0, 0, Filled(1), &bytes));
+  round->OnPush(0, Push(1, 0, 0, Filled(1), &bytes));
+  ASSERT_EQ(round->version(), 1U);
+  round->OnPush(1, Push(0, 1, 1, Filled(10), &bytes));
+  const Effects left = round->OnLeave(2, 0, "stopped");
+  ASSERT_EQ(All<MembershipChanged>(left).size(), 1U);
+  EXPECT_EQ(All<MembershipChanged>(left)[0].reason, "stopped");
+  EXPECT_EQ(round->live_workers(), 1);
+  round->OnPush(3, Push(1, 1, 1, Filled(2), &bytes));
+  EXPECT_EQ(round->version(), 2U);
+  EXPECT_EQ(round->anchor()[0], 2.0F);
+}
+
+TEST(AnchorRoundTest, AsyncRepliesToEachPushWithItsNextRound) {
+  const auto round = MakeRound(AsyncOptions(2));
+  for (uint32_t id = 0; id < 2; ++id) {
+    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
+  }
+  std::vector<uint8_t> bytes;
+  const PushRequest request = Push(1, 7, 0, Filled(4), &bytes);
+  const Effects effects = round->OnPush(0.5, request);
+  const std::vector<AnchorUpdate> replies = All<AnchorUpdate>(effects);
+  ASSERT_EQ(replies.size(), 1U);
+  EXPECT_EQ(replies[0].worker, 1U);
+  EXPECT_EQ(replies[0].next_round, 8U);
+  EXPECT_EQ(replies[0].version, 1U);
+  EXPECT_EQ(round->anchor()[0], 2.0F);  // mean of 0 and 4
+  const std::vector<PushApplied> applied = All<PushApplied>(effects);
+  ASSERT_EQ(applied.size(), 1U);
+  EXPECT_EQ(applied[0].staleness, 0.0);
+}
+
+// Relative pushes name one of the last two anchors sent to their worker;
+// each version is kept once however many workers hold it.
+TEST(AnchorRoundTest, RelativePushesNameOneOfTheLastTwoAnchorsSent) {
+  const auto round = MakeRound(AsyncOptions(2), "fp16");
+  for (uint32_t id = 0; id < 2; ++id) {
+    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
+  }
+  std::vector<PushEncoder> encoders;
+  for (int w = 0; w < 2; ++w) {
+    encoders.emplace_back(Algorithm::kOverlapLocalSgd,
+                          codec::MakeCodec("fp16", kDim).value());
+  }
+  auto push = [&](uint32_t worker, uint64_t base_version,
+                  const std::vector<float>& base, float step,
+                  std::vector<uint8_t>* bytes) {
+    std::vector<float> model = base;
+    for (float& x : model)
+      x -= step;
+    EXPECT_TRUE(encoders[worker].Encode(base, model, bytes).ok());
+    return PushRequest{.worker = worker,
+                       .round = 0,
+                       .base_version = base_version,
+                       .codec = "fp16",
+                       .payloads = {*bytes}};
+  };
+  const std::vector<float> v0(round->anchor().begin(), round->anchor().end());
+  std::vector<uint8_t> bytes;
+  // Worker 0 pushes against v0 three times: v0 is its base once, then one
+  // of its last two, then no longer.
+  EXPECT_TRUE(Has<PushApplied>(round->OnPush(0, push(0, 0, v0, 0.5F, &bytes))));
+  EXPECT_TRUE(Has<PushApplied>(round->OnPush(0, push(0, 0, v0, 0.5F, &bytes))));
+  const std::vector<Refused> refused =
+      All<Refused>(round->OnPush(0, push(0, 0, v0, 0.5F, &bytes)));
+  ASSERT_EQ(refused.size(), 1U);
+  EXPECT_EQ(refused[0].reason, "base_version");
+  EXPECT_NE(refused[0].text.find("v0"), std::string::npos);
+  // Worker 1 still holds v0 from its Welcome.
+  EXPECT_TRUE(Has<PushApplied>(round->OnPush(0, push(1, 0, v0, 1.0F, &bytes))));
+  // A version never sent to it is refused too.
+  EXPECT_TRUE(Has<Refused>(round->OnPush(0, push(1, 2, v0, 1.0F, &bytes))));
+}
+
+// The second round of codec sketch through the round core: every
+// contributor is queried, the anchor is the mean base minus the mean of the
+// workers' exact values at the applied coordinates, and the contributors
+// learn which coordinates those were.
+TEST(AnchorRoundTest, TheSketchRoundQueriesEveryContributor) {
+  constexpr int64_t kSketchDim = 2000;
+  constexpr int kWorkers = 3;
+  codec::CodecOptions options;
+  options.topk_fraction = 0.01;  // k = 20, 5 x 200 cells
+  options.sketch_seed = 11;
+  const auto round =
+      MakeRound(SyncOptions(kWorkers), "sketch", options, kSketchDim);
+  JoinAll(*round, kWorkers);
+  const std::vector<float> base(round->anchor().begin(), round->anchor().end());
+  std::vector<PushEncoder> workers;
+  std::vector<std::vector<uint8_t>> pushes(kWorkers);
+  std::vector<std::vector<float>> deltas(kWorkers);
+  std::mt19937_64 rng(5);
+  std::normal_distribution<float> noise(0.0F, 0.01F);
+  Effects effects;
+  for (int w = 0; w < kWorkers; ++w) {
+    workers.emplace_back(
+        Algorithm::kLocalSgd,
+        codec::MakeCodec("sketch", kSketchDim, options).value());
+    std::vector<float> model(kSketchDim);
+    deltas[w].resize(kSketchDim);
+    for (int64_t i = 0; i < kSketchDim; ++i) {
+      const bool heavy = i >= 100 && i < 120;
+      model[i] =
+          base[i] - (heavy ? 1.0F + 0.1F * static_cast<float>(w) : noise(rng));
+      deltas[w][i] = base[i] - model[i];
+    }
+    ASSERT_TRUE(workers.back().Encode(base, model, &pushes[w]).ok());
+    effects = round->OnPush(0, {.worker = static_cast<uint32_t>(w),
+                                .round = 0,
+                                .base_version = 0,
+                                .codec = "sketch",
+                                .payloads = {pushes[w]}});
+  }
+  const std::vector<Query> queries = All<Query>(effects);
+  ASSERT_EQ(queries.size(), static_cast<size_t>(kWorkers));
+  // A push during the second round waits for the close.
+  EXPECT_TRUE(Has<PushStale>(round->OnPush(
+      0,
+      {.worker = 0, .round = 0, .codec = "sketch", .payloads = {pushes[0]}})));
+  for (const Query& query : queries) {
+    std::vector<float> values(query.candidates->size());
+    ASSERT_TRUE(workers[query.worker]
+                    .codec()
+                    .ExactValues(*query.candidates, values)
+                    .ok());
+    std::vector<uint8_t> bytes(values.size() * sizeof(float));
+    std::memcpy(bytes.data(), values.data(), bytes.size());
+    effects = round->OnValues(
+        1, {.worker = query.worker, .round = 0, .payloads = {bytes}});
+  }
+  const std::vector<AnchorUpdate> anchors = All<AnchorUpdate>(effects);
+  ASSERT_EQ(anchors.size(), static_cast<size_t>(kWorkers));
+  ASSERT_NE(anchors[0].applied, nullptr);
+  const std::vector<uint32_t>& applied = *anchors[0].applied;
+  ASSERT_EQ(applied.size(), 20U);
+  std::vector<float> expected = base;
+  for (const uint32_t i : applied) {
+    EXPECT_GE(i, 100U);
+    EXPECT_LT(i, 120U);
+    double mean = 0;
+    for (const auto& delta : deltas)
+      mean += delta[i];
+    expected[i] -= static_cast<float>(mean / kWorkers);
+  }
+  for (int64_t i = 0; i < kSketchDim; ++i) {
+    EXPECT_NEAR(round->anchor()[i], expected[i], 1e-5) << i;
+  }
+  // Values nobody asked for are refused by name.
+  std::vector<uint8_t> stray(80);
+  const std::vector<Refused> refused = All<Refused>(
+      round->OnValues(2, {.worker = 1, .round = 0, .payloads = {stray}}));
+  ASSERT_EQ(refused.size(), 1U);
+  EXPECT_EQ(refused[0].reason, "unexpected");
+}
+
+// The sketch round's second half has its own deadline: a contributor that
+// never answers does not stall the round.
+TEST(AnchorRoundTest, AnUnansweredQueryClosesAtTheDeadline) {
+  AnchorRoundOptions round_options = SyncOptions(2);
+  round_options.round_deadline_seconds = 5;
+  codec::CodecOptions options;
+  options.topk_fraction = 0.05;
+  const auto round = MakeRound(round_options, "sketch", options, 200);
+  JoinAll(*round, 2);
+  PushEncoder encoder(Algorithm::kLocalSgd,
+                      codec::MakeCodec("sketch", 200, options).value());
+  const std::vector<float> base = Filled(0, 200);
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(encoder.Encode(base, Filled(-1, 200), &bytes).ok());
+  Effects effects;
+  for (uint32_t id = 0; id < 2; ++id) {
+    effects = round->OnPush(
+        10, {.worker = id, .codec = "sketch", .payloads = {bytes}});
+  }
+  ASSERT_EQ(All<Query>(effects).size(), 2U);
+  EXPECT_FALSE(Has<AnchorUpdate>(round->OnTick(14)));
+  EXPECT_EQ(All<AnchorUpdate>(round->OnTick(15.5)).size(), 2U);
+  EXPECT_EQ(round->version(), 1U);
+}
+
+// The outer rule uses γ_t of the round: minibatch SGD's anchor moves by
+// −γ_t·ḡ with the step decay applied at round 2 (τ = 5, decay at step 10).
+TEST(AnchorRoundTest, TheOuterRuleUsesTheLearningRateOfTheRound) {
+  AnchorRoundOptions options = SyncOptions(1);
+  options.algorithm = Algorithm::kMinibatchSgd;
+  options.aggregator.outer.algorithm = Algorithm::kMinibatchSgd;
+  options.local_steps = 5;
+  options.schedule = {.lr = 0.5F, .decay_steps = {10}, .decay_factor = 0.1F};
+  const auto round = MakeRound(options);
+  round->OnJoin(0, Join(*round, 0, 1, "minibatch-sgd"));
+  EXPECT_DOUBLE_EQ(round->LearningRateOfRound(1), 0.5);
+  EXPECT_NEAR(round->LearningRateOfRound(2), 0.05, 1e-9);
+  std::vector<uint8_t> bytes;
+  float expected = 0;
+  for (uint64_t t = 0; t < 3; ++t) {
+    round->OnPush(0, Push(0, t, t, Filled(1), &bytes));
+    expected -= static_cast<float>(round->LearningRateOfRound(t));
+    EXPECT_FLOAT_EQ(round->anchor()[0], expected) << "round " << t;
+  }
+}
+
+TEST(AnchorRoundTest, TheBudgetFinishesOnce) {
+  AnchorRoundOptions options = SyncOptions(1);
+  options.max_versions = 0;
+  options.examples_per_epoch = 100;
+  options.epochs = 1;
+  const auto round = MakeRound(options);
+  JoinAll(*round, 1);
+  std::vector<uint8_t> bytes;
+  EXPECT_FALSE(
+      Has<Finished>(round->OnPush(0, Push(0, 0, 0, Filled(1), &bytes, 60))));
+  const std::vector<Finished> finished =
+      All<Finished>(round->OnPush(0, Push(0, 1, 1, Filled(1), &bytes, 60)));
+  ASSERT_EQ(finished.size(), 1U);
+  EXPECT_NE(finished[0].reason.find("epochs"), std::string::npos);
+  EXPECT_TRUE(round->finished());
+  EXPECT_FALSE(
+      Has<Finished>(round->OnPush(0, Push(0, 2, 2, Filled(1), &bytes, 60))));
+  EXPECT_DOUBLE_EQ(round->stats().epochs, 1.8);
+}
+
+TEST(AnchorRoundTest, WorkerReportsAreAveragedIntoTheStats) {
+  const auto round = MakeRound(AsyncOptions(2));
+  for (uint32_t id = 0; id < 2; ++id) {
+    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
+  }
+  std::vector<uint8_t> bytes;
+  PushRequest first = Push(0, 0, 0, Filled(1), &bytes);
+  first.report = {.samples = 10,
+                  .local_steps = 2,
+                  .train_loss = 1.0F,
+                  .compute_seconds = 4,
+                  .sync_wait_seconds = 1};
+  round->OnPush(0, first);
+  PushRequest second = Push(1, 0, 0, Filled(1), &bytes);
+  second.report = {.samples = 30,
+                   .local_steps = 2,
+                   .train_loss = 3.0F,
+                   .compute_seconds = 2,
+                   .sync_wait_seconds = 0};
+  round->OnPush(0, second);
+  const RoundStats stats = round->stats();
+  EXPECT_EQ(stats.samples, 40);
+  EXPECT_DOUBLE_EQ(stats.compute_seconds_mean, 3.0);
+  EXPECT_DOUBLE_EQ(stats.sync_wait_seconds_mean, 0.5);
+  EXPECT_DOUBLE_EQ(stats.train_loss, 2.0);
+  EXPECT_EQ(stats.raw_bytes_up, 2 * kDim * 4);
+}
+
+// Drives two more rounds through the same events from a saved state and
+// expects the same anchors as the original's continuation.
+TEST(AnchorRoundStateTest, ARestoredRoundContinuesBitForBit) {
+  for (const std::string codec : {"dense", "topk", "sketch"}) {
+    SCOPED_TRACE(codec);
+    codec::CodecOptions options;
+    options.topk_fraction = 0.1;
+    constexpr int kWorkers = 3;
+    constexpr int64_t kStateDim = 400;
+    AnchorRoundOptions round_options = SyncOptions(kWorkers);
+    round_options.aggregator.outer = {
+        .algorithm = Algorithm::kSlowMo, .alpha = 1.0, .beta = 0.5};
+    round_options.algorithm = Algorithm::kSlowMo;
+    const auto original = MakeRound(round_options, codec, options, kStateDim);
+    for (uint32_t id = 0; id < kWorkers; ++id) {
+      original->OnJoin(0, Join(*original, id, 1, "slowmo"));
+    }
+    std::vector<PushEncoder> encoders;
+    for (int w = 0; w < kWorkers; ++w) {
+      encoders.emplace_back(
+          Algorithm::kSlowMo,
+          codec::MakeCodec(codec, kStateDim, options).value());
+    }
+    std::mt19937 rng(3);
+    // Pushes and (for the sketch) answers of rounds 0..3, in a fixed order.
+    auto drive = [&](AnchorRound& round, std::vector<PushEncoder>& workers,
+                     uint64_t from, uint64_t to, std::mt19937 stream) {
+      std::normal_distribution<float> normal(0.0F, 1.0F);
+      std::vector<std::vector<float>> anchors;
+      for (uint64_t t = from; t < to; ++t) {
+        Effects effects;
+        std::vector<std::vector<uint8_t>> bytes(kWorkers);
+        const std::vector<float> base(round.anchor().begin(),
+                                      round.anchor().end());
+        for (uint32_t w = 0; w < kWorkers; ++w) {
+          std::vector<float> model = base;
+          for (float& x : model)
+            x += 0.1F * normal(stream);
+          EXPECT_TRUE(workers[w].Encode(base, model, &bytes[w]).ok());
+          effects = round.OnPush(static_cast<double>(t),
+                                 {.worker = w,
+                                  .round = t,
+                                  .base_version = round.version(),
+                                  .codec = codec,
+                                  .payloads = {bytes[w]}});
+        }
+        for (const Query& query : All<Query>(effects)) {
+          std::vector<float> values(query.candidates->size());
+          EXPECT_TRUE(workers[query.worker]
+                          .codec()
+                          .ExactValues(*query.candidates, values)
+                          .ok());
+          std::vector<uint8_t> answer(values.size() * sizeof(float));
+          std::memcpy(answer.data(), values.data(), answer.size());
+          effects = round.OnValues(
+              static_cast<double>(t),
+              {.worker = query.worker, .round = t, .payloads = {answer}});
+        }
+        for (const AnchorUpdate& update : All<AnchorUpdate>(effects)) {
+          if (update.applied != nullptr) {
+            EXPECT_TRUE(
+                workers[update.worker].codec().Applied(*update.applied).ok());
+          }
+        }
+        anchors.emplace_back(round.anchor().begin(), round.anchor().end());
+      }
+      return anchors;
+    };
+    drive(*original, encoders, 0, 2, std::mt19937(rng()));
+    const std::vector<uint8_t> state = original->Save();
+    const auto restored = MakeRound(round_options, codec, options, kStateDim);
+    ASSERT_TRUE(restored->Load(state).ok());
+    EXPECT_EQ(restored->Save(), state);
+    EXPECT_EQ(restored->version(), original->version());
+    EXPECT_EQ(restored->stats().pushes_applied,
+              original->stats().pushes_applied);
+    // The workers' codecs are copied the same way for both continuations.
+    std::vector<PushEncoder> encoders_copy;
+    for (int w = 0; w < kWorkers; ++w) {
+      encoders_copy.emplace_back(
+          Algorithm::kSlowMo,
+          codec::MakeCodec(codec, kStateDim, options).value());
+    }
+    if (codec == "dense") {
+      const std::mt19937 stream(rng());
+      EXPECT_EQ(drive(*original, encoders, 2, 4, stream),
+                drive(*restored, encoders_copy, 2, 4, stream));
+    } else {
+      // Lossy codecs keep error feedback in the workers; continue both
+      // rounds from fresh worker codecs so the server state alone differs.
+      std::vector<PushEncoder> fresh;
+      for (int w = 0; w < kWorkers; ++w) {
+        fresh.emplace_back(Algorithm::kSlowMo,
+                           codec::MakeCodec(codec, kStateDim, options).value());
+      }
+      const std::mt19937 stream(rng());
+      EXPECT_EQ(drive(*original, fresh, 2, 4, stream),
+                drive(*restored, encoders_copy, 2, 4, stream));
+    }
+  }
+}
+
+TEST(AnchorRoundStateTest, LoadRefusesCorruptOrForeignState) {
+  const auto round = MakeRound(SyncOptions(2));
+  JoinAll(*round, 2);
+  std::vector<uint8_t> state = round->Save();
+  const auto other = MakeRound(SyncOptions(2));
+  std::vector<uint8_t> truncated(state.begin(), state.end() - 3);
+  EXPECT_EQ(other->Load(truncated).code(), Status::Code::kDataLoss);
+  std::vector<uint8_t> bad_magic = state;
+  bad_magic[0] ^= 0xff;
+  const Status magic = other->Load(bad_magic);
+  EXPECT_NE(magic.message().find("magic"), std::string::npos);
+  const auto wider = MakeRound(SyncOptions(2), "dense", {}, kDim * 2);
+  EXPECT_FALSE(wider->Load(state).ok());
+  const auto fewer = MakeRound(SyncOptions(1));
+  EXPECT_FALSE(fewer->Load(state).ok());
+}
+
+}  // namespace
+}  // namespace anchorage::algo
