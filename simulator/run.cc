@@ -44,7 +44,8 @@ DelayOptions DelaysFor(const config::RunConfig& config) {
 
 StatusOr<SimulationResult<float>> SimulateRun(
     const config::RunConfig& config,
-    const std::function<void(const TracePoint&)>& on_trace) {
+    const std::function<void(const TracePoint&)>& on_trace,
+    SimulationObserver<float> observer) {
   const config::TrainOptions& train = config.train;
   StatusOr<data::TrainTest> loaded =
       data::LoadDataset(train.dataset, train.data_dir, train.seed);
@@ -121,6 +122,7 @@ StatusOr<SimulationResult<float>> SimulateRun(
                                make_codec);
   if (!simulator.ok()) return simulator.status();
   if (on_trace) (*simulator)->set_on_trace(on_trace);
+  (*simulator)->set_observer(std::move(observer));
   return (*simulator)->Run();
 }
 

@@ -12,10 +12,12 @@
 namespace anchorage::simulator {
 
 // Runs the simulation `config` describes; `on_trace` (may be empty) sees
-// every evaluation as it happens. Returns data-loading and config errors.
+// every evaluation as it happens, `observer` every push and anchor.
+// Returns data-loading and config errors.
 StatusOr<SimulationResult<float>> SimulateRun(
     const config::RunConfig& config,
-    const std::function<void(const TracePoint&)>& on_trace);
+    const std::function<void(const TracePoint&)>& on_trace,
+    SimulationObserver<float> observer = {});
 
 // Writes the trace as CSV: virtual_seconds, version, examples, epoch,
 // train_loss, test_loss, test_accuracy, bytes_up, bytes_down,
