@@ -103,6 +103,15 @@ Refused BasicAnchorRound<Scalar>::Refuse(uint32_t worker, Refusal code,
 }
 
 template <typename Scalar>
+std::optional<Refused> BasicAnchorRound<Scalar>::CheckLive(uint32_t worker,
+                                                           const char* kind) {
+  if (IsLive(worker)) return std::nullopt;
+  const bool push = std::string_view(kind) == "Push";
+  return Refuse(worker, Refusal::kUnknownWorker, "unknown_worker",
+                Worker(worker) + " sent " + kind + " before joining", push);
+}
+
+template <typename Scalar>
 std::optional<Refused> BasicAnchorRound<Scalar>::CheckJoin(
     const JoinRequest& request) {
   const uint32_t id = request.worker;
@@ -309,10 +318,8 @@ Effects BasicAnchorRound<Scalar>::OnPush(double now,
                                          const PushRequest& request) {
   Effects effects;
   const uint32_t id = request.worker;
-  if (!IsLive(id)) {
-    effects.emplace_back(Refuse(id, Refusal::kUnknownWorker, "unknown_worker",
-                                Worker(id) + " sent Push before joining",
-                                true));
+  if (std::optional<Refused> stranger = CheckLive(id, "Push")) {
+    effects.emplace_back(std::move(*stranger));
     return effects;
   }
   Member& member = members_.at(id);
@@ -373,10 +380,8 @@ Effects BasicAnchorRound<Scalar>::OnValues(double now,
                                            const ValuesReply& reply) {
   Effects effects;
   const uint32_t id = reply.worker;
-  if (!IsLive(id)) {
-    effects.emplace_back(Refuse(id, Refusal::kUnknownWorker, "unknown_worker",
-                                Worker(id) + " sent Values before joining",
-                                false));
+  if (std::optional<Refused> stranger = CheckLive(id, "Values")) {
+    effects.emplace_back(std::move(*stranger));
     return effects;
   }
   if (!querying_ || reply.round != round() || awaiting_.erase(id) == 0) {

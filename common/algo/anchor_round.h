@@ -165,6 +165,8 @@ class BasicAnchorRound {
 
   Refused Refuse(uint32_t worker, Refusal code, std::string reason,
                  std::string text, bool push);
+  // Refuses a `kind` message from a worker that is not live.
+  std::optional<Refused> CheckLive(uint32_t worker, const char* kind);
   // Refuses a join; empty when it is acceptable.
   std::optional<Refused> CheckJoin(const JoinRequest& request);
   // Decodes (or, for a round protocol, takes the sketch of) `request` into

@@ -14,21 +14,6 @@ void ByteWriter::String(std::string_view text) {
   Raw(text.data(), text.size());
 }
 
-void ByteWriter::Floats(std::span<const float> values) {
-  U64(values.size());
-  Raw(values.data(), values.size_bytes());
-}
-
-void ByteWriter::Doubles(std::span<const double> values) {
-  U64(values.size());
-  Raw(values.data(), values.size_bytes());
-}
-
-void ByteWriter::U32s(std::span<const uint32_t> values) {
-  U64(values.size());
-  Raw(values.data(), values.size_bytes());
-}
-
 bool ByteReader::Take(void* out, size_t size) {
   if (!status_.ok()) {
     std::memset(out, 0, size);
@@ -48,36 +33,6 @@ bool ByteReader::Take(void* out, size_t size) {
 
 void ByteReader::Fail(std::string_view problem) {
   if (status_.ok()) status_ = Status::DataLoss(problem);
-}
-
-uint8_t ByteReader::U8() {
-  uint8_t value = 0;
-  Take(&value, sizeof(value));
-  return value;
-}
-
-uint32_t ByteReader::U32() {
-  uint32_t value = 0;
-  Take(&value, sizeof(value));
-  return value;
-}
-
-uint64_t ByteReader::U64() {
-  uint64_t value = 0;
-  Take(&value, sizeof(value));
-  return value;
-}
-
-int64_t ByteReader::I64() {
-  int64_t value = 0;
-  Take(&value, sizeof(value));
-  return value;
-}
-
-double ByteReader::F64() {
-  double value = 0;
-  Take(&value, sizeof(value));
-  return value;
 }
 
 bool ByteReader::Bool() {

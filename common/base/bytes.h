@@ -38,9 +38,9 @@ class ByteWriter {
   void Bool(bool value) { U8(value ? 1 : 0); }
   void String(std::string_view text);
   // A u64 count, then the elements.
-  void Floats(std::span<const float> values);
-  void Doubles(std::span<const double> values);
-  void U32s(std::span<const uint32_t> values);
+  void Floats(std::span<const float> values) { Array(values); }
+  void Doubles(std::span<const double> values) { Array(values); }
+  void U32s(std::span<const uint32_t> values) { Array(values); }
   template <typename Scalar>
   void Scalars(std::span<const Scalar> values) {
     if constexpr (sizeof(Scalar) == sizeof(float)) {
@@ -55,6 +55,11 @@ class ByteWriter {
 
  private:
   void Raw(const void* data, size_t size);
+  template <typename T>
+  void Array(std::span<const T> values) {
+    U64(values.size());
+    Raw(values.data(), values.size_bytes());
+  }
   std::vector<uint8_t> bytes_;
 };
 
@@ -62,11 +67,11 @@ class ByteReader {
  public:
   explicit ByteReader(std::span<const uint8_t> bytes) : bytes_(bytes) {}
 
-  uint8_t U8();
-  uint32_t U32();
-  uint64_t U64();
-  int64_t I64();
-  double F64();
+  uint8_t U8() { return Value<uint8_t>(); }
+  uint32_t U32() { return Value<uint32_t>(); }
+  uint64_t U64() { return Value<uint64_t>(); }
+  int64_t I64() { return Value<int64_t>(); }
+  double F64() { return Value<double>(); }
   bool Bool();
   std::string String(size_t max_bytes = 1 << 20);
   // Reads a u64 count and that many elements into *out; fails when the
@@ -93,6 +98,12 @@ class ByteReader {
 
  private:
   bool Take(void* out, size_t size);
+  template <typename T>
+  T Value() {
+    T value{};
+    Take(&value, sizeof(value));
+    return value;
+  }
   template <typename T>
   void Array(std::vector<T>* out, uint64_t max_count);
 
