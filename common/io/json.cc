@@ -93,4 +93,9 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents) {
   return Status::Ok();
 }
 
+Status WriteJsonFile(const std::string& path, const Json& json) {
+  return WriteFileAtomically(
+      path, json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+}
+
 }  // namespace anchorage::io
