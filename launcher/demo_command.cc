@@ -131,17 +131,17 @@ int Demo::Run() {
     return interrupted ? 130 : 1;
   }
   const double wall = Seconds(Clock::now() - start_).count();
-  StatusOr<DemoSummary> summary =
-      ReadServerSummary(run_dir_ + "/server-summary.json");
-  if (!summary.ok()) {
+  StatusOr<summary::RunSummary> result =
+      summary::ReadRunSummary(run_dir_ + "/server-summary.json");
+  if (!result.ok()) {
     std::fprintf(stderr, "anchorage demo: %s\n",
-                 summary.status().message().c_str());
+                 result.status().message().c_str());
     return 1;
   }
-  summary->demo_wall_seconds = wall;
-  PrintSummaryTable(*summary, run_dir_);
+  result->demo_wall_seconds = wall;
+  PrintSummaryTable(*result, run_dir_);
   if (!config_.output.summary_json.empty()) {
-    status = WriteDemoSummary(config_.output.summary_json, *summary);
+    status = summary::WriteRunSummary(config_.output.summary_json, *result);
     if (!status.ok()) {
       std::fprintf(stderr, "anchorage demo: %s\n", status.message().c_str());
       return 1;

@@ -7,8 +7,6 @@
 
 #include "common/algo/push_codec.h"
 #include "common/base/log.h"
-#include "common/io/json.h"
-#include "common/service/startup.h"
 #include "common/tensor/tensor.h"
 #include "common/transport/socket.h"
 
@@ -80,6 +78,7 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
   evaluator_ =
       std::make_unique<Evaluator>(*context_, std::move(eval_model).value(),
                                   &data_.test, config.server.eval_examples);
+  summary::SetRunSettings(config_, &stats_);
 }
 
 Server::~Server() = default;
@@ -98,7 +97,7 @@ Status Server::Bind() {
   return Status::Ok();
 }
 
-StatusOr<ServerSummary> Server::Run() {
+StatusOr<summary::RunSummary> Server::Run() {
   start_ = Clock::now();
   last_version_time_ = start_;
   round_opened_ = start_;
@@ -146,7 +145,7 @@ StatusOr<ServerSummary> Server::Run() {
     MaybeEvaluate(after);
   }
   stats_.stop_reason = stop_requested_.load() ? "stopped by signal" : reason;
-  ServerSummary summary = stats_;
+  summary::RunSummary summary = stats_;
   Finish(&summary);
   AnswerDoneWhileDraining();
   return summary;
@@ -655,7 +654,7 @@ bool Server::RunComplete(std::string* reason) const {
   return false;
 }
 
-void Server::Finish(ServerSummary* summary) {
+void Server::Finish(summary::RunSummary* summary) {
   const model::Evaluation final_eval =
       EvaluateOn(*model_, data_.test, aggregator_.anchor());
   metrics_.eval_accuracy.Set(final_eval.accuracy);
@@ -699,8 +698,6 @@ void Server::Finish(ServerSummary* summary) {
     summary->sync_wait_seconds_mean = wait / reporting;
   }
   if (with_loss > 0) summary->train_loss = loss / with_loss;
-  summary->bytes_up = stats_.bytes_up;
-  summary->bytes_down = stats_.bytes_down;
   LOG_INFO("done (%s): anchor v%llu, test accuracy %.4f, %.1f s",
            summary->stop_reason.c_str(),
            static_cast<unsigned long long>(summary->anchor_version),
@@ -831,58 +828,6 @@ int Server::LiveWorkers() const {
   for (const auto& [id, worker] : workers_)
     live += worker.live ? 1 : 0;
   return live;
-}
-
-Status WriteSummaryJson(const std::string& path,
-                        const config::RunConfig& config,
-                        const ServerSummary& summary) {
-  std::string lost = "[";
-  for (size_t i = 0; i < summary.lost_workers.size(); ++i) {
-    if (i > 0) lost += ", ";
-    lost += std::to_string(summary.lost_workers[i]);
-  }
-  lost += "]";
-  std::string evaluations = "[";
-  for (size_t i = 0; i < summary.evaluations.size(); ++i) {
-    const ServerSummary::Point& p = summary.evaluations[i];
-    if (i > 0) evaluations += ", ";
-    char text[160];
-    std::snprintf(text, sizeof(text),
-                  "{\"seconds\": %.3f, \"version\": %llu, \"accuracy\": %.6f, "
-                  "\"loss\": %.6f}",
-                  p.seconds, static_cast<unsigned long long>(p.version),
-                  p.accuracy, p.loss);
-    evaluations += text;
-  }
-  evaluations += "]";
-  io::JsonObject json;
-  json.Add("algorithm", config.train.algorithm)
-      .Add("aggregation", config.server.aggregation_kind(config.train) ==
-                                  config::Aggregation::kSync
-                              ? "sync"
-                              : "async");
-  service::AddRunSettings(config, &json);
-  json.Add("anchor_version", summary.anchor_version)
-      .Add("test_accuracy", summary.test_accuracy)
-      .Add("test_loss", summary.test_loss)
-      .Add("train_loss", summary.train_loss)
-      .Add("wall_seconds", summary.wall_seconds)
-      .Add("epochs", summary.epochs)
-      .Add("samples", summary.samples);
-  service::AddTraffic(summary.bytes_up, summary.bytes_down,
-                      summary.raw_bytes_up, &json);
-  json.Add("pushes_applied", summary.pushes_applied)
-      .Add("pushes_rejected", summary.pushes_rejected)
-      .Add("pushes_stale", summary.pushes_stale)
-      .Add("rejected_messages", summary.rejected_messages)
-      .Add("staleness_mean", summary.staleness_mean)
-      .Add("sync_wait_seconds_mean", summary.sync_wait_seconds_mean)
-      .Add("compute_seconds_mean", summary.compute_seconds_mean)
-      .Add("encode_seconds_mean", summary.encode_seconds_mean)
-      .AddRaw("lost_workers", lost)
-      .Add("stop_reason", summary.stop_reason)
-      .AddRaw("evaluations", evaluations);
-  return io::WriteFileAtomically(path, json.ToString());
 }
 
 }  // namespace anchorage::server

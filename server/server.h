@@ -28,43 +28,12 @@
 #include "common/config/run_config.h"
 #include "common/data/dataset.h"
 #include "common/model/model.h"
+#include "common/summary/run_summary.h"
 #include "common/transport/wire.h"
 #include "server/evaluator.h"
 #include "server/server_metrics.h"
 
 namespace anchorage::server {
-
-// What the run achieved; also written as the summary JSON.
-struct ServerSummary {
-  uint64_t anchor_version = 0;
-  double test_accuracy = 0;
-  double test_loss = 0;
-  double wall_seconds = 0;
-  double epochs = 0;
-  int64_t samples = 0;
-  int64_t bytes_up = 0;
-  int64_t bytes_down = 0;
-  int64_t raw_bytes_up = 0;
-  int64_t pushes_applied = 0;
-  int64_t pushes_rejected = 0;
-  int64_t pushes_stale = 0;
-  int64_t rejected_messages = 0;
-  double staleness_mean = 0;
-  double sync_wait_seconds_mean = 0;
-  double compute_seconds_mean = 0;
-  double encode_seconds_mean = 0;
-  double train_loss = 0;
-  std::vector<uint32_t> lost_workers;
-  std::string stop_reason;
-  // (seconds since start, anchor version, accuracy, loss) per evaluation.
-  struct Point {
-    double seconds;
-    uint64_t version;
-    double accuracy;
-    double loss;
-  };
-  std::vector<Point> evaluations;
-};
 
 class Server {
  public:
@@ -86,8 +55,8 @@ class Server {
 
   // Serves until the run is complete or RequestStop() is called, then
   // evaluates the final anchor, tells every worker Done and returns the
-  // summary.
-  StatusOr<ServerSummary> Run();
+  // summary (settings included; demo_wall_seconds unset).
+  StatusOr<summary::RunSummary> Run();
 
   // Asks Run() to finish; safe from any thread and from signal handlers.
   void RequestStop() { stop_requested_.store(true); }
@@ -150,7 +119,7 @@ class Server {
   bool RunComplete(std::string* reason) const;
   // The base learning rate γ_t at the start of `round` (τ local steps each).
   double LearningRateOfRound(uint64_t round) const;
-  void Finish(ServerSummary* summary);
+  void Finish(summary::RunSummary* summary);
   void AnswerDoneWhileDraining();
 
   // `applied`: codec sketch, the coordinates the round applied, sent to the
@@ -216,15 +185,10 @@ class Server {
   Clock::time_point next_eval_;
   uint64_t last_evaluated_version_ = UINT64_MAX;
   int64_t samples_ = 0;
-  ServerSummary stats_;
+  summary::RunSummary stats_;
   double staleness_sum_ = 0;
   model::Evaluation last_eval_;
   bool has_eval_ = false;
 };
-
-// Writes `summary` with the run's settings as the summary JSON.
-Status WriteSummaryJson(const std::string& path,
-                        const config::RunConfig& config,
-                        const ServerSummary& summary);
 
 }  // namespace anchorage::server
