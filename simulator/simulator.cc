@@ -126,7 +126,7 @@ Simulator<Scalar>::Impl::CurrentAnchor() {
 template <typename Scalar>
 double Simulator<Scalar>::Impl::Progress() const {
   if (options_.epochs > 0) {
-    return static_cast<double>(result_.examples) /
+    return static_cast<double>(result_.summary.samples) /
            (options_.epochs * static_cast<double>(options_.examples_per_epoch));
   }
   return static_cast<double>(aggregator_.version()) /
@@ -136,7 +136,7 @@ double Simulator<Scalar>::Impl::Progress() const {
 template <typename Scalar>
 bool Simulator<Scalar>::Impl::BudgetReached() const {
   if (options_.epochs > 0 &&
-      static_cast<double>(result_.examples) >=
+      static_cast<double>(result_.summary.samples) >=
           options_.epochs * static_cast<double>(options_.examples_per_epoch)) {
     return true;
   }
@@ -150,8 +150,8 @@ void Simulator<Scalar>::Impl::RecordEvaluation(double now) {
   TracePoint point;
   point.virtual_seconds = now;
   point.version = aggregator_.version();
-  point.examples = result_.examples;
-  point.epoch = static_cast<double>(result_.examples) /
+  point.examples = result_.summary.samples;
+  point.epoch = static_cast<double>(result_.summary.samples) /
                 static_cast<double>(options_.examples_per_epoch);
   double loss = 0;
   double wait = 0;
@@ -163,9 +163,11 @@ void Simulator<Scalar>::Impl::RecordEvaluation(double now) {
   point.sync_wait_seconds_mean = wait / static_cast<double>(workers_.size());
   point.test_loss = evaluation.loss;
   point.test_accuracy = evaluation.accuracy;
-  point.bytes_up = result_.bytes_up;
-  point.bytes_down = result_.bytes_down;
+  point.bytes_up = result_.summary.bytes_up;
+  point.bytes_down = result_.summary.bytes_down;
   result_.trace.push_back(point);
+  result_.summary.evaluations.push_back(
+      {now, point.version, point.test_accuracy, point.test_loss});
   if (owner_->on_trace_) owner_->on_trace_(point);
 }
 
@@ -215,8 +217,8 @@ void Simulator<Scalar>::Impl::Push(int worker, double now,
     return;
   }
   const int64_t bytes = *sent + options_.envelope_bytes;
-  result_.bytes_up += bytes;
-  result_.raw_bytes_up +=
+  result_.summary.bytes_up += bytes;
+  result_.summary.raw_bytes_up +=
       static_cast<int64_t>(contribution.size() * sizeof(float));
   Schedule({.time = delay_.Uplink(worker, now, bytes),
             .kind = Kind::kPushArrival,
@@ -230,7 +232,7 @@ template <typename Scalar>
 void Simulator<Scalar>::Impl::SendAnchor(int worker, double now,
                                          uint64_t next_round) {
   Snapshot anchor = CurrentAnchor();
-  result_.bytes_down += anchor_bytes_;
+  result_.summary.bytes_down += anchor_bytes_;
   Schedule({.time = delay_.Downlink(worker, now, anchor_bytes_),
             .kind = Kind::kAnchorArrival,
             .worker = worker,
@@ -251,12 +253,12 @@ void Simulator<Scalar>::Impl::ServePush(const Event& event) {
   Status status = aggregator_.Submit(static_cast<uint32_t>(event.worker),
                                      event.round, &scratch_);
   if (status.code() == Status::Code::kFailedPrecondition) {
-    ++result_.pushes_stale;
+    ++result_.summary.pushes_stale;
     SendAnchor(event.worker, event.time, aggregator_.round());
     return;
   }
   ANCHORAGE_CHECK(status.ok(), "simulated push refused");
-  ++result_.pushes_applied;
+  ++result_.summary.pushes_applied;
   staleness_sum_ +=
       static_cast<double>(version_before) -
       static_cast<double>(std::min(event.version, version_before));
@@ -267,8 +269,8 @@ void Simulator<Scalar>::Impl::ServePush(const Event& event) {
   if (aggregator_.pending() < aggregator_.num_workers()) return;
   if (owner_->round_hook_) {
     const RoundTraffic traffic = owner_->round_hook_(aggregator_);
-    result_.bytes_up += traffic.up;
-    result_.bytes_down += traffic.down;
+    result_.summary.bytes_up += traffic.up;
+    result_.summary.bytes_down += traffic.down;
   }
   aggregator_.set_learning_rate(optim::ScheduledLearningRate(
       options_.schedule,
@@ -320,7 +322,7 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
     now_ = event.time;
     switch (event.kind) {
       case Kind::kComputeDone:
-        result_.examples +=
+        result_.summary.samples +=
             static_cast<int64_t>(options_.round.local_steps) *
             learners_[static_cast<size_t>(event.worker)]->batch_size();
         SyncPoint(event.worker, event.time);
@@ -342,9 +344,19 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
   RecordEvaluation(now_);
   result_.anchor.assign(aggregator_.anchor().begin(),
                         aggregator_.anchor().end());
-  result_.anchor_version = aggregator_.version();
-  result_.virtual_seconds = now_;
-  if (!status_.ok()) result_.stopped_early = status_.message();
+  summary::RunSummary& summary = result_.summary;
+  const TracePoint& last = result_.trace.back();
+  summary.simulated = true;
+  summary.anchor_version = aggregator_.version();
+  summary.test_accuracy = last.test_accuracy;
+  summary.test_loss = last.test_loss;
+  summary.wall_seconds = now_;
+  summary.epochs = last.epoch;
+  summary.stop_reason = "reached the budget";
+  if (!status_.ok()) {
+    result_.stopped_early = status_.message();
+    summary.stop_reason = "stopped early: " + status_.message();
+  }
   double compute = 0;
   double wait = 0;
   double loss = 0;
@@ -354,12 +366,12 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
     loss += state.last_loss;
   }
   const auto m = static_cast<double>(workers_.size());
-  result_.compute_seconds_mean = compute / m;
-  result_.sync_wait_seconds_mean = wait / m;
-  result_.train_loss = loss / m;
-  result_.staleness_mean =
-      result_.pushes_applied > 0
-          ? staleness_sum_ / static_cast<double>(result_.pushes_applied)
+  summary.compute_seconds_mean = compute / m;
+  summary.sync_wait_seconds_mean = wait / m;
+  summary.train_loss = loss / m;
+  summary.staleness_mean =
+      summary.pushes_applied > 0
+          ? staleness_sum_ / static_cast<double>(summary.pushes_applied)
           : 0.0;
   return std::move(result_);
 }

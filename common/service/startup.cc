@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "common/base/log.h"
-#include "common/codec/codec.h"
 
 namespace anchorage::service {
 namespace {
@@ -59,30 +58,6 @@ Status WriteReadyFile(const config::OutputOptions& output,
   fields.Add("metrics_port", service.exposer->port())
       .Add("pid", static_cast<int64_t>(getpid()));
   return io::WriteFileAtomically(output.ready_file, fields.ToString());
-}
-
-void AddRunSettings(const config::RunConfig& config, io::JsonObject* json) {
-  const config::TrainOptions& train = config.train;
-  json->Add("workers", train.workers)
-      .Add("dataset", train.dataset)
-      .Add("model", train.model)
-      .Add("codec", train.codec)
-      .Add("partition", train.partition)
-      .Add("local_steps", train.local_steps)
-      .Add("alpha", train.alpha)
-      .Add("beta", train.beta)
-      .Add("lr", train.lr)
-      .Add("batch_size", train.batch_size)
-      .Add("seed", train.seed);
-}
-
-void AddTraffic(int64_t bytes_up, int64_t bytes_down, int64_t raw_bytes_up,
-                io::JsonObject* json) {
-  json->Add("bytes_up", bytes_up)
-      .Add("bytes_down", bytes_down)
-      .Add("raw_bytes_up", raw_bytes_up)
-      .Add("compression_ratio",
-           codec::CompressionRatio(raw_bytes_up, bytes_up));
 }
 
 }  // namespace anchorage::service

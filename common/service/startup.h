@@ -42,13 +42,4 @@ StatusOr<Service> StartService(const std::string& role,
 Status WriteReadyFile(const config::OutputOptions& output,
                       const Service& service, io::JsonObject fields);
 
-// Adds the run's settings to a summary: workers, dataset, model, codec,
-// partition, local_steps, alpha, beta, lr, batch_size, seed.
-void AddRunSettings(const config::RunConfig& config, io::JsonObject* json);
-
-// Adds the run's upward and downward wire bytes, the pushes as dense
-// float32, and compression_ratio (raw_bytes_up / bytes_up) to a summary.
-void AddTraffic(int64_t bytes_up, int64_t bytes_down, int64_t raw_bytes_up,
-                io::JsonObject* json);
-
 }  // namespace anchorage::service
