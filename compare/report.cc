@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/io/json.h"
+#include "common/io/file.h"
 #include "common/report/svg_plot.h"
 #include "common/report/table.h"
 #include "compare/verdict.h"

@@ -4,23 +4,12 @@
 
 #include <chrono>
 #include <cstdio>
-#include <exception>
 #include <string>
-
-#include <yaml-cpp/yaml.h>
 
 #include "common/metrics/scrape.h"
 
 namespace anchorage::launcher {
 namespace {
-
-StatusOr<YAML::Node> LoadJson(const std::string& path) {
-  try {
-    return YAML::LoadFile(path);
-  } catch (const std::exception& e) {
-    return Status::DataLoss("cannot read " + path + ": " + e.what());
-  }
-}
 
 std::string HumanBytes(double bytes) {
   const char* units[] = {"B", "kB", "MB", "GB", "TB"};
@@ -35,17 +24,6 @@ std::string HumanBytes(double bytes) {
 }
 
 }  // namespace
-
-StatusOr<ServerEndpoints> ReadServerReady(const std::string& path) {
-  StatusOr<YAML::Node> node = LoadJson(path);
-  if (!node.ok()) return node.status();
-  try {
-    return ServerEndpoints{(*node)["endpoint"].as<std::string>(),
-                           (*node)["metrics_port"].as<int>()};
-  } catch (const std::exception& e) {
-    return Status::DataLoss(path + ": " + e.what());
-  }
-}
 
 void PrintSummaryTable(const summary::RunSummary& s,
                        const std::string& run_dir) {

@@ -1,23 +1,13 @@
-// What the demo reads from its children and shows the user: the server's
-// ready file, the live progress line (scraped from the server's /metrics)
-// and the final summary table and JSON.
+// What the demo shows the user: the live progress line (scraped from the
+// server's /metrics) and the final summary table.
 #pragma once
 
 #include <string>
 
-#include "common/base/status.h"
 #include "common/config/run_config.h"
 #include "common/summary/run_summary.h"
 
 namespace anchorage::launcher {
-
-struct ServerEndpoints {
-  std::string endpoint;
-  int metrics_port = 0;
-};
-
-// Reads the server's --ready-file.
-StatusOr<ServerEndpoints> ReadServerReady(const std::string& path);
 
 // Prints the summary's main numbers as a table, with the folder of the
 // run's logs.

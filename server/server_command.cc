@@ -9,6 +9,7 @@
 #include "common/base/log.h"
 #include "common/io/npy.h"
 #include "common/service/startup.h"
+#include "common/summary/run_summary.h"
 #include "server/server.h"
 
 namespace anchorage::server {
@@ -45,9 +46,8 @@ int RunServerCommand(int argc, const char* const* argv) {
   }
   // Bound: ready for workers.
   service->exposer->set_ready(true);
-  io::JsonObject ready;
-  ready.Add("endpoint", (*server)->endpoint());
-  Status status = service::WriteReadyFile(config.output, *service, ready);
+  Status status =
+      service::WriteReadyFile(config.output, *service, (*server)->endpoint());
   if (!status.ok()) {
     LOG_ERROR("%s", status.message().c_str());
     return 1;

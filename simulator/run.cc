@@ -13,7 +13,7 @@
 #include "common/codec/sketch_codec.h"
 #include "common/data/dataset.h"
 #include "common/data/partition.h"
-#include "common/io/json.h"
+#include "common/io/file.h"
 #include "common/model/model.h"
 
 namespace anchorage::simulator {

@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
 #include <utility>
 
 #include "common/base/log.h"
+#include "common/io/json.h"
 
 namespace anchorage::service {
 namespace {
@@ -53,11 +55,34 @@ StatusOr<Service> StartService(const std::string& role,
 }
 
 Status WriteReadyFile(const config::OutputOptions& output,
-                      const Service& service, io::JsonObject fields) {
+                      const Service& service, const std::string& endpoint) {
   if (output.ready_file.empty()) return Status::Ok();
-  fields.Add("metrics_port", service.exposer->port())
-      .Add("pid", static_cast<int64_t>(getpid()));
-  return io::WriteFileAtomically(output.ready_file, fields.ToString());
+  return io::WriteJsonFile(output.ready_file,
+                           ReadyFile{.endpoint = endpoint,
+                                     .metrics_port = service.exposer->port(),
+                                     .pid = getpid()});
+}
+
+StatusOr<ReadyFile> ReadReadyFile(const std::string& path) {
+  StatusOr<ReadyFile> ready = io::ReadJsonFile<ReadyFile>(path);
+  if (ready.ok() && (ready->metrics_port <= 0 || ready->metrics_port > 65535)) {
+    return Status::DataLoss(path + ": bad metrics_port " +
+                            std::to_string(ready->metrics_port));
+  }
+  return ready;
+}
+
+void to_json(io::Json& json, const ReadyFile& ready) {
+  json = io::Json::object();
+  if (!ready.endpoint.empty()) json["endpoint"] = ready.endpoint;
+  json["metrics_port"] = ready.metrics_port;
+  json["pid"] = ready.pid;
+}
+
+void from_json(const io::Json& json, ReadyFile& ready) {
+  ready.endpoint = json.value("endpoint", "");
+  json.at("metrics_port").get_to(ready.metrics_port);
+  json.at("pid").get_to(ready.pid);
 }
 
 }  // namespace anchorage::service
