@@ -74,9 +74,9 @@ std::optional<std::vector<RunOutcome>> RunAll(const StudyPlan& plan,
     std::fprintf(stderr,
                  "[%d/%d] %s: finished: test accuracy %.4f, train loss %.4f, "
                  "%.2f %s s, sync wait %.3f s (%.1f s wall)\n",
-                 i + 1, total, name.c_str(), outcome->final_test_accuracy,
-                 outcome->final_train_loss, outcome->seconds, clock,
-                 outcome->sync_wait_seconds, wall);
+                 i + 1, total, name.c_str(), outcome->summary.test_accuracy,
+                 outcome->summary.train_loss, outcome->summary.wall_seconds,
+                 clock, outcome->summary.sync_wait_seconds_mean, wall);
     if (!outcome->stopped_early.empty()) {
       std::fprintf(stderr, "[%d/%d] %s: stopped early: %s\n", i + 1, total,
                    name.c_str(), outcome->stopped_early.c_str());

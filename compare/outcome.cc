@@ -32,8 +32,8 @@ size_t SelectLowestTrainLoss(const std::vector<const RunOutcome*>& candidates) {
   ANCHORAGE_CHECK(!candidates.empty(), "selecting among no candidates");
   size_t best = 0;
   for (size_t i = 1; i < candidates.size(); ++i) {
-    const double loss = candidates[i]->final_train_loss;
-    const double best_loss = candidates[best]->final_train_loss;
+    const double loss = candidates[i]->summary.train_loss;
+    const double best_loss = candidates[best]->summary.train_loss;
     if (!std::isfinite(loss)) continue;
     if (!std::isfinite(best_loss) || loss < best_loss) best = i;
   }

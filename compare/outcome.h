@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/summary/run_summary.h"
 #include "simulator/simulator.h"
 
 namespace anchorage::compare {
@@ -25,7 +26,6 @@ struct RunOutcome {
   // β=0.7"). Runs that share both are learning-rate candidates.
   std::string setting;
   std::string label;
-  std::string algorithm;
   double lr = 0;
   // Evaluations in time order; the train loss is NaN where no step has
   // been taken yet. Simulated runs: virtual seconds and exact counts. Real
@@ -33,17 +33,14 @@ struct RunOutcome {
   // proportion to the anchor version, and the train loss and sync wait are
   // known only at the end (NaN before).
   std::vector<TracePoint> trace;
-  // The final anchor on the whole test set and on the whole training set
-  // (the objective). Real runs report the workers' recent training loss.
-  double final_test_accuracy = 0;
-  double final_test_loss = 0;
-  double final_train_loss = 0;
-  // Seconds of the run (virtual or wall), bytes sent to the server, and the
-  // mean over workers of their total time blocked at sync points.
-  double seconds = 0;
-  int64_t bytes_up = 0;
-  int64_t bytes_down = 0;
-  double sync_wait_seconds = 0;
+  // The run's own summary (settings, seconds of the run, bytes, sync wait),
+  // except where compare measures differently. Simulated runs: test_accuracy
+  // and test_loss are the final anchor on the whole test set (the run may
+  // evaluate on --eval-examples), train_loss the final anchor on the whole
+  // training set (the objective) instead of the workers' recent training
+  // loss, and a sync_wait_seconds_mean below a nanosecond (rounding residue
+  // of the virtual clock) is 0. Real runs keep the demo's summary as it is.
+  summary::RunSummary summary;
   // Empty, or why the run stopped before its budget (it diverged).
   std::string stopped_early;
 };

@@ -8,11 +8,11 @@
 #include <limits>
 #include <optional>
 #include <system_error>
+#include <utility>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "common/config/flags.h"
+#include "common/summary/run_summary.h"
 #include "launcher/process.h"
 
 namespace anchorage::compare {
@@ -26,54 +26,41 @@ std::string Exact(double value) {
   return text;
 }
 
-// Reads the demo's summary JSON (yaml-cpp reads JSON) into an outcome whose
-// trace is the server's evaluations. Counts known only in total are spread
-// over the evaluations in proportion to the anchor version: every version
-// costs the same pushes with a dense codec.
+// Reads the demo's summary into an outcome whose trace is the server's
+// evaluations. Counts known only in total are spread over the evaluations
+// in proportion to the anchor version: every version costs the same pushes
+// with a dense codec.
 StatusOr<RunOutcome> ReadDemoSummary(const std::string& path) {
+  StatusOr<summary::RunSummary> read = summary::ReadRunSummary(path);
+  if (!read.ok()) return read.status();
   RunOutcome outcome;
-  try {
-    const YAML::Node root = YAML::LoadFile(path);
-    const auto final_version = root["anchor_version"].as<double>();
-    const auto samples = root["samples"].as<double>();
-    const auto epochs = root["epochs"].as<double>();
-    const auto bytes_up = root["bytes_up"].as<int64_t>();
-    const auto bytes_down = root["bytes_down"].as<int64_t>();
-    const auto wall = root["wall_seconds"].as<double>();
-    outcome.final_test_accuracy = root["test_accuracy"].as<double>();
-    outcome.final_test_loss = root["test_loss"].as<double>();
-    outcome.final_train_loss = root["train_loss"].as<double>();
-    outcome.sync_wait_seconds = root["sync_wait_seconds_mean"].as<double>();
-    outcome.seconds = wall;
-    outcome.bytes_up = bytes_up;
-    outcome.bytes_down = bytes_down;
-    for (const YAML::Node& e : root["evaluations"]) {
-      TracePoint point;
-      point.virtual_seconds = e["seconds"].as<double>();
-      point.version = e["version"].as<uint64_t>();
-      const double share =
-          final_version > 0 ? static_cast<double>(point.version) / final_version
-                            : (wall > 0 ? point.virtual_seconds / wall : 1.0);
-      point.examples = std::llround(samples * share);
-      point.epoch = epochs * share;
-      point.bytes_up = std::llround(static_cast<double>(bytes_up) * share);
-      point.bytes_down = std::llround(static_cast<double>(bytes_down) * share);
-      point.test_accuracy = e["accuracy"].as<double>();
-      point.test_loss = e["loss"].as<double>();
-      point.train_loss = kUnknown;
-      point.sync_wait_seconds_mean = kUnknown;
-      outcome.trace.push_back(point);
-    }
-  } catch (const YAML::Exception& e) {
-    return Status::DataLoss("cannot read the demo's summary " + path + ": " +
-                            e.what());
-  }
-  if (outcome.trace.empty()) {
+  outcome.summary = std::move(read).value();
+  const summary::RunSummary& s = outcome.summary;
+  if (s.evaluations.empty()) {
     return Status::DataLoss("the demo's summary " + path +
                             " has no evaluations");
   }
-  outcome.trace.back().train_loss = outcome.final_train_loss;
-  outcome.trace.back().sync_wait_seconds_mean = outcome.sync_wait_seconds;
+  const auto final_version = static_cast<double>(s.anchor_version);
+  for (const summary::Evaluation& e : s.evaluations) {
+    TracePoint point;
+    point.virtual_seconds = e.seconds;
+    point.version = e.version;
+    const double share =
+        final_version > 0
+            ? static_cast<double>(e.version) / final_version
+            : (s.wall_seconds > 0 ? e.seconds / s.wall_seconds : 1.0);
+    point.examples = std::llround(static_cast<double>(s.samples) * share);
+    point.epoch = s.epochs * share;
+    point.bytes_up = std::llround(static_cast<double>(s.bytes_up) * share);
+    point.bytes_down = std::llround(static_cast<double>(s.bytes_down) * share);
+    point.test_accuracy = e.accuracy;
+    point.test_loss = e.loss;
+    point.train_loss = kUnknown;
+    point.sync_wait_seconds_mean = kUnknown;
+    outcome.trace.push_back(point);
+  }
+  outcome.trace.back().train_loss = s.train_loss;
+  outcome.trace.back().sync_wait_seconds_mean = s.sync_wait_seconds_mean;
   return outcome;
 }
 
@@ -117,7 +104,6 @@ StatusOr<RunOutcome> RunAsProcess(const RunSpec& spec,
   if (!outcome.ok()) return outcome.status();
   outcome->setting = spec.setting;
   outcome->label = spec.label;
-  outcome->algorithm = spec.config.train.algorithm;
   outcome->lr = spec.config.train.lr;
   return outcome;
 }

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/io/json.h"
+#include "common/io/file.h"
 #include "common/report/svg_plot.h"
 #include "common/report/table.h"
 #include "compare/verdict.h"
@@ -120,13 +120,13 @@ std::string AxisName(TraceAxis axis, bool real) {
 double SweepValue(const RunOutcome& run, SweepMetric metric, double target) {
   switch (metric) {
     case SweepMetric::kFinalTrainLoss:
-      return run.final_train_loss;
+      return run.summary.train_loss;
     case SweepMetric::kFinalTestError:
-      return 1.0 - run.final_test_accuracy;
+      return 1.0 - run.summary.test_accuracy;
     case SweepMetric::kTimeToTarget:
       return TimeToTarget(run.trace, target).value_or(kNaN);
     case SweepMetric::kSyncWait:
-      return run.sync_wait_seconds;
+      return run.summary.sync_wait_seconds_mean;
   }
   return kNaN;
 }
@@ -302,7 +302,7 @@ std::string TuningCell(const std::vector<const RunOutcome*>& candidates,
   for (const RunOutcome* run : candidates) {
     std::string entry = FormatNumber(run->lr, 3);
     entry += ": ";
-    entry += FormatNumber(run->final_train_loss, 4);
+    entry += FormatNumber(run->summary.train_loss, 4);
     if (!cell.empty()) cell += ", ";
     cell += run == best ? "**" + entry + "**" : entry;
   }
@@ -364,13 +364,13 @@ StatusOr<std::string> ResultsTable(
     const std::optional<int64_t> bytes =
         BytesUpToTarget(run->trace, plan.target_accuracy);
     rows.push_back({run->setting, run->label, FormatNumber(run->lr, 3),
-                    FormatNumber(run->final_test_accuracy, 4),
-                    FormatNumber(run->final_test_loss, 4),
-                    FormatNumber(run->final_train_loss, 4),
+                    FormatNumber(run->summary.test_accuracy, 4),
+                    FormatNumber(run->summary.test_loss, 4),
+                    FormatNumber(run->summary.train_loss, 4),
                     time ? FormatNumber(*time, 3) : "n/a",
                     bytes ? Megabytes(static_cast<double>(*bytes)) : "n/a",
-                    Megabytes(static_cast<double>(run->bytes_up)),
-                    FormatNumber(run->sync_wait_seconds, 3)});
+                    Megabytes(static_cast<double>(run->summary.bytes_up)),
+                    FormatNumber(run->summary.sync_wait_seconds_mean, 3)});
   }
   return report::RenderMarkdownTable(
       {"setting", "algorithm", "lr", "final test acc", "final test loss",

@@ -43,7 +43,6 @@ StatusOr<RunOutcome> SimulatedRunner::Run(const RunSpec& spec) {
   RunOutcome outcome;
   outcome.setting = spec.setting;
   outcome.label = spec.label;
-  outcome.algorithm = train.algorithm;
   outcome.lr = train.lr;
   outcome.trace = std::move(result->trace);
   // Before any local step there is no training loss to report; waits
@@ -54,16 +53,14 @@ StatusOr<RunOutcome> SimulatedRunner::Run(const RunSpec& spec) {
     }
     if (point.sync_wait_seconds_mean < 1e-9) point.sync_wait_seconds_mean = 0;
   }
-  outcome.final_test_accuracy = on_test.accuracy;
-  outcome.final_test_loss = on_test.loss;
-  outcome.final_train_loss = on_train.loss;
-  outcome.seconds = result->virtual_seconds;
-  outcome.bytes_up = result->bytes_up;
-  outcome.bytes_down = result->bytes_down;
+  outcome.summary = std::move(result->summary);
+  outcome.summary.test_accuracy = on_test.accuracy;
+  outcome.summary.test_loss = on_test.loss;
+  outcome.summary.train_loss = on_train.loss;
+  if (outcome.summary.sync_wait_seconds_mean < 1e-9) {
+    outcome.summary.sync_wait_seconds_mean = 0;
+  }
   outcome.stopped_early = result->stopped_early;
-  outcome.sync_wait_seconds = result->sync_wait_seconds_mean < 1e-9
-                                  ? 0.0
-                                  : result->sync_wait_seconds_mean;
   return outcome;
 }
 

@@ -48,8 +48,8 @@ std::vector<const RunOutcome*> Ranked(std::vector<const RunOutcome*> runs,
 }
 
 double LossOrWorst(const RunOutcome& run) {
-  return std::isfinite(run.final_train_loss)
-             ? run.final_train_loss
+  return std::isfinite(run.summary.train_loss)
+             ? run.summary.train_loss
              : std::numeric_limits<double>::infinity();
 }
 
@@ -58,7 +58,7 @@ std::string SyncWaitSentence(const std::vector<const RunOutcome*>& ranked) {
   const RunOutcome& winner = *ranked.front();
   double longest = 0;
   for (const RunOutcome* run : ranked) {
-    longest = std::max(longest, run->sync_wait_seconds);
+    longest = std::max(longest, run->summary.sync_wait_seconds_mean);
   }
   if (longest < 1e-3) {
     return " No run waited at sync points, so the difference is progress "
@@ -66,11 +66,11 @@ std::string SyncWaitSentence(const std::vector<const RunOutcome*>& ranked) {
   }
   std::vector<std::string> others;
   for (size_t i = 1; i < ranked.size(); ++i) {
-    others.push_back(Seconds(ranked[i]->sync_wait_seconds) + " for " +
-                     ranked[i]->label);
+    others.push_back(Seconds(ranked[i]->summary.sync_wait_seconds_mean) +
+                     " for " + ranked[i]->label);
   }
   std::string text = " " + winner.label + "'s workers spent " +
-                     Seconds(winner.sync_wait_seconds) +
+                     Seconds(winner.summary.sync_wait_seconds_mean) +
                      " each blocked at sync points over the run";
   if (!others.empty()) text += ", against " + JoinAnd(others);
   return text + ".";
@@ -82,11 +82,11 @@ std::string NobodyReachedVerdict(
   std::string text = "No run reaches " + Num(target) +
                      " test accuracy within the budget; " +
                      by_accuracy.front()->label + " ends closest at " +
-                     Num(by_accuracy.front()->final_test_accuracy);
+                     Num(by_accuracy.front()->summary.test_accuracy);
   std::vector<std::string> others;
   for (size_t i = 1; i < by_accuracy.size(); ++i) {
     others.push_back(by_accuracy[i]->label + " " +
-                     Num(by_accuracy[i]->final_test_accuracy));
+                     Num(by_accuracy[i]->summary.test_accuracy));
   }
   if (!others.empty()) text += " (" + JoinAnd(others) + ")";
   return text + "." + SyncWaitSentence(by_accuracy);
@@ -156,8 +156,8 @@ std::string TimeVerdict(const std::vector<const RunOutcome*>& runs,
       never.push_back(run->label);
     }
   }
-  const std::vector<const RunOutcome*> by_accuracy =
-      Ranked(runs, [](const RunOutcome& r) { return -r.final_test_accuracy; });
+  const std::vector<const RunOutcome*> by_accuracy = Ranked(
+      runs, [](const RunOutcome& r) { return -r.summary.test_accuracy; });
   if (reached.empty()) return NobodyReachedVerdict(by_accuracy, target);
   const std::vector<const RunOutcome*> ranked = Ranked(
       reached,
@@ -178,9 +178,9 @@ std::string TimeVerdict(const std::vector<const RunOutcome*>& runs,
     const RunOutcome& best_final = *by_accuracy.front();
     text += " At the end of the budget " + best_final.label +
             (&best_final == &winner ? " is still ahead" : " leads") + " with " +
-            Num(best_final.final_test_accuracy) +
+            Num(best_final.summary.test_accuracy) +
             " test accuracy (next: " + by_accuracy[1]->label + " " +
-            Num(by_accuracy[1]->final_test_accuracy) + ").";
+            Num(by_accuracy[1]->summary.test_accuracy) + ").";
   }
   return text;
 }
@@ -189,15 +189,16 @@ std::string LossVerdict(const std::vector<const RunOutcome*>& runs) {
   const std::vector<const RunOutcome*> ranked = Ranked(runs, LossOrWorst);
   const RunOutcome& winner = *ranked.front();
   std::string text = winner.label + " reaches the lowest training loss, " +
-                     Num(winner.final_train_loss);
+                     Num(winner.summary.train_loss);
   std::vector<std::string> others;
   for (size_t i = 1; i < ranked.size(); ++i) {
     const RunOutcome& other = *ranked[i];
-    std::string entry = Num(other.final_train_loss) + " for " + other.label;
-    if (std::isfinite(other.final_train_loss) &&
-        std::isfinite(winner.final_train_loss) && winner.final_train_loss > 0) {
+    std::string entry = Num(other.summary.train_loss) + " for " + other.label;
+    if (std::isfinite(other.summary.train_loss) &&
+        std::isfinite(winner.summary.train_loss) &&
+        winner.summary.train_loss > 0) {
       const double higher =
-          100.0 * (other.final_train_loss / winner.final_train_loss - 1.0);
+          100.0 * (other.summary.train_loss / winner.summary.train_loss - 1.0);
       entry += " (" + FormatNumber(higher, 2) + "% higher)";
     }
     others.push_back(entry);
@@ -209,17 +210,17 @@ std::string LossVerdict(const std::vector<const RunOutcome*>& runs) {
             ranked[1]->label + ": " + FormatNumber(ranked[1]->lr, 3) + ")";
   }
   text += ".";
-  const std::vector<const RunOutcome*> by_accuracy =
-      Ranked(runs, [](const RunOutcome& r) { return -r.final_test_accuracy; });
+  const std::vector<const RunOutcome*> by_accuracy = Ranked(
+      runs, [](const RunOutcome& r) { return -r.summary.test_accuracy; });
   if (runs.size() > 1) {
     if (by_accuracy.front() == &winner) {
       text += " It also has the highest test accuracy, " +
-              Num(winner.final_test_accuracy) + " (" + by_accuracy[1]->label +
-              " " + Num(by_accuracy[1]->final_test_accuracy) + ").";
+              Num(winner.summary.test_accuracy) + " (" + by_accuracy[1]->label +
+              " " + Num(by_accuracy[1]->summary.test_accuracy) + ").";
     } else {
       text += " On the test set, though, " + by_accuracy.front()->label +
-              " is ahead: " + Num(by_accuracy.front()->final_test_accuracy) +
-              " accuracy vs " + Num(winner.final_test_accuracy) + ".";
+              " is ahead: " + Num(by_accuracy.front()->summary.test_accuracy) +
+              " accuracy vs " + Num(winner.summary.test_accuracy) + ".";
     }
   }
   return text;

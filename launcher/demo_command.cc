@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "common/config/flags.h"
+#include "common/service/startup.h"
+#include "common/summary/run_summary.h"
 #include "launcher/demo_report.h"
 #include "launcher/process.h"
 #include "launcher/prometheus.h"
@@ -85,7 +87,7 @@ class Demo {
   std::optional<LocalPrometheus> prometheus_;
   std::optional<ChildProcess> server_;
   std::vector<ChildProcess> workers_;
-  ServerEndpoints endpoints_;
+  service::ReadyFile server_ready_;
   std::vector<int> worker_metrics_ports_;
   Clock::time_point start_ = Clock::now();
 };
@@ -131,17 +133,17 @@ int Demo::Run() {
     return interrupted ? 130 : 1;
   }
   const double wall = Seconds(Clock::now() - start_).count();
-  StatusOr<DemoSummary> summary =
-      ReadServerSummary(run_dir_ + "/server-summary.json");
-  if (!summary.ok()) {
+  StatusOr<summary::RunSummary> result =
+      summary::ReadRunSummary(run_dir_ + "/server-summary.json");
+  if (!result.ok()) {
     std::fprintf(stderr, "anchorage demo: %s\n",
-                 summary.status().message().c_str());
+                 result.status().message().c_str());
     return 1;
   }
-  summary->demo_wall_seconds = wall;
-  PrintSummaryTable(*summary, run_dir_);
+  result->demo_wall_seconds = wall;
+  PrintSummaryTable(*result, run_dir_);
   if (!config_.output.summary_json.empty()) {
-    status = WriteDemoSummary(config_.output.summary_json, *summary);
+    status = summary::WriteRunSummary(config_.output.summary_json, *result);
     if (!status.ok()) {
       std::fprintf(stderr, "anchorage demo: %s\n", status.message().c_str());
       return 1;
@@ -154,7 +156,9 @@ int Demo::Run() {
 
 Status Demo::ScrapeEveryProcess() {
   std::vector<ScrapeTarget> targets = {
-      {"127.0.0.1:" + std::to_string(endpoints_.metrics_port), "server", {}}};
+      {"127.0.0.1:" + std::to_string(server_ready_.metrics_port),
+       "server",
+       {}}};
   for (size_t i = 0; i < workers_.size(); ++i) {
     const std::string ready =
         run_dir_ + "/worker-" + std::to_string(i) + ".ready";
@@ -163,10 +167,10 @@ Status Demo::ScrapeEveryProcess() {
       return Status::Unavailable("worker " + std::to_string(i) + " " +
                                  status.message());
     }
-    StatusOr<int> port = ReadMetricsPort(ready);
-    if (!port.ok()) return port.status();
-    targets.push_back(
-        {"127.0.0.1:" + std::to_string(*port), "worker", static_cast<int>(i)});
+    StatusOr<service::ReadyFile> worker = service::ReadReadyFile(ready);
+    if (!worker.ok()) return worker.status();
+    targets.push_back({"127.0.0.1:" + std::to_string(worker->metrics_port),
+                       "worker", static_cast<int>(i)});
   }
   Status status = prometheus_->WriteTargets(targets);
   if (!status.ok()) return status;
@@ -221,9 +225,10 @@ Status Demo::StartServer() {
   if (!status.ok()) {
     return Status::Unavailable("server " + status.message());
   }
-  StatusOr<ServerEndpoints> endpoints = ReadServerReady(ready);
-  if (!endpoints.ok()) return endpoints.status();
-  endpoints_ = *endpoints;
+  StatusOr<service::ReadyFile> read = service::ReadReadyFile(ready);
+  if (!read.ok()) return read.status();
+  if (read->endpoint.empty()) return Status::DataLoss(ready + ": no endpoint");
+  server_ready_ = std::move(read).value();
   return Status::Ok();
 }
 
@@ -233,7 +238,7 @@ Status Demo::StartWorkers() {
     for (std::string& flag : config::SharedFlags(config_)) {
       argv.push_back(std::move(flag));
     }
-    argv.insert(argv.end(), {"--server=" + endpoints_.endpoint,
+    argv.insert(argv.end(), {"--server=" + server_ready_.endpoint,
                              "--worker-id=" + std::to_string(i),
                              "--metrics-address=127.0.0.1", "--metrics-port=0",
                              "--ready-file=" + run_dir_ + "/worker-" +
@@ -252,7 +257,7 @@ int Demo::Follow() {
   const auto interval = std::chrono::duration_cast<Clock::duration>(
       Seconds(config_.demo.progress_interval_seconds));
   Clock::time_point next_progress = Clock::now();
-  ProgressPrinter progress(config_, endpoints_.metrics_port);
+  ProgressPrinter progress(config_, server_ready_.metrics_port);
   std::vector<bool> reported(workers_.size(), false);
   int interrupts_seen = 0;
   bool workers_failed = false;

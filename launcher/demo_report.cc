@@ -4,25 +4,12 @@
 
 #include <chrono>
 #include <cstdio>
-#include <exception>
-#include <fstream>
-#include <sstream>
+#include <string>
 
-#include <yaml-cpp/yaml.h>
-
-#include "common/io/json.h"
 #include "common/metrics/scrape.h"
 
 namespace anchorage::launcher {
 namespace {
-
-StatusOr<YAML::Node> LoadJson(const std::string& path) {
-  try {
-    return YAML::LoadFile(path);
-  } catch (const std::exception& e) {
-    return Status::DataLoss("cannot read " + path + ": " + e.what());
-  }
-}
 
 std::string HumanBytes(double bytes) {
   const char* units[] = {"B", "kB", "MB", "GB", "TB"};
@@ -38,70 +25,8 @@ std::string HumanBytes(double bytes) {
 
 }  // namespace
 
-StatusOr<ServerEndpoints> ReadServerReady(const std::string& path) {
-  StatusOr<YAML::Node> node = LoadJson(path);
-  if (!node.ok()) return node.status();
-  try {
-    return ServerEndpoints{(*node)["endpoint"].as<std::string>(),
-                           (*node)["metrics_port"].as<int>()};
-  } catch (const std::exception& e) {
-    return Status::DataLoss(path + ": " + e.what());
-  }
-}
-
-StatusOr<DemoSummary> ReadServerSummary(const std::string& path) {
-  StatusOr<YAML::Node> node = LoadJson(path);
-  if (!node.ok()) return node.status();
-  DemoSummary summary;
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  summary.json = text.str();
-  try {
-    const YAML::Node& n = *node;
-    summary.algorithm = n["algorithm"].as<std::string>();
-    summary.model = n["model"].as<std::string>();
-    summary.dataset = n["dataset"].as<std::string>();
-    summary.workers = n["workers"].as<int>();
-    summary.test_accuracy = n["test_accuracy"].as<double>();
-    summary.test_loss = n["test_loss"].as<double>();
-    summary.anchor_version = n["anchor_version"].as<int64_t>();
-    summary.epochs = n["epochs"].as<double>();
-    summary.samples = n["samples"].as<int64_t>();
-    summary.wall_seconds = n["wall_seconds"].as<double>();
-    summary.bytes_up = n["bytes_up"].as<int64_t>();
-    summary.bytes_down = n["bytes_down"].as<int64_t>();
-    summary.codec = n["codec"].as<std::string>();
-    summary.compression_ratio = n["compression_ratio"].as<double>();
-    summary.staleness_mean = n["staleness_mean"].as<double>();
-    summary.compute_seconds_mean = n["compute_seconds_mean"].as<double>();
-    summary.encode_seconds_mean = n["encode_seconds_mean"].as<double>();
-    summary.sync_wait_seconds_mean = n["sync_wait_seconds_mean"].as<double>();
-    summary.stop_reason = n["stop_reason"].as<std::string>();
-    for (const auto& id : n["lost_workers"]) {
-      if (!summary.lost_workers.empty()) summary.lost_workers += ", ";
-      summary.lost_workers += id.as<std::string>();
-    }
-  } catch (const std::exception& e) {
-    return Status::DataLoss(path + ": " + e.what());
-  }
-  return summary;
-}
-
-Status WriteDemoSummary(const std::string& path, const DemoSummary& summary) {
-  const size_t open = summary.json.find('{');
-  if (open == std::string::npos) {
-    return Status::DataLoss("server summary is not a JSON object");
-  }
-  char field[64];
-  std::snprintf(field, sizeof(field), "\n  \"demo_wall_seconds\": %.3f,",
-                summary.demo_wall_seconds);
-  std::string json = summary.json;
-  json.insert(open + 1, field);
-  return io::WriteFileAtomically(path, json);
-}
-
-void PrintSummaryTable(const DemoSummary& s, const std::string& run_dir) {
+void PrintSummaryTable(const summary::RunSummary& s,
+                       const std::string& run_dir) {
   const double per_second =
       s.wall_seconds > 0 ? static_cast<double>(s.samples) / s.wall_seconds : 0;
   std::printf("\n");
@@ -113,19 +38,23 @@ void PrintSummaryTable(const DemoSummary& s, const std::string& run_dir) {
               static_cast<long long>(s.anchor_version));
   std::printf("  %-22s %.2f (%s)\n", "epochs", s.epochs, s.stop_reason.c_str());
   std::printf("  %-22s %.1f s training, %.1f s in all\n", "wall time",
-              s.wall_seconds, s.demo_wall_seconds);
+              s.wall_seconds, s.demo_wall_seconds.value_or(s.wall_seconds));
   std::printf("  %-22s %.0f\n", "samples/s (all)", per_second);
   std::printf("  %-22s %s up (%s, %.1fx compression), %s down\n",
               "bytes on the wire",
               HumanBytes(static_cast<double>(s.bytes_up)).c_str(),
-              s.codec.c_str(), s.compression_ratio,
+              s.codec.c_str(), s.compression_ratio(),
               HumanBytes(static_cast<double>(s.bytes_down)).c_str());
   std::printf("  %-22s %.2f versions\n", "staleness (mean)", s.staleness_mean);
   std::printf("  %-22s %.1f s compute, %.2f s encoding, %.2f s sync wait\n",
               "per worker (mean)", s.compute_seconds_mean,
               s.encode_seconds_mean, s.sync_wait_seconds_mean);
+  std::string lost;
+  for (const uint32_t id : s.lost_workers) {
+    lost += (lost.empty() ? "" : ", ") + std::to_string(id);
+  }
   std::printf("  %-22s %s\n", "lost workers",
-              s.lost_workers.empty() ? "none" : s.lost_workers.c_str());
+              lost.empty() ? "none" : lost.c_str());
   std::printf("  %-22s %s\n", "logs", run_dir.c_str());
   std::fflush(stdout);
 }

@@ -5,13 +5,12 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string_view>
 #include <thread>
 
+#include "common/io/file.h"
 #include "common/io/json.h"
 #include "common/metrics/scrape.h"
 
@@ -72,7 +71,7 @@ std::string ConfigYaml(const std::string& targets_path, double interval) {
       << "scrape_configs:\n"
       << "  - job_name: anchorage\n"
       << "    file_sd_configs:\n"
-      << "      - files: [" << io::JsonQuote(targets_path) << "]\n"
+      << "      - files: [" << io::Json(targets_path).dump() << "]\n"
       << "        refresh_interval: 1s\n";
   return out.str();
 }
@@ -80,36 +79,14 @@ std::string ConfigYaml(const std::string& targets_path, double interval) {
 }  // namespace
 
 std::string FileSdJson(const std::vector<ScrapeTarget>& targets) {
-  std::string json = "[";
-  for (size_t i = 0; i < targets.size(); ++i) {
-    const ScrapeTarget& t = targets[i];
-    if (i > 0) json += ",";
-    json += "\n  {\"targets\": [" + io::JsonQuote(t.address) +
-            "], \"labels\": {\"role\": " + io::JsonQuote(t.role);
-    if (t.worker_id) {
-      json += ", \"worker\": " + io::JsonQuote(std::to_string(*t.worker_id));
-    }
-    json += "}}";
+  io::Json json = io::Json::array();
+  for (const ScrapeTarget& t : targets) {
+    io::Json labels = {{"role", t.role}};
+    if (t.worker_id) labels["worker"] = std::to_string(*t.worker_id);
+    json.push_back(
+        {{"targets", io::Json::array({t.address})}, {"labels", labels}});
   }
-  json += "\n]\n";
-  return json;
-}
-
-StatusOr<int> ReadMetricsPort(const std::string& ready_path) {
-  std::ifstream in(ready_path);
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string contents = text.str();
-  const std::string key = "\"metrics_port\":";
-  const size_t at = contents.find(key);
-  if (!in || at == std::string::npos) {
-    return Status::DataLoss(ready_path + ": no metrics_port");
-  }
-  const int port = std::atoi(contents.c_str() + at + key.size());
-  if (port <= 0 || port > 65535) {
-    return Status::DataLoss(ready_path + ": bad metrics_port");
-  }
-  return port;
+  return json.dump(2) + "\n";
 }
 
 StatusOr<LocalPrometheus> LocalPrometheus::Start(

@@ -57,9 +57,6 @@ class LocalPrometheus {
   std::optional<ChildProcess> process_;
 };
 
-// Returns the metrics_port of a worker's or the server's --ready-file.
-StatusOr<int> ReadMetricsPort(const std::string& ready_path);
-
 // The file_sd JSON for `targets` (labels role and, for workers, worker).
 std::string FileSdJson(const std::vector<ScrapeTarget>& targets);
 

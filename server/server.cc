@@ -95,7 +95,7 @@ double Server::Now() const {
   return Seconds(Clock::now() - start_).count();
 }
 
-StatusOr<ServerSummary> Server::Run() {
+StatusOr<summary::RunSummary> Server::Run() {
   start_ = Clock::now();
   next_eval_ = start_;
   const auto heartbeat =
@@ -139,7 +139,7 @@ StatusOr<ServerSummary> Server::Run() {
   const std::string stop_reason = stop_requested_.load() && !finished_
                                       ? "stopped by signal"
                                       : round_->stats().finish_reason;
-  ServerSummary summary = Finish(stop_reason);
+  summary::RunSummary summary = Finish(stop_reason);
   AnswerDoneWhileDraining(stop_reason);
   return summary;
 }
@@ -382,41 +382,29 @@ void Server::RecordEvaluation(const EvalResult& result) {
            round_->stats().epochs);
 }
 
-ServerSummary Server::Finish(const std::string& stop_reason) {
+summary::RunSummary Server::Finish(const std::string& stop_reason) {
   const model::Evaluation final_eval =
       EvaluateOn(*model_, data_.test, round_->anchor());
   metrics_.eval_accuracy.Set(final_eval.accuracy);
   metrics_.eval_loss.Set(final_eval.loss);
   for (const auto& [id, peer] : peers_) {
     if (round_->IsLive(id)) {
-      SendTo(id,
-             transport::MakeDone(builder_, id, round_->version(), stop_reason));
+      SendTo(id, transport::MakeDone(builder_, id, round_->version(),
+                                     stop_reason));
     }
   }
-  const algo::RoundStats stats = round_->stats();
-  ServerSummary summary;
-  summary.anchor_version = stats.version;
+  summary::RunSummary summary;
+  summary::SetRunSettings(config_, &summary);
+  summary::SetRoundStats(round_->stats(), &summary);
   summary.test_accuracy = final_eval.accuracy;
   summary.test_loss = final_eval.loss;
-  summary.train_loss = stats.train_loss;
   summary.wall_seconds = Now();
-  summary.epochs = stats.epochs;
-  summary.samples = stats.samples;
   summary.bytes_up = bytes_up_;
   summary.bytes_down = bytes_down_;
-  summary.raw_bytes_up = stats.raw_bytes_up;
-  summary.pushes_applied = stats.pushes_applied;
-  summary.pushes_rejected = stats.pushes_rejected;
-  summary.pushes_stale = stats.pushes_stale;
-  summary.rejected_messages = rejected_messages_ + stats.refused_messages;
-  summary.staleness_mean = stats.staleness_mean;
-  summary.sync_wait_seconds_mean = stats.sync_wait_seconds_mean;
-  summary.compute_seconds_mean = stats.compute_seconds_mean;
-  summary.encode_seconds_mean = stats.encode_seconds_mean;
-  summary.lost_workers = stats.lost_workers;
+  summary.rejected_messages += rejected_messages_;
   summary.stop_reason = stop_reason;
   summary.evaluations = evaluations_;
-  summary.evaluations.push_back({summary.wall_seconds, stats.version,
+  summary.evaluations.push_back({summary.wall_seconds, summary.anchor_version,
                                  final_eval.accuracy, final_eval.loss});
   LOG_INFO("done (%s): anchor v%llu, test accuracy %.4f, %.1f s",
            stop_reason.c_str(),

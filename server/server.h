@@ -30,10 +30,10 @@
 #include "common/config/run_config.h"
 #include "common/data/dataset.h"
 #include "common/model/model.h"
+#include "common/summary/run_summary.h"
 #include "common/transport/protocol.h"
 #include "server/evaluator.h"
 #include "server/server_metrics.h"
-#include "server/server_summary.h"
 
 namespace anchorage::server {
 
@@ -64,8 +64,8 @@ class Server {
 
   // Serves until the run is complete or RequestStop() is called, then
   // evaluates the final anchor, tells every worker Done and returns the
-  // summary.
-  StatusOr<ServerSummary> Run();
+  // summary (settings included; demo_wall_seconds unset).
+  StatusOr<summary::RunSummary> Run();
 
   // Asks Run() to finish; safe from any thread and from signal handlers.
   void RequestStop() { stop_requested_.store(true); }
@@ -101,7 +101,7 @@ class Server {
   void CheckHeartbeats(Clock::time_point now);
   void MaybeEvaluate(Clock::time_point now);
   void RecordEvaluation(const EvalResult& result);
-  ServerSummary Finish(const std::string& stop_reason);
+  summary::RunSummary Finish(const std::string& stop_reason);
   void AnswerDoneWhileDraining(const std::string& stop_reason);
 
   // Sends to worker `id` over its connection.
@@ -140,7 +140,7 @@ class Server {
   int64_t bytes_up_ = 0;
   int64_t bytes_down_ = 0;
   int64_t rejected_messages_ = 0;
-  std::vector<ServerSummary::Point> evaluations_;
+  std::vector<summary::Evaluation> evaluations_;
 };
 
 }  // namespace anchorage::server

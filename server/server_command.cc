@@ -9,6 +9,7 @@
 #include "common/base/log.h"
 #include "common/io/npy.h"
 #include "common/service/startup.h"
+#include "common/summary/run_summary.h"
 #include "server/server.h"
 
 namespace anchorage::server {
@@ -45,9 +46,8 @@ int RunServerCommand(int argc, const char* const* argv) {
   }
   // Bound: ready for workers.
   service->exposer->set_ready(true);
-  io::JsonObject ready;
-  ready.Add("endpoint", (*server)->endpoint());
-  Status status = service::WriteReadyFile(config.output, *service, ready);
+  Status status =
+      service::WriteReadyFile(config.output, *service, (*server)->endpoint());
   if (!status.ok()) {
     LOG_ERROR("%s", status.message().c_str());
     return 1;
@@ -56,16 +56,16 @@ int RunServerCommand(int argc, const char* const* argv) {
   g_server.store(server->get());
   std::signal(SIGINT, HandleStopSignal);
   std::signal(SIGTERM, HandleStopSignal);
-  StatusOr<ServerSummary> summary = (*server)->Run();
+  StatusOr<summary::RunSummary> result = (*server)->Run();
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   g_server.store(nullptr);
-  if (!summary.ok()) {
-    LOG_ERROR("%s", summary.status().message().c_str());
+  if (!result.ok()) {
+    LOG_ERROR("%s", result.status().message().c_str());
     return 1;
   }
   if (!config.output.summary_json.empty()) {
-    status = WriteSummaryJson(config.output.summary_json, config, *summary);
+    status = summary::WriteRunSummary(config.output.summary_json, *result);
   }
   if (status.ok() && !config.output.save_model.empty()) {
     status = io::WriteNpy(config.output.save_model, (*server)->anchor());

@@ -12,9 +12,8 @@
 #include "common/config/round_settings.h"
 #include "common/data/dataset.h"
 #include "common/data/partition.h"
-#include "common/io/json.h"
+#include "common/io/file.h"
 #include "common/model/model.h"
-#include "common/service/startup.h"
 
 namespace anchorage::simulator {
 namespace {
@@ -123,7 +122,9 @@ StatusOr<SimulationResult<float>> SimulateRun(
   if (!simulator.ok()) return simulator.status();
   if (on_trace) (*simulator)->set_on_trace(on_trace);
   (*simulator)->set_observer(std::move(observer));
-  return (*simulator)->Run();
+  SimulationResult<float> result = (*simulator)->Run();
+  summary::SetRunSettings(config, &result.summary);
+  return result;
 }
 
 Status WriteTraceCsv(const std::string& path,
@@ -140,31 +141,6 @@ Status WriteTraceCsv(const std::string& path,
            Exact(p.sync_wait_seconds_mean) + "\n";
   }
   return io::WriteFileAtomically(path, csv);
-}
-
-Status WriteSimulationSummary(const std::string& path,
-                              const config::RunConfig& config,
-                              const SimulationResult<float>& result) {
-  const TracePoint& last = result.trace.back();
-  io::JsonObject json;
-  json.Add("algorithm", config.train.algorithm).Add("simulated", true);
-  service::AddRunSettings(config, &json);
-  json.Add("anchor_version", result.anchor_version)
-      .Add("test_accuracy", last.test_accuracy)
-      .Add("test_loss", last.test_loss)
-      .Add("train_loss", result.train_loss)
-      .Add("wall_seconds", result.virtual_seconds)
-      .Add("virtual_seconds", result.virtual_seconds)
-      .Add("epochs", last.epoch)
-      .Add("samples", result.examples);
-  service::AddTraffic(result.bytes_up, result.bytes_down, result.raw_bytes_up,
-                      &json);
-  json.Add("pushes_applied", result.pushes_applied)
-      .Add("pushes_stale", result.pushes_stale)
-      .Add("staleness_mean", result.staleness_mean)
-      .Add("sync_wait_seconds_mean", result.sync_wait_seconds_mean)
-      .Add("compute_seconds_mean", result.compute_seconds_mean);
-  return io::WriteFileAtomically(path, json.ToString());
 }
 
 }  // namespace anchorage::simulator

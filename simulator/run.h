@@ -12,8 +12,9 @@
 namespace anchorage::simulator {
 
 // Runs the simulation `config` describes; `on_trace` (may be empty) sees
-// every evaluation as it happens, `observer` every push and anchor.
-// Returns data-loading and config errors.
+// every evaluation as it happens, `observer` every push and anchor. The
+// result's summary includes the run's settings. Returns data-loading and
+// config errors.
 StatusOr<SimulationResult<float>> SimulateRun(
     const config::RunConfig& config,
     const std::function<void(const TracePoint&)>& on_trace,
@@ -26,10 +27,5 @@ StatusOr<SimulationResult<float>> SimulateRun(
 Status WriteTraceCsv(const std::string& path,
                      const std::vector<TracePoint>& trace);
 
-// Writes the summary JSON (the keys of the demo's summary, with virtual
-// seconds as wall_seconds).
-Status WriteSimulationSummary(const std::string& path,
-                              const config::RunConfig& config,
-                              const SimulationResult<float>& result);
 
 }  // namespace anchorage::simulator

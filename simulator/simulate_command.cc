@@ -5,6 +5,7 @@
 
 #include "common/io/npy.h"
 #include "common/service/startup.h"
+#include "common/summary/run_summary.h"
 #include "simulator/run.h"
 
 namespace anchorage::simulator {
@@ -42,9 +43,11 @@ int RunSimulateCommand(int argc, const char* const* argv) {
       "%s: test accuracy %.4f, test loss %.4f after %.2f epochs, %llu anchor "
       "versions, %.2f virtual s, %.1f MB up, sync wait %.3f s per worker\n",
       config.train.algorithm.c_str(), last.test_accuracy, last.test_loss,
-      last.epoch, static_cast<unsigned long long>(result->anchor_version),
-      result->virtual_seconds, static_cast<double>(result->bytes_up) / 1e6,
-      result->sync_wait_seconds_mean);
+      last.epoch,
+      static_cast<unsigned long long>(result->summary.anchor_version),
+      result->summary.wall_seconds,
+      static_cast<double>(result->summary.bytes_up) / 1e6,
+      result->summary.sync_wait_seconds_mean);
   if (!result->stopped_early.empty()) {
     std::fprintf(stderr, "anchorage simulate: stopped early: %s\n",
                  result->stopped_early.c_str());
@@ -55,7 +58,7 @@ int RunSimulateCommand(int argc, const char* const* argv) {
   }
   if (status.ok() && !config.output.summary_json.empty()) {
     status =
-        WriteSimulationSummary(config.output.summary_json, config, *result);
+        summary::WriteRunSummary(config.output.summary_json, result->summary);
   }
   if (status.ok() && !config.output.save_model.empty()) {
     status = io::WriteNpy(config.output.save_model, result->anchor);

@@ -145,7 +145,7 @@ template <typename Scalar>
 double Simulator<Scalar>::Impl::Progress() const {
   const algo::AnchorRoundOptions& server = options_.server;
   if (server.epochs > 0) {
-    return static_cast<double>(result_.examples) /
+    return static_cast<double>(result_.summary.samples) /
            (server.epochs * static_cast<double>(server.examples_per_epoch));
   }
   return static_cast<double>(round_->version()) /
@@ -158,8 +158,8 @@ void Simulator<Scalar>::Impl::RecordEvaluation(double now) {
   TracePoint point;
   point.virtual_seconds = now;
   point.version = round_->version();
-  point.examples = result_.examples;
-  point.epoch = static_cast<double>(result_.examples) /
+  point.examples = result_.summary.samples;
+  point.epoch = static_cast<double>(result_.summary.samples) /
                 static_cast<double>(options_.server.examples_per_epoch);
   double loss = 0;
   double wait = 0;
@@ -171,9 +171,11 @@ void Simulator<Scalar>::Impl::RecordEvaluation(double now) {
   point.sync_wait_seconds_mean = wait / static_cast<double>(workers_.size());
   point.test_loss = evaluation.loss;
   point.test_accuracy = evaluation.accuracy;
-  point.bytes_up = result_.bytes_up;
-  point.bytes_down = result_.bytes_down;
+  point.bytes_up = result_.summary.bytes_up;
+  point.bytes_down = result_.summary.bytes_down;
   result_.trace.push_back(point);
+  result_.summary.evaluations.push_back(
+      {now, point.version, point.test_accuracy, point.test_loss});
   if (owner_->on_trace_) owner_->on_trace_(point);
 }
 
@@ -208,7 +210,7 @@ void Simulator<Scalar>::Impl::Advance(int id, double now) {
             static_cast<int64_t>(steps) *
             learners_[static_cast<size_t>(id)]->batch_size();
         worker.samples_since_push += static_cast<uint64_t>(samples);
-        result_.examples += samples;
+        result_.summary.samples += samples;
         worker.computing = true;
         Schedule(now + seconds, id, ComputeDone{});
         return;
@@ -258,8 +260,8 @@ void Simulator<Scalar>::Impl::Push(int id, double now,
   worker.samples_since_push = 0;
   const auto bytes =
       static_cast<int64_t>(push.payload.size()) + options_.envelope_bytes;
-  result_.bytes_up += bytes;
-  result_.raw_bytes_up +=
+  result_.summary.bytes_up += bytes;
+  result_.summary.raw_bytes_up +=
       static_cast<int64_t>(contribution.size() * sizeof(float));
   Schedule(delay_.Uplink(id, now, bytes), id, std::move(push));
 }
@@ -289,7 +291,7 @@ void Simulator<Scalar>::Impl::AtWorker(int id, double now,
   std::memcpy(values.values.data(), exact.data(), values.values.size());
   const auto bytes =
       static_cast<int64_t>(values.values.size()) + options_.envelope_bytes;
-  result_.bytes_up += bytes;
+  result_.summary.bytes_up += bytes;
   Schedule(delay_.Uplink(id, now, bytes), id, std::move(values));
 }
 
@@ -319,7 +321,7 @@ void Simulator<Scalar>::Impl::Execute(double now,
         bytes +=
             static_cast<int64_t>(update->applied->size() * sizeof(uint32_t));
       }
-      result_.bytes_down += bytes;
+      result_.summary.bytes_down += bytes;
       Schedule(delay_.Downlink(id, now, bytes), id,
                AnchorMessage{.header = {.version = update->version,
                                         .next_round = update->next_round},
@@ -330,7 +332,7 @@ void Simulator<Scalar>::Impl::Execute(double now,
       const auto bytes =
           static_cast<int64_t>(query->candidates->size() * sizeof(uint32_t)) +
           options_.envelope_bytes;
-      result_.bytes_down += bytes;
+      result_.summary.bytes_down += bytes;
       Schedule(
           delay_.Downlink(id, now, bytes), id,
           QueryMessage{.round = query->round, .candidates = query->candidates});
@@ -403,13 +405,23 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
   }
   RecordEvaluation(now_);
   result_.anchor.assign(round_->anchor().begin(), round_->anchor().end());
-  result_.anchor_version = round_->version();
-  result_.virtual_seconds = now_;
-  if (!status_.ok()) result_.stopped_early = status_.message();
-  result_.round = round_->stats();
-  result_.pushes_applied = result_.round.pushes_applied;
-  result_.pushes_stale = result_.round.pushes_stale;
-  result_.staleness_mean = result_.round.staleness_mean;
+  summary::RunSummary& summary = result_.summary;
+  const int64_t samples = summary.samples;
+  summary::SetRoundStats(round_->stats(), &summary);
+  // The examples the workers computed, not only those their pushes
+  // reported, as the trace counts them.
+  const TracePoint& last = result_.trace.back();
+  summary.samples = samples;
+  summary.epochs = last.epoch;
+  summary.simulated = true;
+  summary.test_accuracy = last.test_accuracy;
+  summary.test_loss = last.test_loss;
+  summary.wall_seconds = now_;
+  summary.stop_reason = "reached the budget";
+  if (!status_.ok()) {
+    result_.stopped_early = status_.message();
+    summary.stop_reason = "stopped early: " + status_.message();
+  }
   double compute = 0;
   double wait = 0;
   double loss = 0;
@@ -419,9 +431,9 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
     loss += worker->last_loss;
   }
   const auto m = static_cast<double>(workers_.size());
-  result_.compute_seconds_mean = compute / m;
-  result_.sync_wait_seconds_mean = wait / m;
-  result_.train_loss = loss / m;
+  summary.compute_seconds_mean = compute / m;
+  summary.sync_wait_seconds_mean = wait / m;
+  summary.train_loss = loss / m;
   return std::move(result_);
 }
 

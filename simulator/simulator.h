@@ -28,6 +28,7 @@
 #include "common/algo/worker_round.h"
 #include "common/base/status.h"
 #include "common/codec/codec.h"
+#include "common/summary/run_summary.h"
 #include "simulator/delay_model.h"
 
 namespace anchorage::simulator {
@@ -63,23 +64,15 @@ template <typename Scalar>
 struct SimulationResult {
   std::vector<TracePoint> trace;
   std::vector<Scalar> anchor;
-  uint64_t anchor_version = 0;
-  double virtual_seconds = 0;
-  int64_t examples = 0;
-  int64_t bytes_up = 0;
-  int64_t bytes_down = 0;
-  int64_t raw_bytes_up = 0;
-  int64_t pushes_applied = 0;
-  int64_t pushes_stale = 0;
-  double staleness_mean = 0;
-  double compute_seconds_mean = 0;
-  double sync_wait_seconds_mean = 0;
-  double train_loss = 0;
+  // The run's numbers: `simulated`, times in virtual seconds (wall_seconds),
+  // the last trace point's test evaluation, the examples the workers
+  // computed (samples, epochs), the round core's counts, one evaluation per
+  // trace point. The settings are the caller's to fill (SimulateRun does,
+  // from its RunConfig).
+  summary::RunSummary summary;
   // Empty, or why the run stopped before its budget (a contribution that
   // could not be encoded: training diverged).
   std::string stopped_early;
-  // The round core's account: pushes, staleness, the budget reached.
-  algo::RoundStats round;
 };
 
 // Hooks for tests: what was sent and what was published.

@@ -44,7 +44,8 @@ int RunWorkerCommand(int argc, const char* const* argv) {
   }
   metrics::MetricsExposer* exposer = service->exposer.get();
   (*worker)->set_on_joined([exposer] { exposer->set_ready(true); });
-  Status status = service::WriteReadyFile(config.output, *service, {});
+  Status status =
+      service::WriteReadyFile(config.output, *service, /*endpoint=*/"");
   if (!status.ok()) {
     LOG_ERROR("%s", status.message().c_str());
     return 1;

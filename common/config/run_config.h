@@ -172,7 +172,7 @@ struct OutputOptions {
   // Server and demo: the final anchor as a 1-D float32 .npy file.
   std::string save_model;
   // Written once the process is listening: {"endpoint":...,
-  // "metrics_port":...}.
+  // "metrics_port":..., "pid":...} (service::ReadyFile).
   std::string ready_file;
   // Log level: debug, info, warning, error.
   std::string log_level = "info";

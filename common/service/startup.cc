@@ -3,10 +3,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
 #include <utility>
 
 #include "common/base/log.h"
-#include "common/codec/codec.h"
+#include "common/io/json.h"
 
 namespace anchorage::service {
 namespace {
@@ -54,35 +55,34 @@ StatusOr<Service> StartService(const std::string& role,
 }
 
 Status WriteReadyFile(const config::OutputOptions& output,
-                      const Service& service, io::JsonObject fields) {
+                      const Service& service, const std::string& endpoint) {
   if (output.ready_file.empty()) return Status::Ok();
-  fields.Add("metrics_port", service.exposer->port())
-      .Add("pid", static_cast<int64_t>(getpid()));
-  return io::WriteFileAtomically(output.ready_file, fields.ToString());
+  return io::WriteJsonFile(output.ready_file,
+                           ReadyFile{.endpoint = endpoint,
+                                     .metrics_port = service.exposer->port(),
+                                     .pid = getpid()});
 }
 
-void AddRunSettings(const config::RunConfig& config, io::JsonObject* json) {
-  const config::TrainOptions& train = config.train;
-  json->Add("workers", train.workers)
-      .Add("dataset", train.dataset)
-      .Add("model", train.model)
-      .Add("codec", train.codec)
-      .Add("partition", train.partition)
-      .Add("local_steps", train.local_steps)
-      .Add("alpha", train.alpha)
-      .Add("beta", train.beta)
-      .Add("lr", train.lr)
-      .Add("batch_size", train.batch_size)
-      .Add("seed", train.seed);
+StatusOr<ReadyFile> ReadReadyFile(const std::string& path) {
+  StatusOr<ReadyFile> ready = io::ReadJsonFile<ReadyFile>(path);
+  if (ready.ok() && (ready->metrics_port <= 0 || ready->metrics_port > 65535)) {
+    return Status::DataLoss(path + ": bad metrics_port " +
+                            std::to_string(ready->metrics_port));
+  }
+  return ready;
 }
 
-void AddTraffic(int64_t bytes_up, int64_t bytes_down, int64_t raw_bytes_up,
-                io::JsonObject* json) {
-  json->Add("bytes_up", bytes_up)
-      .Add("bytes_down", bytes_down)
-      .Add("raw_bytes_up", raw_bytes_up)
-      .Add("compression_ratio",
-           codec::CompressionRatio(raw_bytes_up, bytes_up));
+void to_json(io::Json& json, const ReadyFile& ready) {
+  json = io::Json::object();
+  if (!ready.endpoint.empty()) json["endpoint"] = ready.endpoint;
+  json["metrics_port"] = ready.metrics_port;
+  json["pid"] = ready.pid;
+}
+
+void from_json(const io::Json& json, ReadyFile& ready) {
+  ready.endpoint = json.value("endpoint", "");
+  json.at("metrics_port").get_to(ready.metrics_port);
+  json.at("pid").get_to(ready.pid);
 }
 
 }  // namespace anchorage::service

@@ -9,12 +9,12 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
 #include <prometheus/registry.h>
 
 #include "common/base/status.h"
 #include "common/config/flags.h"
 #include "common/config/run_config.h"
-#include "common/io/json.h"
 #include "common/metrics/exposer.h"
 
 namespace anchorage::service {
@@ -38,17 +38,27 @@ struct Service {
 StatusOr<Service> StartService(const std::string& role,
                                const config::OutputOptions& output);
 
-// Writes --ready-file (if set): `fields` plus metrics_port and pid.
+// What --ready-file holds once a service is ready: the server's bound
+// endpoint (workers have none: empty, and then not written), the port of
+// its /metrics endpoint and its process id. One JSON object.
+struct ReadyFile {
+  std::string endpoint;
+  int metrics_port = 0;
+  int64_t pid = 0;
+};
+
+// Writes --ready-file (if set) for this process: `endpoint` (empty for
+// none), the service's metrics port and the pid.
 Status WriteReadyFile(const config::OutputOptions& output,
-                      const Service& service, io::JsonObject fields);
+                      const Service& service, const std::string& endpoint);
 
-// Adds the run's settings to a summary: workers, dataset, model, codec,
-// partition, local_steps, alpha, beta, lr, batch_size, seed.
-void AddRunSettings(const config::RunConfig& config, io::JsonObject* json);
+// Reads a ready file. Returns DataLoss naming `path` and the problem: a
+// missing file, text that is not JSON, a missing or mistyped metrics_port
+// or pid, or a metrics_port outside 1..65535.
+StatusOr<ReadyFile> ReadReadyFile(const std::string& path);
 
-// Adds the run's upward and downward wire bytes, the pushes as dense
-// float32, and compression_ratio (raw_bytes_up / bytes_up) to a summary.
-void AddTraffic(int64_t bytes_up, int64_t bytes_down, int64_t raw_bytes_up,
-                io::JsonObject* json);
+// nlohmann-json conversions of the format above.
+void to_json(nlohmann::ordered_json& json, const ReadyFile& ready);
+void from_json(const nlohmann::ordered_json& json, ReadyFile& ready);
 
 }  // namespace anchorage::service

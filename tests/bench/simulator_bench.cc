@@ -29,7 +29,7 @@ void BM_Simulate1000Workers(benchmark::State& state) {
     const auto start = std::chrono::steady_clock::now();
     StatusOr<SimulationResult<float>> result = SimulateRun(config, {});
     ANCHORAGE_CHECK(result.ok(), "simulation failed");
-    ANCHORAGE_CHECK(result->anchor_version == 100, "not 100 rounds");
+    ANCHORAGE_CHECK(result->summary.anchor_version == 100, "not 100 rounds");
     seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
             .count();

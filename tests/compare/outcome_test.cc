@@ -59,7 +59,7 @@ std::vector<RunOutcome> WithLosses(const std::vector<double>& losses) {
   std::vector<RunOutcome> runs(losses.size());
   for (size_t i = 0; i < losses.size(); ++i) {
     runs[i].lr = 0.01 * static_cast<double>(i + 1);
-    runs[i].final_train_loss = losses[i];
+    runs[i].summary.train_loss = losses[i];
   }
   return runs;
 }

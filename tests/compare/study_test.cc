@@ -100,7 +100,7 @@ TEST(CompareReportedRunsTest, TunedStudiesKeepTheLowestTrainLossPerGroup) {
   for (size_t i = 0; i < runs.size(); ++i) {
     runs[i].setting = "P=0";
     runs[i].label = labels[i];
-    runs[i].final_train_loss = losses[i];
+    runs[i].summary.train_loss = losses[i];
   }
 
   const std::vector<const RunOutcome*> reported = ReportedRuns(plan, runs);

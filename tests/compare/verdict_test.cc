@@ -17,7 +17,7 @@ RunOutcome MakeRun(const std::string& label, double seconds_to_target,
                    double final_accuracy, double sync_wait) {
   RunOutcome run;
   run.label = label;
-  run.algorithm = label;
+  run.summary.algorithm = label;
   run.lr = 0.05;
   for (int t = 1; t <= 10; ++t) {
     TracePoint point;
@@ -28,8 +28,8 @@ RunOutcome MakeRun(const std::string& label, double seconds_to_target,
     run.trace.push_back(point);
   }
   run.trace.back().test_accuracy = final_accuracy;
-  run.final_test_accuracy = final_accuracy;
-  run.sync_wait_seconds = sync_wait;
+  run.summary.test_accuracy = final_accuracy;
+  run.summary.sync_wait_seconds_mean = sync_wait;
   return run;
 }
 
@@ -79,10 +79,10 @@ TEST(CompareVerdictTest, TimeVerdictWhenNobodyReachesTheTarget) {
 
 TEST(CompareVerdictTest, LossVerdictNamesTheLowestTrainingLoss) {
   RunOutcome local = MakeRun("local-sgd", 2, 0.9, 0);
-  local.final_train_loss = 0.3;
+  local.summary.train_loss = 0.3;
   local.lr = 0.1;
   RunOutcome minibatch = MakeRun("minibatch-sgd", 4, 0.88, 0);
-  minibatch.final_train_loss = 0.2;
+  minibatch.summary.train_loss = 0.2;
   minibatch.lr = 1.0;
 
   const std::string text =

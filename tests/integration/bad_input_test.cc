@@ -251,7 +251,7 @@ TEST_F(BadInputTest, MalformedPushesLeaveTheAnchorAlone) {
   ASSERT_TRUE(anchor.has_value());
   EXPECT_EQ(anchor->envelope().body_as_Anchor()->version(), 1U);
   ASSERT_TRUE(fixture_->StartWorker(1));
-  const std::optional<server::ServerSummary> summary =
+  const std::optional<summary::RunSummary> summary =
       fixture_->WaitForServer(seconds(60));
   ASSERT_TRUE(summary.has_value());
   EXPECT_GE(summary->epochs, 5.0);
@@ -405,7 +405,7 @@ TEST(LostWorkerTest, SilentWorkerIsDeclaredLostAndOthersFinish) {
                   "overlap-local-sgd");
   ASSERT_TRUE(silent.Expect(proto::Body::Welcome).has_value());
   ASSERT_TRUE(fixture.StartWorker(0));
-  const std::optional<server::ServerSummary> summary =
+  const std::optional<summary::RunSummary> summary =
       fixture.WaitForServer(seconds(60));
   ASSERT_TRUE(summary.has_value());
   // Worker 0 may be declared lost too on a loaded machine, but it rejoins

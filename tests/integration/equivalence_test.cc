@@ -48,7 +48,7 @@ TEST_P(EquivalenceTest, SimulatorAndServiceProduceTheSameAnchorBits) {
         simulated[version].assign(anchor.begin(), anchor.end());
       }});
   ASSERT_TRUE(result.ok()) << result.status().ToString();
-  ASSERT_EQ(result->anchor_version, 6U);
+  ASSERT_EQ(result->summary.anchor_version, 6U);
 
   Anchors served;
   std::mutex mutex;
@@ -62,7 +62,7 @@ TEST_P(EquivalenceTest, SimulatorAndServiceProduceTheSameAnchorBits) {
   for (int id = 0; id < config.train.workers; ++id) {
     ASSERT_TRUE(fixture.StartWorker(id));
   }
-  const std::optional<server::ServerSummary> summary =
+  const std::optional<summary::RunSummary> summary =
       fixture.WaitForServer(std::chrono::seconds(60));
   ASSERT_TRUE(summary.has_value());
   ASSERT_EQ(summary->anchor_version, 6U);

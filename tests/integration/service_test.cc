@@ -32,7 +32,7 @@ TEST(ServiceTest, OverlapLocalSgdTrainsToCompletion) {
   for (int id = 0; id < 3; ++id)
     ASSERT_TRUE(fixture.StartWorker(id));
 
-  const std::optional<server::ServerSummary> summary =
+  const std::optional<summary::RunSummary> summary =
       fixture.WaitForServer(seconds(60));
   ASSERT_TRUE(summary.has_value());
   EXPECT_GE(summary->epochs, 5.0);
@@ -92,7 +92,7 @@ TEST_P(CompressedServiceTest, TrainsAtAFractionOfTheBytes) {
   ASSERT_TRUE(fixture.StartServer());
   for (int id = 0; id < 2; ++id)
     ASSERT_TRUE(fixture.StartWorker(id));
-  const std::optional<server::ServerSummary> summary =
+  const std::optional<summary::RunSummary> summary =
       fixture.WaitForServer(seconds(60));
   ASSERT_TRUE(summary.has_value());
   EXPECT_GT(summary->test_accuracy, 0.7);
@@ -142,7 +142,7 @@ TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {
   ASSERT_TRUE(fixture.StartServer());
   ASSERT_TRUE(fixture.StartWorker(0));
   ASSERT_TRUE(fixture.StartWorker(1));
-  const std::optional<server::ServerSummary> summary =
+  const std::optional<summary::RunSummary> summary =
       fixture.WaitForServer(seconds(60));
   ASSERT_TRUE(summary.has_value());
   ASSERT_EQ(summary->anchor_version, 5U);
@@ -210,7 +210,7 @@ TEST(ServiceTest, SyncRoundsWaitForEveryExpectedWorker) {
       MetricValue(fixture.server_registry(), "anchorage_server_anchor_version"),
       0.0);
   ASSERT_TRUE(fixture.StartWorker(1));
-  const std::optional<server::ServerSummary> summary =
+  const std::optional<summary::RunSummary> summary =
       fixture.WaitForServer(seconds(60));
   ASSERT_TRUE(summary.has_value());
   EXPECT_EQ(summary->anchor_version, 3U);
@@ -230,7 +230,7 @@ TEST(ServiceTest, LateJoinerStartsFromCurrentAnchor) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ASSERT_TRUE(fixture.StartWorker(1));
-  const std::optional<server::ServerSummary> summary =
+  const std::optional<summary::RunSummary> summary =
       fixture.WaitForServer(seconds(60));
   ASSERT_TRUE(summary.has_value());
   EXPECT_TRUE(summary->lost_workers.empty());
@@ -280,7 +280,7 @@ TEST(ReconnectTest, WorkerStartedBeforeTheServerJoinsWhenItComesUp) {
 
   ServiceFixture fixture(config);
   ASSERT_TRUE(fixture.StartServer());
-  const std::optional<server::ServerSummary> summary =
+  const std::optional<summary::RunSummary> summary =
       fixture.WaitForServer(seconds(60));
   ASSERT_TRUE(summary.has_value());
   EXPECT_GE(summary->epochs, 5.0);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "common/io/npy.h"
+#include "common/summary/run_summary.h"
 #include "simulator/run.h"
 
 namespace anchorage::simulator {
@@ -69,12 +70,13 @@ TEST(SimulateRunTest, OverlapHidesLatencyThatStallsLocalSgd) {
   const auto overlapped = SimulateRun(overlap, {});
   const auto blocking = SimulateRun(local, {});
   ASSERT_TRUE(overlapped.ok() && blocking.ok());
-  EXPECT_LT(overlapped->sync_wait_seconds_mean,
-            0.05 * blocking->sync_wait_seconds_mean);
-  EXPECT_LT(overlapped->virtual_seconds, blocking->virtual_seconds);
+  EXPECT_LT(overlapped->summary.sync_wait_seconds_mean,
+            0.05 * blocking->summary.sync_wait_seconds_mean);
+  EXPECT_LT(overlapped->summary.wall_seconds, blocking->summary.wall_seconds);
   // Local SGD waits one round trip per round.
-  const double rounds = static_cast<double>(blocking->anchor_version);
-  EXPECT_NEAR(blocking->sync_wait_seconds_mean, rounds * 0.03, rounds * 0.005);
+  const double rounds = static_cast<double>(blocking->summary.anchor_version);
+  EXPECT_NEAR(blocking->summary.sync_wait_seconds_mean, rounds * 0.03,
+              rounds * 0.005);
 }
 
 TEST(SimulateRunTest, StragglerStallsSyncRoundsButNotAsyncOverlap) {
@@ -86,11 +88,11 @@ TEST(SimulateRunTest, StragglerStallsSyncRoundsButNotAsyncOverlap) {
   const auto blocking = SimulateRun(local, {});
   ASSERT_TRUE(overlapped.ok() && blocking.ok());
   // In sync rounds the three fast workers wait for the slow one.
-  EXPECT_GT(blocking->sync_wait_seconds_mean,
-            0.4 * blocking->compute_seconds_mean);
-  EXPECT_LT(overlapped->sync_wait_seconds_mean,
-            0.05 * overlapped->compute_seconds_mean);
-  EXPECT_LT(overlapped->virtual_seconds, blocking->virtual_seconds);
+  EXPECT_GT(blocking->summary.sync_wait_seconds_mean,
+            0.4 * blocking->summary.compute_seconds_mean);
+  EXPECT_LT(overlapped->summary.sync_wait_seconds_mean,
+            0.05 * overlapped->summary.compute_seconds_mean);
+  EXPECT_LT(overlapped->summary.wall_seconds, blocking->summary.wall_seconds);
 }
 
 TEST(SimulateRunTest, BandwidthCostsTimeInProportionToBytes) {
@@ -99,14 +101,14 @@ TEST(SimulateRunTest, BandwidthCostsTimeInProportionToBytes) {
   config.worker.link_bandwidth_bytes = 1e6;
   const auto slow = SimulateRun(config, {});
   ASSERT_TRUE(fast.ok() && slow.ok());
-  EXPECT_EQ(fast->bytes_up, slow->bytes_up);
+  EXPECT_EQ(fast->summary.bytes_up, slow->summary.bytes_up);
   // Every round moves one model up and one down per worker, serially.
-  const double rounds = static_cast<double>(slow->anchor_version);
+  const double rounds = static_cast<double>(slow->summary.anchor_version);
   const double per_round =
-      static_cast<double>(slow->bytes_up + slow->bytes_down) / 4.0 / rounds /
-      1e6;
-  EXPECT_NEAR(slow->virtual_seconds - fast->virtual_seconds, rounds * per_round,
-              rounds * per_round * 0.05);
+      static_cast<double>(slow->summary.bytes_up + slow->summary.bytes_down) /
+      4.0 / rounds / 1e6;
+  EXPECT_NEAR(slow->summary.wall_seconds - fast->summary.wall_seconds,
+              rounds * per_round, rounds * per_round * 0.05);
 }
 
 TEST(SimulateRunTest, EveryAlgorithmLearns) {
@@ -155,8 +157,9 @@ TEST(SimulateRunTest, EveryCodecLearnsAtItsByteCost) {
     ASSERT_TRUE(result.ok()) << run.codec;
     EXPECT_GT(result->trace.back().test_accuracy, 0.7)
         << run.codec << " " << run.algorithm;
-    EXPECT_GT(static_cast<double>(result->raw_bytes_up),
-              run.min_compression * static_cast<double>(result->bytes_up))
+    EXPECT_GT(
+        static_cast<double>(result->summary.raw_bytes_up),
+        run.min_compression * static_cast<double>(result->summary.bytes_up))
         << run.codec << " " << run.algorithm;
   }
 }
@@ -169,7 +172,40 @@ TEST(SimulateRunTest, DivergedTrainingStopsWithAClearError) {
   ASSERT_TRUE(result.ok());
   EXPECT_NE(result->stopped_early.find("training diverged"), std::string::npos)
       << result->stopped_early;
-  EXPECT_LT(result->examples, 2 * 20000);  // before 2 epochs of 20,000
+  EXPECT_LT(result->summary.samples, 2 * 20000);  // before 2 epochs of 20,000
+  // Its summary, non-finite losses included, is JSON that reads back.
+  const std::string path = ::testing::TempDir() + "/diverged-summary.json";
+  ASSERT_TRUE(summary::WriteRunSummary(path, result->summary).ok());
+  const StatusOr<summary::RunSummary> read = summary::ReadRunSummary(path);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_NE(read->stop_reason.find("training diverged"), std::string::npos)
+      << read->stop_reason;
+}
+
+TEST(SimulateRunTest, SummaryHoldsTheSettingsAndEveryEvaluation) {
+  const config::RunConfig config = Small("local-sgd");
+  const auto result = SimulateRun(config, {});
+  ASSERT_TRUE(result.ok());
+  const summary::RunSummary& s = result->summary;
+
+  EXPECT_TRUE(s.simulated);
+  EXPECT_EQ(s.algorithm, "local-sgd");
+  EXPECT_EQ(s.aggregation, "sync");
+  EXPECT_EQ(s.workers, 4);
+  EXPECT_EQ(s.model, "mlp:16");
+  EXPECT_EQ(s.local_steps, 4);
+  EXPECT_EQ(s.stop_reason, "reached the budget");
+  EXPECT_EQ(s.pushes_rejected, 0);
+  EXPECT_GE(s.epochs, 2.0);
+  ASSERT_EQ(s.evaluations.size(), result->trace.size());
+  for (size_t i = 0; i < s.evaluations.size(); ++i) {
+    EXPECT_EQ(s.evaluations[i].seconds, result->trace[i].virtual_seconds);
+    EXPECT_EQ(s.evaluations[i].version, result->trace[i].version);
+    EXPECT_EQ(s.evaluations[i].accuracy, result->trace[i].test_accuracy);
+  }
+  EXPECT_EQ(s.test_accuracy, result->trace.back().test_accuracy);
+  EXPECT_EQ(s.wall_seconds, result->trace.back().virtual_seconds);
+  EXPECT_EQ(s.samples, result->trace.back().examples);
 }
 
 }  // namespace

@@ -67,14 +67,14 @@ bool ServiceFixture::StartWorker(int id) {
   return true;
 }
 
-std::optional<server::ServerSummary> ServiceFixture::WaitForServer(
+std::optional<summary::RunSummary> ServiceFixture::WaitForServer(
     std::chrono::seconds timeout) {
   if (server_future_.wait_for(timeout) != std::future_status::ready) {
     ADD_FAILURE() << "server did not finish within " << timeout.count() << " s";
     server_->RequestStop();
     return std::nullopt;
   }
-  StatusOr<server::ServerSummary> summary = server_future_.get();
+  StatusOr<summary::RunSummary> summary = server_future_.get();
   if (!summary.ok()) {
     ADD_FAILURE() << summary.status().ToString();
     return std::nullopt;

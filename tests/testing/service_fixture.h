@@ -32,7 +32,7 @@ class ServiceFixture {
   // Starts worker `id` in a thread.
   bool StartWorker(int id);
   // Waits for the server to finish; nullopt on timeout.
-  std::optional<server::ServerSummary> WaitForServer(
+  std::optional<summary::RunSummary> WaitForServer(
       std::chrono::seconds timeout);
   // Waits for every worker; returns their results (nullopt on timeout).
   std::vector<std::optional<StatusOr<worker::WorkerResult>>> WaitForWorkers(
@@ -54,7 +54,7 @@ class ServiceFixture {
   zmq::context_t server_context_;
   prometheus::Registry server_registry_;
   std::unique_ptr<server::Server> server_;
-  std::future<StatusOr<server::ServerSummary>> server_future_;
+  std::future<StatusOr<summary::RunSummary>> server_future_;
 
   struct RunningWorker {
     zmq::context_t context;

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "common/base/status.h"
+#include "common/io/file.h"
 #include "common/io/json.h"
 #include "common/io/npy.h"
 
@@ -242,95 +243,87 @@ TEST(NpyTest, ReadOfHugeShapeIsDataLoss) {
       << read.status().ToString();
 }
 
-TEST(JsonTest, QuoteEscapesQuotesBackslashesAndControlCharacters) {
-  EXPECT_EQ(JsonQuote(""), "\"\"");
-  EXPECT_EQ(JsonQuote("plain"), "\"plain\"");
-  EXPECT_EQ(JsonQuote("say \"hi\""), "\"say \\\"hi\\\"\"");
-  EXPECT_EQ(JsonQuote("C:\\dir\\file"), "\"C:\\\\dir\\\\file\"");
-  EXPECT_EQ(JsonQuote("line1\nline2"), "\"line1\\nline2\"");
-  EXPECT_EQ(JsonQuote("tab\there"), "\"tab\\u0009here\"");
-  EXPECT_EQ(JsonQuote(std::string("nul\0x", 5)), "\"nul\\u0000x\"");
-  EXPECT_EQ(JsonQuote("\x1f"), "\"\\u001f\"");
-  EXPECT_EQ(JsonQuote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
-  EXPECT_EQ(JsonQuote("/slash"), "\"/slash\"");
-}
+TEST(JsonTest, WriteJsonFileIndentsKeysInOrderWithKeySpaceValue) {
+  const std::string path = TestDir() + "/out.json";
+  const Json json = {{"name", "overlap \"local\" sgd"},
+                     {"workers", 4},
+                     {"accuracy", 0.875},
+                     {"converged", true},
+                     {"curve", {1, 2}}};
 
-TEST(JsonTest, ObjectKeepsInsertionOrderAndFormatsValues) {
-  JsonObject object;
-  object.Add("name", "overlap \"local\" sgd")
-      .Add("workers", 4)
-      .Add("versions", int64_t{-9000000000})
-      .Add("bytes", uint64_t{1234567890123})
-      .Add("accuracy", 0.875)
-      .Add("converged", true)
-      .Add("diverged", false)
-      .Add("text", std::string_view("a\\b"))
-      .AddRaw("curve", "[1, 2, 3]");
+  ASSERT_TRUE(WriteJsonFile(path, json).ok());
 
-  EXPECT_EQ(object.ToString(),
+  EXPECT_EQ(ReadAll(path),
             "{\n"
             "  \"name\": \"overlap \\\"local\\\" sgd\",\n"
             "  \"workers\": 4,\n"
-            "  \"versions\": -9000000000,\n"
-            "  \"bytes\": 1234567890123,\n"
             "  \"accuracy\": 0.875,\n"
             "  \"converged\": true,\n"
-            "  \"diverged\": false,\n"
-            "  \"text\": \"a\\\\b\",\n"
-            "  \"curve\": [1, 2, 3]\n"
+            "  \"curve\": [\n"
+            "    1,\n"
+            "    2\n"
+            "  ]\n"
             "}\n");
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
-TEST(JsonTest, EmptyObjectIsValidJson) {
-  EXPECT_EQ(JsonObject().ToString(), "{\n}\n");
+TEST(JsonTest, WriteJsonFileWritesNonFiniteNumbersAsNull) {
+  const std::string path = TestDir() + "/out.json";
+  const Json json = {{"nan", std::nan("")},
+                     {"inf", std::numeric_limits<double>::infinity()}};
+
+  ASSERT_TRUE(WriteJsonFile(path, json).ok());
+
+  EXPECT_EQ(ReadAll(path), "{\n  \"nan\": null,\n  \"inf\": null\n}\n");
 }
 
-TEST(JsonTest, NonFiniteNumbersBecomeNull) {
-  JsonObject object;
-  object.Add("nan", std::nan(""))
-      .Add("inf", std::numeric_limits<double>::infinity())
-      .Add("minus_inf", -std::numeric_limits<double>::infinity());
+TEST(JsonTest, WriteJsonFileReplacesBytesThatAreNotUtf8) {
+  const std::string path = TestDir() + "/out.json";
+  const Json json = {{"text", std::string("caf\xc3\xa9 \xff")}};
 
-  EXPECT_EQ(object.ToString(),
-            "{\n"
-            "  \"nan\": null,\n"
-            "  \"inf\": null,\n"
-            "  \"minus_inf\": null\n"
-            "}\n");
+  ASSERT_TRUE(WriteJsonFile(path, json).ok());
+
+  EXPECT_EQ(ReadAll(path), "{\n  \"text\": \"caf\xc3\xa9 \xef\xbf\xbd\"\n}\n");
 }
 
-TEST(JsonTest, DoublesAreWrittenAsJsonNumbers) {
-  JsonObject object;
-  object.Add("small", 1.5e-9).Add("large", 2.5e300).Add("whole", 3.0);
+TEST(JsonTest, ReadJsonFileConvertsTheDocument) {
+  const std::string path = TestDir() + "/in.json";
+  WriteAll(path, "{\"ports\": [9100, 9101]}");
 
-  EXPECT_EQ(object.ToString(),
-            "{\n"
-            "  \"small\": 1.5e-09,\n"
-            "  \"large\": 2.5e+300,\n"
-            "  \"whole\": 3\n"
-            "}\n");
+  const StatusOr<Json> read = ReadJsonFile<Json>(path);
+
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->at("ports").get<std::vector<int>>(),
+            (std::vector<int>{9100, 9101}));
 }
 
-TEST(JsonTest, KeysAreEscaped) {
-  JsonObject object;
-  object.Add("odd \"key\"\n", 1);
+TEST(JsonTest, ReadJsonFileProblemsAreDataLossNamingTheFile) {
+  const std::string dir = TestDir();
+  WriteAll(dir + "/truncated.json", "{\"ports\": [9100,");
+  WriteAll(dir + "/mistyped.json", "{\"ports\": [\"9100\"]}");
 
-  EXPECT_EQ(object.ToString(), "{\n  \"odd \\\"key\\\"\\n\": 1\n}\n");
+  const StatusOr<std::vector<int>> missing =
+      ReadJsonFile<std::vector<int>>(dir + "/missing.json");
+  const StatusOr<Json> truncated = ReadJsonFile<Json>(dir + "/truncated.json");
+  const StatusOr<std::vector<int>> mistyped =
+      ReadJsonFile<std::vector<int>>(dir + "/mistyped.json");
+
+  for (const Status& status :
+       {missing.status(), truncated.status(), mistyped.status()}) {
+    EXPECT_EQ(status.code(), Status::Code::kDataLoss) << status.ToString();
+    EXPECT_NE(status.message().find(dir), std::string::npos)
+        << status.ToString();
+  }
+  EXPECT_NE(truncated.status().message().find("parse error"),
+            std::string::npos);
+  EXPECT_NE(mistyped.status().message().find("type must be"), std::string::npos)
+      << mistyped.status().ToString();
 }
 
-// The uint64_t overload casts to int64_t, so values above INT64_MAX print
-// as negative numbers.
-TEST(JsonTest, LargeUnsignedValueKeepsItsValue) {
-  JsonObject object;
-  object.Add("seed", uint64_t{18446744073709551615ULL});
-
-  EXPECT_EQ(object.ToString(), "{\n  \"seed\": 18446744073709551615\n}\n");
-}
-
-TEST(JsonTest, WriteFileAtomicallyWritesContentsAndLeavesNoTemporary) {
+TEST(FileTest, WriteFileAtomicallyWritesContentsAndLeavesNoTemporary) {
   const std::string dir = TestDir();
   const std::string path = dir + "/summary.json";
-  const std::string contents = JsonObject().Add("ok", true).ToString();
+  const std::string contents = "{\"ok\": true}\n";
 
   const Status status = WriteFileAtomically(path, contents);
 
@@ -345,7 +338,7 @@ TEST(JsonTest, WriteFileAtomicallyWritesContentsAndLeavesNoTemporary) {
   EXPECT_EQ(files, 1U);
 }
 
-TEST(JsonTest, WriteFileAtomicallyReplacesExistingFile) {
+TEST(FileTest, WriteFileAtomicallyReplacesExistingFile) {
   const std::string path = TestDir() + "/ready.json";
   WriteAll(path, std::string(1000, 'x'));
 
@@ -355,7 +348,7 @@ TEST(JsonTest, WriteFileAtomicallyReplacesExistingFile) {
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
-TEST(JsonTest, WriteFileAtomicallyKeepsBinaryContents) {
+TEST(FileTest, WriteFileAtomicallyKeepsBinaryContents) {
   const std::string path = TestDir() + "/binary";
   const std::string contents("a\0b\r\n\xff", 6);
 
@@ -364,7 +357,7 @@ TEST(JsonTest, WriteFileAtomicallyKeepsBinaryContents) {
   EXPECT_EQ(ReadAll(path), contents);
 }
 
-TEST(JsonTest, WriteFileAtomicallyToMissingDirectoryIsUnavailable) {
+TEST(FileTest, WriteFileAtomicallyToMissingDirectoryIsUnavailable) {
   const std::string path = TestDir() + "/missing/summary.json";
 
   const Status status = WriteFileAtomically(path, "{}");
