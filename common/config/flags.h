@@ -1,7 +1,7 @@
 // Command-line and YAML parsing for the `anchorage` subcommands. Flags and
-// config-file keys are declared once here, so every subcommand spells and
-// documents them the same way; a flag given on the command line overrides
-// the same key in `--config FILE`.
+// config-file keys come from one table (flag_table.h), so every subcommand
+// spells and documents them the same way; a flag given on the command line
+// overrides the same key in `--config FILE`.
 #pragma once
 
 #include <optional>

@@ -9,6 +9,7 @@
 #include <limits>
 #include <optional>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -729,6 +730,69 @@ TEST(SharedFlagsTest, RoundTripReproducesServerTuningAndTimeouts) {
     EXPECT_EQ(parsed.output.log_level, config.output.log_level);
     ExpectSameTrainOptions(parsed.train, config.train);
   }
+}
+
+// The flag names in `arguments` ("--lr" for "--lr=0.05").
+std::set<std::string> FlagNames(const std::vector<std::string>& arguments) {
+  std::set<std::string> names;
+  for (const std::string& argument : arguments) {
+    names.insert(argument.substr(0, argument.find('=')));
+  }
+  return names;
+}
+
+TEST(SharedFlagsTest, PassesOnTheRunSettingsAndNothingElse) {
+  const std::set<std::string> always = {"--workers",
+                                        "--algorithm",
+                                        "--local-steps",
+                                        "--alpha",
+                                        "--beta",
+                                        "--base-buffer",
+                                        "--lr",
+                                        "--momentum",
+                                        "--weight-decay",
+                                        "--batch-size",
+                                        "--warmup-epochs",
+                                        "--decay-factor",
+                                        "--epochs",
+                                        "--max-versions",
+                                        "--dataset",
+                                        "--partition",
+                                        "--model",
+                                        "--codec",
+                                        "--bits",
+                                        "--dqsgd-rule",
+                                        "--bit-budget",
+                                        "--topk",
+                                        "--sketch-rows",
+                                        "--sketch-columns",
+                                        "--sketch-candidates",
+                                        "--sketch-momentum",
+                                        "--seed",
+                                        "--round-deadline",
+                                        "--quorum",
+                                        "--heartbeat-interval-ms",
+                                        "--heartbeat-liveness",
+                                        "--eval-interval",
+                                        "--eval-examples",
+                                        "--server-timeout",
+                                        "--log-level",
+                                        "--link-latency",
+                                        "--link-bandwidth"};
+  // Flags whose unset value is the parser's default are left out.
+  const std::set<std::string> when_set = {"--nesterov", "--decay-epochs",
+                                          "--data-dir", "--aggregation",
+                                          "--slowdown"};
+  RunConfig config = UnusualConfig();
+  config.worker.slowdown = "0:2";
+
+  const std::set<std::string> defaults = FlagNames(SharedFlags(RunConfig()));
+  const std::set<std::string> unusual = FlagNames(SharedFlags(config));
+
+  EXPECT_EQ(defaults, always);
+  std::set<std::string> all = always;
+  all.insert(when_set.begin(), when_set.end());
+  EXPECT_EQ(unusual, all);
 }
 
 TEST(SharedFlagsTest, RoundTripOfDefaultsGivesDefaults) {

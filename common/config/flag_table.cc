@@ -1,0 +1,376 @@
+#include "common/config/flag_table.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace anchorage::config {
+namespace {
+
+// Shortest text that parses back to the same double.
+std::string Exact(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.17g", value);
+  return text;
+}
+
+// The text of one value as a flag argument, round-tripping exactly.
+std::string Text(int value) {
+  return std::to_string(value);
+}
+std::string Text(int64_t value) {
+  return std::to_string(value);
+}
+std::string Text(uint64_t value) {
+  return std::to_string(value);
+}
+std::string Text(double value) {
+  return Exact(value);
+}
+std::string Text(const std::string& value) {
+  return value;
+}
+
+template <typename T>
+std::string JoinTexts(const std::vector<T>& values) {
+  std::string joined;
+  for (const T& value : values) {
+    if (!joined.empty()) joined += ",";
+    joined += Text(value);
+  }
+  return joined;
+}
+
+// Declares an option of any type CLI11 converts itself.
+template <typename T>
+CLI::Option* AddOption(CLI::App& app, const std::string& name,
+                       const std::string& help, T* field) {
+  return app.add_option(name, *field, help)->capture_default_str();
+}
+
+CLI::Option* AddOption(CLI::App& app, const std::string& name,
+                       const std::string& help, bool* field) {
+  return app.add_flag(name, *field, help);
+}
+
+// A list: comma-separated, or a YAML sequence in the config file.
+template <typename T>
+CLI::Option* AddOption(CLI::App& app, const std::string& name,
+                       const std::string& help, std::vector<T>* field) {
+  return app.add_option(name, *field, help)
+      ->delimiter(',')
+      ->default_str(JoinTexts(*field));
+}
+
+template <typename T>
+std::optional<std::string> Render(const std::string& name, const T& value) {
+  return name + "=" + Text(value);
+}
+
+std::optional<std::string> Render(const std::string& name, bool value) {
+  if (!value) return std::nullopt;
+  return name;
+}
+
+std::optional<std::string> Render(const std::string& name,
+                                  const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  return name + "=" + value;
+}
+
+template <typename T>
+std::optional<std::string> Render(const std::string& name,
+                                  const std::vector<T>& values) {
+  if (values.empty()) return std::nullopt;
+  return name + "=" + JoinTexts(values);
+}
+
+// Binds a flag to the field `options.*field` of `config.*group`.
+template <typename Options, typename T>
+FlagBinding Bind(Options RunConfig::*group, T Options::*field) {
+  return {.add =
+              [group, field](CLI::App& app, const std::string& name,
+                             const std::string& help, RunConfig* config) {
+                return AddOption(app, name, help, &((config->*group).*field));
+              },
+          .render =
+              [group, field](const std::string& name, const RunConfig& config) {
+                return Render(name, (config.*group).*field);
+              }};
+}
+
+// The same binding without a default in the help, for flags whose default
+// depends on other flags (the help text says how).
+FlagBinding WithoutShownDefault(FlagBinding binding) {
+  binding.add = [add = std::move(binding.add)](
+                    CLI::App& app, const std::string& name,
+                    const std::string& help, RunConfig* config) {
+    return add(app, name, help, config)->default_str("");
+  };
+  return binding;
+}
+
+template <typename Field>
+FlagBinding Train(Field TrainOptions::*field) {
+  return Bind(&RunConfig::train, field);
+}
+template <typename Field>
+FlagBinding Server(Field ServerOptions::*field) {
+  return Bind(&RunConfig::server, field);
+}
+template <typename Field>
+FlagBinding Worker(Field WorkerOptions::*field) {
+  return Bind(&RunConfig::worker, field);
+}
+template <typename Field>
+FlagBinding Output(Field OutputOptions::*field) {
+  return Bind(&RunConfig::output, field);
+}
+template <typename Field>
+FlagBinding Demo(Field DemoOptions::*field) {
+  return Bind(&RunConfig::demo, field);
+}
+template <typename Field>
+FlagBinding Simulate(Field SimulateOptions::*field) {
+  return Bind(&RunConfig::simulate, field);
+}
+template <typename Field>
+FlagBinding Compare(Field CompareOptions::*field) {
+  return Bind(&RunConfig::compare, field);
+}
+
+constexpr char kTrainingGroup[] = "Training";
+constexpr char kServerGroup[] = "Server";
+constexpr char kWorkerGroup[] = "Worker";
+constexpr char kOutputGroup[] = "Output";
+constexpr char kDelaysGroup[] = "Injected delays (applied by workers)";
+constexpr char kDemoGroup[] = "Demo";
+constexpr char kSimulationGroup[] = "Simulation (virtual clock)";
+constexpr char kCompareGroup[] = "Compare";
+
+constexpr RoleSet kAll = RoleSet::All();
+constexpr RoleSet kServerOnly = {Role::kServer};
+constexpr RoleSet kWorkerOnly = {Role::kWorker};
+constexpr RoleSet kServices = {Role::kServer, Role::kWorker};
+constexpr RoleSet kRunners = {Role::kServer, Role::kDemo, Role::kSimulate};
+constexpr RoleSet kDemoOnly = {Role::kDemo};
+constexpr RoleSet kSimulators = {Role::kSimulate, Role::kCompare};
+constexpr RoleSet kCompareOnly = {Role::kCompare};
+
+constexpr Scope kOwn = Scope::kOwn;
+constexpr Scope kShared = Scope::kShared;
+
+std::vector<Flag> MakeTable() {
+  return {
+      {"--workers", kTrainingGroup, "Number of workers m", kAll, kShared,
+       Train(&TrainOptions::workers)},
+      {"--algorithm", kTrainingGroup,
+       "overlap-local-sgd (pull toward the anchor, send without waiting), "
+       "local-sgd (send, wait, adopt the average), minibatch-sgd (send the "
+       "gradient every round), slowmo (outer momentum) or diloco (outer "
+       "Nesterov)",
+       kAll, kShared, Train(&TrainOptions::algorithm)},
+      {"--local-steps", kTrainingGroup,
+       "Local steps τ between synchronisations", kAll, kShared,
+       Train(&TrainOptions::local_steps)},
+      {"--alpha", kTrainingGroup,
+       "Pull strength toward the anchor, [0,1]; slowmo and diloco: outer "
+       "learning rate (default 0.6; slowmo 1.0, diloco 0.7)",
+       kAll, kShared, WithoutShownDefault(Train(&TrainOptions::alpha))},
+      {"--beta", kTrainingGroup,
+       "Outer momentum β, [0,1) (default 0; slowmo 0.5, diloco 0.9)", kAll,
+       kShared, WithoutShownDefault(Train(&TrainOptions::beta))},
+      {"--base-buffer", kTrainingGroup,
+       "Local momentum at each adopted anchor: reset, keep or auto (reset "
+       "for slowmo)",
+       kAll, kShared, Train(&TrainOptions::base_buffer)},
+      {"--lr", kTrainingGroup, "Local learning rate γ", kAll, kShared,
+       Train(&TrainOptions::lr)},
+      {"--momentum", kTrainingGroup, "Local momentum μ, [0,1)", kAll, kShared,
+       Train(&TrainOptions::momentum)},
+      {"--nesterov", kTrainingGroup, "Nesterov local momentum", kAll, kShared,
+       Train(&TrainOptions::nesterov)},
+      {"--weight-decay", kTrainingGroup, "L2 weight decay", kAll, kShared,
+       Train(&TrainOptions::weight_decay)},
+      {"--batch-size", kTrainingGroup, "Examples per local step", kAll, kShared,
+       Train(&TrainOptions::batch_size)},
+      {"--warmup-epochs", kTrainingGroup,
+       "Linear learning-rate warm-up, in epochs", kAll, kShared,
+       Train(&TrainOptions::warmup_epochs)},
+      {"--decay-epochs", kTrainingGroup,
+       "Epochs at which the learning rate is multiplied by --decay-factor",
+       kAll, kShared, Train(&TrainOptions::decay_epochs)},
+      {"--decay-factor", kTrainingGroup, "Step-decay factor", kAll, kShared,
+       Train(&TrainOptions::decay_factor)},
+      {"--epochs", kTrainingGroup,
+       "Passes over the training set by all workers together (0 = no limit)",
+       kAll, kShared, Train(&TrainOptions::epochs)},
+      {"--max-versions", kTrainingGroup,
+       "Stop after this many anchor versions (0 = no limit)", kAll, kShared,
+       Train(&TrainOptions::max_versions)},
+      {"--dataset", kTrainingGroup,
+       "fashion-mnist, fashion-mnist-binary, synthetic-gaussian or "
+       "synthetic-logistic",
+       kAll, kShared, Train(&TrainOptions::dataset)},
+      {"--data-dir", kTrainingGroup,
+       "Dataset folder (default: /usr/share/datasets/fashion-mnist)", kAll,
+       kShared, Train(&TrainOptions::data_dir)},
+      {"--partition", kTrainingGroup,
+       "iid, dirichlet:A (per-class Dirichlet) or mix:P (fraction P shared, "
+       "the rest from the worker's own labels)",
+       kAll, kShared, Train(&TrainOptions::partition)},
+      {"--model", kTrainingGroup, "softmax or mlp:H1,H2,...", kAll, kShared,
+       Train(&TrainOptions::model)},
+      {"--codec", kTrainingGroup,
+       "Push compression: dense, fp16, bf16, qsgd, dqsgd, topk, sketch or "
+       "fetchsgd",
+       kAll, kShared, Train(&TrainOptions::codec)},
+      {"--bits", kTrainingGroup, "qsgd: bits per coordinate, in [2, 16]", kAll,
+       kShared, Train(&TrainOptions::bits)},
+      {"--dqsgd-rule", kTrainingGroup,
+       "dqsgd: bit rule, nonconvex or strongly-convex", kAll, kShared,
+       Train(&TrainOptions::dqsgd_rule)},
+      {"--bit-budget", kTrainingGroup,
+       "dqsgd: average bits per coordinate over the run (0 = --bits)", kAll,
+       kShared, Train(&TrainOptions::bit_budget)},
+      {"--topk", kTrainingGroup,
+       "topk, sketch, fetchsgd: fraction k/d of coordinates per push", kAll,
+       kShared, Train(&TrainOptions::topk)},
+      {"--sketch-rows", kTrainingGroup, "sketch, fetchsgd: count-sketch rows",
+       kAll, kShared, Train(&TrainOptions::sketch_rows)},
+      {"--sketch-columns", kTrainingGroup,
+       "sketch, fetchsgd: count-sketch columns (0 = 10 k for sketch, 40 k "
+       "for fetchsgd)",
+       kAll, kShared, Train(&TrainOptions::sketch_columns)},
+      {"--sketch-candidates", kTrainingGroup,
+       "sketch: the second round asks for P k candidates", kAll, kShared,
+       Train(&TrainOptions::sketch_candidates)},
+      {"--sketch-momentum", kTrainingGroup,
+       "sketch: worker momentum before error accumulation; fetchsgd: server "
+       "momentum in sketch space",
+       kAll, kShared, Train(&TrainOptions::sketch_momentum)},
+      {"--seed", kTrainingGroup, "Seed of every random choice", kAll, kShared,
+       Train(&TrainOptions::seed)},
+
+      {"--bind", kServerGroup, "ZeroMQ endpoint for workers", kServerOnly, kOwn,
+       Server(&ServerOptions::bind)},
+      {"--aggregation", kServerGroup,
+       "async or sync (default: async for overlap-local-sgd, sync for "
+       "local-sgd)",
+       kAll, kShared, Server(&ServerOptions::aggregation)},
+      {"--round-deadline", kServerGroup,
+       "Sync mode: seconds before a round closes with a quorum", kAll, kShared,
+       Server(&ServerOptions::round_deadline_seconds)},
+      {"--quorum", kServerGroup,
+       "Sync mode: fraction of live workers a round needs at its deadline",
+       kAll, kShared, Server(&ServerOptions::quorum)},
+      {"--heartbeat-interval-ms", kServerGroup,
+       "Heartbeat interval in milliseconds", kAll, kShared,
+       Server(&ServerOptions::heartbeat_interval_ms)},
+      {"--heartbeat-liveness", kServerGroup,
+       "Silent intervals before a peer counts as gone", kAll, kShared,
+       Server(&ServerOptions::heartbeat_liveness)},
+      {"--eval-interval", kServerGroup,
+       "Seconds between test-set evaluations of the anchor (0 = only at the "
+       "end)",
+       kAll, kShared, Server(&ServerOptions::eval_interval_seconds)},
+      {"--eval-examples", kServerGroup,
+       "Test examples per periodic evaluation (0 = all)", kAll, kShared,
+       Server(&ServerOptions::eval_examples)},
+
+      {"--server", kWorkerGroup, "Server endpoint", kWorkerOnly, kOwn,
+       Worker(&WorkerOptions::server)},
+      {"--worker-id", kWorkerGroup, "This worker's id in [0, workers)",
+       kWorkerOnly, kOwn, Worker(&WorkerOptions::worker_id)},
+      {"--server-timeout", kWorkerGroup,
+       "A worker gives up after the server is unreachable this many seconds",
+       kAll, kShared, Worker(&WorkerOptions::server_timeout_seconds)},
+
+      {"--metrics-address", kOutputGroup, "Address of the /metrics endpoint",
+       kServices, kOwn, Output(&OutputOptions::metrics_address)},
+      {"--metrics-port", kOutputGroup,
+       "Port of the /metrics endpoint (0 = pick one and log it)", kServices,
+       kOwn, Output(&OutputOptions::metrics_port)},
+      {"--ready-file", kOutputGroup,
+       "Write {endpoint, metrics_port} here once listening", kServices, kOwn,
+       Output(&OutputOptions::ready_file)},
+      {"--summary-json", kOutputGroup, "Write the run's summary JSON here",
+       kRunners, kOwn, Output(&OutputOptions::summary_json)},
+      {"--save-model", kOutputGroup,
+       "Write the final anchor as a float32 .npy file", kRunners, kOwn,
+       Output(&OutputOptions::save_model)},
+      {"--log-level", kOutputGroup, "debug, info, warning or error", kAll,
+       kShared, Output(&OutputOptions::log_level)},
+
+      {"--link-latency", kDelaysGroup,
+       "One-way latency added to every message, seconds", kAll, kShared,
+       Worker(&WorkerOptions::link_latency_seconds)},
+      {"--link-bandwidth", kDelaysGroup,
+       "Link bandwidth in bytes/s applied to encoded messages (0 = "
+       "unlimited)",
+       kAll, kShared, Worker(&WorkerOptions::link_bandwidth_bytes)},
+      {"--slowdown", kDelaysGroup,
+       "Compute slowdown: F for every worker, or i:F,j:G per worker", kAll,
+       kShared, Worker(&WorkerOptions::slowdown)},
+
+      {"--progress-interval", kDemoGroup,
+       "Seconds between progress lines (0 = none)", kDemoOnly, kOwn,
+       Demo(&DemoOptions::progress_interval_seconds)},
+      {"--timeout", kDemoGroup, "Give up after this many seconds", kDemoOnly,
+       kOwn, Demo(&DemoOptions::timeout_seconds)},
+      {"--prometheus", kDemoGroup,
+       "Start a local Prometheus scraping the server and every worker and "
+       "print its URL",
+       kDemoOnly, kOwn, Demo(&DemoOptions::prometheus)},
+      {"--linger", kDemoGroup,
+       "With --prometheus: keep Prometheus running after training until "
+       "Ctrl-C",
+       kDemoOnly, kOwn, Demo(&DemoOptions::linger)},
+
+      {"--step-time", kSimulationGroup,
+       "Mean virtual seconds of one local step", kSimulators, kOwn,
+       Simulate(&SimulateOptions::step_seconds)},
+      {"--step-jitter", kSimulationGroup,
+       "Coefficient of variation of a step's time (log-normal)", kSimulators,
+       kOwn, Simulate(&SimulateOptions::step_jitter)},
+      {"--random-slowdown", kSimulationGroup,
+       "P:F: each round each worker is F times slower with probability P",
+       kSimulators, kOwn, Simulate(&SimulateOptions::random_slowdown)},
+      {"--eval-points", kSimulationGroup,
+       "Evaluations of the anchor over the run", kSimulators, kOwn,
+       Simulate(&SimulateOptions::eval_points)},
+      {"--trace-csv", kSimulationGroup, "Write one CSV row per evaluation here",
+       kSimulators, kOwn, Simulate(&SimulateOptions::trace_csv)},
+
+      {"--study", kCompareGroup,
+       "custom (the --algorithms on these settings), woodworth "
+       "(heterogeneity sweep), latency (link latency and stragglers), slowmo "
+       "(SlowMo vs Local SGD), compression (accuracy against bytes of every "
+       "codec)",
+       kCompareOnly, kOwn, Compare(&CompareOptions::study)},
+      {"--algorithms", kCompareGroup, "custom: algorithms to run", kCompareOnly,
+       kOwn, Compare(&CompareOptions::algorithms)},
+      {"--out-dir", kCompareGroup,
+       "Folder for results.csv, summary.md and the SVG plots", kCompareOnly,
+       kOwn, Compare(&CompareOptions::out_dir)},
+      {"--real", kCompareGroup,
+       "Run real processes (anchorage demo) instead of the simulator",
+       kCompareOnly, kOwn, Compare(&CompareOptions::real)},
+      {"--target-accuracy", kCompareGroup,
+       "Report the time and bytes to reach this test accuracy", kCompareOnly,
+       kOwn, Compare(&CompareOptions::target_accuracy)},
+  };
+}
+
+}  // namespace
+
+const std::vector<Flag>& FlagTable() {
+  static const std::vector<Flag>* const table =
+      new std::vector<Flag>(MakeTable());
+  return *table;
+}
+
+}  // namespace anchorage::config
