@@ -98,12 +98,7 @@ int RunCompareCommand(int argc, const char* const* argv) {
   }
   if (!parsed->has_value()) return 0;
   const config::RunConfig& base = **parsed;
-  StatusOr<StudyPlan> plan = PlanStudy(base, GivenFlags(argc, argv));
-  if (!plan.ok()) {
-    std::fprintf(stderr, "anchorage compare: %s\n",
-                 plan.status().message().c_str());
-    return 2;
-  }
+  const StudyPlan plan = PlanStudy(base, GivenFlags(argc, argv));
   std::error_code error;
   std::filesystem::create_directories(base.compare.out_dir, error);
   if (error) {
@@ -111,23 +106,23 @@ int RunCompareCommand(int argc, const char* const* argv) {
                  base.compare.out_dir.c_str(), error.message().c_str());
     return 1;
   }
-  std::fprintf(stderr,
-               "anchorage compare: study %s, %zu runs %s; output in %s\n",
-               plan->study.c_str(), plan->runs.size(),
-               base.compare.real ? "as real processes" : "in the simulator",
-               base.compare.out_dir.c_str());
-  const std::optional<std::vector<RunOutcome>> outcomes = RunAll(*plan, base);
+  std::fprintf(
+      stderr, "anchorage compare: study %s, %zu runs %s; output in %s\n",
+      std::string(config::StudyName(plan.study)).c_str(), plan.runs.size(),
+      base.compare.real ? "as real processes" : "in the simulator",
+      base.compare.out_dir.c_str());
+  const std::optional<std::vector<RunOutcome>> outcomes = RunAll(plan, base);
   if (!outcomes) return 1;
   const ReportOptions options{.out_dir = base.compare.out_dir,
                               .command_line = CommandLine(argc, argv),
                               .real = base.compare.real};
-  const Status status = WriteReport(*plan, *outcomes, options);
+  const Status status = WriteReport(plan, *outcomes, options);
   if (!status.ok()) {
     std::fprintf(stderr, "anchorage compare: %s\n", status.message().c_str());
     return 1;
   }
   std::printf("wrote results.csv, summary.md and %zu figures to %s\n",
-              plan->trace_figures.size() + plan->sweep_figures.size(),
+              plan.trace_figures.size() + plan.sweep_figures.size(),
               base.compare.out_dir.c_str());
   return 0;
 }

@@ -12,6 +12,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "common/algo/algorithm.h"
 #include "common/config/flags.h"
 #include "launcher/process.h"
 
@@ -117,7 +118,7 @@ StatusOr<RunOutcome> RunAsProcess(const RunSpec& spec,
   if (!outcome.ok()) return outcome.status();
   outcome->setting = spec.setting;
   outcome->label = spec.label;
-  outcome->algorithm = spec.config.train.algorithm;
+  outcome->algorithm = algo::AlgorithmName(spec.config.train.algorithm);
   outcome->lr = spec.config.train.lr;
   return outcome;
 }

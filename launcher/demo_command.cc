@@ -13,7 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include "common/algo/algorithm.h"
 #include "common/config/flags.h"
+#include "common/data/dataset.h"
 #include "launcher/demo_report.h"
 #include "launcher/process.h"
 #include "launcher/prometheus.h"
@@ -92,8 +94,9 @@ class Demo {
 
 int Demo::Run() {
   std::printf("Anchorage demo: %s, %d workers, %s on %s, τ=%d; logs in %s\n",
-              config_.train.algorithm.c_str(), config_.train.workers,
-              config_.train.model.c_str(), config_.train.dataset.c_str(),
+              std::string(algo::AlgorithmName(config_.train.algorithm)).c_str(),
+              config_.train.workers, config_.train.model.c_str(),
+              std::string(data::DatasetName(config_.train.dataset)).c_str(),
               config_.train.local_steps, run_dir_.c_str());
   std::fflush(stdout);
   if (config_.demo.prometheus) {

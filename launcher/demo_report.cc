@@ -10,6 +10,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "common/algo/algorithm.h"
 #include "common/io/json.h"
 #include "common/metrics/scrape.h"
 
@@ -145,7 +146,7 @@ void ProgressPrinter::Print(double elapsed_seconds) {
   };
   const double version =
       sample(("anchorage_server_anchor_version{algorithm=\"" +
-              config_.train.algorithm + "\"}")
+              std::string(algo::AlgorithmName(config_.train.algorithm)) + "\"}")
                  .c_str());
   const double accuracy = sample("anchorage_server_eval_accuracy_ratio");
   const double epoch = sample("anchorage_server_epoch");

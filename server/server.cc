@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <string_view>
 #include <utility>
 
+#include "common/algo/algorithm.h"
 #include "common/algo/push_codec.h"
 #include "common/base/log.h"
 #include "common/io/json.h"
@@ -60,10 +63,11 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
                std::unique_ptr<model::Model> model,
                std::unique_ptr<codec::Codec> codec, std::vector<float> initial)
     : config_(config),
-      algorithm_(config.train.algorithm_kind()),
-      aggregation_(config.server.aggregation_kind(config.train)),
+      algorithm_(config.train.algorithm),
+      aggregation_(config.server.ResolvedAggregation(config.train)),
       context_(context),
-      metrics_(*registry, config.train.algorithm, config.train.codec),
+      metrics_(*registry, std::string(algo::AlgorithmName(algorithm_)),
+               config.train.codec),
       data_(std::move(data)),
       model_(std::move(model)),
       aggregator_(config::AggregatorSettings(config), initial),
@@ -109,10 +113,11 @@ StatusOr<ServerSummary> Server::Run() {
   LOG_INFO(
       "serving %s: %s, %s aggregation, %s, model %s (%lld parameters), "
       "%d workers expected",
-      endpoint_.c_str(), config_.train.algorithm.c_str(),
-      aggregation_ == config::Aggregation::kSync ? "sync" : "async",
-      config_.train.dataset.c_str(), config_.train.model.c_str(),
-      static_cast<long long>(aggregator_.dim()), config_.train.workers);
+      endpoint_.c_str(), std::string(algo::AlgorithmName(algorithm_)).c_str(),
+      std::string(algo::AggregationModeName(aggregation_)).c_str(),
+      std::string(data::DatasetName(config_.train.dataset)).c_str(),
+      config_.train.model.c_str(), static_cast<long long>(aggregator_.dim()),
+      config_.train.workers);
 
   std::string reason;
   while (!stop_requested_.load()) {
@@ -138,7 +143,7 @@ StatusOr<ServerSummary> Server::Run() {
       CheckHeartbeats(after);
       next_heartbeat = after + heartbeat;
     }
-    if (aggregation_ == config::Aggregation::kSync) {
+    if (aggregation_ == algo::AggregationMode::kSync) {
       MaybeCloseRound(after, /*deadline_passed=*/
                       after - round_opened_ >
                           Seconds(config_.server.round_deadline_seconds));
@@ -282,11 +287,12 @@ void Server::HandleJoin(const std::string& routing_id,
                                    std::to_string(aggregator_.dim())));
     return;
   }
-  if (algorithm != config_.train.algorithm) {
+  const std::string_view own_algorithm = algo::AlgorithmName(algorithm_);
+  if (algorithm != own_algorithm) {
     Reject(routing_id, id, "algorithm", proto::ErrorCode::WrongAlgorithm,
            Status::InvalidArgument("worker " + std::to_string(id) + " runs " +
                                    algorithm + ", the server " +
-                                   config_.train.algorithm));
+                                   std::string(own_algorithm)));
     return;
   }
   if (codec != config_.train.codec) {
@@ -321,7 +327,7 @@ void Server::HandleJoin(const std::string& routing_id,
         std::find(stats_.lost_workers.begin(), stats_.lost_workers.end(), id);
     if (lost != stats_.lost_workers.end()) stats_.lost_workers.erase(lost);
   }
-  if (aggregation_ == config::Aggregation::kSync) {
+  if (aggregation_ == algo::AggregationMode::kSync) {
     worker.next_round = aggregator_.round();
   }
   metrics_.workers_connected.Set(LiveWorkers());
@@ -414,7 +420,7 @@ void Server::HandlePush(const std::string& routing_id,
   stats_.raw_bytes_up += codec_->raw_bytes();
   const Clock::time_point now = Clock::now();
   const uint64_t version_before = aggregator_.version();
-  if (aggregation_ == config::Aggregation::kAsync) {
+  if (aggregation_ == algo::AggregationMode::kAsync) {
     aggregator_.set_learning_rate(LearningRateOfRound(push->round()));
   }
   status = aggregator_.Submit(id, push->round(), &decoded_);
@@ -440,7 +446,7 @@ void Server::HandlePush(const std::string& routing_id,
       1e-9;
   metrics_.push_delay.Observe(delay);
 
-  if (aggregation_ == config::Aggregation::kAsync) {
+  if (aggregation_ == algo::AggregationMode::kAsync) {
     metrics_.round_duration.Observe(Seconds(now - last_version_time_).count());
     last_version_time_ = now;
     metrics_.anchor_version.Set(static_cast<double>(aggregator_.version()));
@@ -459,7 +465,7 @@ void Server::HandleLeave(uint32_t id, const std::string& reason) {
   (void)status;  // NotFound only if it was never added; nothing to undo.
   metrics_.workers_connected.Set(LiveWorkers());
   LOG_INFO("worker %u left: %s (%d live)", id, reason.c_str(), LiveWorkers());
-  if (aggregation_ == config::Aggregation::kSync) {
+  if (aggregation_ == algo::AggregationMode::kSync) {
     MaybeCloseRound(Clock::now(), false);
   }
 }
@@ -506,7 +512,7 @@ void Server::CheckHeartbeats(Clock::time_point now) {
       SendHeartbeat(id, worker);
     }
   }
-  if (aggregation_ == config::Aggregation::kSync) MaybeCloseRound(now, false);
+  if (aggregation_ == algo::AggregationMode::kSync) MaybeCloseRound(now, false);
 }
 
 void Server::MaybeCloseRound(Clock::time_point now, bool deadline_passed) {
@@ -856,11 +862,11 @@ Status WriteSummaryJson(const std::string& path,
   }
   evaluations += "]";
   io::JsonObject json;
-  json.Add("algorithm", config.train.algorithm)
-      .Add("aggregation", config.server.aggregation_kind(config.train) ==
-                                  config::Aggregation::kSync
-                              ? "sync"
-                              : "async");
+  json.Add("algorithm",
+           std::string(algo::AlgorithmName(config.train.algorithm)))
+      .Add("aggregation",
+           std::string(algo::AggregationModeName(
+               config.server.ResolvedAggregation(config.train))));
   service::AddRunSettings(config, &json);
   json.Add("anchor_version", summary.anchor_version)
       .Add("test_accuracy", summary.test_accuracy)

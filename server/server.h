@@ -176,7 +176,7 @@ class Server {
 
   config::RunConfig config_;
   config::Algorithm algorithm_;
-  config::Aggregation aggregation_;
+  algo::AggregationMode aggregation_;
   zmq::context_t* context_;
   ServerMetrics metrics_;
   data::TrainTest data_;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/algo/algorithm.h"
 #include "common/algo/push_codec.h"
 #include "common/algo/sketch_step.h"
 #include "common/algo/trainer.h"
@@ -149,7 +150,7 @@ StatusOr<SimulationResult<float>> SimulateRun(
     StatusOr<std::unique_ptr<codec::Codec>> codec =
         codec::MakeCodec(train.codec, dim, train.CodecSettings(id, planned));
     if (!codec.ok()) return codec.status();
-    encoders.emplace_back(train.algorithm_kind(), std::move(codec).value());
+    encoders.emplace_back(train.algorithm, std::move(codec).value());
   }
   const std::unique_ptr<codec::Codec> decoder =
       codec::MakeCodec(train.codec, dim, train.CodecSettings(0, planned))
@@ -180,7 +181,7 @@ StatusOr<SimulationResult<float>> SimulateRun(
   };
 
   SimulationOptions options;
-  options.round = {.algorithm = train.algorithm_kind(),
+  options.round = {.algorithm = train.algorithm,
                    .local_steps = train.local_steps,
                    .alpha = train.alpha,
                    .reset_momentum = train.reset_base_buffer()};
@@ -225,7 +226,9 @@ Status WriteSimulationSummary(const std::string& path,
                               const SimulationResult<float>& result) {
   const TracePoint& last = result.trace.back();
   io::JsonObject json;
-  json.Add("algorithm", config.train.algorithm).Add("simulated", true);
+  json.Add("algorithm",
+           std::string(algo::AlgorithmName(config.train.algorithm)))
+      .Add("simulated", true);
   service::AddRunSettings(config, &json);
   json.Add("anchor_version", result.anchor_version)
       .Add("test_accuracy", last.test_accuracy)

@@ -232,7 +232,8 @@ void Communicator::Loop::SendJoin() {
   auto& fbb = builder_.builder();
   const auto body = proto::CreateJoinDirect(
       fbb, incarnation_, static_cast<uint64_t>(options_.model_dim),
-      options_.algorithm.c_str(), CodecName().c_str(), options_.shard_size,
+      std::string(algo::AlgorithmName(options_.algorithm)).c_str(),
+      CodecName().c_str(), options_.shard_size,
       encoder_.codec().settings().c_str());
   SendEnvelope(proto::Body::Join, body.Union(), {}, false);
 }

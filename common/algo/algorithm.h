@@ -4,10 +4,9 @@
 // anchor (the outer rule, outer_rule.h).
 #pragma once
 
-#include <string>
 #include <string_view>
 
-#include "common/base/status.h"
+#include "common/base/enum_names.h"
 
 namespace anchorage::algo {
 
@@ -35,11 +34,18 @@ struct AlgorithmTraits {
 
 AlgorithmTraits TraitsOf(Algorithm algorithm);
 
-// "minibatch-sgd", "local-sgd", "overlap-local-sgd", "slowmo", "diloco".
-std::string_view AlgorithmName(Algorithm algorithm);
-// Returns InvalidArgument naming the value and the known names.
-StatusOr<Algorithm> ParseAlgorithm(std::string_view name);
-// Comma-separated list of every name, for messages and help.
-std::string AlgorithmNames();
+// The name of each algorithm on the command line, on the wire, in metric
+// labels and in summaries.
+inline constexpr EnumName<Algorithm> kAlgorithmNames[] = {
+    {Algorithm::kMinibatchSgd, "minibatch-sgd"},
+    {Algorithm::kLocalSgd, "local-sgd"},
+    {Algorithm::kOverlapLocalSgd, "overlap-local-sgd"},
+    {Algorithm::kSlowMo, "slowmo"},
+    {Algorithm::kDiLoCo, "diloco"},
+};
+
+constexpr std::string_view AlgorithmName(Algorithm algorithm) {
+  return NameOf(kAlgorithmNames, algorithm);
+}
 
 }  // namespace anchorage::algo

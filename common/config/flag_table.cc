@@ -1,11 +1,21 @@
 #include "common/config/flag_table.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "common/algo/aggregator.h"
+#include "common/algo/algorithm.h"
+#include "common/base/enum_names.h"
+#include "common/base/log.h"
+#include "common/codec/codec.h"
+#include "common/data/dataset.h"
 
 namespace anchorage::config {
 namespace {
@@ -29,9 +39,6 @@ std::string Text(uint64_t value) {
 }
 std::string Text(double value) {
   return Exact(value);
-}
-std::string Text(const std::string& value) {
-  return value;
 }
 
 template <typename T>
@@ -102,6 +109,134 @@ FlagBinding Bind(Options RunConfig::*group, T Options::*field) {
               }};
 }
 
+// The names a choice flag accepts and the value each one sets.
+template <typename Value>
+using Choices = std::vector<EnumName<Value>>;
+
+template <typename E, size_t N>
+Choices<E> ChoicesOf(const EnumName<E> (&names)[N]) {
+  return Choices<E>(std::begin(names), std::end(names));
+}
+
+// "auto" for an unset value, then `names`.
+template <typename E, size_t N>
+Choices<std::optional<E>> AutoOr(const EnumName<E> (&names)[N]) {
+  Choices<std::optional<E>> choices = {{std::nullopt, "auto"}};
+  for (const EnumName<E>& entry : names) {
+    choices.push_back({entry.value, entry.name});
+  }
+  return choices;
+}
+
+// A CLI11 check that an argument names one of `choices`; its message reads
+// "--flag: must be one of a, b, c (got d)".
+template <typename Value>
+CLI::Validator OneOf(const Choices<Value>& choices) {
+  return CLI::Validator(
+      [choices](std::string& text) -> std::string {
+        if (ValueNamed(choices, text)) return "";
+        return "must be one of " + JoinNames(choices) + " (got " + text + ")";
+      },
+      "");
+}
+
+template <typename Value>
+std::string JoinChoices(const std::vector<Value>& values,
+                        const Choices<Value>& choices) {
+  std::string joined;
+  for (const Value& value : values) {
+    if (!joined.empty()) joined += ",";
+    joined += NameOf(choices, value);
+  }
+  return joined;
+}
+
+template <typename Value>
+CLI::Option* AddChoice(CLI::App& app, const std::string& name,
+                       const std::string& help, Value* field,
+                       const Choices<Value>& choices) {
+  return app
+      .add_option_function<std::string>(
+          name,
+          [field, choices](const std::string& text) {
+            *field = *ValueNamed(choices, text);
+          },
+          help)
+      ->check(OneOf(choices))
+      ->type_name("TEXT")
+      ->default_str(std::string(NameOf(choices, *field)));
+}
+
+// A list of choices: comma-separated, or a YAML sequence.
+template <typename Value>
+CLI::Option* AddChoice(CLI::App& app, const std::string& name,
+                       const std::string& help, std::vector<Value>* field,
+                       const Choices<Value>& choices) {
+  return app
+      .add_option_function<std::vector<std::string>>(
+          name,
+          [field, choices](const std::vector<std::string>& texts) {
+            field->clear();
+            for (const std::string& text : texts) {
+              field->push_back(*ValueNamed(choices, text));
+            }
+          },
+          help)
+      ->delimiter(',')
+      ->check(OneOf(choices))
+      ->type_name("TEXT")
+      ->default_str(JoinChoices(*field, choices));
+}
+
+template <typename Value>
+std::optional<std::string> RenderChoice(const std::string& name,
+                                        const Value& value,
+                                        const Choices<Value>& choices) {
+  return name + "=" + std::string(NameOf(choices, value));
+}
+
+// An unset choice ("auto") is what leaving the flag out gives.
+template <typename E>
+std::optional<std::string> RenderChoice(
+    const std::string& name, const std::optional<E>& value,
+    const Choices<std::optional<E>>& choices) {
+  if (!value) return std::nullopt;
+  return name + "=" + std::string(NameOf(choices, value));
+}
+
+template <typename Value>
+std::optional<std::string> RenderChoice(const std::string& name,
+                                        const std::vector<Value>& values,
+                                        const Choices<Value>& choices) {
+  if (values.empty()) return std::nullopt;
+  return name + "=" + JoinChoices(values, choices);
+}
+
+// Binds a flag that takes one of `choices` (or a list of them) to the field
+// `options.*field` of `config.*group`.
+template <typename Options, typename Field, typename Value>
+FlagBinding Bind(Options RunConfig::*group, Field Options::*field,
+                 Choices<Value> choices) {
+  return {
+      .add =
+          [group, field, choices](CLI::App& app, const std::string& name,
+                                  const std::string& help, RunConfig* config) {
+            return AddChoice(app, name, help, &((config->*group).*field),
+                             choices);
+          },
+      .render =
+          [group, field, choices](const std::string& name,
+                                  const RunConfig& config) {
+            return RenderChoice(name, (config.*group).*field, choices);
+          }};
+}
+
+template <typename Options, typename Field, typename E, size_t N>
+FlagBinding Bind(Options RunConfig::*group, Field Options::*field,
+                 const EnumName<E> (&names)[N]) {
+  return Bind(group, field, ChoicesOf(names));
+}
+
 // The same binding without a default in the help, for flags whose default
 // depends on other flags (the help text says how).
 FlagBinding WithoutShownDefault(FlagBinding binding) {
@@ -113,33 +248,36 @@ FlagBinding WithoutShownDefault(FlagBinding binding) {
   return binding;
 }
 
-template <typename Field>
-FlagBinding Train(Field TrainOptions::*field) {
-  return Bind(&RunConfig::train, field);
+// Bind for a field of one options struct: Train(&TrainOptions::lr), or with
+// the table of names of a choice, Train(&TrainOptions::dataset,
+// data::kDatasetNames).
+template <typename Field, typename... Names>
+FlagBinding Train(Field TrainOptions::*field, const Names&... names) {
+  return Bind(&RunConfig::train, field, names...);
 }
-template <typename Field>
-FlagBinding Server(Field ServerOptions::*field) {
-  return Bind(&RunConfig::server, field);
+template <typename Field, typename... Names>
+FlagBinding Server(Field ServerOptions::*field, const Names&... names) {
+  return Bind(&RunConfig::server, field, names...);
 }
-template <typename Field>
-FlagBinding Worker(Field WorkerOptions::*field) {
-  return Bind(&RunConfig::worker, field);
+template <typename Field, typename... Names>
+FlagBinding Worker(Field WorkerOptions::*field, const Names&... names) {
+  return Bind(&RunConfig::worker, field, names...);
 }
-template <typename Field>
-FlagBinding Output(Field OutputOptions::*field) {
-  return Bind(&RunConfig::output, field);
+template <typename Field, typename... Names>
+FlagBinding Output(Field OutputOptions::*field, const Names&... names) {
+  return Bind(&RunConfig::output, field, names...);
 }
-template <typename Field>
-FlagBinding Demo(Field DemoOptions::*field) {
-  return Bind(&RunConfig::demo, field);
+template <typename Field, typename... Names>
+FlagBinding Demo(Field DemoOptions::*field, const Names&... names) {
+  return Bind(&RunConfig::demo, field, names...);
 }
-template <typename Field>
-FlagBinding Simulate(Field SimulateOptions::*field) {
-  return Bind(&RunConfig::simulate, field);
+template <typename Field, typename... Names>
+FlagBinding Simulate(Field SimulateOptions::*field, const Names&... names) {
+  return Bind(&RunConfig::simulate, field, names...);
 }
-template <typename Field>
-FlagBinding Compare(Field CompareOptions::*field) {
-  return Bind(&RunConfig::compare, field);
+template <typename Field, typename... Names>
+FlagBinding Compare(Field CompareOptions::*field, const Names&... names) {
+  return Bind(&RunConfig::compare, field, names...);
 }
 
 constexpr char kTrainingGroup[] = "Training";
@@ -172,7 +310,7 @@ std::vector<Flag> MakeTable() {
        "local-sgd (send, wait, adopt the average), minibatch-sgd (send the "
        "gradient every round), slowmo (outer momentum) or diloco (outer "
        "Nesterov)",
-       kAll, kShared, Train(&TrainOptions::algorithm)},
+       kAll, kShared, Train(&TrainOptions::algorithm, algo::kAlgorithmNames)},
       {"--local-steps", kTrainingGroup,
        "Local steps τ between synchronisations", kAll, kShared,
        Train(&TrainOptions::local_steps)},
@@ -186,7 +324,7 @@ std::vector<Flag> MakeTable() {
       {"--base-buffer", kTrainingGroup,
        "Local momentum at each adopted anchor: reset, keep or auto (reset "
        "for slowmo)",
-       kAll, kShared, Train(&TrainOptions::base_buffer)},
+       kAll, kShared, Train(&TrainOptions::base_buffer, kBaseBufferNames)},
       {"--lr", kTrainingGroup, "Local learning rate γ", kAll, kShared,
        Train(&TrainOptions::lr)},
       {"--momentum", kTrainingGroup, "Local momentum μ, [0,1)", kAll, kShared,
@@ -214,7 +352,7 @@ std::vector<Flag> MakeTable() {
       {"--dataset", kTrainingGroup,
        "fashion-mnist, fashion-mnist-binary, synthetic-gaussian or "
        "synthetic-logistic",
-       kAll, kShared, Train(&TrainOptions::dataset)},
+       kAll, kShared, Train(&TrainOptions::dataset, data::kDatasetNames)},
       {"--data-dir", kTrainingGroup,
        "Dataset folder (default: /usr/share/datasets/fashion-mnist)", kAll,
        kShared, Train(&TrainOptions::data_dir)},
@@ -232,7 +370,7 @@ std::vector<Flag> MakeTable() {
        kShared, Train(&TrainOptions::bits)},
       {"--dqsgd-rule", kTrainingGroup,
        "dqsgd: bit rule, nonconvex or strongly-convex", kAll, kShared,
-       Train(&TrainOptions::dqsgd_rule)},
+       Train(&TrainOptions::dqsgd_rule, codec::kDqsgdRuleNames)},
       {"--bit-budget", kTrainingGroup,
        "dqsgd: average bits per coordinate over the run (0 = --bits)", kAll,
        kShared, Train(&TrainOptions::bit_budget)},
@@ -258,9 +396,11 @@ std::vector<Flag> MakeTable() {
       {"--bind", kServerGroup, "ZeroMQ endpoint for workers", kServerOnly, kOwn,
        Server(&ServerOptions::bind)},
       {"--aggregation", kServerGroup,
-       "async or sync (default: async for overlap-local-sgd, sync for "
-       "local-sgd)",
-       kAll, kShared, Server(&ServerOptions::aggregation)},
+       "auto, async or sync (auto: async for overlap-local-sgd, sync for the "
+       "other algorithms and for the sketched codecs)",
+       kAll, kShared,
+       Server(&ServerOptions::aggregation,
+              AutoOr(algo::kAggregationModeNames))},
       {"--round-deadline", kServerGroup,
        "Sync mode: seconds before a round closes with a quorum", kAll, kShared,
        Server(&ServerOptions::round_deadline_seconds)},
@@ -303,7 +443,7 @@ std::vector<Flag> MakeTable() {
        "Write the final anchor as a float32 .npy file", kRunners, kOwn,
        Output(&OutputOptions::save_model)},
       {"--log-level", kOutputGroup, "debug, info, warning or error", kAll,
-       kShared, Output(&OutputOptions::log_level)},
+       kShared, Output(&OutputOptions::log_level, kLogLevelNames)},
 
       {"--link-latency", kDelaysGroup,
        "One-way latency added to every message, seconds", kAll, kShared,
@@ -350,9 +490,9 @@ std::vector<Flag> MakeTable() {
        "(heterogeneity sweep), latency (link latency and stragglers), slowmo "
        "(SlowMo vs Local SGD), compression (accuracy against bytes of every "
        "codec)",
-       kCompareOnly, kOwn, Compare(&CompareOptions::study)},
+       kCompareOnly, kOwn, Compare(&CompareOptions::study, kStudyNames)},
       {"--algorithms", kCompareGroup, "custom: algorithms to run", kCompareOnly,
-       kOwn, Compare(&CompareOptions::algorithms)},
+       kOwn, Compare(&CompareOptions::algorithms, algo::kAlgorithmNames)},
       {"--out-dir", kCompareGroup,
        "Folder for results.csv, summary.md and the SVG plots", kCompareOnly,
        kOwn, Compare(&CompareOptions::out_dir)},

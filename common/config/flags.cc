@@ -108,10 +108,9 @@ const char* Description(Role role) {
 // command line nor the config file set them, each algorithm gets its
 // papers' default.
 void ApplyAlgorithmDefaults(const CLI::App& app, TrainOptions* train) {
-  const StatusOr<Algorithm> algorithm = algo::ParseAlgorithm(train->algorithm);
-  if (!algorithm.ok()) return;
+  const Algorithm algorithm = train->algorithm;
   if (app.get_option("--alpha")->count() == 0) {
-    switch (*algorithm) {
+    switch (algorithm) {
       case Algorithm::kSlowMo:
         train->alpha = 1.0;
         break;
@@ -126,9 +125,9 @@ void ApplyAlgorithmDefaults(const CLI::App& app, TrainOptions* train) {
     }
   }
   if (app.get_option("--beta")->count() == 0) {
-    train->beta = *algorithm == Algorithm::kSlowMo   ? 0.5
-                  : *algorithm == Algorithm::kDiLoCo ? 0.9
-                                                     : 0.0;
+    train->beta = algorithm == Algorithm::kSlowMo   ? 0.5
+                  : algorithm == Algorithm::kDiLoCo ? 0.9
+                                                    : 0.0;
   }
 }
 

@@ -7,18 +7,9 @@
 
 #include "common/base/log.h"
 #include "common/codec/codec.h"
+#include "common/data/dataset.h"
 
 namespace anchorage::service {
-namespace {
-
-LogLevel ParseLevel(const std::string& level) {
-  if (level == "debug") return LogLevel::kDebug;
-  if (level == "warning") return LogLevel::kWarning;
-  if (level == "error") return LogLevel::kError;
-  return LogLevel::kInfo;
-}
-
-}  // namespace
 
 std::optional<config::RunConfig> ParseOrExit(config::Role role,
                                              const char* name, int argc,
@@ -39,7 +30,7 @@ std::optional<config::RunConfig> ParseOrExit(config::Role role,
 StatusOr<Service> StartService(const std::string& role,
                                const config::OutputOptions& output) {
   SetLogRole(role);
-  SetLogLevel(ParseLevel(output.log_level));
+  SetLogLevel(output.log_level);
   Service service;
   service.registry = std::make_shared<prometheus::Registry>();
   metrics::AddBuildInfo(*service.registry);
@@ -64,7 +55,7 @@ Status WriteReadyFile(const config::OutputOptions& output,
 void AddRunSettings(const config::RunConfig& config, io::JsonObject* json) {
   const config::TrainOptions& train = config.train;
   json->Add("workers", train.workers)
-      .Add("dataset", train.dataset)
+      .Add("dataset", std::string(data::DatasetName(train.dataset)))
       .Add("model", train.model)
       .Add("codec", train.codec)
       .Add("partition", train.partition)
