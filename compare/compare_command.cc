@@ -11,7 +11,6 @@
 
 #include "common/config/flags.h"
 #include "common/report/table.h"
-#include "compare/given_flags.h"
 #include "compare/outcome.h"
 #include "compare/process_runner.h"
 #include "compare/report.h"
@@ -89,7 +88,7 @@ std::optional<std::vector<RunOutcome>> RunAll(const StudyPlan& plan,
 }  // namespace
 
 int RunCompareCommand(int argc, const char* const* argv) {
-  StatusOr<std::optional<config::RunConfig>> parsed =
+  StatusOr<std::optional<config::ParsedCommandLine>> parsed =
       config::ParseCommandLine(config::Role::kCompare, argc, argv);
   if (!parsed.ok()) {
     std::fprintf(stderr, "anchorage compare: %s\n",
@@ -97,8 +96,8 @@ int RunCompareCommand(int argc, const char* const* argv) {
     return 2;
   }
   if (!parsed->has_value()) return 0;
-  const config::RunConfig& base = **parsed;
-  const StudyPlan plan = PlanStudy(base, GivenFlags(argc, argv));
+  const config::RunConfig& base = (*parsed)->config;
+  const StudyPlan plan = PlanStudy(base, (*parsed)->given);
   std::error_code error;
   std::filesystem::create_directories(base.compare.out_dir, error);
   if (error) {

@@ -331,7 +331,7 @@ void Demo::StopWorkers() {
 }  // namespace
 
 int RunDemoCommand(int argc, const char* const* argv) {
-  StatusOr<std::optional<config::RunConfig>> parsed =
+  StatusOr<std::optional<config::ParsedCommandLine>> parsed =
       config::ParseCommandLine(config::Role::kDemo, argc, argv);
   if (!parsed.ok()) {
     std::fprintf(stderr, "anchorage demo: %s\n",
@@ -350,7 +350,7 @@ int RunDemoCommand(int argc, const char* const* argv) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
-  Demo demo(**parsed, *run_dir);
+  Demo demo((*parsed)->config, *run_dir);
   return demo.Run();
 }
 

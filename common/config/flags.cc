@@ -107,9 +107,10 @@ const char* Description(Role role) {
 // --alpha and --beta mean different things per algorithm; when neither the
 // command line nor the config file set them, each algorithm gets its
 // papers' default.
-void ApplyAlgorithmDefaults(const CLI::App& app, TrainOptions* train) {
+void ApplyAlgorithmDefaults(const std::set<std::string>& given,
+                            TrainOptions* train) {
   const Algorithm algorithm = train->algorithm;
-  if (app.get_option("--alpha")->count() == 0) {
+  if (given.count("--alpha") == 0) {
     switch (algorithm) {
       case Algorithm::kSlowMo:
         train->alpha = 1.0;
@@ -124,7 +125,7 @@ void ApplyAlgorithmDefaults(const CLI::App& app, TrainOptions* train) {
         train->alpha = 1.0;
     }
   }
-  if (app.get_option("--beta")->count() == 0) {
+  if (given.count("--beta") == 0) {
     train->beta = algorithm == Algorithm::kSlowMo   ? 0.5
                   : algorithm == Algorithm::kDiLoCo ? 0.9
                                                     : 0.0;
@@ -144,31 +145,38 @@ std::vector<std::string> SharedFlags(const RunConfig& config) {
   return flags;
 }
 
-StatusOr<std::optional<RunConfig>> ParseCommandLine(Role role, int argc,
-                                                    const char* const* argv) {
-  RunConfig config;
+StatusOr<std::optional<ParsedCommandLine>> ParseCommandLine(
+    Role role, int argc, const char* const* argv) {
+  ParsedCommandLine parsed;
   CLI::App app(Description(role), argc > 0 ? argv[0] : "anchorage");
   app.set_config("--config", "", "YAML file with the same keys as the flags");
   app.config_formatter(std::make_shared<YamlConfig>(&app));
   for (const Flag& flag : FlagTable()) {
     if (!flag.roles.contains(role)) continue;
-    flag.binding.add(app, flag.name, flag.help, &config)->group(flag.group);
+    flag.binding.add(app, flag.name, flag.help, &parsed.config)
+        ->group(flag.group);
   }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     std::cout << app.help();
-    return std::optional<RunConfig>();
+    return std::optional<ParsedCommandLine>();
   } catch (const CLI::CallForAllHelp&) {
     std::cout << app.help("", CLI::AppFormatMode::All);
-    return std::optional<RunConfig>();
+    return std::optional<ParsedCommandLine>();
   } catch (const CLI::ParseError& e) {
     return Status::InvalidArgument(e.what());
   }
-  ApplyAlgorithmDefaults(app, &config.train);
-  Status status = config.Validate();
+  for (const Flag& flag : FlagTable()) {
+    const CLI::Option* option = app.get_option_no_throw(flag.name);
+    if (option != nullptr && option->count() > 0) {
+      parsed.given.insert(flag.name);
+    }
+  }
+  ApplyAlgorithmDefaults(parsed.given, &parsed.config.train);
+  Status status = parsed.config.Validate();
   if (!status.ok()) return status;
-  return std::optional<RunConfig>(std::move(config));
+  return std::optional<ParsedCommandLine>(std::move(parsed));
 }
 
 }  // namespace anchorage::config

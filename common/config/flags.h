@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,13 +17,22 @@ namespace anchorage::config {
 // Which subcommand is parsing: selects the flags it accepts.
 enum class Role { kServer, kWorker, kDemo, kSimulate, kCompare };
 
+// What the command line (and its --config file) said.
+struct ParsedCommandLine {
+  RunConfig config;
+  // The flags the user set, on the command line or as keys of the --config
+  // file, spelled as flags ("--local-steps" for `local_steps:`); every
+  // other option has its default.
+  std::set<std::string> given;
+};
+
 // Parses `argv[1..argc)` (argv[0] is the subcommand name) for `role`,
 // loads `--config` if given, and validates the result. Returns nullopt when
 // --help was asked for (the help text is then printed to stdout), and
 // InvalidArgument with a one-line message naming the flag or key and the
 // value on any error.
-StatusOr<std::optional<RunConfig>> ParseCommandLine(Role role, int argc,
-                                                    const char* const* argv);
+StatusOr<std::optional<ParsedCommandLine>> ParseCommandLine(
+    Role role, int argc, const char* const* argv);
 
 // Renders the options every role reads alike (training, server tuning,
 // timeouts, log level) as flags, so a launcher can start servers and

@@ -15,7 +15,7 @@ std::optional<config::RunConfig> ParseOrExit(config::Role role,
                                              const char* name, int argc,
                                              const char* const* argv,
                                              int* exit_code) {
-  StatusOr<std::optional<config::RunConfig>> parsed =
+  StatusOr<std::optional<config::ParsedCommandLine>> parsed =
       config::ParseCommandLine(role, argc, argv);
   if (!parsed.ok()) {
     std::fprintf(stderr, "anchorage %s: %s\n", name,
@@ -24,7 +24,8 @@ std::optional<config::RunConfig> ParseOrExit(config::Role role,
     return std::nullopt;
   }
   *exit_code = 0;
-  return std::move(parsed).value();
+  if (!parsed->has_value()) return std::nullopt;
+  return std::move((*parsed)->config);
 }
 
 StatusOr<Service> StartService(const std::string& role,

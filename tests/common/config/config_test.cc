@@ -29,7 +29,7 @@
 namespace anchorage::config {
 namespace {
 
-using ParseResult = StatusOr<std::optional<RunConfig>>;
+using ParseResult = StatusOr<std::optional<ParsedCommandLine>>;
 
 const char* RoleName(Role role) {
   switch (role) {
@@ -62,7 +62,17 @@ RunConfig ParseOk(Role role, const std::vector<std::string>& args) {
   EXPECT_TRUE(result.ok()) << result.status().ToString();
   if (!result.ok()) return {};
   EXPECT_TRUE(result->has_value());
-  return result->value_or(RunConfig());
+  if (!result->has_value()) return {};
+  return (*result)->config;
+}
+
+// Parses arguments that must succeed and returns the flags given.
+std::set<std::string> GivenFlags(Role role,
+                                 const std::vector<std::string>& args) {
+  const ParseResult result = Parse(role, args);
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  if (!result.ok() || !result->has_value()) return {};
+  return (*result)->given;
 }
 
 // Parses arguments that must fail and returns the error message.
@@ -582,6 +592,30 @@ TEST(FlagsTest, ConfigFileSetsValues) {
   EXPECT_EQ(config.train.max_versions, 40);
   // Keys the file does not mention keep their defaults.
   EXPECT_EQ(config.train.lr, RunConfig().train.lr);
+}
+
+TEST(FlagsTest, GivenHoldsTheFlagsOfTheCommandLine) {
+  const std::set<std::string> given =
+      GivenFlags(Role::kCompare, {"--workers", "8", "--lr=0.1", "--nesterov",
+                                  "--study=latency", "--seed=1"});
+
+  // --seed is given even though 1 is its default.
+  EXPECT_EQ(given, (std::set<std::string>{"--workers", "--lr", "--nesterov",
+                                          "--study", "--seed"}));
+  EXPECT_TRUE(GivenFlags(Role::kCompare, {}).empty());
+}
+
+TEST(FlagsTest, GivenHoldsTheKeysOfTheConfigFile) {
+  const std::string path = WriteConfigFile(
+      "local_steps: 4\n"
+      "model: softmax\n"
+      "decay-epochs: [1, 2]\n");
+
+  const std::set<std::string> given =
+      GivenFlags(Role::kCompare, {"--config=" + path, "--lr", "0.2"});
+
+  EXPECT_EQ(given, (std::set<std::string>{"--local-steps", "--model",
+                                          "--decay-epochs", "--lr"}));
 }
 
 TEST(FlagsTest, BlockListInConfigFileSetsDecayEpochs) {
