@@ -8,6 +8,7 @@
 
 #include "common/algo/aggregator.h"
 #include "common/algo/algorithm.h"
+#include "common/config/flags.h"
 #include "common/data/dataset.h"
 #include "common/report/table.h"
 
@@ -69,26 +70,7 @@ class Preset {
 void UseAlgorithm(RunConfig* config, algo::Algorithm algorithm,
                   const std::set<std::string>& given) {
   config->train.algorithm = algorithm;
-  if (given.count("--alpha") == 0) {
-    switch (algorithm) {
-      case algo::Algorithm::kSlowMo:
-        config->train.alpha = 1.0;
-        break;
-      case algo::Algorithm::kDiLoCo:
-        config->train.alpha = 0.7;
-        break;
-      case algo::Algorithm::kOverlapLocalSgd:
-        config->train.alpha = 0.6;
-        break;
-      default:
-        config->train.alpha = 1.0;
-    }
-  }
-  if (given.count("--beta") == 0) {
-    config->train.beta = algorithm == algo::Algorithm::kSlowMo   ? 0.5
-                         : algorithm == algo::Algorithm::kDiLoCo ? 0.9
-                                                                 : 0.0;
-  }
+  config::ApplyAlgorithmDefaults(given, &config->train);
 }
 
 // The four figures of every study.

@@ -30,6 +30,12 @@ struct AlgorithmTraits {
   // Outer learning rate and momentum come from --alpha and --beta (SlowMo,
   // DiLoCo); for the others --alpha is the pull strength.
   bool alpha_is_outer_lr = false;
+  // The papers' --alpha and --beta, used when the user gives neither:
+  // Overlap-Local-SGD pulls with 0.6, SlowMo takes an outer step of 1.0
+  // with momentum 0.5, DiLoCo 0.7 with Nesterov momentum 0.9; the others
+  // average plainly (1.0, no momentum).
+  double default_alpha = 1.0;
+  double default_beta = 0.0;
 };
 
 AlgorithmTraits TraitsOf(Algorithm algorithm);

@@ -104,35 +104,14 @@ const char* Description(Role role) {
   return "";
 }
 
-// --alpha and --beta mean different things per algorithm; when neither the
-// command line nor the config file set them, each algorithm gets its
-// papers' default.
+}  // namespace
+
 void ApplyAlgorithmDefaults(const std::set<std::string>& given,
                             TrainOptions* train) {
-  const Algorithm algorithm = train->algorithm;
-  if (given.count("--alpha") == 0) {
-    switch (algorithm) {
-      case Algorithm::kSlowMo:
-        train->alpha = 1.0;
-        break;
-      case Algorithm::kDiLoCo:
-        train->alpha = 0.7;
-        break;
-      case Algorithm::kOverlapLocalSgd:
-        train->alpha = 0.6;
-        break;
-      default:
-        train->alpha = 1.0;
-    }
-  }
-  if (given.count("--beta") == 0) {
-    train->beta = algorithm == Algorithm::kSlowMo   ? 0.5
-                  : algorithm == Algorithm::kDiLoCo ? 0.9
-                                                    : 0.0;
-  }
+  const algo::AlgorithmTraits traits = algo::TraitsOf(train->algorithm);
+  if (given.count("--alpha") == 0) train->alpha = traits.default_alpha;
+  if (given.count("--beta") == 0) train->beta = traits.default_beta;
 }
-
-}  // namespace
 
 std::vector<std::string> SharedFlags(const RunConfig& config) {
   std::vector<std::string> flags;

@@ -34,6 +34,14 @@ struct ParsedCommandLine {
 StatusOr<std::optional<ParsedCommandLine>> ParseCommandLine(
     Role role, int argc, const char* const* argv);
 
+// --alpha and --beta mean different things per algorithm: sets each of
+// them that is not in `given` (flag names, as ParsedCommandLine::given) to
+// the default of `train->algorithm` (algo::AlgorithmTraits). The parser
+// applies it after parsing; a caller that changes the algorithm applies it
+// again.
+void ApplyAlgorithmDefaults(const std::set<std::string>& given,
+                            TrainOptions* train);
+
 // Renders the options every role reads alike (training, server tuning,
 // timeouts, log level) as flags, so a launcher can start servers and
 // workers that agree with it. Values round-trip exactly.

@@ -63,10 +63,10 @@ struct TrainOptions {
   int local_steps = 8;
   // overlap-local-sgd: pull strength toward the anchor, in [0, 1]. slowmo,
   // diloco: the outer learning rate. When not given, the algorithm's
-  // default (0.6 overlap, 1.0 slowmo, 0.7 diloco).
+  // default (AlgorithmTraits::default_alpha; ApplyAlgorithmDefaults).
   double alpha = 0.6;
   // Outer momentum in [0, 1): anchor momentum, SlowMo's β, DiLoCo's
-  // Nesterov momentum. When not given: 0.5 slowmo, 0.9 diloco, else 0.
+  // Nesterov momentum. When not given, AlgorithmTraits::default_beta.
   double beta = 0.0;
   BaseBuffer base_buffer = BaseBuffer::kAuto;
   // Local optimizer: learning rate γ, momentum μ, Nesterov, weight decay.

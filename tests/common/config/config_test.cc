@@ -418,6 +418,44 @@ TEST(FlagsTest, NamesBecomeTheirValues) {
             (std::vector<Algorithm>{Algorithm::kDiLoCo, Algorithm::kLocalSgd}));
 }
 
+TEST(FlagsTest, EachAlgorithmGetsItsPapersAlphaAndBeta) {
+  struct Defaults {
+    const char* algorithm;
+    double alpha;
+    double beta;
+  };
+  for (const Defaults& want :
+       {Defaults{"minibatch-sgd", 1.0, 0.0}, Defaults{"local-sgd", 1.0, 0.0},
+        Defaults{"overlap-local-sgd", 0.6, 0.0}, Defaults{"slowmo", 1.0, 0.5},
+        Defaults{"diloco", 0.7, 0.9}}) {
+    const std::string flag = std::string("--algorithm=") + want.algorithm;
+
+    const RunConfig config = ParseOk(Role::kSimulate, {flag});
+    const RunConfig alpha_given =
+        ParseOk(Role::kSimulate, {flag, "--alpha=0.25"});
+    const RunConfig beta_given = ParseOk(Role::kSimulate, {flag, "--beta=0.3"});
+
+    EXPECT_EQ(config.train.alpha, want.alpha) << want.algorithm;
+    EXPECT_EQ(config.train.beta, want.beta) << want.algorithm;
+    EXPECT_EQ(alpha_given.train.alpha, 0.25) << want.algorithm;
+    EXPECT_EQ(alpha_given.train.beta, want.beta) << want.algorithm;
+    EXPECT_EQ(beta_given.train.alpha, want.alpha) << want.algorithm;
+    EXPECT_EQ(beta_given.train.beta, 0.3) << want.algorithm;
+  }
+}
+
+TEST(FlagsTest, ApplyAlgorithmDefaultsKeepsTheGivenValues) {
+  TrainOptions train;
+  train.algorithm = Algorithm::kDiLoCo;
+  train.alpha = 0.25;
+  train.beta = 0.125;
+
+  ApplyAlgorithmDefaults({"--alpha"}, &train);
+
+  EXPECT_EQ(train.alpha, 0.25);
+  EXPECT_EQ(train.beta, 0.9);
+}
+
 TEST(FlagsTest, AutoAggregationLeavesItUnset) {
   EXPECT_EQ(ParseOk(Role::kServer, {"--aggregation=auto"}).server.aggregation,
             std::nullopt);
