@@ -205,7 +205,8 @@ void Demo::Linger() {
 
 Status Demo::StartServer() {
   std::vector<std::string> argv = {self_, "server"};
-  for (std::string& flag : config::SharedFlags(config_)) {
+  for (std::string& flag :
+       config::SharedFlags(config_, config::Role::kServer)) {
     argv.push_back(std::move(flag));
   }
   const std::string ready = run_dir_ + "/server.ready";
@@ -233,7 +234,8 @@ Status Demo::StartServer() {
 Status Demo::StartWorkers() {
   for (int i = 0; i < config_.train.workers; ++i) {
     std::vector<std::string> argv = {self_, "worker"};
-    for (std::string& flag : config::SharedFlags(config_)) {
+    for (std::string& flag :
+         config::SharedFlags(config_, config::Role::kWorker)) {
       argv.push_back(std::move(flag));
     }
     argv.insert(argv.end(), {"--server=" + endpoints_.endpoint,

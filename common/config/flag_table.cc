@@ -296,6 +296,8 @@ constexpr RoleSet kServices = {Role::kServer, Role::kWorker};
 constexpr RoleSet kRunners = {Role::kServer, Role::kDemo, Role::kSimulate};
 constexpr RoleSet kDemoOnly = {Role::kDemo};
 constexpr RoleSet kSimulators = {Role::kSimulate, Role::kCompare};
+constexpr RoleSet kAllButServer = {Role::kWorker, Role::kDemo, Role::kSimulate,
+                                   Role::kCompare};
 constexpr RoleSet kCompareOnly = {Role::kCompare};
 
 constexpr Scope kOwn = Scope::kOwn;
@@ -455,6 +457,10 @@ std::vector<Flag> MakeTable() {
       {"--slowdown", kDelaysGroup,
        "Compute slowdown: F for every worker, or i:F,j:G per worker", kAll,
        kShared, Worker(&WorkerOptions::slowdown)},
+      {"--min-step-time", kDelaysGroup,
+       "Each local step takes at least S seconds: a worker sleeps out the "
+       "rest (0 = as fast as the CPU)",
+       kAllButServer, kShared, Worker(&WorkerOptions::min_step_seconds)},
 
       {"--progress-interval", kDemoGroup,
        "Seconds between progress lines (0 = none)", kDemoOnly, kOwn,

@@ -113,10 +113,10 @@ void ApplyAlgorithmDefaults(const std::set<std::string>& given,
   if (given.count("--beta") == 0) train->beta = traits.default_beta;
 }
 
-std::vector<std::string> SharedFlags(const RunConfig& config) {
+std::vector<std::string> SharedFlags(const RunConfig& config, Role child) {
   std::vector<std::string> flags;
   for (const Flag& flag : FlagTable()) {
-    if (flag.scope != Scope::kShared) continue;
+    if (flag.scope != Scope::kShared || !flag.roles.contains(child)) continue;
     std::optional<std::string> argument =
         flag.binding.render(flag.name, config);
     if (argument) flags.push_back(std::move(*argument));

@@ -42,9 +42,11 @@ StatusOr<std::optional<ParsedCommandLine>> ParseCommandLine(
 void ApplyAlgorithmDefaults(const std::set<std::string>& given,
                             TrainOptions* train);
 
-// Renders the options every role reads alike (training, server tuning,
-// timeouts, log level) as flags, so a launcher can start servers and
-// workers that agree with it. Values round-trip exactly.
-std::vector<std::string> SharedFlags(const RunConfig& config);
+// Renders the options of the run (training, server tuning, timeouts, log
+// level, injected delays: the rows of flag_table.h marked Scope::kShared)
+// that `child` accepts as flags, so a launcher can start servers and
+// workers that agree with it. Values round-trip exactly; a value that
+// leaving the flag out gives (an empty string, false, auto) is left out.
+std::vector<std::string> SharedFlags(const RunConfig& config, Role child);
 
 }  // namespace anchorage::config

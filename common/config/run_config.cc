@@ -292,6 +292,10 @@ Status RunConfig::Validate() const {
   }
   status = ValidateSlowdown(worker.slowdown);
   if (!status.ok()) return status;
+  if (!(worker.min_step_seconds >= 0.0 && worker.min_step_seconds <= 10.0)) {
+    return Bad("--min-step-time", "must be in [0, 10] seconds",
+               worker.min_step_seconds);
+  }
   if (server.aggregation == algo::AggregationMode::kAsync &&
       !algo::TraitsOf(train.algorithm).overlapped) {
     return Status::InvalidArgument(

@@ -174,6 +174,10 @@ struct WorkerOptions {
   double link_latency_seconds = 0.0;
   double link_bandwidth_bytes = 0.0;
   std::string slowdown;
+  // The least time one local step takes: a faster step is padded with
+  // sleep, so a run on a fast CPU can stand for slower machines (0 = no
+  // floor). In [0, 10] seconds.
+  double min_step_seconds = 0.0;
 
   // The slowdown factor of worker `id` under `slowdown` (1 when unset).
   double SlowdownFor(int id) const;

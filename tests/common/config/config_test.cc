@@ -269,6 +269,15 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
       {"server timeout",
        [](RunConfig& c) { c.worker.server_timeout_seconds = 0.0; },
        "--server-timeout:"},
+      {"min step time -0.1",
+       [](RunConfig& c) { c.worker.min_step_seconds = -0.1; },
+       "--min-step-time:"},
+      {"min step time 10.5",
+       [](RunConfig& c) { c.worker.min_step_seconds = 10.5; },
+       "--min-step-time:"},
+      {"min step time nan",
+       [nan](RunConfig& c) { c.worker.min_step_seconds = nan; },
+       "--min-step-time:"},
       {"metrics port 65536",
        [](RunConfig& c) { c.output.metrics_port = 65536; }, "--metrics-port:"},
       {"metrics port -1", [](RunConfig& c) { c.output.metrics_port = -1; },
@@ -323,6 +332,7 @@ TEST(RunConfigTest, AcceptsBoundaryValues) {
   config.output.metrics_port = 65535;
   config.output.log_level = LogLevel::kError;
   config.demo.progress_interval_seconds = 0.0;
+  config.worker.min_step_seconds = 10.0;
 
   const Status status = config.Validate();
 
@@ -557,6 +567,17 @@ TEST(FlagsTest, EachRoleAcceptsOnlyItsFlags) {
                        "--metrics-port"));
   EXPECT_TRUE(
       Contains(ParseError(Role::kServer, {"--timeout=5"}), "--timeout"));
+
+  for (const Role role :
+       {Role::kWorker, Role::kDemo, Role::kSimulate, Role::kCompare}) {
+    EXPECT_EQ(ParseOk(role, {"--min-step-time=0.25"}).worker.min_step_seconds,
+              0.25)
+        << RoleName(role);
+  }
+  EXPECT_TRUE(Contains(ParseError(Role::kServer, {"--min-step-time=0.25"}),
+                       "--min-step-time"));
+  EXPECT_TRUE(StartsWith(ParseError(Role::kWorker, {"--min-step-time=11"}),
+                         "--min-step-time: must be in [0, 10] seconds"));
 }
 
 TEST(FlagsTest, UnknownFlagIsAnError) {
@@ -872,6 +893,9 @@ RunConfig UnusualConfig() {
   s.eval_interval_seconds = 0.0;
   s.eval_examples = 1000000007;
   config.worker.server_timeout_seconds = 12.345;
+  config.worker.link_latency_seconds = 0.0123;
+  config.worker.link_bandwidth_bytes = 1.5e6;
+  config.worker.min_step_seconds = 1.0 / 3.0;
   config.output.log_level = LogLevel::kDebug;
   return config;
 }
@@ -880,7 +904,8 @@ TEST(SharedFlagsTest, RoundTripReproducesTrainOptionsExactly) {
   const RunConfig config = UnusualConfig();
   ASSERT_TRUE(config.Validate().ok()) << config.Validate().ToString();
 
-  const RunConfig parsed = ParseOk(Role::kWorker, SharedFlags(config));
+  const RunConfig parsed =
+      ParseOk(Role::kWorker, SharedFlags(config, Role::kWorker));
 
   ExpectSameTrainOptions(parsed.train, config.train);
 }
@@ -889,7 +914,7 @@ TEST(SharedFlagsTest, RoundTripReproducesServerTuningAndTimeouts) {
   const RunConfig config = UnusualConfig();
 
   for (const Role role : {Role::kServer, Role::kWorker, Role::kDemo}) {
-    const RunConfig parsed = ParseOk(role, SharedFlags(config));
+    const RunConfig parsed = ParseOk(role, SharedFlags(config, role));
 
     EXPECT_EQ(parsed.server.aggregation, config.server.aggregation);
     EXPECT_EQ(parsed.server.round_deadline_seconds,
@@ -918,64 +943,85 @@ std::set<std::string> FlagNames(const std::vector<std::string>& arguments) {
   return names;
 }
 
-TEST(SharedFlagsTest, PassesOnTheRunSettingsAndNothingElse) {
-  const std::set<std::string> always = {"--workers",
-                                        "--algorithm",
-                                        "--local-steps",
-                                        "--alpha",
-                                        "--beta",
-                                        "--base-buffer",
-                                        "--lr",
-                                        "--momentum",
-                                        "--weight-decay",
-                                        "--batch-size",
-                                        "--warmup-epochs",
-                                        "--decay-factor",
-                                        "--epochs",
-                                        "--max-versions",
-                                        "--dataset",
-                                        "--partition",
-                                        "--model",
-                                        "--codec",
-                                        "--bits",
-                                        "--dqsgd-rule",
-                                        "--bit-budget",
-                                        "--topk",
-                                        "--sketch-rows",
-                                        "--sketch-columns",
-                                        "--sketch-candidates",
-                                        "--sketch-momentum",
-                                        "--seed",
-                                        "--round-deadline",
-                                        "--quorum",
-                                        "--heartbeat-interval-ms",
-                                        "--heartbeat-liveness",
-                                        "--eval-interval",
-                                        "--eval-examples",
-                                        "--server-timeout",
-                                        "--log-level",
-                                        "--link-latency",
-                                        "--link-bandwidth"};
+TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
+  const std::vector<std::string> every_role = {"--workers",
+                                               "--algorithm",
+                                               "--local-steps",
+                                               "--alpha",
+                                               "--beta",
+                                               "--base-buffer",
+                                               "--lr",
+                                               "--momentum",
+                                               "--weight-decay",
+                                               "--batch-size",
+                                               "--warmup-epochs",
+                                               "--decay-factor",
+                                               "--epochs",
+                                               "--max-versions",
+                                               "--dataset",
+                                               "--partition",
+                                               "--model",
+                                               "--codec",
+                                               "--bits",
+                                               "--dqsgd-rule",
+                                               "--bit-budget",
+                                               "--topk",
+                                               "--sketch-rows",
+                                               "--sketch-columns",
+                                               "--sketch-candidates",
+                                               "--sketch-momentum",
+                                               "--seed",
+                                               "--round-deadline",
+                                               "--quorum",
+                                               "--heartbeat-interval-ms",
+                                               "--heartbeat-liveness",
+                                               "--eval-interval",
+                                               "--eval-examples",
+                                               "--server-timeout",
+                                               "--log-level",
+                                               "--link-latency",
+                                               "--link-bandwidth"};
   // Flags whose unset value is the parser's default are left out.
-  const std::set<std::string> when_set = {"--nesterov", "--decay-epochs",
-                                          "--data-dir", "--aggregation",
-                                          "--slowdown"};
+  const std::vector<std::string> when_set = {"--nesterov", "--decay-epochs",
+                                             "--data-dir", "--aggregation",
+                                             "--slowdown"};
   RunConfig config = UnusualConfig();
   config.worker.slowdown = "0:2";
 
-  const std::set<std::string> defaults = FlagNames(SharedFlags(RunConfig()));
-  const std::set<std::string> unusual = FlagNames(SharedFlags(config));
+  for (const Role child : {Role::kServer, Role::kWorker, Role::kDemo}) {
+    std::set<std::string> always(every_role.begin(), every_role.end());
+    // The server does not step, so it takes no step-time floor.
+    if (child != Role::kServer) always.insert("--min-step-time");
+    std::set<std::string> all = always;
+    all.insert(when_set.begin(), when_set.end());
 
-  EXPECT_EQ(defaults, always);
-  std::set<std::string> all = always;
-  all.insert(when_set.begin(), when_set.end());
-  EXPECT_EQ(unusual, all);
+    EXPECT_EQ(FlagNames(SharedFlags(RunConfig(), child)), always)
+        << RoleName(child);
+    EXPECT_EQ(FlagNames(SharedFlags(config, child)), all) << RoleName(child);
+  }
+}
+
+TEST(SharedFlagsTest, RoundTripReproducesInjectedDelays) {
+  RunConfig config = UnusualConfig();
+  config.worker.slowdown = "0:4,3:2";
+
+  for (const Role role : {Role::kWorker, Role::kDemo}) {
+    const RunConfig parsed = ParseOk(role, SharedFlags(config, role));
+
+    EXPECT_EQ(parsed.worker.link_latency_seconds,
+              config.worker.link_latency_seconds);
+    EXPECT_EQ(parsed.worker.link_bandwidth_bytes,
+              config.worker.link_bandwidth_bytes);
+    EXPECT_EQ(parsed.worker.slowdown, config.worker.slowdown);
+    EXPECT_EQ(parsed.worker.min_step_seconds, config.worker.min_step_seconds);
+  }
 }
 
 TEST(SharedFlagsTest, RoundTripOfDefaultsGivesDefaults) {
   const RunConfig config;
 
-  const RunConfig parsed = ParseOk(Role::kWorker, SharedFlags(config));
+  const RunConfig parsed =
+      ParseOk(Role::kWorker, SharedFlags(config, Role::kWorker));
 
   ExpectSameTrainOptions(parsed.train, config.train);
   EXPECT_EQ(parsed.server.aggregation, std::nullopt);
@@ -987,7 +1033,7 @@ TEST(SharedFlagsTest, OverridesAConfigFileWhenPassedAlongIt) {
       "lr: 0.5\n"
       "nesterov: false\n"
       "decay-epochs: [7, 8, 9]\n");
-  std::vector<std::string> args = SharedFlags(config);
+  std::vector<std::string> args = SharedFlags(config, Role::kWorker);
   args.push_back("--config=" + path);
 
   const RunConfig parsed = ParseOk(Role::kWorker, args);
@@ -1010,7 +1056,8 @@ TEST(SharedFlagsTest, RandomValuesRoundTripExactly) {
     config.train.epochs = unit(random) * 1000.0;
     config.server.quorum = unit(random) * 0.9 + 0.1;
 
-    const RunConfig parsed = ParseOk(Role::kWorker, SharedFlags(config));
+    const RunConfig parsed =
+        ParseOk(Role::kWorker, SharedFlags(config, Role::kWorker));
 
     ExpectSameTrainOptions(parsed.train, config.train);
     EXPECT_EQ(parsed.server.quorum, config.server.quorum);
