@@ -6,6 +6,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -20,7 +21,7 @@
 namespace anchorage::config {
 namespace {
 
-// Shortest text that parses back to the same double.
+// Text that parses back to the same double, bit for bit.
 std::string Exact(double value) {
   char text[32];
   std::snprintf(text, sizeof(text), "%.17g", value);
@@ -514,9 +515,9 @@ std::vector<Flag> MakeTable() {
 }  // namespace
 
 const std::vector<Flag>& FlagTable() {
-  static const std::vector<Flag>* const table =
+  static const std::vector<Flag>* const kTable =
       new std::vector<Flag>(MakeTable());
-  return *table;
+  return *kTable;
 }
 
 }  // namespace anchorage::config

@@ -5,6 +5,7 @@
 // and renders SharedFlags from it, so adding a flag is a field, a row, and
 // a range check in RunConfig::Validate when it has one.
 //
+// Internal to the config library (CLI11 is its private dependency).
 // Thread-safety: the table is built once and never changes; reading it is
 // safe from any thread.
 #pragma once
@@ -16,13 +17,10 @@
 #include <string_view>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "common/config/flags.h"
 #include "common/config/run_config.h"
-
-namespace CLI {
-class App;
-class Option;
-}  // namespace CLI
 
 namespace anchorage::config {
 
@@ -30,8 +28,9 @@ namespace anchorage::config {
 class RoleSet {
  public:
   constexpr RoleSet(std::initializer_list<Role> roles) {
-    for (const Role role : roles)
+    for (const Role role : roles) {
       bits_ |= Bit(role);
+    }
   }
   // Every subcommand.
   static constexpr RoleSet All() {
