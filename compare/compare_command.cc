@@ -11,7 +11,6 @@
 
 #include "common/config/flags.h"
 #include "common/report/table.h"
-#include "compare/given_flags.h"
 #include "compare/outcome.h"
 #include "compare/process_runner.h"
 #include "compare/report.h"
@@ -89,7 +88,7 @@ std::optional<std::vector<RunOutcome>> RunAll(const StudyPlan& plan,
 }  // namespace
 
 int RunCompareCommand(int argc, const char* const* argv) {
-  StatusOr<std::optional<config::RunConfig>> parsed =
+  StatusOr<std::optional<config::ParsedCommandLine>> parsed =
       config::ParseCommandLine(config::Role::kCompare, argc, argv);
   if (!parsed.ok()) {
     std::fprintf(stderr, "anchorage compare: %s\n",
@@ -97,13 +96,8 @@ int RunCompareCommand(int argc, const char* const* argv) {
     return 2;
   }
   if (!parsed->has_value()) return 0;
-  const config::RunConfig& base = **parsed;
-  StatusOr<StudyPlan> plan = PlanStudy(base, GivenFlags(argc, argv));
-  if (!plan.ok()) {
-    std::fprintf(stderr, "anchorage compare: %s\n",
-                 plan.status().message().c_str());
-    return 2;
-  }
+  const config::RunConfig& base = (*parsed)->config;
+  const StudyPlan plan = PlanStudy(base, (*parsed)->given);
   std::error_code error;
   std::filesystem::create_directories(base.compare.out_dir, error);
   if (error) {
@@ -111,23 +105,23 @@ int RunCompareCommand(int argc, const char* const* argv) {
                  base.compare.out_dir.c_str(), error.message().c_str());
     return 1;
   }
-  std::fprintf(stderr,
-               "anchorage compare: study %s, %zu runs %s; output in %s\n",
-               plan->study.c_str(), plan->runs.size(),
-               base.compare.real ? "as real processes" : "in the simulator",
-               base.compare.out_dir.c_str());
-  const std::optional<std::vector<RunOutcome>> outcomes = RunAll(*plan, base);
+  std::fprintf(
+      stderr, "anchorage compare: study %s, %zu runs %s; output in %s\n",
+      std::string(config::StudyName(plan.study)).c_str(), plan.runs.size(),
+      base.compare.real ? "as real processes" : "in the simulator",
+      base.compare.out_dir.c_str());
+  const std::optional<std::vector<RunOutcome>> outcomes = RunAll(plan, base);
   if (!outcomes) return 1;
   const ReportOptions options{.out_dir = base.compare.out_dir,
                               .command_line = CommandLine(argc, argv),
                               .real = base.compare.real};
-  const Status status = WriteReport(*plan, *outcomes, options);
+  const Status status = WriteReport(plan, *outcomes, options);
   if (!status.ok()) {
     std::fprintf(stderr, "anchorage compare: %s\n", status.message().c_str());
     return 1;
   }
   std::printf("wrote results.csv, summary.md and %zu figures to %s\n",
-              plan->trace_figures.size() + plan->sweep_figures.size(),
+              plan.trace_figures.size() + plan.sweep_figures.size(),
               base.compare.out_dir.c_str());
   return 0;
 }

@@ -77,7 +77,8 @@ StatusOr<RunOutcome> RunAsProcess(const RunSpec& spec,
   const std::string summary = dir + "/summary.json";
   std::filesystem::remove(summary, error);
   std::vector<std::string> argv = {options.executable, "demo"};
-  for (std::string& flag : config::SharedFlags(spec.config)) {
+  for (std::string& flag :
+       config::SharedFlags(spec.config, config::Role::kDemo)) {
     argv.push_back(std::move(flag));
   }
   argv.insert(argv.end(), {"--summary-json=" + summary, "--progress-interval=0",

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/io/file.h"
+#include "common/data/dataset.h"
 #include "common/report/svg_plot.h"
 #include "common/report/table.h"
 #include "compare/verdict.h"
@@ -234,8 +235,11 @@ std::string SettingsParagraph(const StudyPlan& plan, bool real) {
                            return std::to_string(c.train.workers);
                          })},
       {"model", Common(plan, [](const RunConfig& c) { return c.train.model; })},
-      {"dataset",
-       Common(plan, [](const RunConfig& c) { return c.train.dataset; })},
+      {"dataset", Common(plan,
+                         [](const RunConfig& c) {
+                           return std::string(
+                               data::DatasetName(c.train.dataset));
+                         })},
       {"partition",
        Common(plan, [](const RunConfig& c) { return c.train.partition; })},
       {"τ (local steps)", Common(plan,
@@ -399,8 +403,8 @@ std::string Introduction(const StudyPlan& plan, size_t run_count,
       "Settings common to the runs: " + SettingsParagraph(plan, options.real) +
       "\n\n";
   if (!plan.preset_settings.empty()) {
-    md += "The `" + plan.study + "` preset set:\n\n" +
-          BulletList(plan.preset_settings) + "\n";
+    md += "The `" + std::string(config::StudyName(plan.study)) +
+          "` preset set:\n\n" + BulletList(plan.preset_settings) + "\n";
   }
   if (!plan.user_overrides.empty()) {
     md += "Your flags replaced these preset defaults:\n\n" +
@@ -553,8 +557,9 @@ Status WriteReport(const StudyPlan& plan, const std::vector<RunOutcome>& runs,
                                error.message());
   }
   const std::string dir = options.out_dir + "/";
-  Status status = io::WriteFileAtomically(dir + "results.csv",
-                                          RenderResultsCsv(plan.study, runs));
+  Status status = io::WriteFileAtomically(
+      dir + "results.csv",
+      RenderResultsCsv(std::string(config::StudyName(plan.study)), runs));
   if (!status.ok()) return status;
   StatusOr<std::string> summary = RenderSummary(plan, runs, options);
   if (!summary.ok()) return summary.status();

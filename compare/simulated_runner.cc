@@ -4,6 +4,7 @@
 #include <limits>
 #include <utility>
 
+#include "common/algo/algorithm.h"
 #include "common/data/dataset.h"
 #include "common/model/model.h"
 #include "simulator/run.h"
@@ -23,8 +24,8 @@ StatusOr<RunOutcome> SimulatedRunner::Run(const RunSpec& spec) {
   }
 
   // Synthetic data depends on the seed, so the key includes it.
-  const std::string key =
-      train.dataset + "\n" + train.data_dir + "\n" + std::to_string(train.seed);
+  const std::string key = std::string(data::DatasetName(train.dataset)) + "\n" +
+                          train.data_dir + "\n" + std::to_string(train.seed);
   if (dataset_ == nullptr || key != dataset_key_) {
     StatusOr<data::TrainTest> loaded =
         data::LoadDataset(train.dataset, train.data_dir, train.seed);

@@ -1,11 +1,15 @@
 #include "compare/study.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/algo/aggregator.h"
 #include "common/algo/algorithm.h"
+#include "common/config/flags.h"
+#include "common/data/dataset.h"
 #include "common/report/table.h"
 
 namespace anchorage::compare {
@@ -28,6 +32,9 @@ std::string Shown(const std::string& value) {
 }
 std::string Shown(bool value) {
   return value ? "on" : "off";
+}
+std::string Shown(data::DatasetKind value) {
+  return std::string(data::DatasetName(value));
 }
 
 // Applies a preset's defaults to a configuration, leaving the user's flags
@@ -60,31 +67,10 @@ class Preset {
 
 // Sets the algorithm and, unless the user gave them, its papers' --alpha
 // and --beta (the defaults `anchorage simulate` applies for one algorithm).
-void UseAlgorithm(RunConfig* config, const std::string& name,
+void UseAlgorithm(RunConfig* config, algo::Algorithm algorithm,
                   const std::set<std::string>& given) {
-  config->train.algorithm = name;
-  const StatusOr<algo::Algorithm> algorithm = algo::ParseAlgorithm(name);
-  if (!algorithm.ok()) return;
-  if (given.count("--alpha") == 0) {
-    switch (*algorithm) {
-      case algo::Algorithm::kSlowMo:
-        config->train.alpha = 1.0;
-        break;
-      case algo::Algorithm::kDiLoCo:
-        config->train.alpha = 0.7;
-        break;
-      case algo::Algorithm::kOverlapLocalSgd:
-        config->train.alpha = 0.6;
-        break;
-      default:
-        config->train.alpha = 1.0;
-    }
-  }
-  if (given.count("--beta") == 0) {
-    config->train.beta = *algorithm == algo::Algorithm::kSlowMo   ? 0.5
-                         : *algorithm == algo::Algorithm::kDiLoCo ? 0.9
-                                                                  : 0.0;
-  }
+  config->train.algorithm = algorithm;
+  config::ApplyAlgorithmDefaults(given, &config->train);
 }
 
 // The four figures of every study.
@@ -117,9 +103,10 @@ void PlanCustom(const RunConfig& base, const std::set<std::string>& given,
       "Each of --algorithms runs once on the same data, seed and budget, "
       "with the settings the flags give.";
   plan->settings = {"custom"};
-  for (const std::string& name : base.compare.algorithms) {
+  for (const algo::Algorithm algorithm : base.compare.algorithms) {
+    const std::string name(algo::AlgorithmName(algorithm));
     RunSpec run{.setting = "custom", .label = name, .config = base};
-    UseAlgorithm(&run.config, name, given);
+    UseAlgorithm(&run.config, algorithm, given);
     plan->labels.push_back(name);
     plan->runs.push_back(std::move(run));
   }
@@ -148,7 +135,7 @@ void PlanWoodworth(const RunConfig& base, const std::set<std::string>& given,
   Preset preset(given, plan);
   preset.Default("--workers", &config.train.workers, 25);
   preset.Default("--dataset", &config.train.dataset,
-                 std::string("fashion-mnist-binary"));
+                 data::DatasetKind::kFashionMnistBinary);
   preset.Default("--model", &config.train.model, std::string("softmax"));
   // K = 40 local steps: with K = 10 the drift that heterogeneity causes
   // stays below what 60 rounds can resolve.
@@ -169,18 +156,24 @@ void PlanWoodworth(const RunConfig& base, const std::set<std::string>& given,
       "--lr tuned per (algorithm, P): local-sgd over "
       "{0.003, 0.01, 0.03, 0.1, 0.3}, minibatch-sgd over "
       "{0.01, 0.03, 0.1, 0.3, 1}");
-  plan->labels = {"local-sgd", "minibatch-sgd"};
+  const algo::Algorithm algorithms[] = {algo::Algorithm::kLocalSgd,
+                                        algo::Algorithm::kMinibatchSgd};
+  for (const algo::Algorithm algorithm : algorithms) {
+    plan->labels.emplace_back(algo::AlgorithmName(algorithm));
+  }
   std::vector<double> x;
   for (const double mix : kMixes) {
     const std::string setting = "P=" + FormatNumber(mix);
     plan->settings.push_back(setting);
     x.push_back(mix);
-    for (const std::string& label : plan->labels) {
+    for (const algo::Algorithm algorithm : algorithms) {
       const std::vector<double>& grid =
-          label == "local-sgd" ? local_grid : minibatch_grid;
+          algorithm == algo::Algorithm::kLocalSgd ? local_grid : minibatch_grid;
       for (const double lr : grid) {
-        RunSpec run{.setting = setting, .label = label, .config = config};
-        UseAlgorithm(&run.config, label, given);
+        RunSpec run{.setting = setting,
+                    .label = std::string(algo::AlgorithmName(algorithm)),
+                    .config = config};
+        UseAlgorithm(&run.config, algorithm, given);
         run.config.train.partition = "mix:" + FormatNumber(mix);
         run.config.train.lr = lr;
         plan->runs.push_back(std::move(run));
@@ -256,14 +249,16 @@ void PlanLatency(const RunConfig& base, const std::set<std::string>& given,
   // model of the previous round).
   struct Series {
     std::string label;
-    std::string algorithm;
-    std::string aggregation;
+    algo::Algorithm algorithm;
+    std::optional<algo::AggregationMode> aggregation;
   };
   const std::vector<Series> series = {
-      {"overlap-local-sgd", "overlap-local-sgd", "async"},
-      {"overlap-local-sgd sync", "overlap-local-sgd", "sync"},
-      {"local-sgd", "local-sgd", ""},
-      {"minibatch-sgd", "minibatch-sgd", ""},
+      {"overlap-local-sgd", algo::Algorithm::kOverlapLocalSgd,
+       algo::AggregationMode::kAsync},
+      {"overlap-local-sgd sync", algo::Algorithm::kOverlapLocalSgd,
+       algo::AggregationMode::kSync},
+      {"local-sgd", algo::Algorithm::kLocalSgd, std::nullopt},
+      {"minibatch-sgd", algo::Algorithm::kMinibatchSgd, std::nullopt},
   };
   for (const Series& s : series) {
     plan->labels.push_back(s.label);
@@ -276,7 +271,7 @@ void PlanLatency(const RunConfig& base, const std::set<std::string>& given,
     for (const Series& s : series) {
       RunSpec run{.setting = setting, .label = s.label, .config = config};
       UseAlgorithm(&run.config, s.algorithm, given);
-      if (!s.aggregation.empty()) run.config.server.aggregation = s.aggregation;
+      if (s.aggregation) run.config.server.aggregation = s.aggregation;
       run.config.worker.link_latency_seconds = multiple * round_seconds;
       run.config.worker.slowdown = slowdown;
       plan->runs.push_back(std::move(run));
@@ -359,14 +354,14 @@ void PlanSlowMo(const RunConfig& base, const std::set<std::string>& given,
   const std::string setting = "τ=" + std::to_string(config.train.local_steps);
   plan->settings = {setting};
   RunSpec local{.setting = setting, .label = "local-sgd", .config = config};
-  UseAlgorithm(&local.config, "local-sgd", given);
+  UseAlgorithm(&local.config, algo::Algorithm::kLocalSgd, given);
   plan->labels.push_back(local.label);
   plan->runs.push_back(std::move(local));
   for (const double beta : {0.0, kSlowMoBetas[0], kSlowMoBetas[1]}) {
     RunSpec run{.setting = setting,
                 .label = "slowmo β=" + FormatNumber(beta),
                 .config = config};
-    UseAlgorithm(&run.config, "slowmo", given);
+    UseAlgorithm(&run.config, algo::Algorithm::kSlowMo, given);
     run.config.train.alpha = 1.0;
     run.config.train.beta = beta;
     plan->labels.push_back(run.label);
@@ -407,16 +402,17 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
   preset.Default("--eval-examples", &config.server.eval_examples,
                  static_cast<int64_t>(2000));
   preset.Default("--target-accuracy", &config.compare.target_accuracy, 0.85);
-  const std::string algorithm = given.count("--algorithms") > 0
-                                    ? base.compare.algorithms.front()
-                                    : std::string("minibatch-sgd");
+  const algo::Algorithm algorithm = given.count("--algorithms") > 0
+                                        ? base.compare.algorithms.front()
+                                        : algo::Algorithm::kMinibatchSgd;
+  const std::string name(algo::AlgorithmName(algorithm));
   UseAlgorithm(&config, algorithm, given);
   // One gradient a round for minibatch SGD, τ = 8 for the local methods.
   preset.Default("--local-steps", &config.train.local_steps,
-                 algorithm == "minibatch-sgd" ? 1 : 8);
+                 algorithm == algo::Algorithm::kMinibatchSgd ? 1 : 8);
   // Every codec in the mode the sketches need, so the runs compare.
-  config.server.aggregation = "sync";
-  preset.Fixed("--algorithm " + algorithm + " --aggregation sync");
+  config.server.aggregation = algo::AggregationMode::kSync;
+  preset.Fixed("--algorithm " + name + " --aggregation sync");
   preset.Fixed(
       "--codec dense, fp16, qsgd --bits 2/4/6, dqsgd --bit-budget 4.5, "
       "topk --topk 0.01/0.001, sketch --topk 0.01/0.002/0.001, fetchsgd "
@@ -437,7 +433,7 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
       {.label = "fetchsgd k=0.2%", .codec = "fetchsgd", .topk = 0.002},
   };
   const std::string setting =
-      std::to_string(config.train.workers) + " workers, " + algorithm;
+      std::to_string(config.train.workers) + " workers, " + name;
   plan->settings = {setting};
   for (const CodecVariant& variant : variants) {
     RunSpec run{.setting = setting, .label = variant.label, .config = config};
@@ -457,26 +453,27 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
 
 }  // namespace
 
-StatusOr<StudyPlan> PlanStudy(const config::RunConfig& base,
-                              const std::set<std::string>& given) {
+StudyPlan PlanStudy(const config::RunConfig& base,
+                    const std::set<std::string>& given) {
   StudyPlan plan;
   plan.study = base.compare.study;
   plan.target_accuracy = base.compare.target_accuracy;
-  if (plan.study == "custom") {
-    PlanCustom(base, given, &plan);
-  } else if (plan.study == "woodworth") {
-    PlanWoodworth(base, given, &plan);
-  } else if (plan.study == "latency") {
-    PlanLatency(base, given, &plan);
-  } else if (plan.study == "slowmo") {
-    PlanSlowMo(base, given, &plan);
-  } else if (plan.study == "compression") {
-    PlanCompression(base, given, &plan);
-  } else {
-    return Status::InvalidArgument(
-        "--study: must be custom, woodworth, latency, slowmo or compression "
-        "(got " +
-        plan.study + ")");
+  switch (plan.study) {
+    case config::Study::kCustom:
+      PlanCustom(base, given, &plan);
+      break;
+    case config::Study::kWoodworth:
+      PlanWoodworth(base, given, &plan);
+      break;
+    case config::Study::kLatency:
+      PlanLatency(base, given, &plan);
+      break;
+    case config::Study::kSlowMo:
+      PlanSlowMo(base, given, &plan);
+      break;
+    case config::Study::kCompression:
+      PlanCompression(base, given, &plan);
+      break;
   }
   std::vector<TraceFigure> figures = StandardFigures();
   figures.insert(figures.end(), plan.trace_figures.begin(),

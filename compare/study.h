@@ -15,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "common/base/status.h"
 #include "common/config/run_config.h"
 
 namespace anchorage::compare {
@@ -78,8 +77,7 @@ struct TraceFigure {
 };
 
 struct StudyPlan {
-  // custom, woodworth, latency or slowmo.
-  std::string study;
+  config::Study study = config::Study::kCustom;
   std::string title;
   // A paragraph: what is compared and what the papers expect.
   std::string description;
@@ -109,8 +107,8 @@ struct StudyPlan {
 
 // Builds the plan for `base.compare.study` from the parsed flags `base`;
 // `given` holds the flags the user set ("--workers", "--lr", ...), whose
-// values the presets keep. Returns InvalidArgument for an unknown study.
-StatusOr<StudyPlan> PlanStudy(const config::RunConfig& base,
-                              const std::set<std::string>& given);
+// values the presets keep.
+StudyPlan PlanStudy(const config::RunConfig& base,
+                    const std::set<std::string>& given);
 
 }  // namespace anchorage::compare

@@ -13,9 +13,11 @@
 #include <thread>
 #include <vector>
 
+#include "common/algo/algorithm.h"
 #include "common/config/flags.h"
 #include "common/service/startup.h"
 #include "common/summary/run_summary.h"
+#include "common/data/dataset.h"
 #include "launcher/demo_report.h"
 #include "launcher/process.h"
 #include "launcher/prometheus.h"
@@ -94,8 +96,9 @@ class Demo {
 
 int Demo::Run() {
   std::printf("Anchorage demo: %s, %d workers, %s on %s, τ=%d; logs in %s\n",
-              config_.train.algorithm.c_str(), config_.train.workers,
-              config_.train.model.c_str(), config_.train.dataset.c_str(),
+              std::string(algo::AlgorithmName(config_.train.algorithm)).c_str(),
+              config_.train.workers, config_.train.model.c_str(),
+              std::string(data::DatasetName(config_.train.dataset)).c_str(),
               config_.train.local_steps, run_dir_.c_str());
   std::fflush(stdout);
   if (config_.demo.prometheus) {
@@ -206,7 +209,8 @@ void Demo::Linger() {
 
 Status Demo::StartServer() {
   std::vector<std::string> argv = {self_, "server"};
-  for (std::string& flag : config::SharedFlags(config_)) {
+  for (std::string& flag :
+       config::SharedFlags(config_, config::Role::kServer)) {
     argv.push_back(std::move(flag));
   }
   const std::string ready = run_dir_ + "/server.ready";
@@ -235,7 +239,8 @@ Status Demo::StartServer() {
 Status Demo::StartWorkers() {
   for (int i = 0; i < config_.train.workers; ++i) {
     std::vector<std::string> argv = {self_, "worker"};
-    for (std::string& flag : config::SharedFlags(config_)) {
+    for (std::string& flag :
+         config::SharedFlags(config_, config::Role::kWorker)) {
       argv.push_back(std::move(flag));
     }
     argv.insert(argv.end(), {"--server=" + server_ready_.endpoint,
@@ -333,7 +338,7 @@ void Demo::StopWorkers() {
 }  // namespace
 
 int RunDemoCommand(int argc, const char* const* argv) {
-  StatusOr<std::optional<config::RunConfig>> parsed =
+  StatusOr<std::optional<config::ParsedCommandLine>> parsed =
       config::ParseCommandLine(config::Role::kDemo, argc, argv);
   if (!parsed.ok()) {
     std::fprintf(stderr, "anchorage demo: %s\n",
@@ -352,7 +357,7 @@ int RunDemoCommand(int argc, const char* const* argv) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
-  Demo demo(**parsed, *run_dir);
+  Demo demo((*parsed)->config, *run_dir);
   return demo.Run();
 }
 

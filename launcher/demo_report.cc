@@ -74,7 +74,7 @@ void ProgressPrinter::Print(double elapsed_seconds) {
   };
   const double version =
       sample(("anchorage_server_anchor_version{algorithm=\"" +
-              config_.train.algorithm + "\"}")
+              std::string(algo::AlgorithmName(config_.train.algorithm)) + "\"}")
                  .c_str());
   const double accuracy = sample("anchorage_server_eval_accuracy_ratio");
   const double epoch = sample("anchorage_server_epoch");

@@ -63,7 +63,8 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
                std::unique_ptr<algo::AnchorRound> round)
     : config_(config),
       context_(context),
-      metrics_(*registry, config.train.algorithm, config.train.codec),
+      metrics_(*registry, std::string(algo::AlgorithmName(config.train.algorithm)),
+               config.train.codec),
       data_(std::move(data)),
       model_(std::move(model)),
       round_(std::move(round)),
@@ -104,13 +105,14 @@ StatusOr<summary::RunSummary> Server::Run() {
   LOG_INFO(
       "serving %s: %s, %s aggregation, %s, model %s (%lld parameters), "
       "%d workers expected",
-      endpoint_.c_str(), config_.train.algorithm.c_str(),
-      config_.server.aggregation_kind(config_.train) ==
-              config::Aggregation::kSync
-          ? "sync"
-          : "async",
-      config_.train.dataset.c_str(), config_.train.model.c_str(),
-      static_cast<long long>(round_->dim()), config_.train.workers);
+      endpoint_.c_str(),
+      std::string(algo::AlgorithmName(config_.train.algorithm)).c_str(),
+      std::string(algo::AggregationModeName(
+                      config_.server.ResolvedAggregation(config_.train)))
+          .c_str(),
+      std::string(data::DatasetName(config_.train.dataset)).c_str(),
+      config_.train.model.c_str(), static_cast<long long>(round_->dim()),
+      config_.train.workers);
 
   while (!stop_requested_.load() && !finished_) {
     const auto until_heartbeat =

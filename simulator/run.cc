@@ -108,7 +108,7 @@ StatusOr<SimulationResult<float>> SimulateRun(
   };
 
   SimulationOptions options;
-  options.round = {.algorithm = train.algorithm_kind(),
+  options.round = {.algorithm = train.algorithm,
                    .local_steps = train.local_steps,
                    .alpha = train.alpha,
                    .reset_momentum = train.reset_base_buffer()};

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <optional>
 
+#include "common/algo/algorithm.h"
+#include "common/data/dataset.h"
 #include "common/io/npy.h"
 #include "common/service/startup.h"
 #include "common/summary/run_summary.h"
@@ -19,8 +21,9 @@ int RunSimulateCommand(int argc, const char* const* argv) {
   std::fprintf(stderr,
                "simulating %s: %d workers, %s on %s, τ=%d, step %.4g s, "
                "link %.4g s + %.4g B/s\n",
-               config.train.algorithm.c_str(), config.train.workers,
-               config.train.model.c_str(), config.train.dataset.c_str(),
+               std::string(algo::AlgorithmName(config.train.algorithm)).c_str(),
+               config.train.workers, config.train.model.c_str(),
+               std::string(data::DatasetName(config.train.dataset)).c_str(),
                config.train.local_steps, config.simulate.step_seconds,
                config.worker.link_latency_seconds,
                config.worker.link_bandwidth_bytes);
@@ -42,8 +45,8 @@ int RunSimulateCommand(int argc, const char* const* argv) {
   std::printf(
       "%s: test accuracy %.4f, test loss %.4f after %.2f epochs, %llu anchor "
       "versions, %.2f virtual s, %.1f MB up, sync wait %.3f s per worker\n",
-      config.train.algorithm.c_str(), last.test_accuracy, last.test_loss,
-      last.epoch,
+      std::string(algo::AlgorithmName(config.train.algorithm)).c_str(),
+      last.test_accuracy, last.test_loss, last.epoch,
       static_cast<unsigned long long>(result->summary.anchor_version),
       result->summary.wall_seconds,
       static_cast<double>(result->summary.bytes_up) / 1e6,

@@ -232,7 +232,7 @@ void Communicator::Loop::SendJoin() {
       {.worker = options_.worker_id,
        .incarnation = incarnation_,
        .model_dim = static_cast<uint64_t>(options_.model_dim),
-       .algorithm = options_.algorithm,
+       .algorithm = std::string(algo::AlgorithmName(options_.algorithm)),
        .codec = std::string(encoder_.codec().name()),
        .codec_settings = encoder_.codec().settings()},
       options_.shard_size));

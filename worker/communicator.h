@@ -21,6 +21,7 @@
 
 #include <zmq.hpp>
 
+#include "common/algo/algorithm.h"
 #include "common/algo/push_codec.h"
 #include "common/algo/round_messages.h"
 #include "common/algo/worker_sync.h"
@@ -60,7 +61,7 @@ struct CommunicatorOptions {
   std::string server;
   uint32_t worker_id = 0;
   int64_t model_dim = 0;
-  std::string algorithm;
+  algo::Algorithm algorithm = algo::Algorithm::kOverlapLocalSgd;
   uint64_t shard_size = 0;
   std::chrono::milliseconds heartbeat_interval{500};
   int heartbeat_liveness = 20;

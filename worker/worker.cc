@@ -51,8 +51,7 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(
   return std::unique_ptr<Worker>(new Worker(
       config, context, registry, std::move(data).value(), std::move(shard),
       std::move(model).value(), sgd, std::move(initial),
-      algo::PushEncoder(config.train.algorithm_kind(),
-                        std::move(codec).value())));
+      algo::PushEncoder(config.train.algorithm, std::move(codec).value())));
 }
 
 Worker::Worker(const config::RunConfig& config, zmq::context_t* context,
@@ -62,7 +61,9 @@ Worker::Worker(const config::RunConfig& config, zmq::context_t* context,
                algo::PushEncoder encoder)
     : config_(config),
       context_(context),
-      metrics_(*registry, config.train.algorithm, config.train.codec),
+      metrics_(*registry,
+               std::string(algo::AlgorithmName(config.train.algorithm)),
+               config.train.codec),
       data_(std::move(data)),
       trainer_(std::move(model), &data_.train, std::move(shard),
                config.train.batch_size, sgd, initial,
@@ -88,15 +89,15 @@ StatusOr<WorkerResult> Worker::Run() {
   const double slowdown = config_.worker.SlowdownFor(config_.worker.worker_id);
   LOG_INFO("shard of %lld examples, %s, τ=%d, α=%.2f%s; connecting to %s",
            static_cast<long long>(trainer_.shard_size()),
-           config_.train.algorithm.c_str(), config_.train.local_steps,
-           config_.train.alpha,
+           std::string(algo::AlgorithmName(config_.train.algorithm)).c_str(),
+           config_.train.local_steps, config_.train.alpha,
            slowdown > 1.0
                ? (", slowed down " + std::to_string(slowdown) + "x").c_str()
                : "",
            config_.worker.server.c_str());
 
   algo::WorkerRound<float> logic(
-      &trainer_, {.algorithm = config_.train.algorithm_kind(),
+      &trainer_, {.algorithm = config_.train.algorithm,
                   .local_steps = config_.train.local_steps,
                   .alpha = config_.train.alpha,
                   .reset_momentum = config_.train.reset_base_buffer()});

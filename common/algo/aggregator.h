@@ -29,15 +29,26 @@
 #include <map>
 #include <set>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "common/algo/outer_rule.h"
 #include "common/base/bytes.h"
+#include "common/base/enum_names.h"
 #include "common/base/status.h"
 
 namespace anchorage::algo {
 
 enum class AggregationMode { kAsync, kSync };
+
+inline constexpr EnumName<AggregationMode> kAggregationModeNames[] = {
+    {AggregationMode::kAsync, "async"},
+    {AggregationMode::kSync, "sync"},
+};
+
+constexpr std::string_view AggregationModeName(AggregationMode mode) {
+  return NameOf(kAggregationModeNames, mode);
+}
 
 struct AggregatorOptions {
   AggregationMode mode = AggregationMode::kAsync;

@@ -1,15 +1,6 @@
 #include "common/algo/algorithm.h"
 
-#include <string>
-
 namespace anchorage::algo {
-namespace {
-
-constexpr Algorithm kAll[] = {Algorithm::kMinibatchSgd, Algorithm::kLocalSgd,
-                              Algorithm::kOverlapLocalSgd, Algorithm::kSlowMo,
-                              Algorithm::kDiLoCo};
-
-}  // namespace
 
 AlgorithmTraits TraitsOf(Algorithm algorithm) {
   switch (algorithm) {
@@ -18,45 +9,15 @@ AlgorithmTraits TraitsOf(Algorithm algorithm) {
     case Algorithm::kLocalSgd:
       return {};
     case Algorithm::kOverlapLocalSgd:
-      return {.overlapped = true};
+      return {.overlapped = true, .default_alpha = 0.6};
     case Algorithm::kSlowMo:
+      return {
+          .alpha_is_outer_lr = true, .default_alpha = 1.0, .default_beta = 0.5};
     case Algorithm::kDiLoCo:
-      return {.alpha_is_outer_lr = true};
+      return {
+          .alpha_is_outer_lr = true, .default_alpha = 0.7, .default_beta = 0.9};
   }
   return {};
-}
-
-std::string_view AlgorithmName(Algorithm algorithm) {
-  switch (algorithm) {
-    case Algorithm::kMinibatchSgd:
-      return "minibatch-sgd";
-    case Algorithm::kLocalSgd:
-      return "local-sgd";
-    case Algorithm::kOverlapLocalSgd:
-      return "overlap-local-sgd";
-    case Algorithm::kSlowMo:
-      return "slowmo";
-    case Algorithm::kDiLoCo:
-      return "diloco";
-  }
-  return "unknown";
-}
-
-std::string AlgorithmNames() {
-  std::string names;
-  for (const Algorithm algorithm : kAll) {
-    if (!names.empty()) names += ", ";
-    names += AlgorithmName(algorithm);
-  }
-  return names;
-}
-
-StatusOr<Algorithm> ParseAlgorithm(std::string_view name) {
-  for (const Algorithm algorithm : kAll) {
-    if (AlgorithmName(algorithm) == name) return algorithm;
-  }
-  return Status::InvalidArgument("unknown algorithm '" + std::string(name) +
-                                 "' (known: " + AlgorithmNames() + ")");
 }
 
 }  // namespace anchorage::algo

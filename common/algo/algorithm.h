@@ -4,10 +4,9 @@
 // anchor (the outer rule, outer_rule.h).
 #pragma once
 
-#include <string>
 #include <string_view>
 
-#include "common/base/status.h"
+#include "common/base/enum_names.h"
 
 namespace anchorage::algo {
 
@@ -31,15 +30,28 @@ struct AlgorithmTraits {
   // Outer learning rate and momentum come from --alpha and --beta (SlowMo,
   // DiLoCo); for the others --alpha is the pull strength.
   bool alpha_is_outer_lr = false;
+  // The papers' --alpha and --beta, used when the user gives neither:
+  // Overlap-Local-SGD pulls with 0.6, SlowMo takes an outer step of 1.0
+  // with momentum 0.5, DiLoCo 0.7 with Nesterov momentum 0.9; the others
+  // average plainly (1.0, no momentum).
+  double default_alpha = 1.0;
+  double default_beta = 0.0;
 };
 
 AlgorithmTraits TraitsOf(Algorithm algorithm);
 
-// "minibatch-sgd", "local-sgd", "overlap-local-sgd", "slowmo", "diloco".
-std::string_view AlgorithmName(Algorithm algorithm);
-// Returns InvalidArgument naming the value and the known names.
-StatusOr<Algorithm> ParseAlgorithm(std::string_view name);
-// Comma-separated list of every name, for messages and help.
-std::string AlgorithmNames();
+// The name of each algorithm on the command line, on the wire, in metric
+// labels and in summaries.
+inline constexpr EnumName<Algorithm> kAlgorithmNames[] = {
+    {Algorithm::kMinibatchSgd, "minibatch-sgd"},
+    {Algorithm::kLocalSgd, "local-sgd"},
+    {Algorithm::kOverlapLocalSgd, "overlap-local-sgd"},
+    {Algorithm::kSlowMo, "slowmo"},
+    {Algorithm::kDiLoCo, "diloco"},
+};
+
+constexpr std::string_view AlgorithmName(Algorithm algorithm) {
+  return NameOf(kAlgorithmNames, algorithm);
+}
 
 }  // namespace anchorage::algo

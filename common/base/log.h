@@ -5,9 +5,18 @@
 
 #include <string_view>
 
+#include "common/base/enum_names.h"
+
 namespace anchorage {
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
+
+inline constexpr EnumName<LogLevel> kLogLevelNames[] = {
+    {LogLevel::kDebug, "debug"},
+    {LogLevel::kInfo, "info"},
+    {LogLevel::kWarning, "warning"},
+    {LogLevel::kError, "error"},
+};
 
 // Sets the role printed on every line and the lowest level printed.
 void SetLogRole(std::string_view role);

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/base/enum_names.h"
 #include "common/base/status.h"
 #include "common/codec/round_protocol.h"
 
@@ -79,6 +80,14 @@ class Codec {
   virtual int64_t dim() const = 0;
 };
 
+// DQ-SGD's bit rule (CodecOptions::dqsgd_rule).
+enum class DqsgdRule { kNonconvex, kStronglyConvex };
+
+inline constexpr EnumName<DqsgdRule> kDqsgdRuleNames[] = {
+    {DqsgdRule::kNonconvex, "nonconvex"},
+    {DqsgdRule::kStronglyConvex, "strongly-convex"},
+};
+
 // Parameters of the compressed codecs. Each codec reads only its own fields;
 // the defaults give a working codec for every name.
 struct CodecOptions {
@@ -90,13 +99,13 @@ struct CodecOptions {
   // k = max(1, round(topk_fraction * dim)).
   double topk_fraction = 0.01;
 
-  // dqsgd: the bit rule of Yan et al. 2021, "nonconvex"
+  // dqsgd: the bit rule of Yan et al. 2021, nonconvex
   //   B_n = log2(t * |g_n| + 1) + 1
-  // or "strongly-convex"
+  // or strongly-convex
   //   B_n = log2(k * alpha^((N - n) / 2) * |g_n| + 1) + 1,
   //   alpha = 1 - 2 mu eta + L mu eta^2,
   // rounded up and clamped to [2, 16]; n counts the codec's encodes from 1.
-  std::string dqsgd_rule = "nonconvex";
+  DqsgdRule dqsgd_rule = DqsgdRule::kNonconvex;
   // dqsgd: N, the planned number of encodes (training steps), >= 1.
   int64_t dqsgd_total_steps = 1000;
   // dqsgd: t (nonconvex) or k (strongly-convex), > 0; 0 derives it from

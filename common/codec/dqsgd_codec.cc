@@ -9,8 +9,6 @@
 namespace anchorage::codec {
 namespace {
 
-constexpr char kNonconvex[] = "nonconvex";
-constexpr char kStronglyConvex[] = "strongly-convex";
 // Rounding B up ignores excesses below this, so log2(2^b - 1 + 1) + 1 = b
 // computed with rounding error does not become b + 1.
 constexpr double kRoundingTolerance = 1e-9;
@@ -42,12 +40,6 @@ Status CheckPositiveFinite(const char* field, double value) {
 }  // namespace
 
 Status DqsgdCodec::ValidateOptions(const CodecOptions& options) {
-  const std::string& rule = options.dqsgd_rule;
-  if (rule != kNonconvex && rule != kStronglyConvex) {
-    return Status::InvalidArgument("dqsgd_rule must be '" +
-                                   std::string(kNonconvex) + "' or '" +
-                                   kStronglyConvex + "', got '" + rule + "'");
-  }
   if (options.dqsgd_total_steps < 1) {
     return Status::InvalidArgument("dqsgd_total_steps must be >= 1, got " +
                                    std::to_string(options.dqsgd_total_steps));
@@ -71,7 +63,7 @@ Status DqsgdCodec::ValidateOptions(const CodecOptions& options) {
         "bits must be in [2, 16] (the dqsgd bit budget), got " +
         std::to_string(options.bits));
   }
-  if (rule == kStronglyConvex) {
+  if (options.dqsgd_rule == DqsgdRule::kStronglyConvex) {
     Status status = CheckPositiveFinite("dqsgd_strong_convexity",
                                         options.dqsgd_strong_convexity);
     if (!status.ok()) return status;
@@ -105,7 +97,7 @@ Status DqsgdCodec::ValidateOptions(const CodecOptions& options) {
 DqsgdCodec::DqsgdCodec(int64_t dim, const CodecOptions& options)
     : dim_(dim),
       total_steps_(options.dqsgd_total_steps),
-      log2_alpha_(options.dqsgd_rule == kStronglyConvex
+      log2_alpha_(options.dqsgd_rule == DqsgdRule::kStronglyConvex
                       ? std::log2(Alpha(options))
                       : 0.0),
       budget_(options.bit_budget != 0 ? options.bit_budget

@@ -1,10 +1,11 @@
 // Command-line and YAML parsing for the `anchorage` subcommands. Flags and
-// config-file keys are declared once here, so every subcommand spells and
-// documents them the same way; a flag given on the command line overrides
-// the same key in `--config FILE`.
+// config-file keys come from one table (flag_table.h), so every subcommand
+// spells and documents them the same way; a flag given on the command line
+// overrides the same key in `--config FILE`.
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,17 +17,36 @@ namespace anchorage::config {
 // Which subcommand is parsing: selects the flags it accepts.
 enum class Role { kServer, kWorker, kDemo, kSimulate, kCompare };
 
+// What the command line (and its --config file) said.
+struct ParsedCommandLine {
+  RunConfig config;
+  // The flags the user set, on the command line or as keys of the --config
+  // file, spelled as flags ("--local-steps" for `local_steps:`); every
+  // other option has its default.
+  std::set<std::string> given;
+};
+
 // Parses `argv[1..argc)` (argv[0] is the subcommand name) for `role`,
 // loads `--config` if given, and validates the result. Returns nullopt when
 // --help was asked for (the help text is then printed to stdout), and
 // InvalidArgument with a one-line message naming the flag or key and the
 // value on any error.
-StatusOr<std::optional<RunConfig>> ParseCommandLine(Role role, int argc,
-                                                    const char* const* argv);
+StatusOr<std::optional<ParsedCommandLine>> ParseCommandLine(
+    Role role, int argc, const char* const* argv);
 
-// Renders the options every role reads alike (training, server tuning,
-// timeouts, log level) as flags, so a launcher can start servers and
-// workers that agree with it. Values round-trip exactly.
-std::vector<std::string> SharedFlags(const RunConfig& config);
+// --alpha and --beta mean different things per algorithm: sets each of
+// them that is not in `given` (flag names, as ParsedCommandLine::given) to
+// the default of `train->algorithm` (algo::AlgorithmTraits). The parser
+// applies it after parsing; a caller that changes the algorithm applies it
+// again.
+void ApplyAlgorithmDefaults(const std::set<std::string>& given,
+                            TrainOptions* train);
+
+// Renders the options of the run (training, server tuning, timeouts, log
+// level, injected delays: the rows of flag_table.h marked Scope::kShared)
+// that `child` accepts as flags, so a launcher can start servers and
+// workers that agree with it. Values round-trip exactly; a value that
+// leaving the flag out gives (an empty string, false, auto) is left out.
+std::vector<std::string> SharedFlags(const RunConfig& config, Role child);
 
 }  // namespace anchorage::config

@@ -5,7 +5,7 @@ namespace anchorage::config {
 algo::AnchorRoundOptions RoundSettings(const RunConfig& config,
                                        int64_t train_size) {
   const TrainOptions& train = config.train;
-  return {.algorithm = train.algorithm_kind(),
+  return {.algorithm = train.algorithm,
           .aggregator = AggregatorSettings(config),
           .workers = train.workers,
           .round_deadline_seconds = config.server.round_deadline_seconds,

@@ -37,27 +37,17 @@ Status ValidateTrain(const TrainOptions& t) {
   if (t.workers < 1 || t.workers > 4096) {
     return Bad("--workers", "must be in [1, 4096]", t.workers);
   }
-  if (!algo::ParseAlgorithm(t.algorithm).ok()) {
-    return Bad("--algorithm",
-               ("must be one of " + algo::AlgorithmNames()).c_str(),
-               t.algorithm);
-  }
-  if (t.base_buffer != "auto" && t.base_buffer != "reset" &&
-      t.base_buffer != "keep") {
-    return Bad("--base-buffer", "must be auto, reset or keep", t.base_buffer);
-  }
   if (t.local_steps < 1)
     return Bad("--local-steps", "must be >= 1", t.local_steps);
   if (!(t.alpha >= 0.0 && t.alpha <= 1.0) &&
-      !(algo::TraitsOf(t.algorithm_kind()).alpha_is_outer_lr && t.alpha > 0.0 &&
+      !(algo::TraitsOf(t.algorithm).alpha_is_outer_lr && t.alpha > 0.0 &&
         t.alpha <= 10.0)) {
     return Bad("--alpha", "must be in [0, 1] (outer lr: (0, 10])", t.alpha);
   }
   if (!(t.beta >= 0.0 && t.beta < 1.0)) {
     return Bad("--beta", "must be in [0, 1)", t.beta);
   }
-  if (algo::TraitsOf(t.algorithm_kind()).alpha_is_outer_lr &&
-      !(t.alpha > 0.0)) {
+  if (algo::TraitsOf(t.algorithm).alpha_is_outer_lr && !(t.alpha > 0.0)) {
     return Bad("--alpha", "(the outer learning rate) must be > 0", t.alpha);
   }
   if (!(t.lr > 0.0 && t.lr < 1e3)) {
@@ -93,13 +83,6 @@ Status ValidateTrain(const TrainOptions& t) {
     return Status::InvalidArgument(
         "--epochs and --max-versions are both 0: the run would never end");
   }
-  if (t.dataset != "fashion-mnist" && t.dataset != "fashion-mnist-binary" &&
-      t.dataset != "synthetic-gaussian" && t.dataset != "synthetic-logistic") {
-    return Bad("--dataset",
-               "must be fashion-mnist, fashion-mnist-binary, "
-               "synthetic-gaussian or synthetic-logistic",
-               t.dataset);
-  }
   Status status =
       PrefixFlag("--partition", data::ValidatePartitionSpec(t.partition));
   if (!status.ok()) return status;
@@ -111,10 +94,6 @@ Status ValidateTrain(const TrainOptions& t) {
 
 Status ValidateServer(const ServerOptions& s) {
   if (s.bind.empty()) return Bad("--bind", "must not be empty", s.bind);
-  if (!s.aggregation.empty() && s.aggregation != "async" &&
-      s.aggregation != "sync") {
-    return Bad("--aggregation", "must be async or sync", s.aggregation);
-  }
   if (!(s.round_deadline_seconds > 0.0)) {
     return Bad("--round-deadline", "must be > 0", s.round_deadline_seconds);
   }
@@ -138,11 +117,6 @@ Status ValidateServer(const ServerOptions& s) {
 }
 
 }  // namespace
-
-Algorithm TrainOptions::algorithm_kind() const {
-  const StatusOr<Algorithm> kind = algo::ParseAlgorithm(algorithm);
-  return kind.ok() ? *kind : Algorithm::kOverlapLocalSgd;
-}
 
 optim::SgdOptions TrainOptions::LocalOptimizer(int64_t steps_per_epoch) const {
   optim::SgdOptions sgd;
@@ -194,17 +168,23 @@ int64_t TrainOptions::PlannedPushes(int64_t train_size) const {
 }
 
 bool TrainOptions::reset_base_buffer() const {
-  if (base_buffer == "auto") return algorithm_kind() == Algorithm::kSlowMo;
-  return base_buffer == "reset";
+  switch (base_buffer) {
+    case BaseBuffer::kAuto:
+      return algorithm == Algorithm::kSlowMo;
+    case BaseBuffer::kReset:
+      return true;
+    case BaseBuffer::kKeep:
+      return false;
+  }
+  return false;
 }
 
-Aggregation ServerOptions::aggregation_kind(const TrainOptions& train) const {
-  if (aggregation == "sync") return Aggregation::kSync;
-  if (aggregation == "async") return Aggregation::kAsync;
-  return algo::TraitsOf(train.algorithm_kind()).overlapped &&
-                 !train.sketched_codec()
-             ? Aggregation::kAsync
-             : Aggregation::kSync;
+algo::AggregationMode ServerOptions::ResolvedAggregation(
+    const TrainOptions& train) const {
+  if (aggregation) return *aggregation;
+  return algo::TraitsOf(train.algorithm).overlapped && !train.sketched_codec()
+             ? algo::AggregationMode::kAsync
+             : algo::AggregationMode::kSync;
 }
 
 bool ParseRandomSlowdown(const std::string& spec, double* probability,
@@ -221,10 +201,8 @@ bool ParseRandomSlowdown(const std::string& spec, double* probability,
 
 algo::AggregatorOptions AggregatorSettings(const RunConfig& config) {
   const TrainOptions& train = config.train;
-  const Algorithm algorithm = train.algorithm_kind();
-  const Aggregation kind = config.server.aggregation_kind(train);
-  return {.mode = kind == Aggregation::kSync ? algo::AggregationMode::kSync
-                                             : algo::AggregationMode::kAsync,
+  const Algorithm algorithm = train.algorithm;
+  return {.mode = config.server.ResolvedAggregation(train),
           .outer = {.algorithm = algorithm,
                     .alpha = algo::TraitsOf(algorithm).alpha_is_outer_lr
                                  ? train.alpha
@@ -314,14 +292,19 @@ Status RunConfig::Validate() const {
   }
   status = ValidateSlowdown(worker.slowdown);
   if (!status.ok()) return status;
-  if (server.aggregation == "async" &&
-      !algo::TraitsOf(train.algorithm_kind()).overlapped) {
+  if (!(worker.min_step_seconds >= 0.0 && worker.min_step_seconds <= 10.0)) {
+    return Bad("--min-step-time", "must be in [0, 10] seconds",
+               worker.min_step_seconds);
+  }
+  if (server.aggregation == algo::AggregationMode::kAsync &&
+      !algo::TraitsOf(train.algorithm).overlapped) {
     return Status::InvalidArgument(
         "--aggregation: async needs --algorithm overlap-local-sgd; " +
-        train.algorithm + " runs in sync rounds");
+        std::string(algo::AlgorithmName(train.algorithm)) +
+        " runs in sync rounds");
   }
   if (train.sketched_codec() &&
-      server.aggregation_kind(train) == Aggregation::kAsync) {
+      server.ResolvedAggregation(train) == algo::AggregationMode::kAsync) {
     return Status::InvalidArgument(
         "--codec: " + train.codec +
         " sums every worker's sketch of a round on the server, so it needs "
@@ -329,11 +312,6 @@ Status RunConfig::Validate() const {
   }
   if (output.metrics_port < 0 || output.metrics_port > 65535) {
     return Bad("--metrics-port", "must be in [0, 65535]", output.metrics_port);
-  }
-  if (output.log_level != "debug" && output.log_level != "info" &&
-      output.log_level != "warning" && output.log_level != "error") {
-    return Bad("--log-level", "must be debug, info, warning or error",
-               output.log_level);
   }
   if (!(demo.progress_interval_seconds >= 0.0)) {
     return Bad("--progress-interval", "must be >= 0",
@@ -351,22 +329,8 @@ Status RunConfig::Validate() const {
   if (simulate.eval_points < 1 || simulate.eval_points > 100000) {
     return Bad("--eval-points", "must be in [1, 100000]", simulate.eval_points);
   }
-  if (compare.study != "custom" && compare.study != "woodworth" &&
-      compare.study != "latency" && compare.study != "slowmo" &&
-      compare.study != "compression") {
-    return Bad("--study",
-               "must be custom, woodworth, latency, slowmo or compression",
-               compare.study);
-  }
   if (compare.algorithms.empty()) {
     return Status::InvalidArgument("--algorithms: name at least one");
-  }
-  for (const std::string& name : compare.algorithms) {
-    if (!algo::ParseAlgorithm(name).ok()) {
-      return Bad("--algorithms",
-                 ("each must be one of " + algo::AlgorithmNames()).c_str(),
-                 name);
-    }
   }
   if (compare.out_dir.empty()) {
     return Status::InvalidArgument("--out-dir: must not be empty");

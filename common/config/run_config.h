@@ -3,47 +3,72 @@
 // override file values. Keys and flags share names: `--local-steps` on the
 // command line is `local-steps:` (or `local_steps:`) in the file.
 //
-// Plain values; Validate() runs before anything starts.
+// Plain values; Validate() runs before anything starts. A choice among
+// names is an enum, named by its table (kBaseBufferNames, ...), which the
+// flag parser reads the names from.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/algo/aggregator.h"
 #include "common/algo/algorithm.h"
+#include "common/base/enum_names.h"
+#include "common/base/log.h"
 #include "common/base/status.h"
 #include "common/codec/codec.h"
+#include "common/data/dataset.h"
 #include "common/optim/sgd.h"
 
 namespace anchorage::config {
 
 using algo::Algorithm;
 
-enum class Aggregation {
-  kAsync,  // anchor = mean of each worker's latest contribution, on arrival
-  kSync,   // anchor = mean of a round's contributions, at a barrier
+// What a worker does with its local momentum buffer at each new anchor.
+enum class BaseBuffer {
+  kAuto,   // reset for slowmo, keep otherwise
+  kReset,  // zero it
+  kKeep,   // carry it on
 };
+
+inline constexpr EnumName<BaseBuffer> kBaseBufferNames[] = {
+    {BaseBuffer::kAuto, "auto"},
+    {BaseBuffer::kReset, "reset"},
+    {BaseBuffer::kKeep, "keep"},
+};
+
+// The comparisons `anchorage compare` knows (compare/study.h).
+enum class Study { kCustom, kWoodworth, kLatency, kSlowMo, kCompression };
+
+inline constexpr EnumName<Study> kStudyNames[] = {
+    {Study::kCustom, "custom"},           {Study::kWoodworth, "woodworth"},
+    {Study::kLatency, "latency"},         {Study::kSlowMo, "slowmo"},
+    {Study::kCompression, "compression"},
+};
+
+constexpr std::string_view StudyName(Study study) {
+  return NameOf(kStudyNames, study);
+}
 
 // What is trained and how: shared by every role.
 struct TrainOptions {
   // Number of workers m.
   int workers = 4;
-  // minibatch-sgd, local-sgd, overlap-local-sgd, slowmo or diloco.
-  std::string algorithm = "overlap-local-sgd";
+  Algorithm algorithm = Algorithm::kOverlapLocalSgd;
   // Local steps τ between synchronisations (minibatch-sgd: minibatch
   // gradients per round), so equal m, τ and rounds mean equal work.
   int local_steps = 8;
   // overlap-local-sgd: pull strength toward the anchor, in [0, 1]. slowmo,
   // diloco: the outer learning rate. When not given, the algorithm's
-  // default (0.6 overlap, 1.0 slowmo, 0.7 diloco).
+  // default (AlgorithmTraits::default_alpha; ApplyAlgorithmDefaults).
   double alpha = 0.6;
   // Outer momentum in [0, 1): anchor momentum, SlowMo's β, DiLoCo's
-  // Nesterov momentum. When not given: 0.5 slowmo, 0.9 diloco, else 0.
+  // Nesterov momentum. When not given, AlgorithmTraits::default_beta.
   double beta = 0.0;
-  // Local momentum buffer at each new anchor: reset, keep, or auto (reset
-  // for slowmo, keep otherwise).
-  std::string base_buffer = "auto";
+  BaseBuffer base_buffer = BaseBuffer::kAuto;
   // Local optimizer: learning rate γ, momentum μ, Nesterov, weight decay.
   double lr = 0.05;
   double momentum = 0.9;
@@ -58,8 +83,7 @@ struct TrainOptions {
   // and/or a number of anchor versions (0 = no limit). At least one is set.
   double epochs = 10.0;
   int64_t max_versions = 0;
-  // fashion-mnist or synthetic-gaussian / synthetic-logistic.
-  std::string dataset = "fashion-mnist";
+  data::DatasetKind dataset = data::DatasetKind::kFashionMnist;
   // Folder of the dataset files; empty = the installed default.
   std::string data_dir;
   // iid or dirichlet:A.
@@ -68,10 +92,10 @@ struct TrainOptions {
   std::string model = "mlp:256,128";
   // Codec of pushes on the wire (anchors always travel as dense float32).
   std::string codec = "dense";
-  // qsgd: bits per coordinate. dqsgd: the bit rule (nonconvex or
-  // strongly-convex) and its budget of average bits (0 = `bits`).
+  // qsgd: bits per coordinate. dqsgd: the bit rule and its budget of
+  // average bits (0 = `bits`).
   int bits = 4;
-  std::string dqsgd_rule = "nonconvex";
+  codec::DqsgdRule dqsgd_rule = codec::DqsgdRule::kNonconvex;
   double bit_budget = 0;
   // topk, sketch, fetchsgd: fraction k/d of the coordinates sent per push.
   double topk = 0.01;
@@ -85,7 +109,8 @@ struct TrainOptions {
   // Every random choice derives from it.
   uint64_t seed = 1;
 
-  Algorithm algorithm_kind() const;
+  // Whether workers zero their local momentum at each new anchor:
+  // `base_buffer`, where auto means reset for slowmo only.
   bool reset_base_buffer() const;
   // Whether the codec sums a whole round's sketches on the server (sketch,
   // fetchsgd), which needs sync aggregation.
@@ -111,9 +136,9 @@ struct TrainOptions {
 struct ServerOptions {
   // ZeroMQ endpoint bound for workers; port * picks a free one.
   std::string bind = "tcp://0.0.0.0:5555";
-  // async or sync; empty picks the algorithm's natural mode (overlap: async,
-  // local-sgd: sync).
-  std::string aggregation;
+  // async or sync; unset (auto) picks the run's natural mode, see
+  // ResolvedAggregation.
+  std::optional<algo::AggregationMode> aggregation;
   // Sync mode: a round closes when every live worker has pushed, or after
   // this deadline once `quorum` of them have.
   double round_deadline_seconds = 30.0;
@@ -130,7 +155,7 @@ struct ServerOptions {
   // --aggregation, or the run's natural mode: sync for the sketched codecs
   // (they sum a whole round) and for every algorithm but
   // overlap-local-sgd, async for overlap-local-sgd.
-  Aggregation aggregation_kind(const TrainOptions& train) const;
+  algo::AggregationMode ResolvedAggregation(const TrainOptions& train) const;
 };
 
 // A training worker.
@@ -174,8 +199,8 @@ struct OutputOptions {
   // Written once the process is listening: {"endpoint":...,
   // "metrics_port":..., "pid":...} (service::ReadyFile).
   std::string ready_file;
-  // Log level: debug, info, warning, error.
-  std::string log_level = "info";
+  // The lowest level logged.
+  LogLevel log_level = LogLevel::kInfo;
 };
 
 // The demo launcher.
@@ -209,12 +234,12 @@ struct SimulateOptions {
 
 // `anchorage compare`.
 struct CompareOptions {
-  // custom (the --algorithms on the given settings), or a preset study:
-  // woodworth, latency, slowmo, compression.
-  std::string study = "custom";
+  // custom (the --algorithms on the given settings), or a preset study.
+  Study study = Study::kCustom;
   // custom: the algorithms to compare.
-  std::vector<std::string> algorithms = {"minibatch-sgd", "local-sgd",
-                                         "overlap-local-sgd"};
+  std::vector<Algorithm> algorithms = {Algorithm::kMinibatchSgd,
+                                       Algorithm::kLocalSgd,
+                                       Algorithm::kOverlapLocalSgd};
   // Where the CSV, the Markdown table and the SVG plots go.
   std::string out_dir = "compare-out";
   // Run real processes (anchorage demo) instead of the simulator.

@@ -34,32 +34,30 @@ int64_t Dataset::dim() const {
   return features.cols();
 }
 
-StatusOr<TrainTest> LoadDataset(const std::string& name,
-                                const std::string& data_dir, uint64_t seed) {
-  if (name == "fashion-mnist") {
-    return LoadFashionMnist(data_dir.empty() ? kDefaultFashionMnistDir
-                                             : data_dir);
+StatusOr<TrainTest> LoadDataset(DatasetKind kind, const std::string& data_dir,
+                                uint64_t seed) {
+  const std::string fashion_mnist_dir =
+      data_dir.empty() ? kDefaultFashionMnistDir : data_dir;
+  switch (kind) {
+    case DatasetKind::kFashionMnist:
+      return LoadFashionMnist(fashion_mnist_dir);
+    case DatasetKind::kFashionMnistBinary: {
+      StatusOr<TrainTest> data = LoadFashionMnist(fashion_mnist_dir);
+      if (!data.ok()) return data.status();
+      MakeBinary(&data->train);
+      MakeBinary(&data->test);
+      return data;
+    }
+    case DatasetKind::kSyntheticGaussian:
+      return MakeGaussianMixture(/*num_classes=*/10, /*dim=*/32,
+                                 /*train_size=*/20000, /*test_size=*/4000,
+                                 seed);
+    case DatasetKind::kSyntheticLogistic:
+      return MakeLogistic(/*dim=*/20, /*train_size=*/10000, /*test_size=*/2000,
+                          /*label_noise=*/0.1, seed);
   }
-  if (name == "fashion-mnist-binary") {
-    StatusOr<TrainTest> data =
-        LoadFashionMnist(data_dir.empty() ? kDefaultFashionMnistDir : data_dir);
-    if (!data.ok()) return data.status();
-    MakeBinary(&data->train);
-    MakeBinary(&data->test);
-    return data;
-  }
-  if (name == "synthetic-gaussian") {
-    return MakeGaussianMixture(/*num_classes=*/10, /*dim=*/32,
-                               /*train_size=*/20000, /*test_size=*/4000, seed);
-  }
-  if (name == "synthetic-logistic") {
-    return MakeLogistic(/*dim=*/20, /*train_size=*/10000, /*test_size=*/2000,
-                        /*label_noise=*/0.1, seed);
-  }
-  return Status::InvalidArgument(
-      "unknown dataset \"" + name +
-      "\"; valid names: fashion-mnist, fashion-mnist-binary, "
-      "synthetic-gaussian, synthetic-logistic");
+  return Status::InvalidArgument("unknown dataset kind " +
+                                 std::to_string(static_cast<int>(kind)));
 }
 
 }  // namespace anchorage::data

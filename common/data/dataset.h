@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/base/enum_names.h"
 #include "common/base/status.h"
 #include "common/tensor/tensor.h"
 
@@ -32,7 +34,27 @@ struct TrainTest {
   Dataset test;
 };
 
-// Loads the dataset called `name`:
+// The datasets LoadDataset knows.
+enum class DatasetKind {
+  kFashionMnist,
+  kFashionMnistBinary,
+  kSyntheticGaussian,
+  kSyntheticLogistic,
+};
+
+// Their names on the command line and in summaries.
+inline constexpr EnumName<DatasetKind> kDatasetNames[] = {
+    {DatasetKind::kFashionMnist, "fashion-mnist"},
+    {DatasetKind::kFashionMnistBinary, "fashion-mnist-binary"},
+    {DatasetKind::kSyntheticGaussian, "synthetic-gaussian"},
+    {DatasetKind::kSyntheticLogistic, "synthetic-logistic"},
+};
+
+constexpr std::string_view DatasetName(DatasetKind kind) {
+  return NameOf(kDatasetNames, kind);
+}
+
+// Loads the dataset `kind`:
 //   "fashion-mnist": the IDX files in `data_dir` (empty `data_dir` means
 //     /usr/share/datasets/fashion-mnist); see LoadFashionMnist.
 //   "fashion-mnist-binary": the same files with the classes folded into two,
@@ -46,9 +68,8 @@ struct TrainTest {
 //   "synthetic-logistic": binary labels from a random linear teacher with 10%
 //     label noise, dim 20, 10000 train and 2000 test examples.
 // Synthetic data derives from `seed` only; `data_dir` is ignored for them.
-// Returns kInvalidArgument naming `name` and the valid names when `name` is
-// unknown, and the loader's error otherwise.
-StatusOr<TrainTest> LoadDataset(const std::string& name,
-                                const std::string& data_dir, uint64_t seed);
+// Returns the loader's error (a missing or malformed file).
+StatusOr<TrainTest> LoadDataset(DatasetKind kind, const std::string& data_dir,
+                                uint64_t seed);
 
 }  // namespace anchorage::data

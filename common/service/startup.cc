@@ -10,22 +10,12 @@
 #include "common/io/json.h"
 
 namespace anchorage::service {
-namespace {
-
-LogLevel ParseLevel(const std::string& level) {
-  if (level == "debug") return LogLevel::kDebug;
-  if (level == "warning") return LogLevel::kWarning;
-  if (level == "error") return LogLevel::kError;
-  return LogLevel::kInfo;
-}
-
-}  // namespace
 
 std::optional<config::RunConfig> ParseOrExit(config::Role role,
                                              const char* name, int argc,
                                              const char* const* argv,
                                              int* exit_code) {
-  StatusOr<std::optional<config::RunConfig>> parsed =
+  StatusOr<std::optional<config::ParsedCommandLine>> parsed =
       config::ParseCommandLine(role, argc, argv);
   if (!parsed.ok()) {
     std::fprintf(stderr, "anchorage %s: %s\n", name,
@@ -34,13 +24,14 @@ std::optional<config::RunConfig> ParseOrExit(config::Role role,
     return std::nullopt;
   }
   *exit_code = 0;
-  return std::move(parsed).value();
+  if (!parsed->has_value()) return std::nullopt;
+  return std::move((*parsed)->config);
 }
 
 StatusOr<Service> StartService(const std::string& role,
                                const config::OutputOptions& output) {
   SetLogRole(role);
-  SetLogLevel(ParseLevel(output.log_level));
+  SetLogLevel(output.log_level);
   Service service;
   service.registry = std::make_shared<prometheus::Registry>();
   metrics::AddBuildInfo(*service.registry);

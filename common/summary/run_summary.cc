@@ -105,13 +105,11 @@ double RunSummary::compression_ratio() const {
 
 void SetRunSettings(const config::RunConfig& config, RunSummary* summary) {
   const config::TrainOptions& train = config.train;
-  summary->algorithm = train.algorithm;
+  summary->algorithm = algo::AlgorithmName(train.algorithm);
   summary->aggregation =
-      config.server.aggregation_kind(train) == config::Aggregation::kSync
-          ? "sync"
-          : "async";
+      algo::AggregationModeName(config.server.ResolvedAggregation(train));
   summary->workers = train.workers;
-  summary->dataset = train.dataset;
+  summary->dataset = data::DatasetName(train.dataset);
   summary->model = train.model;
   summary->codec = train.codec;
   summary->partition = train.partition;

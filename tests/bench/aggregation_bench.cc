@@ -24,6 +24,7 @@
 #include "common/base/check.h"
 #include "common/base/log.h"
 #include "common/config/run_config.h"
+#include "common/data/dataset.h"
 #include "common/transport/socket.h"
 #include "common/transport/wire.h"
 #include "server/server.h"
@@ -137,7 +138,7 @@ void BM_ServerAggregation(benchmark::State& state) {
   SetLogLevel(LogLevel::kWarning);
   config::RunConfig config;
   config.train.workers = kClients;
-  config.train.dataset = "synthetic-gaussian";
+  config.train.dataset = data::DatasetKind::kSyntheticGaussian;
   config.train.model = "mlp:" + std::to_string(kHidden);
   config.train.epochs = 0;
   config.train.max_versions = 0x7fffffff;

@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "common/algo/algorithm.h"
 #include "common/base/check.h"
 #include "simulator/run.h"
 #include "tests/bench/bench_summary.h"
@@ -18,7 +19,7 @@ void BM_Simulate1000Workers(benchmark::State& state) {
   config::RunConfig config;
   config.train.workers = 1000;
   config.train.model = "softmax";
-  config.train.algorithm = "local-sgd";
+  config.train.algorithm = algo::Algorithm::kLocalSgd;
   config.train.alpha = 1.0;
   config.train.local_steps = 4;
   config.train.epochs = 0;

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <zmq.hpp>
 
+#include "common/algo/algorithm.h"
 #include "common/codec/codec.h"
 #include "common/transport/socket.h"
 #include "common/transport/wire.h"
@@ -267,7 +268,7 @@ struct BrokenPayload {
   // Breaks a good encoding of a vector of `dim` floats.
   std::function<void(std::vector<uint8_t>*, uint64_t dim)> corrupt;
   // The sketched codecs need sync rounds.
-  std::string algorithm = "overlap-local-sgd";
+  algo::Algorithm algorithm = algo::Algorithm::kOverlapLocalSgd;
 };
 
 void PrintTo(const BrokenPayload& payload, std::ostream* os) {
@@ -296,7 +297,8 @@ TEST_P(CompressedPushTest, IsRefusedByNameAndTheServerGoesOn) {
                        config.train.CodecSettings(0, 100))
           .value();
   RawPeer peer(fixture.endpoint(), "w0");
-  peer.SendJoin(0, dim, broken.algorithm, broken.codec, codec->settings());
+  peer.SendJoin(0, dim, std::string(algo::AlgorithmName(broken.algorithm)),
+                broken.codec, codec->settings());
   ASSERT_TRUE(peer.Expect(proto::Body::Welcome).has_value());
 
   std::vector<float> delta(dim);
@@ -337,7 +339,7 @@ TEST_P(CompressedPushTest, IsRefusedByNameAndTheServerGoesOn) {
 TEST(SketchJoinTest, AnotherSketchShapeIsRefusedAtJoin) {
   config::RunConfig config = SmallRunConfig();
   config.train.codec = "sketch";
-  config.train.algorithm = "local-sgd";
+  config.train.algorithm = algo::Algorithm::kLocalSgd;
   config.server.heartbeat_liveness = 500;
   ServiceFixture fixture(config);
   ASSERT_TRUE(fixture.StartServer());
@@ -384,11 +386,12 @@ INSTANTIATE_TEST_SUITE_P(
         // A sketch header: u8 magic, u8 rows, u64 columns, u64 dim, u64 seed.
         BrokenPayload{"sketch", "other_seed",
                       [](std::vector<uint8_t>* b, uint64_t) { (*b)[18] ^= 1; },
-                      "local-sgd"},
+                      algo::Algorithm::kLocalSgd},
         BrokenPayload{"sketch", "other_shape",
                       [](std::vector<uint8_t>* b, uint64_t) { (*b)[1] = 4; },
-                      "local-sgd"},
-        BrokenPayload{"fetchsgd", "truncated", Truncate, "local-sgd"}),
+                      algo::Algorithm::kLocalSgd},
+        BrokenPayload{"fetchsgd", "truncated", Truncate,
+                      algo::Algorithm::kLocalSgd}),
     [](const ::testing::TestParamInfo<BrokenPayload>& param) {
       return param.param.codec + "_" + param.param.what;
     });

@@ -20,12 +20,12 @@ namespace {
 using Anchors = std::map<uint64_t, std::vector<float>>;
 
 struct Case {
-  std::string algorithm;
+  algo::Algorithm algorithm;
   std::string codec;
 };
 
 void PrintTo(const Case& c, std::ostream* os) {
-  *os << c.algorithm << "/" << c.codec;
+  *os << algo::AlgorithmName(c.algorithm) << "/" << c.codec;
 }
 
 class EquivalenceTest : public ::testing::TestWithParam<Case> {};
@@ -83,18 +83,20 @@ TEST_P(EquivalenceTest, SimulatorAndServiceProduceTheSameAnchorBits) {
 
 // Dense (the model itself, lossless), a lossy codec with error feedback
 // and relative pushes, and SlowMo's outer momentum.
-INSTANTIATE_TEST_SUITE_P(Runs, EquivalenceTest,
-                         ::testing::Values(Case{"local-sgd", "dense"},
-                                           Case{"local-sgd", "topk"},
-                                           Case{"slowmo", "dense"}),
-                         [](const ::testing::TestParamInfo<Case>& param) {
-                           std::string name =
-                               param.param.algorithm + "_" + param.param.codec;
-                           for (char& c : name) {
-                             if (c == '-') c = '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Runs, EquivalenceTest,
+    ::testing::Values(Case{algo::Algorithm::kLocalSgd, "dense"},
+                      Case{algo::Algorithm::kLocalSgd, "topk"},
+                      Case{algo::Algorithm::kSlowMo, "dense"}),
+    [](const ::testing::TestParamInfo<Case>& param) {
+      std::string name =
+          std::string(algo::AlgorithmName(param.param.algorithm)) + "_" +
+          param.param.codec;
+      for (char& c : name) {
+        if (c == '-') c = '_';
+      }
+      return name;
+    });
 
 }  // namespace
 }  // namespace anchorage

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/algo/algorithm.h"
 #include "common/algo/trainer.h"
 #include "common/data/dataset.h"
 #include "common/data/partition.h"
@@ -70,14 +71,14 @@ TEST(ServiceTest, OverlapLocalSgdTrainsToCompletion) {
 // sketch is no smaller than the vector; the sketches' compression is
 // checked in the simulator's codec test and the compare study.)
 struct CompressedRun {
-  std::string algorithm;
+  algo::Algorithm algorithm;
   std::string codec;
   double min_compression;
   int quantization_bits;
 };
 
 void PrintTo(const CompressedRun& run, std::ostream* os) {
-  *os << run.algorithm << "/" << run.codec;
+  *os << algo::AlgorithmName(run.algorithm) << "/" << run.codec;
 }
 
 class CompressedServiceTest : public ::testing::TestWithParam<CompressedRun> {};
@@ -117,14 +118,17 @@ TEST_P(CompressedServiceTest, TrainsAtAFractionOfTheBytes) {
 
 INSTANTIATE_TEST_SUITE_P(
     Codecs, CompressedServiceTest,
-    ::testing::Values(CompressedRun{"overlap-local-sgd", "qsgd", 4.0, 4},
-                      CompressedRun{"local-sgd", "topk", 4.0, 0},
-                      CompressedRun{"overlap-local-sgd", "dqsgd", 3.0, -1},
-                      CompressedRun{"minibatch-sgd", "fp16", 1.5, 0},
-                      CompressedRun{"local-sgd", "sketch", 0.0, 0},
-                      CompressedRun{"minibatch-sgd", "fetchsgd", 0.0, 0}),
+    ::testing::Values(
+        CompressedRun{algo::Algorithm::kOverlapLocalSgd, "qsgd", 4.0, 4},
+        CompressedRun{algo::Algorithm::kLocalSgd, "topk", 4.0, 0},
+        CompressedRun{algo::Algorithm::kOverlapLocalSgd, "dqsgd", 3.0, -1},
+        CompressedRun{algo::Algorithm::kMinibatchSgd, "fp16", 1.5, 0},
+        CompressedRun{algo::Algorithm::kLocalSgd, "sketch", 0.0, 0},
+        CompressedRun{algo::Algorithm::kMinibatchSgd, "fetchsgd", 0.0, 0}),
     [](const ::testing::TestParamInfo<CompressedRun>& param) {
-      std::string name = param.param.algorithm + "_" + param.param.codec;
+      std::string name =
+          std::string(algo::AlgorithmName(param.param.algorithm)) + "_" +
+          param.param.codec;
       for (char& c : name) {
         if (c == '-') c = '_';
       }
@@ -133,7 +137,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {
   config::RunConfig config = SmallRunConfig();
-  config.train.algorithm = "local-sgd";
+  config.train.algorithm = algo::Algorithm::kLocalSgd;
   config.train.epochs = 0;
   config.train.max_versions = 5;
   config.train.local_steps = 3;
@@ -193,7 +197,7 @@ TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {
 
 TEST(ServiceTest, SyncRoundsWaitForEveryExpectedWorker) {
   config::RunConfig config = SmallRunConfig();
-  config.train.algorithm = "local-sgd";
+  config.train.algorithm = algo::Algorithm::kLocalSgd;
   config.train.epochs = 0;
   config.train.max_versions = 3;
   ServiceFixture fixture(config);

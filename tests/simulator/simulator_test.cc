@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "common/algo/algorithm.h"
+#include "common/base/enum_names.h"
+#include "common/data/dataset.h"
 #include "common/io/npy.h"
 #include "common/summary/run_summary.h"
 #include "simulator/run.h"
@@ -13,15 +16,17 @@
 namespace anchorage::simulator {
 namespace {
 
-config::RunConfig Small(const std::string& algorithm) {
+using algo::Algorithm;
+
+config::RunConfig Small(Algorithm algorithm) {
   config::RunConfig config;
   config.train.algorithm = algorithm;
   config.train.workers = 4;
-  config.train.dataset = "synthetic-gaussian";
+  config.train.dataset = data::DatasetKind::kSyntheticGaussian;
   config.train.model = "mlp:16";
   config.train.local_steps = 4;
   config.train.epochs = 2;
-  config.train.alpha = algorithm == "overlap-local-sgd" ? 0.6 : 1.0;
+  config.train.alpha = algorithm == Algorithm::kOverlapLocalSgd ? 0.6 : 1.0;
   config.simulate.eval_points = 4;
   config.simulate.step_seconds = 0.01;
   return config;
@@ -35,7 +40,7 @@ std::string ReadFile(const std::string& path) {
 }
 
 TEST(SimulateRunTest, SameSeedGivesByteIdenticalTraceAndModel) {
-  config::RunConfig config = Small("overlap-local-sgd");
+  config::RunConfig config = Small(Algorithm::kOverlapLocalSgd);
   config.worker.link_latency_seconds = 0.03;
   config.simulate.step_jitter = 0.3;
   const std::string dir = ::testing::TempDir();
@@ -63,9 +68,9 @@ TEST(SimulateRunTest, SameSeedGivesByteIdenticalTraceAndModel) {
 TEST(SimulateRunTest, OverlapHidesLatencyThatStallsLocalSgd) {
   // τ steps take 4 × 0.01 s; a 0.015 s one-way latency (0.03 s round trip)
   // fits inside them.
-  config::RunConfig overlap = Small("overlap-local-sgd");
+  config::RunConfig overlap = Small(Algorithm::kOverlapLocalSgd);
   overlap.worker.link_latency_seconds = 0.015;
-  config::RunConfig local = Small("local-sgd");
+  config::RunConfig local = Small(Algorithm::kLocalSgd);
   local.worker.link_latency_seconds = 0.015;
   const auto overlapped = SimulateRun(overlap, {});
   const auto blocking = SimulateRun(local, {});
@@ -80,9 +85,9 @@ TEST(SimulateRunTest, OverlapHidesLatencyThatStallsLocalSgd) {
 }
 
 TEST(SimulateRunTest, StragglerStallsSyncRoundsButNotAsyncOverlap) {
-  config::RunConfig overlap = Small("overlap-local-sgd");
+  config::RunConfig overlap = Small(Algorithm::kOverlapLocalSgd);
   overlap.worker.slowdown = "0:4";
-  config::RunConfig local = Small("local-sgd");
+  config::RunConfig local = Small(Algorithm::kLocalSgd);
   local.worker.slowdown = "0:4";
   const auto overlapped = SimulateRun(overlap, {});
   const auto blocking = SimulateRun(local, {});
@@ -96,7 +101,7 @@ TEST(SimulateRunTest, StragglerStallsSyncRoundsButNotAsyncOverlap) {
 }
 
 TEST(SimulateRunTest, BandwidthCostsTimeInProportionToBytes) {
-  config::RunConfig config = Small("local-sgd");
+  config::RunConfig config = Small(Algorithm::kLocalSgd);
   const auto fast = SimulateRun(config, {});
   config.worker.link_bandwidth_bytes = 1e6;
   const auto slow = SimulateRun(config, {});
@@ -112,20 +117,20 @@ TEST(SimulateRunTest, BandwidthCostsTimeInProportionToBytes) {
 }
 
 TEST(SimulateRunTest, EveryAlgorithmLearns) {
-  for (const char* algorithm : {"minibatch-sgd", "local-sgd",
-                                "overlap-local-sgd", "slowmo", "diloco"}) {
+  for (const EnumName<Algorithm>& entry : algo::kAlgorithmNames) {
+    const Algorithm algorithm = entry.value;
     config::RunConfig config = Small(algorithm);
-    if (std::string(algorithm) == "slowmo") config.train.beta = 0.5;
-    if (std::string(algorithm) == "diloco") {
+    if (algorithm == Algorithm::kSlowMo) config.train.beta = 0.5;
+    if (algorithm == Algorithm::kDiLoCo) {
       config.train.alpha = 0.7;
       config.train.beta = 0.9;
     }
     const auto result = SimulateRun(config, {});
-    ASSERT_TRUE(result.ok()) << algorithm;
-    EXPECT_GT(result->trace.back().test_accuracy, 0.6) << algorithm;
+    ASSERT_TRUE(result.ok()) << entry.name;
+    EXPECT_GT(result->trace.back().test_accuracy, 0.6) << entry.name;
     EXPECT_GT(result->trace.back().test_accuracy,
               result->trace.front().test_accuracy + 0.3)
-        << algorithm;
+        << entry.name;
   }
 }
 
@@ -135,18 +140,18 @@ TEST(SimulateRunTest, EveryCodecLearnsAtItsByteCost) {
   // stable, which costs as much as dense at this size.
   const struct {
     const char* codec;
-    const char* algorithm;
+    Algorithm algorithm;
     int64_t sketch_columns;
     double min_compression;  // least dense/wire ratio of the upward bytes
-  } runs[] = {{"dense", "local-sgd", 0, 0.9},
-              {"fp16", "overlap-local-sgd", 0, 1.8},
-              {"bf16", "minibatch-sgd", 0, 1.8},
-              {"qsgd", "local-sgd", 0, 6.0},
-              {"dqsgd", "overlap-local-sgd", 0, 3.0},
-              {"topk", "local-sgd", 0, 30.0},
-              {"sketch", "minibatch-sgd", 0, 3.0},
-              {"sketch", "local-sgd", 0, 3.0},
-              {"fetchsgd", "local-sgd", 1104, 0.9}};
+  } runs[] = {{"dense", Algorithm::kLocalSgd, 0, 0.9},
+              {"fp16", Algorithm::kOverlapLocalSgd, 0, 1.8},
+              {"bf16", Algorithm::kMinibatchSgd, 0, 1.8},
+              {"qsgd", Algorithm::kLocalSgd, 0, 6.0},
+              {"dqsgd", Algorithm::kOverlapLocalSgd, 0, 3.0},
+              {"topk", Algorithm::kLocalSgd, 0, 30.0},
+              {"sketch", Algorithm::kMinibatchSgd, 0, 3.0},
+              {"sketch", Algorithm::kLocalSgd, 0, 3.0},
+              {"fetchsgd", Algorithm::kLocalSgd, 1104, 0.9}};
   for (const auto& run : runs) {
     config::RunConfig config = Small(run.algorithm);
     config.train.model = "mlp:128";
@@ -156,16 +161,16 @@ TEST(SimulateRunTest, EveryCodecLearnsAtItsByteCost) {
     const auto result = SimulateRun(config, {});
     ASSERT_TRUE(result.ok()) << run.codec;
     EXPECT_GT(result->trace.back().test_accuracy, 0.7)
-        << run.codec << " " << run.algorithm;
+        << run.codec << " " << algo::AlgorithmName(run.algorithm);
     EXPECT_GT(
         static_cast<double>(result->summary.raw_bytes_up),
         run.min_compression * static_cast<double>(result->summary.bytes_up))
-        << run.codec << " " << run.algorithm;
+        << run.codec << " " << algo::AlgorithmName(run.algorithm);
   }
 }
 
 TEST(SimulateRunTest, DivergedTrainingStopsWithAClearError) {
-  config::RunConfig config = Small("local-sgd");
+  config::RunConfig config = Small(Algorithm::kLocalSgd);
   config.train.codec = "qsgd";
   config.train.lr = 1e30;
   const auto result = SimulateRun(config, {});
@@ -183,7 +188,7 @@ TEST(SimulateRunTest, DivergedTrainingStopsWithAClearError) {
 }
 
 TEST(SimulateRunTest, SummaryHoldsTheSettingsAndEveryEvaluation) {
-  const config::RunConfig config = Small("local-sgd");
+  const config::RunConfig config = Small(Algorithm::kLocalSgd);
   const auto result = SimulateRun(config, {});
   ASSERT_TRUE(result.ok());
   const summary::RunSummary& s = result->summary;

@@ -2,12 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "common/data/dataset.h"
+
 namespace anchorage::testing {
 
 config::RunConfig SmallRunConfig() {
   config::RunConfig config;
   config.train.workers = 2;
-  config.train.dataset = "synthetic-gaussian";
+  config.train.dataset = data::DatasetKind::kSyntheticGaussian;
   config.train.model = "mlp:16";
   config.train.local_steps = 4;
   config.train.batch_size = 16;

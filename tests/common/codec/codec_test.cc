@@ -320,10 +320,6 @@ TEST(ValidateCodecOptionsTest, TopkFractionOutsideUnitIntervalIsRejected) {
 
 TEST(ValidateCodecOptionsTest, DqsgdFieldsAreChecked) {
   CodecOptions options;
-  options.dqsgd_rule = "convex";
-  ExpectBadOption("dqsgd", options, "dqsgd_rule", "convex");
-
-  options = {};
   options.dqsgd_total_steps = 0;
   ExpectBadOption("dqsgd", options, "dqsgd_total_steps", "0");
 
@@ -340,24 +336,24 @@ TEST(ValidateCodecOptionsTest, DqsgdFieldsAreChecked) {
   ExpectBadOption("dqsgd", options, "dqsgd_scale", "-2");
 
   options = {};
-  options.dqsgd_rule = "strongly-convex";
+  options.dqsgd_rule = DqsgdRule::kStronglyConvex;
   options.dqsgd_smoothness = 4;
   options.dqsgd_learning_rate = 0.5;  // >= 2 / L
   ExpectBadOption("dqsgd", options, "dqsgd_learning_rate", "0.5");
 
   options = {};
-  options.dqsgd_rule = "strongly-convex";
+  options.dqsgd_rule = DqsgdRule::kStronglyConvex;
   options.dqsgd_strong_convexity = 0;
   ExpectBadOption("dqsgd", options, "dqsgd_strong_convexity", "0");
 
   options = {};
-  options.dqsgd_rule = "strongly-convex";
+  options.dqsgd_rule = DqsgdRule::kStronglyConvex;
   options.dqsgd_strong_convexity = 2;
   options.dqsgd_smoothness = 1;  // L < mu
   ExpectBadOption("dqsgd", options, "dqsgd_smoothness", "1");
 
   options = {};
-  options.dqsgd_rule = "strongly-convex";
+  options.dqsgd_rule = DqsgdRule::kStronglyConvex;
   options.dqsgd_strong_convexity = 1;
   options.dqsgd_smoothness = 1;
   options.dqsgd_learning_rate = 1;  // alpha = 0
@@ -385,7 +381,7 @@ CodecOptions QsgdBits(int bits) {
   return options;
 }
 
-CodecOptions Dqsgd(const std::string& rule) {
+CodecOptions Dqsgd(DqsgdRule rule) {
   CodecOptions options;
   options.dqsgd_rule = rule;
   options.dqsgd_total_steps = 50;
@@ -408,8 +404,9 @@ std::vector<CodecCase> AllCodecCases() {
       {"Qsgd7", "qsgd", QsgdBits(7), true, 1.0 / 63, 0},
       {"Qsgd13", "qsgd", QsgdBits(13), true, 1.0 / 4095, 0},
       {"Qsgd16", "qsgd", QsgdBits(16), true, 1.0 / 32767, 0},
-      {"DqsgdNonconvex", "dqsgd", Dqsgd("nonconvex"), true, 1.0, 0},
-      {"DqsgdStronglyConvex", "dqsgd", Dqsgd("strongly-convex"), true, 1.0, 0},
+      {"DqsgdNonconvex", "dqsgd", Dqsgd(DqsgdRule::kNonconvex), true, 1.0, 0},
+      {"DqsgdStronglyConvex", "dqsgd", Dqsgd(DqsgdRule::kStronglyConvex), true,
+       1.0, 0},
       {"TopK10Percent", "topk", TopK(0.1), true, 0, 1.0},
       {"TopKOne", "topk", TopK(1e-9), true, 0, 1.0},
   };

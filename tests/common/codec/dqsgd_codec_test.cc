@@ -34,7 +34,7 @@ std::vector<float> WithNorm(size_t dim, double norm, uint32_t seed) {
 
 CodecOptions StronglyConvex(int64_t steps, double budget) {
   CodecOptions options;
-  options.dqsgd_rule = "strongly-convex";
+  options.dqsgd_rule = DqsgdRule::kStronglyConvex;
   options.dqsgd_total_steps = steps;
   options.bit_budget = budget;
   options.dqsgd_strong_convexity = 0.1;  // mu
@@ -198,7 +198,7 @@ TEST(DqsgdCodecTest, NonconvexBitsFollowTheGradientNorm) {
 TEST(DqsgdCodecTest, ExplicitScaleFollowsTheStronglyConvexFormula) {
   constexpr int64_t kSteps = 20;
   CodecOptions options;
-  options.dqsgd_rule = "strongly-convex";
+  options.dqsgd_rule = DqsgdRule::kStronglyConvex;
   options.dqsgd_total_steps = kSteps;
   options.dqsgd_scale = 50;  // k
   options.dqsgd_strong_convexity = 0.5;

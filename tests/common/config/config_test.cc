@@ -9,20 +9,27 @@
 #include <limits>
 #include <optional>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "common/algo/aggregator.h"
+#include "common/algo/algorithm.h"
+#include "common/base/enum_names.h"
+#include "common/base/log.h"
 #include "common/base/status.h"
+#include "common/codec/codec.h"
 #include "common/config/flags.h"
 #include "common/config/run_config.h"
+#include "common/data/dataset.h"
 
 namespace anchorage::config {
 namespace {
 
-using ParseResult = StatusOr<std::optional<RunConfig>>;
+using ParseResult = StatusOr<std::optional<ParsedCommandLine>>;
 
 const char* RoleName(Role role) {
   switch (role) {
@@ -55,7 +62,17 @@ RunConfig ParseOk(Role role, const std::vector<std::string>& args) {
   EXPECT_TRUE(result.ok()) << result.status().ToString();
   if (!result.ok()) return {};
   EXPECT_TRUE(result->has_value());
-  return result->value_or(RunConfig());
+  if (!result->has_value()) return {};
+  return (*result)->config;
+}
+
+// Parses arguments that must succeed and returns the flags given.
+std::set<std::string> GivenFlags(Role role,
+                                 const std::vector<std::string>& args) {
+  const ParseResult result = Parse(role, args);
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  if (!result.ok() || !result->has_value()) return {};
+  return (*result)->given;
 }
 
 // Parses arguments that must fail and returns the error message.
@@ -133,8 +150,6 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
       {"workers 0", [](RunConfig& c) { c.train.workers = 0; }, "--workers:"},
       {"workers 4097", [](RunConfig& c) { c.train.workers = 4097; },
        "--workers:"},
-      {"algorithm", [](RunConfig& c) { c.train.algorithm = "sgd"; },
-       "--algorithm:"},
       {"local steps 0", [](RunConfig& c) { c.train.local_steps = 0; },
        "--local-steps:"},
       {"local steps -3", [](RunConfig& c) { c.train.local_steps = -3; },
@@ -187,8 +202,6 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
          c.train.max_versions = 0;
        },
        "--epochs and --max-versions are both 0"},
-      {"dataset", [](RunConfig& c) { c.train.dataset = "mnist"; },
-       "--dataset:"},
       {"partition", [](RunConfig& c) { c.train.partition = "zipf"; },
        "--partition"},
       {"partition alpha",
@@ -211,26 +224,24 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
       {"sketch async",
        [](RunConfig& c) {
          c.train.codec = "sketch";
-         c.train.algorithm = "overlap-local-sgd";
-         c.server.aggregation = "async";
+         c.train.algorithm = Algorithm::kOverlapLocalSgd;
+         c.server.aggregation = algo::AggregationMode::kAsync;
        },
        "--codec: sketch sums every worker's sketch"},
       {"sketch rows",
        [](RunConfig& c) {
          c.train.codec = "fetchsgd";
-         c.train.algorithm = "local-sgd";
+         c.train.algorithm = Algorithm::kLocalSgd;
          c.train.sketch_rows = 0;
        },
        "--codec: codec fetchsgd: sketch_rows must be in [1, 15]"},
-      {"dqsgd rule",
+      {"async local-sgd",
        [](RunConfig& c) {
-         c.train.codec = "dqsgd";
-         c.train.dqsgd_rule = "convex";
+         c.train.algorithm = Algorithm::kLocalSgd;
+         c.server.aggregation = algo::AggregationMode::kAsync;
        },
-       "--codec: codec dqsgd: dqsgd_rule"},
+       "--aggregation: async needs --algorithm overlap-local-sgd; local-sgd"},
       {"bind", [](RunConfig& c) { c.server.bind = ""; }, "--bind:"},
-      {"aggregation", [](RunConfig& c) { c.server.aggregation = "maybe"; },
-       "--aggregation:"},
       {"round deadline",
        [](RunConfig& c) { c.server.round_deadline_seconds = 0.0; },
        "--round-deadline:"},
@@ -258,12 +269,19 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
       {"server timeout",
        [](RunConfig& c) { c.worker.server_timeout_seconds = 0.0; },
        "--server-timeout:"},
+      {"min step time -0.1",
+       [](RunConfig& c) { c.worker.min_step_seconds = -0.1; },
+       "--min-step-time:"},
+      {"min step time 10.5",
+       [](RunConfig& c) { c.worker.min_step_seconds = 10.5; },
+       "--min-step-time:"},
+      {"min step time nan",
+       [nan](RunConfig& c) { c.worker.min_step_seconds = nan; },
+       "--min-step-time:"},
       {"metrics port 65536",
        [](RunConfig& c) { c.output.metrics_port = 65536; }, "--metrics-port:"},
       {"metrics port -1", [](RunConfig& c) { c.output.metrics_port = -1; },
        "--metrics-port:"},
-      {"log level", [](RunConfig& c) { c.output.log_level = "verbose"; },
-       "--log-level:"},
       {"progress interval",
        [](RunConfig& c) { c.demo.progress_interval_seconds = -1.0; },
        "--progress-interval:"},
@@ -295,7 +313,7 @@ TEST(RunConfigTest, AcceptsBoundaryValues) {
   RunConfig config;
   config.train.workers = 4096;
   config.worker.worker_id = 4095;
-  config.train.algorithm = "local-sgd";
+  config.train.algorithm = Algorithm::kLocalSgd;
   config.train.local_steps = 1;
   config.train.alpha = 1.0;
   config.train.beta = 0.0;
@@ -305,15 +323,16 @@ TEST(RunConfigTest, AcceptsBoundaryValues) {
   config.train.decay_factor = 1.0;
   config.train.epochs = 0.0;
   config.train.max_versions = 1;
-  config.train.dataset = "synthetic-gaussian";
+  config.train.dataset = data::DatasetKind::kSyntheticGaussian;
   config.train.partition = "dirichlet:0.5";
   config.train.model = "softmax";
-  config.server.aggregation = "sync";
+  config.server.aggregation = algo::AggregationMode::kSync;
   config.server.quorum = 1.0;
   config.server.eval_interval_seconds = 0.0;
   config.output.metrics_port = 65535;
-  config.output.log_level = "error";
+  config.output.log_level = LogLevel::kError;
   config.demo.progress_interval_seconds = 0.0;
+  config.worker.min_step_seconds = 10.0;
 
   const Status status = config.Validate();
 
@@ -321,22 +340,38 @@ TEST(RunConfigTest, AcceptsBoundaryValues) {
 }
 
 TEST(RunConfigTest, AlgorithmPicksItsNaturalAggregation) {
+  using algo::AggregationMode;
   ServerOptions server;
+  for (const EnumName<Algorithm>& entry : algo::kAlgorithmNames) {
+    TrainOptions train;
+    train.algorithm = entry.value;
+    const AggregationMode natural = entry.value == Algorithm::kOverlapLocalSgd
+                                        ? AggregationMode::kAsync
+                                        : AggregationMode::kSync;
+    EXPECT_EQ(server.ResolvedAggregation(train), natural) << entry.name;
+  }
   TrainOptions overlap;
-  overlap.algorithm = "overlap-local-sgd";
   TrainOptions local;
-  local.algorithm = "local-sgd";
-  EXPECT_EQ(server.aggregation_kind(overlap), Aggregation::kAsync);
-  EXPECT_EQ(server.aggregation_kind(local), Aggregation::kSync);
-  server.aggregation = "sync";
-  EXPECT_EQ(server.aggregation_kind(overlap), Aggregation::kSync);
-  server.aggregation = "async";
-  EXPECT_EQ(server.aggregation_kind(local), Aggregation::kAsync);
+  local.algorithm = Algorithm::kLocalSgd;
+  server.aggregation = AggregationMode::kSync;
+  EXPECT_EQ(server.ResolvedAggregation(overlap), AggregationMode::kSync);
+  server.aggregation = AggregationMode::kAsync;
+  EXPECT_EQ(server.ResolvedAggregation(local), AggregationMode::kAsync);
+}
 
+TEST(RunConfigTest, AutoBaseBufferResetsForSlowMoOnly) {
   TrainOptions train;
-  EXPECT_EQ(train.algorithm_kind(), Algorithm::kOverlapLocalSgd);
-  train.algorithm = "local-sgd";
-  EXPECT_EQ(train.algorithm_kind(), Algorithm::kLocalSgd);
+  for (const EnumName<Algorithm>& entry : algo::kAlgorithmNames) {
+    train.algorithm = entry.value;
+    EXPECT_EQ(train.reset_base_buffer(), entry.value == Algorithm::kSlowMo)
+        << entry.name;
+  }
+  train.base_buffer = BaseBuffer::kKeep;
+  train.algorithm = Algorithm::kSlowMo;
+  EXPECT_FALSE(train.reset_base_buffer());
+  train.base_buffer = BaseBuffer::kReset;
+  train.algorithm = Algorithm::kLocalSgd;
+  EXPECT_TRUE(train.reset_base_buffer());
 }
 
 // ---------------------------------------------------------------------------
@@ -372,17 +407,144 @@ TEST(FlagsTest, ParsesFlagsInBothSpellings) {
   EXPECT_EQ(config.train.model, "softmax");
   EXPECT_EQ(config.train.max_versions, 5000000000);
   EXPECT_EQ(config.train.partition, "dirichlet:0.3");
-  EXPECT_EQ(config.output.log_level, "debug");
+  EXPECT_EQ(config.output.log_level, LogLevel::kDebug);
+}
+
+TEST(FlagsTest, NamesBecomeTheirValues) {
+  const RunConfig config = ParseOk(
+      Role::kCompare, {"--algorithm=slowmo", "--aggregation=sync",
+                       "--base-buffer=keep", "--dqsgd-rule=strongly-convex",
+                       "--dataset=synthetic-logistic", "--log-level=warning",
+                       "--study=woodworth", "--algorithms=diloco,local-sgd"});
+
+  EXPECT_EQ(config.train.algorithm, Algorithm::kSlowMo);
+  EXPECT_EQ(config.server.aggregation, algo::AggregationMode::kSync);
+  EXPECT_EQ(config.train.base_buffer, BaseBuffer::kKeep);
+  EXPECT_EQ(config.train.dqsgd_rule, codec::DqsgdRule::kStronglyConvex);
+  EXPECT_EQ(config.train.dataset, data::DatasetKind::kSyntheticLogistic);
+  EXPECT_EQ(config.output.log_level, LogLevel::kWarning);
+  EXPECT_EQ(config.compare.study, Study::kWoodworth);
+  EXPECT_EQ(config.compare.algorithms,
+            (std::vector<Algorithm>{Algorithm::kDiLoCo, Algorithm::kLocalSgd}));
+}
+
+TEST(FlagsTest, EachAlgorithmGetsItsPapersAlphaAndBeta) {
+  struct Defaults {
+    const char* algorithm;
+    double alpha;
+    double beta;
+  };
+  for (const Defaults& want :
+       {Defaults{"minibatch-sgd", 1.0, 0.0}, Defaults{"local-sgd", 1.0, 0.0},
+        Defaults{"overlap-local-sgd", 0.6, 0.0}, Defaults{"slowmo", 1.0, 0.5},
+        Defaults{"diloco", 0.7, 0.9}}) {
+    const std::string flag = std::string("--algorithm=") + want.algorithm;
+
+    const RunConfig config = ParseOk(Role::kSimulate, {flag});
+    const RunConfig alpha_given =
+        ParseOk(Role::kSimulate, {flag, "--alpha=0.25"});
+    const RunConfig beta_given = ParseOk(Role::kSimulate, {flag, "--beta=0.3"});
+
+    EXPECT_EQ(config.train.alpha, want.alpha) << want.algorithm;
+    EXPECT_EQ(config.train.beta, want.beta) << want.algorithm;
+    EXPECT_EQ(alpha_given.train.alpha, 0.25) << want.algorithm;
+    EXPECT_EQ(alpha_given.train.beta, want.beta) << want.algorithm;
+    EXPECT_EQ(beta_given.train.alpha, want.alpha) << want.algorithm;
+    EXPECT_EQ(beta_given.train.beta, 0.3) << want.algorithm;
+  }
+}
+
+TEST(FlagsTest, ApplyAlgorithmDefaultsKeepsTheGivenValues) {
+  TrainOptions train;
+  train.algorithm = Algorithm::kDiLoCo;
+  train.alpha = 0.25;
+  train.beta = 0.125;
+
+  ApplyAlgorithmDefaults({"--alpha"}, &train);
+
+  EXPECT_EQ(train.alpha, 0.25);
+  EXPECT_EQ(train.beta, 0.9);
+}
+
+TEST(FlagsTest, AutoAggregationLeavesItUnset) {
+  EXPECT_EQ(ParseOk(Role::kServer, {"--aggregation=auto"}).server.aggregation,
+            std::nullopt);
+  EXPECT_EQ(ParseOk(Role::kServer, {}).server.aggregation, std::nullopt);
+}
+
+struct BadName {
+  Role role;
+  std::string flag;
+  std::string value;
+  // Names the message must list.
+  std::vector<std::string> known;
+};
+
+TEST(FlagsTest, UnknownNameIsAnErrorNamingTheFlagValueAndChoices) {
+  const std::vector<BadName> cases = {
+      {Role::kDemo,
+       "--algorithm",
+       "sgd-but-faster",
+       {"minibatch-sgd", "local-sgd", "overlap-local-sgd", "slowmo", "diloco"}},
+      {Role::kServer, "--aggregation", "maybe", {"auto", "async", "sync"}},
+      {Role::kWorker, "--base-buffer", "drop", {"auto", "reset", "keep"}},
+      {Role::kWorker,
+       "--dqsgd-rule",
+       "convex",
+       {"nonconvex", "strongly-convex"}},
+      {Role::kSimulate,
+       "--dataset",
+       "mnist",
+       {"fashion-mnist", "fashion-mnist-binary", "synthetic-gaussian",
+        "synthetic-logistic"}},
+      {Role::kServer,
+       "--log-level",
+       "verbose",
+       {"debug", "info", "warning", "error"}},
+      {Role::kCompare,
+       "--study",
+       "bogus",
+       {"custom", "woodworth", "latency", "slowmo", "compression"}},
+      {Role::kCompare, "--algorithms", "sgd", {"local-sgd", "diloco"}},
+  };
+  for (const BadName& bad : cases) {
+    const std::string message =
+        ParseError(bad.role, {bad.flag + "=" + bad.value});
+
+    EXPECT_TRUE(StartsWith(message, bad.flag + ": must be one of ")) << message;
+    EXPECT_TRUE(Contains(message, "(got " + bad.value + ")")) << message;
+    for (const std::string& name : bad.known) {
+      EXPECT_TRUE(Contains(message, name)) << bad.flag << ": " << message;
+    }
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+}
+
+TEST(FlagsTest, UnknownNameInAListIsAnError) {
+  const std::string message =
+      ParseError(Role::kCompare, {"--algorithms=local-sgd,slowmo,sgd"});
+
+  EXPECT_TRUE(StartsWith(message, "--algorithms: must be one of")) << message;
+  EXPECT_TRUE(Contains(message, "(got sgd)")) << message;
+}
+
+TEST(FlagsTest, UnknownNameInConfigFileIsAnErrorNamingTheFlag) {
+  const std::string path = WriteConfigFile("algorithm: sgd\n");
+
+  const std::string message = ParseError(Role::kWorker, {"--config", path});
+
+  EXPECT_TRUE(StartsWith(message, "--algorithm: must be one of")) << message;
+  EXPECT_TRUE(Contains(message, "(got sgd)")) << message;
 }
 
 TEST(FlagsTest, SketchedCodecsDefaultToSyncAggregation) {
   auto kind = [](Role role, const std::string& codec) {
     const RunConfig config = ParseOk(role, {"--codec=" + codec});
-    return config.server.aggregation_kind(config.train);
+    return config.server.ResolvedAggregation(config.train);
   };
-  EXPECT_EQ(kind(Role::kDemo, "sketch"), Aggregation::kSync);
-  EXPECT_EQ(kind(Role::kServer, "fetchsgd"), Aggregation::kSync);
-  EXPECT_EQ(kind(Role::kDemo, "topk"), Aggregation::kAsync);
+  EXPECT_EQ(kind(Role::kDemo, "sketch"), algo::AggregationMode::kSync);
+  EXPECT_EQ(kind(Role::kServer, "fetchsgd"), algo::AggregationMode::kSync);
+  EXPECT_EQ(kind(Role::kDemo, "topk"), algo::AggregationMode::kAsync);
 }
 
 TEST(FlagsTest, EachRoleAcceptsOnlyItsFlags) {
@@ -405,6 +567,17 @@ TEST(FlagsTest, EachRoleAcceptsOnlyItsFlags) {
                        "--metrics-port"));
   EXPECT_TRUE(
       Contains(ParseError(Role::kServer, {"--timeout=5"}), "--timeout"));
+
+  for (const Role role :
+       {Role::kWorker, Role::kDemo, Role::kSimulate, Role::kCompare}) {
+    EXPECT_EQ(ParseOk(role, {"--min-step-time=0.25"}).worker.min_step_seconds,
+              0.25)
+        << RoleName(role);
+  }
+  EXPECT_TRUE(Contains(ParseError(Role::kServer, {"--min-step-time=0.25"}),
+                       "--min-step-time"));
+  EXPECT_TRUE(StartsWith(ParseError(Role::kWorker, {"--min-step-time=11"}),
+                         "--min-step-time: must be in [0, 10] seconds"));
 }
 
 TEST(FlagsTest, UnknownFlagIsAnError) {
@@ -478,6 +651,30 @@ TEST(FlagsTest, ConfigFileSetsValues) {
   EXPECT_EQ(config.train.max_versions, 40);
   // Keys the file does not mention keep their defaults.
   EXPECT_EQ(config.train.lr, RunConfig().train.lr);
+}
+
+TEST(FlagsTest, GivenHoldsTheFlagsOfTheCommandLine) {
+  const std::set<std::string> given =
+      GivenFlags(Role::kCompare, {"--workers", "8", "--lr=0.1", "--nesterov",
+                                  "--study=latency", "--seed=1"});
+
+  // --seed is given even though 1 is its default.
+  EXPECT_EQ(given, (std::set<std::string>{"--workers", "--lr", "--nesterov",
+                                          "--study", "--seed"}));
+  EXPECT_TRUE(GivenFlags(Role::kCompare, {}).empty());
+}
+
+TEST(FlagsTest, GivenHoldsTheKeysOfTheConfigFile) {
+  const std::string path = WriteConfigFile(
+      "local_steps: 4\n"
+      "model: softmax\n"
+      "decay-epochs: [1, 2]\n");
+
+  const std::set<std::string> given =
+      GivenFlags(Role::kCompare, {"--config=" + path, "--lr", "0.2"});
+
+  EXPECT_EQ(given, (std::set<std::string>{"--local-steps", "--model",
+                                          "--decay-epochs", "--lr"}));
 }
 
 TEST(FlagsTest, BlockListInConfigFileSetsDecayEpochs) {
@@ -625,6 +822,7 @@ void ExpectSameTrainOptions(const TrainOptions& got, const TrainOptions& want) {
   EXPECT_EQ(got.workers, want.workers);
   EXPECT_EQ(got.algorithm, want.algorithm);
   EXPECT_EQ(got.local_steps, want.local_steps);
+  EXPECT_EQ(got.base_buffer, want.base_buffer);
   EXPECT_EQ(got.alpha, want.alpha);
   EXPECT_EQ(got.beta, want.beta);
   EXPECT_EQ(got.lr, want.lr);
@@ -657,7 +855,7 @@ RunConfig UnusualConfig() {
   RunConfig config;
   TrainOptions& t = config.train;
   t.workers = 13;
-  t.algorithm = "local-sgd";
+  t.algorithm = Algorithm::kLocalSgd;
   t.local_steps = 17;
   t.alpha = 0.1234567890123;
   t.beta = 0.98765432109876543;
@@ -671,13 +869,14 @@ RunConfig UnusualConfig() {
   t.decay_factor = 0.3;
   t.epochs = std::nextafter(2.0, 3.0);
   t.max_versions = 123456789012;
-  t.dataset = "synthetic-logistic";
+  t.base_buffer = BaseBuffer::kKeep;
+  t.dataset = data::DatasetKind::kSyntheticLogistic;
   t.data_dir = "/tmp/anchorage data";
   t.partition = "dirichlet:0.25";
   t.model = "mlp:17,9";
   t.codec = "dqsgd";
   t.bits = 7;
-  t.dqsgd_rule = "strongly-convex";
+  t.dqsgd_rule = codec::DqsgdRule::kStronglyConvex;
   t.bit_budget = 5.25;
   t.topk = 1.0 / 7.0;
   t.sketch_rows = 3;
@@ -686,7 +885,7 @@ RunConfig UnusualConfig() {
   t.sketch_momentum = 0.3;
   t.seed = std::numeric_limits<uint64_t>::max();
   ServerOptions& s = config.server;
-  s.aggregation = "sync";
+  s.aggregation = algo::AggregationMode::kSync;
   s.round_deadline_seconds = 0.75;
   s.quorum = 2.0 / 3.0;
   s.heartbeat_interval_ms = 37;
@@ -694,7 +893,10 @@ RunConfig UnusualConfig() {
   s.eval_interval_seconds = 0.0;
   s.eval_examples = 1000000007;
   config.worker.server_timeout_seconds = 12.345;
-  config.output.log_level = "debug";
+  config.worker.link_latency_seconds = 0.0123;
+  config.worker.link_bandwidth_bytes = 1.5e6;
+  config.worker.min_step_seconds = 1.0 / 3.0;
+  config.output.log_level = LogLevel::kDebug;
   return config;
 }
 
@@ -702,7 +904,8 @@ TEST(SharedFlagsTest, RoundTripReproducesTrainOptionsExactly) {
   const RunConfig config = UnusualConfig();
   ASSERT_TRUE(config.Validate().ok()) << config.Validate().ToString();
 
-  const RunConfig parsed = ParseOk(Role::kWorker, SharedFlags(config));
+  const RunConfig parsed =
+      ParseOk(Role::kWorker, SharedFlags(config, Role::kWorker));
 
   ExpectSameTrainOptions(parsed.train, config.train);
 }
@@ -711,7 +914,7 @@ TEST(SharedFlagsTest, RoundTripReproducesServerTuningAndTimeouts) {
   const RunConfig config = UnusualConfig();
 
   for (const Role role : {Role::kServer, Role::kWorker, Role::kDemo}) {
-    const RunConfig parsed = ParseOk(role, SharedFlags(config));
+    const RunConfig parsed = ParseOk(role, SharedFlags(config, role));
 
     EXPECT_EQ(parsed.server.aggregation, config.server.aggregation);
     EXPECT_EQ(parsed.server.round_deadline_seconds,
@@ -731,13 +934,97 @@ TEST(SharedFlagsTest, RoundTripReproducesServerTuningAndTimeouts) {
   }
 }
 
+// The flag names in `arguments` ("--lr" for "--lr=0.05").
+std::set<std::string> FlagNames(const std::vector<std::string>& arguments) {
+  std::set<std::string> names;
+  for (const std::string& argument : arguments) {
+    names.insert(argument.substr(0, argument.find('=')));
+  }
+  return names;
+}
+
+TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
+  const std::vector<std::string> every_role = {"--workers",
+                                               "--algorithm",
+                                               "--local-steps",
+                                               "--alpha",
+                                               "--beta",
+                                               "--base-buffer",
+                                               "--lr",
+                                               "--momentum",
+                                               "--weight-decay",
+                                               "--batch-size",
+                                               "--warmup-epochs",
+                                               "--decay-factor",
+                                               "--epochs",
+                                               "--max-versions",
+                                               "--dataset",
+                                               "--partition",
+                                               "--model",
+                                               "--codec",
+                                               "--bits",
+                                               "--dqsgd-rule",
+                                               "--bit-budget",
+                                               "--topk",
+                                               "--sketch-rows",
+                                               "--sketch-columns",
+                                               "--sketch-candidates",
+                                               "--sketch-momentum",
+                                               "--seed",
+                                               "--round-deadline",
+                                               "--quorum",
+                                               "--heartbeat-interval-ms",
+                                               "--heartbeat-liveness",
+                                               "--eval-interval",
+                                               "--eval-examples",
+                                               "--server-timeout",
+                                               "--log-level",
+                                               "--link-latency",
+                                               "--link-bandwidth"};
+  // Flags whose unset value is the parser's default are left out.
+  const std::vector<std::string> when_set = {"--nesterov", "--decay-epochs",
+                                             "--data-dir", "--aggregation",
+                                             "--slowdown"};
+  RunConfig config = UnusualConfig();
+  config.worker.slowdown = "0:2";
+
+  for (const Role child : {Role::kServer, Role::kWorker, Role::kDemo}) {
+    std::set<std::string> always(every_role.begin(), every_role.end());
+    // The server does not step, so it takes no step-time floor.
+    if (child != Role::kServer) always.insert("--min-step-time");
+    std::set<std::string> all = always;
+    all.insert(when_set.begin(), when_set.end());
+
+    EXPECT_EQ(FlagNames(SharedFlags(RunConfig(), child)), always)
+        << RoleName(child);
+    EXPECT_EQ(FlagNames(SharedFlags(config, child)), all) << RoleName(child);
+  }
+}
+
+TEST(SharedFlagsTest, RoundTripReproducesInjectedDelays) {
+  RunConfig config = UnusualConfig();
+  config.worker.slowdown = "0:4,3:2";
+
+  for (const Role role : {Role::kWorker, Role::kDemo}) {
+    const RunConfig parsed = ParseOk(role, SharedFlags(config, role));
+
+    EXPECT_EQ(parsed.worker.link_latency_seconds,
+              config.worker.link_latency_seconds);
+    EXPECT_EQ(parsed.worker.link_bandwidth_bytes,
+              config.worker.link_bandwidth_bytes);
+    EXPECT_EQ(parsed.worker.slowdown, config.worker.slowdown);
+    EXPECT_EQ(parsed.worker.min_step_seconds, config.worker.min_step_seconds);
+  }
+}
+
 TEST(SharedFlagsTest, RoundTripOfDefaultsGivesDefaults) {
   const RunConfig config;
 
-  const RunConfig parsed = ParseOk(Role::kWorker, SharedFlags(config));
+  const RunConfig parsed =
+      ParseOk(Role::kWorker, SharedFlags(config, Role::kWorker));
 
   ExpectSameTrainOptions(parsed.train, config.train);
-  EXPECT_EQ(parsed.server.aggregation, "");
+  EXPECT_EQ(parsed.server.aggregation, std::nullopt);
 }
 
 TEST(SharedFlagsTest, OverridesAConfigFileWhenPassedAlongIt) {
@@ -746,7 +1033,7 @@ TEST(SharedFlagsTest, OverridesAConfigFileWhenPassedAlongIt) {
       "lr: 0.5\n"
       "nesterov: false\n"
       "decay-epochs: [7, 8, 9]\n");
-  std::vector<std::string> args = SharedFlags(config);
+  std::vector<std::string> args = SharedFlags(config, Role::kWorker);
   args.push_back("--config=" + path);
 
   const RunConfig parsed = ParseOk(Role::kWorker, args);
@@ -769,7 +1056,8 @@ TEST(SharedFlagsTest, RandomValuesRoundTripExactly) {
     config.train.epochs = unit(random) * 1000.0;
     config.server.quorum = unit(random) * 0.9 + 0.1;
 
-    const RunConfig parsed = ParseOk(Role::kWorker, SharedFlags(config));
+    const RunConfig parsed =
+        ParseOk(Role::kWorker, SharedFlags(config, Role::kWorker));
 
     ExpectSameTrainOptions(parsed.train, config.train);
     EXPECT_EQ(parsed.server.quorum, config.server.quorum);

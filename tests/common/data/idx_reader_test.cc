@@ -340,7 +340,8 @@ TEST(FashionMnistTest, LoadsInstalledDataset) {
   ASSERT_TRUE(std::filesystem::is_directory(kInstalledFashionMnist))
       << kInstalledFashionMnist << " is missing; the setup installs it";
   const auto start = std::chrono::steady_clock::now();
-  const StatusOr<TrainTest> data = LoadDataset("fashion-mnist", "", 0);
+  const StatusOr<TrainTest> data =
+      LoadDataset(DatasetKind::kFashionMnist, "", 0);
   const std::chrono::duration<double> elapsed =
       std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(data.ok()) << data.status().ToString();

@@ -272,9 +272,9 @@ TEST(RunSummaryTest, WriteToMissingDirectoryIsUnavailable) {
 
 TEST(RunSummaryTest, SetRunSettingsCopiesTheConfigAndNothingElse) {
   config::RunConfig config;
-  config.train.algorithm = "local-sgd";
+  config.train.algorithm = algo::Algorithm::kLocalSgd;
   config.train.workers = 5;
-  config.train.dataset = "synthetic-gaussian";
+  config.train.dataset = data::DatasetKind::kSyntheticGaussian;
   config.train.model = "softmax";
   config.train.codec = "topk:0.01";
   config.train.partition = "iid";
@@ -284,7 +284,7 @@ TEST(RunSummaryTest, SetRunSettingsCopiesTheConfigAndNothingElse) {
   config.train.lr = 0.1;
   config.train.batch_size = 16;
   config.train.seed = 7;
-  config.server.aggregation = "sync";
+  config.server.aggregation = algo::AggregationMode::kSync;
   RunSummary summary;
   summary.anchor_version = 9;
 
@@ -308,7 +308,7 @@ TEST(RunSummaryTest, SetRunSettingsCopiesTheConfigAndNothingElse) {
 
 TEST(RunSummaryTest, DefaultAggregationFollowsTheAlgorithm) {
   config::RunConfig config;
-  config.train.algorithm = "overlap-local-sgd";
+  config.train.algorithm = algo::Algorithm::kOverlapLocalSgd;
   RunSummary summary;
 
   SetRunSettings(config, &summary);
