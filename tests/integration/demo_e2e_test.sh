@@ -43,20 +43,29 @@ for algorithm in minibatch-sgd local-sgd overlap-local-sgd slowmo diloco; do
     echo "$algorithm: summary names another algorithm"; exit 1; }
 done
 
-# Injected delay: a 5 ms one-way latency is hidden under 32 slowed-down
-# local steps by Overlap-Local-SGD, and stalls Local SGD every round.
-wait_of() {
-  sed -n 's/.*"sync_wait_seconds_mean": \([0-9.e+-]*\).*/\1/p' "$1"
+# Injected delays stated in absolute seconds, so the check holds on a CPU
+# twice as fast or twice as slow: every local step takes at least 2 ms
+# (--min-step-time), so a round of 32 steps takes at least 64 ms, and every
+# message waits 5 ms each way (a 10 ms round trip). Local SGD waits for a
+# whole round trip every round; Overlap-Local-SGD's round trip fits in the
+# next round's steps, so it waits, on average, less than one way per round.
+value_of() {
+  sed -n "s/.*\"$2\": \([0-9.e+-]*\).*/\1/p" "$1"
 }
 for algorithm in local-sgd overlap-local-sgd; do
   "$anchorage" demo --algorithm "$algorithm" --workers 2 \
     --dataset synthetic-gaussian --model mlp:128 --epochs 3 --local-steps 32 \
-    --link-latency 0.005 --slowdown 10 --progress-interval 0 \
+    --link-latency 0.005 --min-step-time 0.002 --progress-interval 0 \
     --summary-json "$dir/delay-$algorithm.json" > "$dir/delay.txt" 2>&1 || {
       cat "$dir/delay.txt"; echo "delayed demo failed"; exit 1; }
 done
-local_wait=$(wait_of "$dir/delay-local-sgd.json")
-overlap_wait=$(wait_of "$dir/delay-overlap-local-sgd.json")
-awk -v l="$local_wait" -v o="$overlap_wait" 'BEGIN { exit !(l > 0.1 && o < l / 4) }' || {
-  echo "sync wait: local-sgd $local_wait s, overlap-local-sgd $overlap_wait s"; exit 1; }
-echo "demo end to end: ok (accuracy $accuracy; sync wait local $local_wait s, overlap $overlap_wait s)"
+local_wait=$(value_of "$dir/delay-local-sgd.json" sync_wait_seconds_mean)
+local_rounds=$(value_of "$dir/delay-local-sgd.json" anchor_version)
+overlap_wait=$(value_of "$dir/delay-overlap-local-sgd.json" sync_wait_seconds_mean)
+overlap_versions=$(value_of "$dir/delay-overlap-local-sgd.json" anchor_version)
+# Sync rounds: one anchor version a round; async: one a push, from 2 workers.
+awk -v w="$local_wait" -v r="$local_rounds" 'BEGIN { exit !(r > 10 && w >= 0.9 * 0.010 * r) }' || {
+  echo "local-sgd waited $local_wait s over $local_rounds rounds: less than a 10 ms round trip each"; exit 1; }
+awk -v w="$overlap_wait" -v v="$overlap_versions" 'BEGIN { exit !(v > 20 && w < 0.005 * v / 2) }' || {
+  echo "overlap-local-sgd waited $overlap_wait s over $overlap_versions / 2 rounds: not hidden under 64 ms of steps"; exit 1; }
+echo "demo end to end: ok (accuracy $accuracy; sync wait local $local_wait s in $local_rounds rounds, overlap $overlap_wait s)"
