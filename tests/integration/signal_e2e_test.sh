@@ -25,10 +25,13 @@ wait_for() {  # wait_for SECONDS COMMAND...: polls COMMAND until it succeeds
     sleep 0.05
   done
 }
-has_pushes() {
+# Both workers in and training: a worker that joined only after the
+# server had stopped would wait for it until its --server-timeout.
+both_training() {
   port=$(sed -n 's/.*"metrics_port": \([0-9]*\).*/\1/p' "$dir/server.ready")
-  curl -fsS "http://127.0.0.1:$port/metrics" |
-    grep -q '^anchorage_server_pushes_total{outcome="applied"} [1-9]'
+  metrics=$(curl -fsS "http://127.0.0.1:$port/metrics") || return 1
+  echo "$metrics" | grep -q '^anchorage_server_workers_connected 2' &&
+    echo "$metrics" | grep -q '^anchorage_server_pushes_total{outcome="applied"} [1-9]'
 }
 
 common="--workers 2 --dataset synthetic-gaussian --model mlp:64 --epochs 1000
@@ -49,7 +52,7 @@ for id in 0 1; do
   workers="$workers $!"
   pids="$pids $!"
 done
-wait_for 30 has_pushes
+wait_for 30 both_training
 kill -TERM "$server"
 wait "$server" || fail "server did not exit 0 on SIGTERM"
 for pid in $workers; do wait "$pid" || fail "a worker did not exit 0 after Done"; done
