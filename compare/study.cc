@@ -437,11 +437,11 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
   plan->settings = {setting};
   for (const CodecVariant& variant : variants) {
     RunSpec run{.setting = setting, .label = variant.label, .config = config};
-    config::TrainOptions& t = run.config.train;
-    t.codec = variant.codec;
-    t.bits = variant.bits;
-    t.bit_budget = variant.bit_budget;
-    t.topk = variant.topk;
+    run.config.train.codec = variant.codec;
+    codec::CodecOptions& options = run.config.codec_options;
+    options.bits = variant.bits;
+    options.bit_budget = variant.bit_budget;
+    options.topk_fraction = variant.topk;
     plan->labels.push_back(variant.label);
     plan->runs.push_back(std::move(run));
   }

@@ -39,10 +39,9 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
   (*model)->Initialize(config.train.seed, initial);
   // The push decoder; its options must fit the model's dimension (a
   // sketch's cells).
-  StatusOr<std::unique_ptr<codec::Codec>> codec =
-      codec::MakeCodec(config.train.codec, (*model)->dim(),
-                       config.train.CodecSettings(
-                           0, config.train.PlannedPushes(data->train.size())));
+  StatusOr<std::unique_ptr<codec::Codec>> codec = codec::MakeCodec(
+      config.train.codec, (*model)->dim(),
+      config.CodecSettings(0, config.train.PlannedPushes(data->train.size())));
   if (!codec.ok()) return codec.status();
   StatusOr<std::unique_ptr<algo::AnchorRound>> round =
       algo::AnchorRound::Create(
@@ -63,7 +62,8 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
                std::unique_ptr<algo::AnchorRound> round)
     : config_(config),
       context_(context),
-      metrics_(*registry, std::string(algo::AlgorithmName(config.train.algorithm)),
+      metrics_(*registry,
+               std::string(algo::AlgorithmName(config.train.algorithm)),
                config.train.codec),
       data_(std::move(data)),
       model_(std::move(model)),
@@ -391,8 +391,8 @@ summary::RunSummary Server::Finish(const std::string& stop_reason) {
   metrics_.eval_loss.Set(final_eval.loss);
   for (const auto& [id, peer] : peers_) {
     if (round_->IsLive(id)) {
-      SendTo(id, transport::MakeDone(builder_, id, round_->version(),
-                                     stop_reason));
+      SendTo(id,
+             transport::MakeDone(builder_, id, round_->version(), stop_reason));
     }
   }
   summary::RunSummary summary;

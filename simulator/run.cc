@@ -98,12 +98,12 @@ StatusOr<SimulationResult<float>> SimulateRun(
   const int64_t planned = train.PlannedPushes(data.train.size());
   for (const int sender : {0, Simulator<float>::kServer}) {
     StatusOr<std::unique_ptr<codec::Codec>> codec = codec::MakeCodec(
-        train.codec, dim, train.CodecSettings(sender, planned));
+        train.codec, dim, config.CodecSettings(sender, planned));
     if (!codec.ok()) return codec.status();
   }
   auto make_codec = [&](int sender) {
     return codec::MakeCodec(train.codec, dim,
-                            train.CodecSettings(std::max(sender, 0), planned))
+                            config.CodecSettings(std::max(sender, 0), planned))
         .value();
   };
 

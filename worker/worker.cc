@@ -42,10 +42,9 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(
   (*model)->Initialize(config.train.seed, initial);
   // The push codec, with this worker's random stream; its options must fit
   // the model's dimension (a sketch's cells).
-  StatusOr<std::unique_ptr<codec::Codec>> codec =
-      codec::MakeCodec(config.train.codec, (*model)->dim(),
-                       config.train.CodecSettings(
-                           config.worker.worker_id,
+  StatusOr<std::unique_ptr<codec::Codec>> codec = codec::MakeCodec(
+      config.train.codec, (*model)->dim(),
+      config.CodecSettings(config.worker.worker_id,
                            config.train.PlannedPushes(data->train.size())));
   if (!codec.ok()) return codec.status();
   return std::unique_ptr<Worker>(new Worker(

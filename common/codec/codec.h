@@ -155,8 +155,9 @@ StatusOr<std::unique_ptr<Codec>> MakeCodec(std::string_view name, int64_t dim,
 // Returns InvalidArgument unless `name` is a known codec.
 Status ValidateCodecName(std::string_view name);
 
-// Whether codec `name` (known) decides its messages on the whole round
-// (NewRoundProtocol is not null), which needs the server's sync rounds.
+// Whether codec `name` decides its messages on the whole round
+// (NewRoundProtocol is not null), which needs the server's sync rounds;
+// false for an unknown name.
 bool DecidesOnTheRound(std::string_view name);
 
 // Returns InvalidArgument naming the field and its value when `options` has

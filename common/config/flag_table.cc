@@ -257,6 +257,10 @@ FlagBinding Train(Field TrainOptions::*field, const Names&... names) {
   return Bind(&RunConfig::train, field, names...);
 }
 template <typename Field, typename... Names>
+FlagBinding Codec(Field codec::CodecOptions::*field, const Names&... names) {
+  return Bind(&RunConfig::codec_options, field, names...);
+}
+template <typename Field, typename... Names>
 FlagBinding Server(Field ServerOptions::*field, const Names&... names) {
   return Bind(&RunConfig::server, field, names...);
 }
@@ -368,29 +372,30 @@ std::vector<Flag> MakeTable() {
        "fetchsgd",
        kAll, kShared, Train(&TrainOptions::codec)},
       {"--bits", kTrainingGroup, "qsgd: bits per coordinate, in [2, 16]", kAll,
-       kShared, Train(&TrainOptions::bits)},
+       kShared, Codec(&codec::CodecOptions::bits)},
       {"--dqsgd-rule", kTrainingGroup,
        "dqsgd: bit rule (" + JoinNames(codec::kDqsgdRuleNames) + ")", kAll,
-       kShared, Train(&TrainOptions::dqsgd_rule, codec::kDqsgdRuleNames)},
+       kShared,
+       Codec(&codec::CodecOptions::dqsgd_rule, codec::kDqsgdRuleNames)},
       {"--bit-budget", kTrainingGroup,
        "dqsgd: average bits per coordinate over the run (0 = --bits)", kAll,
-       kShared, Train(&TrainOptions::bit_budget)},
+       kShared, Codec(&codec::CodecOptions::bit_budget)},
       {"--topk", kTrainingGroup,
        "topk, sketch, fetchsgd: fraction k/d of coordinates per push", kAll,
-       kShared, Train(&TrainOptions::topk)},
+       kShared, Codec(&codec::CodecOptions::topk_fraction)},
       {"--sketch-rows", kTrainingGroup, "sketch, fetchsgd: count-sketch rows",
-       kAll, kShared, Train(&TrainOptions::sketch_rows)},
+       kAll, kShared, Codec(&codec::CodecOptions::sketch_rows)},
       {"--sketch-columns", kTrainingGroup,
        "sketch, fetchsgd: count-sketch columns (0 = 10 k for sketch, 40 k "
        "for fetchsgd)",
-       kAll, kShared, Train(&TrainOptions::sketch_columns)},
+       kAll, kShared, Codec(&codec::CodecOptions::sketch_columns)},
       {"--sketch-candidates", kTrainingGroup,
        "sketch: the second round asks for P k candidates", kAll, kShared,
-       Train(&TrainOptions::sketch_candidates)},
+       Codec(&codec::CodecOptions::sketch_candidates)},
       {"--sketch-momentum", kTrainingGroup,
        "sketch: worker momentum before error accumulation; fetchsgd: server "
        "momentum in sketch space",
-       kAll, kShared, Train(&TrainOptions::sketch_momentum)},
+       kAll, kShared, Codec(&codec::CodecOptions::sketch_momentum)},
       {"--seed", kTrainingGroup, "Seed of every random choice", kAll, kShared,
        Train(&TrainOptions::seed)},
 

@@ -86,10 +86,7 @@ Status ValidateTrain(const TrainOptions& t) {
   Status status =
       PrefixFlag("--partition", data::ValidatePartitionSpec(t.partition));
   if (!status.ok()) return status;
-  status = PrefixFlag("--model", model::ValidateModelSpec(t.model));
-  if (!status.ok()) return status;
-  return PrefixFlag(
-      "--codec", codec::ValidateCodecOptions(t.codec, t.CodecSettings(0, 1)));
+  return PrefixFlag("--model", model::ValidateModelSpec(t.model));
 }
 
 Status ValidateServer(const ServerOptions& s) {
@@ -139,21 +136,14 @@ int64_t TrainOptions::StepsPerEpoch(int64_t train_size) const {
   return std::max<int64_t>(1, train_size / workers / batch_size);
 }
 
-codec::CodecOptions TrainOptions::CodecSettings(int sender,
-                                                int64_t planned_encodes) const {
-  codec::CodecOptions options;
-  options.bits = bits;
-  options.topk_fraction = topk;
-  options.dqsgd_rule = dqsgd_rule;
+codec::CodecOptions RunConfig::CodecSettings(int sender,
+                                             int64_t planned_encodes) const {
+  codec::CodecOptions options = codec_options;
   options.dqsgd_total_steps = std::max<int64_t>(1, planned_encodes);
-  options.bit_budget = bit_budget;
-  options.dqsgd_learning_rate = lr;
-  options.seed = MixSeed(seed, 0xc0dec000 + static_cast<uint64_t>(sender));
-  options.sketch_rows = sketch_rows;
-  options.sketch_columns = sketch_columns;
-  options.sketch_seed = MixSeed(seed, 0x5ce7c400);
-  options.sketch_candidates = sketch_candidates;
-  options.sketch_momentum = sketch_momentum;
+  options.dqsgd_learning_rate = train.lr;
+  options.seed =
+      MixSeed(train.seed, 0xc0dec000 + static_cast<uint64_t>(sender));
+  options.sketch_seed = MixSeed(train.seed, 0x5ce7c400);
   return options;
 }
 
@@ -182,7 +172,8 @@ bool TrainOptions::reset_base_buffer() const {
 algo::AggregationMode ServerOptions::ResolvedAggregation(
     const TrainOptions& train) const {
   if (aggregation) return *aggregation;
-  return algo::TraitsOf(train.algorithm).overlapped && !train.sketched_codec()
+  return algo::TraitsOf(train.algorithm).overlapped &&
+                 !codec::DecidesOnTheRound(train.codec)
              ? algo::AggregationMode::kAsync
              : algo::AggregationMode::kSync;
 }
@@ -269,6 +260,9 @@ double WorkerOptions::SlowdownFor(int id) const {
 Status RunConfig::Validate() const {
   Status status = ValidateTrain(train);
   if (!status.ok()) return status;
+  status = PrefixFlag(
+      "--codec", codec::ValidateCodecOptions(train.codec, CodecSettings(0, 1)));
+  if (!status.ok()) return status;
   status = ValidateServer(server);
   if (!status.ok()) return status;
   if (worker.worker_id < 0 || worker.worker_id >= train.workers) {
@@ -303,7 +297,7 @@ Status RunConfig::Validate() const {
         std::string(algo::AlgorithmName(train.algorithm)) +
         " runs in sync rounds");
   }
-  if (train.sketched_codec() &&
+  if (codec::DecidesOnTheRound(train.codec) &&
       server.ResolvedAggregation(train) == algo::AggregationMode::kAsync) {
     return Status::InvalidArgument(
         "--codec: " + train.codec +

@@ -90,37 +90,15 @@ struct TrainOptions {
   std::string partition = "iid";
   // softmax or mlp:H1,H2,...
   std::string model = "mlp:256,128";
-  // Codec of pushes on the wire (anchors always travel as dense float32).
+  // Codec of pushes on the wire (anchors always travel as dense float32);
+  // its parameters are RunConfig::codec_options.
   std::string codec = "dense";
-  // qsgd: bits per coordinate. dqsgd: the bit rule and its budget of
-  // average bits (0 = `bits`).
-  int bits = 4;
-  codec::DqsgdRule dqsgd_rule = codec::DqsgdRule::kNonconvex;
-  double bit_budget = 0;
-  // topk, sketch, fetchsgd: fraction k/d of the coordinates sent per push.
-  double topk = 0.01;
-  // sketch, fetchsgd: count-sketch rows and columns (0 = 10 k for sketch,
-  // 40 k for fetchsgd); sketch:
-  // candidates factor P of the second round and worker momentum rho.
-  int sketch_rows = 5;
-  int64_t sketch_columns = 0;
-  int sketch_candidates = 4;
-  double sketch_momentum = 0;
   // Every random choice derives from it.
   uint64_t seed = 1;
 
   // Whether workers zero their local momentum at each new anchor:
   // `base_buffer`, where auto means reset for slowmo only.
   bool reset_base_buffer() const;
-  // Whether the codec sums a whole round's sketches on the server (sketch,
-  // fetchsgd), which needs sync aggregation.
-  bool sketched_codec() const {
-    return codec == "sketch" || codec == "fetchsgd";
-  }
-  // The codec settings of one sender: `sender` separates the random
-  // streams of senders (the worker id); `planned_encodes` is the number of
-  // pushes the sender makes in the run (DQ-SGD's N).
-  codec::CodecOptions CodecSettings(int sender, int64_t planned_encodes) const;
   // The local optimizer, with the schedule converted from epochs to local
   // steps: `steps_per_epoch` steps make one pass over a worker's shard.
   optim::SgdOptions LocalOptimizer(int64_t steps_per_epoch) const;
@@ -250,12 +228,21 @@ struct CompareOptions {
 
 struct RunConfig {
   TrainOptions train;
+  // The push codec's parameters as the flags set them (--bits, --topk,
+  // --sketch-*, ...); each codec reads its own (codec/codec.h).
+  codec::CodecOptions codec_options;
   ServerOptions server;
   WorkerOptions worker;
   OutputOptions output;
   DemoOptions demo;
   SimulateOptions simulate;
   CompareOptions compare;
+
+  // The codec settings of one sender: codec_options with what derives from
+  // the run: `sender` separates the random streams of senders (the worker
+  // id), `planned_encodes` is the number of pushes the sender makes in the
+  // run (DQ-SGD's N), and the sketch's hash seed comes from --seed.
+  codec::CodecOptions CodecSettings(int sender, int64_t planned_encodes) const;
 
   // Returns InvalidArgument naming the first flag whose value is out of
   // range, as "--flag: problem (got value)".

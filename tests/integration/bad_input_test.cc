@@ -294,7 +294,7 @@ TEST_P(CompressedPushTest, IsRefusedByNameAndTheServerGoesOn) {
   };
   std::unique_ptr<codec::Codec> codec =
       codec::MakeCodec(broken.codec, static_cast<int64_t>(dim),
-                       config.train.CodecSettings(0, 100))
+                       config.CodecSettings(0, 100))
           .value();
   RawPeer peer(fixture.endpoint(), "w0");
   peer.SendJoin(0, dim, std::string(algo::AlgorithmName(broken.algorithm)),
@@ -344,7 +344,7 @@ TEST(SketchJoinTest, AnotherSketchShapeIsRefusedAtJoin) {
   ServiceFixture fixture(config);
   ASSERT_TRUE(fixture.StartServer());
   const auto dim = static_cast<uint64_t>(fixture.server().model_dim());
-  codec::CodecOptions other = config.train.CodecSettings(0, 100);
+  codec::CodecOptions other = config.CodecSettings(0, 100);
   other.sketch_columns = 7;
   const std::string settings =
       codec::MakeCodec("sketch", static_cast<int64_t>(dim), other)

@@ -35,7 +35,7 @@ TEST_P(EquivalenceTest, SimulatorAndServiceProduceTheSameAnchorBits) {
   config.train.workers = 3;
   config.train.algorithm = GetParam().algorithm;
   config.train.codec = GetParam().codec;
-  config.train.topk = 0.1;
+  config.codec_options.topk_fraction = 0.1;
   config.train.epochs = 0;
   config.train.max_versions = 6;
   config.train.local_steps = 3;

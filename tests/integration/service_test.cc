@@ -88,7 +88,7 @@ TEST_P(CompressedServiceTest, TrainsAtAFractionOfTheBytes) {
   config::RunConfig config = SmallRunConfig();
   config.train.algorithm = run.algorithm;
   config.train.codec = run.codec;
-  config.train.topk = 0.05;
+  config.codec_options.topk_fraction = 0.05;
   ServiceFixture fixture(config);
   ASSERT_TRUE(fixture.StartServer());
   for (int id = 0; id < 2; ++id)

@@ -156,8 +156,8 @@ TEST(SimulateRunTest, EveryCodecLearnsAtItsByteCost) {
     config::RunConfig config = Small(run.algorithm);
     config.train.model = "mlp:128";
     config.train.codec = run.codec;
-    config.train.topk = 0.005;
-    config.train.sketch_columns = run.sketch_columns;
+    config.codec_options.topk_fraction = 0.005;
+    config.codec_options.sketch_columns = run.sketch_columns;
     const auto result = SimulateRun(config, {});
     ASSERT_TRUE(result.ok()) << run.codec;
     EXPECT_GT(result->trace.back().test_accuracy, 0.7)

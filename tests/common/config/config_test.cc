@@ -212,13 +212,13 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
       {"qsgd bits",
        [](RunConfig& c) {
          c.train.codec = "qsgd";
-         c.train.bits = 1;
+         c.codec_options.bits = 1;
        },
        "--codec: codec qsgd: bits must be in [2, 16]"},
       {"topk fraction",
        [](RunConfig& c) {
          c.train.codec = "topk";
-         c.train.topk = 0;
+         c.codec_options.topk_fraction = 0;
        },
        "--codec: codec topk: topk_fraction must be in (0, 1]"},
       {"sketch async",
@@ -232,7 +232,7 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
        [](RunConfig& c) {
          c.train.codec = "fetchsgd";
          c.train.algorithm = Algorithm::kLocalSgd;
-         c.train.sketch_rows = 0;
+         c.codec_options.sketch_rows = 0;
        },
        "--codec: codec fetchsgd: sketch_rows must be in [1, 15]"},
       {"async local-sgd",
@@ -420,7 +420,7 @@ TEST(FlagsTest, NamesBecomeTheirValues) {
   EXPECT_EQ(config.train.algorithm, Algorithm::kSlowMo);
   EXPECT_EQ(config.server.aggregation, algo::AggregationMode::kSync);
   EXPECT_EQ(config.train.base_buffer, BaseBuffer::kKeep);
-  EXPECT_EQ(config.train.dqsgd_rule, codec::DqsgdRule::kStronglyConvex);
+  EXPECT_EQ(config.codec_options.dqsgd_rule, codec::DqsgdRule::kStronglyConvex);
   EXPECT_EQ(config.train.dataset, data::DatasetKind::kSyntheticLogistic);
   EXPECT_EQ(config.output.log_level, LogLevel::kWarning);
   EXPECT_EQ(config.compare.study, Study::kWoodworth);
@@ -840,15 +840,19 @@ void ExpectSameTrainOptions(const TrainOptions& got, const TrainOptions& want) {
   EXPECT_EQ(got.partition, want.partition);
   EXPECT_EQ(got.model, want.model);
   EXPECT_EQ(got.codec, want.codec);
+  EXPECT_EQ(got.seed, want.seed);
+}
+
+void ExpectSameCodecOptions(const codec::CodecOptions& got,
+                            const codec::CodecOptions& want) {
   EXPECT_EQ(got.bits, want.bits);
   EXPECT_EQ(got.dqsgd_rule, want.dqsgd_rule);
   EXPECT_EQ(got.bit_budget, want.bit_budget);
-  EXPECT_EQ(got.topk, want.topk);
+  EXPECT_EQ(got.topk_fraction, want.topk_fraction);
   EXPECT_EQ(got.sketch_rows, want.sketch_rows);
   EXPECT_EQ(got.sketch_columns, want.sketch_columns);
   EXPECT_EQ(got.sketch_candidates, want.sketch_candidates);
   EXPECT_EQ(got.sketch_momentum, want.sketch_momentum);
-  EXPECT_EQ(got.seed, want.seed);
 }
 
 RunConfig UnusualConfig() {
@@ -875,14 +879,15 @@ RunConfig UnusualConfig() {
   t.partition = "dirichlet:0.25";
   t.model = "mlp:17,9";
   t.codec = "dqsgd";
-  t.bits = 7;
-  t.dqsgd_rule = codec::DqsgdRule::kStronglyConvex;
-  t.bit_budget = 5.25;
-  t.topk = 1.0 / 7.0;
-  t.sketch_rows = 3;
-  t.sketch_columns = 12345;
-  t.sketch_candidates = 6;
-  t.sketch_momentum = 0.3;
+  codec::CodecOptions& o = config.codec_options;
+  o.bits = 7;
+  o.dqsgd_rule = codec::DqsgdRule::kStronglyConvex;
+  o.bit_budget = 5.25;
+  o.topk_fraction = 1.0 / 7.0;
+  o.sketch_rows = 3;
+  o.sketch_columns = 12345;
+  o.sketch_candidates = 6;
+  o.sketch_momentum = 0.3;
   t.seed = std::numeric_limits<uint64_t>::max();
   ServerOptions& s = config.server;
   s.aggregation = algo::AggregationMode::kSync;
@@ -908,6 +913,7 @@ TEST(SharedFlagsTest, RoundTripReproducesTrainOptionsExactly) {
       ParseOk(Role::kWorker, SharedFlags(config, Role::kWorker));
 
   ExpectSameTrainOptions(parsed.train, config.train);
+  ExpectSameCodecOptions(parsed.codec_options, config.codec_options);
 }
 
 TEST(SharedFlagsTest, RoundTripReproducesServerTuningAndTimeouts) {
@@ -931,6 +937,7 @@ TEST(SharedFlagsTest, RoundTripReproducesServerTuningAndTimeouts) {
               config.worker.server_timeout_seconds);
     EXPECT_EQ(parsed.output.log_level, config.output.log_level);
     ExpectSameTrainOptions(parsed.train, config.train);
+    ExpectSameCodecOptions(parsed.codec_options, config.codec_options);
   }
 }
 
@@ -1024,6 +1031,7 @@ TEST(SharedFlagsTest, RoundTripOfDefaultsGivesDefaults) {
       ParseOk(Role::kWorker, SharedFlags(config, Role::kWorker));
 
   ExpectSameTrainOptions(parsed.train, config.train);
+  ExpectSameCodecOptions(parsed.codec_options, config.codec_options);
   EXPECT_EQ(parsed.server.aggregation, std::nullopt);
 }
 
@@ -1039,6 +1047,7 @@ TEST(SharedFlagsTest, OverridesAConfigFileWhenPassedAlongIt) {
   const RunConfig parsed = ParseOk(Role::kWorker, args);
 
   ExpectSameTrainOptions(parsed.train, config.train);
+  ExpectSameCodecOptions(parsed.codec_options, config.codec_options);
 }
 
 TEST(SharedFlagsTest, RandomValuesRoundTripExactly) {
@@ -1060,6 +1069,7 @@ TEST(SharedFlagsTest, RandomValuesRoundTripExactly) {
         ParseOk(Role::kWorker, SharedFlags(config, Role::kWorker));
 
     ExpectSameTrainOptions(parsed.train, config.train);
+    ExpectSameCodecOptions(parsed.codec_options, config.codec_options);
     EXPECT_EQ(parsed.server.quorum, config.server.quorum);
     if (::testing::Test::HasFailure()) {
       ADD_FAILURE() << "trial " << trial << " (seed " << kSeed << ")";
