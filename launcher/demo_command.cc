@@ -15,9 +15,9 @@
 
 #include "common/algo/algorithm.h"
 #include "common/config/flags.h"
+#include "common/data/dataset.h"
 #include "common/service/startup.h"
 #include "common/summary/run_summary.h"
-#include "common/data/dataset.h"
 #include "launcher/demo_report.h"
 #include "launcher/process.h"
 #include "launcher/prometheus.h"
@@ -28,6 +28,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Seconds = std::chrono::duration<double>;
 
+// Signal handlers reach the program only through a global.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
 std::atomic<int> g_interrupts{0};
 
 void HandleInterrupt(int /*signal*/) {
@@ -77,6 +79,12 @@ class Demo {
   Status StartWorkers();
   // Follows the run until the server exits; returns its exit code.
   int Follow();
+  // Reports workers that exited with an error; once none is left, stops
+  // the server and sets *workers_failed.
+  void CheckWorkers(ProgressPrinter& progress, std::vector<bool>* reported,
+                    bool* workers_failed);
+  // Ctrl-C once stops the server cleanly, twice kills it.
+  void CheckInterrupts(ProgressPrinter& progress, int* interrupts_seen);
   void StopWorkers();
   // --prometheus: points the local Prometheus at the server and workers.
   Status ScrapeEveryProcess();
@@ -271,40 +279,8 @@ int Demo::Follow() {
       progress.Finish();
       return workers_failed && *code == 0 ? 1 : *code;
     }
-    // Count every failed worker before reporting any, so the last one to
-    // fail is seen as the last, whichever index it has.
-    size_t failed = 0;
-    for (ChildProcess& worker : workers_) {
-      const std::optional<int> code = worker.Poll();
-      if (code && *code != 0) ++failed;
-    }
-    for (size_t i = 0; i < workers_.size(); ++i) {
-      std::optional<int> code = workers_[i].Poll();
-      if (code && *code != 0 && !reported[i]) {
-        reported[i] = true;
-        progress.Note("worker " + std::to_string(i) + " exited with code " +
-                      std::to_string(*code) +
-                      (failed < workers_.size() ? "; the others go on" : ""));
-      }
-    }
-    if (failed == workers_.size() && !workers_failed) {
-      workers_failed = true;
-      progress.Note("no worker is left; stopping (see the workers' logs)");
-      server_->Signal(SIGTERM);
-    }
-    const int interrupts = g_interrupts.load();
-    if (interrupts > interrupts_seen) {
-      interrupts_seen = interrupts;
-      progress.Note(interrupts == 1
-                        ? "interrupted: stopping the server cleanly (Ctrl-C "
-                          "again to kill)"
-                        : "killing every process");
-      if (interrupts == 1) {
-        server_->Signal(SIGTERM);
-      } else {
-        server_->Signal(SIGKILL);
-      }
-    }
+    CheckWorkers(progress, &reported, &workers_failed);
+    CheckInterrupts(progress, &interrupts_seen);
     const Clock::time_point now = Clock::now();
     if (now - start_ > timeout) {
       progress.Note(
@@ -321,6 +297,42 @@ int Demo::Follow() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+void Demo::CheckWorkers(ProgressPrinter& progress, std::vector<bool>* reported,
+                        bool* workers_failed) {
+  // Count every failed worker before reporting any, so the last one to
+  // fail is seen as the last, whichever index it has.
+  size_t failed = 0;
+  for (ChildProcess& worker : workers_) {
+    const std::optional<int> code = worker.Poll();
+    if (code && *code != 0) ++failed;
+  }
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    std::optional<int> code = workers_[i].Poll();
+    if (code && *code != 0 && !(*reported)[i]) {
+      (*reported)[i] = true;
+      progress.Note("worker " + std::to_string(i) + " exited with code " +
+                    std::to_string(*code) +
+                    (failed < workers_.size() ? "; the others go on" : ""));
+    }
+  }
+  if (failed == workers_.size() && !*workers_failed) {
+    *workers_failed = true;
+    progress.Note("no worker is left; stopping (see the workers' logs)");
+    server_->Signal(SIGTERM);
+  }
+}
+
+void Demo::CheckInterrupts(ProgressPrinter& progress, int* interrupts_seen) {
+  const int interrupts = g_interrupts.load();
+  if (interrupts <= *interrupts_seen) return;
+  *interrupts_seen = interrupts;
+  progress.Note(interrupts == 1
+                    ? "interrupted: stopping the server cleanly (Ctrl-C "
+                      "again to kill)"
+                    : "killing every process");
+  server_->Signal(interrupts == 1 ? SIGTERM : SIGKILL);
 }
 
 void Demo::StopWorkers() {

@@ -13,6 +13,8 @@
 #include <thread>
 #include <utility>
 
+#include "common/base/format.h"
+
 namespace anchorage::launcher {
 
 StatusOr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv,
@@ -21,19 +23,19 @@ StatusOr<ChildProcess> ChildProcess::Spawn(const std::vector<std::string>& argv,
       ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
     return Status::Unavailable("cannot open " + log_path + ": " +
-                               std::strerror(errno));
+                               ErrnoText(errno));
   }
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
-  for (const std::string& arg : argv)
+  for (const std::string& arg : argv) {
     args.push_back(const_cast<char*>(arg.c_str()));
+  }
   args.push_back(nullptr);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(log_fd);
-    return Status::Unavailable(std::string("fork failed: ") +
-                               std::strerror(errno));
+    return Status::Unavailable(std::string("fork failed: ") + ErrnoText(errno));
   }
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
@@ -113,8 +115,9 @@ std::string TailOfFile(const std::string& path, int lines) {
     if (static_cast<int>(tail.size()) > lines) tail.pop_front();
   }
   std::string out;
-  for (const std::string& l : tail)
+  for (const std::string& l : tail) {
     out += "    " + l + "\n";
+  }
   return out;
 }
 

@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "common/base/check.h"
+
 namespace anchorage::server {
 namespace {
 
@@ -49,8 +51,14 @@ Evaluator::Evaluator(zmq::context_t& context,
 }
 
 Evaluator::~Evaluator() {
-  socket_.send(zmq::message_t(), zmq::send_flags::none);
-  thread_.join();
+  // An inproc send to the live evaluation thread cannot fail; if it did,
+  // the thread could not be stopped either.
+  try {
+    socket_.send(zmq::message_t(), zmq::send_flags::none);
+    thread_.join();
+  } catch (const std::exception& error) {
+    ANCHORAGE_CHECK(false, error.what());
+  }
 }
 
 bool Evaluator::Submit(uint64_t version, std::span<const float> anchor) {
@@ -78,7 +86,7 @@ void Evaluator::Loop(zmq::socket_t peer) {
   std::vector<float> params;
   while (true) {
     zmq::message_t job;
-    if (!peer.recv(job, zmq::recv_flags::none) || job.size() == 0) return;
+    if (!peer.recv(job, zmq::recv_flags::none) || job.empty()) return;
     uint64_t version = 0;
     std::memcpy(&version, job.data(), sizeof(version));
     params.resize((job.size() - sizeof(version)) / sizeof(float));

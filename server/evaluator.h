@@ -36,6 +36,8 @@ class Evaluator {
   ~Evaluator();
   Evaluator(const Evaluator&) = delete;
   Evaluator& operator=(const Evaluator&) = delete;
+  Evaluator(Evaluator&&) = delete;
+  Evaluator& operator=(Evaluator&&) = delete;
 
   // Starts evaluating `anchor` as `version`. Returns false (and does
   // nothing) while an earlier evaluation is still running.

@@ -199,8 +199,9 @@ void Server::HandleIncoming() {
     transport::Frames& parts = **frames;
     const std::string routing_id = parts.front().to_string();
     size_t bytes = 0;
-    for (const zmq::message_t& part : parts)
+    for (const zmq::message_t& part : parts) {
       bytes += part.size();
+    }
     metrics_.bytes_rx.Increment(static_cast<double>(bytes));
     bytes_up_ += static_cast<int64_t>(bytes);
     parts.erase(parts.begin());
@@ -437,8 +438,9 @@ void Server::SendTo(uint32_t id, transport::Frames frames) {
 
 void Server::Send(const std::string& routing_id, transport::Frames frames) {
   size_t bytes = 0;
-  for (const zmq::message_t& frame : frames)
+  for (const zmq::message_t& frame : frames) {
     bytes += frame.size();
+  }
   frames.insert(frames.begin(), zmq::message_t(routing_id));
   Status status = transport::SendFrames(router_, std::move(frames));
   if (!status.ok()) {

@@ -48,6 +48,8 @@ class Server {
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+  Server(Server&&) = delete;
+  Server& operator=(Server&&) = delete;
 
   // The bound endpoint with its real port ("tcp://127.0.0.1:40123").
   const std::string& endpoint() const { return endpoint_; }

@@ -15,6 +15,8 @@
 namespace anchorage::server {
 namespace {
 
+// Signal handlers reach the program only through a global.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
 std::atomic<Server*> g_server{nullptr};
 
 void HandleStopSignal(int /*signal*/) {

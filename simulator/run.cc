@@ -65,6 +65,7 @@ StatusOr<SimulationResult<float>> SimulateRun(
   Status status = sgd.Validate();
   if (!status.ok()) return status;
   std::vector<std::unique_ptr<algo::Learner<float>>> learners;
+  learners.reserve(static_cast<size_t>(train.workers));
   for (int id = 0; id < train.workers; ++id) {
     learners.push_back(std::make_unique<algo::Trainer>(
         model::MakeModel(train.model, data.train.dim(), data.train.num_classes)

@@ -364,8 +364,8 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
               .incarnation = 1,
               .model_dim = static_cast<uint64_t>(round_->dim()),
               .algorithm =
-                  std::string(algo::AlgorithmName(options_.server.algorithm)),
-              .codec = std::string(codec.name()),
+                  std::string{algo::AlgorithmName(options_.server.algorithm)},
+              .codec = std::string{codec.name()},
               .codec_settings = codec.settings()});
     for (const algo::Effect& effect : effects) {
       if (const auto* welcome = std::get_if<algo::Welcome>(&effect)) {

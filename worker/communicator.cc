@@ -1,10 +1,12 @@
 #include "worker/communicator.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <utility>
 
+#include "common/base/check.h"
 #include "common/base/log.h"
 #include "common/codec/dense_codec.h"
 #include "common/transport/protocol.h"
@@ -23,21 +25,28 @@ constexpr char kPushFrame = 'P';
 constexpr char kStopFrame = 'S';
 constexpr char kDeliveryFrame = 'D';
 
+// What a pointer frame carries after its kind byte.
+template <typename T>
+struct Handle {
+  T* object;
+};
+
 template <typename T>
 zmq::message_t PointerFrame(char kind, std::unique_ptr<T> object) {
-  zmq::message_t frame(1 + sizeof(T*));
+  const Handle<T> handle{object.release()};
+  zmq::message_t frame(1 + sizeof(handle));
   auto* bytes = static_cast<char*>(frame.data());
   bytes[0] = kind;
-  T* raw = object.release();
-  std::memcpy(bytes + 1, &raw, sizeof(raw));
+  std::memcpy(bytes + 1, &handle, sizeof(handle));
   return frame;
 }
 
 template <typename T>
 std::unique_ptr<T> TakePointer(const zmq::message_t& frame) {
-  T* raw = nullptr;
-  std::memcpy(&raw, static_cast<const char*>(frame.data()) + 1, sizeof(raw));
-  return std::unique_ptr<T>(raw);
+  Handle<T> handle{nullptr};
+  std::memcpy(&handle, static_cast<const char*>(frame.data()) + 1,
+              sizeof(handle));
+  return std::unique_ptr<T>(handle.object);
 }
 
 int64_t UnixNanos() {
@@ -288,8 +297,9 @@ void Communicator::Loop::AnswerQuery(const transport::Message& message) {
 
 void Communicator::Loop::Send(transport::Frames frames) {
   size_t bytes = 0;
-  for (const zmq::message_t& frame : frames)
+  for (const zmq::message_t& frame : frames) {
     bytes += frame.size();
+  }
   last_sent_ = Clock::now();
   if (outgoing_.active()) {
     outgoing_.Push({std::move(frames), bytes}, bytes, last_sent_);
@@ -486,17 +496,23 @@ Communicator::Communicator(zmq::context_t& context,
 }
 
 Communicator::~Communicator() {
-  zmq::message_t stop(2);
-  static_cast<char*>(stop.data())[0] = kStopFrame;
-  static_cast<char*>(stop.data())[1] = leave_on_stop_ ? 1 : 0;
-  pair_.send(stop, zmq::send_flags::none);
-  thread_.join();
-  // Free deliveries the compute thread never took.
-  zmq::message_t frame;
-  while (pair_.recv(frame, zmq::recv_flags::dontwait)) {
-    if (static_cast<const char*>(frame.data())[0] == kDeliveryFrame) {
-      TakePointer<Delivery>(frame);
+  // Inproc sends and receives between the two live ends cannot fail; if
+  // they did, the thread could not be stopped either.
+  try {
+    zmq::message_t stop(2);
+    static_cast<char*>(stop.data())[0] = kStopFrame;
+    static_cast<char*>(stop.data())[1] = leave_on_stop_ ? 1 : 0;
+    pair_.send(stop, zmq::send_flags::none);
+    thread_.join();
+    // Free deliveries the compute thread never took.
+    zmq::message_t frame;
+    while (pair_.recv(frame, zmq::recv_flags::dontwait)) {
+      if (static_cast<const char*>(frame.data())[0] == kDeliveryFrame) {
+        TakePointer<Delivery>(frame);
+      }
     }
+  } catch (const std::exception& error) {
+    ANCHORAGE_CHECK(false, error.what());
   }
 }
 

@@ -81,6 +81,8 @@ class Communicator {
   ~Communicator();
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
+  Communicator(Communicator&&) = delete;
+  Communicator& operator=(Communicator&&) = delete;
 
   // Hands `push` to the thread, which encodes and sends it without blocking
   // the caller. A push that cannot be encoded (the model is no longer

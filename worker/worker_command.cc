@@ -13,6 +13,8 @@
 namespace anchorage::worker {
 namespace {
 
+// Signal handlers reach the program only through a global.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
 std::atomic<Worker*> g_worker{nullptr};
 
 void HandleStopSignal(int /*signal*/) {

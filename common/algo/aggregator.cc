@@ -11,7 +11,7 @@ BasicAggregator<Scalar>::BasicAggregator(const AggregatorOptions& options,
     : options_(options),
       rule_(options.outer, static_cast<int64_t>(initial_anchor.size())),
       anchor_(initial_anchor.begin(), initial_anchor.end()),
-      sum_(initial_anchor.size(), Scalar(0)) {
+      sum_(initial_anchor.size(), static_cast<Scalar>(0)) {
   if (!rule_.is_plain_average()) target_.resize(anchor_.size());
 }
 
@@ -108,11 +108,12 @@ void BasicAggregator<Scalar>::CloseRound(const SparseUpdate* update) {
   ANCHORAGE_CHECK(options_.mode == AggregationMode::kSync,
                   "CloseRound in async mode");
   if (!round_members_.empty()) {
-    std::fill(sum_.begin(), sum_.end(), Scalar(0));
+    std::fill(sum_.begin(), sum_.end(), static_cast<Scalar>(0));
     for (const uint32_t id : round_members_) {
       const std::vector<Scalar>& slot = workers_.at(id);
-      for (size_t i = 0; i < slot.size(); ++i)
+      for (size_t i = 0; i < slot.size(); ++i) {
         sum_[i] += slot[i];
+      }
     }
     if (update != nullptr) {
       ANCHORAGE_CHECK(update->indices.size() == update->values.size(),
@@ -133,10 +134,11 @@ void BasicAggregator<Scalar>::CloseRound(const SparseUpdate* update) {
 
 template <typename Scalar>
 void BasicAggregator<Scalar>::Resum() {
-  std::fill(sum_.begin(), sum_.end(), Scalar(0));
+  std::fill(sum_.begin(), sum_.end(), static_cast<Scalar>(0));
   for (const auto& [id, slot] : workers_) {
-    for (size_t i = 0; i < slot.size(); ++i)
+    for (size_t i = 0; i < slot.size(); ++i) {
       sum_[i] += slot[i];
+    }
   }
   arrivals_since_resum_ = 0;
 }
@@ -145,12 +147,14 @@ template <typename Scalar>
 void BasicAggregator<Scalar>::ApplyOuter(double count) {
   const auto inverse = static_cast<Scalar>(1.0 / count);
   if (rule_.is_plain_average()) {
-    for (size_t i = 0; i < anchor_.size(); ++i)
+    for (size_t i = 0; i < anchor_.size(); ++i) {
       anchor_[i] = sum_[i] * inverse;
+    }
     return;
   }
-  for (size_t i = 0; i < anchor_.size(); ++i)
+  for (size_t i = 0; i < anchor_.size(); ++i) {
     target_[i] = sum_[i] * inverse;
+  }
   rule_.Apply(anchor_, target_, lr_);
 }
 

@@ -240,7 +240,7 @@ std::optional<Refused> BasicAnchorRound<Scalar>::Decode(
   if (request.codec != codec_->name()) {
     return Refuse(id, Refusal::kWrongCodec, "codec",
                   "push encoded with '" + request.codec + "', expected " +
-                      std::string(codec_->name()),
+                      std::string{codec_->name()},
                   true);
   }
   if (request.payloads.size() != 1) {
@@ -277,7 +277,7 @@ std::optional<Refused> BasicAnchorRound<Scalar>::Decode(
     if (base != nullptr) {
       std::copy(base->begin(), base->end(), decoded_.begin());
     } else {
-      std::fill(decoded_.begin(), decoded_.end(), Scalar(0));
+      std::fill(decoded_.begin(), decoded_.end(), static_cast<Scalar>(0));
     }
   } else {
     status = DecodePush<Scalar>(*codec_, relative_,
@@ -477,7 +477,7 @@ void BasicAnchorRound<Scalar>::CloseRound(double now, Effects* effects) {
     const typename BasicAggregator<Scalar>::SparseUpdate update{
         .indices = update_indices_,
         .values = update_values_,
-        .sign = relative_ ? Scalar(-1) : Scalar(1)};
+        .sign = relative_ ? static_cast<Scalar>(-1) : static_cast<Scalar>(1)};
     aggregator_.CloseRound(&update);
     if (protocol_->asks_values()) {
       applied = std::make_shared<const std::vector<uint32_t>>(update_indices_);
@@ -509,12 +509,13 @@ void BasicAnchorRound<Scalar>::CloseRound(double now, Effects* effects) {
 template <typename Scalar>
 void BasicAnchorRound<Scalar>::SendAnchor(
     uint32_t worker, uint64_t next_round, int64_t sent_unix_ns,
-    std::shared_ptr<const std::vector<uint32_t>> applied, Effects* effects) {
+    const std::shared_ptr<const std::vector<uint32_t>>& applied,
+    Effects* effects) {
   effects->emplace_back(AnchorUpdate{.worker = worker,
                                      .version = version(),
                                      .next_round = next_round,
                                      .push_sent_unix_ns = sent_unix_ns,
-                                     .applied = std::move(applied)});
+                                     .applied = applied});
   RecordBase(members_.at(worker));
 }
 
@@ -625,24 +626,7 @@ std::vector<uint8_t> BasicAnchorRound<Scalar>::Save() const {
   out.Bool(querying_);
   out.U32s(std::vector<uint32_t>(awaiting_.begin(), awaiting_.end()));
   out.U32s(std::vector<uint32_t>(answered_.begin(), answered_.end()));
-  out.U64(members_.size());
-  for (const auto& [id, member] : members_) {
-    out.U32(id);
-    out.Bool(member.live);
-    out.U64(member.incarnation);
-    out.U64(member.next_round);
-    out.U64(member.bases[0]);
-    out.U64(member.bases[1]);
-    const WorkerReport& report = member.report;
-    out.U64(report.samples);
-    out.U64(report.local_steps);
-    out.F64(report.train_loss);
-    out.F64(report.compute_seconds);
-    out.F64(report.sync_wait_seconds);
-    out.F64(report.encode_seconds);
-    out.Bool(member.reported);
-    out.Bool(member.has_loss);
-  }
+  SaveMembers(&out);
   out.U64(bases_.size());
   for (const auto& [version, base] : bases_) {
     out.U64(version);
@@ -664,6 +648,28 @@ std::vector<uint8_t> BasicAnchorRound<Scalar>::Save() const {
 }
 
 template <typename Scalar>
+void BasicAnchorRound<Scalar>::SaveMembers(ByteWriter* out) const {
+  out->U64(members_.size());
+  for (const auto& [id, member] : members_) {
+    out->U32(id);
+    out->Bool(member.live);
+    out->U64(member.incarnation);
+    out->U64(member.next_round);
+    out->U64(member.bases[0]);
+    out->U64(member.bases[1]);
+    const WorkerReport& report = member.report;
+    out->U64(report.samples);
+    out->U64(report.local_steps);
+    out->F64(report.train_loss);
+    out->F64(report.compute_seconds);
+    out->F64(report.sync_wait_seconds);
+    out->F64(report.encode_seconds);
+    out->Bool(member.reported);
+    out->Bool(member.has_loss);
+  }
+}
+
+template <typename Scalar>
 Status BasicAnchorRound<Scalar>::Load(std::span<const uint8_t> bytes) {
   ByteReader in(bytes);
   if (in.U32() != kStateMagic) in.Fail("not a round state (bad magic)");
@@ -678,8 +684,7 @@ Status BasicAnchorRound<Scalar>::Load(std::span<const uint8_t> bytes) {
   if (!in.ok()) return in.status();
   Status status = aggregator_.Load(&in);
   if (!status.ok()) return status;
-  const bool has_protocol = in.Bool();
-  if (in.ok() && has_protocol != (protocol_ != nullptr)) {
+  if (in.Bool() != (protocol_ != nullptr)) {
     in.Fail("round state of another codec");
   }
   if (protocol_ != nullptr && in.ok()) {
@@ -694,61 +699,8 @@ Status BasicAnchorRound<Scalar>::Load(std::span<const uint8_t> bytes) {
   in.U32s(&answered, workers);
   awaiting_ = {awaiting.begin(), awaiting.end()};
   answered_ = {answered.begin(), answered.end()};
-  const uint64_t member_count = in.U64();
-  if (member_count > workers) in.Fail("more members than workers");
-  members_.clear();
-  for (uint64_t n = 0; n < member_count && in.ok(); ++n) {
-    const uint32_t id = in.U32();
-    if (id >= workers || members_.contains(id)) {
-      in.Fail("a member id out of range or repeated");
-    }
-    Member& member = members_[id];
-    member.live = in.Bool();
-    member.incarnation = in.U64();
-    member.next_round = in.U64();
-    member.bases[0] = in.U64();
-    member.bases[1] = in.U64();
-    member.report.samples = in.U64();
-    member.report.local_steps = in.U64();
-    member.report.train_loss = static_cast<float>(in.F64());
-    member.report.compute_seconds = in.F64();
-    member.report.sync_wait_seconds = in.F64();
-    member.report.encode_seconds = in.F64();
-    member.reported = in.Bool();
-    member.has_loss = in.Bool();
-    if (in.ok() && member.live != aggregator_.HasWorker(id)) {
-      in.Fail(Worker(id) + "'s membership and slot disagree");
-    }
-  }
-  const uint64_t base_count = in.U64();
-  if (base_count > 2 * workers) in.Fail("more kept bases than workers hold");
-  bases_.clear();
-  for (uint64_t n = 0; n < base_count && in.ok(); ++n) {
-    const uint64_t version = in.U64();
-    std::vector<Scalar> values;
-    in.Scalars(&values, static_cast<uint64_t>(dim()));
-    if (in.ok() && values.size() != static_cast<size_t>(dim())) {
-      in.Fail("a kept base of another dimension");
-    }
-    bases_[version].values =
-        std::make_shared<const std::vector<Scalar>>(std::move(values));
-  }
-  for (const auto& [id, member] : members_) {
-    for (const uint64_t version : member.bases) {
-      if (version == kNoVersion) continue;
-      auto it = bases_.find(version);
-      if (it == bases_.end()) {
-        in.Fail(Worker(id) + " references a base that is not kept");
-        break;
-      }
-      ++it->second.references;
-    }
-  }
-  if (std::any_of(bases_.begin(), bases_.end(), [](const auto& entry) {
-        return entry.second.references == 0;
-      })) {
-    in.Fail("a kept base that no worker references");
-  }
+  LoadMembers(&in);
+  LoadBases(&in);
   round_opened_ = in.F64();
   first_in_round_ = in.F64();
   last_version_time_ = in.F64();
@@ -762,6 +714,74 @@ Status BasicAnchorRound<Scalar>::Load(std::span<const uint8_t> bytes) {
   in.U32s(&lost_, workers);
   finish_reason_ = in.String();
   return in.Finish();
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::LoadMembers(ByteReader* in) {
+  const auto workers = static_cast<uint64_t>(options_.workers);
+  const uint64_t count = in->U64();
+  if (count > workers) in->Fail("more members than workers");
+  members_.clear();
+  for (uint64_t n = 0; n < count && in->ok(); ++n) {
+    const uint32_t id = in->U32();
+    if (id >= workers || members_.contains(id)) {
+      in->Fail("a member id out of range or repeated");
+    }
+    Member& member = members_[id];
+    member.live = in->Bool();
+    member.incarnation = in->U64();
+    member.next_round = in->U64();
+    member.bases[0] = in->U64();
+    member.bases[1] = in->U64();
+    WorkerReport& report = member.report;
+    report.samples = in->U64();
+    report.local_steps = in->U64();
+    report.train_loss = static_cast<float>(in->F64());
+    report.compute_seconds = in->F64();
+    report.sync_wait_seconds = in->F64();
+    report.encode_seconds = in->F64();
+    member.reported = in->Bool();
+    member.has_loss = in->Bool();
+    if (in->ok() && member.live != aggregator_.HasWorker(id)) {
+      in->Fail(Worker(id) + "'s membership and slot disagree");
+    }
+  }
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::LoadBases(ByteReader* in) {
+  const uint64_t count = in->U64();
+  if (count > 2 * static_cast<uint64_t>(options_.workers)) {
+    in->Fail("more kept bases than workers hold");
+  }
+  bases_.clear();
+  for (uint64_t n = 0; n < count && in->ok(); ++n) {
+    const uint64_t version = in->U64();
+    std::vector<Scalar> values;
+    in->Scalars(&values, static_cast<uint64_t>(dim()));
+    if (in->ok() && values.size() != static_cast<size_t>(dim())) {
+      in->Fail("a kept base of another dimension");
+    }
+    bases_[version].values =
+        std::make_shared<const std::vector<Scalar>>(std::move(values));
+  }
+  // The references are the members' bases, each of which must be kept.
+  for (const auto& [id, member] : members_) {
+    for (const uint64_t version : member.bases) {
+      if (version == kNoVersion) continue;
+      auto it = bases_.find(version);
+      if (it == bases_.end()) {
+        in->Fail(Worker(id) + " references a base that is not kept");
+        return;
+      }
+      ++it->second.references;
+    }
+  }
+  if (std::any_of(bases_.begin(), bases_.end(), [](const auto& entry) {
+        return entry.second.references == 0;
+      })) {
+    in->Fail("a kept base that no worker references");
+  }
 }
 
 template class BasicAnchorRound<float>;

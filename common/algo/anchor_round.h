@@ -178,10 +178,14 @@ class BasicAnchorRound {
   void StartQuery(double now, Effects* effects);
   void CloseRound(double now, Effects* effects);
   void SendAnchor(uint32_t worker, uint64_t next_round, int64_t sent_unix_ns,
-                  std::shared_ptr<const std::vector<uint32_t>> applied,
+                  const std::shared_ptr<const std::vector<uint32_t>>& applied,
                   Effects* effects);
   void Remove(uint32_t worker);
   void CheckBudget(Effects* effects);
+  // Parts of Save and Load.
+  void SaveMembers(ByteWriter* out) const;
+  void LoadMembers(ByteReader* in);
+  void LoadBases(ByteReader* in);
   // Relative pushes: the current anchor becomes `member`'s newest base.
   void RecordBase(Member& member);
   void ReleaseBases(Member& member);

@@ -13,7 +13,8 @@ OuterRule<Scalar>::OuterRule(const OuterOptions& options, int64_t dim)
       plain_average_(options.algorithm != Algorithm::kMinibatchSgd &&
                      options.algorithm != Algorithm::kDiLoCo &&
                      options.beta == 0.0 && options.alpha == 1.0),
-      buffer_(plain_average_ ? 0 : static_cast<size_t>(dim), Scalar(0)) {}
+      buffer_(plain_average_ ? 0 : static_cast<size_t>(dim),
+              static_cast<Scalar>(0)) {}
 
 template <typename Scalar>
 void OuterRule<Scalar>::Apply(std::span<Scalar> anchor,
@@ -21,8 +22,9 @@ void OuterRule<Scalar>::Apply(std::span<Scalar> anchor,
   ANCHORAGE_CHECK(anchor.size() == target.size(), "outer rule size mismatch");
   const size_t n = anchor.size();
   if (plain_average_) {
-    for (size_t i = 0; i < n; ++i)
+    for (size_t i = 0; i < n; ++i) {
       anchor[i] = target[i];
+    }
     return;
   }
   const auto alpha = static_cast<Scalar>(options_.alpha);

@@ -42,7 +42,7 @@ Status BasicPushEncoder<Scalar>::Encode(std::span<const Scalar> base,
     return Status::Ok();
   } else {
     if (relative_) {
-      AsVector(std::span<float>(delta_)) =
+      AsVector(std::span<float>{delta_}) =
           AsVector(base) - AsVector(contribution);
     }
     Status status = codec_->Encode(relative_ ? delta_ : contribution, out);

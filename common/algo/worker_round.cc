@@ -19,7 +19,7 @@ template <typename Scalar>
 double WorkerRound<Scalar>::Compute() {
   double loss = 0;
   if (traits_.sends_gradient) {
-    std::fill(gradient_.begin(), gradient_.end(), Scalar(0));
+    std::fill(gradient_.begin(), gradient_.end(), static_cast<Scalar>(0));
     for (int step = 0; step < options_.local_steps; ++step) {
       loss += learner_->AccumulateGradient(gradient_);
     }
@@ -36,8 +36,9 @@ std::span<const Scalar> WorkerRound<Scalar>::Contribution(
     std::span<const Scalar> newest_anchor) {
   if (traits_.sends_gradient) {
     const auto inverse = static_cast<Scalar>(1.0 / options_.local_steps);
-    for (Scalar& g : gradient_)
+    for (Scalar& g : gradient_) {
       g *= inverse;
+    }
     return gradient_;
   }
   if (traits_.overlapped) {

@@ -33,23 +33,8 @@ Status PrefixFlag(const char* flag, const Status& status) {
   return Status::InvalidArgument(std::string(flag) + ": " + status.message());
 }
 
-Status ValidateTrain(const TrainOptions& t) {
-  if (t.workers < 1 || t.workers > 4096) {
-    return Bad("--workers", "must be in [1, 4096]", t.workers);
-  }
-  if (t.local_steps < 1)
-    return Bad("--local-steps", "must be >= 1", t.local_steps);
-  if (!(t.alpha >= 0.0 && t.alpha <= 1.0) &&
-      !(algo::TraitsOf(t.algorithm).alpha_is_outer_lr && t.alpha > 0.0 &&
-        t.alpha <= 10.0)) {
-    return Bad("--alpha", "must be in [0, 1] (outer lr: (0, 10])", t.alpha);
-  }
-  if (!(t.beta >= 0.0 && t.beta < 1.0)) {
-    return Bad("--beta", "must be in [0, 1)", t.beta);
-  }
-  if (algo::TraitsOf(t.algorithm).alpha_is_outer_lr && !(t.alpha > 0.0)) {
-    return Bad("--alpha", "(the outer learning rate) must be > 0", t.alpha);
-  }
+// The local optimizer and its schedule.
+Status ValidateOptimizer(const TrainOptions& t) {
   if (!(t.lr > 0.0 && t.lr < 1e3)) {
     return Bad("--lr", "must be in (0, 1000)", t.lr);
   }
@@ -75,6 +60,29 @@ Status ValidateTrain(const TrainOptions& t) {
   if (!(t.decay_factor > 0.0 && t.decay_factor <= 1.0)) {
     return Bad("--decay-factor", "must be in (0, 1]", t.decay_factor);
   }
+  return Status::Ok();
+}
+
+Status ValidateTrain(const TrainOptions& t) {
+  if (t.workers < 1 || t.workers > 4096) {
+    return Bad("--workers", "must be in [1, 4096]", t.workers);
+  }
+  if (t.local_steps < 1) {
+    return Bad("--local-steps", "must be >= 1", t.local_steps);
+  }
+  if (!(t.alpha >= 0.0 && t.alpha <= 1.0) &&
+      !(algo::TraitsOf(t.algorithm).alpha_is_outer_lr && t.alpha > 0.0 &&
+        t.alpha <= 10.0)) {
+    return Bad("--alpha", "must be in [0, 1] (outer lr: (0, 10])", t.alpha);
+  }
+  if (!(t.beta >= 0.0 && t.beta < 1.0)) {
+    return Bad("--beta", "must be in [0, 1)", t.beta);
+  }
+  if (algo::TraitsOf(t.algorithm).alpha_is_outer_lr && !(t.alpha > 0.0)) {
+    return Bad("--alpha", "(the outer learning rate) must be > 0", t.alpha);
+  }
+  Status status = ValidateOptimizer(t);
+  if (!status.ok()) return status;
   if (!(t.epochs >= 0.0)) return Bad("--epochs", "must be >= 0", t.epochs);
   if (t.max_versions < 0) {
     return Bad("--max-versions", "must be >= 0", t.max_versions);
@@ -83,8 +91,7 @@ Status ValidateTrain(const TrainOptions& t) {
     return Status::InvalidArgument(
         "--epochs and --max-versions are both 0: the run would never end");
   }
-  Status status =
-      PrefixFlag("--partition", data::ValidatePartitionSpec(t.partition));
+  status = PrefixFlag("--partition", data::ValidatePartitionSpec(t.partition));
   if (!status.ok()) return status;
   return PrefixFlag("--model", model::ValidateModelSpec(t.model));
 }
@@ -220,7 +227,7 @@ Status ValidateSlowdown(const std::string& spec) {
         colon == std::string::npos ? item : item.substr(colon + 1);
     if (colon != std::string::npos) {
       char* parse_end = nullptr;
-      const long id = std::strtol(item.c_str(), &parse_end, 10);
+      const int64_t id = std::strtoll(item.c_str(), &parse_end, 10);
       if (parse_end != item.c_str() + colon || id < 0) {
         return bad("bad worker id '" + item.substr(0, colon) + "'");
       }
@@ -240,8 +247,9 @@ Status ValidateSlowdown(const std::string& spec) {
 
 double WorkerOptions::SlowdownFor(int id) const {
   if (slowdown.empty()) return 1.0;
-  if (slowdown.find(':') == std::string::npos)
+  if (slowdown.find(':') == std::string::npos) {
     return std::strtod(slowdown.c_str(), nullptr);
+  }
   size_t start = 0;
   while (start < slowdown.size()) {
     size_t end = slowdown.find(',', start);
@@ -257,19 +265,14 @@ double WorkerOptions::SlowdownFor(int id) const {
   return 1.0;
 }
 
-Status RunConfig::Validate() const {
-  Status status = ValidateTrain(train);
-  if (!status.ok()) return status;
-  status = PrefixFlag(
-      "--codec", codec::ValidateCodecOptions(train.codec, CodecSettings(0, 1)));
-  if (!status.ok()) return status;
-  status = ValidateServer(server);
-  if (!status.ok()) return status;
-  if (worker.worker_id < 0 || worker.worker_id >= train.workers) {
+namespace {
+
+Status ValidateWorker(const WorkerOptions& worker, int workers) {
+  if (worker.worker_id < 0 || worker.worker_id >= workers) {
     return Status::InvalidArgument(
         "--worker-id: must be in [0, --workers) = [0, " +
-        std::to_string(train.workers) + ") (got " +
-        std::to_string(worker.worker_id) + ")");
+        std::to_string(workers) + ") (got " + std::to_string(worker.worker_id) +
+        ")");
   }
   if (!(worker.server_timeout_seconds > 0.0)) {
     return Bad("--server-timeout", "must be > 0",
@@ -284,26 +287,17 @@ Status RunConfig::Validate() const {
     return Bad("--link-bandwidth", "must be >= 0 bytes/s (0 = unlimited)",
                worker.link_bandwidth_bytes);
   }
-  status = ValidateSlowdown(worker.slowdown);
+  Status status = ValidateSlowdown(worker.slowdown);
   if (!status.ok()) return status;
   if (!(worker.min_step_seconds >= 0.0 && worker.min_step_seconds <= 10.0)) {
     return Bad("--min-step-time", "must be in [0, 10] seconds",
                worker.min_step_seconds);
   }
-  if (server.aggregation == algo::AggregationMode::kAsync &&
-      !algo::TraitsOf(train.algorithm).overlapped) {
-    return Status::InvalidArgument(
-        "--aggregation: async needs --algorithm overlap-local-sgd; " +
-        std::string(algo::AlgorithmName(train.algorithm)) +
-        " runs in sync rounds");
-  }
-  if (codec::DecidesOnTheRound(train.codec) &&
-      server.ResolvedAggregation(train) == algo::AggregationMode::kAsync) {
-    return Status::InvalidArgument(
-        "--codec: " + train.codec +
-        " sums every worker's sketch of a round on the server, so it needs "
-        "--aggregation sync");
-  }
+  return Status::Ok();
+}
+
+Status ValidateOutputs(const OutputOptions& output, const DemoOptions& demo,
+                       const SimulateOptions& simulate) {
   if (output.metrics_port < 0 || output.metrics_port > 65535) {
     return Bad("--metrics-port", "must be in [0, 65535]", output.metrics_port);
   }
@@ -323,6 +317,37 @@ Status RunConfig::Validate() const {
   if (simulate.eval_points < 1 || simulate.eval_points > 100000) {
     return Bad("--eval-points", "must be in [1, 100000]", simulate.eval_points);
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status RunConfig::Validate() const {
+  Status status = ValidateTrain(train);
+  if (!status.ok()) return status;
+  status = PrefixFlag(
+      "--codec", codec::ValidateCodecOptions(train.codec, CodecSettings(0, 1)));
+  if (!status.ok()) return status;
+  status = ValidateServer(server);
+  if (!status.ok()) return status;
+  status = ValidateWorker(worker, train.workers);
+  if (!status.ok()) return status;
+  if (server.aggregation == algo::AggregationMode::kAsync &&
+      !algo::TraitsOf(train.algorithm).overlapped) {
+    return Status::InvalidArgument(
+        "--aggregation: async needs --algorithm overlap-local-sgd; " +
+        std::string(algo::AlgorithmName(train.algorithm)) +
+        " runs in sync rounds");
+  }
+  if (codec::DecidesOnTheRound(train.codec) &&
+      server.ResolvedAggregation(train) == algo::AggregationMode::kAsync) {
+    return Status::InvalidArgument(
+        "--codec: " + train.codec +
+        " sums every worker's sketch of a round on the server, so it needs "
+        "--aggregation sync");
+  }
+  status = ValidateOutputs(output, demo, simulate);
+  if (!status.ok()) return status;
   if (compare.algorithms.empty()) {
     return Status::InvalidArgument("--algorithms: name at least one");
   }

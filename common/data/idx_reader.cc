@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/base/format.h"
+
 namespace anchorage::data {
 namespace {
 
@@ -42,7 +44,7 @@ class IdxFile {
       const int error = errno;
       return Status::NotFound(
           "cannot open " + path + ": " +
-          (error != 0 ? std::strerror(error) : "out of memory"));
+          (error != 0 ? ErrnoText(error) : "out of memory"));
     }
     // Larger than zlib's 8 KiB default: fewer read calls on 30 MB files.
     gzbuffer(file, 1 << 18);
@@ -104,7 +106,7 @@ class IdxFile {
     int errnum = Z_OK;
     const char* detail = gzerror(file_, &errnum);
     if (errnum == Z_ERRNO) {
-      return Status::DataLoss(path_ + ": read error: " + std::strerror(errno));
+      return Status::DataLoss(path_ + ": read error: " + ErrnoText(errno));
     }
     return Status::DataLoss(path_ + ": corrupt " +
                             (gzdirect(file_) != 0 ? "data" : "gzip data") +

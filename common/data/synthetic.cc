@@ -136,8 +136,9 @@ StatusOr<TrainTest> MakeLogistic(int dim, int64_t train_size, int64_t test_size,
   std::mt19937_64 rng(MixSeed(seed, kTeacherStream));
   std::normal_distribution<float> normal(0.0F, 1.0F);
   Vector teacher(dim);
-  for (Eigen::Index i = 0; i < teacher.size(); ++i)
+  for (Eigen::Index i = 0; i < teacher.size(); ++i) {
     teacher(i) = normal(rng);
+  }
   teacher.normalize();
 
   TrainTest data;

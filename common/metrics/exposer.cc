@@ -14,6 +14,8 @@
 #include <prometheus/gauge.h>
 #include <prometheus/text_serializer.h>
 
+#include "common/base/format.h"
+
 namespace anchorage::metrics {
 namespace {
 
@@ -57,14 +59,14 @@ StatusOr<std::unique_ptr<MetricsExposer>> MetricsExposer::Create(
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     return Status::Unavailable("cannot serve metrics on " + where + ": " +
-                               std::strerror(errno));
+                               ErrnoText(errno));
   }
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (::bind(fd, reinterpret_cast<sockaddr*>(&bind_address),
              sizeof(bind_address)) != 0 ||
       ::listen(fd, 16) != 0) {
-    const std::string error = std::strerror(errno);
+    const std::string error = ErrnoText(errno);
     ::close(fd);
     return Status::Unavailable("cannot serve metrics on " + where + ": " +
                                error);

@@ -33,6 +33,8 @@ class MetricsExposer {
   ~MetricsExposer();
   MetricsExposer(const MetricsExposer&) = delete;
   MetricsExposer& operator=(const MetricsExposer&) = delete;
+  MetricsExposer(MetricsExposer&&) = delete;
+  MetricsExposer& operator=(MetricsExposer&&) = delete;
 
   // The port actually bound.
   int port() const { return port_; }

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/base/format.h"
+
 namespace anchorage::metrics {
 namespace {
 
@@ -20,6 +22,8 @@ class FdCloser {
   ~FdCloser() { ::close(fd_); }
   FdCloser(const FdCloser&) = delete;
   FdCloser& operator=(const FdCloser&) = delete;
+  FdCloser(FdCloser&&) = delete;
+  FdCloser& operator=(FdCloser&&) = delete;
 
  private:
   int fd_;
@@ -36,26 +40,17 @@ bool WaitFor(int fd, int16_t events,
 
 }  // namespace
 
-StatusOr<std::string> HttpGet(const std::string& host, int port,
-                              const std::string& path,
-                              std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  const std::string where = host + ":" + std::to_string(port) + path;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
-    return Status::InvalidArgument("not an IPv4 address: " + host);
-  }
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (fd < 0)
-    return Status::Unavailable("socket: " + std::string(std::strerror(errno)));
-  const FdCloser closer(fd);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
-          0 &&
+namespace {
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+Status ConnectBy(int fd, const sockaddr_in& address, Deadline deadline,
+                 const std::string& where) {
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address),
+                sizeof(address)) != 0 &&
       errno != EINPROGRESS) {
     return Status::Unavailable("cannot connect to " + where + ": " +
-                               std::strerror(errno));
+                               ErrnoText(errno));
   }
   if (!WaitFor(fd, POLLOUT, deadline)) {
     return Status::Unavailable("timed out connecting to " + where);
@@ -65,10 +60,13 @@ StatusOr<std::string> HttpGet(const std::string& host, int port,
   ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
   if (error != 0) {
     return Status::Unavailable("cannot connect to " + where + ": " +
-                               std::strerror(error));
+                               ErrnoText(error));
   }
-  const std::string request =
-      "GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\n\r\n";
+  return Status::Ok();
+}
+
+Status SendBy(int fd, const std::string& request, Deadline deadline,
+              const std::string& where) {
   size_t sent = 0;
   while (sent < request.size()) {
     if (!WaitFor(fd, POLLOUT, deadline)) {
@@ -77,11 +75,16 @@ StatusOr<std::string> HttpGet(const std::string& host, int port,
     const ssize_t n =
         ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN) {
-      return Status::Unavailable("send to " + where + ": " +
-                                 std::strerror(errno));
+      return Status::Unavailable("send to " + where + ": " + ErrnoText(errno));
     }
     if (n > 0) sent += static_cast<size_t>(n);
   }
+  return Status::Ok();
+}
+
+// Reads until the peer closes the connection.
+StatusOr<std::string> ReadBy(int fd, Deadline deadline,
+                             const std::string& where) {
   std::string response;
   char buffer[16384];
   while (true) {
@@ -89,24 +92,51 @@ StatusOr<std::string> HttpGet(const std::string& host, int port,
       return Status::Unavailable("timed out reading " + where);
     }
     const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
-    if (n == 0) break;
+    if (n == 0) return response;
     if (n < 0) {
       if (errno == EAGAIN) continue;
-      return Status::Unavailable("read " + where + ": " + std::strerror(errno));
+      return Status::Unavailable("read " + where + ": " + ErrnoText(errno));
     }
     response.append(buffer, static_cast<size_t>(n));
   }
-  const size_t header_end = response.find("\r\n\r\n");
-  const bool http = response.compare(0, 9, "HTTP/1.1 ") == 0 ||
-                    response.compare(0, 9, "HTTP/1.0 ") == 0;
+}
+
+}  // namespace
+
+StatusOr<std::string> HttpGet(const std::string& host, int port,
+                              const std::string& path,
+                              std::chrono::milliseconds timeout) {
+  const Deadline deadline = std::chrono::steady_clock::now() + timeout;
+  const std::string where = host + ":" + std::to_string(port) + path;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
+    return Status::InvalidArgument("not an IPv4 address: " + host);
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    return Status::Unavailable("socket: " + ErrnoText(errno));
+  }
+  const FdCloser closer(fd);
+  Status status = ConnectBy(fd, address, deadline, where);
+  if (!status.ok()) return status;
+  status = SendBy(fd, "GET " + path + " HTTP/1.0\r\nHost: " + host + "\r\n\r\n",
+                  deadline, where);
+  if (!status.ok()) return status;
+  StatusOr<std::string> response = ReadBy(fd, deadline, where);
+  if (!response.ok()) return response.status();
+  const size_t header_end = response->find("\r\n\r\n");
+  const bool http = response->compare(0, 9, "HTTP/1.1 ") == 0 ||
+                    response->compare(0, 9, "HTTP/1.0 ") == 0;
   if (header_end == std::string::npos || !http) {
     return Status::DataLoss("malformed HTTP response from " + where);
   }
-  if (response.compare(9, 3, "200") != 0) {
-    return Status::Unavailable("HTTP status " + response.substr(9, 3) +
+  if (response->compare(9, 3, "200") != 0) {
+    return Status::Unavailable("HTTP status " + response->substr(9, 3) +
                                " from " + where);
   }
-  return response.substr(header_end + 4);
+  return response->substr(header_end + 4);
 }
 
 std::optional<double> FindSample(std::string_view text,

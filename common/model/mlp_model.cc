@@ -27,7 +27,7 @@ float Uniform(std::mt19937_64& random, float bound) {
 
 }  // namespace
 
-MlpModel::MlpModel(int64_t input_dim, std::vector<int64_t> hidden_sizes,
+MlpModel::MlpModel(int64_t input_dim, const std::vector<int64_t>& hidden_sizes,
                    int num_classes)
     : num_classes_(num_classes) {
   ANCHORAGE_CHECK(input_dim >= 1 && num_classes >= 2 && !hidden_sizes.empty(),
@@ -84,7 +84,7 @@ void MlpModel::Initialize(uint64_t seed, std::span<float> params) const {
 }
 
 RowMatrixMap MlpModel::Forward(std::span<const float> params,
-                               ConstRowMatrixMap x) {
+                               const ConstRowMatrixMap& x) {
   ANCHORAGE_CHECK(static_cast<int64_t>(params.size()) == dim_,
                   "params must have dim() entries");
   ANCHORAGE_CHECK(x.cols() == widths_.front(),
@@ -154,9 +154,9 @@ float MlpModel::LossAndGradient(std::span<const float> params,
 
 Evaluation MlpModel::Evaluate(std::span<const float> params, const RowMatrix& x,
                               std::span<const int32_t> labels) {
-  return internal::EvaluateInBlocks(x, labels, [&](ConstRowMatrixMap block) {
-    return Forward(params, block);
-  });
+  return internal::EvaluateInBlocks(
+      x, labels,
+      [&](const ConstRowMatrixMap& block) { return Forward(params, block); });
 }
 
 }  // namespace anchorage::model

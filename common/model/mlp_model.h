@@ -20,7 +20,7 @@ class MlpModel final : public Model {
  public:
   // Requires input_dim >= 1, at least one hidden size, every hidden size
   // >= 1 and num_classes >= 2 (MakeModel checks them).
-  MlpModel(int64_t input_dim, std::vector<int64_t> hidden_sizes,
+  MlpModel(int64_t input_dim, const std::vector<int64_t>& hidden_sizes,
            int num_classes);
 
   int64_t dim() const override { return dim_; }
@@ -46,7 +46,8 @@ class MlpModel final : public Model {
   ConstVectorMap Bias(std::span<const float> params, int layer) const;
   // Runs the forward pass on the rows of `x`, keeping every layer's output
   // (post-ReLU for hidden layers) in outputs_; returns the logits.
-  RowMatrixMap Forward(std::span<const float> params, ConstRowMatrixMap x);
+  RowMatrixMap Forward(std::span<const float> params,
+                       const ConstRowMatrixMap& x);
 
   int num_classes_;
   // Layer widths from the input: input_dim, hidden sizes..., num_classes.

@@ -42,7 +42,8 @@ Status ParseSpec(const std::string& spec, ParsedSpec* parsed) {
     return SpecError(spec, "unknown model");
   }
   parsed->mlp = true;
-  std::string_view rest = std::string_view(spec).substr(kMlpPrefix.size());
+  const std::string_view whole = spec;
+  std::string_view rest = whole.substr(kMlpPrefix.size());
   if (rest.empty()) return SpecError(spec, "no hidden layer sizes");
   while (true) {
     const size_t comma = rest.find(',');

@@ -36,7 +36,7 @@ void SoftmaxModel::Initialize(uint64_t /*seed*/,
 }
 
 RowMatrixMap SoftmaxModel::Forward(std::span<const float> params,
-                                   ConstRowMatrixMap x) {
+                                   const ConstRowMatrixMap& x) {
   ANCHORAGE_CHECK(static_cast<int64_t>(params.size()) == dim(),
                   "params must have dim() entries");
   ANCHORAGE_CHECK(x.cols() == input_dim_, "x must have input_dim() columns");
@@ -75,9 +75,9 @@ float SoftmaxModel::LossAndGradient(std::span<const float> params,
 Evaluation SoftmaxModel::Evaluate(std::span<const float> params,
                                   const RowMatrix& x,
                                   std::span<const int32_t> labels) {
-  return internal::EvaluateInBlocks(x, labels, [&](ConstRowMatrixMap block) {
-    return Forward(params, block);
-  });
+  return internal::EvaluateInBlocks(
+      x, labels,
+      [&](const ConstRowMatrixMap& block) { return Forward(params, block); });
 }
 
 }  // namespace anchorage::model

@@ -34,7 +34,8 @@ class SoftmaxModel final : public Model {
 
  private:
   // Computes the logits of the rows of `x` into logits_ and returns a view.
-  RowMatrixMap Forward(std::span<const float> params, ConstRowMatrixMap x);
+  RowMatrixMap Forward(std::span<const float> params,
+                       const ConstRowMatrixMap& x);
 
   int64_t input_dim_;
   int num_classes_;

@@ -90,7 +90,7 @@ void BasicSgd<Scalar>::Step(std::span<Scalar> params,
   // element of x is read before it is written, so nothing aliases.
   const auto apply = [&](const auto& d) {
     // Not mu * v + d when mu = 0: a non-finite v must not leak into plain SGD.
-    if (mu == Scalar(0)) {
+    if (mu == static_cast<Scalar>(0)) {
       v = d;
     } else {
       v = mu * v + d;
@@ -101,7 +101,7 @@ void BasicSgd<Scalar>::Step(std::span<Scalar> params,
       x -= lr * v;
     }
   };
-  if (wd == Scalar(0)) {
+  if (wd == static_cast<Scalar>(0)) {
     apply(g);
   } else {
     apply(g + wd * x);

@@ -94,8 +94,9 @@ std::string Num(double value) {
       std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
                     std::chars_format::fixed, 2);
   std::string text(buffer.data(), result.ptr);
-  while (text.back() == '0')
+  while (text.back() == '0') {
     text.pop_back();
+  }
   if (text.back() == '.') text.pop_back();
   return text == "-0" ? "0" : text;
 }
@@ -565,9 +566,10 @@ std::pair<double, double> LegendSlot(const Layout& layout, size_t index) {
             layout.legend_y + static_cast<double>(index) * kLegendRow};
   }
   const auto columns = static_cast<size_t>(layout.legend_columns);
+  const size_t row = index / columns;
   return {layout.legend_x +
               static_cast<double>(index % columns) * layout.legend_column_width,
-          layout.legend_y + static_cast<double>(index / columns) * kLegendRow};
+          layout.legend_y + static_cast<double>(row) * kLegendRow};
 }
 
 void AppendLegendLabel(double x, double y, std::string_view label,
@@ -842,8 +844,10 @@ std::string RenderSvgLinePlot(const PlotOptions& options,
   }
 
   std::vector<std::string> labels;
-  for (const Series& s : series)
+  labels.reserve(series.size());
+  for (const Series& s : series) {
     labels.push_back(s.label);
+  }
   const double below_axis =
       kTickLength + kTickSize + 8.0 + (options.x_label.empty() ? 0.0 : 22.0);
   Layout layout = StartLayout(options, labels, below_axis);

@@ -123,8 +123,9 @@ std::string ToChars(double value, std::chars_format format, int precision) {
 // nothing follows it: "1.2500" -> "1.25", "3.000" -> "3".
 std::string TrimFraction(std::string text) {
   if (text.find('.') == std::string::npos) return text;
-  while (text.back() == '0')
+  while (text.back() == '0') {
     text.pop_back();
+  }
   if (text.back() == '.') text.pop_back();
   return text;
 }
@@ -198,8 +199,9 @@ std::string RenderCsv(const std::vector<std::string>& header,
                       const std::vector<std::vector<std::string>>& rows) {
   std::string out;
   if (!header.empty()) AppendCsvLine(header, &out);
-  for (const std::vector<std::string>& row : rows)
+  for (const std::vector<std::string>& row : rows) {
     AppendCsvLine(row, &out);
+  }
   return out;
 }
 

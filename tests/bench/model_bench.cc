@@ -32,11 +32,13 @@ void RunTrainingSteps(benchmark::State& state, const std::string& spec) {
   std::uniform_real_distribution<float> pixel(0.0F, 1.0F);
   std::uniform_int_distribution<int32_t> label(0, kNumClasses - 1);
   RowMatrix x(batch, kInputDim);
-  for (Eigen::Index i = 0; i < x.size(); ++i)
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
     x.data()[i] = pixel(random);
+  }
   std::vector<int32_t> labels(static_cast<size_t>(batch));
-  for (int32_t& l : labels)
+  for (int32_t& l : labels) {
     l = label(random);
+  }
 
   std::vector<float> params(static_cast<size_t>(model.dim()));
   std::vector<float> grad(params.size());

@@ -48,11 +48,13 @@ void BM_RoundShare(benchmark::State& state, const Variant& variant) {
   std::mt19937_64 random(42);
   std::uniform_real_distribution<float> pixel(0.0F, 1.0F);
   RowMatrix x(kBatch, 784);
-  for (Eigen::Index i = 0; i < x.size(); ++i)
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
     x.data()[i] = pixel(random);
+  }
   std::vector<int32_t> labels(static_cast<size_t>(kBatch));
-  for (size_t i = 0; i < labels.size(); ++i)
+  for (size_t i = 0; i < labels.size(); ++i) {
     labels[i] = static_cast<int32_t>(i % 10);
+  }
   std::vector<float> base(static_cast<size_t>(model->dim()));
   model->Initialize(1, base);
   std::vector<float> params = base;

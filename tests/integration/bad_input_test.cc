@@ -185,8 +185,10 @@ TEST_F(BadInputTest, WrongProtocolVersionIsRejected) {
 TEST_F(BadInputTest, TooManyFramesAreRejected) {
   RawPeer peer(fixture_->endpoint(), "w0");
   std::vector<zmq::message_t> frames;
-  for (int i = 0; i < 12; ++i)
+  frames.reserve(12);
+  for (int i = 0; i < 12; ++i) {
     frames.emplace_back(std::string("x"));
+  }
   peer.Send(std::move(frames));
   // Nothing of it can be trusted, so there is no reply; the count shows it.
   const auto deadline = std::chrono::steady_clock::now() + seconds(10);

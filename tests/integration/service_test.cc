@@ -30,8 +30,9 @@ TEST(ServiceTest, OverlapLocalSgdTrainsToCompletion) {
   config.train.workers = 3;
   ServiceFixture fixture(config);
   ASSERT_TRUE(fixture.StartServer());
-  for (int id = 0; id < 3; ++id)
+  for (int id = 0; id < 3; ++id) {
     ASSERT_TRUE(fixture.StartWorker(id));
+  }
 
   const std::optional<summary::RunSummary> summary =
       fixture.WaitForServer(seconds(60));
@@ -91,8 +92,9 @@ TEST_P(CompressedServiceTest, TrainsAtAFractionOfTheBytes) {
   config.codec_options.topk_fraction = 0.05;
   ServiceFixture fixture(config);
   ASSERT_TRUE(fixture.StartServer());
-  for (int id = 0; id < 2; ++id)
+  for (int id = 0; id < 2; ++id) {
     ASSERT_TRUE(fixture.StartWorker(id));
+  }
   const std::optional<summary::RunSummary> summary =
       fixture.WaitForServer(seconds(60));
   ASSERT_TRUE(summary.has_value());
@@ -166,6 +168,7 @@ TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {
       .lr = static_cast<float>(config.train.lr),
       .momentum = static_cast<float>(config.train.momentum)};
   std::vector<algo::Trainer> trainers;
+  trainers.reserve(2);
   for (int id = 0; id < 2; ++id) {
     trainers.emplace_back(model::MakeModel(config.train.model, data.train.dim(),
                                            data.train.num_classes)
@@ -177,16 +180,19 @@ TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {
   for (int round = 0; round < 5; ++round) {
     std::vector<float> sum(average.size(), 0.0F);
     for (algo::Trainer& trainer : trainers) {
-      for (int step = 0; step < config.train.local_steps; ++step)
+      for (int step = 0; step < config.train.local_steps; ++step) {
         trainer.Step();
-      for (size_t i = 0; i < sum.size(); ++i)
+      }
+      for (size_t i = 0; i < sum.size(); ++i) {
         sum[i] += trainer.params()[i];
+      }
     }
     for (size_t i = 0; i < sum.size(); ++i) {
       average[i] = sum[i] * 0.5F;
     }
-    for (algo::Trainer& trainer : trainers)
+    for (algo::Trainer& trainer : trainers) {
       trainer.Adopt(average);
+    }
   }
   const std::span<const float> anchor = fixture.server().anchor();
   ASSERT_EQ(anchor.size(), average.size());

@@ -46,6 +46,7 @@ Trajectory Simulate(const objective::Objective<double>& objective,
                     const Setup& setup, const std::vector<double>& initial) {
   const optim::SgdOptions sgd{.lr = setup.lr};
   std::vector<std::unique_ptr<algo::Learner<double>>> learners;
+  learners.reserve(static_cast<size_t>(setup.workers));
   for (int worker = 0; worker < setup.workers; ++worker) {
     learners.push_back(std::make_unique<ObjectiveLearner<double>>(
         &objective, worker, sgd, initial, LearnerSeed(worker)));
@@ -114,8 +115,9 @@ std::unique_ptr<objective::Logistic<double>> Task(int workers) {
 
 std::vector<double> Start(size_t dim) {
   std::vector<double> x(dim);
-  for (size_t i = 0; i < dim; ++i)
+  for (size_t i = 0; i < dim; ++i) {
     x[i] = 0.1 * static_cast<double>(i) - 0.2;
+  }
   return x;
 }
 
@@ -170,8 +172,9 @@ TEST(SlowMoIdentityTest, OneWorkerBetaZeroIsLookahead) {
   std::vector<double> slow = initial;
   for (int64_t round = 0; round < rounds; ++round) {
     fast.Adopt(slow);
-    for (int step = 0; step < k; ++step)
+    for (int step = 0; step < k; ++step) {
       fast.Step();
+    }
     for (size_t i = 0; i < slow.size(); ++i) {
       slow[i] += alpha * (fast.params()[i] - slow[i]);
     }
@@ -209,16 +212,19 @@ TEST(LocalSgdIdentityTest, QuadraticAverageIsSgdWithAveragedNoise) {
   // Replay every worker's noise stream: each gradient draws kDim normals
   // from a fresh std::normal_distribution on the worker's generator.
   std::vector<std::mt19937_64> rngs;
-  for (int w = 0; w < kWorkers; ++w)
+  rngs.reserve(kWorkers);
+  for (int w = 0; w < kWorkers; ++w) {
     rngs.emplace_back(LearnerSeed(w));
+  }
   const double gamma = static_cast<double>(0.05F);
   std::vector<double> x = initial;
   for (int64_t step = 0; step < kSteps * kRounds; ++step) {
     std::vector<double> noise(kDim, 0.0);
     for (int w = 0; w < kWorkers; ++w) {
       std::normal_distribution<double> normal(0.0, 1.0);
-      for (int64_t j = 0; j < kDim; ++j)
+      for (int64_t j = 0; j < kDim; ++j) {
         noise[j] += kNoise * normal(rngs[w]);
+      }
     }
     for (int64_t j = 0; j < kDim; ++j) {
       x[j] -= gamma * (a_row[j] * (x[j] - b_row[j]) + noise[j] / kWorkers);
@@ -274,8 +280,9 @@ TEST(OverlapTest, AnchorIsMeanOfThePreviousRoundsPulledModels) {
     ASSERT_EQ(round.size(), 4U);
     std::vector<double> mean(6, 0.0);
     for (const auto& [worker, x] : round) {
-      for (size_t i = 0; i < mean.size(); ++i)
+      for (size_t i = 0; i < mean.size(); ++i) {
         mean[i] += x[i] / 4.0;
+      }
     }
     ExpectRelativelyEqual(run.anchors.at(version), mean, 1e-12);
   }
@@ -315,8 +322,9 @@ TEST(OverlapTest, AlphaZeroLeavesWorkersIndependent) {
                                    optim::SgdOptions{.lr = 0.05F}, initial,
                                    LearnerSeed(worker));
     for (const auto& [round, pushes] : run.pushes) {
-      for (int step = 0; step < 4; ++step)
+      for (int step = 0; step < 4; ++step) {
         alone.Step();
+      }
       const auto it = pushes.find(worker);
       if (it == pushes.end()) continue;
       const std::vector<double> params(alone.params().begin(),

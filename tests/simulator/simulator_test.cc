@@ -47,11 +47,12 @@ TEST(SimulateRunTest, SameSeedGivesByteIdenticalTraceAndModel) {
   for (int run = 0; run < 2; ++run) {
     StatusOr<SimulationResult<float>> result = SimulateRun(config, {});
     ASSERT_TRUE(result.ok()) << result.status().ToString();
-    const std::string suffix = std::to_string(run);
-    ASSERT_TRUE(
-        WriteTraceCsv(dir + "/trace" + suffix + ".csv", result->trace).ok());
-    ASSERT_TRUE(
-        io::WriteNpy(dir + "/model" + suffix + ".npy", result->anchor).ok());
+    const std::string trace_path =
+        dir + (run == 0 ? "/trace0.csv" : "/trace1.csv");
+    const std::string model_path =
+        dir + (run == 0 ? "/model0.npy" : "/model1.npy");
+    ASSERT_TRUE(WriteTraceCsv(trace_path, result->trace).ok());
+    ASSERT_TRUE(io::WriteNpy(model_path, result->anchor).ok());
   }
   const std::string trace = ReadFile(dir + "/trace0.csv");
   EXPECT_EQ(trace, ReadFile(dir + "/trace1.csv"));

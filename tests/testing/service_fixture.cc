@@ -29,8 +29,9 @@ ServiceFixture::ServiceFixture(const config::RunConfig& config)
 
 ServiceFixture::~ServiceFixture() {
   if (server_ != nullptr) server_->RequestStop();
-  for (auto& running : workers_)
+  for (auto& running : workers_) {
     running->worker->RequestStop();
+  }
   if (server_future_.valid()) server_future_.wait();
   for (auto& running : workers_) {
     if (running->future.valid()) running->future.wait();

@@ -26,6 +26,10 @@ class ServiceFixture {
  public:
   explicit ServiceFixture(const config::RunConfig& config);
   ~ServiceFixture();
+  ServiceFixture(const ServiceFixture&) = delete;
+  ServiceFixture& operator=(const ServiceFixture&) = delete;
+  ServiceFixture(ServiceFixture&&) = delete;
+  ServiceFixture& operator=(ServiceFixture&&) = delete;
 
   // Starts the server thread; returns false (with a gtest failure) on error.
   bool StartServer();

@@ -13,16 +13,18 @@ std::vector<float> RandomVector(size_t dim, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> normal(0.0F, 1.0F);
   std::vector<float> v(dim);
-  for (float& x : v)
+  for (float& x : v) {
     x = normal(rng);
+  }
   return v;
 }
 
 std::vector<float> Mean(const std::vector<std::vector<float>>& vectors) {
   std::vector<double> sum(vectors.front().size(), 0.0);
   for (const auto& v : vectors) {
-    for (size_t i = 0; i < v.size(); ++i)
+    for (size_t i = 0; i < v.size(); ++i) {
       sum[i] += v[i];
+    }
   }
   std::vector<float> mean(sum.size());
   for (size_t i = 0; i < sum.size(); ++i) {
@@ -49,8 +51,9 @@ TEST(AggregatorTest, AsyncAnchorIsMeanOfLatestContributions) {
   constexpr size_t kDim = 257;
   const std::vector<float> initial = RandomVector(kDim, 1);
   Aggregator aggregator({.mode = AggregationMode::kAsync}, initial);
-  for (uint32_t id = 0; id < 4; ++id)
+  for (uint32_t id = 0; id < 4; ++id) {
     ASSERT_TRUE(aggregator.AddWorker(id).ok());
+  }
   // Joining does not move the anchor.
   ExpectNear(aggregator.anchor(), initial, 0.0F);
 
@@ -86,8 +89,9 @@ TEST(AggregatorTest, AsyncRemovingAWorkerDropsItsContribution) {
 TEST(AggregatorTest, SyncPublishesRoundMeanOnlyAtClose) {
   const std::vector<float> initial(16, 1.0F);
   Aggregator aggregator({.mode = AggregationMode::kSync}, initial);
-  for (uint32_t id = 0; id < 3; ++id)
+  for (uint32_t id = 0; id < 3; ++id) {
     ASSERT_TRUE(aggregator.AddWorker(id).ok());
+  }
   std::vector<std::vector<float>> round;
   for (uint32_t id = 0; id < 3; ++id) {
     round.push_back(RandomVector(16, id));
@@ -146,14 +150,16 @@ TEST(AggregatorTest, AsyncSumDoesNotDriftOverManyArrivals) {
   constexpr size_t kDim = 64;
   Aggregator aggregator({.mode = AggregationMode::kAsync},
                         std::vector<float>(kDim, 0.0F));
-  for (uint32_t id = 0; id < 3; ++id)
+  for (uint32_t id = 0; id < 3; ++id) {
     ASSERT_TRUE(aggregator.AddWorker(id).ok());
+  }
   std::vector<std::vector<float>> latest(3, std::vector<float>(kDim, 0.0F));
   for (int arrival = 0; arrival < 3000; ++arrival) {
     const auto id = static_cast<uint32_t>(arrival % 3);
     latest[id] = RandomVector(kDim, static_cast<uint64_t>(arrival));
-    for (float& x : latest[id])
+    for (float& x : latest[id]) {
       x *= 1000.0F;
+    }
     ASSERT_TRUE(SubmitCopy(aggregator, id, 0, latest[id]).ok());
   }
   // Right after an exact re-sum (every 256 arrivals) the anchor is the

@@ -286,6 +286,7 @@ TEST(AnchorRoundTest, RelativePushesNameOneOfTheLastTwoAnchorsSent) {
     round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
   }
   std::vector<PushEncoder> encoders;
+  encoders.reserve(2);
   for (int w = 0; w < 2; ++w) {
     encoders.emplace_back(Algorithm::kOverlapLocalSgd,
                           codec::MakeCodec("fp16", kDim).value());
@@ -294,8 +295,9 @@ TEST(AnchorRoundTest, RelativePushesNameOneOfTheLastTwoAnchorsSent) {
                   const std::vector<float>& base, float step,
                   std::vector<uint8_t>* bytes) {
     std::vector<float> model = base;
-    for (float& x : model)
+    for (float& x : model) {
       x -= step;
+    }
     EXPECT_TRUE(encoders[worker].Encode(base, model, bytes).ok());
     return PushRequest{.worker = worker,
                        .round = 0,
@@ -386,8 +388,9 @@ TEST(AnchorRoundTest, TheSketchRoundQueriesEveryContributor) {
     EXPECT_GE(i, 100U);
     EXPECT_LT(i, 120U);
     double mean = 0;
-    for (const auto& delta : deltas)
+    for (const auto& delta : deltas) {
       mean += delta[i];
+    }
     expected[i] -= static_cast<float>(mean / kWorkers);
   }
   for (int64_t i = 0; i < kSketchDim; ++i) {
@@ -495,75 +498,102 @@ TEST(AnchorRoundTest, WorkerReportsAreAveragedIntoTheStats) {
   EXPECT_EQ(stats.raw_bytes_up, 2 * kDim * 4);
 }
 
-// Drives two more rounds through the same events from a saved state and
-// expects the same anchors as the original's continuation.
+constexpr int kStateWorkers = 3;
+constexpr int64_t kStateDim = 400;
+
+// Fresh worker-side encoders: every continuation starts its workers' error
+// feedback from the same state.
+std::vector<PushEncoder> StateEncoders(const std::string& codec,
+                                       const codec::CodecOptions& options) {
+  std::vector<PushEncoder> encoders;
+  encoders.reserve(kStateWorkers);
+  for (int w = 0; w < kStateWorkers; ++w) {
+    encoders.emplace_back(Algorithm::kSlowMo,
+                          codec::MakeCodec(codec, kStateDim, options).value());
+  }
+  return encoders;
+}
+
+// Answers a round's queries from the workers' codecs and returns the
+// effects of the last answer.
+Effects Answer(AnchorRound& round, std::vector<PushEncoder>& workers,
+               uint64_t t, Effects effects) {
+  for (const Query& query : All<Query>(effects)) {
+    std::vector<float> values(query.candidates->size());
+    EXPECT_TRUE(workers[query.worker]
+                    .codec()
+                    .ExactValues(*query.candidates, values)
+                    .ok());
+    std::vector<uint8_t> answer(values.size() * sizeof(float));
+    std::memcpy(answer.data(), values.data(), answer.size());
+    effects = round.OnValues(
+        static_cast<double>(t),
+        {.worker = query.worker, .round = t, .payloads = {answer}});
+  }
+  return effects;
+}
+
+// Rounds [from, to) of SlowMo: every worker pushes a random step from the
+// anchor (answering the sketch's queries), in a fixed order. Returns the
+// anchor after each round.
+std::vector<std::vector<float>> DriveRounds(AnchorRound& round,
+                                            std::vector<PushEncoder>& workers,
+                                            const std::string& codec,
+                                            uint64_t from, uint64_t to,
+                                            std::mt19937 stream) {
+  std::normal_distribution<float> normal(0.0F, 1.0F);
+  std::vector<std::vector<float>> anchors;
+  for (uint64_t t = from; t < to; ++t) {
+    Effects effects;
+    std::vector<std::vector<uint8_t>> bytes(kStateWorkers);
+    const std::vector<float> base(round.anchor().begin(), round.anchor().end());
+    for (uint32_t w = 0; w < kStateWorkers; ++w) {
+      std::vector<float> model = base;
+      for (float& x : model) {
+        x += 0.1F * normal(stream);
+      }
+      EXPECT_TRUE(workers[w].Encode(base, model, &bytes[w]).ok());
+      effects =
+          round.OnPush(static_cast<double>(t), {.worker = w,
+                                                .round = t,
+                                                .base_version = round.version(),
+                                                .codec = codec,
+                                                .payloads = {bytes[w]}});
+    }
+    effects = Answer(round, workers, t, std::move(effects));
+    for (const AnchorUpdate& update : All<AnchorUpdate>(effects)) {
+      if (update.applied != nullptr) {
+        EXPECT_TRUE(
+            workers[update.worker].codec().Applied(*update.applied).ok());
+      }
+    }
+    anchors.emplace_back(round.anchor().begin(), round.anchor().end());
+  }
+  return anchors;
+}
+
+// Two rounds, a save, then two more rounds through the original and
+// through a round restored from the saved state: the same anchors, bit for
+// bit. Lossy codecs keep error feedback in the workers, so both
+// continuations start from fresh worker codecs and only the server's state
+// differs in where it came from.
 TEST(AnchorRoundStateTest, ARestoredRoundContinuesBitForBit) {
   for (const std::string codec : {"dense", "topk", "sketch"}) {
     SCOPED_TRACE(codec);
     codec::CodecOptions options;
     options.topk_fraction = 0.1;
-    constexpr int kWorkers = 3;
-    constexpr int64_t kStateDim = 400;
-    AnchorRoundOptions round_options = SyncOptions(kWorkers);
+    AnchorRoundOptions round_options = SyncOptions(kStateWorkers);
+    round_options.algorithm = Algorithm::kSlowMo;
     round_options.aggregator.outer = {
         .algorithm = Algorithm::kSlowMo, .alpha = 1.0, .beta = 0.5};
-    round_options.algorithm = Algorithm::kSlowMo;
     const auto original = MakeRound(round_options, codec, options, kStateDim);
-    for (uint32_t id = 0; id < kWorkers; ++id) {
+    for (uint32_t id = 0; id < kStateWorkers; ++id) {
       original->OnJoin(0, Join(*original, id, 1, "slowmo"));
     }
-    std::vector<PushEncoder> encoders;
-    for (int w = 0; w < kWorkers; ++w) {
-      encoders.emplace_back(
-          Algorithm::kSlowMo,
-          codec::MakeCodec(codec, kStateDim, options).value());
-    }
     std::mt19937 rng(3);
-    // Pushes and (for the sketch) answers of rounds 0..3, in a fixed order.
-    auto drive = [&](AnchorRound& round, std::vector<PushEncoder>& workers,
-                     uint64_t from, uint64_t to, std::mt19937 stream) {
-      std::normal_distribution<float> normal(0.0F, 1.0F);
-      std::vector<std::vector<float>> anchors;
-      for (uint64_t t = from; t < to; ++t) {
-        Effects effects;
-        std::vector<std::vector<uint8_t>> bytes(kWorkers);
-        const std::vector<float> base(round.anchor().begin(),
-                                      round.anchor().end());
-        for (uint32_t w = 0; w < kWorkers; ++w) {
-          std::vector<float> model = base;
-          for (float& x : model)
-            x += 0.1F * normal(stream);
-          EXPECT_TRUE(workers[w].Encode(base, model, &bytes[w]).ok());
-          effects = round.OnPush(static_cast<double>(t),
-                                 {.worker = w,
-                                  .round = t,
-                                  .base_version = round.version(),
-                                  .codec = codec,
-                                  .payloads = {bytes[w]}});
-        }
-        for (const Query& query : All<Query>(effects)) {
-          std::vector<float> values(query.candidates->size());
-          EXPECT_TRUE(workers[query.worker]
-                          .codec()
-                          .ExactValues(*query.candidates, values)
-                          .ok());
-          std::vector<uint8_t> answer(values.size() * sizeof(float));
-          std::memcpy(answer.data(), values.data(), answer.size());
-          effects = round.OnValues(
-              static_cast<double>(t),
-              {.worker = query.worker, .round = t, .payloads = {answer}});
-        }
-        for (const AnchorUpdate& update : All<AnchorUpdate>(effects)) {
-          if (update.applied != nullptr) {
-            EXPECT_TRUE(
-                workers[update.worker].codec().Applied(*update.applied).ok());
-          }
-        }
-        anchors.emplace_back(round.anchor().begin(), round.anchor().end());
-      }
-      return anchors;
-    };
-    drive(*original, encoders, 0, 2, std::mt19937(rng()));
+    std::vector<PushEncoder> encoders = StateEncoders(codec, options);
+    DriveRounds(*original, encoders, codec, 0, 2, std::mt19937(rng()));
+
     const std::vector<uint8_t> state = original->Save();
     const auto restored = MakeRound(round_options, codec, options, kStateDim);
     ASSERT_TRUE(restored->Load(state).ok());
@@ -571,29 +601,13 @@ TEST(AnchorRoundStateTest, ARestoredRoundContinuesBitForBit) {
     EXPECT_EQ(restored->version(), original->version());
     EXPECT_EQ(restored->stats().pushes_applied,
               original->stats().pushes_applied);
-    // The workers' codecs are copied the same way for both continuations.
-    std::vector<PushEncoder> encoders_copy;
-    for (int w = 0; w < kWorkers; ++w) {
-      encoders_copy.emplace_back(
-          Algorithm::kSlowMo,
-          codec::MakeCodec(codec, kStateDim, options).value());
-    }
-    if (codec == "dense") {
-      const std::mt19937 stream(rng());
-      EXPECT_EQ(drive(*original, encoders, 2, 4, stream),
-                drive(*restored, encoders_copy, 2, 4, stream));
-    } else {
-      // Lossy codecs keep error feedback in the workers; continue both
-      // rounds from fresh worker codecs so the server state alone differs.
-      std::vector<PushEncoder> fresh;
-      for (int w = 0; w < kWorkers; ++w) {
-        fresh.emplace_back(Algorithm::kSlowMo,
-                           codec::MakeCodec(codec, kStateDim, options).value());
-      }
-      const std::mt19937 stream(rng());
-      EXPECT_EQ(drive(*original, fresh, 2, 4, stream),
-                drive(*restored, encoders_copy, 2, 4, stream));
-    }
+
+    const std::mt19937 stream(rng());
+    std::vector<PushEncoder> first = StateEncoders(codec, options);
+    std::vector<PushEncoder> second = StateEncoders(codec, options);
+    const auto continued = DriveRounds(*original, first, codec, 2, 4, stream);
+    EXPECT_EQ(continued.size(), 2U);
+    EXPECT_EQ(continued, DriveRounds(*restored, second, codec, 2, 4, stream));
   }
 }
 

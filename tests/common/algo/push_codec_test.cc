@@ -16,8 +16,9 @@ constexpr int64_t kDim = 64;
 
 std::vector<float> Ramp(float offset) {
   std::vector<float> v(kDim);
-  for (int64_t i = 0; i < kDim; ++i)
+  for (int64_t i = 0; i < kDim; ++i) {
     v[i] = offset + 0.01F * static_cast<float>(i);
+  }
   return v;
 }
 
@@ -40,8 +41,9 @@ TEST(PushCodecTest, LossyCodecSendsTheChangeFromTheBase) {
   ASSERT_TRUE(encoder.relative());
   const std::vector<float> base = Ramp(100.0F);
   std::vector<float> model = base;
-  for (float& x : model)
+  for (float& x : model) {
     x -= 0.001F;
+  }
   std::vector<uint8_t> bytes;
   ASSERT_TRUE(encoder.Encode(base, model, &bytes).ok());
   std::vector<float> decoded(kDim);
@@ -49,8 +51,9 @@ TEST(PushCodecTest, LossyCodecSendsTheChangeFromTheBase) {
       DecodePush<float>(encoder.codec(), true, base, bytes, decoded).ok());
   // fp16 of the model itself would be off by up to 0.03 at 100; of the
   // change, by a few 1e-7.
-  for (int64_t i = 0; i < kDim; ++i)
+  for (int64_t i = 0; i < kDim; ++i) {
     EXPECT_NEAR(decoded[i], model[i], 2e-5) << i;
+  }
 }
 
 TEST(PushCodecTest, GradientsAreNeverRelative) {

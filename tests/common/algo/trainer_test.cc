@@ -63,8 +63,9 @@ TEST_F(TrainerTest, AlphaZeroLeavesWorkersIndependent) {
 TEST_F(TrainerTest, AlphaOnePullAdoptsTheAnchor) {
   const std::vector<float> initial = Initial();
   Trainer trainer = Make(0, initial);
-  for (int step = 0; step < 4; ++step)
+  for (int step = 0; step < 4; ++step) {
     trainer.Step();
+  }
   std::vector<float> anchor(initial.size(), 0.25F);
   trainer.Pull(anchor, 1.0F);
   for (size_t i = 0; i < anchor.size(); ++i) {
@@ -75,8 +76,9 @@ TEST_F(TrainerTest, AlphaOnePullAdoptsTheAnchor) {
 TEST_F(TrainerTest, PullIsConvexCombination) {
   const std::vector<float> initial = Initial();
   Trainer trainer = Make(0, initial);
-  for (int step = 0; step < 4; ++step)
+  for (int step = 0; step < 4; ++step) {
     trainer.Step();
+  }
   const std::vector<float> before(trainer.params().begin(),
                                   trainer.params().end());
   std::vector<float> anchor(initial.size(), -1.0F);
@@ -90,13 +92,16 @@ TEST_F(TrainerTest, PullIsConvexCombination) {
 TEST_F(TrainerTest, LocalStepsReduceTrainingLoss) {
   Trainer trainer = Make(0, Initial());
   double first = 0;
-  for (int step = 0; step < 10; ++step)
+  for (int step = 0; step < 10; ++step) {
     first += trainer.Step();
-  for (int step = 0; step < 300; ++step)
+  }
+  for (int step = 0; step < 300; ++step) {
     trainer.Step();
+  }
   double last = 0;
-  for (int step = 0; step < 10; ++step)
+  for (int step = 0; step < 10; ++step) {
     last += trainer.Step();
+  }
   EXPECT_LT(last, 0.5 * first);
   EXPECT_EQ(trainer.steps(), 320);
 }

@@ -29,8 +29,9 @@ Dataset IndexedDataset(int64_t size) {
 
 std::vector<int64_t> EvenIndices(int64_t count) {
   std::vector<int64_t> indices;
-  for (int64_t i = 0; i < count; ++i)
+  for (int64_t i = 0; i < count; ++i) {
     indices.push_back(2 * i);
+  }
   return indices;
 }
 
@@ -88,8 +89,9 @@ TEST(BatchSamplerTest, ReshufflesEveryEpoch) {
 TEST(BatchSamplerTest, DropsEpochRemainderShorterThanBatch) {
   const Dataset dataset = IndexedDataset(25);
   std::vector<int64_t> shard(25);
-  for (int64_t i = 0; i < 25; ++i)
+  for (int64_t i = 0; i < 25; ++i) {
     shard[static_cast<size_t>(i)] = i;
+  }
   BatchSampler sampler(&dataset, shard, 10, 3);
   RowMatrix x;
   std::vector<int32_t> labels;

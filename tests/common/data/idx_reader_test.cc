@@ -42,8 +42,9 @@ Bytes ImageFile(uint32_t count, uint32_t rows, uint32_t cols) {
   AppendBigEndian32(rows, &bytes);
   AppendBigEndian32(cols, &bytes);
   for (uint32_t i = 0; i < count; ++i) {
-    for (uint32_t j = 0; j < rows * cols; ++j)
+    for (uint32_t j = 0; j < rows * cols; ++j) {
       bytes.push_back(Pixel(i, j));
+    }
   }
   return bytes;
 }
@@ -257,8 +258,9 @@ TEST(IdxReaderTest, CorruptGzipIsDataLoss) {
   WriteRaw(dir + "/bad-crc.gz", bad_crc);
   // Garbage in the middle of the deflate stream.
   Bytes bad_body = good;
-  for (size_t i = 20; i < 40; ++i)
+  for (size_t i = 20; i < 40; ++i) {
     bad_body[i] ^= 0x5A;
+  }
   WriteRaw(dir + "/bad-body.gz", bad_body);
   // A gzip magic followed by nonsense.
   WriteRaw(dir + "/bad-header.gz", Bytes{0x1F, 0x8B, 0x01, 0x02, 0x03, 0x04,
@@ -287,8 +289,9 @@ void WriteSmallFashionMnist(const std::string& dir,
 
 std::vector<uint8_t> CyclicLabels(size_t count) {
   std::vector<uint8_t> labels(count);
-  for (size_t i = 0; i < count; ++i)
+  for (size_t i = 0; i < count; ++i) {
     labels[i] = static_cast<uint8_t>(i % 10);
+  }
   return labels;
 }
 
@@ -358,8 +361,9 @@ TEST(FashionMnistTest, LoadsInstalledDataset) {
     ASSERT_LT(label, 10);
     ++per_class[static_cast<size_t>(label)];
   }
-  for (int c = 0; c < 10; ++c)
+  for (int c = 0; c < 10; ++c) {
     EXPECT_EQ(per_class[c], 6000) << "class " << c;
+  }
   for (const Dataset* split : {&data->train, &data->test}) {
     EXPECT_GE(split->features.minCoeff(), 0.0F);
     EXPECT_LE(split->features.maxCoeff(), 1.0F);

@@ -32,8 +32,9 @@ RowMatrix RandomMatrix(Eigen::Index rows, Eigen::Index cols,
                        std::mt19937_64& random) {
   std::normal_distribution<float> normal;
   RowMatrix m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i)
+  for (Eigen::Index i = 0; i < m.size(); ++i) {
     m.data()[i] = normal(random);
+  }
   return m;
 }
 
@@ -41,16 +42,18 @@ std::vector<int32_t> RandomLabels(size_t count, int num_classes,
                                   std::mt19937_64& random) {
   std::uniform_int_distribution<int32_t> label(0, num_classes - 1);
   std::vector<int32_t> labels(count);
-  for (int32_t& l : labels)
+  for (int32_t& l : labels) {
     l = label(random);
+  }
   return labels;
 }
 
 std::vector<float> RandomParams(const Model& model, std::mt19937_64& random) {
   std::normal_distribution<float> normal(0.0F, 0.5F);
   std::vector<float> params(static_cast<size_t>(model.dim()));
-  for (float& p : params)
+  for (float& p : params) {
     p = normal(random);
+  }
   return params;
 }
 
@@ -186,8 +189,9 @@ TEST_P(ModelContractTest, InitializeIsDeterministicWithZeroBiases) {
   model_->Initialize(kSeed, again);
 
   EXPECT_EQ(first, again);
-  for (const float p : first)
+  for (const float p : first) {
     EXPECT_TRUE(std::isfinite(p));
+  }
   // The output layer's bias ends the vector.
   for (size_t i = first.size() - kNumClasses; i < first.size(); ++i) {
     EXPECT_EQ(first[i], 0.0F) << i;
@@ -249,8 +253,9 @@ TEST(MakeModelTest, RejectsBadDimensions) {
 // Loss of one row with logits z and label y: log(sum_j exp z_j) - z_y.
 double RowLoss(const std::vector<double>& logits, int label) {
   double sum = 0;
-  for (const double z : logits)
+  for (const double z : logits) {
     sum += std::exp(z);
+  }
   return std::log(sum) - logits[static_cast<size_t>(label)];
 }
 
@@ -305,8 +310,9 @@ TEST(SoftmaxModelTest, PerfectClassifierHasAccuracyOne) {
   // x = one-hot of the label; W = 10 I: the label's logit wins by 10.
   SoftmaxModel model(3, 3);
   std::vector<float> params(static_cast<size_t>(model.dim()), 0.0F);
-  for (int c = 0; c < 3; ++c)
-    params[static_cast<size_t>(c * 3 + c)] = 10.0F;
+  for (int c = 0; c < 3; ++c) {
+    params[static_cast<size_t>(c) * 4] = 10.0F;  // row c, column c
+  }
   const int rows = 1500;  // more than one evaluation chunk
   RowMatrix x = RowMatrix::Zero(rows, 3);
   std::vector<int32_t> labels(rows);
@@ -332,8 +338,9 @@ TEST(SoftmaxModelTest, StableForHugeLogits) {
   const float loss = model.LossAndGradient(params, x, labels, grad);
 
   EXPECT_NEAR(loss, 2000.0F, 1e-2F);
-  for (const float g : grad)
+  for (const float g : grad) {
     EXPECT_TRUE(std::isfinite(g));
+  }
 }
 
 // Three linearly separable classes in 10 dimensions: unit Gaussian noise
@@ -358,7 +365,7 @@ void MakeBlobs(int rows, std::mt19937_64& random, RowMatrix* x,
 Evaluation Train(Model& model, const RowMatrix& x,
                  const std::vector<int32_t>& labels, const RowMatrix& test_x,
                  const std::vector<int32_t>& test_labels, int epochs,
-                 optim::SgdOptions options) {
+                 const optim::SgdOptions& options) {
   std::vector<float> params(static_cast<size_t>(model.dim()));
   std::vector<float> grad(params.size());
   model.Initialize(kSeed, params);
@@ -461,16 +468,18 @@ TEST(MlpModelTest, InitializeFollowsSeedAndHeBound) {
   const float bound = std::sqrt(6.0F / 100.0F);
   float max_abs = 0;
   double sum_squares = 0;
-  for (size_t i = 0; i < 50 * 100; ++i) {
+  constexpr size_t kWeights = size_t{50} * 100;
+  for (size_t i = 0; i < kWeights; ++i) {
     max_abs = std::max(max_abs, std::abs(a[i]));
     sum_squares += static_cast<double>(a[i]) * a[i];
   }
   EXPECT_LE(max_abs, bound);
   EXPECT_GT(max_abs, 0.9F * bound);
   // Uniform(-B, B) has variance B^2 / 3 = 2 / fan_in.
-  EXPECT_NEAR(sum_squares / (50 * 100), 2.0 / 100, 0.002);
-  for (size_t i = 50 * 100; i < 50 * 101; ++i)
+  EXPECT_NEAR(sum_squares / static_cast<double>(kWeights), 2.0 / 100, 0.002);
+  for (size_t i = kWeights; i < kWeights + 50; ++i) {
     EXPECT_EQ(a[i], 0.0F) << i;
+  }
 }
 
 }  // namespace

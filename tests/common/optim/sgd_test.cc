@@ -164,8 +164,9 @@ TEST(SgdTest, MomentumBufferHasDimEntriesAndStartsAtZero) {
   Sgd sgd(Options(0.1F, 0.9F, false), 5);
 
   ASSERT_EQ(sgd.momentum_buffer().size(), 5U);
-  for (const float v : sgd.momentum_buffer())
+  for (const float v : sgd.momentum_buffer()) {
     EXPECT_EQ(v, 0.0F);
+  }
   EXPECT_EQ(sgd.step(), 0);
 }
 
