@@ -20,10 +20,6 @@ int64_t UnixNanos() {
       .count();
 }
 
-std::string BodyName(proto::Body body) {
-  return proto::EnumNameBody(body);
-}
-
 }  // namespace
 
 StatusOr<std::unique_ptr<Server>> Server::Create(
@@ -198,10 +194,7 @@ void Server::HandleIncoming() {
     if (!frames->has_value()) return;
     transport::Frames& parts = **frames;
     const std::string routing_id = parts.front().to_string();
-    size_t bytes = 0;
-    for (const zmq::message_t& part : parts) {
-      bytes += part.size();
-    }
+    const size_t bytes = transport::FrameBytes(parts);
     metrics_.bytes_rx.Increment(static_cast<double>(bytes));
     bytes_up_ += static_cast<int64_t>(bytes);
     parts.erase(parts.begin());
@@ -229,7 +222,7 @@ void Server::Dispatch(const std::string& routing_id,
       peer->second.routing_id != routing_id) {
     Reject(routing_id, id, "unknown_worker", algo::Refusal::kUnknownWorker,
            "worker " + std::to_string(id) + " sent " +
-               BodyName(message.kind()) + " before joining");
+               proto::EnumNameBody(message.kind()) + " before joining");
     return;
   }
   peer->second.last_seen = Clock::now();
@@ -254,7 +247,8 @@ void Server::Dispatch(const std::string& routing_id,
       return;
     default:
       Reject(routing_id, id, "unexpected", algo::Refusal::kBadMessage,
-             "workers do not send " + BodyName(message.kind()));
+             std::string("workers do not send ") +
+                 proto::EnumNameBody(message.kind()));
   }
 }
 
@@ -437,10 +431,7 @@ void Server::SendTo(uint32_t id, transport::Frames frames) {
 }
 
 void Server::Send(const std::string& routing_id, transport::Frames frames) {
-  size_t bytes = 0;
-  for (const zmq::message_t& frame : frames) {
-    bytes += frame.size();
-  }
+  const size_t bytes = transport::FrameBytes(frames);
   frames.insert(frames.begin(), zmq::message_t(routing_id));
   Status status = transport::SendFrames(router_, std::move(frames));
   if (!status.ok()) {

@@ -296,10 +296,7 @@ void Communicator::Loop::AnswerQuery(const transport::Message& message) {
 }
 
 void Communicator::Loop::Send(transport::Frames frames) {
-  size_t bytes = 0;
-  for (const zmq::message_t& frame : frames) {
-    bytes += frame.size();
-  }
+  const size_t bytes = transport::FrameBytes(frames);
   last_sent_ = Clock::now();
   if (outgoing_.active()) {
     outgoing_.Push({std::move(frames), bytes}, bytes, last_sent_);

@@ -51,6 +51,14 @@ std::string LastEndpoint(const zmq::socket_t& socket) {
   return socket.get(zmq::sockopt::last_endpoint);
 }
 
+size_t FrameBytes(const std::vector<zmq::message_t>& frames) {
+  size_t bytes = 0;
+  for (const zmq::message_t& frame : frames) {
+    bytes += frame.size();
+  }
+  return bytes;
+}
+
 Status SendFrames(zmq::socket_t& socket, std::vector<zmq::message_t> frames) {
   try {
     for (size_t i = 0; i < frames.size(); ++i) {

@@ -46,6 +46,9 @@ StatusOr<zmq::socket_t> ConnectDealer(zmq::context_t& context,
 // Returns the endpoint a socket is bound to (resolves a wildcard port).
 std::string LastEndpoint(const zmq::socket_t& socket);
 
+// The total size of `frames` in bytes.
+size_t FrameBytes(const std::vector<zmq::message_t>& frames);
+
 // Sends `frames` as one multipart message. Returns Unavailable when the peer
 // is unknown or gone (ROUTER_MANDATORY) or the send timed out; the frames
 // are consumed either way.
