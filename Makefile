@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps build demo test lint bench clean
 
 all: build
 
@@ -22,6 +22,11 @@ demo: build
 
 test: build
 	ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure --timeout 600
+
+# clang-tidy with the repository's .clang-tidy over every translation unit
+# (scripts/lint says which checks; LINT_CHECKS= adds the static analyzer).
+lint: build
+	JOBS=$(JOBS) scripts/lint $(BUILD)
 
 bench: build
 	$(BUILD)/tests/bench/anchorage_bench
