@@ -1,6 +1,5 @@
 #include "common/data/idx_reader.h"
 
-#include <unistd.h>
 #include <zlib.h>
 
 #include <chrono>
@@ -14,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "common/data/dataset.h"
+#include "tests/testing/temp_files.h"
 
 namespace anchorage::data {
 namespace {
@@ -57,18 +57,8 @@ Bytes LabelFile(const std::vector<uint8_t>& labels) {
   return bytes;
 }
 
-// Returns a fresh directory for the current test, unique across processes
-// so parallel ctest runs do not collide.
 std::string TestDir() {
-  const ::testing::TestInfo* info =
-      ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::filesystem::path dir =
-      std::filesystem::path(::testing::TempDir()) /
-      ("idx_" + std::string(info->test_suite_name()) + "_" + info->name() +
-       "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
+  return testing::FreshTestDir("idx");
 }
 
 void WriteRaw(const std::string& path, const Bytes& bytes) {

@@ -1,11 +1,8 @@
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -16,34 +13,17 @@
 #include "common/io/file.h"
 #include "common/io/json.h"
 #include "common/io/npy.h"
+#include "tests/testing/temp_files.h"
 
 namespace anchorage::io {
 namespace {
 
-// Returns a fresh directory for the current test, unique across processes
-// so parallel ctest runs do not collide.
 std::string TestDir() {
-  const ::testing::TestInfo* info =
-      ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::filesystem::path dir =
-      std::filesystem::path(::testing::TempDir()) /
-      ("io_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" +
-       std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
+  return testing::FreshTestDir("io");
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void WriteAll(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
+using testing::ReadAll;
+using testing::WriteAll;
 
 uint32_t Bits(float value) {
   uint32_t bits = 0;

@@ -2,40 +2,21 @@
 
 #include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/temp_files.h"
+
 namespace anchorage::service {
 namespace {
 
-// Returns a fresh directory for the current test, unique across processes
-// so parallel ctest runs do not collide.
 std::string TestDir() {
-  const ::testing::TestInfo* info =
-      ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::filesystem::path dir =
-      std::filesystem::path(::testing::TempDir()) /
-      ("service_" + std::string(info->name()) + "_" +
-       std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
+  return testing::FreshTestDir("service");
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void WriteAll(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  ASSERT_TRUE(out.good()) << path;
-}
+using testing::ReadAll;
+using testing::WriteAll;
 
 config::OutputOptions LoopbackOutput(const std::string& ready_file) {
   config::OutputOptions output;

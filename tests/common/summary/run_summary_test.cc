@@ -1,11 +1,8 @@
 #include "common/summary/run_summary.h"
 
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <string>
 
@@ -13,34 +10,17 @@
 
 #include "common/config/run_config.h"
 #include "common/io/json.h"
+#include "tests/testing/temp_files.h"
 
 namespace anchorage::summary {
 namespace {
 
-// Returns a fresh directory for the current test, unique across processes
-// so parallel ctest runs do not collide.
 std::string TestDir() {
-  const ::testing::TestInfo* info =
-      ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::filesystem::path dir =
-      std::filesystem::path(::testing::TempDir()) /
-      ("summary_" + std::string(info->name()) + "_" +
-       std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
+  return testing::FreshTestDir("summary");
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void WriteAll(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  ASSERT_TRUE(out.good()) << path;
-}
+using testing::ReadAll;
+using testing::WriteAll;
 
 // A summary with every field set to a value unlike its default.
 RunSummary Full() {
