@@ -89,13 +89,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{algo::Algorithm::kLocalSgd, "topk"},
                       Case{algo::Algorithm::kSlowMo, "dense"}),
     [](const ::testing::TestParamInfo<Case>& param) {
-      std::string name =
-          std::string(algo::AlgorithmName(param.param.algorithm)) + "_" +
-          param.param.codec;
-      for (char& c : name) {
-        if (c == '-') c = '_';
-      }
-      return name;
+      return testing::RunName(param.param.algorithm, param.param.codec);
     });
 
 }  // namespace

@@ -128,13 +128,7 @@ INSTANTIATE_TEST_SUITE_P(
         CompressedRun{algo::Algorithm::kLocalSgd, "sketch", 0.0, 0},
         CompressedRun{algo::Algorithm::kMinibatchSgd, "fetchsgd", 0.0, 0}),
     [](const ::testing::TestParamInfo<CompressedRun>& param) {
-      std::string name =
-          std::string(algo::AlgorithmName(param.param.algorithm)) + "_" +
-          param.param.codec;
-      for (char& c : name) {
-        if (c == '-') c = '_';
-      }
-      return name;
+      return testing::RunName(param.param.algorithm, param.param.codec);
     });
 
 TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {

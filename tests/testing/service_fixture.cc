@@ -6,6 +6,15 @@
 
 namespace anchorage::testing {
 
+std::string RunName(algo::Algorithm algorithm, std::string_view codec) {
+  std::string name =
+      std::string(algo::AlgorithmName(algorithm)) + "_" + std::string(codec);
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
+}
+
 config::RunConfig SmallRunConfig() {
   config::RunConfig config;
   config.train.workers = 2;

@@ -8,11 +8,14 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <prometheus/registry.h>
 #include <zmq.hpp>
 
+#include "common/algo/algorithm.h"
 #include "common/config/run_config.h"
 #include "server/server.h"
 #include "worker/worker.h"
@@ -21,6 +24,10 @@ namespace anchorage::testing {
 
 // A small, fast run: synthetic data, softmax, short heartbeats.
 config::RunConfig SmallRunConfig();
+
+// A gtest parameter name for a run of `algorithm` with `codec`:
+// "local_sgd_topk".
+std::string RunName(algo::Algorithm algorithm, std::string_view codec);
 
 class ServiceFixture {
  public:
