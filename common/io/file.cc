@@ -11,7 +11,11 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents) {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out) return Status::Unavailable("cannot write " + temporary);
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    if (!out) return Status::Unavailable("cannot write " + temporary);
+    out.close();
+    if (!out) {
+      std::remove(temporary.c_str());
+      return Status::Unavailable("cannot write " + temporary);
+    }
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     return Status::Unavailable("cannot rename " + temporary + " to " + path);

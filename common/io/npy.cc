@@ -4,6 +4,9 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <string>
+
+#include "common/io/file.h"
 
 namespace anchorage::io {
 namespace {
@@ -21,21 +24,15 @@ Status WriteNpy(const std::string& path, std::span<const float> values) {
   const size_t unpadded = kMagicSize + 2 + 2 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return Status::Unavailable("cannot write " + path);
-  out.write(kMagic, kMagicSize);
-  const char version[2] = {1, 0};
-  out.write(version, 2);
   const auto length = static_cast<uint16_t>(header.size());
-  const char length_bytes[2] = {static_cast<char>(length & 0xff),
-                                static_cast<char>(length >> 8)};
-  out.write(length_bytes, 2);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(values.data()),
-            static_cast<std::streamsize>(values.size_bytes()));
-  out.close();
-  if (!out) return Status::Unavailable("cannot write " + path);
-  return Status::Ok();
+  std::string bytes(kMagic, kMagicSize);
+  bytes +=
+      {1, 0, static_cast<char>(length & 0xff), static_cast<char>(length >> 8)};
+  bytes += header;
+  bytes.append(reinterpret_cast<const char*>(values.data()),
+               values.size_bytes());
+  // A reader, or a process killed mid-write, never leaves half a model.
+  return WriteFileAtomically(path, bytes);
 }
 
 StatusOr<std::vector<float>> ReadNpy(const std::string& path) {

@@ -121,6 +121,20 @@ TEST(NpyTest, WriteOverwritesExistingFile) {
   EXPECT_EQ(*read, std::vector<float>{2.0F});
 }
 
+TEST(NpyTest, FailedWriteLeavesThePreviousFileWhole) {
+  const std::string path = TestDir() + "/kept.npy";
+  ASSERT_TRUE(WriteNpy(path, std::vector<float>{3.0F, 4.0F}).ok());
+  // The temporary file cannot be created: a directory holds its name.
+  std::filesystem::create_directory(path + ".tmp");
+
+  EXPECT_EQ(WriteNpy(path, std::vector<float>{5.0F}).code(),
+            Status::Code::kUnavailable);
+  const StatusOr<std::vector<float>> read = ReadNpy(path);
+
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(*read, (std::vector<float>{3.0F, 4.0F}));
+}
+
 TEST(NpyTest, WriteToMissingDirectoryIsUnavailable) {
   const std::string path = TestDir() + "/no/such/dir/model.npy";
 
