@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "common/io/file.h"
 #include "common/data/dataset.h"
+#include "common/io/file.h"
 #include "common/report/svg_plot.h"
 #include "common/report/table.h"
 #include "compare/verdict.h"

@@ -27,5 +27,4 @@ StatusOr<SimulationResult<float>> SimulateRun(
 Status WriteTraceCsv(const std::string& path,
                      const std::vector<TracePoint>& trace);
 
-
 }  // namespace anchorage::simulator

@@ -1,6 +1,5 @@
 #include "common/summary/run_summary.h"
 
-
 #include <cmath>
 #include <filesystem>
 #include <limits>
