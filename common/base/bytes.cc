@@ -79,6 +79,10 @@ void ByteReader::U32s(std::vector<uint32_t>* out, uint64_t max_count) {
   Array(out, max_count);
 }
 
+void ByteReader::U8s(std::vector<uint8_t>* out, uint64_t max_count) {
+  Array(out, max_count);
+}
+
 Status ByteReader::Finish() {
   if (status_.ok() && remaining() > 0) {
     Fail(std::to_string(remaining()) + " trailing bytes");

@@ -41,6 +41,7 @@ class ByteWriter {
   void Floats(std::span<const float> values) { Array(values); }
   void Doubles(std::span<const double> values) { Array(values); }
   void U32s(std::span<const uint32_t> values) { Array(values); }
+  void U8s(std::span<const uint8_t> values) { Array(values); }
   template <typename Scalar>
   void Scalars(std::span<const Scalar> values) {
     if constexpr (sizeof(Scalar) == sizeof(float)) {
@@ -79,6 +80,7 @@ class ByteReader {
   void Floats(std::vector<float>* out, uint64_t max_count);
   void Doubles(std::vector<double>* out, uint64_t max_count);
   void U32s(std::vector<uint32_t>* out, uint64_t max_count);
+  void U8s(std::vector<uint8_t>* out, uint64_t max_count);
   template <typename Scalar>
   void Scalars(std::vector<Scalar>* out, uint64_t max_count) {
     if constexpr (sizeof(Scalar) == sizeof(float)) {

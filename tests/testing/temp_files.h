@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace anchorage::testing {
 
@@ -17,5 +18,8 @@ std::string ReadAll(const std::string& path);
 
 // Replaces `path` with `bytes`; a failed write fails the test.
 void WriteAll(const std::string& path, std::string_view bytes);
+
+// The names of the entries of `dir`, sorted.
+std::vector<std::string> ListDir(const std::string& dir);
 
 }  // namespace anchorage::testing

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -120,18 +121,14 @@ TEST(NpyTest, WriteOverwritesExistingFile) {
   EXPECT_EQ(*read, std::vector<float>{2.0F});
 }
 
-TEST(NpyTest, FailedWriteLeavesThePreviousFileWhole) {
-  const std::string path = TestDir() + "/kept.npy";
-  ASSERT_TRUE(WriteNpy(path, std::vector<float>{3.0F, 4.0F}).ok());
-  // The temporary file cannot be created: a directory holds its name.
-  std::filesystem::create_directory(path + ".tmp");
+TEST(NpyTest, ReplacingAModelLeavesOnlyTheModel) {
+  const std::string dir = TestDir();
+  ASSERT_TRUE(WriteNpy(dir + "/kept.npy", std::vector<float>{3.0F}).ok());
 
-  EXPECT_EQ(WriteNpy(path, std::vector<float>{5.0F}).code(),
-            Status::Code::kUnavailable);
-  const StatusOr<std::vector<float>> read = ReadNpy(path);
+  ASSERT_TRUE(WriteNpy(dir + "/kept.npy", std::vector<float>{5.0F}).ok());
 
-  ASSERT_TRUE(read.ok()) << read.status().ToString();
-  EXPECT_EQ(*read, (std::vector<float>{3.0F, 4.0F}));
+  EXPECT_EQ(testing::ListDir(dir), std::vector<std::string>{"kept.npy"});
+  EXPECT_EQ(*ReadNpy(dir + "/kept.npy"), std::vector<float>{5.0F});
 }
 
 TEST(NpyTest, WriteToMissingDirectoryIsUnavailable) {
@@ -322,23 +319,63 @@ TEST(FileTest, WriteFileAtomicallyWritesContentsAndLeavesNoTemporary) {
 
   ASSERT_TRUE(status.ok()) << status.ToString();
   EXPECT_EQ(ReadAll(path), contents);
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
-  size_t files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    ++files;
-    EXPECT_EQ(entry.path().filename(), "summary.json");
-  }
-  EXPECT_EQ(files, 1U);
+  EXPECT_EQ(testing::ListDir(dir), std::vector<std::string>{"summary.json"});
 }
 
 TEST(FileTest, WriteFileAtomicallyReplacesExistingFile) {
-  const std::string path = TestDir() + "/ready.json";
+  const std::string dir = TestDir();
+  const std::string path = dir + "/ready.json";
   WriteAll(path, std::string(1000, 'x'));
 
   ASSERT_TRUE(WriteFileAtomically(path, "{}\n").ok());
 
   EXPECT_EQ(ReadAll(path), "{}\n");
-  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  EXPECT_EQ(testing::ListDir(dir), std::vector<std::string>{"ready.json"});
+}
+
+// A writer that fails (or is killed) before the rename leaves the previous
+// file whole; a failure also removes its temporary file.
+TEST(FileTest, AFailureBeforeTheRenameKeepsThePreviousFile) {
+  const std::string dir = TestDir();
+  const std::string path = dir + "/model.npy";
+  WriteAll(path, "previous");
+  for (const bool mid_write : {true, false}) {
+    WriteHooks hooks;
+    const auto fail = [] { return Status::Unavailable("stopped by the test"); };
+    if (mid_write) {
+      hooks.mid_write = fail;
+    } else {
+      hooks.before_rename = fail;
+    }
+
+    const Status status =
+        WriteFileAtomically(path, std::string(4096, 'n'), hooks);
+
+    EXPECT_EQ(status.code(), Status::Code::kUnavailable);
+    EXPECT_EQ(ReadAll(path), "previous");
+    EXPECT_EQ(testing::ListDir(dir), std::vector<std::string>{"model.npy"});
+  }
+}
+
+TEST(FileTest, AWriterKilledBeforeTheRenameLeavesThePreviousFile) {
+  const std::string dir = TestDir();
+  const std::string path = dir + "/summary.json";
+  WriteAll(path, "previous");
+  for (const bool mid_write : {true, false}) {
+    EXPECT_EXIT(
+        {
+          WriteHooks hooks;
+          const auto die = []() -> Status {
+            ::raise(SIGKILL);
+            return Status::Ok();
+          };
+          (mid_write ? hooks.mid_write : hooks.before_rename) = die;
+          (void)WriteFileAtomically(path, std::string(4096, 'n'), hooks);
+        },
+        ::testing::KilledBySignal(SIGKILL), "");
+
+    EXPECT_EQ(ReadAll(path), "previous");
+  }
 }
 
 TEST(FileTest, WriteFileAtomicallyKeepsBinaryContents) {
