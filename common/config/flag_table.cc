@@ -285,7 +285,6 @@ FlagBinding Compare(Field CompareOptions::*field, const Names&... names) {
   return Bind(&RunConfig::compare, field, names...);
 }
 
-constexpr char kTrainingGroup[] = "Training";
 constexpr char kServerGroup[] = "Server";
 constexpr char kWorkerGroup[] = "Worker";
 constexpr char kOutputGroup[] = "Output";
@@ -426,6 +425,15 @@ std::vector<Flag> MakeTable() {
       {"--eval-examples", kServerGroup,
        "Test examples per periodic evaluation (0 = all)", kAll, kShared,
        Server(&ServerOptions::eval_examples)},
+      {"--checkpoint-dir", kServerGroup,
+       "Checkpoint the run here and resume from it at start (empty = never)",
+       kServerOnly, kOwn, Server(&ServerOptions::checkpoint_dir)},
+      {"--checkpoint-interval", kServerGroup,
+       "Seconds between checkpoints (also written at SIGTERM/SIGINT)",
+       kServerOnly, kOwn, Server(&ServerOptions::checkpoint_interval_seconds)},
+      {"--idle-timeout", kServerGroup,
+       "Exit 1 after this many seconds with no live worker (0 = never)",
+       kServerOnly, kOwn, Server(&ServerOptions::idle_timeout_seconds)},
 
       {"--server", kWorkerGroup, "Server endpoint", kWorkerOnly, kOwn,
        Worker(&WorkerOptions::server)},

@@ -81,6 +81,9 @@ struct Flag {
   FlagBinding binding;
 };
 
+// The help group of the settings that define a run's trajectory.
+inline constexpr char kTrainingGroup[] = "Training";
+
 // Every flag, in the order the help lists them.
 const std::vector<Flag>& FlagTable();
 

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "common/algo/algorithm.h"
 #include "common/config/flag_table.h"
 
 namespace anchorage::config {
@@ -122,6 +123,24 @@ std::vector<std::string> SharedFlags(const RunConfig& config, Role child) {
     if (argument) flags.push_back(std::move(*argument));
   }
   return flags;
+}
+
+std::map<std::string, std::string> RunFingerprint(const RunConfig& config) {
+  std::map<std::string, std::string> fingerprint;
+  for (const Flag& flag : FlagTable()) {
+    if (flag.group != kTrainingGroup || flag.name == "--data-dir") {
+      continue;
+    }
+    std::optional<std::string> argument =
+        flag.binding.render(flag.name, config);
+    if (!argument) continue;
+    const size_t equals = argument->find('=');
+    fingerprint[flag.name] =
+        equals == std::string::npos ? "true" : argument->substr(equals + 1);
+  }
+  fingerprint["--aggregation"] = algo::AggregationModeName(
+      config.server.ResolvedAggregation(config.train));
+  return fingerprint;
 }
 
 StatusOr<std::optional<ParsedCommandLine>> ParseCommandLine(

@@ -4,6 +4,7 @@
 // overrides the same key in `--config FILE`.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -48,5 +49,12 @@ void ApplyAlgorithmDefaults(const std::set<std::string>& given,
 // workers that agree with it. Values round-trip exactly; a value that
 // leaving the flag out gives (an empty string, false, auto) is left out.
 std::vector<std::string> SharedFlags(const RunConfig& config, Role child);
+
+// What identifies a run for its checkpoints: every Training flag but
+// --data-dir (a path may differ between machines), and the resolved
+// aggregation mode, as flag name → value ("--lr" → "0.05"; a flag left at
+// an empty default is absent). A server resumes a checkpoint only when its
+// own fingerprint is equal.
+std::map<std::string, std::string> RunFingerprint(const RunConfig& config);
 
 }  // namespace anchorage::config

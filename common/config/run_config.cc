@@ -117,6 +117,13 @@ Status ValidateServer(const ServerOptions& s) {
   if (s.eval_examples < 0) {
     return Bad("--eval-examples", "must be >= 0", s.eval_examples);
   }
+  if (!(s.checkpoint_interval_seconds > 0.0)) {
+    return Bad("--checkpoint-interval", "must be > 0",
+               s.checkpoint_interval_seconds);
+  }
+  if (!(s.idle_timeout_seconds >= 0.0)) {
+    return Bad("--idle-timeout", "must be >= 0", s.idle_timeout_seconds);
+  }
   return Status::Ok();
 }
 

@@ -129,6 +129,13 @@ struct ServerOptions {
   // the end); at most `eval_examples` test examples (0 = all).
   double eval_interval_seconds = 2.0;
   int64_t eval_examples = 0;
+  // Recovery (DESIGN.md section 10): the round state is checkpointed into
+  // this directory (empty = never) every `checkpoint_interval_seconds` and
+  // at SIGTERM/SIGINT, and resumed from it at start.
+  std::string checkpoint_dir;
+  double checkpoint_interval_seconds = 30.0;
+  // Exit 1 after this many seconds without a live worker (0 = never).
+  double idle_timeout_seconds = 120.0;
 
   // --aggregation, or the run's natural mode: sync for the sketched codecs
   // (they sum a whole round) and for every algorithm but
