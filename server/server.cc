@@ -1,11 +1,13 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <utility>
 #include <variant>
 
 #include "common/base/log.h"
+#include "common/config/flags.h"
 #include "common/config/round_settings.h"
 #include "common/transport/socket.h"
 
@@ -13,6 +15,12 @@ namespace anchorage::server {
 namespace {
 
 using Seconds = std::chrono::duration<double>;
+
+std::string FormatSeconds(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g s", seconds);
+  return text;
+}
 
 int64_t UnixNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -33,20 +41,73 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
   if (!model.ok()) return model.status();
   std::vector<float> initial(static_cast<size_t>((*model)->dim()));
   (*model)->Initialize(config.train.seed, initial);
-  // The push decoder; its options must fit the model's dimension (a
-  // sketch's cells).
-  StatusOr<std::unique_ptr<codec::Codec>> codec = codec::MakeCodec(
-      config.train.codec, (*model)->dim(),
-      config.CodecSettings(0, config.train.PlannedPushes(data->train.size())));
-  if (!codec.ok()) return codec.status();
-  StatusOr<std::unique_ptr<algo::AnchorRound>> round =
-      algo::AnchorRound::Create(
-          config::RoundSettings(config, data->train.size()), initial,
-          std::move(codec).value());
+  const int64_t dim = (*model)->dim();
+  const int64_t examples = data->train.size();
+  const auto make_round =
+      [&]() -> StatusOr<std::unique_ptr<algo::AnchorRound>> {
+    // The push decoder; its options must fit the model's dimension (a
+    // sketch's cells).
+    StatusOr<std::unique_ptr<codec::Codec>> codec = codec::MakeCodec(
+        config.train.codec, dim,
+        config.CodecSettings(0, config.train.PlannedPushes(examples)));
+    if (!codec.ok()) return codec.status();
+    return algo::AnchorRound::Create(config::RoundSettings(config, examples),
+                                     initial, std::move(codec).value());
+  };
+  StatusOr<std::unique_ptr<algo::AnchorRound>> round = make_round();
   if (!round.ok()) return round.status();
+  Resumed resumed;
+  const std::string& dir = config.server.checkpoint_dir;
+  if (!dir.empty()) {
+    const io::Fingerprint fingerprint = config::RunFingerprint(config);
+    std::vector<std::string> refused;
+    StatusOr<std::optional<io::LoadedCheckpoint>> loaded =
+        io::LoadNewestCheckpoint(
+            dir,
+            [&](const io::Checkpoint& checkpoint,
+                const std::string& path) -> Status {
+              const std::string difference = io::FingerprintDifference(
+                  checkpoint.fingerprint, fingerprint);
+              if (!difference.empty()) {
+                return Status::FailedPrecondition(
+                    path + " is a checkpoint of another run: " + difference +
+                    " (give the same flags, or another --checkpoint-dir)");
+              }
+              StatusOr<std::unique_ptr<algo::AnchorRound>> restored =
+                  make_round();
+              if (!restored.ok()) return restored.status();
+              Status status = (*restored)->Load(checkpoint.state);
+              if (!status.ok()) {
+                return Status::DataLoss(path + ": " + status.message());
+              }
+              *round = std::move(restored).value();
+              return Status::Ok();
+            },
+            &refused);
+    for (const std::string& problem : refused) {
+      LOG_WARNING("refusing checkpoint %s", problem.c_str());
+    }
+    if (!loaded.ok()) return loaded.status();
+    if (loaded->has_value()) {
+      const io::Checkpoint& checkpoint = (*loaded)->checkpoint;
+      resumed = {.restarts = checkpoint.restarts + 1,
+                 .version = checkpoint.version,
+                 .clock_seconds = checkpoint.clock_seconds};
+      LOG_INFO("resuming from %s: anchor v%llu, %.2f epochs, restart %lld",
+               (*loaded)->path.c_str(),
+               static_cast<unsigned long long>(checkpoint.version),
+               (*round)->stats().epochs,
+               static_cast<long long>(resumed.restarts));
+    } else if (!refused.empty()) {
+      return Status::DataLoss(
+          "no checkpoint in " + dir +
+          " can be loaded (see the warnings above); move them away to start "
+          "the run afresh");
+    }
+  }
   std::unique_ptr<Server> server(
       new Server(config, context, registry, std::move(data).value(),
-                 std::move(model).value(), std::move(round).value()));
+                 std::move(model).value(), std::move(round).value(), resumed));
   Status status = server->Bind();
   if (!status.ok()) return status;
   return server;
@@ -55,7 +116,7 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
 Server::Server(const config::RunConfig& config, zmq::context_t* context,
                prometheus::Registry* registry, data::TrainTest data,
                std::unique_ptr<model::Model> model,
-               std::unique_ptr<algo::AnchorRound> round)
+               std::unique_ptr<algo::AnchorRound> round, const Resumed& resumed)
     : config_(config),
       context_(context),
       metrics_(*registry,
@@ -64,7 +125,14 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
       data_(std::move(data)),
       model_(std::move(model)),
       round_(std::move(round)),
-      anchor_codec_(round_->dim()) {
+      anchor_codec_(round_->dim()),
+      resumed_(resumed) {
+  if (!config_.server.checkpoint_dir.empty()) {
+    checkpointer_ =
+        std::make_unique<Checkpointer>(config_.server.checkpoint_dir);
+    fingerprint_ = config::RunFingerprint(config_);
+  }
+  metrics_.restarts.Set(static_cast<double>(resumed_.restarts));
   StatusOr<std::unique_ptr<model::Model>> eval_model = model::MakeModel(
       config.train.model, data_.test.dim(), data_.test.num_classes);
   evaluator_ =
@@ -89,12 +157,24 @@ Status Server::Bind() {
 }
 
 double Server::Now() const {
-  return Seconds(Clock::now() - start_).count();
+  return resumed_.clock_seconds + Seconds(Clock::now() - start_).count();
 }
 
 StatusOr<summary::RunSummary> Server::Run() {
   start_ = Clock::now();
   next_eval_ = start_;
+  last_live_ = start_;
+  next_checkpoint_ =
+      start_ + std::chrono::duration_cast<Clock::duration>(
+                   Seconds(config_.server.checkpoint_interval_seconds));
+  // A resumed run's live workers have no connection yet: they are lost
+  // unless they rejoin within the liveness window.
+  for (uint32_t id = 0; id < static_cast<uint32_t>(config_.train.workers);
+       ++id) {
+    if (round_->IsLive(id)) peers_[id] = {.last_seen = start_};
+  }
+  finished_ = round_->finished();
+  bool idle = false;
   const auto heartbeat =
       std::chrono::milliseconds(config_.server.heartbeat_interval_ms);
   Clock::time_point next_heartbeat = start_ + heartbeat;
@@ -133,13 +213,89 @@ StatusOr<summary::RunSummary> Server::Run() {
     }
     Execute("", round_->OnTick(Now()));
     MaybeEvaluate(after);
+    MaybeCheckpoint(after);
+    if (!finished_ && IdleTooLong(after)) {
+      idle = true;
+      break;
+    }
   }
-  const std::string stop_reason = stop_requested_.load() && !finished_
-                                      ? "stopped by signal"
-                                      : round_->stats().finish_reason;
-  summary::RunSummary summary = Finish(stop_reason);
-  AnswerDoneWhileDraining(stop_reason);
+  std::string stop_reason = round_->stats().finish_reason;
+  if (!finished_) {
+    stop_reason = idle ? "no live worker for " +
+                             FormatSeconds(config_.server.idle_timeout_seconds)
+                       : "stopped by signal";
+  }
+  if (checkpointer_ != nullptr) {
+    Status status = WriteLastCheckpoint();
+    if (!status.ok()) return status;
+  }
+  // A run that will resume keeps its workers waiting for it.
+  const bool tell_done = finished_ || checkpointer_ == nullptr;
+  summary::RunSummary summary = Finish(stop_reason, tell_done);
+  if (tell_done) AnswerDoneWhileDraining(stop_reason);
   return summary;
+}
+
+bool Server::IdleTooLong(Clock::time_point now) {
+  if (round_->live_workers() > 0) {
+    last_live_ = now;
+    return false;
+  }
+  const double idle = config_.server.idle_timeout_seconds;
+  if (idle <= 0 || Seconds(now - last_live_).count() < idle) return false;
+  LOG_ERROR("no live worker for %s; stopping", FormatSeconds(idle).c_str());
+  return true;
+}
+
+void Server::MaybeCheckpoint(Clock::time_point now) {
+  if (checkpointer_ == nullptr) return;
+  if (std::optional<CheckpointWrite> write = checkpointer_->Poll()) {
+    RecordCheckpoint(*write);
+  }
+  if (now < next_checkpoint_ || checkpointer_->busy()) return;
+  checkpointer_->Start(Snapshot());
+  next_checkpoint_ = now + std::chrono::duration_cast<Clock::duration>(Seconds(
+                               config_.server.checkpoint_interval_seconds));
+}
+
+io::Checkpoint Server::Snapshot() {
+  const Clock::time_point start = Clock::now();
+  io::Checkpoint checkpoint{.version = round_->version(),
+                            .restarts = resumed_.restarts,
+                            .clock_seconds = Now(),
+                            .fingerprint = fingerprint_,
+                            .state = round_->Save()};
+  metrics_.checkpoint_snapshot.Observe(Seconds(Clock::now() - start).count());
+  return checkpoint;
+}
+
+void Server::RecordCheckpoint(const CheckpointWrite& write) {
+  if (!write.path.ok()) {
+    metrics_.checkpoints_failed.Increment();
+    LOG_WARNING("checkpoint of anchor v%llu failed: %s",
+                static_cast<unsigned long long>(write.version),
+                write.path.status().message().c_str());
+    return;
+  }
+  metrics_.checkpoints_written.Increment();
+  metrics_.checkpoint_write.Observe(write.seconds);
+  LOG_INFO("checkpoint of anchor v%llu written to %s (%.1f MB, %.3f s)",
+           static_cast<unsigned long long>(write.version), write.path->c_str(),
+           static_cast<double>(write.bytes) / 1e6, write.seconds);
+}
+
+Status Server::WriteLastCheckpoint() {
+  if (std::optional<CheckpointWrite> write = checkpointer_->Wait()) {
+    RecordCheckpoint(*write);
+  }
+  checkpointer_->Start(Snapshot());
+  const std::optional<CheckpointWrite> write = checkpointer_->Wait();
+  RecordCheckpoint(*write);
+  if (!write->path.ok()) {
+    return Status::Unavailable("the last checkpoint could not be written: " +
+                               write->path.status().message());
+  }
+  return Status::Ok();
 }
 
 void Server::AnswerDoneWhileDraining(const std::string& stop_reason) {
@@ -175,8 +331,9 @@ void Server::AnswerDoneWhileDraining(const std::string& stop_reason) {
       draining.erase(message->worker_id());
       continue;
     }
-    Send(routing_id, transport::MakeDone(builder_, message->worker_id(),
-                                         round_->version(), stop_reason));
+    Send(routing_id,
+         transport::MakeDone(builder_, message->worker_id(), round_->version(),
+                             stop_reason, finished_));
   }
 }
 
@@ -379,15 +536,16 @@ void Server::RecordEvaluation(const EvalResult& result) {
            round_->stats().epochs);
 }
 
-summary::RunSummary Server::Finish(const std::string& stop_reason) {
+summary::RunSummary Server::Finish(const std::string& stop_reason,
+                                   bool tell_done) {
   const model::Evaluation final_eval =
       EvaluateOn(*model_, data_.test, round_->anchor());
   metrics_.eval_accuracy.Set(final_eval.accuracy);
   metrics_.eval_loss.Set(final_eval.loss);
   for (const auto& [id, peer] : peers_) {
-    if (round_->IsLive(id)) {
-      SendTo(id,
-             transport::MakeDone(builder_, id, round_->version(), stop_reason));
+    if (tell_done && round_->IsLive(id)) {
+      SendTo(id, transport::MakeDone(builder_, id, round_->version(),
+                                     stop_reason, finished_));
     }
   }
   summary::RunSummary summary;
@@ -400,6 +558,8 @@ summary::RunSummary Server::Finish(const std::string& stop_reason) {
   summary.bytes_down = bytes_down_;
   summary.rejected_messages += rejected_messages_;
   summary.stop_reason = stop_reason;
+  summary.restarts = resumed_.restarts;
+  summary.resumed_from_version = resumed_.version;
   summary.evaluations = evaluations_;
   summary.evaluations.push_back({summary.wall_seconds, summary.anchor_version,
                                  final_eval.accuracy, final_eval.loss});
@@ -426,6 +586,8 @@ zmq::message_t Server::AnchorFrame() {
 
 void Server::SendTo(uint32_t id, transport::Frames frames) {
   Peer& peer = peers_.at(id);
+  // A resumed run's worker that has not rejoined yet has no connection.
+  if (peer.routing_id.empty()) return;
   peer.last_sent = Clock::now();
   Send(peer.routing_id, std::move(frames));
 }

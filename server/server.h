@@ -6,6 +6,13 @@
 // the run is complete, telling workers Done. Every decision about the round
 // is the round core's; this class owns the sockets and the clocks.
 //
+// Recovery (DESIGN.md section 10): with --checkpoint-dir the round state is
+// checkpointed every --checkpoint-interval (snapshot on the serving thread,
+// write on another, checkpointer.h) and when the run stops; Create resumes
+// the newest checkpoint of the same run. A run stopped before it completed
+// does not tell workers Done when it will resume, so they ride through the
+// restart; without checkpoints they are told Done, not completed.
+//
 // Run() is the event loop and runs on the calling thread, which then owns
 // the socket and all state; only RequestStop() may be called from
 // elsewhere (a signal handler).
@@ -29,9 +36,11 @@
 #include "common/codec/dense_codec.h"
 #include "common/config/run_config.h"
 #include "common/data/dataset.h"
+#include "common/io/checkpoint.h"
 #include "common/model/model.h"
 #include "common/summary/run_summary.h"
 #include "common/transport/protocol.h"
+#include "server/checkpointer.h"
 #include "server/evaluator.h"
 #include "server/server_metrics.h"
 
@@ -39,9 +48,11 @@ namespace anchorage::server {
 
 class Server {
  public:
-  // Loads the dataset, builds the initial anchor and the round core, binds
-  // the ROUTER. Returns the first error (data files, codec, bind) as a
-  // Status. `context` and `registry` must outlive the server.
+  // Loads the dataset, builds the initial anchor and the round core (or
+  // resumes it from --checkpoint-dir), binds the ROUTER. Returns the first
+  // error (data files, codec, another run's checkpoint, no loadable
+  // checkpoint, bind) as a Status. `context` and `registry` must outlive
+  // the server.
   static StatusOr<std::unique_ptr<Server>> Create(
       const config::RunConfig& config, zmq::context_t* context,
       prometheus::Registry* registry);
@@ -64,10 +75,14 @@ class Server {
     on_version_ = std::move(on_version);
   }
 
-  // Serves until the run is complete or RequestStop() is called, then
-  // evaluates the final anchor, tells every worker Done and returns the
-  // summary (settings included; demo_wall_seconds unset).
+  // Serves until the run is complete, RequestStop() is called, or no worker
+  // was live for --idle-timeout; then writes the last checkpoint (when
+  // enabled), evaluates the final anchor, tells the workers Done (see
+  // above) and returns the summary (settings included; demo_wall_seconds
+  // unset). An error when the last checkpoint cannot be written.
   StatusOr<summary::RunSummary> Run();
+  // After Run(): whether the run completed (its budget was reached).
+  bool completed() const { return finished_; }
 
   // Asks Run() to finish; safe from any thread and from signal handlers.
   void RequestStop() { stop_requested_.store(true); }
@@ -83,10 +98,17 @@ class Server {
     Clock::time_point last_sent;
   };
 
+  // What a resumed run carries over from its checkpoint.
+  struct Resumed {
+    int64_t restarts = 0;
+    uint64_t version = 0;
+    double clock_seconds = 0;
+  };
+
   Server(const config::RunConfig& config, zmq::context_t* context,
          prometheus::Registry* registry, data::TrainTest data,
          std::unique_ptr<model::Model> model,
-         std::unique_ptr<algo::AnchorRound> round);
+         std::unique_ptr<algo::AnchorRound> round, const Resumed& resumed);
 
   Status Bind();
   // Seconds since Run() started: the round core's clock.
@@ -102,8 +124,18 @@ class Server {
               const std::string& text);
   void CheckHeartbeats(Clock::time_point now);
   void MaybeEvaluate(Clock::time_point now);
+  // No live worker for --idle-timeout.
+  bool IdleTooLong(Clock::time_point now);
+  void MaybeCheckpoint(Clock::time_point now);
+  // The round state as a checkpoint: the one copy the serving loop makes.
+  io::Checkpoint Snapshot();
+  void RecordCheckpoint(const CheckpointWrite& write);
+  // Waits for a write in progress, then writes the current state.
+  Status WriteLastCheckpoint();
   void RecordEvaluation(const EvalResult& result);
-  summary::RunSummary Finish(const std::string& stop_reason);
+  // Evaluates the final anchor and builds the summary; tells live workers
+  // Done when `tell_done`.
+  summary::RunSummary Finish(const std::string& stop_reason, bool tell_done);
   void AnswerDoneWhileDraining(const std::string& stop_reason);
 
   // Sends to worker `id` over its connection.
@@ -133,6 +165,12 @@ class Server {
   std::map<uint32_t, Peer> peers_;
   std::atomic<bool> stop_requested_{false};
   bool finished_ = false;
+
+  std::unique_ptr<Checkpointer> checkpointer_;  // null: no --checkpoint-dir
+  io::Fingerprint fingerprint_;
+  Resumed resumed_;
+  Clock::time_point next_checkpoint_;
+  Clock::time_point last_live_;
 
   Clock::time_point start_;
   Clock::time_point next_eval_;

@@ -18,8 +18,11 @@ namespace {
 // Signal handlers reach the program only through a global.
 // NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
 std::atomic<Server*> g_server{nullptr};
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
+std::atomic<int> g_signal{0};
 
-void HandleStopSignal(int /*signal*/) {
+void HandleStopSignal(int signal) {
+  g_signal.store(signal);
   Server* server = g_server.load();
   if (server != nullptr) server->RequestStop();
 }
@@ -69,7 +72,10 @@ int RunServerCommand(int argc, const char* const* argv) {
   if (!config.output.summary_json.empty()) {
     status = summary::WriteRunSummary(config.output.summary_json, *result);
   }
-  if (status.ok() && !config.output.save_model.empty()) {
+  // Exit codes (DESIGN.md section 10): only a completed run writes the
+  // final model and exits 0; an interrupted one leaves its checkpoint.
+  const bool completed = (*server)->completed();
+  if (status.ok() && completed && !config.output.save_model.empty()) {
     status = io::WriteNpy(config.output.save_model, (*server)->anchor());
     if (status.ok()) {
       LOG_INFO("final anchor written to %s", config.output.save_model.c_str());
@@ -79,7 +85,9 @@ int RunServerCommand(int argc, const char* const* argv) {
     LOG_ERROR("%s", status.message().c_str());
     return 1;
   }
-  return 0;
+  if (completed) return 0;
+  if (g_signal.load() != 0) return 128 + g_signal.load();
+  return 1;
 }
 
 }  // namespace anchorage::server

@@ -99,6 +99,32 @@ ServerMetrics::ServerMetrics(prometheus::Registry& registry,
                 .Help("Passes over the training set by all workers together")
                 .Register(registry)
                 .Add({})),
+      checkpoint_snapshot(
+          prometheus::BuildHistogram()
+              .Name("anchorage_server_checkpoint_snapshot_seconds")
+              .Help("Serving-loop stall to snapshot the round state")
+              .Register(registry)
+              .Add({}, SecondsBuckets())),
+      checkpoint_write(prometheus::BuildHistogram()
+                           .Name("anchorage_server_checkpoint_write_seconds")
+                           .Help("Writing a checkpoint, off the serving loop")
+                           .Register(registry)
+                           .Add({}, SecondsBuckets())),
+      checkpoints_written(prometheus::BuildCounter()
+                              .Name("anchorage_server_checkpoints_total")
+                              .Help("Checkpoint writes by outcome")
+                              .Register(registry)
+                              .Add({{"outcome", "written"}})),
+      checkpoints_failed(prometheus::BuildCounter()
+                             .Name("anchorage_server_checkpoints_total")
+                             .Help("Checkpoint writes by outcome")
+                             .Register(registry)
+                             .Add({{"outcome", "failed"}})),
+      restarts(prometheus::BuildGauge()
+                   .Name("anchorage_server_restarts")
+                   .Help("Times this run resumed from a checkpoint")
+                   .Register(registry)
+                   .Add({})),
       rejected_(prometheus::BuildCounter()
                     .Name("anchorage_server_rejected_messages_total")
                     .Help("Messages rejected, by reason")

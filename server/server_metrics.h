@@ -37,6 +37,13 @@ class ServerMetrics {
   prometheus::Gauge& eval_accuracy;
   prometheus::Gauge& eval_loss;
   prometheus::Gauge& epoch;
+  // Checkpoints: the serving thread's stall for the snapshot, the write
+  // off that thread, writes by outcome, and resumptions of the run.
+  prometheus::Histogram& checkpoint_snapshot;
+  prometheus::Histogram& checkpoint_write;
+  prometheus::Counter& checkpoints_written;
+  prometheus::Counter& checkpoints_failed;
+  prometheus::Gauge& restarts;
 
  private:
   prometheus::Family<prometheus::Counter>& rejected_;

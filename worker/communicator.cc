@@ -95,7 +95,11 @@ class Communicator::Loop {
   void TakeFromComputeThread();
   void Connect();
   void SendJoin();
-  void Send(transport::Frames frames);
+  // Not welcomed: resend the Join when its answer is overdue, and give up
+  // rejoining after server_timeout. Returns false when giving up.
+  bool RetryJoin(Clock::time_point now);
+  // Returns whether the frames left (or joined the injected link's queue).
+  bool Send(transport::Frames frames);
   void SendPush(std::unique_ptr<OutgoingPush> push);
   void AnswerQuery(const transport::Message& message);
   void HandleServer();
@@ -137,6 +141,11 @@ class Communicator::Loop {
 
   uint64_t incarnation_ = 0;
   bool welcomed_ = false;
+  bool ever_welcomed_ = false;
+  Clock::time_point rejoin_since_;  // when the last Welcome stopped counting
+  Clock::time_point next_join_;
+  std::chrono::milliseconds join_backoff_{1000};
+  std::string last_refusal_;
   std::unique_ptr<OutgoingPush> held_push_;  // waiting for a Welcome
   Clock::time_point last_heard_;             // any message from the server
   Clock::time_point last_attempt_;           // last (re)connect
@@ -193,6 +202,7 @@ bool Communicator::Loop::Step(const std::vector<bool>& readable) {
   if (done_received_) return !incoming_.empty();
 
   const Clock::time_point now = Clock::now();
+  if (!welcomed_ && !RetryJoin(now)) return false;
   if (now - last_heard_ > options_.server_timeout) {
     DeliverFatal(
         "server " + options_.server + " unreachable for " +
@@ -221,6 +231,8 @@ void Communicator::Loop::Connect() {
   socket_options.max_message_bytes =
       std::max<int64_t>(anchor_codec_.raw_bytes() * 2 + (1 << 20), 1 << 20);
   socket_options.linger = std::chrono::milliseconds(200);
+  socket_options.immediate = true;
+  socket_options.send_timeout = std::chrono::milliseconds(0);
   StatusOr<zmq::socket_t> dealer = transport::ConnectDealer(
       context_, options_.server, "w" + std::to_string(options_.worker_id),
       socket_options);
@@ -230,13 +242,29 @@ void Communicator::Loop::Connect() {
     return;
   }
   dealer_ = std::move(dealer).value();
+  if (welcomed_) rejoin_since_ = last_attempt_;
   welcomed_ = false;
   ++incarnation_;
   SendJoin();
 }
 
+bool Communicator::Loop::RetryJoin(Clock::time_point now) {
+  if (ever_welcomed_ && now - rejoin_since_ > options_.server_timeout) {
+    DeliverFatal(
+        "could not rejoin " + options_.server + " for " +
+        std::to_string(static_cast<int>(Seconds(now - rejoin_since_).count())) +
+        " s" +
+        (last_refusal_.empty() ? "" : "; last refusal: " + last_refusal_));
+    return false;
+  }
+  if (now >= next_join_) SendJoin();
+  return true;
+}
+
 void Communicator::Loop::SendJoin() {
-  Send(transport::MakeJoin(
+  // A Join that could not leave (no connection yet) is retried soon; one
+  // that left, once its answer is overdue, backing off.
+  const bool sent = Send(transport::MakeJoin(
       builder_,
       {.worker = options_.worker_id,
        .incarnation = incarnation_,
@@ -245,6 +273,13 @@ void Communicator::Loop::SendJoin() {
        .codec = std::string(encoder_.codec().name()),
        .codec_settings = encoder_.codec().settings()},
       options_.shard_size));
+  if (sent) {
+    next_join_ = Clock::now() + join_backoff_;
+    join_backoff_ = std::min<std::chrono::milliseconds>(
+        join_backoff_ * 2, std::chrono::seconds(5));
+  } else {
+    next_join_ = Clock::now() + std::chrono::milliseconds(20);
+  }
 }
 
 void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
@@ -295,19 +330,22 @@ void Communicator::Loop::AnswerQuery(const transport::Message& message) {
                              std::move(values)));
 }
 
-void Communicator::Loop::Send(transport::Frames frames) {
+bool Communicator::Loop::Send(transport::Frames frames) {
   const size_t bytes = transport::FrameBytes(frames);
   last_sent_ = Clock::now();
   if (outgoing_.active()) {
     outgoing_.Push({std::move(frames), bytes}, bytes, last_sent_);
-    return;
+    return true;
   }
   Status status = transport::SendFrames(dealer_, std::move(frames));
   if (!status.ok()) {
-    LOG_WARNING("send to server failed: %s", status.message().c_str());
-    return;
+    // No connection (the server is gone or not up yet): dropped, not
+    // queued.
+    LOG_DEBUG("send to server dropped: %s", status.message().c_str());
+    return false;
   }
   metrics_->bytes_tx.Increment(static_cast<double>(bytes));
+  return true;
 }
 
 void Communicator::Loop::FlushDue(Clock::time_point now) {
@@ -316,7 +354,7 @@ void Communicator::Loop::FlushDue(Clock::time_point now) {
     if (status.ok()) {
       metrics_->bytes_tx.Increment(static_cast<double>(next->bytes));
     } else {
-      LOG_WARNING("send to server failed: %s", status.message().c_str());
+      LOG_DEBUG("send to server dropped: %s", status.message().c_str());
     }
   }
   while (std::optional<std::unique_ptr<Delivery>> next =
@@ -327,8 +365,8 @@ void Communicator::Loop::FlushDue(Clock::time_point now) {
 
 std::chrono::milliseconds Communicator::Loop::UntilNextDue(
     Clock::time_point now) const {
-  const Clock::time_point next =
-      std::min(outgoing_.NextDue(), incoming_.NextDue());
+  Clock::time_point next = std::min(outgoing_.NextDue(), incoming_.NextDue());
+  if (!welcomed_) next = std::min(next, next_join_);
   if (next == Clock::time_point::max()) return std::chrono::milliseconds(100);
   return std::max(std::chrono::milliseconds(0),
                   std::chrono::ceil<std::chrono::milliseconds>(next - now));
@@ -373,6 +411,7 @@ bool Communicator::Loop::HandleMessage(const transport::Message& message) {
       delivery->kind = Delivery::Kind::kDone;
       delivery->header.version = done.version;
       delivery->text = done.reason;
+      delivery->completed = done.completed;
       DeliverFromServer(std::move(delivery), message.wire_bytes());
       // Acknowledge, so the server can stop waiting for stragglers.
       Send(transport::MakeLeave(builder_, options_.worker_id, "done"));
@@ -420,10 +459,14 @@ bool Communicator::Loop::HandleAnchor(const transport::Message& message) {
     return true;
   }
   if (read.header.welcome) {
-    welcomed_ = true;
-    LOG_INFO("joined %s at anchor v%llu, round %llu", options_.server.c_str(),
+    LOG_INFO("%s %s at anchor v%llu, round %llu",
+             ever_welcomed_ ? "rejoined" : "joined", options_.server.c_str(),
              static_cast<unsigned long long>(read.header.version),
              static_cast<unsigned long long>(read.header.next_round));
+    welcomed_ = true;
+    ever_welcomed_ = true;
+    join_backoff_ = std::chrono::milliseconds(1000);
+    last_refusal_.clear();
   }
   metrics_->anchor_version.Set(static_cast<double>(read.header.version));
   DeliverFromServer(std::move(delivery), message.wire_bytes());
@@ -435,19 +478,29 @@ bool Communicator::Loop::HandleAnchor(const transport::Message& message) {
 
 bool Communicator::Loop::HandleError(const transport::Message& message) {
   const transport::ErrorMessage error = transport::ReadError(message);
-  if (!welcomed_ && (transport::RefusesAdmission(error.code) ||
-                     error.code == proto::ErrorCode::UnknownWorker)) {
-    DeliverFatal("server refused to admit this worker: " + error.text);
-    return false;
+  const bool refusal = transport::RefusesAdmission(error.code) ||
+                       error.code == proto::ErrorCode::UnknownWorker;
+  if (!welcomed_) {
+    if (!ever_welcomed_ && refusal) {
+      DeliverFatal("server refused to admit this worker: " + error.text);
+      return false;
+    }
+    // Rejoining: answers to what was sent before the Join, or a refusal of
+    // the Join itself; RetryJoin sends it again until server_timeout.
+    if (refusal && error.text != last_refusal_) {
+      LOG_WARNING("rejoining: %s", error.text.c_str());
+      last_refusal_ = error.text;
+    }
+    return true;
   }
-  LOG_WARNING("server error: %s", error.text.c_str());
-  if (welcomed_) {
-    // The server no longer knows us (declared lost), or refused a push and
-    // left the compute thread waiting for its answer: joining again brings
-    // a fresh Welcome that unblocks it.
-    welcomed_ = false;
-    SendJoin();
-  }
+  LOG_WARNING("server error: %s; joining again", error.text.c_str());
+  // The server no longer knows us (restarted, or declared us lost), or it
+  // refused a push and left the compute thread waiting for its answer:
+  // joining again brings a fresh Welcome that unblocks it.
+  welcomed_ = false;
+  rejoin_since_ = Clock::now();
+  join_backoff_ = std::chrono::milliseconds(1000);
+  SendJoin();
   return true;
 }
 

@@ -6,6 +6,13 @@
 // injected link (link_delay.h), and rebuilds the connection (fresh socket,
 // so a fresh DNS resolve) with backoff when the server falls silent.
 //
+// Riding through a server restart: nothing is queued toward a server that
+// is gone (ZMQ_IMMEDIATE, sends never block); once welcomed, a server that
+// no longer knows this worker (UnknownWorker, any number of times) makes it
+// join again, and a refusal while rejoining is retried with backoff until
+// `server_timeout`. Only the first Join's refusal is fatal (a
+// misconfigured worker).
+//
 // The compute thread talks to it only through SendPush() and Receive(),
 // which pass ownership of heap objects over an inproc PAIR socket: nothing
 // is shared under a lock. Both must be called from the one thread that
@@ -55,6 +62,7 @@ struct Delivery {
   algo::AnchorHeader header;
   std::vector<float> anchor;
   std::string text;
+  bool completed = false;  // kDone: the run completed (else it was stopped)
 };
 
 struct CommunicatorOptions {

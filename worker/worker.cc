@@ -201,6 +201,12 @@ bool Worker::DrainDeliveries(Communicator& comm, algo::WorkerSync& sync) {
 bool Worker::Apply(std::unique_ptr<Delivery> delivery, algo::WorkerSync& sync) {
   switch (delivery->kind) {
     case Delivery::Kind::kDone:
+      if (!delivery->completed) {
+        end_status_ = Status::Unavailable(
+            "the server stopped the run before it completed: " +
+            delivery->text);
+        return false;
+      }
       end_reason_ = "server done: " + delivery->text;
       LOG_INFO("server says done at anchor v%llu (%s)",
                static_cast<unsigned long long>(delivery->header.version),

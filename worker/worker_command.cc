@@ -16,8 +16,11 @@ namespace {
 // Signal handlers reach the program only through a global.
 // NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
 std::atomic<Worker*> g_worker{nullptr};
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
+std::atomic<int> g_signal{0};
 
-void HandleStopSignal(int /*signal*/) {
+void HandleStopSignal(int signal) {
+  g_signal.store(signal);
   Worker* worker = g_worker.load();
   if (worker != nullptr) worker->RequestStop();
 }
@@ -63,6 +66,10 @@ int RunWorkerCommand(int argc, const char* const* argv) {
   if (!result.ok()) {
     LOG_ERROR("%s", result.status().message().c_str());
     return 1;
+  }
+  if (g_signal.load() != 0) {
+    LOG_INFO("stopped by signal %d before the run completed", g_signal.load());
+    return 128 + g_signal.load();
   }
   LOG_INFO(
       "finished (%s): %lld local steps in %lld rounds, compute %.1f s, "

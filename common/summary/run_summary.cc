@@ -58,6 +58,8 @@ void ForEachKey(Summary& s, const Visit& visit) {
   visit("encode_seconds_mean", s.encode_seconds_mean);
   visit("lost_workers", s.lost_workers);
   visit("stop_reason", s.stop_reason);
+  visit("restarts", s.restarts);
+  visit("resumed_from_version", s.resumed_from_version);
   visit("evaluations", s.evaluations);
 }
 

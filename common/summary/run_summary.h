@@ -89,6 +89,10 @@ struct RunSummary {
   // Workers declared lost and not back at the end; why the run stopped.
   std::vector<uint32_t> lost_workers;
   std::string stop_reason;
+  // Times the server resumed this run from a checkpoint, and the anchor
+  // version it last resumed from (0 when restarts is 0).
+  int64_t restarts = 0;
+  uint64_t resumed_from_version = 0;
   // In time order; the last one is the final anchor.
   std::vector<Evaluation> evaluations;
 

@@ -168,9 +168,9 @@ Frames MakeQuery(EnvelopeBuilder& builder, const algo::Query& query,
 }
 
 Frames MakeDone(EnvelopeBuilder& builder, uint32_t worker, uint64_t version,
-                const std::string& reason) {
-  const auto body =
-      proto::CreateDoneDirect(builder.builder(), version, reason.c_str());
+                const std::string& reason, bool completed) {
+  const auto body = proto::CreateDoneDirect(builder.builder(), version,
+                                            reason.c_str(), completed);
   return Finish(builder, worker, proto::Body::Done, body.Union(), {});
 }
 
@@ -208,7 +208,9 @@ QueryMessage ReadQuery(const Message& message) {
 DoneMessage ReadDone(const Message& message) {
   ExpectKind(message, proto::Body::Done);
   const proto::Done* done = message.envelope().body_as_Done();
-  return {.version = done->anchor_version(), .reason = Text(done->reason())};
+  return {.version = done->anchor_version(),
+          .reason = Text(done->reason()),
+          .completed = done->completed()};
 }
 
 ErrorMessage ReadError(const Message& message) {

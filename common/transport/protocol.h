@@ -62,7 +62,7 @@ Frames MakeAnchor(EnvelopeBuilder& builder, const algo::AnchorUpdate& update,
 Frames MakeQuery(EnvelopeBuilder& builder, const algo::Query& query,
                  zmq::message_t candidates);
 Frames MakeDone(EnvelopeBuilder& builder, uint32_t worker, uint64_t version,
-                const std::string& reason);
+                const std::string& reason, bool completed);
 Frames MakeError(EnvelopeBuilder& builder, uint32_t worker, algo::Refusal code,
                  const std::string& text);
 
@@ -84,6 +84,7 @@ QueryMessage ReadQuery(const Message& message);
 struct DoneMessage {
   uint64_t version = 0;
   std::string reason;
+  bool completed = false;
 };
 DoneMessage ReadDone(const Message& message);
 

@@ -12,6 +12,7 @@ void ApplyCommon(zmq::socket_t& socket, const SocketOptions& options) {
   socket.set(zmq::sockopt::rcvhwm, options.receive_hwm);
   socket.set(zmq::sockopt::sndtimeo,
              static_cast<int>(options.send_timeout.count()));
+  socket.set(zmq::sockopt::immediate, options.immediate ? 1 : 0);
 }
 
 }  // namespace

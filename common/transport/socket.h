@@ -28,6 +28,10 @@ struct SocketOptions {
   std::chrono::milliseconds send_timeout{2000};
   // Time pending messages may linger at close.
   std::chrono::milliseconds linger{200};
+  // ZMQ_IMMEDIATE: queue messages only on a completed connection, so
+  // nothing waits in a queue toward a peer that is gone (a send then
+  // fails at once with a zero send_timeout).
+  bool immediate = false;
 };
 
 // Creates a ROUTER bound to `endpoint` ("tcp://127.0.0.1:*" picks a port)

@@ -1,6 +1,8 @@
 #!/bin/sh
 # SIGTERM stops the server cleanly mid-run: it evaluates the anchor, tells
-# the workers Done, writes its summary and exits 0; the workers exit 0.
+# the workers Done (not completed), writes its summary and exits 143; the
+# workers exit 1 (their run did not complete). Checkpointed runs are
+# server_restart_e2e_test.sh's.
 # SIGINT stops the demo, which tears every child down and exits 130.
 set -eu
 anchorage=$1
@@ -54,8 +56,16 @@ for id in 0 1; do
 done
 wait_for 30 both_training
 kill -TERM "$server"
-wait "$server" || fail "server did not exit 0 on SIGTERM"
-for pid in $workers; do wait "$pid" || fail "a worker did not exit 0 after Done"; done
+code=0
+wait "$server" || code=$?
+[ "$code" -eq 143 ] || fail "server exited $code on SIGTERM, expected 143"
+for pid in $workers; do
+  code=0
+  wait "$pid" || code=$?
+  [ "$code" -eq 1 ] || fail "a worker exited $code after an interrupted run's Done"
+done
+grep -q "stopped the run before it completed" "$dir"/worker-*.log ||
+  fail "the workers do not say the run was interrupted"
 grep -q '"stop_reason": "stopped by signal"' "$dir/summary.json" ||
   fail "summary lacks the stop reason: $(cat "$dir/summary.json")"
 

@@ -127,9 +127,13 @@ TEST(ProtocolTest, QueryValuesLeaveDoneAndErrorReadBack) {
   EXPECT_EQ(ReadLeaveReason(Parse(MakeLeave(builder, 1, ""))), "left");
 
   const DoneMessage done =
-      ReadDone(Parse(MakeDone(builder, 1, 99, "reached 2 epochs")));
+      ReadDone(Parse(MakeDone(builder, 1, 99, "reached 2 epochs", true)));
   EXPECT_EQ(done.version, 99U);
   EXPECT_EQ(done.reason, "reached 2 epochs");
+  EXPECT_TRUE(done.completed);
+  EXPECT_FALSE(
+      ReadDone(Parse(MakeDone(builder, 1, 9, "stopped by signal", false)))
+          .completed);
 
   const ErrorMessage error = ReadError(
       Parse(MakeError(builder, 1, algo::Refusal::kWrongCodec, "uses topk")));
