@@ -617,6 +617,11 @@ RoundStats BasicAnchorRound<Scalar>::stats() const {
 template <typename Scalar>
 std::vector<uint8_t> BasicAnchorRound<Scalar>::Save() const {
   ByteWriter out;
+  // An upper bound of the vectors of dim() values: the anchor, the round's
+  // sum, the outer rule's buffers, a slot per member and the kept bases.
+  const size_t vectors = 4 + members_.size() + bases_.size();
+  out.Reserve(vectors * static_cast<size_t>(dim()) * sizeof(Scalar) +
+              (size_t{1} << 20));
   out.U32(kStateMagic);
   out.U32(kStateFormat);
   out.U32(sizeof(Scalar));

@@ -51,6 +51,10 @@ class ByteWriter {
     }
   }
 
+  // Reserves room for `bytes` in all, so a large state is copied once
+  // (reserved pages that are never written cost no memory).
+  void Reserve(size_t bytes) { bytes_.reserve(bytes); }
+
   const std::vector<uint8_t>& bytes() const { return bytes_; }
   std::vector<uint8_t> Take() { return std::move(bytes_); }
 

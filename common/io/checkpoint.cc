@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "common/base/bytes.h"
+#include "common/base/check.h"
 
 namespace anchorage::io {
 namespace {
@@ -88,27 +89,33 @@ void RemoveTemporaries(const std::string& dir) {
 }  // namespace
 
 std::vector<uint8_t> EncodeCheckpoint(const Checkpoint& checkpoint) {
-  ByteWriter body;
-  body.U64(checkpoint.version);
-  body.I64(checkpoint.restarts);
-  body.F64(checkpoint.clock_seconds);
-  body.U64(checkpoint.fingerprint.size());
+  // The body's length goes first, so it is counted before it is written:
+  // the state is copied once, into a buffer of the file's final size.
+  uint64_t body_size =
+      4 * sizeof(uint64_t) + sizeof(uint64_t) + checkpoint.state.size();
   for (const auto& [key, value] : checkpoint.fingerprint) {
-    body.String(key);
-    body.String(value);
+    body_size += 2 * sizeof(uint64_t) + key.size() + value.size();
   }
-  body.U8s(checkpoint.state);
   ByteWriter file;
-  for (const char c : kMagic)
+  file.Reserve(kHeaderBytes + body_size + kChecksumBytes);
+  for (const char c : kMagic) {
     file.U8(static_cast<uint8_t>(c));
+  }
   file.U32(kFormat);
-  file.U64(body.bytes().size());
-  std::vector<uint8_t> bytes = file.Take();
-  bytes.insert(bytes.end(), body.bytes().begin(), body.bytes().end());
-  const uint32_t crc = Crc32(bytes);
-  const auto* crc_bytes = reinterpret_cast<const uint8_t*>(&crc);
-  bytes.insert(bytes.end(), crc_bytes, crc_bytes + sizeof(crc));
-  return bytes;
+  file.U64(body_size);
+  file.U64(checkpoint.version);
+  file.I64(checkpoint.restarts);
+  file.F64(checkpoint.clock_seconds);
+  file.U64(checkpoint.fingerprint.size());
+  for (const auto& [key, value] : checkpoint.fingerprint) {
+    file.String(key);
+    file.String(value);
+  }
+  file.U8s(checkpoint.state);
+  ANCHORAGE_CHECK(file.bytes().size() == kHeaderBytes + body_size,
+                  "checkpoint body size miscounted");
+  file.U32(Crc32(file.bytes()));
+  return file.Take();
 }
 
 StatusOr<Checkpoint> DecodeCheckpoint(std::span<const uint8_t> bytes,
