@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <random>
 #include <set>
 #include <utility>
 #include <variant>
@@ -57,6 +58,8 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
   StatusOr<std::unique_ptr<algo::AnchorRound>> round = make_round();
   if (!round.ok()) return round.status();
   Resumed resumed;
+  std::random_device entropy;
+  resumed.run_id = (static_cast<uint64_t>(entropy()) << 32) | entropy();
   const std::string& dir = config.server.checkpoint_dir;
   if (!dir.empty()) {
     const io::Fingerprint fingerprint = config::RunFingerprint(config);
@@ -90,7 +93,8 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
     if (!loaded.ok()) return loaded.status();
     if (loaded->has_value()) {
       const io::Checkpoint& checkpoint = (*loaded)->checkpoint;
-      resumed = {.restarts = checkpoint.restarts + 1,
+      resumed = {.run_id = checkpoint.run_id,
+                 .restarts = checkpoint.restarts + 1,
                  .version = checkpoint.version,
                  .clock_seconds = checkpoint.clock_seconds};
       LOG_INFO("resuming from %s: anchor v%llu, %.2f epochs, restart %lld",
@@ -261,6 +265,7 @@ void Server::MaybeCheckpoint(Clock::time_point now) {
 io::Checkpoint Server::Snapshot() {
   const Clock::time_point start = Clock::now();
   io::Checkpoint checkpoint{.version = round_->version(),
+                            .run_id = resumed_.run_id,
                             .restarts = resumed_.restarts,
                             .clock_seconds = Now(),
                             .fingerprint = fingerprint_,
@@ -417,7 +422,7 @@ void Server::Execute(const std::string& requester,
       peer.routing_id = requester;
       peer.last_seen = Clock::now();
       SendTo(welcome->worker,
-             transport::MakeWelcome(builder_, *welcome,
+             transport::MakeWelcome(builder_, *welcome, resumed_.run_id,
                                     std::string(anchor_codec_.name()),
                                     AnchorFrame()));
     } else if (const auto* update = std::get_if<algo::AnchorUpdate>(&effect)) {

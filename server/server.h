@@ -100,6 +100,7 @@ class Server {
 
   // What a resumed run carries over from its checkpoint.
   struct Resumed {
+    uint64_t run_id = 0;  // a fresh run's is drawn at random
     int64_t restarts = 0;
     uint64_t version = 0;
     double clock_seconds = 0;

@@ -142,6 +142,7 @@ class Communicator::Loop {
   uint64_t incarnation_ = 0;
   bool welcomed_ = false;
   bool ever_welcomed_ = false;
+  uint64_t run_id_ = 0;             // of the first Welcome
   Clock::time_point rejoin_since_;  // when the last Welcome stopped counting
   Clock::time_point next_join_;
   std::chrono::milliseconds join_backoff_{1000};
@@ -458,7 +459,15 @@ bool Communicator::Loop::HandleAnchor(const transport::Message& message) {
                 status.message().c_str());
     return true;
   }
+  if (read.header.welcome && ever_welcomed_ && read.run_id != run_id_) {
+    DeliverFatal("the server at " + options_.server +
+                 " began another run (its run id changed, its checkpoints "
+                 "were lost): this worker's progress belongs to the "
+                 "previous one");
+    return false;
+  }
   if (read.header.welcome) {
+    run_id_ = read.run_id;
     LOG_INFO("%s %s at anchor v%llu, round %llu",
              ever_welcomed_ ? "rejoined" : "joined", options_.server.c_str(),
              static_cast<unsigned long long>(read.header.version),

@@ -92,7 +92,7 @@ std::vector<uint8_t> EncodeCheckpoint(const Checkpoint& checkpoint) {
   // The body's length goes first, so it is counted before it is written:
   // the state is copied once, into a buffer of the file's final size.
   uint64_t body_size =
-      4 * sizeof(uint64_t) + sizeof(uint64_t) + checkpoint.state.size();
+      5 * sizeof(uint64_t) + sizeof(uint64_t) + checkpoint.state.size();
   for (const auto& [key, value] : checkpoint.fingerprint) {
     body_size += 2 * sizeof(uint64_t) + key.size() + value.size();
   }
@@ -104,6 +104,7 @@ std::vector<uint8_t> EncodeCheckpoint(const Checkpoint& checkpoint) {
   file.U32(kFormat);
   file.U64(body_size);
   file.U64(checkpoint.version);
+  file.U64(checkpoint.run_id);
   file.I64(checkpoint.restarts);
   file.F64(checkpoint.clock_seconds);
   file.U64(checkpoint.fingerprint.size());
@@ -148,6 +149,7 @@ StatusOr<Checkpoint> DecodeCheckpoint(std::span<const uint8_t> bytes,
   ByteReader body(bytes.subspan(kHeaderBytes, body_size));
   Checkpoint checkpoint;
   checkpoint.version = body.U64();
+  checkpoint.run_id = body.U64();
   checkpoint.restarts = body.I64();
   checkpoint.clock_seconds = body.F64();
   const uint64_t keys = body.U64();

@@ -5,9 +5,9 @@
 // A file "checkpoint-<sequence>.anck" is: the 8-byte magic "ANCHCKPT", a
 // u32 format version, a u64 body length, the body, and the CRC-32 (zlib)
 // of everything before it. The body (common/base/bytes.h) holds the anchor
-// version, the run's restarts so far, the server's clock, the fingerprint
-// (flag name → value) and the round state's bytes. A truncated, corrupt or
-// foreign file is refused with a DataLoss naming it.
+// version, the run's id, the run's restarts so far, the server's clock, the
+// fingerprint (flag name → value) and the round state's bytes. A truncated,
+// corrupt or foreign file is refused with a DataLoss naming it.
 //
 // Thread-safety: free functions on values; one writer per directory.
 #pragma once
@@ -29,6 +29,7 @@ using Fingerprint = std::map<std::string, std::string>;
 
 struct Checkpoint {
   uint64_t version = 0;      // the anchor version the state holds
+  uint64_t run_id = 0;       // the run's random id, kept across restarts
   int64_t restarts = 0;      // resumptions of the run before this state
   double clock_seconds = 0;  // the round core's clock at the snapshot
   Fingerprint fingerprint;

@@ -138,10 +138,11 @@ Frames MakeHeartbeat(EnvelopeBuilder& builder, uint32_t worker) {
 }
 
 Frames MakeWelcome(EnvelopeBuilder& builder, const algo::Welcome& welcome,
-                   const std::string& anchor_codec, zmq::message_t anchor) {
+                   uint64_t run_id, const std::string& anchor_codec,
+                   zmq::message_t anchor) {
   const auto body = proto::CreateWelcomeDirect(
       builder.builder(), welcome.version, welcome.next_round,
-      anchor_codec.c_str(), welcome.workers);
+      anchor_codec.c_str(), welcome.workers, run_id);
   return Finish(builder, welcome.worker, proto::Body::Welcome, body.Union(),
                 One(std::move(anchor)));
 }
@@ -189,6 +190,7 @@ AnchorMessage ReadAnchorMessage(const Message& message) {
     read.header = {.version = welcome->anchor_version(),
                    .next_round = welcome->next_round(),
                    .welcome = true};
+    read.run_id = welcome->run_id();
     return read;
   }
   ExpectKind(message, proto::Body::Anchor);

@@ -50,9 +50,11 @@ Frames MakeHeartbeat(EnvelopeBuilder& builder, uint32_t worker);
 
 // ---- Server to worker ----
 
-// `anchor` is the anchor's payload frame, encoded with codec `anchor_codec`.
+// `anchor` is the anchor's payload frame, encoded with codec `anchor_codec`;
+// `run_id` names the server's run.
 Frames MakeWelcome(EnvelopeBuilder& builder, const algo::Welcome& welcome,
-                   const std::string& anchor_codec, zmq::message_t anchor);
+                   uint64_t run_id, const std::string& anchor_codec,
+                   zmq::message_t anchor);
 // `applied`, when the update carries it, follows the anchor as a frame of
 // little-endian u32.
 Frames MakeAnchor(EnvelopeBuilder& builder, const algo::AnchorUpdate& update,
@@ -70,6 +72,7 @@ Frames MakeError(EnvelopeBuilder& builder, uint32_t worker, algo::Refusal code,
 // anchor's frame and, for an anchor of a sketch round, the applied indices.
 struct AnchorMessage {
   algo::AnchorHeader header;
+  uint64_t run_id = 0;  // a Welcome's
   int64_t push_sent_unix_ns = 0;
   std::vector<std::span<const uint8_t>> payloads;
 };

@@ -8,6 +8,8 @@
 #   - SIGTERM mid-run: a checkpoint is written, exit 143, no final model;
 #     a corrupt newest checkpoint is then refused by name and the previous
 #     one resumed, and the run completes with its model;
+#   - a server restarted without its checkpoints begins another run: the
+#     workers leave it (exit 1) instead of training from scratch unawares;
 #   - another run's flags on the same directory: exit 1 naming the key;
 #   - --idle-timeout: a server nobody joins exits 1 saying so.
 set -eu
@@ -146,6 +148,29 @@ grep -q "refusing checkpoint $newest" "$dir/$run/server.log" ||
 [ "$(json_number "$dir/$run/summary.json" restarts)" = 1 ] ||
   fail "term: the summary does not record the restart"
 [ -s "$dir/$run/model.npy" ] || fail "term: the completed run wrote no model"
+
+# Restarted without its checkpoints: a new run, which the workers leave.
+run=lost
+mkdir -p "$dir/$run"
+start_server "$run" 'tcp://127.0.0.1:*'
+wait_for 30 test -s "$dir/$run/server.ready"
+endpoint=$(endpoint_of "$run")
+start_workers "$run" "$endpoint"
+wait_for 60 checkpoints_written "$dir/$run/server.log"
+kill -9 "$server"
+wait "$server" 2>/dev/null || true
+rm -rf "$dir/$run/checkpoints"
+start_server "$run" "$endpoint" --idle-timeout 1
+for pid in $workers; do
+  code=0
+  wait "$pid" || code=$?
+  [ "$code" -eq 1 ] || fail "lost: a worker exited $code joining another run, expected 1"
+done
+grep -q "began another run" "$dir/$run"/worker-*.log ||
+  fail "lost: the workers do not say the server began another run"
+code=0
+wait "$server" || code=$?
+[ "$code" -eq 1 ] || fail "lost: the new run's server exited $code, expected 1 (idle)"
 
 # Another run's flags on that directory.
 code=0

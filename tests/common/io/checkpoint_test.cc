@@ -18,6 +18,7 @@ using testing::WriteAll;
 Checkpoint Make(uint64_t version) {
   Checkpoint checkpoint;
   checkpoint.version = version;
+  checkpoint.run_id = 0xabcdef0123ULL;
   checkpoint.restarts = 3;
   checkpoint.clock_seconds = 12.5;
   checkpoint.fingerprint = {{"--lr", "0.05"}, {"--workers", "4"}};
@@ -47,6 +48,7 @@ TEST(CheckpointTest, EncodeDecodeRoundTrips) {
 
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(read->version, 7U);
+  EXPECT_EQ(read->run_id, 0xabcdef0123ULL);
   EXPECT_EQ(read->restarts, 3);
   EXPECT_EQ(read->clock_seconds, 12.5);
   EXPECT_EQ(read->fingerprint, written.fingerprint);

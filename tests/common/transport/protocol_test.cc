@@ -101,8 +101,9 @@ TEST(ProtocolTest, WelcomeReadsAsAnAnchorThatWelcomes) {
   EnvelopeBuilder builder;
   const AnchorMessage read = ReadAnchorMessage(Parse(MakeWelcome(
       builder, {.worker = 0, .version = 3, .next_round = 2, .workers = 4},
-      "dense", zmq::message_t(4))));
+      0xfeedULL, "dense", zmq::message_t(4))));
   EXPECT_TRUE(read.header.welcome);
+  EXPECT_EQ(read.run_id, 0xfeedULL);
   EXPECT_EQ(read.header.version, 3U);
   EXPECT_EQ(read.header.next_round, 2U);
   EXPECT_EQ(read.payloads.size(), 1U);
