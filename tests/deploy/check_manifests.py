@@ -150,6 +150,18 @@ def main():
                   f"server: --bind {bind} != containerPort zmq {ports.get('zmq')}")
             server_services = [s for s in fronting if any(p["name"] == "zmq" for p in s["spec"]["ports"])]
             check(len(server_services) == 1, "server: expected one Service with a zmq port")
+            # Checkpoints, when on: a writable volume at --checkpoint-dir,
+            # an emptyDir or a claim the release makes or names.
+            checkpoint_dir = flag(args, "--checkpoint-dir")
+            if checkpoint_dir is not None:
+                mount = next((m for m in container.get("volumeMounts", [])
+                              if checkpoint_dir.startswith(m["mountPath"].rstrip("/") + "/")), None)
+                check(mount is not None and not mount.get("readOnly"),
+                      f"server: --checkpoint-dir {checkpoint_dir} is on no writable volume")
+                volume = volumes.get(mount["name"], {}) if mount else {}
+                claim = volume.get("persistentVolumeClaim", {}).get("claimName")
+                check("emptyDir" in volume or claim is not None,
+                      "server: the checkpoint volume is neither an emptyDir nor a claim")
             server_service = server_services[0] if server_services else None
             check(server_service is None or
                   selects(server_service["spec"]["selector"], pod_labels),

@@ -79,7 +79,8 @@ sed -n '/^NOTES:/,$p' "$work/install.txt" | grep -q 'port-forward svc/notes-anch
 # values.schema.json rejects bad values.
 for bad in workers=0 training.algorithm=bogus server.port=70000 \
            training.localSteps=0 image.tag=latest job.backoffLimit=-1 \
-           job.ttlSecondsAfterFinished=-5; do
+           job.ttlSecondsAfterFinished=-5 checkpoint.interval=0 \
+           checkpoint.persistence.size=lots; do
   if "$helm" template rel "$chart" --set "$bad" >/dev/null 2>"$work/err.log"; then
     fail "helm template --set $bad succeeded; the schema should reject it"
   fi
@@ -94,5 +95,22 @@ done
   fail "job.activeDeadlineSeconds is not on both Jobs"
 ! grep -q 'ttlSecondsAfterFinished' "$work/default.yaml" ||
   fail "the default values render a ttlSecondsAfterFinished (finished Jobs are kept by default)"
+
+# Checkpoints are on by default (an emptyDir); off, the server gets no
+# --checkpoint-dir; on a claim, the chart makes it unless one is named.
+grep -q -- '--checkpoint-dir=/var/lib/anchorage/checkpoints' "$work/default.yaml" ||
+  fail "the default values do not checkpoint the server"
+"$helm" template rel "$chart" --set checkpoint.enabled=false >"$work/nockpt.yaml" ||
+  fail "helm template with checkpoint.enabled=false"
+! grep -q -- '--checkpoint-dir' "$work/nockpt.yaml" ||
+  fail "checkpoint.enabled=false still passes --checkpoint-dir"
+grep -q 'kind: PersistentVolumeClaim' "$work/checkpoint-pvc.yaml" ||
+  fail "checkpoint.persistence.enabled makes no PersistentVolumeClaim"
+"$helm" template rel "$chart" --set checkpoint.persistence.enabled=true \
+  --set checkpoint.persistence.existingClaim=mine >"$work/claim.yaml" ||
+  fail "helm template with an existing claim"
+! grep -q 'kind: PersistentVolumeClaim' "$work/claim.yaml" &&
+  grep -q 'claimName: mine' "$work/claim.yaml" ||
+  fail "an existing claim is not used as it is"
 
 echo "ok: chart lints, renders and checks for every ci/*-values.yaml; schema rejects bad values"

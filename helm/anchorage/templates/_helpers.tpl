@@ -114,3 +114,10 @@ log-level: {{ .Values.logLevel }}
 {{ toYaml . }}
 {{- end }}
 {{- end }}
+
+{{/*
+The checkpoint PersistentVolumeClaim: the existing one, or the chart's.
+*/}}
+{{- define "anchorage.checkpointClaim" -}}
+{{- .Values.checkpoint.persistence.existingClaim | default (printf "%s-checkpoints" (include "anchorage.fullname" .)) }}
+{{- end }}
