@@ -96,7 +96,10 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
       resumed = {.run_id = checkpoint.run_id,
                  .restarts = checkpoint.restarts + 1,
                  .version = checkpoint.version,
-                 .clock_seconds = checkpoint.clock_seconds};
+                 .clock_seconds = checkpoint.clock_seconds,
+                 .bytes_up = checkpoint.bytes_up,
+                 .bytes_down = checkpoint.bytes_down,
+                 .rejected_messages = checkpoint.rejected_messages};
       LOG_INFO("resuming from %s: anchor v%llu, %.2f epochs, restart %lld",
                (*loaded)->path.c_str(),
                static_cast<unsigned long long>(checkpoint.version),
@@ -114,6 +117,12 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
                  std::move(model).value(), std::move(round).value(), resumed));
   Status status = server->Bind();
   if (!status.ok()) return status;
+  if (server->checkpointer_ != nullptr) {
+    // The first checkpoint before the server is ready: it records the
+    // run's id (or this restart) before anything else can be lost.
+    status = server->WriteLastCheckpoint();
+    if (!status.ok()) return status;
+  }
   return server;
 }
 
@@ -130,13 +139,21 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
       model_(std::move(model)),
       round_(std::move(round)),
       anchor_codec_(round_->dim()),
-      resumed_(resumed) {
+      resumed_(resumed),
+      start_(Clock::now()) {
   if (!config_.server.checkpoint_dir.empty()) {
     checkpointer_ =
         std::make_unique<Checkpointer>(config_.server.checkpoint_dir);
     fingerprint_ = config::RunFingerprint(config_);
   }
+  // A resumed run goes on counting where its checkpoint left off.
+  bytes_up_ = resumed_.bytes_up;
+  bytes_down_ = resumed_.bytes_down;
+  rejected_messages_ = resumed_.rejected_messages;
   metrics_.restarts.Set(static_cast<double>(resumed_.restarts));
+  metrics_.anchor_version.Set(static_cast<double>(round_->version()));
+  metrics_.epoch.Set(round_->stats().epochs);
+  metrics_.samples.Increment(static_cast<double>(round_->samples()));
   StatusOr<std::unique_ptr<model::Model>> eval_model = model::MakeModel(
       config.train.model, data_.test.dim(), data_.test.num_classes);
   evaluator_ =
@@ -165,17 +182,16 @@ double Server::Now() const {
 }
 
 StatusOr<summary::RunSummary> Server::Run() {
-  start_ = Clock::now();
-  next_eval_ = start_;
-  last_live_ = start_;
+  next_eval_ = Clock::now();
+  last_live_ = next_eval_;
   next_checkpoint_ =
-      start_ + std::chrono::duration_cast<Clock::duration>(
-                   Seconds(config_.server.checkpoint_interval_seconds));
+      next_eval_ + std::chrono::duration_cast<Clock::duration>(
+                       Seconds(config_.server.checkpoint_interval_seconds));
   // A resumed run's live workers have no connection yet: they are lost
   // unless they rejoin within the liveness window.
   for (uint32_t id = 0; id < static_cast<uint32_t>(config_.train.workers);
        ++id) {
-    if (round_->IsLive(id)) peers_[id] = {.last_seen = start_};
+    if (round_->IsLive(id)) peers_[id] = {.last_seen = next_eval_};
   }
   finished_ = round_->finished();
   bool idle = false;
@@ -268,6 +284,9 @@ io::Checkpoint Server::Snapshot() {
                             .run_id = resumed_.run_id,
                             .restarts = resumed_.restarts,
                             .clock_seconds = Now(),
+                            .bytes_up = bytes_up_,
+                            .bytes_down = bytes_down_,
+                            .rejected_messages = rejected_messages_,
                             .fingerprint = fingerprint_,
                             .state = round_->Save()};
   metrics_.checkpoint_snapshot.Observe(Seconds(Clock::now() - start).count());

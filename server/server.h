@@ -104,6 +104,9 @@ class Server {
     int64_t restarts = 0;
     uint64_t version = 0;
     double clock_seconds = 0;
+    int64_t bytes_up = 0;
+    int64_t bytes_down = 0;
+    int64_t rejected_messages = 0;
   };
 
   Server(const config::RunConfig& config, zmq::context_t* context,
@@ -112,7 +115,8 @@ class Server {
          std::unique_ptr<algo::AnchorRound> round, const Resumed& resumed);
 
   Status Bind();
-  // Seconds since Run() started: the round core's clock.
+  // The round core's clock: seconds since the server was created, after
+  // those of the run it resumed.
   double Now() const;
   void HandleIncoming();
   void Dispatch(const std::string& routing_id, transport::Message message);

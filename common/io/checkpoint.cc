@@ -92,7 +92,7 @@ std::vector<uint8_t> EncodeCheckpoint(const Checkpoint& checkpoint) {
   // The body's length goes first, so it is counted before it is written:
   // the state is copied once, into a buffer of the file's final size.
   uint64_t body_size =
-      5 * sizeof(uint64_t) + sizeof(uint64_t) + checkpoint.state.size();
+      8 * sizeof(uint64_t) + sizeof(uint64_t) + checkpoint.state.size();
   for (const auto& [key, value] : checkpoint.fingerprint) {
     body_size += 2 * sizeof(uint64_t) + key.size() + value.size();
   }
@@ -107,6 +107,9 @@ std::vector<uint8_t> EncodeCheckpoint(const Checkpoint& checkpoint) {
   file.U64(checkpoint.run_id);
   file.I64(checkpoint.restarts);
   file.F64(checkpoint.clock_seconds);
+  file.I64(checkpoint.bytes_up);
+  file.I64(checkpoint.bytes_down);
+  file.I64(checkpoint.rejected_messages);
   file.U64(checkpoint.fingerprint.size());
   for (const auto& [key, value] : checkpoint.fingerprint) {
     file.String(key);
@@ -152,6 +155,9 @@ StatusOr<Checkpoint> DecodeCheckpoint(std::span<const uint8_t> bytes,
   checkpoint.run_id = body.U64();
   checkpoint.restarts = body.I64();
   checkpoint.clock_seconds = body.F64();
+  checkpoint.bytes_up = body.I64();
+  checkpoint.bytes_down = body.I64();
+  checkpoint.rejected_messages = body.I64();
   const uint64_t keys = body.U64();
   if (keys > 4096)
     body.Fail("a fingerprint of " + std::to_string(keys) + " keys");

@@ -5,7 +5,8 @@
 // A file "checkpoint-<sequence>.anck" is: the 8-byte magic "ANCHCKPT", a
 // u32 format version, a u64 body length, the body, and the CRC-32 (zlib)
 // of everything before it. The body (common/base/bytes.h) holds the anchor
-// version, the run's id, the run's restarts so far, the server's clock, the
+// version, the run's id, the run's restarts so far, the server's clock and
+// transport counters, the
 // fingerprint (flag name → value) and the round state's bytes. A truncated,
 // corrupt or foreign file is refused with a DataLoss naming it.
 //
@@ -32,6 +33,11 @@ struct Checkpoint {
   uint64_t run_id = 0;       // the run's random id, kept across restarts
   int64_t restarts = 0;      // resumptions of the run before this state
   double clock_seconds = 0;  // the round core's clock at the snapshot
+  // What the server's transport counted (wire bytes each way, messages
+  // refused before the round core), so a resumed summary adds up.
+  int64_t bytes_up = 0;
+  int64_t bytes_down = 0;
+  int64_t rejected_messages = 0;
   Fingerprint fingerprint;
   std::vector<uint8_t> state;
 };

@@ -21,6 +21,9 @@ Checkpoint Make(uint64_t version) {
   checkpoint.run_id = 0xabcdef0123ULL;
   checkpoint.restarts = 3;
   checkpoint.clock_seconds = 12.5;
+  checkpoint.bytes_up = 1 << 20;
+  checkpoint.bytes_down = 1 << 22;
+  checkpoint.rejected_messages = 9;
   checkpoint.fingerprint = {{"--lr", "0.05"}, {"--workers", "4"}};
   checkpoint.state.assign(1000 + version, static_cast<uint8_t>(version));
   return checkpoint;
@@ -51,6 +54,9 @@ TEST(CheckpointTest, EncodeDecodeRoundTrips) {
   EXPECT_EQ(read->run_id, 0xabcdef0123ULL);
   EXPECT_EQ(read->restarts, 3);
   EXPECT_EQ(read->clock_seconds, 12.5);
+  EXPECT_EQ(read->bytes_up, 1 << 20);
+  EXPECT_EQ(read->bytes_down, 1 << 22);
+  EXPECT_EQ(read->rejected_messages, 9);
   EXPECT_EQ(read->fingerprint, written.fingerprint);
   EXPECT_EQ(read->state, written.state);
 }
