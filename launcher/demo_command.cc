@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "common/data/dataset.h"
 #include "common/service/startup.h"
 #include "common/summary/run_summary.h"
+#include "launcher/chaos.h"
 #include "launcher/demo_report.h"
 #include "launcher/process.h"
 #include "launcher/prometheus.h"
@@ -69,14 +71,32 @@ StatusOr<std::string> MakeRunDirectory() {
 
 class Demo {
  public:
-  Demo(const config::RunConfig& config, std::string run_dir)
-      : config_(config), run_dir_(std::move(run_dir)) {}
+  // A `quiet` demo prints neither its header nor its summary table (the
+  // calm run before a chaotic one).
+  Demo(const config::RunConfig& config, std::string run_dir, bool quiet)
+      : config_(config), run_dir_(std::move(run_dir)), quiet_(quiet) {
+    if (config_.demo.chaos) {
+      chaos_.emplace(config_.demo.chaos_seed,
+                     config_.demo.chaos_interval_seconds,
+                     config_.train.workers);
+      next_kill_ = chaos_->Next();
+      chaos_report_.seed = config_.demo.chaos_seed;
+      chaos_report_.interval_seconds = config_.demo.chaos_interval_seconds;
+    }
+  }
 
   int Run();
+  // After a Run() that returned 0: the server's summary.
+  const summary::RunSummary& result() const { return *result_; }
+  // The same run without chaos, to report what the chaos cost.
+  void set_calm(const summary::RunSummary* calm) { calm_ = calm; }
 
  private:
   Status StartServer();
   Status StartWorkers();
+  // --chaos: kills and restarts the next victim once its moment came.
+  void MaybeKill(ProgressPrinter& progress);
+  Status RestartServer(ProgressPrinter& progress);
   // Follows the run until the server exits; returns its exit code.
   int Follow();
   // Reports workers that exited with an error; once none is left, stops
@@ -93,7 +113,16 @@ class Demo {
 
   config::RunConfig config_;
   std::string run_dir_;
+  bool quiet_;
   std::string self_ = SelfExecutable();
+  // The command lines, to start a killed process again with the same flags.
+  std::vector<std::string> server_argv_;
+  std::vector<std::vector<std::string>> worker_argv_;
+  std::optional<ChaosSchedule> chaos_;
+  ChaosEvent next_kill_;
+  ChaosReport chaos_report_;
+  const summary::RunSummary* calm_ = nullptr;
+  std::optional<summary::RunSummary> result_;
   std::optional<LocalPrometheus> prometheus_;
   std::optional<ChildProcess> server_;
   std::vector<ChildProcess> workers_;
@@ -103,11 +132,21 @@ class Demo {
 };
 
 int Demo::Run() {
-  std::printf("Anchorage demo: %s, %d workers, %s on %s, τ=%d; logs in %s\n",
-              std::string(algo::AlgorithmName(config_.train.algorithm)).c_str(),
-              config_.train.workers, config_.train.model.c_str(),
-              std::string(data::DatasetName(config_.train.dataset)).c_str(),
-              config_.train.local_steps, run_dir_.c_str());
+  if (!quiet_) {
+    std::printf(
+        "Anchorage demo: %s, %d workers, %s on %s, τ=%d; logs in %s\n",
+        std::string(algo::AlgorithmName(config_.train.algorithm)).c_str(),
+        config_.train.workers, config_.train.model.c_str(),
+        std::string(data::DatasetName(config_.train.dataset)).c_str(),
+        config_.train.local_steps, run_dir_.c_str());
+  }
+  if (chaos_) {
+    std::printf(
+        "chaos: SIGKILL to the server or a worker about every %g s (seed "
+        "%llu), each started again with the same flags\n",
+        config_.demo.chaos_interval_seconds,
+        static_cast<unsigned long long>(config_.demo.chaos_seed));
+  }
   std::fflush(stdout);
   if (config_.demo.prometheus) {
     StatusOr<LocalPrometheus> prometheus =
@@ -152,7 +191,12 @@ int Demo::Run() {
     return 1;
   }
   result->demo_wall_seconds = wall;
+  result_ = *result;
+  if (quiet_) return interrupted ? 130 : 0;
   PrintSummaryTable(*result, run_dir_);
+  if (chaos_ && calm_ != nullptr) {
+    PrintChaosReport(chaos_report_, *result, *calm_);
+  }
   if (!config_.output.summary_json.empty()) {
     status = summary::WriteRunSummary(config_.output.summary_json, *result);
     if (!status.ok()) {
@@ -229,6 +273,13 @@ Status Demo::StartServer() {
   if (!config_.output.save_model.empty()) {
     argv.push_back("--save-model=" + config_.output.save_model);
   }
+  if (chaos_) {
+    // A killed server resumes from here; the checkpoints are frequent
+    // because the kills are.
+    argv.insert(argv.end(), {"--checkpoint-dir=" + run_dir_ + "/checkpoints",
+                             "--checkpoint-interval=1"});
+  }
+  server_argv_ = argv;
   StatusOr<ChildProcess> child =
       ChildProcess::Spawn(argv, run_dir_ + "/server.log");
   if (!child.ok()) return child.status();
@@ -256,11 +307,79 @@ Status Demo::StartWorkers() {
                              "--metrics-address=127.0.0.1", "--metrics-port=0",
                              "--ready-file=" + run_dir_ + "/worker-" +
                                  std::to_string(i) + ".ready"});
+    worker_argv_.push_back(argv);
     StatusOr<ChildProcess> child = ChildProcess::Spawn(
         argv, run_dir_ + "/worker-" + std::to_string(i) + ".log");
     if (!child.ok()) return child.status();
     workers_.push_back(std::move(child).value());
   }
+  return Status::Ok();
+}
+
+void Demo::MaybeKill(ProgressPrinter& progress) {
+  if (!chaos_ ||
+      Seconds(Clock::now() - start_).count() < next_kill_.at_seconds) {
+    return;
+  }
+  const ChaosEvent event = next_kill_;
+  next_kill_ = chaos_->Next();
+  const bool server = event.victim == ChaosEvent::kServer;
+  ChildProcess& victim =
+      server ? *server_ : workers_[static_cast<size_t>(event.victim)];
+  // A process that ended by itself (the run is over) is left alone.
+  if (victim.Poll()) return;
+  victim.Signal(SIGKILL);
+  victim.WaitFor(std::chrono::seconds(2));
+  ++(server ? chaos_report_.server_kills : chaos_report_.worker_kills);
+  const std::string name =
+      server ? "the server" : "worker " + std::to_string(event.victim);
+  char text[160];
+  std::snprintf(text, sizeof(text),
+                "chaos: kill %d: SIGKILL to %s; starting it again in %.1f s",
+                chaos_report_.server_kills + chaos_report_.worker_kills,
+                name.c_str(), event.downtime_seconds);
+  progress.Note(text);
+  const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                        Seconds(event.downtime_seconds));
+  while (Clock::now() < until && g_interrupts.load() == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  Status status;
+  if (server) {
+    status = RestartServer(progress);
+  } else {
+    const auto i = static_cast<size_t>(event.victim);
+    StatusOr<ChildProcess> child =
+        ChildProcess::Spawn(worker_argv_[i], workers_[i].log_path());
+    if (child.ok()) {
+      workers_[i] = std::move(child).value();
+    } else {
+      status = child.status();
+    }
+  }
+  if (!status.ok()) {
+    progress.Note("chaos: could not start " + name +
+                  " again: " + status.message());
+  }
+}
+
+Status Demo::RestartServer(ProgressPrinter& progress) {
+  // The same flags, on the port the workers know.
+  std::vector<std::string> argv = server_argv_;
+  for (std::string& arg : argv) {
+    if (arg.rfind("--bind=", 0) == 0) arg = "--bind=" + server_ready_.endpoint;
+  }
+  const std::string ready = run_dir_ + "/server.ready";
+  std::filesystem::remove(ready);
+  StatusOr<ChildProcess> child = ChildProcess::Spawn(argv, server_->log_path());
+  if (!child.ok()) return child.status();
+  *server_ = std::move(child).value();
+  Status status = WaitForFile(ready, *server_, std::chrono::seconds(120));
+  if (!status.ok()) return status;
+  StatusOr<service::ReadyFile> read = service::ReadReadyFile(ready);
+  if (!read.ok()) return read.status();
+  server_ready_.metrics_port = read->metrics_port;
+  progress.set_port(read->metrics_port);
   return Status::Ok();
 }
 
@@ -281,6 +400,7 @@ int Demo::Follow() {
     }
     CheckWorkers(progress, &reported, &workers_failed);
     CheckInterrupts(progress, &interrupts_seen);
+    if (interrupts_seen == 0 && !workers_failed) MaybeKill(progress);
     const Clock::time_point now = Clock::now();
     if (now - start_ > timeout) {
       progress.Note(
@@ -337,7 +457,10 @@ void Demo::CheckInterrupts(ProgressPrinter& progress, int* interrupts_seen) {
 
 void Demo::StopWorkers() {
   // Workers end by themselves on the server's Done; give them a moment.
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  // Under chaos a worker started again near the end may have missed the
+  // Done and wait for a server that is gone: a shorter moment.
+  const auto deadline = Clock::now() + (chaos_ ? std::chrono::seconds(2)
+                                               : std::chrono::seconds(10));
   for (ChildProcess& worker : workers_) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - Clock::now());
@@ -369,7 +492,47 @@ int RunDemoCommand(int argc, const char* const* argv) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
-  Demo demo((*parsed)->config, *run_dir);
+  config::RunConfig config = (*parsed)->config;
+  if (config.demo.chaos) {
+    // Killed workers are found out within a second (200 ms heartbeats,
+    // liveness 5) unless the flags say otherwise: an async anchor keeps a
+    // dead worker's last contribution until then, and the default 10 s
+    // window is a whole demo run.
+    const std::set<std::string>& given = (*parsed)->given;
+    if (given.count("--heartbeat-interval-ms") == 0) {
+      config.server.heartbeat_interval_ms = 200;
+    }
+    if (given.count("--heartbeat-liveness") == 0) {
+      config.server.heartbeat_liveness = 5;
+    }
+  }
+  if (!config.demo.chaos) {
+    Demo demo(config, *run_dir, /*quiet=*/false);
+    return demo.Run();
+  }
+  // What the chaos costs is measured against the same run without it.
+  config::RunConfig calm = config;
+  calm.demo.chaos = false;
+  calm.demo.progress_interval_seconds = 0;
+  calm.demo.prometheus = false;
+  calm.demo.linger = false;
+  calm.output.summary_json.clear();
+  calm.output.save_model.clear();
+  const std::string calm_dir = *run_dir + "/calm";
+  std::filesystem::create_directory(calm_dir);
+  std::printf(
+      "Anchorage demo --chaos: first the same run without chaos "
+      "(logs in %s)\n",
+      calm_dir.c_str());
+  std::fflush(stdout);
+  Demo calm_demo(calm, calm_dir, /*quiet=*/true);
+  const int calm_code = calm_demo.Run();
+  if (calm_code != 0) return calm_code;
+  std::printf("without chaos: test accuracy %.4f in %.1f s\n\n",
+              calm_demo.result().test_accuracy,
+              calm_demo.result().demo_wall_seconds.value_or(0));
+  Demo demo(config, *run_dir, /*quiet=*/false);
+  demo.set_calm(&calm_demo.result());
   return demo.Run();
 }
 

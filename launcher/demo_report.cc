@@ -59,6 +59,27 @@ void PrintSummaryTable(const summary::RunSummary& s,
   std::fflush(stdout);
 }
 
+void PrintChaosReport(const ChaosReport& report,
+                      const summary::RunSummary& chaotic,
+                      const summary::RunSummary& calm) {
+  const double chaotic_wall =
+      chaotic.demo_wall_seconds.value_or(chaotic.wall_seconds);
+  const double calm_wall = calm.demo_wall_seconds.value_or(calm.wall_seconds);
+  std::printf(
+      "  %-22s %d kills: server %d, workers %d (seed %llu, one every "
+      "~%g s); server restarts resumed: %lld\n",
+      "chaos", report.server_kills + report.worker_kills, report.server_kills,
+      report.worker_kills, static_cast<unsigned long long>(report.seed),
+      report.interval_seconds, static_cast<long long>(chaotic.restarts));
+  std::printf(
+      "  %-22s test accuracy %.4f vs %.4f (%+.4f), %.1f s vs %.1f s "
+      "in all (%+.1f s)\n",
+      "against no chaos", chaotic.test_accuracy, calm.test_accuracy,
+      chaotic.test_accuracy - calm.test_accuracy, chaotic_wall, calm_wall,
+      chaotic_wall - calm_wall);
+  std::fflush(stdout);
+}
+
 ProgressPrinter::ProgressPrinter(const config::RunConfig& config,
                                  int server_metrics_port)
     : config_(config),
@@ -84,8 +105,9 @@ void ProgressPrinter::Print(double elapsed_seconds) {
   const double staleness_count =
       sample("anchorage_server_staleness_versions_count");
   const double workers = sample("anchorage_server_workers_connected");
+  // A restarted server counts again from its checkpoint: no negative rate.
   const double rate =
-      elapsed_seconds > last_seconds_
+      elapsed_seconds > last_seconds_ && samples >= last_samples_
           ? (samples - last_samples_) / (elapsed_seconds - last_seconds_)
           : 0.0;
   last_samples_ = samples;

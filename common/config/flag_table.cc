@@ -487,6 +487,14 @@ std::vector<Flag> MakeTable() {
        "With --prometheus: keep Prometheus running after training until "
        "Ctrl-C",
        kDemoOnly, kOwn, Demo(&DemoOptions::linger)},
+      {"--chaos", kDemoGroup,
+       "Kill the server or a worker with SIGKILL at random moments and start "
+       "it again; compare with the same run without chaos",
+       kDemoOnly, kOwn, Demo(&DemoOptions::chaos)},
+      {"--chaos-seed", kDemoGroup, "Seed of the chaos: whom to kill and when",
+       kDemoOnly, kOwn, Demo(&DemoOptions::chaos_seed)},
+      {"--chaos-interval", kDemoGroup, "Mean seconds between chaos kills",
+       kDemoOnly, kOwn, Demo(&DemoOptions::chaos_interval_seconds)},
 
       {"--step-time", kSimulationGroup,
        "Mean virtual seconds of one local step", kSimulators, kOwn,

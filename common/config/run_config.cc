@@ -315,6 +315,10 @@ Status ValidateOutputs(const OutputOptions& output, const DemoOptions& demo,
   if (!(demo.timeout_seconds > 0.0)) {
     return Bad("--timeout", "must be > 0", demo.timeout_seconds);
   }
+  if (!(demo.chaos_interval_seconds >= 0.1)) {
+    return Bad("--chaos-interval", "must be >= 0.1 seconds",
+               demo.chaos_interval_seconds);
+  }
   if (!(simulate.step_seconds > 0.0)) {
     return Bad("--step-time", "must be > 0 seconds", simulate.step_seconds);
   }

@@ -199,6 +199,13 @@ struct DemoOptions {
   // Keep running (and serving metrics) after training ends until Ctrl-C,
   // so the dashboards can be looked at.
   bool linger = false;
+  // Chaos: first the same run without it, then one in which the server or
+  // a worker, chosen at random, is killed with SIGKILL at random moments
+  // (on average every `chaos_interval_seconds`, drawn from `chaos_seed`)
+  // and started again with the same flags.
+  bool chaos = false;
+  uint64_t chaos_seed = 1;
+  double chaos_interval_seconds = 2.5;
 };
 
 // The simulator's virtual clock (`anchorage simulate`); link latency,
