@@ -116,6 +116,13 @@ StatusOr<SimulationResult<float>> SimulateRun(
   options.server = config::RoundSettings(config, data.train.size());
   options.eval_points = config.simulate.eval_points;
   options.delay = DelaysFor(config);
+  options.failures = {
+      .worker_rate = config.simulate.fail_rate,
+      .server_rate = config.simulate.server_fail_rate,
+      .restart_seconds = config.simulate.restart_seconds,
+      .checkpoint_seconds = config.server.checkpoint_interval_seconds,
+      .liveness_seconds = config.server.heartbeat_interval_ms * 1e-3 *
+                          config.server.heartbeat_liveness};
   options.seed = train.seed;
   StatusOr<std::unique_ptr<Simulator<float>>> simulator =
       Simulator<float>::Create(options, std::move(learners), initial, evaluate,

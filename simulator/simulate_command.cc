@@ -51,6 +51,19 @@ int RunSimulateCommand(int argc, const char* const* argv) {
       result->summary.wall_seconds,
       static_cast<double>(result->summary.bytes_up) / 1e6,
       result->summary.sync_wait_seconds_mean);
+  const FailureCounts& failures = result->failures;
+  if (failures.worker_failures > 0 || failures.server_crashes > 0) {
+    std::printf(
+        "failures: %lld worker crashes, %lld server crashes; of %lld pushes "
+        "sent, %lld reached a server that was down, %lld were rolled back "
+        "to a checkpoint, %lld were on the wire at the end\n",
+        static_cast<long long>(failures.worker_failures),
+        static_cast<long long>(failures.server_crashes),
+        static_cast<long long>(failures.pushes_sent),
+        static_cast<long long>(failures.pushes_lost_in_flight),
+        static_cast<long long>(failures.pushes_rolled_back),
+        static_cast<long long>(failures.pushes_in_flight_at_end));
+  }
   if (!result->stopped_early.empty()) {
     std::fprintf(stderr, "anchorage simulate: stopped early: %s\n",
                  result->stopped_early.c_str());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <queue>
+#include <random>
 #include <utility>
 #include <variant>
 
@@ -21,21 +22,23 @@ class Simulator<Scalar>::Impl {
   Impl(const SimulationOptions& options,
        std::vector<std::unique_ptr<algo::Learner<Scalar>>> learners,
        std::unique_ptr<algo::BasicAnchorRound<Scalar>> round, Evaluate evaluate,
-       const MakeCodec& make_codec, const Simulator* owner)
+       MakeCodec make_codec, const Simulator* owner)
       : options_(options),
         owner_(owner),
         learners_(std::move(learners)),
+        make_codec_(std::move(make_codec)),
         round_(std::move(round)),
         delay_(options.delay, static_cast<int>(learners_.size()), options.seed),
         evaluate_(std::move(evaluate)),
         anchor_bytes_(round_->dim() * static_cast<int64_t>(sizeof(float)) +
-                      options.envelope_bytes) {
-    for (size_t id = 0; id < learners_.size(); ++id) {
-      workers_.push_back(std::make_unique<WorkerState>(
-          learners_[id].get(), options.round,
-          algo::BasicPushEncoder<Scalar>(options.round.algorithm,
-                                         make_codec(static_cast<int>(id)))));
+                      options.envelope_bytes),
+        failure_random_(options.seed ^ 0x6661696c75726573ULL) {
+    for (int id = 0; id < static_cast<int>(learners_.size()); ++id) {
+      workers_.push_back(NewWorker(id));
     }
+    incarnation_.assign(learners_.size(), 1);
+    welcomed_incarnation_.assign(learners_.size(), 1);
+    down_.assign(learners_.size(), false);
   }
 
   SimulationResult<Scalar> Run();
@@ -61,13 +64,28 @@ class Simulator<Scalar>::Impl {
     std::shared_ptr<const std::vector<uint32_t>> candidates;
   };
   struct ComputeDone {};
-  using Payload = std::variant<ComputeDone, PushMessage, ValuesMessage,
-                               AnchorMessage, QueryMessage>;
+  // Failures: a worker's Join after its restart (or to a resumed server),
+  // the server's liveness check of a crashed worker, crashes and restarts.
+  struct JoinMessage {};
+  struct LostCheck {
+    uint64_t incarnation = 0;  // the worker's after its crash
+  };
+  struct WorkerCrash {};
+  struct WorkerRestart {};
+  struct ServerCrash {};
+  struct ServerRestart {};
+  using Payload =
+      std::variant<ComputeDone, PushMessage, ValuesMessage, AnchorMessage,
+                   QueryMessage, JoinMessage, LostCheck, WorkerCrash,
+                   WorkerRestart, ServerCrash, ServerRestart>;
 
   struct Event {
     double time;
     uint64_t sequence;
     int worker;
+    // The worker's incarnation when the event was scheduled: what a
+    // crashed incarnation had scheduled for itself is dropped.
+    uint64_t incarnation;
     std::shared_ptr<Payload> payload;
     bool operator>(const Event& other) const {
       return time != other.time ? time > other.time : sequence > other.sequence;
@@ -95,9 +113,38 @@ class Simulator<Scalar>::Impl {
   };
 
   void Schedule(double time, int worker, Payload payload) {
-    events_.push({time, next_sequence_++, worker,
+    const uint64_t incarnation = worker >= 0 && !incarnation_.empty()
+                                     ? incarnation_[static_cast<size_t>(worker)]
+                                     : 0;
+    events_.push({time, next_sequence_++, worker, incarnation,
                   std::make_shared<Payload>(std::move(payload))});
   }
+  std::unique_ptr<WorkerState> NewWorker(int id) {
+    return std::make_unique<WorkerState>(
+        learners_[static_cast<size_t>(id)].get(), options_.round,
+        algo::BasicPushEncoder<Scalar>(options_.round.algorithm,
+                                       make_codec_(id)));
+  }
+  bool failures_enabled() const {
+    return options_.failures.worker_rate > 0 ||
+           options_.failures.server_rate > 0;
+  }
+  // Schedules the next crash of a process failing at `rate` per second
+  // (kServer: the server), unless it never fails.
+  template <typename Crash>
+  void ScheduleCrash(double now, int process, double rate) {
+    if (rate <= 0) return;
+    Schedule(now + std::exponential_distribution<double>(rate)(failure_random_),
+             process, Crash{});
+  }
+  // The round core's processed pushes: applied, stale or refused.
+  int64_t Processed() const {
+    const algo::RoundStats stats = round_->stats();
+    return stats.pushes_applied + stats.pushes_stale + stats.pushes_rejected;
+  }
+  void ScheduleJoin(int id, double now);
+  void OnFailureEvent(const Event& event);
+  void MaybeCheckpoint(double now);
   // Does what worker `id`'s sync policy asks until it computes or waits.
   void Advance(int id, double now);
   void Push(int id, double now, std::span<const Scalar> contribution);
@@ -112,6 +159,7 @@ class Simulator<Scalar>::Impl {
   const SimulationOptions options_;
   const Simulator* owner_;
   std::vector<std::unique_ptr<algo::Learner<Scalar>>> learners_;
+  MakeCodec make_codec_;
   std::vector<std::unique_ptr<WorkerState>> workers_;
   std::unique_ptr<algo::BasicAnchorRound<Scalar>> round_;
   DelayModel delay_;
@@ -127,6 +175,17 @@ class Simulator<Scalar>::Impl {
   SimulationResult<Scalar> result_;
   int next_eval_ = 0;
   double now_ = 0;
+
+  // Failures.
+  std::mt19937_64 failure_random_;
+  std::vector<uint64_t> incarnation_;
+  // The incarnation of each worker whose Join the server last took.
+  std::vector<uint64_t> welcomed_incarnation_;
+  std::vector<bool> down_;
+  bool server_down_ = false;
+  std::vector<uint8_t> checkpoint_;
+  int64_t checkpoint_processed_ = 0;
+  double next_checkpoint_ = 0;
 };
 
 template <typename Scalar>
@@ -258,6 +317,7 @@ void Simulator<Scalar>::Impl::Push(int id, double now,
                              .compute_seconds = worker.compute_seconds,
                              .sync_wait_seconds = worker.sync_wait_seconds}};
   worker.samples_since_push = 0;
+  ++result_.failures.pushes_sent;
   const auto bytes =
       static_cast<int64_t>(push.payload.size()) + options_.envelope_bytes;
   result_.summary.bytes_up += bytes;
@@ -298,6 +358,34 @@ void Simulator<Scalar>::Impl::AtWorker(int id, double now,
 template <typename Scalar>
 void Simulator<Scalar>::Impl::AtServer(int id, double now,
                                        const Payload& payload) {
+  if (server_down_) {
+    // Nobody reads it; the workers' Joins are answered after the restart.
+    if (std::holds_alternative<PushMessage>(payload)) {
+      ++result_.failures.pushes_lost_in_flight;
+    }
+    return;
+  }
+  if (std::holds_alternative<JoinMessage>(payload)) {
+    const codec::Codec& codec =
+        workers_[static_cast<size_t>(id)]->encoder.codec();
+    welcomed_incarnation_[static_cast<size_t>(id)] =
+        incarnation_[static_cast<size_t>(id)];
+    Execute(now, round_->OnJoin(
+                     now, {.worker = static_cast<uint32_t>(id),
+                           .incarnation = incarnation_[static_cast<size_t>(id)],
+                           .model_dim = static_cast<uint64_t>(round_->dim()),
+                           .algorithm = std::string{algo::AlgorithmName(
+                               options_.server.algorithm)},
+                           .codec = std::string{codec.name()},
+                           .codec_settings = codec.settings()}));
+    return;
+  }
+  if (const auto* check = std::get_if<LostCheck>(&payload)) {
+    if (welcomed_incarnation_[static_cast<size_t>(id)] < check->incarnation) {
+      Execute(now, round_->OnLost(now, static_cast<uint32_t>(id)));
+    }
+    return;
+  }
   if (const auto* push = std::get_if<PushMessage>(&payload)) {
     algo::PushRequest request = push->request;
     request.payloads = {push->payload};
@@ -336,15 +424,105 @@ void Simulator<Scalar>::Impl::Execute(double now,
       Schedule(
           delay_.Downlink(id, now, bytes), id,
           QueryMessage{.round = query->round, .candidates = query->candidates});
+    } else if (const auto* welcome = std::get_if<algo::Welcome>(&effect)) {
+      const auto id = static_cast<int>(welcome->worker);
+      result_.summary.bytes_down += anchor_bytes_;
+      Schedule(delay_.Downlink(id, now, anchor_bytes_), id,
+               AnchorMessage{.header = {.version = welcome->version,
+                                        .next_round = welcome->next_round,
+                                        .welcome = true},
+                             .anchor = CurrentAnchor()});
     } else if (const auto* refused = std::get_if<algo::Refused>(&effect)) {
-      status_ = Status::Internal("the round refused worker " +
-                                 std::to_string(refused->worker) + ": " +
-                                 refused->text);
+      if (!failures_enabled()) {
+        status_ = Status::Internal("the round refused worker " +
+                                   std::to_string(refused->worker) + ": " +
+                                   refused->text);
+      } else if (!down_[refused->worker]) {
+        // After a crash a worker's message can meet a server that lost it
+        // or a base it no longer keeps; told so, the worker joins again, as
+        // the service's does on UnknownWorker.
+        const auto id = static_cast<int>(refused->worker);
+        ScheduleJoin(id, delay_.Downlink(id, now, options_.envelope_bytes));
+      }
     } else if (std::holds_alternative<algo::VersionPublished>(effect)) {
       if (owner_->observer_.on_anchor) {
         owner_->observer_.on_anchor(round_->version(), round_->anchor());
       }
     }
+  }
+}
+
+template <typename Scalar>
+void Simulator<Scalar>::Impl::ScheduleJoin(int id, double send_time) {
+  result_.summary.bytes_up += options_.envelope_bytes;
+  Schedule(delay_.Uplink(id, send_time, options_.envelope_bytes), id,
+           JoinMessage{});
+}
+
+template <typename Scalar>
+void Simulator<Scalar>::Impl::MaybeCheckpoint(double now) {
+  if (options_.failures.server_rate <= 0 || server_down_ ||
+      now < next_checkpoint_) {
+    return;
+  }
+  checkpoint_ = round_->Save();
+  checkpoint_processed_ = Processed();
+  next_checkpoint_ = now + options_.failures.checkpoint_seconds;
+}
+
+template <typename Scalar>
+void Simulator<Scalar>::Impl::OnFailureEvent(const Event& event) {
+  const FailureOptions& failures = options_.failures;
+  const Payload& payload = *event.payload;
+  const int id = event.worker;
+  if (std::holds_alternative<WorkerCrash>(payload)) {
+    const auto w = static_cast<size_t>(id);
+    if (event.incarnation != incarnation_[w] || down_[w]) return;
+    down_[w] = true;
+    ++incarnation_[w];
+    ++result_.failures.worker_failures;
+    Schedule(now_ + failures.restart_seconds, id, WorkerRestart{});
+    Schedule(now_ + failures.liveness_seconds, id,
+             LostCheck{.incarnation = incarnation_[w]});
+  } else if (std::holds_alternative<WorkerRestart>(payload)) {
+    // A new process: the learner's momentum and the codec's state are
+    // gone; its parameters are replaced by the anchor its Join brings.
+    const auto w = static_cast<size_t>(id);
+    down_[w] = false;
+    workers_[w] = NewWorker(id);
+    learners_[w]->ResetMomentum();
+    ScheduleJoin(id, now_);
+    ScheduleCrash<WorkerCrash>(now_, id, failures.worker_rate);
+  } else if (std::holds_alternative<ServerCrash>(payload)) {
+    if (server_down_) return;
+    server_down_ = true;
+    ++result_.failures.server_crashes;
+    result_.failures.pushes_rolled_back += Processed() - checkpoint_processed_;
+    Schedule(now_ + failures.restart_seconds, kServer, ServerRestart{});
+  } else if (std::holds_alternative<ServerRestart>(payload)) {
+    // The server's way back: a fresh round core loads the last checkpoint.
+    const std::vector<Scalar> initial(round_->anchor().begin(),
+                                      round_->anchor().end());
+    std::unique_ptr<algo::BasicAnchorRound<Scalar>> restored =
+        algo::BasicAnchorRound<Scalar>::Create(options_.server, initial,
+                                               make_codec_(kServer))
+            .value();
+    Status status = restored->Load(checkpoint_);
+    ANCHORAGE_CHECK(status.ok(), "a simulated checkpoint does not load");
+    round_ = std::move(restored);
+    server_down_ = false;
+    snapshot_version_ = UINT64_MAX;
+    next_checkpoint_ = now_;
+    for (int w = 0; w < static_cast<int>(workers_.size()); ++w) {
+      if (!down_[static_cast<size_t>(w)]) {
+        ScheduleJoin(w, now_);
+      } else if (round_->IsLive(static_cast<uint32_t>(w))) {
+        Schedule(
+            now_ + failures.liveness_seconds, w,
+            LostCheck{.incarnation = incarnation_[static_cast<size_t>(w)]});
+      }
+    }
+    ScheduleCrash<ServerCrash>(now_, kServer, failures.server_rate);
   }
 }
 
@@ -379,22 +557,38 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
       }
     }
     Advance(id, 0.0);
+    ScheduleCrash<WorkerCrash>(0.0, id, options_.failures.worker_rate);
   }
+  ScheduleCrash<ServerCrash>(0.0, kServer, options_.failures.server_rate);
   while (!events_.empty() && !round_->finished() && status_.ok()) {
     const Event event = events_.top();
     events_.pop();
     now_ = event.time;
+    MaybeCheckpoint(now_);
     const Payload& payload = *event.payload;
+    const bool at_worker = std::holds_alternative<ComputeDone>(payload) ||
+                           std::holds_alternative<AnchorMessage>(payload) ||
+                           std::holds_alternative<QueryMessage>(payload);
+    if (at_worker && down_[static_cast<size_t>(event.worker)]) continue;
     if (std::holds_alternative<ComputeDone>(payload)) {
+      // A crashed incarnation's compute never finishes.
+      if (event.incarnation !=
+          incarnation_[static_cast<size_t>(event.worker)]) {
+        continue;
+      }
       WorkerState& worker = *workers_[static_cast<size_t>(event.worker)];
       worker.computing = false;
       worker.sync.Done(Action::kCompute);
       Advance(event.worker, now_);
     } else if (std::holds_alternative<PushMessage>(payload) ||
-               std::holds_alternative<ValuesMessage>(payload)) {
+               std::holds_alternative<ValuesMessage>(payload) ||
+               std::holds_alternative<JoinMessage>(payload) ||
+               std::holds_alternative<LostCheck>(payload)) {
       AtServer(event.worker, now_, payload);
-    } else {
+    } else if (at_worker) {
       AtWorker(event.worker, now_, payload);
+    } else {
+      OnFailureEvent(event);
     }
     while (next_eval_ < options_.eval_points &&
            Progress() >=
@@ -402,6 +596,12 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
       RecordEvaluation(now_);
       ++next_eval_;
     }
+  }
+  while (!events_.empty()) {
+    if (std::holds_alternative<PushMessage>(*events_.top().payload)) {
+      ++result_.failures.pushes_in_flight_at_end;
+    }
+    events_.pop();
   }
   RecordEvaluation(now_);
   result_.anchor.assign(round_->anchor().begin(), round_->anchor().end());
@@ -417,6 +617,7 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
   summary.test_accuracy = last.test_accuracy;
   summary.test_loss = last.test_loss;
   summary.wall_seconds = now_;
+  summary.restarts = result_.failures.server_crashes;
   summary.stop_reason = "reached the budget";
   if (!status_.ok()) {
     result_.stopped_early = status_.message();
@@ -456,7 +657,7 @@ StatusOr<std::unique_ptr<Simulator<Scalar>>> Simulator<Scalar>::Create(
   std::unique_ptr<Simulator> simulator(new Simulator());
   simulator->impl_ = std::make_unique<Impl>(
       options, std::move(learners), std::move(round).value(),
-      std::move(evaluate), make_codec, simulator.get());
+      std::move(evaluate), MakeCodec(make_codec), simulator.get());
   return simulator;
 }
 

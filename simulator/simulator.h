@@ -11,7 +11,16 @@
 //
 // Events are processed in (virtual time, sequence) order: a worker finishing
 // its round's compute, a message arriving at the server, a message arriving
-// at a worker. Every worker has joined at time 0.
+// at a worker, a crash or a restart. Every worker has joined at time 0.
+//
+// Failures (FailureOptions) are modelled as the services live through
+// them: a crashed worker loses its local model, optimizer and codec state,
+// starts again after the downtime from the anchor its Join brings, and is
+// found lost by the server a liveness window after the crash unless it came
+// back first; a crashed server loses what it did since its last checkpoint
+// and every message that reaches it while down, then resumes that
+// checkpoint (the same AnchorRound::Save/Load the server uses) and its
+// workers rejoin it. Messages already on the wire are delivered.
 //
 // Not thread-safe.
 #pragma once
@@ -33,6 +42,33 @@
 
 namespace anchorage::simulator {
 
+struct FailureOptions {
+  // Crashes per virtual second of each worker and of the server (Poisson
+  // processes drawn from the run's seed; 0 = none).
+  double worker_rate = 0;
+  double server_rate = 0;
+  // Virtual seconds a crashed process stays down.
+  double restart_seconds = 1.0;
+  // The server's checkpoint interval, and how long after a worker's crash
+  // the server declares it lost.
+  double checkpoint_seconds = 30.0;
+  double liveness_seconds = 10.0;
+};
+
+// What the failures cost, to account for every push: each one sent is
+// processed by the final round core (applied, stale or refused: its
+// counters), lost in flight (it reached a server that was down), rolled
+// back (processed after the checkpoint a crashed server resumed), or still
+// on the wire when the run ended.
+struct FailureCounts {
+  int64_t worker_failures = 0;
+  int64_t server_crashes = 0;
+  int64_t pushes_sent = 0;
+  int64_t pushes_lost_in_flight = 0;
+  int64_t pushes_rolled_back = 0;
+  int64_t pushes_in_flight_at_end = 0;
+};
+
 struct SimulationOptions {
   // The workers' round (algorithm, τ, α, momentum reset).
   algo::RoundOptions round;
@@ -44,6 +80,7 @@ struct SimulationOptions {
   // Bytes of a message's envelope on top of its payload.
   int64_t envelope_bytes = 96;
   DelayOptions delay;
+  FailureOptions failures;
   uint64_t seed = 1;
 };
 
@@ -73,6 +110,7 @@ struct SimulationResult {
   // Empty, or why the run stopped before its budget (a contribution that
   // could not be encoded: training diverged).
   std::string stopped_early;
+  FailureCounts failures;
 };
 
 // Hooks for tests: what was sent and what was published.

@@ -303,6 +303,8 @@ constexpr RoleSet kSimulators = {Role::kSimulate, Role::kCompare};
 constexpr RoleSet kAllButServer = {Role::kWorker, Role::kDemo, Role::kSimulate,
                                    Role::kCompare};
 constexpr RoleSet kCompareOnly = {Role::kCompare};
+constexpr RoleSet kServerAndSimulators = {Role::kServer, Role::kSimulate,
+                                          Role::kCompare};
 
 constexpr Scope kOwn = Scope::kOwn;
 constexpr Scope kShared = Scope::kShared;
@@ -429,8 +431,10 @@ std::vector<Flag> MakeTable() {
        "Checkpoint the run here and resume from it at start (empty = never)",
        kServerOnly, kOwn, Server(&ServerOptions::checkpoint_dir)},
       {"--checkpoint-interval", kServerGroup,
-       "Seconds between checkpoints (also written at SIGTERM/SIGINT)",
-       kServerOnly, kOwn, Server(&ServerOptions::checkpoint_interval_seconds)},
+       "Seconds between checkpoints (also written at SIGTERM/SIGINT; "
+       "simulate: virtual seconds)",
+       kServerAndSimulators, kOwn,
+       Server(&ServerOptions::checkpoint_interval_seconds)},
       {"--idle-timeout", kServerGroup,
        "Exit 1 after this many seconds with no live worker (0 = never)",
        kServerOnly, kOwn, Server(&ServerOptions::idle_timeout_seconds)},
@@ -505,6 +509,16 @@ std::vector<Flag> MakeTable() {
       {"--random-slowdown", kSimulationGroup,
        "P:F: each round each worker is F times slower with probability P",
        kSimulators, kOwn, Simulate(&SimulateOptions::random_slowdown)},
+      {"--fail-rate", kSimulationGroup,
+       "Crashes of each worker per virtual second (it restarts afresh)",
+       kSimulators, kOwn, Simulate(&SimulateOptions::fail_rate)},
+      {"--server-fail-rate", kSimulationGroup,
+       "Crashes of the server per virtual second (it resumes from its last "
+       "checkpoint, every --checkpoint-interval)",
+       kSimulators, kOwn, Simulate(&SimulateOptions::server_fail_rate)},
+      {"--restart-time", kSimulationGroup,
+       "Virtual seconds a crashed worker or server is down", kSimulators, kOwn,
+       Simulate(&SimulateOptions::restart_seconds)},
       {"--eval-points", kSimulationGroup,
        "Evaluations of the anchor over the run", kSimulators, kOwn,
        Simulate(&SimulateOptions::eval_points)},

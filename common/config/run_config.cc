@@ -369,6 +369,17 @@ Status RunConfig::Validate() const {
     return Bad("--target-accuracy", "must be in (0, 1]",
                compare.target_accuracy);
   }
+  if (!(simulate.fail_rate >= 0.0)) {
+    return Bad("--fail-rate", "must be >= 0 per second", simulate.fail_rate);
+  }
+  if (!(simulate.server_fail_rate >= 0.0)) {
+    return Bad("--server-fail-rate", "must be >= 0 per second",
+               simulate.server_fail_rate);
+  }
+  if (!(simulate.restart_seconds > 0.0)) {
+    return Bad("--restart-time", "must be > 0 seconds",
+               simulate.restart_seconds);
+  }
   if (!simulate.random_slowdown.empty()) {
     double probability = 0;
     double factor = 0;

@@ -222,6 +222,13 @@ struct SimulateOptions {
   int eval_points = 20;
   // The trace: one CSV row per evaluation.
   std::string trace_csv;
+  // Failures (simulator.h, FailureOptions): crashes per virtual second of
+  // each worker and of the server, and the seconds a crashed process is
+  // down. The server resumes from its checkpoint every
+  // ServerOptions::checkpoint_interval_seconds.
+  double fail_rate = 0.0;
+  double server_fail_rate = 0.0;
+  double restart_seconds = 1.0;
 };
 
 // `anchorage compare`.
