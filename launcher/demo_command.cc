@@ -177,9 +177,12 @@ int Demo::Run() {
   }
   const bool interrupted = g_interrupts.load() > 0;
   if (server_code != 0) {
-    std::fprintf(stderr,
-                 "anchorage demo: the server exited with code %d; its log:\n%s",
-                 server_code, TailOfFile(server_->log_path(), 20).c_str());
+    // Stopped by Ctrl-C, the server exits 128 + its signal: not news.
+    if (!interrupted) {
+      std::fprintf(
+          stderr, "anchorage demo: the server exited with code %d; its log:\n%s",
+          server_code, TailOfFile(server_->log_path(), 20).c_str());
+    }
     return interrupted ? 130 : 1;
   }
   const double wall = Seconds(Clock::now() - start_).count();
