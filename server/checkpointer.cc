@@ -1,9 +1,70 @@
 #include "server/checkpointer.h"
 
 #include <chrono>
+#include <random>
 #include <utility>
 
+#include "common/base/log.h"
+
 namespace anchorage::server {
+
+StatusOr<Resumed> Resume(const std::string& dir,
+                         const io::Fingerprint& fingerprint,
+                         const MakeRound& make_round,
+                         std::unique_ptr<algo::AnchorRound>* round) {
+  Resumed fresh;
+  std::random_device entropy;
+  fresh.run_id = (static_cast<uint64_t>(entropy()) << 32) | entropy();
+  if (dir.empty()) return fresh;
+  std::vector<std::string> refused;
+  StatusOr<std::optional<io::LoadedCheckpoint>> loaded =
+      io::LoadNewestCheckpoint(
+          dir,
+          [&](const io::Checkpoint& checkpoint,
+              const std::string& path) -> Status {
+            const std::string difference =
+                io::FingerprintDifference(checkpoint.fingerprint, fingerprint);
+            if (!difference.empty()) {
+              return Status::FailedPrecondition(
+                  path + " is a checkpoint of another run: " + difference +
+                  " (give the same flags, or another --checkpoint-dir)");
+            }
+            StatusOr<std::unique_ptr<algo::AnchorRound>> restored =
+                make_round();
+            if (!restored.ok()) return restored.status();
+            Status status = (*restored)->Load(checkpoint.state);
+            if (!status.ok()) {
+              return Status::DataLoss(path + ": " + status.message());
+            }
+            *round = std::move(restored).value();
+            return Status::Ok();
+          },
+          &refused);
+  for (const std::string& problem : refused) {
+    LOG_WARNING("refusing checkpoint %s", problem.c_str());
+  }
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->has_value()) {
+    if (refused.empty()) return fresh;
+    return Status::DataLoss(
+        "no checkpoint in " + dir +
+        " can be loaded (see the warnings above); move them away to start "
+        "the run afresh");
+  }
+  const io::Checkpoint& checkpoint = (*loaded)->checkpoint;
+  const Resumed resumed{.run_id = checkpoint.run_id,
+                        .restarts = checkpoint.restarts + 1,
+                        .version = checkpoint.version,
+                        .clock_seconds = checkpoint.clock_seconds,
+                        .bytes_up = checkpoint.bytes_up,
+                        .bytes_down = checkpoint.bytes_down,
+                        .rejected_messages = checkpoint.rejected_messages};
+  LOG_INFO("resuming from %s: anchor v%llu, %.2f epochs, restart %lld",
+           (*loaded)->path.c_str(),
+           static_cast<unsigned long long>(checkpoint.version),
+           (*round)->stats().epochs, static_cast<long long>(resumed.restarts));
+  return resumed;
+}
 
 Checkpointer::~Checkpointer() {
   Wait();

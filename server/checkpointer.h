@@ -1,4 +1,5 @@
-// Writes the server's checkpoints (io/checkpoint.h) off the serving thread:
+// The server's side of checkpoints (io/checkpoint.h): resuming the newest
+// one of the same run at start, and writing them off the serving thread:
 // the serving loop takes a snapshot of the round state (one copy) and hands
 // it over; a writer thread encodes, checksums and writes it by the atomic
 // protocol. At most one write runs at a time; a snapshot offered while one
@@ -8,15 +9,43 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/algo/anchor_round.h"
 #include "common/base/status.h"
 #include "common/io/checkpoint.h"
 
 namespace anchorage::server {
+
+// What a resumed run carries over from its checkpoint; a fresh run has a
+// random run id and zeros.
+struct Resumed {
+  uint64_t run_id = 0;
+  int64_t restarts = 0;
+  uint64_t version = 0;
+  double clock_seconds = 0;
+  int64_t bytes_up = 0;
+  int64_t bytes_down = 0;
+  int64_t rejected_messages = 0;
+};
+
+using MakeRound = std::function<StatusOr<std::unique_ptr<algo::AnchorRound>>()>;
+
+// Resumes into *round (each attempt on a fresh one from `make_round`) the
+// newest checkpoint in `dir` (empty: none) of the run `fingerprint` names,
+// logging each file refused by name and trying the one before. Returns
+// what the run carries over, a fresh run's when there is no checkpoint;
+// FailedPrecondition naming each differing flag for another run's
+// checkpoint, DataLoss when checkpoints are there but none loads.
+StatusOr<Resumed> Resume(const std::string& dir,
+                         const io::Fingerprint& fingerprint,
+                         const MakeRound& make_round,
+                         std::unique_ptr<algo::AnchorRound>* round);
 
 struct CheckpointWrite {
   StatusOr<std::string> path;  // the file written, or why not

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <random>
 #include <set>
 #include <utility>
 #include <variant>
@@ -57,64 +56,13 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
   };
   StatusOr<std::unique_ptr<algo::AnchorRound>> round = make_round();
   if (!round.ok()) return round.status();
-  Resumed resumed;
-  std::random_device entropy;
-  resumed.run_id = (static_cast<uint64_t>(entropy()) << 32) | entropy();
-  const std::string& dir = config.server.checkpoint_dir;
-  if (!dir.empty()) {
-    const io::Fingerprint fingerprint = config::RunFingerprint(config);
-    std::vector<std::string> refused;
-    StatusOr<std::optional<io::LoadedCheckpoint>> loaded =
-        io::LoadNewestCheckpoint(
-            dir,
-            [&](const io::Checkpoint& checkpoint,
-                const std::string& path) -> Status {
-              const std::string difference = io::FingerprintDifference(
-                  checkpoint.fingerprint, fingerprint);
-              if (!difference.empty()) {
-                return Status::FailedPrecondition(
-                    path + " is a checkpoint of another run: " + difference +
-                    " (give the same flags, or another --checkpoint-dir)");
-              }
-              StatusOr<std::unique_ptr<algo::AnchorRound>> restored =
-                  make_round();
-              if (!restored.ok()) return restored.status();
-              Status status = (*restored)->Load(checkpoint.state);
-              if (!status.ok()) {
-                return Status::DataLoss(path + ": " + status.message());
-              }
-              *round = std::move(restored).value();
-              return Status::Ok();
-            },
-            &refused);
-    for (const std::string& problem : refused) {
-      LOG_WARNING("refusing checkpoint %s", problem.c_str());
-    }
-    if (!loaded.ok()) return loaded.status();
-    if (loaded->has_value()) {
-      const io::Checkpoint& checkpoint = (*loaded)->checkpoint;
-      resumed = {.run_id = checkpoint.run_id,
-                 .restarts = checkpoint.restarts + 1,
-                 .version = checkpoint.version,
-                 .clock_seconds = checkpoint.clock_seconds,
-                 .bytes_up = checkpoint.bytes_up,
-                 .bytes_down = checkpoint.bytes_down,
-                 .rejected_messages = checkpoint.rejected_messages};
-      LOG_INFO("resuming from %s: anchor v%llu, %.2f epochs, restart %lld",
-               (*loaded)->path.c_str(),
-               static_cast<unsigned long long>(checkpoint.version),
-               (*round)->stats().epochs,
-               static_cast<long long>(resumed.restarts));
-    } else if (!refused.empty()) {
-      return Status::DataLoss(
-          "no checkpoint in " + dir +
-          " can be loaded (see the warnings above); move them away to start "
-          "the run afresh");
-    }
-  }
+  StatusOr<Resumed> resumed =
+      Resume(config.server.checkpoint_dir, config::RunFingerprint(config),
+             make_round, &*round);
+  if (!resumed.ok()) return resumed.status();
   std::unique_ptr<Server> server(
       new Server(config, context, registry, std::move(data).value(),
-                 std::move(model).value(), std::move(round).value(), resumed));
+                 std::move(model).value(), std::move(round).value(), *resumed));
   Status status = server->Bind();
   if (!status.ok()) return status;
   if (server->checkpointer_ != nullptr) {

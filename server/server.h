@@ -98,17 +98,6 @@ class Server {
     Clock::time_point last_sent;
   };
 
-  // What a resumed run carries over from its checkpoint.
-  struct Resumed {
-    uint64_t run_id = 0;  // a fresh run's is drawn at random
-    int64_t restarts = 0;
-    uint64_t version = 0;
-    double clock_seconds = 0;
-    int64_t bytes_up = 0;
-    int64_t bytes_down = 0;
-    int64_t rejected_messages = 0;
-  };
-
   Server(const config::RunConfig& config, zmq::context_t* context,
          prometheus::Registry* registry, data::TrainTest data,
          std::unique_ptr<model::Model> model,

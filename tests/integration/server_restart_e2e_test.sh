@@ -15,27 +15,8 @@
 set -eu
 anchorage=$1
 algorithm=$2
-dir=$(mktemp -d)
-pids=""
-cleanup() {
-  for pid in $pids; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL ($algorithm): $*"
-  for f in "$dir"/*/*.log; do [ -f "$f" ] && { echo "== $f"; tail -n 15 "$f"; }; done
-  exit 1
-}
-wait_for() {  # wait_for SECONDS COMMAND...: polls COMMAND until it succeeds
-  limit=$(($1 * 20)); shift
-  i=0
-  until "$@"; do
-    i=$((i + 1))
-    [ "$i" -le "$limit" ] || fail "timed out waiting for: $*"
-    sleep 0.05
-  done
-}
+. "$(dirname "$0")/e2e_lib.sh"
+logs="$dir/*/*.log"
 json_number() {  # json_number FILE KEY
   sed -n "s/^  \"$2\": \([-0-9.e+]*\),*$/\1/p" "$1" | head -n 1
 }
@@ -77,6 +58,17 @@ start_workers() {  # start_workers RUN ENDPOINT: sets $workers
 endpoint_of() {
   sed -n 's/.*"endpoint": "\([^"]*\)".*/\1/p' "$dir/$1/server.ready"
 }
+# start_run RUN [server flags]: a server and its workers, trained until the
+# server has written 3 checkpoints; sets $server, $workers and $endpoint.
+start_run() {
+  run=$1; shift
+  mkdir -p "$dir/$run"
+  start_server "$run" 'tcp://127.0.0.1:*' "$@"
+  wait_for 30 test -s "$dir/$run/server.ready"
+  endpoint=$(endpoint_of "$run")
+  start_workers "$run" "$endpoint"
+  wait_for 60 checkpoints_written "$dir/$run/server.log"
+}
 wait_workers() {
   for pid in $workers; do
     wait "$pid" || fail "$1: a worker exited with an error"
@@ -93,13 +85,7 @@ wait_workers base
 base_accuracy=$(json_number "$dir/base/summary.json" test_accuracy)
 
 for down in 0.2 3; do
-  run="kill-$down"
-  mkdir -p "$dir/$run"
-  start_server "$run" 'tcp://127.0.0.1:*'
-  wait_for 30 test -s "$dir/$run/server.ready"
-  endpoint=$(endpoint_of "$run")
-  start_workers "$run" "$endpoint"
-  wait_for 60 checkpoints_written "$dir/$run/server.log"
+  start_run "kill-$down"
   kill -9 "$server"
   wait "$server" 2>/dev/null || true
   last=$(last_checkpoint_version "$dir/$run/server.log")
@@ -123,13 +109,7 @@ for down in 0.2 3; do
 done
 
 # SIGTERM: checkpoint, exit 143, no model; then a corrupt newest checkpoint.
-run=term
-mkdir -p "$dir/$run"
-start_server "$run" 'tcp://127.0.0.1:*' --save-model "$dir/$run/model.npy"
-wait_for 30 test -s "$dir/$run/server.ready"
-endpoint=$(endpoint_of "$run")
-start_workers "$run" "$endpoint"
-wait_for 60 checkpoints_written "$dir/$run/server.log"
+start_run term --save-model "$dir/term/model.npy"
 kill -TERM "$server"
 code=0
 wait "$server" || code=$?
@@ -150,13 +130,7 @@ grep -q "refusing checkpoint $newest" "$dir/$run/server.log" ||
 [ -s "$dir/$run/model.npy" ] || fail "term: the completed run wrote no model"
 
 # Restarted without its checkpoints: a new run, which the workers leave.
-run=lost
-mkdir -p "$dir/$run"
-start_server "$run" 'tcp://127.0.0.1:*'
-wait_for 30 test -s "$dir/$run/server.ready"
-endpoint=$(endpoint_of "$run")
-start_workers "$run" "$endpoint"
-wait_for 60 checkpoints_written "$dir/$run/server.log"
+start_run lost
 kill -9 "$server"
 wait "$server" 2>/dev/null || true
 rm -rf "$dir/$run/checkpoints"

@@ -6,27 +6,7 @@
 # SIGINT stops the demo, which tears every child down and exits 130.
 set -eu
 anchorage=$1
-dir=$(mktemp -d)
-pids=""
-cleanup() {
-  for pid in $pids; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  for f in "$dir"/*.log; do [ -f "$f" ] && { echo "== $f"; tail -n 20 "$f"; }; done
-  exit 1
-}
-wait_for() {  # wait_for SECONDS COMMAND...: polls COMMAND until it succeeds
-  limit=$(($1 * 20)); shift
-  i=0
-  until "$@"; do
-    i=$((i + 1))
-    [ "$i" -le "$limit" ] || fail "timed out waiting for: $*"
-    sleep 0.05
-  done
-}
+. "$(dirname "$0")/e2e_lib.sh"
 # Both workers in and training: a worker that joined only after the
 # server had stopped would wait for it until its --server-timeout.
 both_training() {

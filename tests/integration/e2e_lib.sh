@@ -1,0 +1,27 @@
+# Shared by the end-to-end scripts (sourced): a scratch directory whose
+# processes are killed on exit, failing with the logs, and waiting with a
+# deadline. Sets $dir; a script appends the pids it starts to $pids and may
+# set $logs to the glob of the logs to show on failure.
+dir=$(mktemp -d)
+pids=""
+logs="$dir/*.log"
+cleanup() {
+  for pid in $pids; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  # shellcheck disable=SC2086
+  for f in $logs; do [ -f "$f" ] && { echo "== $f"; tail -n 20 "$f"; }; done
+  exit 1
+}
+wait_for() {  # wait_for SECONDS COMMAND...: polls COMMAND until it succeeds
+  limit=$(($1 * 20)); shift
+  i=0
+  until "$@"; do
+    i=$((i + 1))
+    [ "$i" -le "$limit" ] || fail "timed out waiting for: $*"
+    sleep 0.05
+  done
+}
