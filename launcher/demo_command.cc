@@ -92,6 +92,10 @@ class Demo {
   void set_calm(const summary::RunSummary* calm) { calm_ = calm; }
 
  private:
+  void PrintHeader();
+  // After a completed run: the summary table (and what chaos cost), the
+  // summary JSON, --linger. Returns the exit code.
+  int Report(bool interrupted);
   Status StartServer();
   Status StartWorkers();
   // --chaos: kills and restarts the next victim once its moment came.
@@ -132,22 +136,7 @@ class Demo {
 };
 
 int Demo::Run() {
-  if (!quiet_) {
-    std::printf(
-        "Anchorage demo: %s, %d workers, %s on %s, τ=%d; logs in %s\n",
-        std::string(algo::AlgorithmName(config_.train.algorithm)).c_str(),
-        config_.train.workers, config_.train.model.c_str(),
-        std::string(data::DatasetName(config_.train.dataset)).c_str(),
-        config_.train.local_steps, run_dir_.c_str());
-  }
-  if (chaos_) {
-    std::printf(
-        "chaos: SIGKILL to the server or a worker about every %g s (seed "
-        "%llu), each started again with the same flags\n",
-        config_.demo.chaos_interval_seconds,
-        static_cast<unsigned long long>(config_.demo.chaos_seed));
-  }
-  std::fflush(stdout);
+  PrintHeader();
   if (config_.demo.prometheus) {
     StatusOr<LocalPrometheus> prometheus =
         LocalPrometheus::Start(run_dir_, 1.0);
@@ -180,11 +169,35 @@ int Demo::Run() {
     // Stopped by Ctrl-C, the server exits 128 + its signal: not news.
     if (!interrupted) {
       std::fprintf(
-          stderr, "anchorage demo: the server exited with code %d; its log:\n%s",
+          stderr,
+          "anchorage demo: the server exited with code %d; its log:\n%s",
           server_code, TailOfFile(server_->log_path(), 20).c_str());
     }
     return interrupted ? 130 : 1;
   }
+  return Report(interrupted);
+}
+
+void Demo::PrintHeader() {
+  if (!quiet_) {
+    std::printf(
+        "Anchorage demo: %s, %d workers, %s on %s, τ=%d; logs in %s\n",
+        std::string(algo::AlgorithmName(config_.train.algorithm)).c_str(),
+        config_.train.workers, config_.train.model.c_str(),
+        std::string(data::DatasetName(config_.train.dataset)).c_str(),
+        config_.train.local_steps, run_dir_.c_str());
+  }
+  if (chaos_) {
+    std::printf(
+        "chaos: SIGKILL to the server or a worker about every %g s (seed "
+        "%llu), each started again with the same flags\n",
+        config_.demo.chaos_interval_seconds,
+        static_cast<unsigned long long>(config_.demo.chaos_seed));
+  }
+  std::fflush(stdout);
+}
+
+int Demo::Report(bool interrupted) {
   const double wall = Seconds(Clock::now() - start_).count();
   StatusOr<summary::RunSummary> result =
       summary::ReadRunSummary(run_dir_ + "/server-summary.json");
@@ -201,7 +214,8 @@ int Demo::Run() {
     PrintChaosReport(chaos_report_, *result, *calm_);
   }
   if (!config_.output.summary_json.empty()) {
-    status = summary::WriteRunSummary(config_.output.summary_json, *result);
+    const Status status =
+        summary::WriteRunSummary(config_.output.summary_json, *result);
     if (!status.ok()) {
       std::fprintf(stderr, "anchorage demo: %s\n", status.message().c_str());
       return 1;

@@ -130,6 +130,14 @@ double Server::Now() const {
 }
 
 StatusOr<summary::RunSummary> Server::Run() {
+  BeginServing();
+  bool idle = false;
+  Status status = Serve(&idle);
+  if (!status.ok()) return status;
+  return EndRun(idle);
+}
+
+void Server::BeginServing() {
   next_eval_ = Clock::now();
   last_live_ = next_eval_;
   next_checkpoint_ =
@@ -142,10 +150,6 @@ StatusOr<summary::RunSummary> Server::Run() {
     if (round_->IsLive(id)) peers_[id] = {.last_seen = next_eval_};
   }
   finished_ = round_->finished();
-  bool idle = false;
-  const auto heartbeat =
-      std::chrono::milliseconds(config_.server.heartbeat_interval_ms);
-  Clock::time_point next_heartbeat = start_ + heartbeat;
   LOG_INFO(
       "serving %s: %s, %s aggregation, %s, model %s (%lld parameters), "
       "%d workers expected",
@@ -157,7 +161,12 @@ StatusOr<summary::RunSummary> Server::Run() {
       std::string(data::DatasetName(config_.train.dataset)).c_str(),
       config_.train.model.c_str(), static_cast<long long>(round_->dim()),
       config_.train.workers);
+}
 
+Status Server::Serve(bool* idle) {
+  const auto heartbeat =
+      std::chrono::milliseconds(config_.server.heartbeat_interval_ms);
+  Clock::time_point next_heartbeat = Clock::now() + heartbeat;
   while (!stop_requested_.load() && !finished_) {
     const auto until_heartbeat =
         std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat -
@@ -183,10 +192,14 @@ StatusOr<summary::RunSummary> Server::Run() {
     MaybeEvaluate(after);
     MaybeCheckpoint(after);
     if (!finished_ && IdleTooLong(after)) {
-      idle = true;
+      *idle = true;
       break;
     }
   }
+  return Status::Ok();
+}
+
+StatusOr<summary::RunSummary> Server::EndRun(bool idle) {
   std::string stop_reason = round_->stats().finish_reason;
   if (!finished_) {
     stop_reason = idle ? "no live worker for " +

@@ -104,6 +104,12 @@ class Server {
          std::unique_ptr<algo::AnchorRound> round, const Resumed& resumed);
 
   Status Bind();
+  // Run()'s parts: the resumed peers and the log line; the event loop,
+  // which sets *idle when no worker was live for --idle-timeout; and the
+  // end (the last checkpoint, Done, the summary).
+  void BeginServing();
+  Status Serve(bool* idle);
+  StatusOr<summary::RunSummary> EndRun(bool idle);
   // The round core's clock: seconds since the server was created, after
   // those of the run it resumed.
   double Now() const;

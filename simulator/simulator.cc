@@ -142,7 +142,9 @@ class Simulator<Scalar>::Impl {
     const algo::RoundStats stats = round_->stats();
     return stats.pushes_applied + stats.pushes_stale + stats.pushes_rejected;
   }
-  void ScheduleJoin(int id, double now);
+  void ScheduleJoin(int id, double send_time);
+  // Carries one event to where it arrives.
+  void Dispatch(const Event& event);
   void OnFailureEvent(const Event& event);
   void MaybeCheckpoint(double now);
   // Does what worker `id`'s sync policy asks until it computes or waits.
@@ -527,6 +529,34 @@ void Simulator<Scalar>::Impl::OnFailureEvent(const Event& event) {
 }
 
 template <typename Scalar>
+void Simulator<Scalar>::Impl::Dispatch(const Event& event) {
+  const Payload& payload = *event.payload;
+  const bool at_worker = std::holds_alternative<ComputeDone>(payload) ||
+                         std::holds_alternative<AnchorMessage>(payload) ||
+                         std::holds_alternative<QueryMessage>(payload);
+  if (at_worker && down_[static_cast<size_t>(event.worker)]) return;
+  if (std::holds_alternative<ComputeDone>(payload)) {
+    // A crashed incarnation's compute never finishes.
+    if (event.incarnation != incarnation_[static_cast<size_t>(event.worker)]) {
+      return;
+    }
+    WorkerState& worker = *workers_[static_cast<size_t>(event.worker)];
+    worker.computing = false;
+    worker.sync.Done(Action::kCompute);
+    Advance(event.worker, now_);
+  } else if (at_worker) {
+    AtWorker(event.worker, now_, payload);
+  } else if (std::holds_alternative<PushMessage>(payload) ||
+             std::holds_alternative<ValuesMessage>(payload) ||
+             std::holds_alternative<JoinMessage>(payload) ||
+             std::holds_alternative<LostCheck>(payload)) {
+    AtServer(event.worker, now_, payload);
+  } else {
+    OnFailureEvent(event);
+  }
+}
+
+template <typename Scalar>
 SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
   RecordEvaluation(0.0);
   next_eval_ = 1;
@@ -565,31 +595,7 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
     events_.pop();
     now_ = event.time;
     MaybeCheckpoint(now_);
-    const Payload& payload = *event.payload;
-    const bool at_worker = std::holds_alternative<ComputeDone>(payload) ||
-                           std::holds_alternative<AnchorMessage>(payload) ||
-                           std::holds_alternative<QueryMessage>(payload);
-    if (at_worker && down_[static_cast<size_t>(event.worker)]) continue;
-    if (std::holds_alternative<ComputeDone>(payload)) {
-      // A crashed incarnation's compute never finishes.
-      if (event.incarnation !=
-          incarnation_[static_cast<size_t>(event.worker)]) {
-        continue;
-      }
-      WorkerState& worker = *workers_[static_cast<size_t>(event.worker)];
-      worker.computing = false;
-      worker.sync.Done(Action::kCompute);
-      Advance(event.worker, now_);
-    } else if (std::holds_alternative<PushMessage>(payload) ||
-               std::holds_alternative<ValuesMessage>(payload) ||
-               std::holds_alternative<JoinMessage>(payload) ||
-               std::holds_alternative<LostCheck>(payload)) {
-      AtServer(event.worker, now_, payload);
-    } else if (at_worker) {
-      AtWorker(event.worker, now_, payload);
-    } else {
-      OnFailureEvent(event);
-    }
+    Dispatch(event);
     while (next_eval_ < options_.eval_points &&
            Progress() >=
                static_cast<double>(next_eval_) / options_.eval_points) {

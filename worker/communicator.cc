@@ -307,7 +307,16 @@ void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
                             .sent_unix_ns = UnixNanos(),
                             .report = push->report};
   request.report.encode_seconds = encode_seconds_;
-  Send(transport::MakePush(builder_, request, std::move(payload)));
+  if (!Send(transport::MakePush(builder_, request, std::move(payload)))) {
+    // The push did not leave (no connection, or a full queue): nothing
+    // would answer it and the compute thread would wait for that answer.
+    // Joining again brings a Welcome that resyncs it.
+    LOG_WARNING("round %llu's push could not be sent; joining again",
+                static_cast<unsigned long long>(push->round));
+    welcomed_ = false;
+    rejoin_since_ = Clock::now();
+    SendJoin();
+  }
 }
 
 void Communicator::Loop::AnswerQuery(const transport::Message& message) {

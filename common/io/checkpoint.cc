@@ -159,8 +159,9 @@ StatusOr<Checkpoint> DecodeCheckpoint(std::span<const uint8_t> bytes,
   checkpoint.bytes_down = body.I64();
   checkpoint.rejected_messages = body.I64();
   const uint64_t keys = body.U64();
-  if (keys > 4096)
+  if (keys > 4096) {
     body.Fail("a fingerprint of " + std::to_string(keys) + " keys");
+  }
   for (uint64_t i = 0; i < keys && body.ok(); ++i) {
     std::string key = body.String();
     checkpoint.fingerprint[key] = body.String();
@@ -227,10 +228,12 @@ StatusOr<std::optional<LoadedCheckpoint>> LoadNewestCheckpoint(
 std::string FingerprintDifference(const Fingerprint& saved,
                                   const Fingerprint& current) {
   std::map<std::string, std::pair<std::string, std::string>> keys;
-  for (const auto& [key, value] : saved)
+  for (const auto& [key, value] : saved) {
     keys[key].first = value;
-  for (const auto& [key, value] : current)
+  }
+  for (const auto& [key, value] : current) {
     keys[key].second = value;
+  }
   std::string difference;
   for (const auto& [key, values] : keys) {
     const auto& [there, here] = values;

@@ -6,14 +6,15 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
+#include <system_error>
 
 namespace anchorage::io {
 namespace {
 
 std::string Problem(const std::string& step, const std::string& path) {
-  return "cannot " + step + " " + path + ": " + std::strerror(errno);
+  return "cannot " + step + " " + path + ": " +
+         std::error_code(errno, std::generic_category()).message();
 }
 
 // Writes all of `bytes` to `fd`, retrying short writes and EINTR.
@@ -48,10 +49,10 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents,
   std::string temporary = dir + "/." + target.filename().string() + ".XXXXXX";
   const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
   if (fd < 0) return Status::Unavailable(Problem("create a file beside", path));
-  const auto fail = [&](std::string problem) {
+  const auto fail = [&](const std::string& problem) {
     ::close(fd);
     std::remove(temporary.c_str());
-    return Status::Unavailable(std::move(problem));
+    return Status::Unavailable(problem);
   };
   // mkostemp creates 0600; these files are for everyone who may read the
   // directory, as a plain open would make them.
@@ -79,7 +80,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents,
     return Status::Unavailable(Problem("close", temporary));
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const Status status =
+    Status status =
         Status::Unavailable(Problem("rename " + temporary + " to", path));
     std::remove(temporary.c_str());
     return status;
