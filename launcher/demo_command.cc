@@ -112,6 +112,9 @@ class Demo {
   void StopWorkers();
   // --prometheus: points the local Prometheus at the server and workers.
   Status ScrapeEveryProcess();
+  // Under chaos a process started again has new metrics ports: once every
+  // worker's ready file is back, points Prometheus at them.
+  void MaybeRefreshScrapeTargets();
   // --linger: waits for Ctrl-C (or Prometheus ending).
   void Linger();
 
@@ -126,6 +129,7 @@ class Demo {
   ChaosEvent next_kill_;
   ChaosReport chaos_report_;
   const summary::RunSummary* calm_ = nullptr;
+  bool targets_stale_ = false;
   std::optional<summary::RunSummary> result_;
   std::optional<LocalPrometheus> prometheus_;
   std::optional<ChildProcess> server_;
@@ -254,6 +258,22 @@ Status Demo::ScrapeEveryProcess() {
   return Status::Ok();
 }
 
+void Demo::MaybeRefreshScrapeTargets() {
+  if (!prometheus_ || !targets_stale_) return;
+  std::vector<ScrapeTarget> targets = {
+      {"127.0.0.1:" + std::to_string(server_ready_.metrics_port),
+       "server",
+       {}}};
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    StatusOr<service::ReadyFile> worker = service::ReadReadyFile(
+        run_dir_ + "/worker-" + std::to_string(i) + ".ready");
+    if (!worker.ok()) return;  // not up yet: next time
+    targets.push_back({"127.0.0.1:" + std::to_string(worker->metrics_port),
+                       "worker", static_cast<int>(i)});
+  }
+  targets_stale_ = !prometheus_->WriteTargets(targets).ok();
+}
+
 void Demo::Linger() {
   const int seen = g_interrupts.load();
   if (prometheus_) {
@@ -366,10 +386,13 @@ void Demo::MaybeKill(ProgressPrinter& progress) {
     status = RestartServer(progress);
   } else {
     const auto i = static_cast<size_t>(event.victim);
+    std::filesystem::remove(run_dir_ + "/worker-" + std::to_string(i) +
+                            ".ready");
     StatusOr<ChildProcess> child =
         ChildProcess::Spawn(worker_argv_[i], workers_[i].log_path());
     if (child.ok()) {
       workers_[i] = std::move(child).value();
+      targets_stale_ = true;
     } else {
       status = child.status();
     }
@@ -397,6 +420,7 @@ Status Demo::RestartServer(ProgressPrinter& progress) {
   if (!read.ok()) return read.status();
   server_ready_.metrics_port = read->metrics_port;
   progress.set_port(read->metrics_port);
+  targets_stale_ = true;
   return Status::Ok();
 }
 
@@ -418,6 +442,7 @@ int Demo::Follow() {
     CheckWorkers(progress, &reported, &workers_failed);
     CheckInterrupts(progress, &interrupts_seen);
     if (interrupts_seen == 0 && !workers_failed) MaybeKill(progress);
+    MaybeRefreshScrapeTargets();
     const Clock::time_point now = Clock::now();
     if (now - start_ > timeout) {
       progress.Note(
