@@ -58,7 +58,8 @@ StatusOr<Resumed> Resume(const std::string& dir,
                         .clock_seconds = checkpoint.clock_seconds,
                         .bytes_up = checkpoint.bytes_up,
                         .bytes_down = checkpoint.bytes_down,
-                        .rejected_messages = checkpoint.rejected_messages};
+                        .rejected_messages = checkpoint.rejected_messages,
+                        .evaluations = checkpoint.evaluations};
   LOG_INFO("resuming from %s: anchor v%llu, %.2f epochs, restart %lld",
            (*loaded)->path.c_str(),
            static_cast<unsigned long long>(checkpoint.version),

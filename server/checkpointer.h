@@ -32,6 +32,7 @@ struct Resumed {
   int64_t bytes_up = 0;
   int64_t bytes_down = 0;
   int64_t rejected_messages = 0;
+  std::vector<double> evaluations;  // as io::Checkpoint's
 };
 
 using MakeRound = std::function<StatusOr<std::unique_ptr<algo::AnchorRound>>()>;

@@ -98,6 +98,16 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
   bytes_up_ = resumed_.bytes_up;
   bytes_down_ = resumed_.bytes_down;
   rejected_messages_ = resumed_.rejected_messages;
+  const std::vector<double>& evaluations = resumed_.evaluations;
+  for (size_t i = 0; i + 3 < evaluations.size(); i += 4) {
+    evaluations_.push_back({evaluations[i],
+                            static_cast<uint64_t>(evaluations[i + 1]),
+                            evaluations[i + 2], evaluations[i + 3]});
+  }
+  if (!evaluations_.empty()) {
+    metrics_.eval_accuracy.Set(evaluations_.back().accuracy);
+    metrics_.eval_loss.Set(evaluations_.back().loss);
+  }
   metrics_.restarts.Set(static_cast<double>(resumed_.restarts));
   metrics_.anchor_version.Set(static_cast<double>(round_->version()));
   metrics_.epoch.Set(round_->stats().epochs);
@@ -241,6 +251,14 @@ void Server::MaybeCheckpoint(Clock::time_point now) {
 
 io::Checkpoint Server::Snapshot() {
   const Clock::time_point start = Clock::now();
+  std::vector<double> evaluations;
+  evaluations.reserve(evaluations_.size() * 4);
+  for (const summary::Evaluation& evaluation : evaluations_) {
+    evaluations.insert(
+        evaluations.end(),
+        {evaluation.seconds, static_cast<double>(evaluation.version),
+         evaluation.accuracy, evaluation.loss});
+  }
   io::Checkpoint checkpoint{.version = round_->version(),
                             .run_id = resumed_.run_id,
                             .restarts = resumed_.restarts,
@@ -248,6 +266,7 @@ io::Checkpoint Server::Snapshot() {
                             .bytes_up = bytes_up_,
                             .bytes_down = bytes_down_,
                             .rejected_messages = rejected_messages_,
+                            .evaluations = std::move(evaluations),
                             .fingerprint = fingerprint_,
                             .state = round_->Save()};
   metrics_.checkpoint_snapshot.Observe(Seconds(Clock::now() - start).count());

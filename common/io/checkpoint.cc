@@ -91,8 +91,9 @@ void RemoveTemporaries(const std::string& dir) {
 std::vector<uint8_t> EncodeCheckpoint(const Checkpoint& checkpoint) {
   // The body's length goes first, so it is counted before it is written:
   // the state is copied once, into a buffer of the file's final size.
-  uint64_t body_size =
-      8 * sizeof(uint64_t) + sizeof(uint64_t) + checkpoint.state.size();
+  uint64_t body_size = 9 * sizeof(uint64_t) +
+                       checkpoint.evaluations.size() * sizeof(double) +
+                       sizeof(uint64_t) + checkpoint.state.size();
   for (const auto& [key, value] : checkpoint.fingerprint) {
     body_size += 2 * sizeof(uint64_t) + key.size() + value.size();
   }
@@ -110,6 +111,7 @@ std::vector<uint8_t> EncodeCheckpoint(const Checkpoint& checkpoint) {
   file.I64(checkpoint.bytes_up);
   file.I64(checkpoint.bytes_down);
   file.I64(checkpoint.rejected_messages);
+  file.Doubles(checkpoint.evaluations);
   file.U64(checkpoint.fingerprint.size());
   for (const auto& [key, value] : checkpoint.fingerprint) {
     file.String(key);
@@ -158,6 +160,10 @@ StatusOr<Checkpoint> DecodeCheckpoint(std::span<const uint8_t> bytes,
   checkpoint.bytes_up = body.I64();
   checkpoint.bytes_down = body.I64();
   checkpoint.rejected_messages = body.I64();
+  body.Doubles(&checkpoint.evaluations, body_size / sizeof(double));
+  if (checkpoint.evaluations.size() % 4 != 0) {
+    body.Fail("evaluations not in fours");
+  }
   const uint64_t keys = body.U64();
   if (keys > 4096) {
     body.Fail("a fingerprint of " + std::to_string(keys) + " keys");

@@ -38,6 +38,9 @@ struct Checkpoint {
   int64_t bytes_up = 0;
   int64_t bytes_down = 0;
   int64_t rejected_messages = 0;
+  // The test-set evaluations so far, four numbers each: seconds, anchor
+  // version, accuracy, loss.
+  std::vector<double> evaluations;
   Fingerprint fingerprint;
   std::vector<uint8_t> state;
 };

@@ -105,6 +105,9 @@ for down in 0.2 3; do
     'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.01) }' ||
     fail "$run: accuracy $accuracy, uninterrupted $base_accuracy"
   grep -q "stop_reason\": \"reached" "$summary" || fail "$run: did not complete"
+  # The evaluations before the kill survive it: the first is of v0.
+  tr -d ' \n' < "$summary" | grep -q '"evaluations":\[{"seconds":[0-9.e+-]*,"version":0,' ||
+    fail "$run: the summary lost the evaluations from before the kill"
   echo "$run: resumed from v$resumed (last checkpoint v$last), accuracy $accuracy (uninterrupted $base_accuracy)"
 done
 

@@ -24,6 +24,7 @@ Checkpoint Make(uint64_t version) {
   checkpoint.bytes_up = 1 << 20;
   checkpoint.bytes_down = 1 << 22;
   checkpoint.rejected_messages = 9;
+  checkpoint.evaluations = {2.0, 17.0, 0.75, 0.6};
   checkpoint.fingerprint = {{"--lr", "0.05"}, {"--workers", "4"}};
   checkpoint.state.assign(1000 + version, static_cast<uint8_t>(version));
   return checkpoint;
@@ -57,6 +58,7 @@ TEST(CheckpointTest, EncodeDecodeRoundTrips) {
   EXPECT_EQ(read->bytes_up, 1 << 20);
   EXPECT_EQ(read->bytes_down, 1 << 22);
   EXPECT_EQ(read->rejected_messages, 9);
+  EXPECT_EQ(read->evaluations, written.evaluations);
   EXPECT_EQ(read->fingerprint, written.fingerprint);
   EXPECT_EQ(read->state, written.state);
 }
