@@ -5,13 +5,11 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
+#include <set>
 #include <system_error>
 
 #include "common/base/bytes.h"
-#include "common/base/check.h"
 
 namespace anchorage::io {
 namespace {
@@ -89,21 +87,16 @@ void RemoveTemporaries(const std::string& dir) {
 }  // namespace
 
 std::vector<uint8_t> EncodeCheckpoint(const Checkpoint& checkpoint) {
-  // The body's length goes first, so it is counted before it is written:
-  // the state is copied once, into a buffer of the file's final size.
-  uint64_t body_size = 9 * sizeof(uint64_t) +
-                       checkpoint.evaluations.size() * sizeof(double) +
-                       sizeof(uint64_t) + checkpoint.state.size();
-  for (const auto& [key, value] : checkpoint.fingerprint) {
-    body_size += 2 * sizeof(uint64_t) + key.size() + value.size();
-  }
+  // One buffer of about the file's size, so the state is copied once; the
+  // body's length goes in once the body is written.
   ByteWriter file;
-  file.Reserve(kHeaderBytes + body_size + kChecksumBytes);
+  file.Reserve(kHeaderBytes + checkpoint.state.size() +
+               checkpoint.evaluations.size() * sizeof(double) + (1 << 16));
   for (const char c : kMagic) {
     file.U8(static_cast<uint8_t>(c));
   }
   file.U32(kFormat);
-  file.U64(body_size);
+  file.U64(0);  // the body's length, below
   file.U64(checkpoint.version);
   file.U64(checkpoint.run_id);
   file.I64(checkpoint.restarts);
@@ -118,10 +111,14 @@ std::vector<uint8_t> EncodeCheckpoint(const Checkpoint& checkpoint) {
     file.String(value);
   }
   file.U8s(checkpoint.state);
-  ANCHORAGE_CHECK(file.bytes().size() == kHeaderBytes + body_size,
-                  "checkpoint body size miscounted");
-  file.U32(Crc32(file.bytes()));
-  return file.Take();
+  std::vector<uint8_t> bytes = file.Take();
+  const uint64_t body_size = bytes.size() - kHeaderBytes;
+  std::memcpy(bytes.data() + kHeaderBytes - sizeof(body_size), &body_size,
+              sizeof(body_size));
+  const uint32_t crc = Crc32(bytes);
+  const auto* crc_bytes = reinterpret_cast<const uint8_t*>(&crc);
+  bytes.insert(bytes.end(), crc_bytes, crc_bytes + sizeof(crc));
+  return bytes;
 }
 
 StatusOr<Checkpoint> DecodeCheckpoint(std::span<const uint8_t> bytes,
@@ -213,12 +210,15 @@ StatusOr<std::optional<LoadedCheckpoint>> LoadNewestCheckpoint(
         accept,
     std::vector<std::string>* refused) {
   for (const auto& [sequence, path] : ListCheckpoints(dir)) {
-    std::ifstream in(path, std::ios::binary);
-    const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                                     std::istreambuf_iterator<char>());
+    // A file that cannot be read is refused like a corrupt one.
+    const StatusOr<std::string> bytes = ReadFile(path);
     StatusOr<Checkpoint> checkpoint =
-        in.bad() ? Status::DataLoss(path + ": cannot be read")
-                 : DecodeCheckpoint(bytes, path);
+        bytes.ok()
+            ? DecodeCheckpoint(
+                  std::span(reinterpret_cast<const uint8_t*>(bytes->data()),
+                            bytes->size()),
+                  path)
+            : Status::DataLoss(bytes.status().message());
     Status status =
         checkpoint.ok() ? accept(*checkpoint, path) : checkpoint.status();
     if (status.ok()) {
@@ -233,22 +233,24 @@ StatusOr<std::optional<LoadedCheckpoint>> LoadNewestCheckpoint(
 
 std::string FingerprintDifference(const Fingerprint& saved,
                                   const Fingerprint& current) {
-  std::map<std::string, std::pair<std::string, std::string>> keys;
-  for (const auto& [key, value] : saved) {
-    keys[key].first = value;
+  std::set<std::string> keys;
+  for (const Fingerprint* side : {&saved, &current}) {
+    for (const auto& entry : *side) {
+      keys.insert(entry.first);
+    }
   }
-  for (const auto& [key, value] : current) {
-    keys[key].second = value;
-  }
+  const auto value = [](const Fingerprint& side, const std::string& key) {
+    const auto it = side.find(key);
+    return it == side.end() ? std::optional<std::string>() : it->second;
+  };
   std::string difference;
-  for (const auto& [key, values] : keys) {
-    const auto& [there, here] = values;
-    const bool in_saved = saved.contains(key);
-    const bool in_current = current.contains(key);
-    if (in_saved && in_current && there == here) continue;
+  for (const std::string& key : keys) {
+    const std::optional<std::string> there = value(saved, key);
+    const std::optional<std::string> here = value(current, key);
+    if (there == here) continue;
     if (!difference.empty()) difference += "; ";
-    difference += key + " is " + (in_saved ? there : "unset") + " there, " +
-                  (in_current ? here : "unset") + " here";
+    difference += key + " is " + there.value_or("unset") + " there, " +
+                  here.value_or("unset") + " here";
   }
   return difference;
 }

@@ -7,14 +7,16 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
-#include <system_error>
+#include <fstream>
+#include <iterator>
+
+#include "common/base/format.h"
 
 namespace anchorage::io {
 namespace {
 
 std::string Problem(const std::string& step, const std::string& path) {
-  return "cannot " + step + " " + path + ": " +
-         std::error_code(errno, std::generic_category()).message();
+  return "cannot " + step + " " + path + ": " + ErrnoText(errno);
 }
 
 // Writes all of `bytes` to `fd`, retrying short writes and EINTR.
@@ -87,6 +89,15 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents,
   }
   if (!SyncDirectory(dir)) return Status::Unavailable(Problem("sync", dir));
   return Status::Ok();
+}
+
+StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot open " + path);
+  std::string bytes((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+  if (in.bad()) return Status::DataLoss(path + ": cannot be read");
+  return bytes;
 }
 
 }  // namespace anchorage::io

@@ -1,4 +1,5 @@
-// Atomic, durable file replacement (DESIGN.md section 10): a reader never
+// Whole-file reads, and atomic, durable file replacement (DESIGN.md section
+// 10): a reader never
 // sees half of a file (the ready and summary files, Prometheus' targets, a
 // saved model, a checkpoint), and a file that was replaced survives a crash
 // of the process or the machine right after.
@@ -28,5 +29,9 @@ struct WriteHooks {
 // what it was.
 Status WriteFileAtomically(const std::string& path, std::string_view contents,
                            const WriteHooks& hooks = {});
+
+// The bytes of the file at `path`: NotFound ("cannot open PATH") when it
+// cannot be opened, DataLoss when reading it fails.
+StatusOr<std::string> ReadFile(const std::string& path);
 
 }  // namespace anchorage::io

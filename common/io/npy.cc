@@ -2,8 +2,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "common/io/file.h"
@@ -36,10 +34,9 @@ Status WriteNpy(const std::string& path, std::span<const float> values) {
 }
 
 StatusOr<std::vector<float>> ReadNpy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot open " + path);
-  const std::string bytes((std::istreambuf_iterator<char>(in)),
-                          std::istreambuf_iterator<char>());
+  StatusOr<std::string> read = ReadFile(path);
+  if (!read.ok()) return read.status();
+  const std::string& bytes = *read;
   if (bytes.size() < 10 || bytes.compare(0, kMagicSize, kMagic) != 0) {
     return Status::DataLoss(path + ": not a .npy file");
   }
