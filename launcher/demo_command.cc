@@ -101,6 +101,8 @@ class Demo {
   // --chaos: kills and restarts the next victim once its moment came.
   void MaybeKill(ProgressPrinter& progress);
   Status RestartServer(ProgressPrinter& progress);
+  // Starts the server with `argv` and waits for its ready file.
+  Status LaunchServer(const std::vector<std::string>& argv);
   // Follows the run until the server exits; returns its exit code.
   int Follow();
   // Reports workers that exited with an error; once none is left, stops
@@ -317,6 +319,12 @@ Status Demo::StartServer() {
                              "--checkpoint-interval=1"});
   }
   server_argv_ = argv;
+  return LaunchServer(argv);
+}
+
+Status Demo::LaunchServer(const std::vector<std::string>& argv) {
+  const std::string ready = run_dir_ + "/server.ready";
+  std::filesystem::remove(ready);
   StatusOr<ChildProcess> child =
       ChildProcess::Spawn(argv, run_dir_ + "/server.log");
   if (!child.ok()) return child.status();
@@ -409,17 +417,9 @@ Status Demo::RestartServer(ProgressPrinter& progress) {
   for (std::string& arg : argv) {
     if (arg.rfind("--bind=", 0) == 0) arg = "--bind=" + server_ready_.endpoint;
   }
-  const std::string ready = run_dir_ + "/server.ready";
-  std::filesystem::remove(ready);
-  StatusOr<ChildProcess> child = ChildProcess::Spawn(argv, server_->log_path());
-  if (!child.ok()) return child.status();
-  *server_ = std::move(child).value();
-  Status status = WaitForFile(ready, *server_, std::chrono::seconds(120));
+  Status status = LaunchServer(argv);
   if (!status.ok()) return status;
-  StatusOr<service::ReadyFile> read = service::ReadReadyFile(ready);
-  if (!read.ok()) return read.status();
-  server_ready_.metrics_port = read->metrics_port;
-  progress.set_port(read->metrics_port);
+  progress.set_port(server_ready_.metrics_port);
   targets_stale_ = true;
   return Status::Ok();
 }

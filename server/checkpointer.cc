@@ -8,6 +8,18 @@
 
 namespace anchorage::server {
 
+std::vector<double> EvaluationNumbers(
+    const std::vector<summary::Evaluation>& evaluations) {
+  std::vector<double> numbers;
+  numbers.reserve(evaluations.size() * 4);
+  for (const summary::Evaluation& evaluation : evaluations) {
+    numbers.insert(numbers.end(),
+                   {evaluation.seconds, static_cast<double>(evaluation.version),
+                    evaluation.accuracy, evaluation.loss});
+  }
+  return numbers;
+}
+
 StatusOr<Resumed> Resume(const std::string& dir,
                          const io::Fingerprint& fingerprint,
                          const MakeRound& make_round,
@@ -52,6 +64,12 @@ StatusOr<Resumed> Resume(const std::string& dir,
         "the run afresh");
   }
   const io::Checkpoint& checkpoint = (*loaded)->checkpoint;
+  std::vector<summary::Evaluation> evaluations;
+  const std::vector<double>& numbers = checkpoint.evaluations;
+  for (size_t i = 0; i + 3 < numbers.size(); i += 4) {
+    evaluations.push_back({numbers[i], static_cast<uint64_t>(numbers[i + 1]),
+                           numbers[i + 2], numbers[i + 3]});
+  }
   const Resumed resumed{.run_id = checkpoint.run_id,
                         .restarts = checkpoint.restarts + 1,
                         .version = checkpoint.version,
@@ -59,7 +77,7 @@ StatusOr<Resumed> Resume(const std::string& dir,
                         .bytes_up = checkpoint.bytes_up,
                         .bytes_down = checkpoint.bytes_down,
                         .rejected_messages = checkpoint.rejected_messages,
-                        .evaluations = checkpoint.evaluations};
+                        .evaluations = std::move(evaluations)};
   LOG_INFO("resuming from %s: anchor v%llu, %.2f epochs, restart %lld",
            (*loaded)->path.c_str(),
            static_cast<unsigned long long>(checkpoint.version),

@@ -19,6 +19,7 @@
 #include "common/algo/anchor_round.h"
 #include "common/base/status.h"
 #include "common/io/checkpoint.h"
+#include "common/summary/run_summary.h"
 
 namespace anchorage::server {
 
@@ -32,8 +33,12 @@ struct Resumed {
   int64_t bytes_up = 0;
   int64_t bytes_down = 0;
   int64_t rejected_messages = 0;
-  std::vector<double> evaluations;  // as io::Checkpoint's
+  std::vector<summary::Evaluation> evaluations;
 };
+
+// The evaluations as io::Checkpoint carries them (four numbers each).
+std::vector<double> EvaluationNumbers(
+    const std::vector<summary::Evaluation>& evaluations);
 
 using MakeRound = std::function<StatusOr<std::unique_ptr<algo::AnchorRound>>()>;
 
@@ -65,7 +70,6 @@ class Checkpointer {
   Checkpointer(Checkpointer&&) = delete;
   Checkpointer& operator=(Checkpointer&&) = delete;
 
-  const std::string& dir() const { return dir_; }
   bool busy() const { return running_.valid(); }
   // Starts writing `checkpoint` on the writer thread; false (and nothing
   // done) while the previous write runs.

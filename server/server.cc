@@ -1,11 +1,11 @@
 #include "server/server.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <set>
 #include <utility>
 #include <variant>
 
+#include "common/base/format.h"
 #include "common/base/log.h"
 #include "common/config/flags.h"
 #include "common/config/round_settings.h"
@@ -15,12 +15,6 @@ namespace anchorage::server {
 namespace {
 
 using Seconds = std::chrono::duration<double>;
-
-std::string FormatSeconds(double seconds) {
-  char text[32];
-  std::snprintf(text, sizeof(text), "%g s", seconds);
-  return text;
-}
 
 int64_t UnixNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -98,12 +92,7 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
   bytes_up_ = resumed_.bytes_up;
   bytes_down_ = resumed_.bytes_down;
   rejected_messages_ = resumed_.rejected_messages;
-  const std::vector<double>& evaluations = resumed_.evaluations;
-  for (size_t i = 0; i + 3 < evaluations.size(); i += 4) {
-    evaluations_.push_back({evaluations[i],
-                            static_cast<uint64_t>(evaluations[i + 1]),
-                            evaluations[i + 2], evaluations[i + 3]});
-  }
+  evaluations_ = resumed_.evaluations;
   if (!evaluations_.empty()) {
     metrics_.eval_accuracy.Set(evaluations_.back().accuracy);
     metrics_.eval_loss.Set(evaluations_.back().loss);
@@ -213,9 +202,11 @@ StatusOr<summary::RunSummary> Server::EndRun(bool idle) {
   std::string stop_reason = round_->stats().finish_reason;
   if (!finished_) {
     stop_reason = idle ? "no live worker for " +
-                             FormatSeconds(config_.server.idle_timeout_seconds)
+                             FormatValue(config_.server.idle_timeout_seconds) +
+                             " s"
                        : "stopped by signal";
   }
+  if (idle) LOG_ERROR("%s; stopping", stop_reason.c_str());
   if (checkpointer_ != nullptr) {
     Status status = WriteLastCheckpoint();
     if (!status.ok()) return status;
@@ -233,9 +224,7 @@ bool Server::IdleTooLong(Clock::time_point now) {
     return false;
   }
   const double idle = config_.server.idle_timeout_seconds;
-  if (idle <= 0 || Seconds(now - last_live_).count() < idle) return false;
-  LOG_ERROR("no live worker for %s; stopping", FormatSeconds(idle).c_str());
-  return true;
+  return idle > 0 && Seconds(now - last_live_).count() >= idle;
 }
 
 void Server::MaybeCheckpoint(Clock::time_point now) {
@@ -251,14 +240,6 @@ void Server::MaybeCheckpoint(Clock::time_point now) {
 
 io::Checkpoint Server::Snapshot() {
   const Clock::time_point start = Clock::now();
-  std::vector<double> evaluations;
-  evaluations.reserve(evaluations_.size() * 4);
-  for (const summary::Evaluation& evaluation : evaluations_) {
-    evaluations.insert(
-        evaluations.end(),
-        {evaluation.seconds, static_cast<double>(evaluation.version),
-         evaluation.accuracy, evaluation.loss});
-  }
   io::Checkpoint checkpoint{.version = round_->version(),
                             .run_id = resumed_.run_id,
                             .restarts = resumed_.restarts,
@@ -266,7 +247,7 @@ io::Checkpoint Server::Snapshot() {
                             .bytes_up = bytes_up_,
                             .bytes_down = bytes_down_,
                             .rejected_messages = rejected_messages_,
-                            .evaluations = std::move(evaluations),
+                            .evaluations = EvaluationNumbers(evaluations_),
                             .fingerprint = fingerprint_,
                             .state = round_->Save()};
   metrics_.checkpoint_snapshot.Observe(Seconds(Clock::now() - start).count());

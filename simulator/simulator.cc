@@ -119,6 +119,18 @@ class Simulator<Scalar>::Impl {
     events_.push({time, next_sequence_++, worker, incarnation,
                   std::make_shared<Payload>(std::move(payload))});
   }
+  // Worker `id`'s Join as its current incarnation sends it.
+  algo::JoinRequest JoinOf(int id) const {
+    const codec::Codec& codec =
+        workers_[static_cast<size_t>(id)]->encoder.codec();
+    return {.worker = static_cast<uint32_t>(id),
+            .incarnation = incarnation_[static_cast<size_t>(id)],
+            .model_dim = static_cast<uint64_t>(round_->dim()),
+            .algorithm =
+                std::string{algo::AlgorithmName(options_.server.algorithm)},
+            .codec = std::string{codec.name()},
+            .codec_settings = codec.settings()};
+  }
   std::unique_ptr<WorkerState> NewWorker(int id) {
     return std::make_unique<WorkerState>(
         learners_[static_cast<size_t>(id)].get(), options_.round,
@@ -368,18 +380,9 @@ void Simulator<Scalar>::Impl::AtServer(int id, double now,
     return;
   }
   if (std::holds_alternative<JoinMessage>(payload)) {
-    const codec::Codec& codec =
-        workers_[static_cast<size_t>(id)]->encoder.codec();
     welcomed_incarnation_[static_cast<size_t>(id)] =
         incarnation_[static_cast<size_t>(id)];
-    Execute(now, round_->OnJoin(
-                     now, {.worker = static_cast<uint32_t>(id),
-                           .incarnation = incarnation_[static_cast<size_t>(id)],
-                           .model_dim = static_cast<uint64_t>(round_->dim()),
-                           .algorithm = std::string{algo::AlgorithmName(
-                               options_.server.algorithm)},
-                           .codec = std::string{codec.name()},
-                           .codec_settings = codec.settings()}));
+    Execute(now, round_->OnJoin(now, JoinOf(id)));
     return;
   }
   if (const auto* check = std::get_if<LostCheck>(&payload)) {
@@ -566,15 +569,7 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
   // Every worker joins at time 0 and starts from the Welcome's anchor.
   for (int id = 0; id < static_cast<int>(workers_.size()); ++id) {
     WorkerState& worker = *workers_[static_cast<size_t>(id)];
-    const codec::Codec& codec = worker.encoder.codec();
-    const algo::Effects effects = round_->OnJoin(
-        0.0, {.worker = static_cast<uint32_t>(id),
-              .incarnation = 1,
-              .model_dim = static_cast<uint64_t>(round_->dim()),
-              .algorithm =
-                  std::string{algo::AlgorithmName(options_.server.algorithm)},
-              .codec = std::string{codec.name()},
-              .codec_settings = codec.settings()});
+    const algo::Effects effects = round_->OnJoin(0.0, JoinOf(id));
     for (const algo::Effect& effect : effects) {
       if (const auto* welcome = std::get_if<algo::Welcome>(&effect)) {
         worker.sync.Offer({.version = welcome->version,

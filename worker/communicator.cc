@@ -98,6 +98,8 @@ class Communicator::Loop {
   // Not welcomed: resend the Join when its answer is overdue, and give up
   // rejoining after server_timeout. Returns false when giving up.
   bool RetryJoin(Clock::time_point now);
+  // A welcomed worker's way back: join again, from now on rejoining.
+  void Rejoin();
   // Returns whether the frames left (or joined the injected link's queue).
   bool Send(transport::Frames frames);
   void SendPush(std::unique_ptr<OutgoingPush> push);
@@ -313,9 +315,7 @@ void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
     // Joining again brings a Welcome that resyncs it.
     LOG_WARNING("round %llu's push could not be sent; joining again",
                 static_cast<unsigned long long>(push->round));
-    welcomed_ = false;
-    rejoin_since_ = Clock::now();
-    SendJoin();
+    Rejoin();
   }
 }
 
@@ -515,11 +515,15 @@ bool Communicator::Loop::HandleError(const transport::Message& message) {
   // The server no longer knows us (restarted, or declared us lost), or it
   // refused a push and left the compute thread waiting for its answer:
   // joining again brings a fresh Welcome that unblocks it.
+  Rejoin();
+  return true;
+}
+
+void Communicator::Loop::Rejoin() {
   welcomed_ = false;
   rejoin_since_ = Clock::now();
   join_backoff_ = std::chrono::milliseconds(1000);
   SendJoin();
-  return true;
 }
 
 void Communicator::Loop::DeliverFromServer(std::unique_ptr<Delivery> delivery,
