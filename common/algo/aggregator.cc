@@ -22,8 +22,12 @@ Status BasicAggregator<Scalar>::AddWorker(uint32_t id) {
                                       " is already registered");
   }
   if (options_.mode == AggregationMode::kAsync) {
+    // The new slot is the anchor: added to the sum in O(d), the anchor
+    // stays where it is.
     workers_.emplace(id, anchor_);
-    Resum();
+    for (size_t i = 0; i < sum_.size(); ++i) {
+      sum_[i] += anchor_[i];
+    }
   } else {
     workers_.emplace(id, std::vector<Scalar>(anchor_.size()));
   }
@@ -39,9 +43,9 @@ Status BasicAggregator<Scalar>::RemoveWorker(uint32_t id) {
   }
   if (options_.mode == AggregationMode::kAsync) {
     workers_.erase(it);
-    if (!workers_.empty()) {
-      Resum();
-      ApplyOuter(static_cast<double>(workers_.size()));
+    Resum();
+    if (!workers_.empty() &&
+        ApplyOuter(sum_, static_cast<double>(workers_.size()))) {
       ++version_;
     }
     return Status::Ok();
@@ -65,26 +69,27 @@ Status BasicAggregator<Scalar>::Submit(uint32_t id, uint64_t round,
                             " is not registered");
   }
   std::vector<Scalar>& slot = it->second;
-  const Scalar* incoming = contribution->data();
   if (options_.mode == AggregationMode::kAsync) {
-    const auto count = static_cast<double>(workers_.size());
-    const bool plain = rule_.is_plain_average();
-    if (plain) {
-      // The anchor is the mean, updated in the same pass.
-      const auto inverse = static_cast<Scalar>(1.0 / count);
-      for (size_t i = 0; i < slot.size(); ++i) {
-        const Scalar sum = sum_[i] + (incoming[i] - slot[i]);
-        sum_[i] = sum;
-        anchor_[i] = sum * inverse;
-      }
+    // The sum with this contribution in the slot: incremental, or rebuilt
+    // from the slots every kResumInterval arrivals so rounding cannot
+    // drift. Nothing changes until the new anchor is known to be finite.
+    next_sum_.resize(sum_.size());
+    const bool resum = arrivals_since_resum_ + 1 >= kResumInterval;
+    if (resum) {
+      SumSlots(id, *contribution, &next_sum_);
     } else {
+      const Scalar* incoming = contribution->data();
       for (size_t i = 0; i < slot.size(); ++i) {
-        sum_[i] += incoming[i] - slot[i];
+        next_sum_[i] = sum_[i] + (incoming[i] - slot[i]);
       }
     }
+    if (!ApplyOuter(next_sum_, static_cast<double>(workers_.size()))) {
+      return Status::OutOfRange(
+          "the contribution would make the anchor non-finite");
+    }
+    sum_.swap(next_sum_);
     slot.swap(*contribution);
-    if (++arrivals_since_resum_ >= kResumInterval) Resum();
-    if (!plain || arrivals_since_resum_ == 0) ApplyOuter(count);
+    arrivals_since_resum_ = resum ? 0 : arrivals_since_resum_ + 1;
     ++version_;
     return Status::Ok();
   }
@@ -104,9 +109,10 @@ Status BasicAggregator<Scalar>::Submit(uint32_t id, uint64_t round,
 }
 
 template <typename Scalar>
-void BasicAggregator<Scalar>::CloseRound(const SparseUpdate* update) {
+bool BasicAggregator<Scalar>::CloseRound(const SparseUpdate* update) {
   ANCHORAGE_CHECK(options_.mode == AggregationMode::kSync,
                   "CloseRound in async mode");
+  bool published = true;
   if (!round_members_.empty()) {
     std::fill(sum_.begin(), sum_.end(), static_cast<Scalar>(0));
     for (const uint32_t id : round_members_) {
@@ -125,37 +131,52 @@ void BasicAggregator<Scalar>::CloseRound(const SparseUpdate* update) {
             update->sign * static_cast<Scalar>(update->values[j]);
       }
     }
-    ApplyOuter(static_cast<double>(round_members_.size()));
-    ++version_;
+    published = ApplyOuter(sum_, static_cast<double>(round_members_.size()));
+    if (published) ++version_;
   }
   round_members_.clear();
   ++round_;
+  return published;
+}
+
+template <typename Scalar>
+void BasicAggregator<Scalar>::SumSlots(uint32_t replaced,
+                                       std::span<const Scalar> replacement,
+                                       std::vector<Scalar>* sum) const {
+  std::fill(sum->begin(), sum->end(), static_cast<Scalar>(0));
+  for (const auto& [id, slot] : workers_) {
+    const Scalar* values = id == replaced ? replacement.data() : slot.data();
+    for (size_t i = 0; i < sum->size(); ++i) {
+      (*sum)[i] += values[i];
+    }
+  }
 }
 
 template <typename Scalar>
 void BasicAggregator<Scalar>::Resum() {
-  std::fill(sum_.begin(), sum_.end(), static_cast<Scalar>(0));
-  for (const auto& [id, slot] : workers_) {
-    for (size_t i = 0; i < slot.size(); ++i) {
-      sum_[i] += slot[i];
-    }
-  }
+  SumSlots(UINT32_MAX, {}, &sum_);
   arrivals_since_resum_ = 0;
 }
 
 template <typename Scalar>
-void BasicAggregator<Scalar>::ApplyOuter(double count) {
+bool BasicAggregator<Scalar>::ApplyOuter(std::span<const Scalar> sum,
+                                         double count) {
   const auto inverse = static_cast<Scalar>(1.0 / count);
+  next_anchor_.resize(anchor_.size());
   if (rule_.is_plain_average()) {
     for (size_t i = 0; i < anchor_.size(); ++i) {
-      anchor_[i] = sum_[i] * inverse;
+      next_anchor_[i] = sum[i] * inverse;
     }
-    return;
+    if (!AllFinite<Scalar>(next_anchor_)) return false;
+  } else {
+    for (size_t i = 0; i < anchor_.size(); ++i) {
+      target_[i] = sum[i] * inverse;
+    }
+    if (!rule_.Propose(anchor_, target_, lr_, next_anchor_)) return false;
+    rule_.Commit();
   }
-  for (size_t i = 0; i < anchor_.size(); ++i) {
-    target_[i] = sum_[i] * inverse;
-  }
-  rule_.Apply(anchor_, target_, lr_);
+  anchor_.swap(next_anchor_);
+  return true;
 }
 
 template <typename Scalar>

@@ -17,6 +17,10 @@
 // Async sums are kept in float and recomputed exactly from the slots every
 // kResumInterval arrivals, so incremental rounding cannot drift.
 //
+// A contribution or round whose result would make the anchor non-finite is
+// refused with the state untouched (the new anchor is built aside and
+// swapped in).
+//
 // The outer rule (outer_rule.h) turns the target into the anchor whenever
 // the target changes: on every arrival in async mode, at CloseRound() in
 // sync mode. Templated on the scalar so theory checks run it in double; the
@@ -32,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/algo/finite.h"
 #include "common/algo/outer_rule.h"
 #include "common/base/bytes.h"
 #include "common/base/enum_names.h"
@@ -77,7 +82,8 @@ class BasicAggregator {
   // and NotFound for an unknown worker; the state is unchanged on error.
   // The contribution is kept by swapping buffers, not by copying: on
   // success *contribution holds an unspecified buffer of the same size for
-  // the caller to reuse.
+  // the caller to reuse. Async: OutOfRange, the state unchanged, when the
+  // new anchor (or the outer rule's buffer) would not be finite.
   Status Submit(uint32_t id, uint64_t round, std::vector<Scalar>* contribution);
 
   // Sync mode: contributions received for the open round.
@@ -94,8 +100,10 @@ class BasicAggregator {
   // Sync mode: publishes the mean of the open round's contributions (plus
   // `update`, when given, before the division) as the new anchor through
   // the outer rule, and advances version and round. With no contribution
-  // the anchor stays and only the round advances.
-  void CloseRound(const SparseUpdate* update = nullptr);
+  // the anchor stays and only the round advances. Returns false when the
+  // new anchor would not be finite: the round is then discarded, the
+  // anchor and version unchanged.
+  bool CloseRound(const SparseUpdate* update = nullptr);
 
   // The base learning rate γ_t the outer rule uses from now on.
   void set_learning_rate(double lr) { lr_ = lr; }
@@ -116,8 +124,12 @@ class BasicAggregator {
  private:
   static constexpr int kResumInterval = 256;
 
-  // Moves the anchor toward sum_ / count through the outer rule.
-  void ApplyOuter(double count);
+  // Moves the anchor toward sum / count through the outer rule; false,
+  // with nothing changed, when the result would not be finite.
+  bool ApplyOuter(std::span<const Scalar> sum, double count);
+  // The sum of the slots, with `replacement` for worker `replaced`'s.
+  void SumSlots(uint32_t replaced, std::span<const Scalar> replacement,
+                std::vector<Scalar>* sum) const;
   // Async: rebuilds sum_ from the slots.
   void Resum();
 
@@ -125,7 +137,9 @@ class BasicAggregator {
   OuterRule<Scalar> rule_;
   double lr_ = 1.0;
   std::vector<Scalar> anchor_;
-  std::vector<Scalar> target_;  // scratch for rules other than averaging
+  std::vector<Scalar> target_;       // scratch for rules other than averaging
+  std::vector<Scalar> next_anchor_;  // scratch: the proposed anchor
+  std::vector<Scalar> next_sum_;     // async scratch: the proposed sum
   uint64_t version_ = 0;
   uint64_t round_ = 0;
 

@@ -2,27 +2,41 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #include <utility>
 
+#include "common/algo/finite.h"
 #include "common/algo/push_codec.h"
+#include "common/base/format.h"
 #include "common/tensor/tensor.h"
 
 namespace anchorage::algo {
 namespace {
 
 constexpr uint32_t kStateMagic = 0x52434e41;  // "ANCR"
-constexpr uint32_t kStateFormat = 1;
+constexpr uint32_t kStateFormat = 2;
 
 std::string Worker(uint32_t id) {
   return "worker " + std::to_string(id);
 }
 
-template <typename Scalar>
-bool AllFinite(std::span<const Scalar> values) {
-  return std::all_of(values.begin(), values.end(),
-                     [](Scalar x) { return std::isfinite(x); });
+// How far ahead of the round the server expects a worker's push may be
+// (a push overlapping the answer to its previous one).
+constexpr uint64_t kRoundSlack = 2;
+
+// The L2 norm of little-endian f32 values at any address; infinity when
+// one is not finite.
+double ValuesNorm(std::span<const uint8_t> bytes) {
+  double squares = 0;
+  for (size_t at = 0; at + sizeof(float) <= bytes.size(); at += sizeof(float)) {
+    float value = 0;
+    std::memcpy(&value, bytes.data() + at, sizeof(float));
+    squares += static_cast<double>(value) * value;
+  }
+  return std::isfinite(squares) ? std::sqrt(squares)
+                                : std::numeric_limits<double>::infinity();
 }
 
 }  // namespace
@@ -66,7 +80,9 @@ BasicAnchorRound<Scalar>::BasicAnchorRound(const AnchorRoundOptions& options,
       relative_(PushIsRelative(options.algorithm, *codec_)),
       aggregator_(options.aggregator, initial),
       protocol_(codec_->NewRoundProtocol()),
-      decoded_(initial.size()) {
+      decoded_(initial.size()),
+      update_bound_(options.bound),
+      values_bound_(options.bound) {
   if (protocol_ != nullptr) protocol_->Begin();
 }
 
@@ -74,6 +90,12 @@ template <typename Scalar>
 bool BasicAnchorRound<Scalar>::IsLive(uint32_t worker) const {
   const auto it = members_.find(worker);
   return it != members_.end() && it->second.live;
+}
+
+template <typename Scalar>
+uint64_t BasicAnchorRound<Scalar>::incarnation(uint32_t worker) const {
+  const auto it = members_.find(worker);
+  return it == members_.end() ? 0 : it->second.incarnation;
 }
 
 template <typename Scalar>
@@ -94,6 +116,7 @@ Refused BasicAnchorRound<Scalar>::Refuse(uint32_t worker, Refusal code,
                                          std::string reason, std::string text,
                                          bool push) {
   ++refused_;
+  ++refusals_[reason];
   if (push) ++pushes_rejected_;
   return {.worker = worker,
           .code = code,
@@ -131,20 +154,21 @@ std::optional<Refused> BasicAnchorRound<Scalar>::CheckJoin(
   const std::string_view algorithm = AlgorithmName(options_.algorithm);
   if (request.algorithm != algorithm) {
     return Refuse(id, Refusal::kWrongAlgorithm, "algorithm",
-                  Worker(id) + " runs " + request.algorithm + ", the server " +
-                      std::string(algorithm),
+                  Worker(id) + " runs " + Printable(request.algorithm) +
+                      ", the server " + std::string(algorithm),
                   false);
   }
   const std::string codec(codec_->name());
   if (request.codec != codec) {
-    return Refuse(
-        id, Refusal::kWrongCodec, "codec",
-        Worker(id) + " uses " + request.codec + ", the server " + codec, false);
+    return Refuse(id, Refusal::kWrongCodec, "codec",
+                  Worker(id) + " uses " + Printable(request.codec) +
+                      ", the server " + codec,
+                  false);
   }
   if (request.codec_settings != codec_->settings()) {
     return Refuse(id, Refusal::kWrongCodec, "codec",
                   Worker(id) + "'s " + codec + " is a " +
-                      request.codec_settings + "; the server's a " +
+                      Printable(request.codec_settings) + "; the server's a " +
                       codec_->settings() +
                       " (give both the same --topk, --sketch-* and --seed)",
                   false);
@@ -210,7 +234,7 @@ Effects BasicAnchorRound<Scalar>::OnLeave(double now, uint32_t worker,
                         .change = MembershipChanged::Change::kLeft,
                         .incarnation = members_.at(worker).incarnation,
                         .live_workers = live_workers(),
-                        .reason = std::string(reason)});
+                        .reason = Printable(reason)});
   MaybeCloseRound(now, false, &effects);
   CheckBudget(&effects);
   return effects;
@@ -239,8 +263,8 @@ std::optional<Refused> BasicAnchorRound<Scalar>::Decode(
   const Member& member = members_.at(id);
   if (request.codec != codec_->name()) {
     return Refuse(id, Refusal::kWrongCodec, "codec",
-                  "push encoded with '" + request.codec + "', expected " +
-                      std::string{codec_->name()},
+                  "push encoded with '" + Printable(request.codec) +
+                      "', expected " + std::string{codec_->name()},
                   true);
   }
   if (request.payloads.size() != 1) {
@@ -270,7 +294,17 @@ std::optional<Refused> BasicAnchorRound<Scalar>::Decode(
     }
     // Only a push the open round accepts joins its sum.
     if (request.round == round() && !aggregator_.HasPending(id)) {
+      StatusOr<double> norm = protocol_->MessageNorm(request.payloads.front());
+      if (!norm.ok()) {
+        return Refuse(id, Refusal::kBadMessage, "decode",
+                      norm.status().message(), true);
+      }
+      if (std::optional<Refused> refused =
+              CheckNorm(id, *norm, update_bound_, true)) {
+        return refused;
+      }
       status = protocol_->AddMessage(request.payloads.front());
+      if (status.ok()) update_bound_.Accept(*norm);
     }
     // The placeholder: the base (zeros for gradients); the round's update
     // moves the sum at the close.
@@ -291,6 +325,91 @@ std::optional<Refused> BasicAnchorRound<Scalar>::Decode(
   if (!AllFinite<Scalar>(decoded_)) {
     return Refuse(id, Refusal::kBadMessage, "non_finite",
                   "push from " + Worker(id) + " holds NaN or infinite values",
+                  true);
+  }
+  if (protocol_ == nullptr) {
+    const double norm = UpdateNorm(base);
+    if (std::optional<Refused> refused =
+            CheckNorm(id, norm, update_bound_, true)) {
+      return refused;
+    }
+    update_bound_.Accept(norm);
+  }
+  return std::nullopt;
+}
+
+template <typename Scalar>
+double BasicAnchorRound<Scalar>::UpdateNorm(
+    const std::vector<Scalar>* base) const {
+  // Minibatch SGD pushes its gradient; the local methods their model,
+  // whose update is measured from its base when it is kept (relative
+  // codecs), else from the current anchor.
+  const bool gradient = options_.algorithm == Algorithm::kMinibatchSgd;
+  const Scalar* from = base != nullptr ? base->data() : anchor().data();
+  double squares = 0;
+  for (size_t i = 0; i < decoded_.size(); ++i) {
+    const double change =
+        static_cast<double>(decoded_[i]) - (gradient ? 0.0 : from[i]);
+    squares += change * change;
+  }
+  return std::sqrt(squares);
+}
+
+template <typename Scalar>
+std::optional<Refused> BasicAnchorRound<Scalar>::CheckNorm(
+    uint32_t worker, double norm, const ContributionBound& bound, bool push) {
+  const std::string why = std::isfinite(norm)
+                              ? bound.Check(norm)
+                              : std::string("its update norm is not finite");
+  if (why.empty()) return std::nullopt;
+  return Refuse(worker, Refusal::kBadMessage, "update_norm",
+                (push ? "push from " : "values from ") + Worker(worker) +
+                    " refused: " + why,
+                push);
+}
+
+template <typename Scalar>
+std::optional<Refused> BasicAnchorRound<Scalar>::CheckReport(
+    const PushRequest& request, const Member& member) {
+  const uint32_t id = request.worker;
+  const WorkerReport& report = request.report;
+  std::string problem;
+  const auto steps = static_cast<uint64_t>(options_.local_steps);
+  if (report.local_steps > steps) {
+    problem = "reports " + std::to_string(report.local_steps) +
+              " local steps, more than the run's " + std::to_string(steps);
+  } else if (options_.batch_size > 0 &&
+             report.samples > report.local_steps *
+                                  static_cast<uint64_t>(options_.batch_size)) {
+    problem = "reports " + std::to_string(report.samples) + " examples for " +
+              std::to_string(report.local_steps) + " steps of batch " +
+              std::to_string(options_.batch_size);
+  } else if (!std::isfinite(report.train_loss) || report.train_loss < 0 ||
+             !std::isfinite(report.compute_seconds) ||
+             report.compute_seconds < 0 ||
+             !std::isfinite(report.sync_wait_seconds) ||
+             report.sync_wait_seconds < 0 ||
+             !std::isfinite(report.encode_seconds) ||
+             report.encode_seconds < 0) {
+    problem = "reports a loss or a time that is negative or not finite";
+  }
+  if (!problem.empty()) {
+    return Refuse(id, Refusal::kBadMessage, "statistics",
+                  "push from " + Worker(id) + " " + problem, true);
+  }
+  if (request.round > member.next_round + kRoundSlack) {
+    return Refuse(id, Refusal::kBadMessage, "round",
+                  "push from " + Worker(id) + " for round " +
+                      std::to_string(request.round) + ", but it may push " +
+                      std::to_string(member.next_round) + " next",
+                  true);
+  }
+  if (request.base_version > version()) {
+    return Refuse(id, Refusal::kBadMessage, "base_version",
+                  "push from " + Worker(id) + " names anchor v" +
+                      std::to_string(request.base_version) +
+                      " as its base, newer than the current v" +
+                      std::to_string(version()),
                   true);
   }
   return std::nullopt;
@@ -323,6 +442,10 @@ Effects BasicAnchorRound<Scalar>::OnPush(double now,
     return effects;
   }
   Member& member = members_.at(id);
+  if (std::optional<Refused> refused = CheckReport(request, member)) {
+    effects.emplace_back(std::move(*refused));
+    return effects;
+  }
   bool second_round = false;
   if (std::optional<Refused> refused = Decode(request, &second_round)) {
     effects.emplace_back(std::move(*refused));
@@ -333,14 +456,19 @@ Effects BasicAnchorRound<Scalar>::OnPush(double now,
     effects.emplace_back(PushStale{.worker = id});
     return effects;
   }
-  Record(request, member);
-
   const uint64_t version_before = version();
   const bool async = options_.aggregator.mode == AggregationMode::kAsync;
   if (async) {
     aggregator_.set_learning_rate(LearningRateOfRound(request.round));
   }
   Status status = aggregator_.Submit(id, request.round, &decoded_);
+  if (status.code() == Status::Code::kOutOfRange) {
+    effects.emplace_back(Refuse(
+        id, Refusal::kBadMessage, "anchor_non_finite",
+        "push from " + Worker(id) + " refused: " + status.message(), true));
+    return effects;
+  }
+  Record(request, member);
   if (status.code() == Status::Code::kFailedPrecondition) {
     // Sync mode: the round this push belongs to already closed, or the
     // worker already contributed to it. Catch it up.
@@ -393,11 +521,20 @@ Effects BasicAnchorRound<Scalar>::OnValues(double now,
     return effects;
   }
   Status status = reply.payloads.size() == 1
-                      ? protocol_->AddValues(reply.payloads.front())
+                      ? Status::Ok()
                       : Status::DataLoss("values with " +
                                          std::to_string(reply.payloads.size()) +
                                          " payload frames, expected 1");
-  if (status.ok()) {
+  const double norm = status.ok() ? ValuesNorm(reply.payloads.front()) : 0.0;
+  std::optional<Refused> refused;
+  if (status.ok()) refused = CheckNorm(id, norm, values_bound_, false);
+  if (status.ok() && !refused) {
+    status = protocol_->AddValues(reply.payloads.front());
+  }
+  if (refused) {
+    effects.emplace_back(std::move(*refused));
+  } else if (status.ok()) {
+    values_bound_.Accept(norm);
     answered_.insert(id);
   } else {
     effects.emplace_back(
@@ -472,25 +609,33 @@ void BasicAnchorRound<Scalar>::CloseRound(double now, Effects* effects) {
   aggregator_.set_learning_rate(LearningRateOfRound(round()));
   std::shared_ptr<const std::vector<uint32_t>> applied;
   const bool contributed = aggregator_.pending() > 0;
+  bool published = false;
   if (protocol_ != nullptr && contributed) {
     protocol_->Finish(&update_indices_, &update_values_);
     const typename BasicAggregator<Scalar>::SparseUpdate update{
         .indices = update_indices_,
         .values = update_values_,
         .sign = relative_ ? static_cast<Scalar>(-1) : static_cast<Scalar>(1)};
-    aggregator_.CloseRound(&update);
-    if (protocol_->asks_values()) {
+    published = aggregator_.CloseRound(&update);
+    if (published && protocol_->asks_values()) {
       applied = std::make_shared<const std::vector<uint32_t>>(update_indices_);
     }
   } else {
-    aggregator_.CloseRound();
+    published = aggregator_.CloseRound();
   }
-  effects->emplace_back(VersionPublished{
-      .version = version(),
-      .seconds_since_previous = now - last_version_time_,
-      .straggler_seconds = contributed ? now - first_in_round_ : 0.0,
-      .sync = true});
-  last_version_time_ = now;
+  if (published) {
+    effects->emplace_back(VersionPublished{
+        .version = version(),
+        .seconds_since_previous = now - last_version_time_,
+        .straggler_seconds = contributed ? now - first_in_round_ : 0.0,
+        .sync = true});
+    last_version_time_ = now;
+  } else {
+    // The round's sum would make the anchor non-finite: it is discarded
+    // and every worker goes on from the anchor it has.
+    ++refused_;
+    ++refusals_["anchor_non_finite"];
+  }
   round_opened_ = now;
   for (auto& [id, member] : members_) {
     if (!member.live) continue;
@@ -585,6 +730,7 @@ RoundStats BasicAnchorRound<Scalar>::stats() const {
   stats.pushes_rejected = pushes_rejected_;
   stats.pushes_stale = pushes_stale_;
   stats.refused_messages = refused_;
+  stats.refusals = refusals_;
   stats.staleness_mean =
       pushes_applied_ > 0
           ? staleness_sum_ / static_cast<double>(pushes_applied_)
@@ -645,6 +791,13 @@ std::vector<uint8_t> BasicAnchorRound<Scalar>::Save() const {
   out.I64(pushes_rejected_);
   out.I64(pushes_stale_);
   out.I64(refused_);
+  out.U64(refusals_.size());
+  for (const auto& [reason, count] : refusals_) {
+    out.String(reason);
+    out.I64(count);
+  }
+  update_bound_.Save(&out);
+  values_bound_.Save(&out);
   out.F64(staleness_sum_);
   out.I64(raw_bytes_up_);
   out.U32s(lost_);
@@ -714,11 +867,29 @@ Status BasicAnchorRound<Scalar>::Load(std::span<const uint8_t> bytes) {
   pushes_rejected_ = in.I64();
   pushes_stale_ = in.I64();
   refused_ = in.I64();
+  LoadRefusals(&in);
+  update_bound_.Load(&in);
+  values_bound_.Load(&in);
   staleness_sum_ = in.F64();
   raw_bytes_up_ = in.I64();
   in.U32s(&lost_, workers);
   finish_reason_ = in.String();
   return in.Finish();
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::LoadRefusals(ByteReader* in) {
+  // The reasons are the round core's own few labels.
+  constexpr uint64_t kMaxReasons = 64;
+  const uint64_t count = in->U64();
+  if (count > kMaxReasons) in->Fail("more refusal reasons than there are");
+  refusals_.clear();
+  for (uint64_t n = 0; n < count && in->ok(); ++n) {
+    std::string reason = in->String();
+    const int64_t refusals = in->I64();
+    if (in->ok() && refusals < 0) in->Fail("a negative refusal count");
+    refusals_[std::move(reason)] = refusals;
+  }
 }
 
 template <typename Scalar>

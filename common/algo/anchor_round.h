@@ -25,6 +25,11 @@
 //     sketches, codec/round_protocol.h): contributions submit a placeholder,
 //     the second round queries every contributor, and the k-sparse update is
 //     folded into the round's sum at the close;
+//   - contribution bounds (contribution_bound.h): a push whose update
+//     norm is out of bounds, whose report is out of range (more examples
+//     than its steps can hold, a round or base version the worker cannot
+//     have), or whose aggregation would make the anchor non-finite is
+//     refused with the state untouched, and counted by reason;
 //   - the budget (epochs of examples the workers report, or anchor
 //     versions) and the run's counters.
 //
@@ -50,6 +55,7 @@
 
 #include "common/algo/aggregator.h"
 #include "common/algo/algorithm.h"
+#include "common/algo/contribution_bound.h"
 #include "common/algo/round_messages.h"
 #include "common/base/bytes.h"
 #include "common/base/status.h"
@@ -77,6 +83,10 @@ struct AnchorRoundOptions {
   int64_t examples_per_epoch = 1;
   double epochs = 0;
   int64_t max_versions = 0;
+  // Contribution bounds: the update norm, and the examples one local step
+  // may report (the batch size; 0 = not checked).
+  BoundOptions bound;
+  int64_t batch_size = 0;
 };
 
 // What the run has done so far, for summaries.
@@ -87,8 +97,9 @@ struct RoundStats {
   int64_t pushes_applied = 0;
   int64_t pushes_rejected = 0;
   int64_t pushes_stale = 0;
-  // Every refusal (a refused push also counts here).
+  // Every refusal (a refused push also counts here), and by reason.
   int64_t refused_messages = 0;
+  std::map<std::string, int64_t> refusals;
   double staleness_mean = 0;
   // The decoded pushes as dense float32.
   int64_t raw_bytes_up = 0;
@@ -128,6 +139,8 @@ class BasicAnchorRound {
   uint64_t round() const { return aggregator_.round(); }
   int64_t dim() const { return aggregator_.dim(); }
   bool IsLive(uint32_t worker) const;
+  // The incarnation of `worker`'s last accepted join (0: it never joined).
+  uint64_t incarnation(uint32_t worker) const;
   int live_workers() const;
   bool finished() const { return !finish_reason_.empty(); }
   // Examples the workers have reported.
@@ -173,6 +186,14 @@ class BasicAnchorRound {
   // decoded_; a refusal on failure, else nullopt. Sets *stale when a round
   // protocol is in its second round.
   std::optional<Refused> Decode(const PushRequest& request, bool* stale);
+  // Refuses a push whose report, round or base version is out of range.
+  std::optional<Refused> CheckReport(const PushRequest& request,
+                                     const Member& member);
+  // Refuses a contribution of `norm` beyond `bound`.
+  std::optional<Refused> CheckNorm(uint32_t worker, double norm,
+                                   const ContributionBound& bound, bool push);
+  // The update norm of decoded_ (relative to `base` when given).
+  double UpdateNorm(const std::vector<Scalar>* base) const;
   void Record(const PushRequest& request, Member& member);
   void MaybeCloseRound(double now, bool deadline_passed, Effects* effects);
   void StartQuery(double now, Effects* effects);
@@ -185,6 +206,7 @@ class BasicAnchorRound {
   // Parts of Save and Load.
   void SaveMembers(ByteWriter* out) const;
   void LoadMembers(ByteReader* in);
+  void LoadRefusals(ByteReader* in);
   void LoadBases(ByteReader* in);
   // Relative pushes: the current anchor becomes `member`'s newest base.
   void RecordBase(Member& member);
@@ -198,6 +220,8 @@ class BasicAnchorRound {
   BasicAggregator<Scalar> aggregator_;
   std::unique_ptr<codec::RoundProtocol> protocol_;  // null: per-push decode
   std::vector<Scalar> decoded_;                     // scratch
+  ContributionBound update_bound_;
+  ContributionBound values_bound_;  // the second round's exact values
 
   std::map<uint32_t, Member> members_;
   std::map<uint64_t, Base> bases_;  // by version
@@ -217,6 +241,7 @@ class BasicAnchorRound {
   int64_t pushes_rejected_ = 0;
   int64_t pushes_stale_ = 0;
   int64_t refused_ = 0;
+  std::map<std::string, int64_t> refusals_;
   double staleness_sum_ = 0;
   int64_t raw_bytes_up_ = 0;
   std::vector<uint32_t> lost_;

@@ -1,5 +1,6 @@
 #include "common/algo/outer_rule.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -17,16 +18,18 @@ OuterRule<Scalar>::OuterRule(const OuterOptions& options, int64_t dim)
               static_cast<Scalar>(0)) {}
 
 template <typename Scalar>
-void OuterRule<Scalar>::Apply(std::span<Scalar> anchor,
-                              std::span<const Scalar> target, double lr) {
-  ANCHORAGE_CHECK(anchor.size() == target.size(), "outer rule size mismatch");
+bool OuterRule<Scalar>::Propose(std::span<const Scalar> anchor,
+                                std::span<const Scalar> target, double lr,
+                                std::span<Scalar> next) {
+  ANCHORAGE_CHECK(
+      anchor.size() == target.size() && next.size() == anchor.size(),
+      "outer rule size mismatch");
   const size_t n = anchor.size();
   if (plain_average_) {
-    for (size_t i = 0; i < n; ++i) {
-      anchor[i] = target[i];
-    }
-    return;
+    std::copy(target.begin(), target.end(), next.begin());
+    return AllFinite<Scalar>(next);
   }
+  next_buffer_.resize(n);
   const auto alpha = static_cast<Scalar>(options_.alpha);
   const auto beta = static_cast<Scalar>(options_.beta);
   const auto gamma = static_cast<Scalar>(lr);
@@ -34,29 +37,32 @@ void OuterRule<Scalar>::Apply(std::span<Scalar> anchor,
     case Algorithm::kDiLoCo:
       for (size_t i = 0; i < n; ++i) {
         const Scalar delta = anchor[i] - target[i];
-        buffer_[i] = beta * buffer_[i] + delta;
-        anchor[i] -= alpha * (delta + beta * buffer_[i]);
+        next_buffer_[i] = beta * buffer_[i] + delta;
+        next[i] = anchor[i] - alpha * (delta + beta * next_buffer_[i]);
       }
-      return;
+      break;
     case Algorithm::kMinibatchSgd: {
       const auto mu = static_cast<Scalar>(options_.momentum);
       const auto wd = static_cast<Scalar>(options_.weight_decay);
       for (size_t i = 0; i < n; ++i) {
         const Scalar d = target[i] + wd * anchor[i];
-        buffer_[i] = mu * buffer_[i] + d;
-        anchor[i] -=
-            gamma * (options_.nesterov ? d + mu * buffer_[i] : buffer_[i]);
+        next_buffer_[i] = mu * buffer_[i] + d;
+        next[i] =
+            anchor[i] - gamma * (options_.nesterov ? d + mu * next_buffer_[i]
+                                                   : next_buffer_[i]);
       }
-      return;
+      break;
     }
     default:
       // The SlowMo form; local-sgd and overlap-local-sgd have α = 1.
       for (size_t i = 0; i < n; ++i) {
-        buffer_[i] = beta * buffer_[i] + (anchor[i] - target[i]) / gamma;
-        anchor[i] -= alpha * gamma * buffer_[i];
+        next_buffer_[i] = beta * buffer_[i] + (anchor[i] - target[i]) / gamma;
+        next[i] = anchor[i] - alpha * gamma * next_buffer_[i];
       }
-      return;
+      break;
   }
+  return AllFinite<Scalar>(next) &&
+         AllFinite<Scalar>(std::span<const Scalar>(next_buffer_));
 }
 
 template <typename Scalar>

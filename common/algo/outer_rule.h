@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/algo/algorithm.h"
+#include "common/algo/finite.h"
 #include "common/base/bytes.h"
 
 namespace anchorage::algo {
@@ -41,10 +42,14 @@ class OuterRule {
  public:
   OuterRule(const OuterOptions& options, int64_t dim);
 
-  // Moves `anchor` given `target` (the mean contribution) and the round's
-  // base learning rate `lr` (γ_t).
-  void Apply(std::span<Scalar> anchor, std::span<const Scalar> target,
-             double lr);
+  // Writes into `next` where `anchor` moves given `target` (the mean
+  // contribution) and the round's base learning rate `lr` (γ_t), and keeps
+  // the buffer's next value aside. Returns whether `next` and that buffer
+  // are all finite; Commit() then makes the buffer current, and without it
+  // the rule is unchanged.
+  bool Propose(std::span<const Scalar> anchor, std::span<const Scalar> target,
+               double lr, std::span<Scalar> next);
+  void Commit() { buffer_.swap(next_buffer_); }
 
   // True when the anchor is exactly the target (β = 0, α = 1 averaging):
   // callers may then skip the buffer.
@@ -58,6 +63,7 @@ class OuterRule {
   OuterOptions options_;
   bool plain_average_;
   std::vector<Scalar> buffer_;  // u, m or v
+  std::vector<Scalar> next_buffer_;
 };
 
 }  // namespace anchorage::algo

@@ -65,6 +65,7 @@ enum class Refusal {
   kWrongDimension,
   kWrongAlgorithm,
   kWrongCodec,
+  kIdentityInUse,  // the worker id is held by another live connection
 };
 
 // To the worker that joined: the current anchor, its version and the round

@@ -17,6 +17,8 @@ const char* CodeName(Status::Code code) {
       return "UNAVAILABLE";
     case Status::Code::kDeadlineExceeded:
       return "DEADLINE_EXCEEDED";
+    case Status::Code::kOutOfRange:
+      return "OUT_OF_RANGE";
     case Status::Code::kDataLoss:
       return "DATA_LOSS";
     case Status::Code::kInternal:

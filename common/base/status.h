@@ -23,6 +23,7 @@ class [[nodiscard]] Status {
     kFailedPrecondition,  // valid request in the wrong state (stale round)
     kUnavailable,         // peer or socket gone; retrying may help
     kDeadlineExceeded,    // timed out
+    kOutOfRange,          // a value past what the state can take
     kDataLoss,            // bytes that fail verification
     kInternal,            // a bug noticed at a boundary
   };
@@ -43,6 +44,9 @@ class [[nodiscard]] Status {
   }
   static Status DeadlineExceeded(std::string_view message) {
     return {Code::kDeadlineExceeded, message};
+  }
+  static Status OutOfRange(std::string_view message) {
+    return {Code::kOutOfRange, message};
   }
   static Status DataLoss(std::string_view message) {
     return {Code::kDataLoss, message};

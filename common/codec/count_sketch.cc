@@ -278,6 +278,26 @@ StatusOr<SketchShape> CountSketch::PeekShape(std::span<const uint8_t> bytes) {
   return shape;
 }
 
+StatusOr<double> CountSketch::SerializedNorm(std::span<const uint8_t> bytes) {
+  StatusOr<SketchShape> shape = PeekShape(bytes);
+  if (!shape.ok()) return shape.status();
+  const uint8_t* cells = bytes.data() + kHeaderBytes;
+  const auto columns = static_cast<size_t>(shape->columns);
+  double row_norms[kMaxRows] = {};
+  for (int j = 0; j < shape->rows; ++j) {
+    double squares = 0;
+    for (size_t n = 0; n < columns; ++n) {
+      const double cell = LoadCell(cells, static_cast<size_t>(j) * columns + n);
+      squares += cell * cell;
+    }
+    if (!std::isfinite(squares)) return std::numeric_limits<double>::infinity();
+    row_norms[j] = std::sqrt(squares);
+  }
+  double* middle = row_norms + shape->rows / 2;
+  std::nth_element(row_norms, middle, row_norms + shape->rows);
+  return *middle;
+}
+
 void CountSketch::Clear() {
   std::fill(table_.begin(), table_.end(), 0.0F);
 }

@@ -78,6 +78,13 @@ class CountSketch {
   // read. Returns DataLoss naming the problem otherwise.
   static StatusOr<SketchShape> PeekShape(std::span<const uint8_t> bytes);
 
+  // The norm of the vector the serialised sketch `bytes` summarises,
+  // estimated as the median over rows of each row's L2 norm (a row holds
+  // every coordinate once, with a random sign, so its squared norm is an
+  // unbiased estimate of the vector's); infinity when a cell is not
+  // finite. PeekShape's errors for malformed bytes.
+  static StatusOr<double> SerializedNorm(std::span<const uint8_t> bytes);
+
   // Returns the bytes of a serialised sketch of `shape`.
   static size_t SerializedSize(const SketchShape& shape);
 

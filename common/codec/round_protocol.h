@@ -37,6 +37,13 @@ class RoundProtocol {
   // problem (malformed, another shape or seed), the round unchanged.
   virtual Status AddMessage(std::span<const uint8_t> bytes) = 0;
 
+  // The norm of the vector a contributor's message stands for (an
+  // estimate from a sketch), checked against the contribution bound before
+  // AddMessage; infinity when a value is not finite. AddMessage's errors
+  // for malformed bytes.
+  virtual StatusOr<double> MessageNorm(
+      std::span<const uint8_t> bytes) const = 0;
+
   // Whether the round asks every contributor for exact values before it
   // finishes, and then tells them the coordinates it applied.
   virtual bool asks_values() const = 0;

@@ -46,6 +46,9 @@ class SketchedSgdRound final : public RoundProtocol {
   // dimension or seed), or FailedPrecondition once Candidates() has run; the
   // sum is then unchanged.
   Status AddMessage(std::span<const uint8_t> bytes) override;
+  StatusOr<double> MessageNorm(std::span<const uint8_t> bytes) const override {
+    return CountSketch::SerializedNorm(bytes);
+  }
 
   bool asks_values() const override { return true; }
 
@@ -97,6 +100,9 @@ class FetchSgdServer final : public RoundProtocol {
   // Adds a worker's sketch to S. Returns CountSketch::MergeSerialized's
   // errors, with S unchanged.
   Status AddMessage(std::span<const uint8_t> bytes) override;
+  StatusOr<double> MessageNorm(std::span<const uint8_t> bytes) const override {
+    return CountSketch::SerializedNorm(bytes);
+  }
 
   // FetchSGD has no second round: Candidates() must not be called
   // (checked) and AddValues() is FailedPrecondition.

@@ -414,6 +414,14 @@ std::vector<Flag> MakeTable() {
       {"--quorum", kServerGroup,
        "Sync mode: fraction of live workers a round needs at its deadline",
        kAll, kShared, Server(&ServerOptions::quorum)},
+      {"--max-update-norm", kServerGroup,
+       "Refuse a contribution whose update norm exceeds this (0 = no "
+       "absolute bound)",
+       kAll, kShared, Server(&ServerOptions::max_update_norm)},
+      {"--update-norm-factor", kServerGroup,
+       "Refuse a contribution whose update norm exceeds this many times the "
+       "median of recent ones (0 = off)",
+       kAll, kShared, Server(&ServerOptions::update_norm_factor)},
       {"--heartbeat-interval-ms", kServerGroup,
        "Heartbeat interval in milliseconds", kAll, kShared,
        Server(&ServerOptions::heartbeat_interval_ms)},

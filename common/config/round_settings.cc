@@ -14,7 +14,10 @@ algo::AnchorRoundOptions RoundSettings(const RunConfig& config,
           .schedule = train.LocalOptimizer(train.StepsPerEpoch(train_size)),
           .examples_per_epoch = train_size,
           .epochs = train.epochs,
-          .max_versions = train.max_versions};
+          .max_versions = train.max_versions,
+          .bound = {.max_norm = config.server.max_update_norm,
+                    .factor = config.server.update_norm_factor},
+          .batch_size = train.batch_size};
 }
 
 }  // namespace anchorage::config

@@ -101,6 +101,15 @@ Status ValidateServer(const ServerOptions& s) {
   if (!(s.round_deadline_seconds > 0.0)) {
     return Bad("--round-deadline", "must be > 0", s.round_deadline_seconds);
   }
+  if (!(s.max_update_norm >= 0.0 && std::isfinite(s.max_update_norm))) {
+    return Bad("--max-update-norm", "must be finite and >= 0",
+               s.max_update_norm);
+  }
+  if (!(s.update_norm_factor == 0.0 ||
+        (s.update_norm_factor >= 1.0 && std::isfinite(s.update_norm_factor)))) {
+    return Bad("--update-norm-factor", "must be 0 (off) or finite and >= 1",
+               s.update_norm_factor);
+  }
   if (!(s.quorum > 0.0 && s.quorum <= 1.0)) {
     return Bad("--quorum", "must be in (0, 1]", s.quorum);
   }

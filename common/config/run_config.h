@@ -136,6 +136,11 @@ struct ServerOptions {
   double checkpoint_interval_seconds = 30.0;
   // Exit 1 after this many seconds without a live worker (0 = never).
   double idle_timeout_seconds = 120.0;
+  // Contribution bounds (DESIGN.md section 10): a contribution whose update
+  // norm exceeds `max_update_norm` (0 = none) or `update_norm_factor` (0 =
+  // none) times the median of recent accepted ones is refused.
+  double max_update_norm = 0.0;
+  double update_norm_factor = 10.0;
 
   // --aggregation, or the run's natural mode: sync for the sketched codecs
   // (they sum a whole round) and for every algorithm but

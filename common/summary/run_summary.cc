@@ -52,6 +52,7 @@ void ForEachKey(Summary& s, const Visit& visit) {
   visit("pushes_rejected", s.pushes_rejected);
   visit("pushes_stale", s.pushes_stale);
   visit("rejected_messages", s.rejected_messages);
+  visit("rejected_by_reason", s.rejected_by_reason);
   visit("staleness_mean", s.staleness_mean);
   visit("sync_wait_seconds_mean", s.sync_wait_seconds_mean);
   visit("compute_seconds_mean", s.compute_seconds_mean);
@@ -132,6 +133,7 @@ void SetRoundStats(const algo::RoundStats& stats, RunSummary* summary) {
   summary->pushes_rejected = stats.pushes_rejected;
   summary->pushes_stale = stats.pushes_stale;
   summary->rejected_messages = stats.refused_messages;
+  summary->rejected_by_reason = stats.refusals;
   summary->staleness_mean = stats.staleness_mean;
   summary->compute_seconds_mean = stats.compute_seconds_mean;
   summary->sync_wait_seconds_mean = stats.sync_wait_seconds_mean;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,6 +80,9 @@ struct RunSummary {
   int64_t pushes_rejected = 0;
   int64_t pushes_stale = 0;
   int64_t rejected_messages = 0;
+  // The rejected messages by reason (the labels of
+  // anchorage_server_rejected_messages_total).
+  std::map<std::string, int64_t> rejected_by_reason;
   // Mean staleness of the applied pushes (anchor versions), and per worker
   // the mean of its total seconds blocked at sync points, computing local
   // steps and encoding pushes.

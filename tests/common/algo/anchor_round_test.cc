@@ -265,12 +265,12 @@ TEST(AnchorRoundTest, AsyncRepliesToEachPushWithItsNextRound) {
     round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
   }
   std::vector<uint8_t> bytes;
-  const PushRequest request = Push(1, 7, 0, Filled(4), &bytes);
+  const PushRequest request = Push(1, 2, 0, Filled(4), &bytes);
   const Effects effects = round->OnPush(0.5, request);
   const std::vector<AnchorUpdate> replies = All<AnchorUpdate>(effects);
   ASSERT_EQ(replies.size(), 1U);
   EXPECT_EQ(replies[0].worker, 1U);
-  EXPECT_EQ(replies[0].next_round, 8U);
+  EXPECT_EQ(replies[0].next_round, 3U);
   EXPECT_EQ(replies[0].version, 1U);
   EXPECT_EQ(round->anchor()[0], 2.0F);  // mean of 0 and 4
   const std::vector<PushApplied> applied = All<PushApplied>(effects);
@@ -471,7 +471,10 @@ TEST(AnchorRoundTest, TheBudgetFinishesOnce) {
 }
 
 TEST(AnchorRoundTest, WorkerReportsAreAveragedIntoTheStats) {
-  const auto round = MakeRound(AsyncOptions(2));
+  AnchorRoundOptions options = AsyncOptions(2);
+  options.local_steps = 2;
+  options.batch_size = 15;
+  const auto round = MakeRound(options);
   for (uint32_t id = 0; id < 2; ++id) {
     round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
   }

@@ -980,6 +980,8 @@ TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
                                                "--seed",
                                                "--round-deadline",
                                                "--quorum",
+                                               "--max-update-norm",
+                                               "--update-norm-factor",
                                                "--heartbeat-interval-ms",
                                                "--heartbeat-liveness",
                                                "--eval-interval",

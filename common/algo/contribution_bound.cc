@@ -1,0 +1,61 @@
+#include "common/algo/contribution_bound.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "common/base/format.h"
+
+namespace anchorage::algo {
+
+double ContributionBound::Limit() const {
+  double limit = std::numeric_limits<double>::infinity();
+  if (options_.max_norm > 0) limit = options_.max_norm;
+  if (options_.factor > 0 && recent_.size() >= kWarmup) {
+    std::vector<double> sorted = recent_;
+    const auto middle =
+        sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2);
+    std::nth_element(sorted.begin(), middle, sorted.end());
+    limit = std::min(limit, options_.factor * *middle);
+  }
+  return limit;
+}
+
+std::string ContributionBound::Check(double norm) const {
+  const double limit = Limit();
+  if (norm <= limit) return "";
+  const bool absolute = options_.max_norm > 0 && limit == options_.max_norm;
+  return "its update norm " + FormatValue(norm) + " exceeds " +
+         FormatValue(limit) +
+         (absolute ? " (--max-update-norm)"
+                   : " (--update-norm-factor " + FormatValue(options_.factor) +
+                         " times the median of recent contributions)");
+}
+
+void ContributionBound::Accept(double norm) {
+  if (recent_.size() < kWindow) {
+    recent_.push_back(norm);
+  } else {
+    recent_[next_] = norm;
+    next_ = (next_ + 1) % kWindow;
+  }
+}
+
+void ContributionBound::Save(ByteWriter* out) const {
+  out->Doubles(recent_);
+  out->U64(next_);
+}
+
+void ContributionBound::Load(ByteReader* in) {
+  in->Doubles(&recent_, kWindow);
+  next_ = in->U64();
+  const bool bad_norm =
+      std::any_of(recent_.begin(), recent_.end(),
+                  [](double x) { return !std::isfinite(x) || x < 0; });
+  if (in->ok() && (bad_norm || next_ >= kWindow ||
+                   (recent_.size() < kWindow && next_ != 0))) {
+    in->Fail("malformed contribution norms");
+  }
+}
+
+}  // namespace anchorage::algo

@@ -1,0 +1,50 @@
+// How far one contribution may move the anchor (DESIGN.md section 10).
+// A contribution's norm (its update ‖x − z_base‖, a gradient's norm, or a
+// sketch's estimate of it) is refused when it exceeds an absolute bound or
+// `factor` times the median of the last kWindow accepted norms. The
+// adaptive bound starts once kWarmup norms were accepted; before that only
+// the absolute bound applies, so a run on an untrusted network should set
+// one (plaintext mode trusts the network anyway).
+//
+// Part of the round state: Save/Load carry the recent norms. Not
+// thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "common/base/bytes.h"
+
+namespace anchorage::algo {
+
+struct BoundOptions {
+  double max_norm = 0;  // absolute bound (0 = none)
+  double factor = 10;   // times the recent median (0 = no adaptive bound)
+};
+
+class ContributionBound {
+ public:
+  static constexpr size_t kWindow = 64;
+  static constexpr size_t kWarmup = 3;
+
+  explicit ContributionBound(const BoundOptions& options) : options_(options) {}
+
+  // The largest norm accepted now (infinity when nothing bounds it).
+  double Limit() const;
+  // Why `norm` (finite, >= 0) is refused, or empty when it is accepted.
+  std::string Check(double norm) const;
+  // Records an accepted norm.
+  void Accept(double norm);
+
+  void Save(ByteWriter* out) const;
+  // DataLoss through `in` for more than kWindow norms or a bad one.
+  void Load(ByteReader* in);
+
+ private:
+  BoundOptions options_;
+  std::vector<double> recent_;  // a ring of the last kWindow norms
+  size_t next_ = 0;
+};
+
+}  // namespace anchorage::algo

@@ -1,0 +1,335 @@
+// Contribution bounds (DESIGN.md section 10) through the round core, for
+// every codec: a push far larger than the recent ones is refused by name
+// and leaves the anchor where it was; an aggregation that would make the
+// anchor non-finite is refused with the state untouched; a worker's
+// out-of-range statistics are refused by name and cannot end the run.
+#include "common/algo/contribution_bound.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "common/algo/anchor_round.h"
+#include "common/algo/push_codec.h"
+
+namespace anchorage::algo {
+namespace {
+
+constexpr int64_t kDim = 400;
+constexpr int kWorkers = 2;
+
+template <typename T>
+std::vector<T> All(const Effects& effects) {
+  std::vector<T> found;
+  for (const Effect& effect : effects) {
+    if (const T* value = std::get_if<T>(&effect)) found.push_back(*value);
+  }
+  return found;
+}
+
+TEST(ContributionBoundTest, TheAdaptiveBoundFollowsTheRecentMedian) {
+  ContributionBound bound({.max_norm = 0, .factor = 10});
+  EXPECT_TRUE(std::isinf(bound.Limit()));  // not warmed up
+  for (const double norm : {1.0, 3.0, 2.0})
+    bound.Accept(norm);
+  EXPECT_DOUBLE_EQ(bound.Limit(), 20.0);
+  EXPECT_TRUE(bound.Check(20.0).empty());
+  EXPECT_NE(bound.Check(20.5).find("--update-norm-factor"), std::string::npos);
+  // The window forgets: 64 norms of 100 move the median there.
+  for (size_t n = 0; n < ContributionBound::kWindow; ++n)
+    bound.Accept(100);
+  EXPECT_DOUBLE_EQ(bound.Limit(), 1000.0);
+}
+
+TEST(ContributionBoundTest, TheAbsoluteBoundHoldsFromTheStart) {
+  ContributionBound bound({.max_norm = 5, .factor = 10});
+  EXPECT_DOUBLE_EQ(bound.Limit(), 5.0);
+  EXPECT_NE(bound.Check(6).find("--max-update-norm"), std::string::npos);
+  for (const double norm : {0.1, 0.1, 0.1})
+    bound.Accept(norm);
+  EXPECT_DOUBLE_EQ(bound.Limit(), 1.0);  // the tighter of the two
+}
+
+TEST(ContributionBoundTest, StateRoundTripsAndRefusesCorruption) {
+  ContributionBound bound({});
+  for (const double norm : {1.0, 2.0, 3.0, 4.0})
+    bound.Accept(norm);
+  ByteWriter out;
+  bound.Save(&out);
+  ContributionBound restored({});
+  ByteReader in(out.bytes());
+  restored.Load(&in);
+  ASSERT_TRUE(in.Finish().ok());
+  EXPECT_EQ(restored.Limit(), bound.Limit());
+
+  ByteWriter bad;
+  bad.Doubles(std::vector<double>{1.0, -2.0});
+  bad.U64(0);
+  ByteReader bad_in(bad.bytes());
+  restored.Load(&bad_in);
+  EXPECT_FALSE(bad_in.ok());
+}
+
+// A round with two joined workers and their encoders, fed honest pushes
+// (a small random step from the anchor) round after round.
+class BoundedRound {
+ public:
+  BoundedRound(const std::string& codec, AggregationMode mode,
+               Algorithm algorithm = Algorithm::kLocalSgd) {
+    AnchorRoundOptions options;
+    options.algorithm = algorithm;
+    options.aggregator.mode = mode;
+    options.aggregator.outer.algorithm = algorithm;
+    options.workers = kWorkers;
+    options.schedule.lr = 0.1F;
+    options.max_versions = 100000;
+    options.batch_size = 8;
+    options_ = options;
+    codec_options_.topk_fraction = 0.05;
+    codec_options_.sketch_seed = 3;
+    std::vector<float> initial(kDim, 0.5F);
+    round_ = AnchorRound::Create(options, initial, MakeCodec(codec)).value();
+    for (uint32_t id = 0; id < kWorkers; ++id) {
+      encoders_.emplace_back(algorithm, MakeCodec(codec));
+      round_->OnJoin(0, {.worker = id,
+                         .incarnation = 1,
+                         .model_dim = kDim,
+                         .algorithm = std::string(AlgorithmName(algorithm)),
+                         .codec = codec,
+                         .codec_settings = round_->codec().settings()});
+    }
+  }
+
+  std::unique_ptr<codec::Codec> MakeCodec(const std::string& codec) const {
+    return codec::MakeCodec(codec, kDim, codec_options_).value();
+  }
+
+  // Worker `id` pushes the anchor moved by `scale` times a random step;
+  // returns the effects, answering a sketch's query.
+  Effects Push(uint32_t id, float scale) {
+    const std::vector<float> base(round_->anchor().begin(),
+                                  round_->anchor().end());
+    std::vector<float> model = base;
+    std::normal_distribution<float> step(0.0F, 0.01F);
+    const bool gradient = options_.algorithm == Algorithm::kMinibatchSgd;
+    for (size_t i = 0; i < model.size(); ++i) {
+      model[i] = (gradient ? 0.0F : model[i]) + scale * step(rng_);
+    }
+    std::vector<uint8_t> bytes;
+    EXPECT_TRUE(encoders_[id].Encode(base, model, &bytes).ok());
+    Effects effects =
+        round_->OnPush(now_, {.worker = id,
+                              .round = round_->round(),
+                              .base_version = round_->version(),
+                              .codec = std::string(round_->codec().name()),
+                              .report = {.samples = 8, .local_steps = 1},
+                              .payloads = {bytes}});
+    for (const Query& query : All<Query>(effects))
+      Answer(query, &effects);
+    return effects;
+  }
+
+  void Answer(const Query& query, Effects* effects) {
+    std::vector<float> values(query.candidates->size());
+    ASSERT_TRUE(encoders_[query.worker]
+                    .codec()
+                    .ExactValues(*query.candidates, values)
+                    .ok());
+    std::vector<uint8_t> bytes(values.size() * sizeof(float));
+    std::memcpy(bytes.data(), values.data(), bytes.size());
+    const Effects answered = round_->OnValues(
+        now_,
+        {.worker = query.worker, .round = query.round, .payloads = {bytes}});
+    effects->insert(effects->end(), answered.begin(), answered.end());
+  }
+
+  // Worker `id` starts over with a fresh encoder (its error feedback, which
+  // kept what the refused push did not send, is gone).
+  void Restart(uint32_t id) {
+    encoders_[id] = PushEncoder(options_.algorithm,
+                                MakeCodec(std::string(round_->codec().name())));
+  }
+
+  // Honest rounds: every worker pushes once.
+  void Train(int rounds) {
+    for (int r = 0; r < rounds; ++r) {
+      for (uint32_t id = 0; id < kWorkers; ++id)
+        Push(id, 1.0F);
+      now_ += 1;
+    }
+  }
+
+  AnchorRound& round() { return *round_; }
+
+ private:
+  AnchorRoundOptions options_;
+  codec::CodecOptions codec_options_;
+  std::unique_ptr<AnchorRound> round_;
+  std::vector<PushEncoder> encoders_;
+  std::mt19937 rng_{7};
+  double now_ = 0;
+};
+
+class EveryCodecTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EveryCodecTest, AHugePushIsRefusedAndTheAnchorStays) {
+  const std::string codec = GetParam();
+  const bool sketched = codec == "sketch" || codec == "fetchsgd";
+  BoundedRound bounded(
+      codec, sketched ? AggregationMode::kSync : AggregationMode::kAsync);
+  bounded.Train(4);
+  AnchorRound& round = bounded.round();
+  const std::vector<float> before(round.anchor().begin(), round.anchor().end());
+  const uint64_t version = round.version();
+  // 10^4 times an honest step: representable by every codec, far beyond
+  // ten times the median.
+  const Effects effects = bounded.Push(0, 1e4F);
+  const std::vector<Refused> refused = All<Refused>(effects);
+  ASSERT_EQ(refused.size(), 1U) << codec;
+  EXPECT_EQ(refused[0].reason, "update_norm");
+  EXPECT_TRUE(refused[0].was_push);
+  EXPECT_EQ(round.version(), version);
+  EXPECT_EQ(std::vector<float>(round.anchor().begin(), round.anchor().end()),
+            before);
+  EXPECT_EQ(round.stats().refusals.at("update_norm"), 1);
+  // The run goes on: honest pushes are still applied.
+  bounded.Restart(0);
+  bounded.Train(1);
+  EXPECT_GT(round.version(), version);
+}
+
+INSTANTIATE_TEST_SUITE_P(Codecs, EveryCodecTest,
+                         ::testing::Values("dense", "fp16", "bf16", "qsgd",
+                                           "dqsgd", "topk", "sketch",
+                                           "fetchsgd"));
+
+TEST(ContributionBoundTest, MinibatchGradientsAreBoundedByTheirNorm) {
+  BoundedRound bounded("dense", AggregationMode::kSync,
+                       Algorithm::kMinibatchSgd);
+  bounded.Train(3);
+  const std::vector<Refused> refused = All<Refused>(bounded.Push(0, 1e3F));
+  ASSERT_EQ(refused.size(), 1U);
+  EXPECT_EQ(refused[0].reason, "update_norm");
+}
+
+// Raw dense pushes, as a hostile peer would craft them.
+PushRequest RawPush(uint32_t worker, uint64_t round, uint64_t base, float value,
+                    std::vector<uint8_t>* storage) {
+  const std::vector<float> model(kDim, value);
+  storage->resize(model.size() * sizeof(float));
+  std::memcpy(storage->data(), model.data(), storage->size());
+  return {.worker = worker,
+          .round = round,
+          .base_version = base,
+          .codec = "dense",
+          .report = {.samples = 8, .local_steps = 1},
+          .payloads = {*storage}};
+}
+
+AnchorRoundOptions Unbounded(AggregationMode mode) {
+  AnchorRoundOptions options;
+  options.algorithm = Algorithm::kLocalSgd;
+  options.aggregator.mode = mode;
+  options.aggregator.outer.algorithm = Algorithm::kLocalSgd;
+  options.workers = kWorkers;
+  options.max_versions = 1000;
+  options.bound.factor = 0;  // only the anchor's finiteness bounds them
+  return options;
+}
+
+std::unique_ptr<AnchorRound> JoinedRound(const AnchorRoundOptions& options) {
+  const std::vector<float> initial(kDim, 0.0F);
+  auto round = AnchorRound::Create(options, initial,
+                                   codec::MakeCodec("dense", kDim, {}).value())
+                   .value();
+  for (uint32_t id = 0; id < kWorkers; ++id) {
+    round->OnJoin(0, {.worker = id,
+                      .incarnation = 1,
+                      .model_dim = kDim,
+                      .algorithm = "local-sgd",
+                      .codec = "dense",
+                      .codec_settings = round->codec().settings()});
+  }
+  return round;
+}
+
+TEST(AnchorFinitenessTest, AsyncPushThatWouldOverflowTheAnchorIsRefused) {
+  const auto round = JoinedRound(Unbounded(AggregationMode::kAsync));
+  std::vector<uint8_t> bytes;
+  round->OnPush(0, RawPush(0, 0, 0, 3e38F, &bytes));
+  ASSERT_EQ(round->version(), 1U);
+  const std::vector<float> before(round->anchor().begin(),
+                                  round->anchor().end());
+  const std::vector<Refused> refused =
+      All<Refused>(round->OnPush(0, RawPush(1, 0, 1, 3e38F, &bytes)));
+  ASSERT_EQ(refused.size(), 1U);
+  EXPECT_EQ(refused[0].reason, "anchor_non_finite");
+  EXPECT_EQ(round->version(), 1U);
+  EXPECT_EQ(std::vector<float>(round->anchor().begin(), round->anchor().end()),
+            before);
+  // The refused push left no trace: worker 1's slot still holds 0, so its
+  // next push of -3e38 cancels worker 0's exactly.
+  EXPECT_TRUE(
+      All<Refused>(round->OnPush(0, RawPush(1, 0, 1, -3e38F, &bytes))).empty());
+  EXPECT_EQ(round->version(), 2U);
+  EXPECT_EQ(round->anchor()[0], 0.0F);
+}
+
+TEST(AnchorFinitenessTest, SyncRoundThatWouldOverflowIsDiscarded) {
+  const auto round = JoinedRound(Unbounded(AggregationMode::kSync));
+  std::vector<uint8_t> bytes;
+  round->OnPush(0, RawPush(0, 0, 0, 3e38F, &bytes));
+  const Effects effects = round->OnPush(0, RawPush(1, 0, 0, 3e38F, &bytes));
+  EXPECT_EQ(round->version(), 0U);
+  EXPECT_EQ(round->round(), 1U);
+  EXPECT_EQ(round->anchor()[0], 0.0F);
+  EXPECT_EQ(All<AnchorUpdate>(effects).size(), 2U);  // both go on
+  EXPECT_EQ(round->stats().refusals.at("anchor_non_finite"), 1);
+}
+
+TEST(ReportRangeTest, OutOfRangeClaimsAreRefusedByName) {
+  AnchorRoundOptions options = Unbounded(AggregationMode::kAsync);
+  options.batch_size = 8;
+  options.epochs = 1;
+  options.examples_per_epoch = 1000;
+  const auto round = JoinedRound(options);
+  std::vector<uint8_t> bytes;
+  const auto reason_of = [&](PushRequest request) {
+    const std::vector<Refused> refused =
+        All<Refused>(round->OnPush(0, request));
+    return refused.size() == 1 ? refused[0].reason : std::string("none");
+  };
+  PushRequest samples = RawPush(0, 0, 0, 1.0F, &bytes);
+  samples.report.samples = uint64_t{1} << 62;
+  EXPECT_EQ(reason_of(samples), "statistics");
+  PushRequest steps = RawPush(0, 0, 0, 1.0F, &bytes);
+  steps.report.local_steps = 1000;
+  EXPECT_EQ(reason_of(steps), "statistics");
+  PushRequest loss = RawPush(0, 0, 0, 1.0F, &bytes);
+  loss.report.train_loss = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(reason_of(loss), "statistics");
+  PushRequest far_round = RawPush(0, uint64_t{1} << 63, 0, 1.0F, &bytes);
+  EXPECT_EQ(reason_of(far_round), "round");
+  PushRequest future_base = RawPush(0, 0, UINT64_MAX, 1.0F, &bytes);
+  EXPECT_EQ(reason_of(future_base), "base_version");
+
+  EXPECT_FALSE(round->finished());
+  EXPECT_EQ(round->samples(), 0);
+  EXPECT_EQ(round->version(), 0U);
+  const RoundStats stats = round->stats();
+  EXPECT_EQ(stats.refusals.at("statistics"), 3);
+  EXPECT_EQ(stats.refusals.at("round"), 1);
+  EXPECT_EQ(stats.refusals.at("base_version"), 1);
+  // An honest push is applied after all that.
+  EXPECT_EQ(reason_of(RawPush(0, 0, 0, 1.0F, &bytes)), "none");
+  EXPECT_EQ(round->samples(), 8);
+}
+
+}  // namespace
+}  // namespace anchorage::algo
