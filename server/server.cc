@@ -116,6 +116,12 @@ Status Server::Bind() {
   options.max_message_bytes =
       std::max<int64_t>(anchor_codec_.raw_bytes() * 2 + (1 << 20), 1 << 20);
   options.send_hwm = 1000;
+  // Memory per connection: at most receive_hwm whole messages wait in its
+  // queue (a worker has one push or answer and a few heartbeats in flight).
+  options.receive_hwm = kReceiveHwm;
+  // The server never waits on a send: a peer whose queue is full loses the
+  // message, and it is counted.
+  options.send_timeout = std::chrono::milliseconds(0);
   StatusOr<zmq::socket_t> router =
       transport::BindRouter(*context_, config_.server.bind, options);
   if (!router.ok()) return router.status();
@@ -139,6 +145,7 @@ StatusOr<summary::RunSummary> Server::Run() {
 void Server::BeginServing() {
   next_eval_ = Clock::now();
   last_live_ = next_eval_;
+  next_refusal_summary_ = next_eval_ + kRefusalSummaryInterval;
   next_checkpoint_ =
       next_eval_ + std::chrono::duration_cast<Clock::duration>(
                        Seconds(config_.server.checkpoint_interval_seconds));
@@ -183,6 +190,15 @@ Status Server::Serve(bool* idle) {
       }
     }
     const Clock::time_point after = Clock::now();
+    if (after >= next_refusal_summary_) {
+      const std::string suppressed = refusals_.EndInterval(after);
+      if (!suppressed.empty()) {
+        LOG_WARNING("refused %s more messages in the last %.0f s",
+                    suppressed.c_str(),
+                    Seconds(kRefusalSummaryInterval).count());
+      }
+      next_refusal_summary_ = after + kRefusalSummaryInterval;
+    }
     if (after >= next_heartbeat) {
       CheckHeartbeats(after);
       next_heartbeat = after + heartbeat;
@@ -324,13 +340,17 @@ void Server::AnswerDoneWhileDraining(const std::string& stop_reason) {
 
 void Server::HandleIncoming() {
   // Drain what is waiting, bounded so timers still run under a flood.
-  for (int i = 0; i < 256 && !finished_; ++i) {
+  // ZeroMQ's ROUTER reads its connections in turn (fair queueing), so one
+  // noisy peer gets one message of each turn, not the whole loop.
+  for (int i = 0; i < 256 && !finished_ && !stop_requested_.load(); ++i) {
     StatusOr<std::optional<transport::Frames>> frames =
         transport::ReceiveFrames(router_, transport::kMaxPayloadFrames + 2);
     if (!frames.ok()) {
+      CountRejection("frames");
       metrics_.Reject("frames");
-      ++rejected_messages_;
-      LOG_WARNING("rejected message: %s", frames.status().ToString().c_str());
+      if (refusals_.AllowLog("frames")) {
+        LOG_WARNING("rejected message: %s", frames.status().ToString().c_str());
+      }
       continue;
     }
     if (!frames->has_value()) return;
@@ -356,7 +376,12 @@ void Server::Dispatch(const std::string& routing_id,
                       transport::Message message) {
   const uint32_t id = message.worker_id();
   if (message.kind() == proto::Body::Join) {
-    Execute(routing_id, round_->OnJoin(Now(), transport::ReadJoin(message)));
+    const algo::JoinRequest request = transport::ReadJoin(message);
+    if (std::optional<std::string> held = HeldElsewhere(routing_id, request)) {
+      Reject(routing_id, id, "identity", algo::Refusal::kIdentityInUse, *held);
+      return;
+    }
+    Execute(routing_id, round_->OnJoin(Now(), request));
     return;
   }
   auto peer = peers_.find(id);
@@ -419,11 +444,8 @@ void Server::Execute(const std::string& requester,
                                 candidates.size() * sizeof(uint32_t))));
     } else if (const auto* refused = std::get_if<algo::Refused>(&effect)) {
       if (refused->was_push) metrics_.pushes_rejected.Increment();
-      metrics_.Reject(refused->reason);
-      LOG_WARNING("refused worker %u (%s): %s", refused->worker,
-                  refused->reason.c_str(), refused->text.c_str());
-      Send(requester, transport::MakeError(builder_, refused->worker,
-                                           refused->code, refused->text));
+      Refuse(requester, refused->worker, refused->reason, refused->code,
+             refused->text);
     } else if (std::holds_alternative<algo::Finished>(effect)) {
       finished_ = true;
     } else {
@@ -478,12 +500,55 @@ void Server::Observe(const algo::Effect& effect) {
 void Server::Reject(const std::string& routing_id, uint32_t worker_id,
                     const std::string& reason, algo::Refusal code,
                     const std::string& text) {
-  metrics_.Reject(reason);
+  CountRejection(reason);
+  Refuse(routing_id, worker_id, reason, code, text);
+}
+
+void Server::CountRejection(const std::string& reason) {
   ++rejected_messages_;
-  LOG_WARNING("rejected message from %s (%s): %s",
-              ("worker " + std::to_string(worker_id)).c_str(), reason.c_str(),
-              text.c_str());
+  ++rejected_by_reason_[reason];
+}
+
+void Server::Refuse(const std::string& routing_id, uint32_t worker_id,
+                    const std::string& reason, algo::Refusal code,
+                    const std::string& text) {
+  metrics_.Reject(reason);
+  if (refusals_.AllowLog(reason)) {
+    LOG_WARNING("refused a message from worker %u (%s): %s", worker_id,
+                reason.c_str(), text.c_str());
+  }
+  if (!refusals_.AllowReply(routing_id, Clock::now())) {
+    metrics_.replies_suppressed.Increment();
+    return;
+  }
   Send(routing_id, transport::MakeError(builder_, worker_id, code, text));
+}
+
+std::optional<std::string> Server::HeldElsewhere(
+    const std::string& routing_id, const algo::JoinRequest& request) {
+  const uint32_t id = request.worker;
+  const auto peer = peers_.find(id);
+  if (peer == peers_.end() || !round_->IsLive(id) ||
+      peer->second.routing_id.empty() ||
+      peer->second.routing_id == routing_id) {
+    return std::nullopt;
+  }
+  // Another connection holds this id. A worker that really restarted, or
+  // reconnected, joins with a higher incarnation; it takes the id over once
+  // the old connection is gone (sending to it fails at once) or was silent
+  // past the liveness window (then it was declared lost).
+  const std::string prefix =
+      "worker " + std::to_string(id) + " is held by another connection; ";
+  if (request.incarnation <= round_->incarnation(id)) {
+    return prefix + "a restarted worker joins with a higher incarnation";
+  }
+  Status probe = transport::SendFrames(
+      router_, Addressed(peer->second.routing_id,
+                         transport::MakeHeartbeat(builder_, id)));
+  if (probe.code() != Status::Code::kNotFound) {
+    return prefix + "it is admitted once that one closes or falls silent";
+  }
+  return std::nullopt;
 }
 
 void Server::CheckHeartbeats(Clock::time_point now) {
@@ -542,6 +607,9 @@ summary::RunSummary Server::Finish(const std::string& stop_reason,
   summary.bytes_up = bytes_up_;
   summary.bytes_down = bytes_down_;
   summary.rejected_messages += rejected_messages_;
+  for (const auto& [reason, count] : rejected_by_reason_) {
+    summary.rejected_by_reason[reason] += count;
+  }
   summary.stop_reason = stop_reason;
   summary.restarts = resumed_.restarts;
   summary.resumed_from_version = resumed_.version;
@@ -577,12 +645,21 @@ void Server::SendTo(uint32_t id, transport::Frames frames) {
   Send(peer.routing_id, std::move(frames));
 }
 
+transport::Frames Server::Addressed(const std::string& routing_id,
+                                    transport::Frames frames) {
+  frames.insert(frames.begin(), zmq::message_t(routing_id));
+  return frames;
+}
+
 void Server::Send(const std::string& routing_id, transport::Frames frames) {
   const size_t bytes = transport::FrameBytes(frames);
-  frames.insert(frames.begin(), zmq::message_t(routing_id));
-  Status status = transport::SendFrames(router_, std::move(frames));
+  Status status =
+      transport::SendFrames(router_, Addressed(routing_id, std::move(frames)));
+  if (status.code() == Status::Code::kUnavailable) {
+    metrics_.sends_dropped.Increment();
+  }
   if (!status.ok()) {
-    LOG_DEBUG("send to %s failed: %s", routing_id.c_str(),
+    LOG_DEBUG("send to %s failed: %s", Printable(routing_id).c_str(),
               status.ToString().c_str());
     return;
   }

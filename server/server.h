@@ -24,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -42,6 +43,7 @@
 #include "common/transport/protocol.h"
 #include "server/checkpointer.h"
 #include "server/evaluator.h"
+#include "server/refusal_limiter.h"
 #include "server/server_metrics.h"
 
 namespace anchorage::server {
@@ -89,6 +91,8 @@ class Server {
 
  private:
   using Clock = std::chrono::steady_clock;
+  static constexpr int kReceiveHwm = 16;
+  static constexpr std::chrono::seconds kRefusalSummaryInterval{10};
 
   // A worker's connection: where to send, and when it was last heard and
   // last sent to (heartbeats).
@@ -118,10 +122,21 @@ class Server {
   // Carries out the round core's effects of an event from `requester`.
   void Execute(const std::string& requester, const algo::Effects& effects);
   void Observe(const algo::Effect& effect);
-  // A message refused before it reached the round core.
+  // A message refused before it reached the round core: counted here
+  // (the round core counts its own), then refused.
   void Reject(const std::string& routing_id, uint32_t worker_id,
               const std::string& reason, algo::Refusal code,
               const std::string& text);
+  void CountRejection(const std::string& reason);
+  // The metric, a log line and an Error reply, the last two within the
+  // peer's share (refusal_limiter.h).
+  void Refuse(const std::string& routing_id, uint32_t worker_id,
+              const std::string& reason, algo::Refusal code,
+              const std::string& text);
+  // Why a Join from `routing_id` may not take its worker id, which another
+  // live connection holds (DESIGN.md section 3); nullopt when it may.
+  std::optional<std::string> HeldElsewhere(const std::string& routing_id,
+                                           const algo::JoinRequest& request);
   void CheckHeartbeats(Clock::time_point now);
   void MaybeEvaluate(Clock::time_point now);
   // No live worker for --idle-timeout.
@@ -141,6 +156,8 @@ class Server {
   // Sends to worker `id` over its connection.
   void SendTo(uint32_t id, transport::Frames frames);
   void Send(const std::string& routing_id, transport::Frames frames);
+  static transport::Frames Addressed(const std::string& routing_id,
+                                     transport::Frames frames);
   // The current anchor, encoded once per version and shared by every frame
   // that carries it.
   zmq::message_t AnchorFrame();
@@ -180,6 +197,9 @@ class Server {
   int64_t bytes_up_ = 0;
   int64_t bytes_down_ = 0;
   int64_t rejected_messages_ = 0;
+  std::map<std::string, int64_t> rejected_by_reason_;
+  RefusalLimiter refusals_;
+  Clock::time_point next_refusal_summary_;
   std::vector<summary::Evaluation> evaluations_;
 };
 

@@ -79,6 +79,18 @@ ServerMetrics::ServerMetrics(prometheus::Registry& registry,
                    .Help("Bytes on the wire")
                    .Register(registry)
                    .Add({{"direction", "tx"}, {"codec", codec}})),
+      sends_dropped(prometheus::BuildCounter()
+                        .Name("anchorage_server_sends_dropped_total")
+                        .Help("Messages dropped because the peer's queue was "
+                              "full")
+                        .Register(registry)
+                        .Add({})),
+      replies_suppressed(prometheus::BuildCounter()
+                             .Name("anchorage_server_replies_suppressed_total")
+                             .Help("Error replies not sent: the peer used up "
+                                   "its share")
+                             .Register(registry)
+                             .Add({})),
       samples(prometheus::BuildCounter()
                   .Name("anchorage_server_samples_total")
                   .Help("Training examples processed by all workers")

@@ -33,6 +33,11 @@ class ServerMetrics {
   prometheus::Histogram& straggler_wait;
   prometheus::Counter& bytes_rx;
   prometheus::Counter& bytes_tx;
+  // Messages to a peer whose queue was full (it is not reading), dropped
+  // rather than waited for; Error replies not sent because the peer used
+  // up its share (refusal_limiter.h).
+  prometheus::Counter& sends_dropped;
+  prometheus::Counter& replies_suppressed;
   prometheus::Counter& samples;
   prometheus::Gauge& eval_accuracy;
   prometheus::Gauge& eval_loss;

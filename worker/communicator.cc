@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/base/check.h"
+#include "common/base/format.h"
 #include "common/base/log.h"
 #include "common/codec/dense_codec.h"
 #include "common/transport/protocol.h"
@@ -141,11 +142,17 @@ class Communicator::Loop {
   bool stop_ = false;
   bool leave_ = false;
 
-  uint64_t incarnation_ = 0;
+  // Grows with every connection, and starts from the clock so a restarted
+  // process outbids the connection it replaces.
+  uint64_t incarnation_ = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
   bool welcomed_ = false;
   bool ever_welcomed_ = false;
-  uint64_t run_id_ = 0;             // of the first Welcome
-  Clock::time_point rejoin_since_;  // when the last Welcome stopped counting
+  uint64_t run_id_ = 0;  // of the first Welcome
+  // When the last Welcome stopped counting (or the first join began).
+  Clock::time_point rejoin_since_;
   Clock::time_point next_join_;
   std::chrono::milliseconds join_backoff_{1000};
   std::string last_refusal_;
@@ -158,6 +165,7 @@ class Communicator::Loop {
 
 void Communicator::Loop::Run() {
   last_heard_ = Clock::now();
+  rejoin_since_ = last_heard_;
   Connect();
   // After Done or a fatal error the loop only waits for the stop frame, so
   // every push the compute thread hands over is still taken and freed.
@@ -237,8 +245,7 @@ void Communicator::Loop::Connect() {
   socket_options.immediate = true;
   socket_options.send_timeout = std::chrono::milliseconds(0);
   StatusOr<zmq::socket_t> dealer = transport::ConnectDealer(
-      context_, options_.server, "w" + std::to_string(options_.worker_id),
-      socket_options);
+      context_, options_.server, transport::NewRoutingId(), socket_options);
   last_attempt_ = Clock::now();
   if (!dealer.ok()) {
     LOG_WARNING("%s", dealer.status().message().c_str());
@@ -252,9 +259,13 @@ void Communicator::Loop::Connect() {
 }
 
 bool Communicator::Loop::RetryJoin(Clock::time_point now) {
-  if (ever_welcomed_ && now - rejoin_since_ > options_.server_timeout) {
+  // A first join that the server keeps refusing (its id held by another
+  // connection) gives up too; one never answered is "unreachable" below.
+  if ((ever_welcomed_ || !last_refusal_.empty()) &&
+      now - rejoin_since_ > options_.server_timeout) {
     DeliverFatal(
-        "could not rejoin " + options_.server + " for " +
+        std::string(ever_welcomed_ ? "could not rejoin " : "could not join ") +
+        options_.server + " for " +
         std::to_string(static_cast<int>(Seconds(now - rejoin_since_).count())) +
         " s" +
         (last_refusal_.empty() ? "" : "; last refusal: " + last_refusal_));
@@ -496,22 +507,28 @@ bool Communicator::Loop::HandleAnchor(const transport::Message& message) {
 
 bool Communicator::Loop::HandleError(const transport::Message& message) {
   const transport::ErrorMessage error = transport::ReadError(message);
+  const std::string text = Printable(error.text);
   const bool refusal = transport::RefusesAdmission(error.code) ||
                        error.code == proto::ErrorCode::UnknownWorker;
+  // Our id is still held by a connection the server believes live (this
+  // process's previous one, or one it replaces): joining again succeeds
+  // once that one is gone or silent past the liveness window.
+  const bool in_use = error.code == proto::ErrorCode::Duplicate;
   if (!welcomed_) {
     if (!ever_welcomed_ && refusal) {
-      DeliverFatal("server refused to admit this worker: " + error.text);
+      DeliverFatal("server refused to admit this worker: " + text);
       return false;
     }
     // Rejoining: answers to what was sent before the Join, or a refusal of
     // the Join itself; RetryJoin sends it again until server_timeout.
-    if (refusal && error.text != last_refusal_) {
-      LOG_WARNING("rejoining: %s", error.text.c_str());
-      last_refusal_ = error.text;
+    if ((refusal || in_use) && text != last_refusal_) {
+      LOG_WARNING("%s: %s", ever_welcomed_ ? "rejoining" : "joining",
+                  text.c_str());
+      last_refusal_ = text;
     }
     return true;
   }
-  LOG_WARNING("server error: %s; joining again", error.text.c_str());
+  LOG_WARNING("server error: %s; joining again", text.c_str());
   // The server no longer knows us (restarted, or declared us lost), or it
   // refused a push and left the compute thread waiting for its answer:
   // joining again brings a fresh Welcome that unblocks it.

@@ -35,6 +35,8 @@ proto::ErrorCode ToWire(algo::Refusal code) {
       return proto::ErrorCode::WrongAlgorithm;
     case algo::Refusal::kWrongCodec:
       return proto::ErrorCode::WrongCodec;
+    case algo::Refusal::kIdentityInUse:
+      return proto::ErrorCode::Duplicate;
   }
   return proto::ErrorCode::Unknown;
 }

@@ -1,5 +1,6 @@
 #include "common/transport/socket.h"
 
+#include <random>
 #include <utility>
 
 namespace anchorage::transport {
@@ -24,7 +25,6 @@ StatusOr<zmq::socket_t> BindRouter(zmq::context_t& context,
     zmq::socket_t socket(context, zmq::socket_type::router);
     ApplyCommon(socket, options);
     socket.set(zmq::sockopt::router_mandatory, 1);
-    socket.set(zmq::sockopt::router_handover, 1);
     socket.bind(endpoint);
     return socket;
   } catch (const zmq::error_t& e) {
@@ -66,10 +66,14 @@ Status SendFrames(zmq::socket_t& socket, std::vector<zmq::message_t> frames) {
       const auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore
                                                : zmq::send_flags::none;
       if (!socket.send(frames[i], flags)) {
-        return Status::Unavailable("send timed out (peer not reading)");
+        return Status::Unavailable(
+            "the peer's queue is full (it is not reading)");
       }
     }
   } catch (const zmq::error_t& e) {
+    if (e.num() == EHOSTUNREACH) {
+      return Status::NotFound("no connection with that routing id");
+    }
     return Status::Unavailable(std::string("send failed: ") + e.what());
   }
   return Status::Ok();
@@ -101,6 +105,16 @@ StatusOr<std::optional<std::vector<zmq::message_t>>> ReceiveFrames(
                                    std::to_string(max_frames));
   }
   return std::optional<std::vector<zmq::message_t>>(std::move(frames));
+}
+
+std::string NewRoutingId() {
+  std::random_device device;
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::string id(16, '\0');
+  for (char& c : id)
+    c = static_cast<char>(byte(device));
+  if (id[0] == '\0') id[0] = 1;
+  return id;
 }
 
 StatusOr<std::vector<bool>> Poll(const std::vector<zmq::socket_t*>& sockets,

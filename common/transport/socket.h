@@ -35,7 +35,9 @@ struct SocketOptions {
 };
 
 // Creates a ROUTER bound to `endpoint` ("tcp://127.0.0.1:*" picks a port)
-// with ROUTER_MANDATORY and ROUTER_HANDOVER set. Returns Unavailable when the
+// with ROUTER_MANDATORY set and no ROUTER_HANDOVER: a second connection
+// with a routing id already in use is ignored, never handed the first's
+// messages. Returns Unavailable when the
 // address cannot be bound.
 StatusOr<zmq::socket_t> BindRouter(zmq::context_t& context,
                                    const std::string& endpoint,
@@ -53,9 +55,10 @@ std::string LastEndpoint(const zmq::socket_t& socket);
 // The total size of `frames` in bytes.
 size_t FrameBytes(const std::vector<zmq::message_t>& frames);
 
-// Sends `frames` as one multipart message. Returns Unavailable when the peer
-// is unknown or gone (ROUTER_MANDATORY) or the send timed out; the frames
-// are consumed either way.
+// Sends `frames` as one multipart message. Returns NotFound when no
+// connection has that routing id (a ROUTER with ROUTER_MANDATORY: the peer
+// is gone), Unavailable when the peer's queue stayed full past the send
+// timeout (at once with a zero timeout); the frames are consumed either way.
 Status SendFrames(zmq::socket_t& socket, std::vector<zmq::message_t> frames);
 
 // Receives one whole multipart message without blocking: nullopt when none
@@ -63,6 +66,10 @@ Status SendFrames(zmq::socket_t& socket, std::vector<zmq::message_t> frames);
 // returned as InvalidArgument, so the socket stays usable.
 StatusOr<std::optional<std::vector<zmq::message_t>>> ReceiveFrames(
     zmq::socket_t& socket, size_t max_frames);
+
+// A routing id for a new connection: 16 random bytes (the first non-zero,
+// as ZeroMQ requires), so no other peer can guess and claim it.
+std::string NewRoutingId();
 
 // Waits until one of `sockets` is readable or `timeout` passes. Returns the
 // readable flags, one per socket.

@@ -19,6 +19,7 @@
 #include "common/codec/codec.h"
 #include "common/transport/socket.h"
 #include "common/transport/wire.h"
+#include "tests/testing/raw_peer.h"
 #include "tests/testing/registry_values.h"
 #include "tests/testing/service_fixture.h"
 
@@ -27,98 +28,9 @@ namespace {
 
 using std::chrono::seconds;
 using testing::MetricValue;
+using testing::RawPeer;
 using testing::ServiceFixture;
 using testing::SmallRunConfig;
-
-class RawPeer {
- public:
-  RawPeer(const std::string& endpoint, const std::string& identity)
-      : context_(1),
-        socket_(transport::ConnectDealer(context_, endpoint, identity, {})
-                    .value()) {}
-
-  void Send(std::vector<zmq::message_t> frames) {
-    ASSERT_TRUE(transport::SendFrames(socket_, std::move(frames)).ok());
-  }
-
-  void SendJoin(uint32_t id, uint64_t dim, const std::string& algorithm,
-                const std::string& codec = "dense",
-                const std::string& codec_settings = "") {
-    transport::EnvelopeBuilder builder;
-    const auto body =
-        proto::CreateJoinDirect(builder.builder(), 1, dim, algorithm.c_str(),
-                                codec.c_str(), 10, codec_settings.c_str());
-    std::vector<zmq::message_t> frames;
-    frames.push_back(builder.Finish(id, proto::Body::Join, body.Union(), 0));
-    Send(std::move(frames));
-  }
-
-  void SendPush(uint32_t id, std::vector<float> values, uint8_t payloads = 1) {
-    const auto* bytes = reinterpret_cast<const uint8_t*>(values.data());
-    SendEncodedPush(id, "dense", 0,
-                    {bytes, bytes + values.size() * sizeof(float)}, payloads);
-  }
-
-  void SendValues(uint32_t id, uint64_t round, std::vector<uint8_t> bytes) {
-    transport::EnvelopeBuilder builder;
-    const auto body = proto::CreateValues(builder.builder(), round);
-    std::vector<zmq::message_t> frames;
-    frames.push_back(builder.Finish(id, proto::Body::Values, body.Union(), 1));
-    frames.emplace_back(bytes.data(), bytes.size());
-    Send(std::move(frames));
-  }
-
-  void SendEncodedPush(uint32_t id, const std::string& codec,
-                       uint64_t base_version, const std::vector<uint8_t>& bytes,
-                       uint8_t payloads = 1) {
-    transport::EnvelopeBuilder builder;
-    const auto body =
-        proto::CreatePushDirect(builder.builder(), base_version, 0,
-                                codec.c_str(), 0, 16, 1, 1.0F, 0.1, 0.0);
-    std::vector<zmq::message_t> frames;
-    frames.push_back(
-        builder.Finish(id, proto::Body::Push, body.Union(), payloads));
-    for (uint8_t i = 0; i < payloads; ++i) {
-      frames.emplace_back(bytes.data(), bytes.size());
-    }
-    Send(std::move(frames));
-  }
-
-  // Waits for the next message of kind `kind`, skipping heartbeats.
-  std::optional<transport::Message> Expect(proto::Body kind) {
-    const auto deadline = std::chrono::steady_clock::now() + seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      StatusOr<std::vector<bool>> readable =
-          transport::Poll({&socket_}, std::chrono::milliseconds(100));
-      if (!readable.ok() || !(*readable)[0]) continue;
-      auto frames = transport::ReceiveFrames(socket_, 8);
-      if (!frames.ok() || !frames->has_value()) continue;
-      std::string reason;
-      StatusOr<transport::Message> message =
-          transport::ParseMessage(std::move(**frames), &reason);
-      if (!message.ok()) continue;
-      if (message->kind() == proto::Body::Heartbeat) continue;
-      if (message->kind() != kind) {
-        ADD_FAILURE() << "expected " << proto::EnumNameBody(kind) << ", got "
-                      << proto::EnumNameBody(message->kind());
-        return std::nullopt;
-      }
-      return std::move(message).value();
-    }
-    ADD_FAILURE() << "no " << proto::EnumNameBody(kind) << " within 10 s";
-    return std::nullopt;
-  }
-
-  proto::ErrorCode ExpectError() {
-    std::optional<transport::Message> error = Expect(proto::Body::Error);
-    if (!error) return proto::ErrorCode::Unknown;
-    return error->envelope().body_as_Error()->code();
-  }
-
- private:
-  zmq::context_t context_;
-  zmq::socket_t socket_;
-};
 
 class BadInputTest : public ::testing::Test {
  protected:
@@ -311,19 +223,19 @@ TEST_P(CompressedPushTest, IsRefusedByNameAndTheServerGoesOn) {
   ASSERT_TRUE(codec->Encode(delta, &good).ok());
   std::vector<uint8_t> bad = good;
   broken.corrupt(&bad, dim);
-  peer.SendEncodedPush(0, broken.codec, 0, bad);
+  peer.SendEncodedPush(0, broken.codec, {}, bad);
   EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
   EXPECT_EQ(rejected("decode"), 1.0);
 
   // A good payload against an anchor this worker was never sent.
-  peer.SendEncodedPush(0, broken.codec, 7, good);
+  peer.SendEncodedPush(0, broken.codec, {.base_version = 7}, good);
   EXPECT_EQ(peer.ExpectError(), proto::ErrorCode::BadMessage);
   EXPECT_EQ(rejected("base_version"), 1.0);
   EXPECT_EQ(
       MetricValue(fixture.server_registry(), "anchorage_server_anchor_version"),
       0.0);
 
-  peer.SendEncodedPush(0, broken.codec, 0, good);
+  peer.SendEncodedPush(0, broken.codec, {}, good);
   if (broken.codec == "sketch") {
     // The second round: answers of the wrong size are refused, and the
     // round closes without them.

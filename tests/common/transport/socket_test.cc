@@ -190,14 +190,14 @@ TEST_F(SocketTest, MessageWithExactlyMaxFramesIsAccepted) {
             (std::vector<std::string>{"w2", "a", "b", "c"}));
 }
 
-TEST_F(SocketTest, SendToUnknownRoutingIdIsUnavailable) {
+TEST_F(SocketTest, SendToUnknownRoutingIdIsNotFound) {
   zmq::socket_t router = Router();
   ASSERT_TRUE(router);
 
   const Status status =
       SendFrames(router, MakeFrames({"nobody-here", "payload"}));
 
-  EXPECT_EQ(status.code(), Status::Code::kUnavailable) << status.ToString();
+  EXPECT_EQ(status.code(), Status::Code::kNotFound) << status.ToString();
 }
 
 TEST_F(SocketTest, RouterStaysUsableAfterSendToUnknownPeer) {
@@ -215,7 +215,7 @@ TEST_F(SocketTest, RouterStaysUsableAfterSendToUnknownPeer) {
   const StatusOr<std::optional<Frames>> reply =
       ReceiveWithin(dealer, 4, kDeadline);
 
-  EXPECT_EQ(unknown.code(), Status::Code::kUnavailable);
+  EXPECT_EQ(unknown.code(), Status::Code::kNotFound);
   ASSERT_TRUE(known.ok()) << known.ToString();
   ASSERT_TRUE(reply.ok()) << reply.status().ToString();
   ASSERT_TRUE(reply->has_value());

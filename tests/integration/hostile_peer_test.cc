@@ -1,0 +1,210 @@
+// Hostile peers against a live plaintext run (DESIGN.md sections 3 and 10):
+// a second connection claiming a live worker's id, a connection reusing
+// another's routing id, pushes of huge or overflowing models, out-of-range
+// claims, and a flood of garbage from a peer that never reads. Each test
+// asserts the state the attack could have changed: pushes applied, the
+// anchor's finiteness and accuracy, the real workers' progress, and that
+// the server still stops when asked.
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <zmq.hpp>
+
+#include "common/algo/algorithm.h"
+#include "tests/testing/raw_peer.h"
+#include "tests/testing/registry_values.h"
+#include "tests/testing/service_fixture.h"
+
+namespace anchorage {
+namespace {
+
+using std::chrono::seconds;
+using testing::MetricValue;
+using testing::RawPeer;
+using testing::RawPushFields;
+using testing::ServiceFixture;
+
+constexpr int kRealWorkers = 2;
+
+// Two real workers train; ids 2 and 3 are left for raw peers.
+class HostilePeerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config::RunConfig config = testing::SmallRunConfig();
+    config.train.workers = kRealWorkers + 2;
+    config.train.epochs = 100000;  // runs until the test stops it
+    config.worker.min_step_seconds = 0.0005;
+    config.server.heartbeat_liveness = 500;  // raw peers send no heartbeats
+    fixture_ = std::make_unique<ServiceFixture>(config);
+    ASSERT_TRUE(fixture_->StartServer());
+    for (int id = 0; id < kRealWorkers; ++id) {
+      ASSERT_TRUE(fixture_->StartWorker(id));
+    }
+    dim_ = static_cast<uint64_t>(fixture_->server().model_dim());
+    ASSERT_TRUE(WaitFor([&] { return Version() >= 50; }));
+  }
+
+  // Polls `done` every 5 ms for up to 30 s.
+  static bool WaitFor(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+
+  double Server(const std::string& name,
+                const std::map<std::string, std::string>& labels = {}) {
+    return MetricValue(fixture_->server_registry(), name, labels);
+  }
+  double Rejected(const std::string& reason) {
+    return Server("anchorage_server_rejected_messages_total",
+                  {{"reason", reason}});
+  }
+  double Version() { return Server("anchorage_server_anchor_version"); }
+
+  // The accuracy of the anchor's evaluations (every 50 ms) after 0.5 s
+  // more of training.
+  double AccuracyAfterAWhile() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    return Server("anchorage_server_eval_accuracy_ratio");
+  }
+
+  // A raw peer joined as worker `id`.
+  std::unique_ptr<RawPeer> JoinedPeer(uint32_t id) {
+    auto peer = std::make_unique<RawPeer>(fixture_->endpoint(), "");
+    peer->SendJoin(id, dim_, "overlap-local-sgd");
+    EXPECT_TRUE(peer->Expect(proto::Body::Welcome).has_value());
+    return peer;
+  }
+
+  std::unique_ptr<ServiceFixture> fixture_;
+  uint64_t dim_ = 0;
+};
+
+TEST_F(HostilePeerTest, ASecondConnectionClaimingALiveIdGetsNothing) {
+  const double reconnects = MetricValue(fixture_->worker_registry(0),
+                                        "anchorage_worker_reconnects_total");
+  const double unknown = Rejected("unknown_worker");
+  RawPeer impostor(fixture_->endpoint(), "");
+  impostor.SendJoin(0, dim_, "overlap-local-sgd");
+  EXPECT_EQ(impostor.ExpectError(), proto::ErrorCode::Duplicate);
+  // A higher incarnation is not enough while worker 0's connection is open.
+  impostor.SendJoin(0, dim_, "overlap-local-sgd", "dense", "", UINT64_MAX);
+  EXPECT_EQ(impostor.ExpectError(), proto::ErrorCode::Duplicate);
+  EXPECT_EQ(Rejected("identity"), 2.0);
+
+  constexpr int kPushes = 50;
+  for (int n = 0; n < kPushes; ++n) {
+    impostor.SendPush(0, std::vector<float>(dim_, 0.0F));
+  }
+  ASSERT_TRUE(
+      WaitFor([&] { return Rejected("unknown_worker") >= unknown + kPushes; }));
+  // Every one of them was refused, and worker 0 goes on undisturbed.
+  EXPECT_EQ(Rejected("unknown_worker"), unknown + kPushes);
+  const double seen = MetricValue(fixture_->worker_registry(0),
+                                  "anchorage_worker_anchor_version");
+  EXPECT_TRUE(WaitFor([&] {
+    return MetricValue(fixture_->worker_registry(0),
+                       "anchorage_worker_anchor_version") > seen + 20;
+  }));
+  EXPECT_EQ(MetricValue(fixture_->worker_registry(0),
+                        "anchorage_worker_reconnects_total"),
+            reconnects);
+  EXPECT_EQ(Server("anchorage_server_workers_connected"), kRealWorkers);
+}
+
+TEST_F(HostilePeerTest, ARoutingIdInUseIsNotHandedOver) {
+  RawPeer owner(fixture_->endpoint(), "taken-id");
+  owner.SendJoin(2, dim_, "overlap-local-sgd");
+  const std::optional<transport::Message> welcome =
+      owner.Expect(proto::Body::Welcome);
+  ASSERT_TRUE(welcome.has_value());
+  const std::span<const uint8_t> anchor = welcome->payload(0);
+  const std::vector<uint8_t> model(anchor.begin(), anchor.end());
+  // A second connection with the same routing id: the server never reads
+  // it and never sends it the owner's messages.
+  RawPeer hijacker(fixture_->endpoint(), "taken-id");
+  const double unknown = Rejected("unknown_worker");
+  const double refused_pushes =
+      Server("anchorage_server_pushes_total", {{"outcome", "rejected"}});
+  hijacker.SendEncodedPush(2, "dense", {}, model);
+  // The owner's push (the anchor it was sent) is answered to the owner.
+  owner.SendEncodedPush(
+      2, "dense",
+      {.base_version = welcome->envelope().body_as_Welcome()->anchor_version()},
+      model);
+  ASSERT_TRUE(owner.Expect(proto::Body::Anchor).has_value());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(Rejected("unknown_worker"), unknown);
+  EXPECT_EQ(Server("anchorage_server_pushes_total", {{"outcome", "rejected"}}),
+            refused_pushes);
+}
+
+TEST_F(HostilePeerTest, HugeAndOverflowingPushesLeaveTheAnchorFinite) {
+  const double before = AccuracyAfterAWhile();
+  std::unique_ptr<RawPeer> huge = JoinedPeer(2);
+  std::unique_ptr<RawPeer> overflowing = JoinedPeer(3);
+  for (int n = 0; n < 5; ++n) {
+    huge->SendPush(2, std::vector<float>(dim_, 1e30F));
+    EXPECT_EQ(huge->ExpectError(), proto::ErrorCode::BadMessage);
+    overflowing->SendPush(3, std::vector<float>(dim_, 3e38F));
+    EXPECT_EQ(overflowing->ExpectError(), proto::ErrorCode::BadMessage);
+  }
+  EXPECT_EQ(Rejected("update_norm"), 10.0);
+  const double after = AccuracyAfterAWhile();
+  EXPECT_TRUE(std::isfinite(after));
+  EXPECT_GT(after, before - 0.01);
+  EXPECT_TRUE(std::isfinite(Server("anchorage_server_eval_loss")));
+}
+
+TEST_F(HostilePeerTest, OutOfRangeClaimsAreRefusedAndTheRunGoesOn) {
+  std::unique_ptr<RawPeer> liar = JoinedPeer(2);
+  const std::vector<float> anchor(dim_, 0.0F);
+  const auto* raw = reinterpret_cast<const uint8_t*>(anchor.data());
+  const std::vector<uint8_t> bytes(raw, raw + anchor.size() * sizeof(float));
+  liar->SendEncodedPush(2, "dense", {.samples = uint64_t{1} << 62}, bytes);
+  EXPECT_EQ(liar->ExpectError(), proto::ErrorCode::BadMessage);
+  liar->SendEncodedPush(2, "dense", {.round = uint64_t{1} << 63}, bytes);
+  EXPECT_EQ(liar->ExpectError(), proto::ErrorCode::BadMessage);
+  liar->SendEncodedPush(2, "dense", {.base_version = UINT64_MAX}, bytes);
+  EXPECT_EQ(liar->ExpectError(), proto::ErrorCode::BadMessage);
+  EXPECT_EQ(Rejected("statistics"), 1.0);
+  EXPECT_EQ(Rejected("round"), 1.0);
+  EXPECT_EQ(Rejected("base_version"), 1.0);
+  const double version = Version();
+  EXPECT_TRUE(WaitFor([&] { return Version() > version + 20; }));
+  EXPECT_LT(Server("anchorage_server_epoch"), 100.0);
+}
+
+TEST_F(HostilePeerTest, AGarbageFloodNeitherStallsNorKeepsTheServerRunning) {
+  RawPeer flooder(fixture_->endpoint(), "");
+  const double version = Version();
+  constexpr int kFrames = 200000;
+  int sent = 0;
+  for (; sent < kFrames; ++sent) {
+    std::vector<zmq::message_t> frames;
+    frames.emplace_back(std::string("not a message"));
+    if (!flooder.Send(std::move(frames))) break;  // its queue stayed full
+  }
+  EXPECT_GT(sent, 1000);
+  // The real workers kept training through it, and the flood's replies were
+  // cut off instead of waited for.
+  EXPECT_TRUE(WaitFor([&] { return Version() > version + 100; }));
+  EXPECT_GT(Rejected("verify"), 1000.0);
+  EXPECT_GT(Server("anchorage_server_replies_suppressed_total"), 0.0);
+  fixture_->server().RequestStop();
+  EXPECT_TRUE(fixture_->WaitForServer(seconds(5)).has_value());
+}
+
+}  // namespace
+}  // namespace anchorage
