@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include <prometheus/gauge.h>
 #include <prometheus/text_serializer.h>
@@ -21,26 +22,16 @@ namespace {
 
 constexpr int kPollMillis = 100;
 constexpr size_t kMaxRequestBytes = 8192;
+constexpr size_t kMaxConnections = 256;
+constexpr std::chrono::seconds kClientTimeout{2};
 
+// The whole response; HEAD gets the headers GET would, without the body.
 std::string Response(int code, const char* reason, const char* content_type,
-                     const std::string& body) {
+                     const std::string& body, bool with_body) {
   return "HTTP/1.1 " + std::to_string(code) + " " + reason +
          "\r\nContent-Type: " + content_type +
          "\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\nConnection: close\r\n\r\n" + body;
-}
-
-void SendAll(int fd, const std::string& data) {
-  size_t sent = 0;
-  while (sent < data.size()) {
-    const ssize_t n =
-        ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) continue;
-      return;
-    }
-    sent += static_cast<size_t>(n);
-  }
+         "\r\nConnection: close\r\n\r\n" + (with_body ? body : "");
 }
 
 }  // namespace
@@ -56,7 +47,8 @@ StatusOr<std::unique_ptr<MetricsExposer>> MetricsExposer::Create(
     return Status::InvalidArgument("metrics address is not an IPv4 address: " +
                                    address);
   }
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd =
+      ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     return Status::Unavailable("cannot serve metrics on " + where + ": " +
                                ErrnoText(errno));
@@ -65,7 +57,7 @@ StatusOr<std::unique_ptr<MetricsExposer>> MetricsExposer::Create(
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (::bind(fd, reinterpret_cast<sockaddr*>(&bind_address),
              sizeof(bind_address)) != 0 ||
-      ::listen(fd, 16) != 0) {
+      ::listen(fd, 128) != 0) {
     const std::string error = ErrnoText(errno);
     ::close(fd);
     return Status::Unavailable("cannot serve metrics on " + where + ": " +
@@ -91,66 +83,104 @@ MetricsExposer::~MetricsExposer() {
 }
 
 void MetricsExposer::Serve() {
+  std::vector<Connection> connections;
+  std::vector<pollfd> items;
   while (!stop_.load()) {
-    pollfd item{listen_fd_, POLLIN, 0};
-    if (::poll(&item, 1, kPollMillis) != 1) continue;
-    const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (client < 0) continue;
-    Answer(client);
-    ::close(client);
+    items.assign(1, {listen_fd_, POLLIN, 0});
+    for (const Connection& connection : connections) {
+      items.push_back(
+          {connection.fd,
+           static_cast<short>(connection.response.empty() ? POLLIN : POLLOUT),
+           0});
+    }
+    if (::poll(items.data(), items.size(), kPollMillis) < 0) continue;
+    const auto now = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < connections.size(); ++i) {
+      if (items[i + 1].revents != 0) Progress(connections[i]);
+      if (now > connections[i].deadline) connections[i].done = true;
+    }
+    std::erase_if(connections, [](const Connection& connection) {
+      if (connection.done) ::close(connection.fd);
+      return connection.done;
+    });
+    if ((items[0].revents & POLLIN) != 0) Accept(&connections, now);
+  }
+  for (const Connection& connection : connections)
+    ::close(connection.fd);
+}
+
+void MetricsExposer::Accept(std::vector<Connection>* connections,
+                            std::chrono::steady_clock::time_point now) {
+  // Everyone waiting, up to the limit; past it a client is closed at once.
+  while (true) {
+    const int fd =
+        ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;
+    if (connections->size() >= kMaxConnections) {
+      ::close(fd);
+      continue;
+    }
+    connections->push_back({.fd = fd, .deadline = now + kClientTimeout});
   }
 }
 
-void MetricsExposer::Answer(int client_fd) {
-  std::string request;
-  char buffer[1024];
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  while (request.find("\r\n\r\n") == std::string::npos &&
-         request.size() < kMaxRequestBytes) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    pollfd item{client_fd, POLLIN, 0};
-    if (left.count() <= 0 ||
-        ::poll(&item, 1, static_cast<int>(left.count())) != 1) {
+void MetricsExposer::Progress(Connection& connection) {
+  if (connection.response.empty()) {
+    char buffer[1024];
+    const ssize_t n = ::recv(connection.fd, buffer, sizeof(buffer), 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n <= 0) {
+      connection.done = true;
       return;
     }
-    const ssize_t n = ::recv(client_fd, buffer, sizeof(buffer), 0);
-    if (n <= 0) return;
-    request.append(buffer, static_cast<size_t>(n));
+    connection.request.append(buffer, static_cast<size_t>(n));
+    if (connection.request.find("\r\n\r\n") == std::string::npos &&
+        connection.request.size() < kMaxRequestBytes) {
+      return;
+    }
+    connection.response = Respond(connection.request);
   }
+  const ssize_t n =
+      ::send(connection.fd, connection.response.data() + connection.sent,
+             connection.response.size() - connection.sent, MSG_NOSIGNAL);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n <= 0) {
+    connection.done = true;
+    return;
+  }
+  connection.sent += static_cast<size_t>(n);
+  connection.done = connection.sent == connection.response.size();
+}
+
+std::string MetricsExposer::Respond(const std::string& request) const {
   const size_t method_end = request.find(' ');
   const size_t path_end = request.find(' ', method_end + 1);
   if (method_end == std::string::npos || path_end == std::string::npos) {
-    SendAll(client_fd,
-            Response(400, "Bad Request", "text/plain", "bad request\n"));
-    return;
+    return Response(400, "Bad Request", "text/plain", "bad request\n", true);
   }
   const std::string method = request.substr(0, method_end);
   std::string path = request.substr(method_end + 1, path_end - method_end - 1);
   path = path.substr(0, path.find('?'));
   if (method != "GET" && method != "HEAD") {
-    SendAll(client_fd,
-            Response(405, "Method Not Allowed", "text/plain", "only GET\n"));
-    return;
+    return Response(405, "Method Not Allowed", "text/plain",
+                    "only GET and HEAD\n", true);
   }
+  const bool body = method == "GET";
   if (path == "/metrics") {
-    const std::string body =
-        prometheus::TextSerializer().Serialize(registry_->Collect());
-    SendAll(client_fd, Response(200, "OK", "text/plain; version=0.0.4", body));
-  } else if (path == "/healthz") {
-    SendAll(client_fd, Response(200, "OK", "text/plain", "ok\n"));
-  } else if (path == "/readyz") {
-    if (ready_.load()) {
-      SendAll(client_fd, Response(200, "OK", "text/plain", "ready\n"));
-    } else {
-      SendAll(client_fd, Response(503, "Service Unavailable", "text/plain",
-                                  "not ready\n"));
-    }
-  } else {
-    SendAll(client_fd, Response(404, "Not Found", "text/plain",
-                                "try /metrics, /healthz or /readyz\n"));
+    return Response(
+        200, "OK", "text/plain; version=0.0.4",
+        prometheus::TextSerializer().Serialize(registry_->Collect()), body);
   }
+  if (path == "/healthz") {
+    return Response(200, "OK", "text/plain", "ok\n", body);
+  }
+  if (path == "/readyz") {
+    return ready_.load() ? Response(200, "OK", "text/plain", "ready\n", body)
+                         : Response(503, "Service Unavailable", "text/plain",
+                                    "not ready\n", body);
+  }
+  return Response(404, "Not Found", "text/plain",
+                  "try /metrics, /healthz or /readyz\n", body);
 }
 
 void AddBuildInfo(prometheus::Registry& registry) {

@@ -3,18 +3,22 @@
 //   /healthz  200 while the process runs (liveness)
 //   /readyz   200 once set_ready(true), else 503 (readiness: the server is
 //             bound, a worker has joined)
-// One request per connection, answered in order; a client that sends
-// nothing for a second is dropped. Stopping takes at most one poll interval
-// (100 ms).
+// GET and HEAD (the same headers, no body). One request per connection;
+// up to 256 connections are served at once, multiplexed with poll() over
+// non-blocking sockets, so an idle or slow client holds no one else up; a
+// client not done within 2 s is dropped, and one past the limit is closed
+// at once. Stopping takes at most one poll interval (100 ms).
 //
 // Thread-safe: set_ready may be called from any thread; metric updates are
 // atomic in prometheus-cpp.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <prometheus/registry.h>
 
@@ -44,8 +48,22 @@ class MetricsExposer {
  private:
   MetricsExposer(int listen_fd, int port,
                  std::shared_ptr<prometheus::Registry> registry);
+  // A client's exchange: its request as far as it came, then the response
+  // and how much of it was sent.
+  struct Connection {
+    int fd = -1;
+    std::chrono::steady_clock::time_point deadline;
+    std::string request;
+    std::string response;
+    size_t sent = 0;
+    bool done = false;
+  };
   void Serve();
-  void Answer(int client_fd);
+  void Accept(std::vector<Connection>* connections,
+              std::chrono::steady_clock::time_point now);
+  // Reads or writes what the connection is ready for.
+  void Progress(Connection& connection);
+  std::string Respond(const std::string& request) const;
 
   std::shared_ptr<prometheus::Registry> registry_;
   int listen_fd_;

@@ -2,12 +2,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <prometheus/counter.h>
@@ -341,6 +343,83 @@ TEST(MetricsExposerTest, HealthAndReadinessEndpoints) {
   ASSERT_TRUE(ready.ok()) << ready.status().ToString();
   EXPECT_EQ(*ready, "ready\n");
   EXPECT_FALSE(HttpGet("127.0.0.1", exposer->port(), "/nope", timeout).ok());
+}
+
+// A client connected to the exposer's port (blocking, 2 s receive
+// timeout); -1 on failure.
+int Connect(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  timeval timeout{.tv_sec = 2, .tv_usec = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+      0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Sends `request` on `fd` and reads until the server closes.
+std::string Exchange(int fd, const std::string& request) {
+  EXPECT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  std::string response;
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0) {
+    response.append(buffer, static_cast<size_t>(n));
+  }
+  return response;
+}
+
+TEST(MetricsExposerTest, IdleConnectionsDoNotHoldUpAProbe) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  const std::unique_ptr<MetricsExposer> exposer = StartExposer(registry);
+  ASSERT_NE(exposer, nullptr);
+  std::vector<int> idle;
+  for (int n = 0; n < 100; ++n) {
+    const int fd = Connect(exposer->port());
+    ASSERT_GE(fd, 0);
+    idle.push_back(fd);
+  }
+  const StatusOr<std::string> health =
+      HttpGet(kLoopback, exposer->port(), "/healthz", kDeadline);
+  ASSERT_TRUE(health.ok()) << health.status().ToString();
+  EXPECT_EQ(*health, "ok\n");
+  // The probe was answered while every idle client was still being waited
+  // for: none of them has been closed yet (a server taking one connection
+  // at a time would have answered only after dropping them all).
+  for (const int fd : idle) {
+    char byte = 0;
+    EXPECT_EQ(::recv(fd, &byte, 1, MSG_DONTWAIT), -1);
+    EXPECT_EQ(errno, EAGAIN);
+  }
+  // A slow client is dropped at its deadline (2 s after it connected).
+  timeval timeout{.tv_sec = 10, .tv_usec = 0};
+  ::setsockopt(idle.front(), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+               sizeof(timeout));
+  char byte = 0;
+  EXPECT_EQ(::recv(idle.front(), &byte, 1, 0), 0);
+  for (const int fd : idle)
+    ::close(fd);
+}
+
+TEST(MetricsExposerTest, HeadAnswersTheHeadersWithoutTheBody) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  const std::unique_ptr<MetricsExposer> exposer = StartExposer(registry);
+  ASSERT_NE(exposer, nullptr);
+  const int fd = Connect(exposer->port());
+  ASSERT_GE(fd, 0);
+  const std::string response =
+      Exchange(fd, "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  ::close(fd);
+  EXPECT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0U) << response;
+  EXPECT_NE(response.find("Content-Length: 3\r\n"), std::string::npos);
+  EXPECT_EQ(response.substr(response.size() - 4), "\r\n\r\n");
 }
 
 }  // namespace
