@@ -5,6 +5,7 @@
 
 #include "compare/compare_command.h"
 #include "launcher/demo_command.h"
+#include "server/keygen_command.h"
 #include "server/server_command.h"
 #include "simulator/simulate_command.h"
 #include "worker/worker_command.h"
@@ -25,6 +26,7 @@ constexpr char kUsage[] =
     "  simulate the same algorithms on m simulated workers on a virtual\n"
     "           clock with link delays and stragglers; deterministic\n"
     "  compare  several algorithms on the same data, seed and budget\n"
+    "  keygen   the CURVE keys of a run (server and workers)\n"
     "\n"
     "`anchorage <subcommand> --help` lists its flags.\n";
 
@@ -51,6 +53,9 @@ int main(int argc, char** argv) {
   }
   if (command == "compare") {
     return anchorage::compare::RunCompareCommand(sub_argc, sub_argv);
+  }
+  if (command == "keygen") {
+    return anchorage::server::RunKeygenCommand(sub_argc, sub_argv);
   }
   if (command == "demo") {
     return anchorage::launcher::RunDemoCommand(sub_argc, sub_argv);

@@ -19,6 +19,7 @@
 #include "common/data/dataset.h"
 #include "common/service/startup.h"
 #include "common/summary/run_summary.h"
+#include "common/transport/curve.h"
 #include "launcher/chaos.h"
 #include "launcher/demo_report.h"
 #include "launcher/process.h"
@@ -193,6 +194,12 @@ void Demo::PrintHeader() {
         std::string(data::DatasetName(config_.train.dataset)).c_str(),
         config_.train.local_steps, run_dir_.c_str());
   }
+  if (config_.demo.secure && !quiet_) {
+    std::printf(
+        "secure: every connection authenticated and encrypted with CURVE; "
+        "keys in %s/keys\n",
+        run_dir_.c_str());
+  }
   if (chaos_) {
     std::printf(
         "chaos: SIGKILL to the server or a worker about every %g s (seed "
@@ -312,6 +319,13 @@ Status Demo::StartServer() {
   if (!config_.output.save_model.empty()) {
     argv.push_back("--save-model=" + config_.output.save_model);
   }
+  if (config_.demo.secure) {
+    const std::string keys = run_dir_ + "/keys";
+    Status status = transport::WriteCurveKeys(keys, config_.train.workers);
+    if (!status.ok()) return status;
+    argv.insert(argv.end(), {"--curve-secret-key=" + keys + "/server.secret",
+                             "--curve-allowed-keys=" + keys});
+  }
   if (chaos_) {
     // A killed server resumes from here; the checkpoints are frequent
     // because the kills are.
@@ -352,6 +366,12 @@ Status Demo::StartWorkers() {
                              "--metrics-address=127.0.0.1", "--metrics-port=0",
                              "--ready-file=" + run_dir_ + "/worker-" +
                                  std::to_string(i) + ".ready"});
+    if (config_.demo.secure) {
+      const std::string keys = run_dir_ + "/keys";
+      argv.insert(argv.end(), {"--curve-secret-key=" + keys + "/worker-" +
+                                   std::to_string(i) + ".secret",
+                               "--curve-server-key=" + keys + "/server.pub"});
+    }
     worker_argv_.push_back(argv);
     StatusOr<ChildProcess> child = ChildProcess::Spawn(
         argv, run_dir_ + "/worker-" + std::to_string(i) + ".log");

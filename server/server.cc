@@ -9,6 +9,7 @@
 #include "common/base/log.h"
 #include "common/config/flags.h"
 #include "common/config/round_settings.h"
+#include "common/transport/curve.h"
 #include "common/transport/socket.h"
 
 namespace anchorage::server {
@@ -57,7 +58,9 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
   std::unique_ptr<Server> server(
       new Server(config, context, registry, std::move(data).value(),
                  std::move(model).value(), std::move(round).value(), *resumed));
-  Status status = server->Bind();
+  Status status = server->StartCurve();
+  if (!status.ok()) return status;
+  status = server->Bind();
   if (!status.ok()) return status;
   if (server->checkpointer_ != nullptr) {
     // The first checkpoint before the server is ready: it records the
@@ -110,6 +113,29 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
 
 Server::~Server() = default;
 
+Status Server::StartCurve() {
+  const config::SecurityOptions& security = config_.security;
+  if (security.curve_secret_key.empty()) return Status::Ok();
+  if (security.curve_allowed_keys.empty()) {
+    return Status::InvalidArgument(
+        "--curve-secret-key needs --curve-allowed-keys (the directory of the "
+        "worker-<i>.pub keys to admit)");
+  }
+  StatusOr<std::string> secret =
+      transport::ReadCurveKey(security.curve_secret_key);
+  if (!secret.ok()) return secret.status();
+  StatusOr<std::map<std::string, uint32_t>> allowed =
+      transport::ReadAllowedKeys(security.curve_allowed_keys,
+                                 config_.train.workers);
+  if (!allowed.ok()) return allowed.status();
+  StatusOr<std::unique_ptr<transport::ZapHandler>> zap =
+      transport::ZapHandler::Start(*context_, std::move(allowed).value());
+  if (!zap.ok()) return zap.status();
+  zap_ = std::move(zap).value();
+  curve_secret_ = std::move(secret).value();
+  return Status::Ok();
+}
+
 Status Server::Bind() {
   transport::SocketOptions options;
   // A push carries at most one dense model plus a small envelope.
@@ -122,6 +148,7 @@ Status Server::Bind() {
   // The server never waits on a send: a peer whose queue is full loses the
   // message, and it is counted.
   options.send_timeout = std::chrono::milliseconds(0);
+  options.curve_server_secret = curve_secret_;
   StatusOr<zmq::socket_t> router =
       transport::BindRouter(*context_, config_.server.bind, options);
   if (!router.ok()) return router.status();
@@ -360,12 +387,24 @@ void Server::HandleIncoming() {
     metrics_.bytes_rx.Increment(static_cast<double>(bytes));
     bytes_up_ += static_cast<int64_t>(bytes);
     parts.erase(parts.begin());
+    // With CURVE, the worker id the connection's key stands for.
+    std::optional<uint32_t> authenticated;
+    if (zap_ != nullptr && !parts.empty()) {
+      authenticated = transport::AuthenticatedWorker(parts.front());
+    }
     std::string reason;
     StatusOr<transport::Message> message =
         transport::ParseMessage(std::move(parts), &reason);
     if (!message.ok()) {
       Reject(routing_id, 0, reason, algo::Refusal::kBadMessage,
              message.status().message());
+      continue;
+    }
+    if (zap_ != nullptr && authenticated != message->worker_id()) {
+      Reject(routing_id, message->worker_id(), "identity",
+             algo::Refusal::kUnknownWorker,
+             "this connection's CURVE key is not worker " +
+                 std::to_string(message->worker_id()) + "'s");
       continue;
     }
     Dispatch(routing_id, std::move(message).value());

@@ -40,6 +40,7 @@
 #include "common/io/checkpoint.h"
 #include "common/model/model.h"
 #include "common/summary/run_summary.h"
+#include "common/transport/curve.h"
 #include "common/transport/protocol.h"
 #include "server/checkpointer.h"
 #include "server/evaluator.h"
@@ -107,6 +108,8 @@ class Server {
          std::unique_ptr<model::Model> model,
          std::unique_ptr<algo::AnchorRound> round, const Resumed& resumed);
 
+  // With --curve-secret-key: the ZAP handler admitting the listed keys.
+  Status StartCurve();
   Status Bind();
   // Run()'s parts: the resumed peers and the log line; the event loop,
   // which sets *idle when no worker was live for --idle-timeout; and the
@@ -173,6 +176,8 @@ class Server {
   std::unique_ptr<Evaluator> evaluator_;
   std::function<void(uint64_t, std::span<const float>)> on_version_;
 
+  std::unique_ptr<transport::ZapHandler> zap_;  // null: plaintext
+  std::string curve_secret_;
   zmq::socket_t router_;
   std::string endpoint_;
   transport::EnvelopeBuilder builder_;

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +33,7 @@
 #include "common/algo/push_codec.h"
 #include "common/algo/round_messages.h"
 #include "common/algo/worker_sync.h"
+#include "common/transport/curve.h"
 #include "worker/worker_metrics.h"
 
 namespace anchorage::worker {
@@ -77,6 +79,8 @@ struct CommunicatorOptions {
   // Injected link delay, each direction (link_delay.h).
   std::chrono::duration<double> link_latency{0.0};
   double link_bandwidth_bytes = 0.0;
+  // CURVE keys (DESIGN.md section 10); empty: plaintext.
+  std::optional<transport::CurveClientKeys> curve;
 };
 
 class Communicator {

@@ -20,6 +20,20 @@ using Seconds = std::chrono::duration<double>;
 StatusOr<std::unique_ptr<Worker>> Worker::Create(
     const config::RunConfig& config, zmq::context_t* context,
     prometheus::Registry* registry) {
+  // Key files first: a misconfigured worker fails before loading data.
+  std::optional<transport::CurveClientKeys> curve;
+  const config::SecurityOptions& security = config.security;
+  if (!security.curve_secret_key.empty()) {
+    if (security.curve_server_key.empty()) {
+      return Status::InvalidArgument(
+          "--curve-secret-key needs --curve-server-key (the server's "
+          "server.pub)");
+    }
+    StatusOr<transport::CurveClientKeys> keys = transport::ReadCurveClientKeys(
+        security.curve_secret_key, security.curve_server_key);
+    if (!keys.ok()) return keys.status();
+    curve = std::move(keys).value();
+  }
   StatusOr<data::TrainTest> data = data::LoadDataset(
       config.train.dataset, config.train.data_dir, config.train.seed);
   if (!data.ok()) return data.status();
@@ -47,10 +61,12 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(
       config.CodecSettings(config.worker.worker_id,
                            config.train.PlannedPushes(data->train.size())));
   if (!codec.ok()) return codec.status();
-  return std::unique_ptr<Worker>(new Worker(
+  std::unique_ptr<Worker> worker(new Worker(
       config, context, registry, std::move(data).value(), std::move(shard),
       std::move(model).value(), sgd, std::move(initial),
       algo::PushEncoder(config.train.algorithm, std::move(codec).value())));
+  worker->curve_ = std::move(curve);
+  return worker;
 }
 
 Worker::Worker(const config::RunConfig& config, zmq::context_t* context,
@@ -83,6 +99,7 @@ StatusOr<WorkerResult> Worker::Run() {
       std::llround(config_.worker.server_timeout_seconds * 1000));
   options.link_latency = Seconds(config_.worker.link_latency_seconds);
   options.link_bandwidth_bytes = config_.worker.link_bandwidth_bytes;
+  options.curve = curve_;
   Communicator comm(*context_, options, std::move(*encoder_), &metrics_);
   encoder_.reset();
   const double slowdown = config_.worker.SlowdownFor(config_.worker.worker_id);

@@ -27,6 +27,7 @@
 #include "common/base/status.h"
 #include "common/config/run_config.h"
 #include "common/data/dataset.h"
+#include "common/transport/curve.h"
 #include "worker/communicator.h"
 #include "worker/worker_metrics.h"
 
@@ -93,6 +94,7 @@ class Worker {
   algo::Trainer trainer_;
   // The push codec until Run() hands it to the communication thread.
   std::optional<algo::PushEncoder> encoder_;
+  std::optional<transport::CurveClientKeys> curve_;  // empty: plaintext
 
   std::atomic<bool> stop_requested_{false};
   std::function<void()> on_joined_;

@@ -273,6 +273,10 @@ FlagBinding Output(Field OutputOptions::*field, const Names&... names) {
   return Bind(&RunConfig::output, field, names...);
 }
 template <typename Field, typename... Names>
+FlagBinding Security(Field SecurityOptions::*field, const Names&... names) {
+  return Bind(&RunConfig::security, field, names...);
+}
+template <typename Field, typename... Names>
 FlagBinding Demo(Field DemoOptions::*field, const Names&... names) {
   return Bind(&RunConfig::demo, field, names...);
 }
@@ -289,6 +293,8 @@ constexpr char kServerGroup[] = "Server";
 constexpr char kWorkerGroup[] = "Worker";
 constexpr char kOutputGroup[] = "Output";
 constexpr char kDelaysGroup[] = "Injected delays (applied by workers)";
+constexpr char kSecurityGroup[] =
+    "Security (CURVE; keys from anchorage keygen)";
 constexpr char kDemoGroup[] = "Demo";
 constexpr char kSimulationGroup[] = "Simulation (virtual clock)";
 constexpr char kCompareGroup[] = "Compare";
@@ -455,6 +461,18 @@ std::vector<Flag> MakeTable() {
        "A worker gives up after the server is unreachable this many seconds",
        kAll, kShared, Worker(&WorkerOptions::server_timeout_seconds)},
 
+      {"--curve-secret-key", kSecurityGroup,
+       "This process's CURVE secret key file (empty = plaintext, for trusted "
+       "networks only)",
+       kServices, kOwn, Security(&SecurityOptions::curve_secret_key)},
+      {"--curve-allowed-keys", kSecurityGroup,
+       "Server: directory of the worker-<i>.pub keys it admits, key i as "
+       "worker i",
+       kServerOnly, kOwn, Security(&SecurityOptions::curve_allowed_keys)},
+      {"--curve-server-key", kSecurityGroup,
+       "Worker: the server's public key file (server.pub)", kWorkerOnly, kOwn,
+       Security(&SecurityOptions::curve_server_key)},
+
       {"--metrics-address", kOutputGroup, "Address of the /metrics endpoint",
        kServices, kOwn, Output(&OutputOptions::metrics_address)},
       {"--metrics-port", kOutputGroup,
@@ -499,6 +517,9 @@ std::vector<Flag> MakeTable() {
        "With --prometheus: keep Prometheus running after training until "
        "Ctrl-C",
        kDemoOnly, kOwn, Demo(&DemoOptions::linger)},
+      {"--secure", kDemoGroup,
+       "Run every process with CURVE keys made for the run", kDemoOnly, kOwn,
+       Demo(&DemoOptions::secure)},
       {"--chaos", kDemoGroup,
        "Kill the server or a worker with SIGKILL at random moments and start "
        "it again; compare with the same run without chaos",

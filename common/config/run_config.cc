@@ -352,6 +352,12 @@ Status RunConfig::Validate() const {
   if (!status.ok()) return status;
   status = ValidateWorker(worker, train.workers);
   if (!status.ok()) return status;
+  if (security.curve_secret_key.empty() &&
+      (!security.curve_allowed_keys.empty() ||
+       !security.curve_server_key.empty())) {
+    return Status::InvalidArgument(
+        "--curve-allowed-keys and --curve-server-key need --curve-secret-key");
+  }
   if (server.aggregation == algo::AggregationMode::kAsync &&
       !algo::TraitsOf(train.algorithm).overlapped) {
     return Status::InvalidArgument(

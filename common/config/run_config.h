@@ -193,6 +193,17 @@ struct OutputOptions {
   LogLevel log_level = LogLevel::kInfo;
 };
 
+// CURVE authentication and encryption (DESIGN.md section 10; key files
+// from `anchorage keygen`). Empty: plaintext, for trusted networks only.
+struct SecurityOptions {
+  // The process's own secret key file (server.secret, worker-<i>.secret).
+  std::string curve_secret_key;
+  // Server: the directory of the worker-<i>.pub files it admits.
+  std::string curve_allowed_keys;
+  // Worker: the server's public key file (server.pub).
+  std::string curve_server_key;
+};
+
 // The demo launcher.
 struct DemoOptions {
   // Seconds between progress lines; 0 silences them.
@@ -204,6 +215,8 @@ struct DemoOptions {
   // Keep running (and serving metrics) after training ends until Ctrl-C,
   // so the dashboards can be looked at.
   bool linger = false;
+  // Run every process with CURVE keys made for the run (keygen).
+  bool secure = false;
   // Chaos: first the same run without it, then one in which the server or
   // a worker, chosen at random, is killed with SIGKILL at random moments
   // (on average every `chaos_interval_seconds`, drawn from `chaos_seed`)
@@ -260,6 +273,7 @@ struct RunConfig {
   ServerOptions server;
   WorkerOptions worker;
   OutputOptions output;
+  SecurityOptions security;
   DemoOptions demo;
   SimulateOptions simulate;
   CompareOptions compare;

@@ -25,6 +25,10 @@ StatusOr<zmq::socket_t> BindRouter(zmq::context_t& context,
     zmq::socket_t socket(context, zmq::socket_type::router);
     ApplyCommon(socket, options);
     socket.set(zmq::sockopt::router_mandatory, 1);
+    if (!options.curve_server_secret.empty()) {
+      socket.set(zmq::sockopt::curve_server, 1);
+      socket.set(zmq::sockopt::curve_secretkey, options.curve_server_secret);
+    }
     socket.bind(endpoint);
     return socket;
   } catch (const zmq::error_t& e) {
@@ -40,6 +44,11 @@ StatusOr<zmq::socket_t> ConnectDealer(zmq::context_t& context,
     zmq::socket_t socket(context, zmq::socket_type::dealer);
     ApplyCommon(socket, options);
     socket.set(zmq::sockopt::routing_id, identity);
+    if (!options.curve_server_public.empty()) {
+      socket.set(zmq::sockopt::curve_serverkey, options.curve_server_public);
+      socket.set(zmq::sockopt::curve_publickey, options.curve_public);
+      socket.set(zmq::sockopt::curve_secretkey, options.curve_secret);
+    }
     socket.connect(endpoint);
     return socket;
   } catch (const zmq::error_t& e) {

@@ -32,6 +32,13 @@ struct SocketOptions {
   // nothing waits in a queue toward a peer that is gone (a send then
   // fails at once with a zero send_timeout).
   bool immediate = false;
+  // CURVE (curve.h), Z85 keys; empty: plaintext. A ROUTER with
+  // `curve_server_secret` is a CURVE server; a DEALER with
+  // `curve_server_public` authenticates to it with its own key pair.
+  std::string curve_server_secret;
+  std::string curve_server_public;
+  std::string curve_public;
+  std::string curve_secret;
 };
 
 // Creates a ROUTER bound to `endpoint` ("tcp://127.0.0.1:*" picks a port)

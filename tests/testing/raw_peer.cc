@@ -11,12 +11,28 @@ namespace anchorage::testing {
 
 using std::chrono::seconds;
 
-RawPeer::RawPeer(const std::string& endpoint, const std::string& identity)
+namespace {
+
+transport::SocketOptions PeerOptions(const transport::CurveClientKeys* curve) {
+  transport::SocketOptions options;
+  options.send_timeout = std::chrono::milliseconds(1000);
+  if (curve != nullptr) {
+    options.curve_server_public = curve->server_public;
+    options.curve_public = curve->public_key;
+    options.curve_secret = curve->secret_key;
+  }
+  return options;
+}
+
+}  // namespace
+
+RawPeer::RawPeer(const std::string& endpoint, const std::string& identity,
+                 const transport::CurveClientKeys* curve)
     : context_(1),
       socket_(transport::ConnectDealer(
                   context_, endpoint,
                   identity.empty() ? transport::NewRoutingId() : identity,
-                  {.send_timeout = std::chrono::milliseconds(1000)})
+                  PeerOptions(curve))
                   .value()) {}
 
 bool RawPeer::Send(std::vector<zmq::message_t> frames) {
@@ -92,6 +108,11 @@ std::optional<transport::Message> RawPeer::Expect(proto::Body kind) {
   }
   ADD_FAILURE() << "no " << proto::EnumNameBody(kind) << " within 10 s";
   return std::nullopt;
+}
+
+bool RawPeer::HearsNothingFor(std::chrono::milliseconds wait) {
+  StatusOr<std::vector<bool>> readable = transport::Poll({&socket_}, wait);
+  return readable.ok() && !(*readable)[0];
 }
 
 proto::ErrorCode RawPeer::ExpectError() {

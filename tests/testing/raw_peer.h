@@ -3,6 +3,7 @@
 // reads what comes back. Every wait has a 10 s deadline.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include <zmq.hpp>
 
+#include "common/transport/curve.h"
 #include "common/transport/wire.h"
 
 namespace anchorage::testing {
@@ -25,7 +27,9 @@ struct RawPushFields {
 class RawPeer {
  public:
   // `identity` empty: a fresh random routing id, as real workers use.
-  RawPeer(const std::string& endpoint, const std::string& identity);
+  // With `curve`, the peer authenticates with those keys.
+  RawPeer(const std::string& endpoint, const std::string& identity,
+          const transport::CurveClientKeys* curve = nullptr);
 
   // Sends `frames`; false when the send did not go out at once.
   bool Send(std::vector<zmq::message_t> frames);
@@ -43,6 +47,8 @@ class RawPeer {
   // gtest failure and nullopt for another kind or none in 10 s.
   std::optional<transport::Message> Expect(proto::Body kind);
   proto::ErrorCode ExpectError();
+  // True when nothing at all arrives within `wait`.
+  bool HearsNothingFor(std::chrono::milliseconds wait);
 
  private:
   zmq::context_t context_;
