@@ -33,6 +33,9 @@ std::string ContributionBound::Check(double norm) const {
 }
 
 void ContributionBound::Accept(double norm) {
+  // A zero update (a worker with nothing to add) says nothing about the
+  // scale of the others; a median of zeros would refuse every later one.
+  if (norm == 0) return;
   if (recent_.size() < kWindow) {
     recent_.push_back(norm);
   } else {

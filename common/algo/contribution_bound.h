@@ -34,7 +34,7 @@ class ContributionBound {
   double Limit() const;
   // Why `norm` (finite, >= 0) is refused, or empty when it is accepted.
   std::string Check(double norm) const;
-  // Records an accepted norm.
+  // Records an accepted norm (zero norms are not recorded).
   void Accept(double norm);
 
   void Save(ByteWriter* out) const;
