@@ -6,11 +6,16 @@
 // BM_ServerAggregation: the same clients talk to a real anchorage Server
 // (async aggregation, dense codec): each push is verified, decoded, folded
 // into the anchor, and answered with the new anchor.
-// The ratio of the two rates is printed at the end.
+// BM_ServerAggregationCurve: the same with CURVE authentication and
+// encryption on every connection.
+// The ratios of the rates are printed at the end.
+#include <stdlib.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <string>
@@ -26,6 +31,7 @@
 #include "common/base/log.h"
 #include "common/config/run_config.h"
 #include "common/data/dataset.h"
+#include "common/transport/curve.h"
 #include "common/transport/protocol.h"
 #include "common/transport/socket.h"
 #include "common/transport/wire.h"
@@ -51,14 +57,32 @@ double& RawRate() {
 // Runs `clients` DEALERs against `endpoint`, each sending `make_message()`
 // and waiting for one reply, for the benchmark's iterations in total.
 // Returns exchanges completed.
+// The plaintext server's rate, the baseline of the CURVE one.
+double& PlaintextRate() {
+  static double rate = 0;
+  return rate;
+}
+
+// With `keys`, client c authenticates with worker-<c>.secret.
 template <typename MakeFrames>
 int64_t RunClients(benchmark::State& state, const std::string& endpoint,
-                   MakeFrames make_frames, bool join_first) {
+                   MakeFrames make_frames, bool join_first,
+                   const std::string& keys = "") {
   std::vector<std::unique_ptr<zmq::context_t>> contexts;
   std::vector<zmq::socket_t> sockets;
-  transport::SocketOptions options;
-  options.max_message_bytes = -1;
   for (int c = 0; c < kClients; ++c) {
+    transport::SocketOptions options;
+    options.max_message_bytes = -1;
+    if (!keys.empty()) {
+      const transport::CurveClientKeys curve =
+          transport::ReadCurveClientKeys(
+              keys + "/worker-" + std::to_string(c) + ".secret",
+              keys + "/server.pub")
+              .value();
+      options.curve_server_public = curve.server_public;
+      options.curve_public = curve.public_key;
+      options.curve_secret = curve.secret_key;
+    }
     contexts.push_back(std::make_unique<zmq::context_t>(1));
     sockets.push_back(transport::ConnectDealer(*contexts.back(), endpoint,
                                                "w" + std::to_string(c), options)
@@ -143,7 +167,8 @@ void BM_RawZeroMqExchange(benchmark::State& state) {
   RawRate() = static_cast<double>(exchanges) / seconds;
 }
 
-void BM_ServerAggregation(benchmark::State& state) {
+// Pushes per second through a real server; with `keys`, over CURVE.
+double ServerAggregation(benchmark::State& state, const std::string& keys) {
   SetLogLevel(LogLevel::kWarning);
   config::RunConfig config;
   config.train.workers = kClients;
@@ -154,6 +179,10 @@ void BM_ServerAggregation(benchmark::State& state) {
   config.server.bind = "tcp://127.0.0.1:*";
   config.server.eval_interval_seconds = 0;
   config.server.eval_examples = 100;
+  if (!keys.empty()) {
+    config.security.curve_secret_key = keys + "/server.secret";
+    config.security.curve_allowed_keys = keys;
+  }
   zmq::context_t context(1);
   prometheus::Registry registry;
   std::unique_ptr<server::Server> server =
@@ -174,7 +203,7 @@ void BM_ServerAggregation(benchmark::State& state) {
                                     .codec = "dense"},
                                    std::move(payload));
       },
-      /*join_first=*/true);
+      /*join_first=*/true, keys);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
@@ -182,7 +211,12 @@ void BM_ServerAggregation(benchmark::State& state) {
   ANCHORAGE_CHECK(running.get().ok(), "server run");
   state.SetItemsProcessed(exchanges);
   state.SetBytesProcessed(exchanges * kDim * 4 * 2);
-  const double rate = static_cast<double>(exchanges) / seconds;
+  return static_cast<double>(exchanges) / seconds;
+}
+
+void BM_ServerAggregation(benchmark::State& state) {
+  const double rate = ServerAggregation(state, "");
+  PlaintextRate() = rate;
   char line[200];
   std::snprintf(line, sizeof(line),
                 "server aggregation, d = %lld floats, %d clients: %.0f "
@@ -192,12 +226,32 @@ void BM_ServerAggregation(benchmark::State& state) {
   bench::AddSummaryLine(line);
 }
 
+void BM_ServerAggregationCurve(benchmark::State& state) {
+  char pattern[] = "/tmp/anchorage-bench-keys-XXXXXX";
+  ANCHORAGE_CHECK(::mkdtemp(pattern) != nullptr, "key directory");
+  const std::string keys = pattern;
+  ANCHORAGE_CHECK(transport::WriteCurveKeys(keys, kClients).ok(), "keygen");
+  const double rate = ServerAggregation(state, keys);
+  std::filesystem::remove_all(keys);
+  char line[200];
+  std::snprintf(line, sizeof(line),
+                "server aggregation over CURVE: %.0f pushes/s = %.2f x the "
+                "plaintext server (%.0f/s)",
+                rate, PlaintextRate() > 0 ? rate / PlaintextRate() : 0.0,
+                PlaintextRate());
+  bench::AddSummaryLine(line);
+}
+
 // Both use a fixed number of exchanges so their rates compare directly.
 BENCHMARK(BM_RawZeroMqExchange)
     ->Iterations(150)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ServerAggregation)
+    ->Iterations(150)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ServerAggregationCurve)
     ->Iterations(150)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
