@@ -5,12 +5,14 @@
 #include <utility>
 #include <variant>
 
+#include "common/algo/push_codec.h"
 #include "common/base/format.h"
 #include "common/base/log.h"
 #include "common/config/flags.h"
 #include "common/config/round_settings.h"
 #include "common/transport/curve.h"
 #include "common/transport/socket.h"
+#include "server/memory_bound.h"
 
 namespace anchorage::server {
 namespace {
@@ -51,6 +53,8 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
   };
   StatusOr<std::unique_ptr<algo::AnchorRound>> round = make_round();
   if (!round.ok()) return round.status();
+  Status fits = CheckMemory(config, **round, *data);
+  if (!fits.ok()) return fits;
   StatusOr<Resumed> resumed =
       Resume(config.server.checkpoint_dir, config::RunFingerprint(config),
              make_round, &*round);
@@ -112,6 +116,37 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
 }
 
 Server::~Server() = default;
+
+Status Server::CheckMemory(const config::RunConfig& config,
+                           const algo::AnchorRound& round,
+                           const data::TrainTest& data) {
+  const auto data_bytes = static_cast<int64_t>(
+      (data.train.features.size() + data.test.features.size()) * sizeof(float) +
+      (data.train.labels.size() + data.test.labels.size()) * sizeof(int32_t));
+  const MemoryBound bound = ServerMemoryBound(
+      config, round.dim(), round.codec().raw_bytes(),
+      algo::PushIsRelative(config.train.algorithm, round.codec()), data_bytes);
+  const auto megabytes = [](int64_t bytes) {
+    return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
+  };
+  const std::string what =
+      megabytes(bound.total()) + " (" + std::to_string(bound.model_copies) +
+      " copies of the model, " + megabytes(bound.message_bytes) +
+      " of pushes in flight, " + megabytes(bound.data_bytes) + " of data)";
+  const std::optional<int64_t> limit = CgroupMemoryLimit();
+  if (limit && bound.total() > *limit) {
+    return Status::InvalidArgument(
+        "this run needs up to " + what +
+        ", more than the cgroup's memory "
+        "limit of " +
+        megabytes(*limit) +
+        "; give the server more memory, or run fewer workers or a smaller "
+        "model");
+  }
+  LOG_INFO("memory: up to %s%s", what.c_str(),
+           limit ? (" of the cgroup's " + megabytes(*limit)).c_str() : "");
+  return Status::Ok();
+}
 
 Status Server::StartCurve() {
   const config::SecurityOptions& security = config_.security;

@@ -108,6 +108,11 @@ class Server {
          std::unique_ptr<model::Model> model,
          std::unique_ptr<algo::AnchorRound> round, const Resumed& resumed);
 
+  // Logs the server's memory bound (memory_bound.h); InvalidArgument when
+  // it exceeds the cgroup's memory limit.
+  static Status CheckMemory(const config::RunConfig& config,
+                            const algo::AnchorRound& round,
+                            const data::TrainTest& data);
   // With --curve-secret-key: the ZAP handler admitting the listed keys.
   Status StartCurve();
   Status Bind();

@@ -1,0 +1,52 @@
+#include "server/memory_bound.h"
+
+#include <cstdlib>
+#include <fstream>
+
+namespace anchorage::server {
+
+MemoryBound ServerMemoryBound(const config::RunConfig& config, int64_t dim,
+                              int64_t push_bytes, bool relative,
+                              int64_t data_bytes) {
+  const int64_t workers = config.train.workers;
+  const bool async = config.server.ResolvedAggregation(config.train) ==
+                     algo::AggregationMode::kAsync;
+  const int64_t bases = relative ? (async ? 2 * workers : 3) : 0;
+  const int64_t scratch = 7;
+  const int64_t state = workers + bases + scratch;
+  const int64_t in_flight_anchors = async ? workers + 1 : 2;
+  const int64_t snapshot =
+      config.server.checkpoint_dir.empty() ? 0 : workers + bases + 3;
+  MemoryBound bound;
+  bound.model_copies = state + 2 + in_flight_anchors + snapshot;
+  bound.model_bytes = bound.model_copies * dim * 4;
+  bound.message_bytes = 2 * workers * push_bytes;
+  bound.data_bytes = data_bytes;
+  return bound;
+}
+
+namespace {
+
+std::optional<int64_t> ReadLimit(const std::string& path) {
+  std::ifstream in(path);
+  std::string text;
+  if (!(in >> text) || text == "max") return std::nullopt;
+  char* end = nullptr;
+  const long long value = std::strtoll(text.c_str(), &end, 10);
+  if (end == text.c_str() || *end != '\0' || value <= 0 ||
+      value >= (1LL << 62)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+}  // namespace
+
+std::optional<int64_t> CgroupMemoryLimit(const std::string& root) {
+  if (std::ifstream(root + "/memory.max").good()) {
+    return ReadLimit(root + "/memory.max");
+  }
+  return ReadLimit(root + "/memory/memory.limit_in_bytes");
+}
+
+}  // namespace anchorage::server

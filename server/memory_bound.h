@@ -1,0 +1,43 @@
+// The server's memory as a function of the run (README, "Memory"), an
+// upper bound for honest workers, and the cgroup limit it must fit in. The
+// server logs the bound at start and refuses a configuration whose bound
+// exceeds the cgroup's memory limit, naming both, instead of being killed
+// for it later.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/config/run_config.h"
+
+namespace anchorage::server {
+
+struct MemoryBound {
+  // Vectors of the model's dimension the server may hold at once.
+  int64_t model_copies = 0;
+  int64_t model_bytes = 0;    // model_copies × 4 × dim
+  int64_t message_bytes = 0;  // received messages in flight
+  int64_t data_bytes = 0;     // the training and test sets
+  int64_t total() const { return model_bytes + message_bytes + data_bytes; }
+};
+
+// For `config` with a model of `dim` parameters, pushes of at most
+// `push_bytes`, pushes relative to kept bases when `relative`, and
+// `data_bytes` of data:
+//   slots m; kept bases 2m async (one version per push) or 3 sync (shared);
+//   the aggregator's anchor, sums and outer buffers 7; the decode buffer,
+//   the evaluator's copy 2; anchors in flight m + 1 async, 2 sync; with
+//   checkpoints a snapshot of slots, bases and buffers; and two pushes in
+//   flight per worker.
+MemoryBound ServerMemoryBound(const config::RunConfig& config, int64_t dim,
+                              int64_t push_bytes, bool relative,
+                              int64_t data_bytes);
+
+// The memory limit of the cgroup under `root` (v2 memory.max, else v1
+// memory/memory.limit_in_bytes); nullopt when there is none ("max", or a
+// v1 value of 2^62 or more, or no file).
+std::optional<int64_t> CgroupMemoryLimit(
+    const std::string& root = "/sys/fs/cgroup");
+
+}  // namespace anchorage::server

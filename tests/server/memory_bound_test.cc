@@ -1,0 +1,61 @@
+// The server's memory bound (memory_bound.h) and the cgroup limit it is
+// checked against.
+#include "server/memory_bound.h"
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/testing/temp_files.h"
+
+namespace anchorage::server {
+namespace {
+
+config::RunConfig RunOf(int workers, algo::Algorithm algorithm) {
+  config::RunConfig config;
+  config.train.workers = workers;
+  config.train.algorithm = algorithm;
+  return config;
+}
+
+TEST(MemoryBoundTest, AsyncRelativePushesKeepTwoBasesPerWorker) {
+  const int64_t dim = 1000000;
+  const config::RunConfig config =
+      RunOf(256, algo::Algorithm::kOverlapLocalSgd);
+  const MemoryBound dense = ServerMemoryBound(config, dim, 4 * dim, false, 0);
+  const MemoryBound fp16 = ServerMemoryBound(config, dim, 2 * dim, true, 0);
+  // slots 256 + scratch 7 + decode and evaluation 2 + anchors in flight 257
+  EXPECT_EQ(dense.model_copies, 256 + 7 + 2 + 257);
+  EXPECT_EQ(fp16.model_copies - dense.model_copies, 2 * 256);
+  EXPECT_EQ(dense.model_bytes, dense.model_copies * dim * 4);
+  EXPECT_EQ(dense.message_bytes, 2 * 256 * 4 * dim);
+}
+
+TEST(MemoryBoundTest, SyncRoundsShareTheirBasesAndCheckpointsCopyTheState) {
+  config::RunConfig config = RunOf(8, algo::Algorithm::kLocalSgd);
+  const MemoryBound plain = ServerMemoryBound(config, 10, 40, true, 100);
+  EXPECT_EQ(plain.model_copies, 8 + 3 + 7 + 2 + 2);
+  EXPECT_EQ(plain.total(), plain.model_copies * 40 + 2 * 8 * 40 + 100);
+  config.server.checkpoint_dir = "/tmp/x";
+  EXPECT_EQ(ServerMemoryBound(config, 10, 40, true, 100).model_copies,
+            plain.model_copies + 8 + 3 + 3);
+}
+
+TEST(CgroupMemoryLimitTest, ReadsVersionTwoThenVersionOne) {
+  const std::string root = testing::FreshTestDir("cgroup");
+  EXPECT_EQ(CgroupMemoryLimit(root), std::nullopt);
+  std::filesystem::create_directories(root + "/memory");
+  testing::WriteAll(root + "/memory/memory.limit_in_bytes",
+                    "9223372036854771712\n");
+  EXPECT_EQ(CgroupMemoryLimit(root), std::nullopt);  // v1's "no limit"
+  testing::WriteAll(root + "/memory/memory.limit_in_bytes", "536870912\n");
+  EXPECT_EQ(CgroupMemoryLimit(root), 536870912);
+  testing::WriteAll(root + "/memory.max", "max\n");
+  EXPECT_EQ(CgroupMemoryLimit(root), std::nullopt);
+  testing::WriteAll(root + "/memory.max", "2147483648\n");
+  EXPECT_EQ(CgroupMemoryLimit(root), 2147483648);
+}
+
+}  // namespace
+}  // namespace anchorage::server
