@@ -1,6 +1,7 @@
 #include "common/algo/aggregator.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 
 namespace anchorage::algo {
@@ -114,12 +115,16 @@ bool BasicAggregator<Scalar>::CloseRound(const SparseUpdate* update) {
                   "CloseRound in async mode");
   bool published = true;
   if (!round_members_.empty()) {
-    std::fill(sum_.begin(), sum_.end(), static_cast<Scalar>(0));
-    for (const uint32_t id : round_members_) {
-      const std::vector<Scalar>& slot = workers_.at(id);
-      for (size_t i = 0; i < slot.size(); ++i) {
-        sum_[i] += slot[i];
+    if (options_.combine == CombineRule::kMean) {
+      std::fill(sum_.begin(), sum_.end(), static_cast<Scalar>(0));
+      for (const uint32_t id : round_members_) {
+        const std::vector<Scalar>& slot = workers_.at(id);
+        for (size_t i = 0; i < slot.size(); ++i) {
+          sum_[i] += slot[i];
+        }
       }
+    } else {
+      CombineRobustly();
     }
     if (update != nullptr) {
       ANCHORAGE_CHECK(update->indices.size() == update->values.size(),
@@ -137,6 +142,74 @@ bool BasicAggregator<Scalar>::CloseRound(const SparseUpdate* update) {
   round_members_.clear();
   ++round_;
   return published;
+}
+
+template <typename Scalar>
+void BasicAggregator<Scalar>::CombineRobustly() {
+  std::vector<const Scalar*> slots;
+  for (const uint32_t id : round_members_) {
+    slots.push_back(workers_.at(id).data());
+  }
+  const size_t n = slots.size();
+  const size_t cut =
+      options_.combine == CombineRule::kMedian
+          ? 0
+          : static_cast<size_t>(options_.trim * static_cast<double>(n));
+  // A block of coordinates at a time, gathered coordinate-major, so each
+  // coordinate's n values are selected in one small contiguous array.
+  constexpr size_t kBlock = 256;
+  std::vector<Scalar> values(n * kBlock);
+  for (size_t start = 0; start < sum_.size(); start += kBlock) {
+    const size_t width = std::min(kBlock, sum_.size() - start);
+    for (size_t j = 0; j < n; ++j) {
+      for (size_t k = 0; k < width; ++k) {
+        values[k * n + j] = slots[j][start + k];
+      }
+    }
+    for (size_t k = 0; k < width; ++k) {
+      Scalar* first = values.data() + k * n;
+      Scalar* last = first + n;
+      Scalar value = 0;
+      if (options_.combine == CombineRule::kMedian) {
+        Scalar* middle = first + n / 2;
+        std::nth_element(first, middle, last);
+        value = *middle;
+        if (n % 2 == 0) value = (value + *std::max_element(first, middle)) / 2;
+      } else {
+        std::sort(first, last);
+        Scalar kept = 0;
+        for (Scalar* v = first + cut; v < last - cut; ++v)
+          kept += *v;
+        value = kept / static_cast<Scalar>(n - 2 * cut);
+      }
+      sum_[start + k] = value * static_cast<Scalar>(n);
+    }
+  }
+}
+
+Status ParseCombineRule(const std::string& text, AggregatorOptions* options) {
+  if (text == "mean") {
+    options->combine = CombineRule::kMean;
+    return Status::Ok();
+  }
+  if (text == "median") {
+    options->combine = CombineRule::kMedian;
+    return Status::Ok();
+  }
+  const std::string prefix = "trimmed-mean:";
+  if (text.rfind(prefix, 0) == 0) {
+    char* end = nullptr;
+    const std::string number = text.substr(prefix.size());
+    const double trim = std::strtod(number.c_str(), &end);
+    if (!number.empty() && *end == '\0' && trim >= 0 && trim < 0.5) {
+      options->combine = CombineRule::kTrimmedMean;
+      options->trim = trim;
+      return Status::Ok();
+    }
+  }
+  return Status::InvalidArgument(
+      "'" + text +
+      "' is not mean, median or trimmed-mean:F with F in [0, 0.5)");
 }
 
 template <typename Scalar>

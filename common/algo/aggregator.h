@@ -9,7 +9,8 @@
 // move it; a leaving worker's slot is dropped from the mean.
 //
 // Sync mode: contributions of the current round are held; CloseRound()
-// publishes the mean of those that arrived (the round core decides when:
+// publishes the mean (or the trimmed mean or median, CombineRule) of those
+// that arrived (the round core decides when:
 // all live workers in, or a deadline with a quorum). The mean is summed at
 // the close in worker-id order, so a round's anchor does not depend on the
 // order in which its contributions arrived.
@@ -33,6 +34,7 @@
 #include <map>
 #include <set>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -55,10 +57,23 @@ constexpr std::string_view AggregationModeName(AggregationMode mode) {
   return NameOf(kAggregationModeNames, mode);
 }
 
+// How a sync round combines its contributions, coordinate by coordinate:
+// the mean; the trimmed mean, which drops the floor(trim · n) largest and
+// smallest values of each coordinate before averaging; or the median. The
+// robust rules bound what a minority of contributions can do to a round.
+enum class CombineRule { kMean, kTrimmedMean, kMedian };
+
 struct AggregatorOptions {
   AggregationMode mode = AggregationMode::kAsync;
   OuterOptions outer;
+  // Sync mode only.
+  CombineRule combine = CombineRule::kMean;
+  double trim = 0;  // kTrimmedMean: the fraction cut from each end, < 0.5
 };
+
+// Parses --aggregation-rule: "mean", "median" or "trimmed-mean:F" with F in
+// [0, 0.5). InvalidArgument naming the problem otherwise.
+Status ParseCombineRule(const std::string& text, AggregatorOptions* options);
 
 template <typename Scalar>
 class BasicAggregator {
@@ -132,6 +147,9 @@ class BasicAggregator {
                 std::vector<Scalar>* sum) const;
   // Async: rebuilds sum_ from the slots.
   void Resum();
+  // Sync, robust rules: sum_ = n × the rule's value of the round's
+  // contributions, coordinate by coordinate.
+  void CombineRobustly();
 
   AggregatorOptions options_;
   OuterRule<Scalar> rule_;

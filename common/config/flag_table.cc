@@ -414,6 +414,10 @@ std::vector<Flag> MakeTable() {
        kAll, kShared,
        Server(&ServerOptions::aggregation,
               AutoOr(algo::kAggregationModeNames))},
+      {"--aggregation-rule", kServerGroup,
+       "Sync rounds: mean, median or trimmed-mean:F (coordinate-wise; F cut "
+       "from each end)",
+       kAll, kShared, Server(&ServerOptions::aggregation_rule)},
       {"--round-deadline", kServerGroup,
        "Sync mode: seconds before a round closes with a quorum", kAll, kShared,
        Server(&ServerOptions::round_deadline_seconds)},

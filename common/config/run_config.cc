@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/base/check.h"
 #include "common/base/seed.h"
 #include "common/codec/codec.h"
 #include "common/data/partition.h"
@@ -216,15 +217,21 @@ bool ParseRandomSlowdown(const std::string& spec, double* probability,
 algo::AggregatorOptions AggregatorSettings(const RunConfig& config) {
   const TrainOptions& train = config.train;
   const Algorithm algorithm = train.algorithm;
-  return {.mode = config.server.ResolvedAggregation(train),
-          .outer = {.algorithm = algorithm,
-                    .alpha = algo::TraitsOf(algorithm).alpha_is_outer_lr
-                                 ? train.alpha
-                                 : 1.0,
-                    .beta = train.beta,
-                    .momentum = train.momentum,
-                    .nesterov = train.nesterov,
-                    .weight_decay = train.weight_decay}};
+  algo::AggregatorOptions options = {
+      .mode = config.server.ResolvedAggregation(train),
+      .outer = {.algorithm = algorithm,
+                .alpha = algo::TraitsOf(algorithm).alpha_is_outer_lr
+                             ? train.alpha
+                             : 1.0,
+                .beta = train.beta,
+                .momentum = train.momentum,
+                .nesterov = train.nesterov,
+                .weight_decay = train.weight_decay}};
+  // Validated with the config: a bad rule has stopped the run already.
+  Status status =
+      algo::ParseCombineRule(config.server.aggregation_rule, &options);
+  ANCHORAGE_CHECK(status.ok(), "an unvalidated --aggregation-rule");
+  return options;
 }
 
 Status ValidateSlowdown(const std::string& spec) {
@@ -364,6 +371,17 @@ Status RunConfig::Validate() const {
         "--aggregation: async needs --algorithm overlap-local-sgd; " +
         std::string(algo::AlgorithmName(train.algorithm)) +
         " runs in sync rounds");
+  }
+  algo::AggregatorOptions combine;
+  status =
+      PrefixFlag("--aggregation-rule",
+                 algo::ParseCombineRule(server.aggregation_rule, &combine));
+  if (!status.ok()) return status;
+  if (combine.combine != algo::CombineRule::kMean &&
+      server.ResolvedAggregation(train) != algo::AggregationMode::kSync) {
+    return Status::InvalidArgument(
+        "--aggregation-rule: " + server.aggregation_rule +
+        " combines a whole round, so it needs --aggregation sync");
   }
   if (codec::DecidesOnTheRound(train.codec) &&
       server.ResolvedAggregation(train) == algo::AggregationMode::kAsync) {

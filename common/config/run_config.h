@@ -141,6 +141,9 @@ struct ServerOptions {
   // none) times the median of recent accepted ones is refused.
   double max_update_norm = 0.0;
   double update_norm_factor = 10.0;
+  // Sync rounds: how contributions combine, coordinate by coordinate:
+  // mean, median or trimmed-mean:F (algo::ParseCombineRule).
+  std::string aggregation_rule = "mean";
 
   // --aggregation, or the run's natural mode: sync for the sketched codecs
   // (they sum a whole round) and for every algorithm but

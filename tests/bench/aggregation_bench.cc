@@ -27,6 +27,7 @@
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
+#include "common/algo/aggregator.h"
 #include "common/base/check.h"
 #include "common/base/log.h"
 #include "common/config/run_config.h"
@@ -242,6 +243,50 @@ void BM_ServerAggregationCurve(benchmark::State& state) {
   bench::AddSummaryLine(line);
 }
 
+// The close of a sync round of 16 contributions at d = 10^6 under each
+// combine rule; the ratios to the mean are printed at the end.
+void BM_SyncCombine(benchmark::State& state) {
+  static const char* const kRules[] = {"mean", "trimmed-mean:0.1", "median"};
+  static double mean_seconds = 0;
+  const std::string rule = kRules[state.range(0)];
+  constexpr int kWorkers = 16;
+  algo::AggregatorOptions options;
+  options.mode = algo::AggregationMode::kSync;
+  options.outer.algorithm = algo::Algorithm::kLocalSgd;
+  ANCHORAGE_CHECK(algo::ParseCombineRule(rule, &options).ok(), "rule");
+  algo::Aggregator aggregator(options,
+                              std::vector<float>(static_cast<size_t>(kDim)));
+  std::vector<std::vector<float>> contributions;
+  for (int w = 0; w < kWorkers; ++w) {
+    ANCHORAGE_CHECK(aggregator.AddWorker(w).ok(), "add");
+    contributions.emplace_back(static_cast<size_t>(kDim),
+                               0.001F * static_cast<float>(w * 7 % 16));
+  }
+  double seconds = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (int w = 0; w < kWorkers; ++w) {
+      ANCHORAGE_CHECK(
+          aggregator.Submit(w, aggregator.round(), &contributions[w]).ok(),
+          "submit");
+    }
+    state.ResumeTiming();
+    const auto start = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(aggregator.CloseRound());
+    seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+  }
+  seconds /= static_cast<double>(state.iterations());
+  if (rule == "mean") mean_seconds = seconds;
+  char line[200];
+  std::snprintf(line, sizeof(line),
+                "sync close, %d workers, d = %lld, %s: %.1f ms = %.1f x mean",
+                kWorkers, static_cast<long long>(kDim), rule.c_str(),
+                seconds * 1e3, mean_seconds > 0 ? seconds / mean_seconds : 0.0);
+  bench::AddSummaryLine(line);
+}
+
 // Both use a fixed number of exchanges so their rates compare directly.
 BENCHMARK(BM_RawZeroMqExchange)
     ->Iterations(150)
@@ -250,6 +295,10 @@ BENCHMARK(BM_RawZeroMqExchange)
 BENCHMARK(BM_ServerAggregation)
     ->Iterations(150)
     ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SyncCombine)
+    ->DenseRange(0, 2)
+    ->Iterations(5)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ServerAggregationCurve)
     ->Iterations(150)

@@ -189,5 +189,57 @@ TEST(AggregatorTest, MomentumFollowsHeavyBallRule) {
   }
 }
 
+// A round of five contributions, one of them far off, through each rule.
+float CombinedFirstCoordinate(const std::string& rule) {
+  AggregatorOptions options;
+  options.mode = AggregationMode::kSync;
+  options.outer.algorithm = Algorithm::kLocalSgd;
+  EXPECT_TRUE(ParseCombineRule(rule, &options).ok()) << rule;
+  Aggregator aggregator(options, std::vector<float>(3, 0.0F));
+  const std::vector<float> values = {1, 2, 3, 4, 1000};
+  for (uint32_t id = 0; id < values.size(); ++id) {
+    EXPECT_TRUE(aggregator.AddWorker(id).ok());
+    std::vector<float> contribution(3, values[id]);
+    EXPECT_TRUE(aggregator.Submit(id, 0, &contribution).ok());
+  }
+  EXPECT_TRUE(aggregator.CloseRound());
+  EXPECT_EQ(aggregator.anchor()[0], aggregator.anchor()[2]);
+  return aggregator.anchor()[0];
+}
+
+TEST(CombineRuleTest, RobustRulesIgnoreAnOutlier) {
+  EXPECT_FLOAT_EQ(CombinedFirstCoordinate("mean"), 202.0F);
+  EXPECT_FLOAT_EQ(CombinedFirstCoordinate("median"), 3.0F);
+  EXPECT_FLOAT_EQ(CombinedFirstCoordinate("trimmed-mean:0.2"), 3.0F);
+  // 0.1 of five cuts nothing: the mean again.
+  EXPECT_FLOAT_EQ(CombinedFirstCoordinate("trimmed-mean:0.1"), 202.0F);
+}
+
+TEST(CombineRuleTest, TheMedianOfAnEvenCountIsTheMiddlePair) {
+  AggregatorOptions options;
+  options.mode = AggregationMode::kSync;
+  options.outer.algorithm = Algorithm::kLocalSgd;
+  options.combine = CombineRule::kMedian;
+  Aggregator aggregator(options, std::vector<float>(300, 0.0F));
+  for (uint32_t id = 0; id < 4; ++id) {
+    ASSERT_TRUE(aggregator.AddWorker(id).ok());
+    std::vector<float> contribution(300, static_cast<float>(id * id));
+    ASSERT_TRUE(aggregator.Submit(id, 0, &contribution).ok());
+  }
+  ASSERT_TRUE(aggregator.CloseRound());
+  for (const float value : aggregator.anchor())
+    EXPECT_FLOAT_EQ(value, 2.5F);
+}
+
+TEST(CombineRuleTest, BadRulesAreRefusedByName) {
+  AggregatorOptions options;
+  for (const std::string bad : {"avg", "trimmed-mean", "trimmed-mean:0.5",
+                                "trimmed-mean:-1", "trimmed-mean:x"}) {
+    const Status status = ParseCombineRule(bad, &options);
+    EXPECT_FALSE(status.ok()) << bad;
+    EXPECT_NE(status.message().find(bad), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace anchorage::algo

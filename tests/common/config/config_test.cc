@@ -980,6 +980,7 @@ TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
                                                "--seed",
                                                "--round-deadline",
                                                "--quorum",
+                                               "--aggregation-rule",
                                                "--max-update-norm",
                                                "--update-norm-factor",
                                                "--heartbeat-interval-ms",
