@@ -5,11 +5,15 @@
 // asserts the state the attack could have changed: pushes applied, the
 // anchor's finiteness and accuracy, the real workers' progress, and that
 // the server still stops when asked.
+#include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
+#include <random>
 #include <span>
 #include <string>
 #include <thread>
@@ -19,6 +23,7 @@
 #include <zmq.hpp>
 
 #include "common/algo/algorithm.h"
+#include "common/transport/protocol.h"
 #include "tests/testing/raw_peer.h"
 #include "tests/testing/registry_values.h"
 #include "tests/testing/service_fixture.h"
@@ -204,6 +209,90 @@ TEST_F(HostilePeerTest, AGarbageFloodNeitherStallsNorKeepsTheServerRunning) {
   EXPECT_GT(Server("anchorage_server_replies_suppressed_total"), 0.0);
   fixture_->server().RequestStop();
   EXPECT_TRUE(fixture_->WaitForServer(seconds(5)).has_value());
+}
+
+// A structure-aware fuzz of the live server: valid messages of every kind
+// the workers send, with mutated fields (worker ids, dimensions, versions,
+// rounds, codec strings, frame counts, payload sizes), from one joined and
+// one unjoined connection, while the real run goes on. Seeded, so a
+// failure repeats.
+TEST_F(HostilePeerTest, MutatedMessagesNeitherCrashNorDisturbTheRun) {
+  const double before = AccuracyAfterAWhile();
+  std::unique_ptr<RawPeer> joined = JoinedPeer(2);
+  RawPeer stranger(fixture_->endpoint(), "");
+  std::mt19937_64 rng(11);
+  const auto pick = [&](std::initializer_list<uint64_t> choices) {
+    return *(choices.begin() + rng() % choices.size());
+  };
+  const uint64_t dim = dim_;
+  const auto payload = [&] {
+    const size_t size =
+        pick({0, 4 * dim, 4 * dim - 1, 4 * dim + 4, 2 * dim, rng() % 64});
+    std::vector<uint8_t> bytes(size);
+    const int fill = static_cast<int>(rng() % 3);
+    for (size_t i = 0; i < size; i += 4) {
+      const float value =
+          fill == 0   ? 0.001F * static_cast<float>(rng() % 7)
+          : fill == 1 ? 1e30F
+                      : std::bit_cast<float>(static_cast<uint32_t>(rng()));
+      std::memcpy(bytes.data() + i, &value, std::min<size_t>(4, size - i));
+    }
+    return bytes;
+  };
+  const auto codec = [&]() -> std::string {
+    switch (rng() % 5) {
+      case 0:
+        return "dense";
+      case 1:
+        return "fp16";
+      case 2:
+        return "";
+      case 3:
+        return std::string(300, 'x');
+      default:
+        return std::string("\x01\n\xff", 3);
+    }
+  };
+  constexpr int kMessages = 3000;
+  for (int n = 0; n < kMessages; ++n) {
+    RawPeer& peer = rng() % 4 == 0 ? stranger : *joined;
+    const auto worker =
+        static_cast<uint32_t>(pick({2, 2, 2, 0, 1, 3, 4, UINT32_MAX}));
+    switch (rng() % 5) {
+      case 0:
+        peer.SendJoin(worker, pick({dim, dim + 1, 0, uint64_t{1} << 63}),
+                      rng() % 2 ? "overlap-local-sgd" : codec(), codec(), "",
+                      pick({1, 0, UINT64_MAX, rng()}));
+        break;
+      case 1:
+      case 2:
+        peer.SendEncodedPush(
+            worker, codec(),
+            {.base_version = pick({0, 1, rng() % 1000, UINT64_MAX}),
+             .round = pick({0, 1, rng() % 1000, uint64_t{1} << 63}),
+             .samples = pick({0, 16, uint64_t{1} << 62, UINT64_MAX}),
+             .local_steps = pick({0, 1, 4, UINT64_MAX})},
+            payload(), static_cast<uint8_t>(pick({1, 1, 0, 2, 3})));
+        break;
+      case 3:
+        peer.SendValues(worker, pick({0, rng(), UINT64_MAX}), payload());
+        break;
+      default: {
+        transport::EnvelopeBuilder builder;
+        peer.Send(rng() % 2 ? transport::MakeHeartbeat(builder, worker)
+                            : transport::MakeLeave(builder, worker, codec()));
+      }
+    }
+  }
+  // The server read all of it and the real workers kept training.
+  const double version = Version();
+  EXPECT_TRUE(WaitFor([&] { return Version() > version + 50; }));
+  EXPECT_GE(Server("anchorage_server_workers_connected"), kRealWorkers);
+  const double after = AccuracyAfterAWhile();
+  EXPECT_TRUE(std::isfinite(Server("anchorage_server_eval_loss")));
+  EXPECT_GT(after, before - 0.01);
+  fixture_->server().RequestStop();
+  EXPECT_TRUE(fixture_->WaitForServer(seconds(10)).has_value());
 }
 
 }  // namespace
