@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test lint bench clean
+.PHONY: all deps build demo test lint fuzz bench clean
 
 all: build
 
@@ -27,6 +27,22 @@ test: build
 # (scripts/lint says which checks; LINT_CHECKS= adds the static analyzer).
 lint: build
 	JOBS=$(JOBS) scripts/lint $(BUILD)
+
+# libFuzzer targets under ASan and UBSan, built by clang in their own tree,
+# each run for FUZZ_RUNS inputs from the seed corpus fuzz_corpus writes.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_RUNS ?= 1000000
+FUZZ_TARGETS = envelope codec_decode checkpoint
+fuzz: deps
+	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DANCHORAGE_FUZZ=ON -DANCHORAGE_SANITIZE=address,undefined \
+	  -DANCHORAGE_BUILD_TESTS=OFF -DANCHORAGE_BUILD_BENCHMARKS=OFF -DANCHORAGE_NATIVE=OFF
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_corpus $(addprefix fuzz_,$(FUZZ_TARGETS))
+	rm -rf $(FUZZ_BUILD)/corpus && $(FUZZ_BUILD)/fuzz/fuzz_corpus $(FUZZ_BUILD)/corpus
+	for t in $(FUZZ_TARGETS); do \
+	  $(FUZZ_BUILD)/fuzz/fuzz_$$t -runs=$(FUZZ_RUNS) -max_len=4096 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $(FUZZ_BUILD)/corpus/$$t || exit 1; \
+	done
 
 bench: build
 	$(BUILD)/tests/bench/anchorage_bench
