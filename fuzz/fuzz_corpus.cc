@@ -43,8 +43,9 @@ std::vector<float> Update(int64_t dim, unsigned seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> noise(0.0F, 0.01F);
   std::vector<float> values(static_cast<size_t>(dim));
-  for (float& value : values)
+  for (float& value : values) {
     value = noise(rng);
+  }
   return values;
 }
 

@@ -32,9 +32,9 @@ std::optional<int64_t> ReadLimit(const std::string& path) {
   std::string text;
   if (!(in >> text) || text == "max") return std::nullopt;
   char* end = nullptr;
-  const long long value = std::strtoll(text.c_str(), &end, 10);
+  const int64_t value = std::strtoll(text.c_str(), &end, 10);
   if (end == text.c_str() || *end != '\0' || value <= 0 ||
-      value >= (1LL << 62)) {
+      value >= (int64_t{1} << 62)) {
     return std::nullopt;
   }
   return value;

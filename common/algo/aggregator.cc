@@ -178,8 +178,9 @@ void BasicAggregator<Scalar>::CombineRobustly() {
       } else {
         std::sort(first, last);
         Scalar kept = 0;
-        for (Scalar* v = first + cut; v < last - cut; ++v)
+        for (Scalar* v = first + cut; v < last - cut; ++v) {
           kept += *v;
+        }
         value = kept / static_cast<Scalar>(n - 2 * cut);
       }
       sum_[start + k] = value * static_cast<Scalar>(n);

@@ -294,17 +294,9 @@ std::optional<Refused> BasicAnchorRound<Scalar>::Decode(
     }
     // Only a push the open round accepts joins its sum.
     if (request.round == round() && !aggregator_.HasPending(id)) {
-      StatusOr<double> norm = protocol_->MessageNorm(request.payloads.front());
-      if (!norm.ok()) {
-        return Refuse(id, Refusal::kBadMessage, "decode",
-                      norm.status().message(), true);
-      }
-      if (std::optional<Refused> refused =
-              CheckNorm(id, *norm, update_bound_, true)) {
+      if (std::optional<Refused> refused = AddToRound(request)) {
         return refused;
       }
-      status = protocol_->AddMessage(request.payloads.front());
-      if (status.ok()) update_bound_.Accept(*norm);
     }
     // The placeholder: the base (zeros for gradients); the round's update
     // moves the sum at the close.
@@ -335,6 +327,28 @@ std::optional<Refused> BasicAnchorRound<Scalar>::Decode(
     }
     update_bound_.Accept(norm);
   }
+  return std::nullopt;
+}
+
+template <typename Scalar>
+std::optional<Refused> BasicAnchorRound<Scalar>::AddToRound(
+    const PushRequest& request) {
+  const uint32_t id = request.worker;
+  const std::span<const uint8_t> message = request.payloads.front();
+  StatusOr<double> norm = protocol_->MessageNorm(message);
+  if (!norm.ok()) {
+    return Refuse(id, Refusal::kBadMessage, "decode", norm.status().message(),
+                  true);
+  }
+  if (std::optional<Refused> refused =
+          CheckNorm(id, *norm, update_bound_, true)) {
+    return refused;
+  }
+  Status status = protocol_->AddMessage(message);
+  if (!status.ok()) {
+    return Refuse(id, Refusal::kBadMessage, "decode", status.message(), true);
+  }
+  update_bound_.Accept(*norm);
   return std::nullopt;
 }
 

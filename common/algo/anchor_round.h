@@ -186,6 +186,9 @@ class BasicAnchorRound {
   // decoded_; a refusal on failure, else nullopt. Sets *stale when a round
   // protocol is in its second round.
   std::optional<Refused> Decode(const PushRequest& request, bool* stale);
+  // A round protocol's push: checks its norm and adds it to the round's
+  // sum; a refusal when it is out of bounds or malformed.
+  std::optional<Refused> AddToRound(const PushRequest& request);
   // Refuses a push whose report, round or base version is out of range.
   std::optional<Refused> CheckReport(const PushRequest& request,
                                      const Member& member);

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -90,7 +91,7 @@ void MetricsExposer::Serve() {
     for (const Connection& connection : connections) {
       items.push_back(
           {connection.fd,
-           static_cast<short>(connection.response.empty() ? POLLIN : POLLOUT),
+           static_cast<int16_t>(connection.response.empty() ? POLLIN : POLLOUT),
            0});
     }
     if (::poll(items.data(), items.size(), kPollMillis) < 0) continue;
@@ -105,12 +106,13 @@ void MetricsExposer::Serve() {
     });
     if ((items[0].revents & POLLIN) != 0) Accept(&connections, now);
   }
-  for (const Connection& connection : connections)
+  for (const Connection& connection : connections) {
     ::close(connection.fd);
+  }
 }
 
 void MetricsExposer::Accept(std::vector<Connection>* connections,
-                            std::chrono::steady_clock::time_point now) {
+                            std::chrono::steady_clock::time_point now) const {
   // Everyone waiting, up to the limit; past it a client is closed at once.
   while (true) {
     const int fd =

@@ -60,7 +60,7 @@ class MetricsExposer {
   };
   void Serve();
   void Accept(std::vector<Connection>* connections,
-              std::chrono::steady_clock::time_point now);
+              std::chrono::steady_clock::time_point now) const;
   // Reads or writes what the connection is ready for.
   void Progress(Connection& connection);
   std::string Respond(const std::string& request) const;

@@ -120,8 +120,9 @@ std::string NewRoutingId() {
   std::random_device device;
   std::uniform_int_distribution<int> byte(0, 255);
   std::string id(16, '\0');
-  for (char& c : id)
+  for (char& c : id) {
     c = static_cast<char>(byte(device));
+  }
   if (id[0] == '\0') id[0] = 1;
   return id;
 }

@@ -34,7 +34,6 @@ namespace {
 using std::chrono::seconds;
 using testing::MetricValue;
 using testing::RawPeer;
-using testing::RawPushFields;
 using testing::ServiceFixture;
 
 constexpr int kRealWorkers = 2;

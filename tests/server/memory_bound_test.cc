@@ -29,14 +29,14 @@ TEST(MemoryBoundTest, AsyncRelativePushesKeepTwoBasesPerWorker) {
   EXPECT_EQ(dense.model_copies, 256 + 7 + 2 + 257);
   EXPECT_EQ(fp16.model_copies - dense.model_copies, 2 * 256);
   EXPECT_EQ(dense.model_bytes, dense.model_copies * dim * 4);
-  EXPECT_EQ(dense.message_bytes, 2 * 256 * 4 * dim);
+  EXPECT_EQ(dense.message_bytes, int64_t{2048} * dim);
 }
 
 TEST(MemoryBoundTest, SyncRoundsShareTheirBasesAndCheckpointsCopyTheState) {
   config::RunConfig config = RunOf(8, algo::Algorithm::kLocalSgd);
   const MemoryBound plain = ServerMemoryBound(config, 10, 40, true, 100);
   EXPECT_EQ(plain.model_copies, 8 + 3 + 7 + 2 + 2);
-  EXPECT_EQ(plain.total(), plain.model_copies * 40 + 2 * 8 * 40 + 100);
+  EXPECT_EQ(plain.total(), plain.model_copies * 40 + int64_t{2 * 8 * 40 + 100});
   config.server.checkpoint_dir = "/tmp/x";
   EXPECT_EQ(ServerMemoryBound(config, 10, 40, true, 100).model_copies,
             plain.model_copies + 8 + 3 + 3);

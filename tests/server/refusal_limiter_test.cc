@@ -16,8 +16,9 @@ using std::chrono::milliseconds;
 int Allowed(RefusalLimiter& limiter, const std::string& peer, int tries,
             Clock::time_point now) {
   int allowed = 0;
-  for (int n = 0; n < tries; ++n)
+  for (int n = 0; n < tries; ++n) {
     allowed += limiter.AllowReply(peer, now);
+  }
   return allowed;
 }
 

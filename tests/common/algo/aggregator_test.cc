@@ -227,8 +227,9 @@ TEST(CombineRuleTest, TheMedianOfAnEvenCountIsTheMiddlePair) {
     ASSERT_TRUE(aggregator.Submit(id, 0, &contribution).ok());
   }
   ASSERT_TRUE(aggregator.CloseRound());
-  for (const float value : aggregator.anchor())
+  for (const float value : aggregator.anchor()) {
     EXPECT_FLOAT_EQ(value, 2.5F);
+  }
 }
 
 TEST(CombineRuleTest, BadRulesAreRefusedByName) {

@@ -36,14 +36,16 @@ std::vector<T> All(const Effects& effects) {
 TEST(ContributionBoundTest, TheAdaptiveBoundFollowsTheRecentMedian) {
   ContributionBound bound({.max_norm = 0, .factor = 10});
   EXPECT_TRUE(std::isinf(bound.Limit()));  // not warmed up
-  for (const double norm : {1.0, 3.0, 2.0})
+  for (const double norm : {1.0, 3.0, 2.0}) {
     bound.Accept(norm);
+  }
   EXPECT_DOUBLE_EQ(bound.Limit(), 20.0);
   EXPECT_TRUE(bound.Check(20.0).empty());
   EXPECT_NE(bound.Check(20.5).find("--update-norm-factor"), std::string::npos);
   // The window forgets: 64 norms of 100 move the median there.
-  for (size_t n = 0; n < ContributionBound::kWindow; ++n)
+  for (size_t n = 0; n < ContributionBound::kWindow; ++n) {
     bound.Accept(100);
+  }
   EXPECT_DOUBLE_EQ(bound.Limit(), 1000.0);
 }
 
@@ -51,15 +53,17 @@ TEST(ContributionBoundTest, TheAbsoluteBoundHoldsFromTheStart) {
   ContributionBound bound({.max_norm = 5, .factor = 10});
   EXPECT_DOUBLE_EQ(bound.Limit(), 5.0);
   EXPECT_NE(bound.Check(6).find("--max-update-norm"), std::string::npos);
-  for (const double norm : {0.1, 0.1, 0.1})
+  for (const double norm : {0.1, 0.1, 0.1}) {
     bound.Accept(norm);
+  }
   EXPECT_DOUBLE_EQ(bound.Limit(), 1.0);  // the tighter of the two
 }
 
 TEST(ContributionBoundTest, StateRoundTripsAndRefusesCorruption) {
   ContributionBound bound({});
-  for (const double norm : {1.0, 2.0, 3.0, 4.0})
+  for (const double norm : {1.0, 2.0, 3.0, 4.0}) {
     bound.Accept(norm);
+  }
   ByteWriter out;
   bound.Save(&out);
   ContributionBound restored({});
@@ -130,8 +134,9 @@ class BoundedRound {
                               .codec = std::string(round_->codec().name()),
                               .report = {.samples = 8, .local_steps = 1},
                               .payloads = {bytes}});
-    for (const Query& query : All<Query>(effects))
+    for (const Query& query : All<Query>(effects)) {
       Answer(query, &effects);
+    }
     return effects;
   }
 
@@ -159,8 +164,9 @@ class BoundedRound {
   // Honest rounds: every worker pushes once.
   void Train(int rounds) {
     for (int r = 0; r < rounds; ++r) {
-      for (uint32_t id = 0; id < kWorkers; ++id)
+      for (uint32_t id = 0; id < kWorkers; ++id) {
         Push(id, 1.0F);
+      }
       now_ += 1;
     }
   }
@@ -300,7 +306,7 @@ TEST(ReportRangeTest, OutOfRangeClaimsAreRefusedByName) {
   options.examples_per_epoch = 1000;
   const auto round = JoinedRound(options);
   std::vector<uint8_t> bytes;
-  const auto reason_of = [&](PushRequest request) {
+  const auto reason_of = [&](const PushRequest& request) {
     const std::vector<Refused> refused =
         All<Refused>(round->OnPush(0, request));
     return refused.size() == 1 ? refused[0].reason : std::string("none");

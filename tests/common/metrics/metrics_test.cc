@@ -404,8 +404,9 @@ TEST(MetricsExposerTest, IdleConnectionsDoNotHoldUpAProbe) {
                sizeof(timeout));
   char byte = 0;
   EXPECT_EQ(::recv(idle.front(), &byte, 1, 0), 0);
-  for (const int fd : idle)
+  for (const int fd : idle) {
     ::close(fd);
+  }
 }
 
 TEST(MetricsExposerTest, HeadAnswersTheHeadersWithoutTheBody) {
