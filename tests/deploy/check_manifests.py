@@ -3,7 +3,10 @@
 
 Input: a stream of JSON objects (helm template | kubectl label --local -o json,
 which parses YAML offline), on stdin. Usage:
-  check_manifests.py EXPECTED_WORKERS DASHBOARD_JSON < objects.json
+  check_manifests.py EXPECTED_WORKERS DASHBOARD_JSON [FEATURE...] < objects.json
+FEATUREs (curve, network-policy) are the opt-in features the manifests must
+have; those not listed must be absent (a ci/*-values.yaml lists its own on a
+"# features:" line).
 Checks the run's shape (the server a one-pod Job, the workers an Indexed Job
 with completions = parallelism = workers, both restartPolicy OnFailure with a
 backoffLimit, no Deployment/StatefulSet that would restart a finished run,
@@ -13,9 +16,17 @@ pod template labels), that the workers' pod subdomain is their headless
 Service, that container ports match the --bind/--metrics-port flags the
 binaries get, that probes use the metrics port, that workers reach the
 server through its Service DNS name, and the optional ServiceMonitor and
-dashboard ConfigMap. Only the standard library.
+dashboard ConfigMap. With CURVE: both roles run with it, each mounts only
+the keys it needs from one Secret (the server its secret key and every
+worker's public key, never a worker's secret key; a worker the server's
+public key and the worker secret keys, never server.secret), not readable
+by others, and the key flags point at those files. With NetworkPolicies:
+server and worker pods deny all other ingress; the server's ZeroMQ port is
+open only to this release's workers, the metrics port only to Prometheus
+(and the helm test pod on the server). Only the standard library.
 """
 import json
+import posixpath
 import re
 import sys
 
@@ -50,10 +61,180 @@ def selects(selector, labels):
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
+FEATURES = ("curve", "network-policy")
+CURVE_FLAGS = ("--curve-secret-key", "--curve-allowed-keys", "--curve-server-key")
+
+
+def label_selector_matches(selector, labels):
+    """A metav1.LabelSelector: {} selects everything."""
+    if not all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
+        present = key in labels
+        if not {"In": present and labels.get(key) in values,
+                "NotIn": not present or labels.get(key) not in values,
+                "Exists": present, "DoesNotExist": not present}.get(operator, False):
+            return False
+    return True
+
+
+def pod_of(job):
+    return job["spec"]["template"]["spec"]
+
+
+def check_curve(server, workers, expected_workers, expected):
+    """CURVE: on for both roles or neither; the right keys, and only those."""
+    roles = (("server", server), ("worker", workers))
+    on = {role: any(flag(pod_of(job)["containers"][0]["args"], f) is not None for f in CURVE_FLAGS)
+          for role, job in roles}
+    check(on["server"] == on["worker"],
+          f"CURVE flags on the server: {on['server']}, on the workers: {on['worker']}; both or neither")
+    check(any(on.values()) == expected,
+          "CURVE flags are rendered, but the variant does not list the curve feature" if any(on.values())
+          else "the curve feature is expected, but no CURVE flags are rendered")
+    if not any(on.values()):
+        return
+    secrets = set()
+    for role, job in roles:
+        pod = pod_of(job)
+        container = pod["containers"][0]
+        args = container["args"]
+        wanted, unwanted = (("--curve-secret-key", "--curve-allowed-keys"), "--curve-server-key") \
+            if role == "server" else (("--curve-secret-key", "--curve-server-key"), "--curve-allowed-keys")
+        if not all(check(flag(args, f) is not None, f"{role}: CURVE without {f}") for f in wanted):
+            continue
+        check(flag(args, unwanted) is None, f"{role}: {unwanted} is the other role's flag")
+        key_dir = posixpath.dirname(flag(args, "--curve-secret-key"))
+        mount = next((m for m in container.get("volumeMounts", [])
+                      if m["mountPath"].rstrip("/") == key_dir), None)
+        if not check(mount is not None, f"{role}: no volume is mounted at the key directory {key_dir}"):
+            continue
+        check(mount.get("readOnly") is True, f"{role}: the CURVE keys are mounted writable")
+        check("subPath" not in mount, f"{role}: the CURVE keys are mounted with a subPath")
+        volume = next((v for v in pod.get("volumes", []) if v["name"] == mount["name"]), {})
+        secret = volume.get("secret")
+        if not check(secret is not None, f"{role}: the CURVE keys are not a Secret volume"):
+            continue
+        secrets.add(secret.get("secretName"))
+        check(not secret.get("optional"), f"{role}: the CURVE Secret is optional (a run without keys)")
+        items = secret.get("items", [])
+        check(items, f"{role}: the CURVE Secret is mounted whole (no items), with keys it must not see")
+        keys = {item["key"] for item in items}
+        check(all(item["path"] == item["key"] for item in items),
+              f"{role}: CURVE items renamed; the binaries read the keygen file names")
+        for mode in [secret.get("defaultMode", 0o644)] + [i["mode"] for i in items if "mode" in i]:
+            check(mode & 0o007 == 0, f"{role}: CURVE key mode {mode:#o} is readable by others")
+            check(mode & 0o022 == 0, f"{role}: CURVE key mode {mode:#o} is writable by group or others")
+            # Secret files are root's: a non-root user reads them through
+            # the group the kubelet gives them, fsGroup.
+            check(mode & 0o040 and pod.get("securityContext", {}).get("fsGroup") is not None,
+                  f"{role}: CURVE key mode {mode:#o} without group read and an fsGroup is unreadable "
+                  "to the non-root container")
+        publics = {f"worker-{i}.pub" for i in range(expected_workers)}
+        worker_secrets = {f"worker-{i}.secret" for i in range(expected_workers)}
+        if role == "server":
+            expected_keys = {"server.secret"} | publics
+            check(not keys & worker_secrets and not any(k.startswith("worker-") and k.endswith(".secret")
+                                                          for k in keys),
+                  f"server: mounts a worker's secret key: {sorted(k for k in keys if k.endswith('.secret'))}")
+            check(flag(args, "--curve-secret-key") == f"{key_dir}/server.secret",
+                  f"server: --curve-secret-key {flag(args, '--curve-secret-key')} is not server.secret")
+            check(flag(args, "--curve-allowed-keys").rstrip("/") == key_dir,
+                  f"server: --curve-allowed-keys {flag(args, '--curve-allowed-keys')} != {key_dir}, "
+                  "where the worker-<i>.pub keys are")
+        else:
+            expected_keys = {"server.pub"} | worker_secrets
+            check("server.secret" not in keys, "worker: mounts the server's secret key server.secret")
+            worker_id = flag(args, "--worker-id")
+            check(flag(args, "--curve-secret-key") == f"{key_dir}/worker-{worker_id}.secret",
+                  f"worker: --curve-secret-key {flag(args, '--curve-secret-key')} is not "
+                  f"worker-{worker_id}.secret (the worker's own key, by --worker-id)")
+            check(flag(args, "--curve-server-key") == f"{key_dir}/server.pub",
+                  f"worker: --curve-server-key {flag(args, '--curve-server-key')} != {key_dir}/server.pub")
+        check(keys == expected_keys,
+              f"{role}: CURVE items missing {sorted(expected_keys - keys)}, extra {sorted(keys - expected_keys)}")
+    check(len(secrets) == 1 and None not in secrets,
+          f"server and workers must mount one CURVE Secret, got {sorted(map(str, secrets))}")
+
+
+def check_network_policies(policies, server, workers, test_pods, expected):
+    """NetworkPolicies: only the run's own traffic reaches its pods."""
+    check(bool(policies) == expected,
+          "NetworkPolicies are rendered, but the variant does not list the network-policy feature"
+          if policies else "the network-policy feature is expected, but no NetworkPolicy is rendered")
+    if not policies:
+        return
+    label = lambda o: f"NetworkPolicy/{o['metadata']['name']}"
+    for policy in policies:
+        check(policy["apiVersion"] == "networking.k8s.io/v1", f"{label(policy)}: apiVersion")
+        check("Ingress" in policy["spec"].get("policyTypes", []),
+              f"{label(policy)}: policyTypes {policy['spec'].get('policyTypes')} lack Ingress")
+        check(policy["spec"].get("podSelector", {}).get("matchLabels"),
+              f"{label(policy)}: no podSelector.matchLabels (it would govern every pod of the namespace)")
+    args = lambda job: pod_of(job)["containers"][0]["args"]
+    zmq = int(re.fullmatch(r"tcp://0\.0\.0\.0:(\d+)", flag(args(server), "--bind") or "tcp://0.0.0.0:0").group(1))
+    metrics = int(flag(args(server), "--metrics-port") or 0)
+    labels = lambda job: job["spec"]["template"]["metadata"]["labels"]
+    release = {k: labels(server).get(k) for k in ("app.kubernetes.io/name", "app.kubernetes.io/instance")}
+    own_pods = [labels(server), labels(workers)]
+    is_release_peer = lambda peer, component: (
+        "namespaceSelector" not in peer and "ipBlock" not in peer and "podSelector" in peer
+        and all(peer["podSelector"].get("matchLabels", {}).get(k) == v
+                for k, v in dict(release, **{"app.kubernetes.io/component": component}).items()))
+    prometheus_peers = {}
+    for role, job in (("server", server), ("worker", workers)):
+        governing = [p for p in policies if label_selector_matches(p["spec"].get("podSelector", {}), labels(job))
+                     and "Ingress" in p["spec"].get("policyTypes", [])]
+        if not check(governing, f"{role}: no NetworkPolicy restricts its pods' ingress"):
+            continue
+        rules = [rule for p in governing for rule in p["spec"].get("ingress", [])]
+        ports = set()
+        for rule in rules:
+            peers, rule_ports = rule.get("from"), rule.get("ports")
+            check(peers, f"{role}: an ingress rule without from admits every source")
+            check(rule_ports, f"{role}: an ingress rule without ports admits every port")
+            rule_ports = [p.get("port") for p in rule_ports or []]
+            check(all(isinstance(p, int) and "endPort" not in r for p, r in zip(rule_ports, rule.get("ports", []))),
+                  f"{role}: ingress ports {rule_ports} are not single numbers")
+            ports.update(rule_ports)
+            for peer in peers or []:
+                check("ipBlock" not in peer, f"{role}: an ingress rule admits an ipBlock {peer.get('ipBlock')}")
+                if zmq in rule_ports:
+                    check(role == "server" and is_release_peer(peer, "worker"),
+                          f"{role}: ZeroMQ port {zmq} admits {peer}, not only this release's worker pods")
+                elif metrics in rule_ports:
+                    if role == "server" and is_release_peer(peer, "test"):
+                        continue
+                    selector = peer.get("podSelector")
+                    check(selector and (selector.get("matchLabels") or selector.get("matchExpressions")),
+                          f"{role}: metrics port admits {peer}: every pod, not Prometheus")
+                    check(selector is None or not any(label_selector_matches(selector, own) for own in own_pods),
+                          f"{role}: the metrics port's Prometheus peer {peer} selects the run's own pods")
+                    prometheus_peers.setdefault(role, []).append(json.dumps(peer, sort_keys=True))
+        wanted = {zmq, metrics} if role == "server" else {metrics}
+        check(ports == wanted, f"{role}: ingress admits ports {sorted(ports)}, want {sorted(wanted)}")
+        check(prometheus_peers.get(role), f"{role}: no Prometheus peer may reach the metrics port")
+    check(sorted(prometheus_peers.get("server", [])) == sorted(prometheus_peers.get("worker", [])),
+          f"server and workers admit different Prometheus peers: {prometheus_peers}")
+    # `helm test` curls the server's /metrics: its pod must get through.
+    for pod in test_pods:
+        check(any(is_release_peer(peer, "test")
+                  and label_selector_matches(peer["podSelector"], pod["metadata"].get("labels", {}))
+                  for p in policies if label_selector_matches(p["spec"]["podSelector"], labels(server))
+                  for rule in p["spec"].get("ingress", [])
+                  if metrics in [q.get("port") for q in rule.get("ports", [])]
+                  for peer in rule.get("from", [])),
+              "NetworkPolicy: the helm test pod cannot reach the server's metrics port")
+
+
 def main():
     expected_workers = int(sys.argv[1])
     with open(sys.argv[2]) as f:
         dashboard_file = f.read()
+    features = set(sys.argv[3:])
+    if not features <= set(FEATURES):
+        sys.exit(f"unknown features {sorted(features - set(FEATURES))}; known: {', '.join(FEATURES)}")
     objects = load(sys.stdin.read())
     by_kind = {}
     for obj in objects:
@@ -231,6 +412,10 @@ def main():
         check(server_service and f"http://{server_service['metadata']['name']}:" in script
               and "/metrics" in script and "anchorage_build_info" in script,
               "the helm test Pod does not check the server's /metrics for anchorage_build_info")
+
+    check_curve(server, workers, expected_workers, "curve" in features)
+    check_network_policies(by_kind.get("NetworkPolicy", []), server, workers, tests,
+                           "network-policy" in features)
 
 
 if __name__ == "__main__":

@@ -121,3 +121,83 @@ The checkpoint PersistentVolumeClaim: the existing one, or the chart's.
 {{- define "anchorage.checkpointClaim" -}}
 {{- .Values.checkpoint.persistence.existingClaim | default (printf "%s-checkpoints" (include "anchorage.fullname" .)) }}
 {{- end }}
+
+{{/*
+CURVE (security.curve): the user's Secret of `anchorage keygen` files, the
+directory it is mounted at, and each role's args, mount and volume; called
+with (dict "root" $ "role" "server"|"worker").
+*/}}
+{{- define "anchorage.curveSecret" -}}
+{{- .Values.security.curve.secretName | default (printf "%s-curve" (include "anchorage.fullname" .)) }}
+{{- end }}
+
+{{/*
+Mounted inside the config volume at /etc/anchorage: Secret and ConfigMap
+volumes may be nested (the kubelet makes the mount point when it sets up
+the outer volume), so both roles keep reading /etc/anchorage/config.yaml.
+*/}}
+{{- define "anchorage.curveDir" -}}
+/etc/anchorage/curve
+{{- end }}
+
+{{- define "anchorage.curveArgs" -}}
+{{- $dir := include "anchorage.curveDir" .root -}}
+{{- if eq .role "server" -}}
+- --curve-secret-key={{ $dir }}/server.secret
+- --curve-allowed-keys={{ $dir }}
+{{- else -}}
+- --curve-secret-key={{ $dir }}/worker-$(WORKER_ID).secret
+- --curve-server-key={{ $dir }}/server.pub
+{{- end }}
+{{- end }}
+
+{{- define "anchorage.curveVolumeMount" -}}
+- name: curve
+  mountPath: {{ include "anchorage.curveDir" .root }}
+  readOnly: true
+{{- end }}
+
+{{/*
+The Secret's files each role needs, selected with items so that nothing
+else is mounted: the server gets its secret key and the public keys it
+admits (worker-<i>.pub, key i = worker i), never a worker's secret key;
+a worker gets the server's public key and the worker secret keys, never
+server.secret. The pods of an Indexed Job share one pod template, so every
+worker pod mounts every worker-<i>.secret and picks its own by
+$(WORKER_ID): a compromised worker pod could act as another worker of the
+run, but never as the server, and nothing outside the run can join.
+
+Mode 0440 rather than 0400: the files of a Secret volume are owned by root
+and the containers run as user 10001 (podSecurityContext), so at 0400 only
+root could read them. With fsGroup the kubelet gives the files group
+fsGroup and adds group read (a 0400 would become 0440 anyway), so 0440 is
+the mode the files really get: readable by the container through its
+fsGroup, by no one else. Without an fsGroup the keys are unreadable, hence
+the check. 288 is 0440 in decimal (YAML 1.1 and 1.2 parsers agree on it).
+*/}}
+{{- define "anchorage.curveVolume" -}}
+{{- $root := .root -}}
+{{- if kindIs "invalid" $root.Values.podSecurityContext.fsGroup }}
+{{- fail "security.curve.enabled needs podSecurityContext.fsGroup: the CURVE keys are mounted mode 0440, group fsGroup, and the containers do not run as root" }}
+{{- end -}}
+- name: curve
+  secret:
+    secretName: {{ include "anchorage.curveSecret" $root }}
+    defaultMode: 288
+    items:
+      {{- if eq .role "server" }}
+      - key: server.secret
+        path: server.secret
+      {{- range $i := until (int $root.Values.workers) }}
+      - key: worker-{{ $i }}.pub
+        path: worker-{{ $i }}.pub
+      {{- end }}
+      {{- else }}
+      - key: server.pub
+        path: server.pub
+      {{- range $i := until (int $root.Values.workers) }}
+      - key: worker-{{ $i }}.secret
+        path: worker-{{ $i }}.secret
+      {{- end }}
+      {{- end }}
+{{- end }}
