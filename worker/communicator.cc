@@ -244,11 +244,7 @@ void Communicator::Loop::Connect() {
   socket_options.linger = std::chrono::milliseconds(200);
   socket_options.immediate = true;
   socket_options.send_timeout = std::chrono::milliseconds(0);
-  if (options_.curve) {
-    socket_options.curve_server_public = options_.curve->server_public;
-    socket_options.curve_public = options_.curve->public_key;
-    socket_options.curve_secret = options_.curve->secret_key;
-  }
+  socket_options.curve_client = options_.curve;
   StatusOr<zmq::socket_t> dealer = transport::ConnectDealer(
       context_, options_.server, transport::NewRoutingId(), socket_options);
   last_attempt_ = Clock::now();

@@ -44,10 +44,10 @@ StatusOr<zmq::socket_t> ConnectDealer(zmq::context_t& context,
     zmq::socket_t socket(context, zmq::socket_type::dealer);
     ApplyCommon(socket, options);
     socket.set(zmq::sockopt::routing_id, identity);
-    if (!options.curve_server_public.empty()) {
-      socket.set(zmq::sockopt::curve_serverkey, options.curve_server_public);
-      socket.set(zmq::sockopt::curve_publickey, options.curve_public);
-      socket.set(zmq::sockopt::curve_secretkey, options.curve_secret);
+    if (const std::optional<CurveClientKeys>& curve = options.curve_client) {
+      socket.set(zmq::sockopt::curve_serverkey, curve->server_public);
+      socket.set(zmq::sockopt::curve_publickey, curve->public_key);
+      socket.set(zmq::sockopt::curve_secretkey, curve->secret_key);
     }
     socket.connect(endpoint);
     return socket;

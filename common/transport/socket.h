@@ -15,6 +15,7 @@
 #include <zmq.hpp>
 
 #include "common/base/status.h"
+#include "common/transport/curve.h"
 
 namespace anchorage::transport {
 
@@ -33,12 +34,10 @@ struct SocketOptions {
   // fails at once with a zero send_timeout).
   bool immediate = false;
   // CURVE (curve.h), Z85 keys; empty: plaintext. A ROUTER with
-  // `curve_server_secret` is a CURVE server; a DEALER with
-  // `curve_server_public` authenticates to it with its own key pair.
+  // `curve_server_secret` is a CURVE server; a DEALER with `curve_client`
+  // authenticates to it with those keys.
   std::string curve_server_secret;
-  std::string curve_server_public;
-  std::string curve_public;
-  std::string curve_secret;
+  std::optional<CurveClientKeys> curve_client;
 };
 
 // Creates a ROUTER bound to `endpoint` ("tcp://127.0.0.1:*" picks a port)

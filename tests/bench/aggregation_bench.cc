@@ -75,14 +75,11 @@ int64_t RunClients(benchmark::State& state, const std::string& endpoint,
     transport::SocketOptions options;
     options.max_message_bytes = -1;
     if (!keys.empty()) {
-      const transport::CurveClientKeys curve =
+      options.curve_client =
           transport::ReadCurveClientKeys(
               keys + "/worker-" + std::to_string(c) + ".secret",
               keys + "/server.pub")
               .value();
-      options.curve_server_public = curve.server_public;
-      options.curve_public = curve.public_key;
-      options.curve_secret = curve.secret_key;
     }
     contexts.push_back(std::make_unique<zmq::context_t>(1));
     sockets.push_back(transport::ConnectDealer(*contexts.back(), endpoint,

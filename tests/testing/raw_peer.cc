@@ -17,9 +17,7 @@ transport::SocketOptions PeerOptions(const transport::CurveClientKeys* curve) {
   transport::SocketOptions options;
   options.send_timeout = std::chrono::milliseconds(1000);
   if (curve != nullptr) {
-    options.curve_server_public = curve->server_public;
-    options.curve_public = curve->public_key;
-    options.curve_secret = curve->secret_key;
+    options.curve_client = *curve;
   }
   return options;
 }
