@@ -1,7 +1,10 @@
 #include "server/memory_bound.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+
+#include "common/config/round_settings.h"
 
 namespace anchorage::server {
 
@@ -11,16 +14,27 @@ MemoryBound ServerMemoryBound(const config::RunConfig& config, int64_t dim,
   const int64_t workers = config.train.workers;
   const bool async = config.server.ResolvedAggregation(config.train) ==
                      algo::AggregationMode::kAsync;
-  const int64_t bases = relative ? (async ? 2 * workers : 3) : 0;
+  const int64_t every = config::PublishEvery(config);
+  const int64_t staleness = config.server.max_staleness;
+  // Snapshots published while every worker pushes once.
+  const int64_t per_round = (workers + every - 1) / every;
+  int64_t bases = 0;
+  if (relative) {
+    bases = !async          ? 3
+            : staleness > 0 ? std::min(2 * workers, staleness / every + 2)
+                            : 2 * workers;
+  }
   const int64_t scratch = 7;
-  const int64_t state = workers + bases + scratch;
-  const int64_t in_flight_anchors = async ? workers + 1 : 2;
+  const int64_t published = 1;
+  const int64_t state = workers + bases + scratch + published;
+  const int64_t in_flight_anchors =
+      async ? std::min(workers + 1, per_round + 2) : 2;
   const int64_t snapshot =
       config.server.checkpoint_dir.empty() ? 0 : workers + bases + 3;
   MemoryBound bound;
   bound.model_copies = state + 2 + in_flight_anchors + snapshot;
   bound.model_bytes = bound.model_copies * dim * 4;
-  bound.message_bytes = 2 * workers * push_bytes;
+  bound.message_bytes = workers * push_bytes;
   bound.data_bytes = data_bytes;
   return bound;
 }

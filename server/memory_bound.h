@@ -24,12 +24,16 @@ struct MemoryBound {
 
 // For `config` with a model of `dim` parameters, pushes of at most
 // `push_bytes`, pushes relative to kept bases when `relative`, and
-// `data_bytes` of data:
-//   slots m; kept bases 2m async (one version per push) or 3 sync (shared);
-//   the aggregator's anchor, sums and outer buffers 7; the decode buffer,
-//   the evaluator's copy 2; anchors in flight m + 1 async, 2 sync; with
-//   checkpoints a snapshot of slots, bases and buffers; and two pushes in
-//   flight per worker.
+// `data_bytes` of data, with K = config::PublishEvery and S =
+// --max-staleness:
+//   slots m; kept bases 3 sync (shared), async min(2m, S/K + 2) with S,
+//   else 2m (a straggler may pin two old ones); the aggregator's anchor,
+//   sums and outer buffers 7; the published anchor 1; the decode buffer,
+//   the evaluator's copy 2; anchors in flight 2 sync, async
+//   min(m + 1, ceil(m/K) + 2) (the snapshots of one round of pushes, for
+//   workers that read their replies within a round); with checkpoints a
+//   snapshot of slots, bases and buffers; and one push in flight per
+//   worker (a worker pushes again only once its previous push is answered).
 MemoryBound ServerMemoryBound(const config::RunConfig& config, int64_t dim,
                               int64_t push_bytes, bool relative,
                               int64_t data_bytes);

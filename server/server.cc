@@ -141,7 +141,10 @@ Status Server::CheckMemory(const config::RunConfig& config,
         "limit of " +
         megabytes(*limit) +
         "; give the server more memory, or run fewer workers or a smaller "
-        "model");
+        "model" +
+        (config.server.max_staleness == 0
+             ? std::string(", or bound the kept anchors with --max-staleness")
+             : std::string()));
   }
   LOG_INFO("memory: up to %s%s", what.c_str(),
            limit ? (" of the cgroup's " + megabytes(*limit)).c_str() : "");
@@ -364,10 +367,13 @@ Status Server::WriteLastCheckpoint() {
 void Server::AnswerDoneWhileDraining(const std::string& stop_reason) {
   // Workers acknowledge Done with Leave. Those whose Done was lost, or that
   // join only now, keep asking for a little while: answer each of them
-  // Done so they end cleanly. Stop early once every worker has left.
+  // Done so they end cleanly. Stop early once every worker has left. A
+  // signal is honoured within a second: its drain takes half of that.
   const auto linger = std::clamp<Clock::duration>(
       std::chrono::milliseconds(config_.server.heartbeat_interval_ms) * 4,
-      std::chrono::milliseconds(200), std::chrono::seconds(2));
+      std::chrono::milliseconds(200),
+      stop_requested_.load() ? std::chrono::milliseconds(500)
+                             : std::chrono::milliseconds(2000));
   const Clock::time_point until = Clock::now() + linger;
   std::set<uint32_t> draining;
   for (const auto& [id, peer] : peers_) {
@@ -698,15 +704,16 @@ summary::RunSummary Server::Finish(const std::string& stop_reason,
 }
 
 zmq::message_t Server::AnchorFrame() {
-  if (anchor_bytes_ == nullptr || anchor_bytes_version_ != round_->version()) {
+  const uint64_t version = round_->published_version();
+  if (anchor_bytes_ == nullptr || anchor_bytes_version_ != version) {
     // Reuse the buffer unless frames still in flight hold it.
     if (anchor_bytes_ == nullptr || anchor_bytes_->InFlight()) {
       anchor_bytes_ = std::make_shared<transport::SharedSendBuffer>();
     }
     Status status =
-        anchor_codec_.Encode(round_->anchor(), &anchor_bytes_->bytes());
+        anchor_codec_.Encode(*round_->published(), &anchor_bytes_->bytes());
     ANCHORAGE_CHECK(status.ok(), "encoding the anchor failed");
-    anchor_bytes_version_ = round_->version();
+    anchor_bytes_version_ = version;
   }
   return transport::FrameFromShared(anchor_bytes_);
 }

@@ -166,7 +166,6 @@ class Simulator<Scalar>::Impl {
   void AtServer(int id, double now, const Payload& payload);
   // Carries out the round core's effects at `now`.
   void Execute(double now, const algo::Effects& effects);
-  Snapshot CurrentAnchor();
   double Progress() const;
   void RecordEvaluation(double now);
 
@@ -181,8 +180,6 @@ class Simulator<Scalar>::Impl {
 
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   uint64_t next_sequence_ = 0;
-  Snapshot anchor_snapshot_;
-  uint64_t snapshot_version_ = UINT64_MAX;
   int64_t anchor_bytes_;
   Status status_;
 
@@ -201,18 +198,6 @@ class Simulator<Scalar>::Impl {
   int64_t checkpoint_processed_ = 0;
   double next_checkpoint_ = 0;
 };
-
-template <typename Scalar>
-typename Simulator<Scalar>::Impl::Snapshot
-Simulator<Scalar>::Impl::CurrentAnchor() {
-  if (snapshot_version_ != round_->version() || !anchor_snapshot_) {
-    const std::span<const Scalar> anchor = round_->anchor();
-    anchor_snapshot_ = std::make_shared<const std::vector<Scalar>>(
-        anchor.begin(), anchor.end());
-    snapshot_version_ = round_->version();
-  }
-  return anchor_snapshot_;
-}
 
 template <typename Scalar>
 double Simulator<Scalar>::Impl::Progress() const {
@@ -418,7 +403,7 @@ void Simulator<Scalar>::Impl::Execute(double now,
       Schedule(delay_.Downlink(id, now, bytes), id,
                AnchorMessage{.header = {.version = update->version,
                                         .next_round = update->next_round},
-                             .anchor = CurrentAnchor(),
+                             .anchor = round_->published(),
                              .applied = update->applied});
     } else if (const auto* query = std::get_if<algo::Query>(&effect)) {
       const auto id = static_cast<int>(query->worker);
@@ -436,7 +421,7 @@ void Simulator<Scalar>::Impl::Execute(double now,
                AnchorMessage{.header = {.version = welcome->version,
                                         .next_round = welcome->next_round,
                                         .welcome = true},
-                             .anchor = CurrentAnchor()});
+                             .anchor = round_->published()});
     } else if (const auto* refused = std::get_if<algo::Refused>(&effect)) {
       if (!failures_enabled()) {
         status_ = Status::Internal("the round refused worker " +
@@ -516,7 +501,6 @@ void Simulator<Scalar>::Impl::OnFailureEvent(const Event& event) {
     ANCHORAGE_CHECK(status.ok(), "a simulated checkpoint does not load");
     round_ = std::move(restored);
     server_down_ = false;
-    snapshot_version_ = UINT64_MAX;
     next_checkpoint_ = now_;
     for (int w = 0; w < static_cast<int>(workers_.size()); ++w) {
       if (!down_[static_cast<size_t>(w)]) {
@@ -575,7 +559,7 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
         worker.sync.Offer({.version = welcome->version,
                            .next_round = welcome->next_round,
                            .welcome = true});
-        worker.anchor = CurrentAnchor();
+        worker.anchor = round_->published();
       } else if (const auto* refused = std::get_if<algo::Refused>(&effect)) {
         status_ = Status::Internal("the round refused a simulated worker: " +
                                    refused->text);

@@ -16,7 +16,7 @@ namespace anchorage::algo {
 namespace {
 
 constexpr uint32_t kStateMagic = 0x52434e41;  // "ANCR"
-constexpr uint32_t kStateFormat = 2;
+constexpr uint32_t kStateFormat = 3;
 
 std::string Worker(uint32_t id) {
   return "worker " + std::to_string(id);
@@ -55,6 +55,10 @@ BasicAnchorRound<Scalar>::Create(const AnchorRoundOptions& options,
   if (options.workers < 1) {
     return Status::InvalidArgument("a round needs at least one worker");
   }
+  if (options.publish_every < 1 || options.max_staleness < 0) {
+    return Status::InvalidArgument(
+        "publish_every must be >= 1 and max_staleness >= 0");
+  }
   if (!std::is_same_v<Scalar, float> && !codec->lossless()) {
     return Status::InvalidArgument(
         "a double-precision round needs a lossless codec, not " +
@@ -84,6 +88,7 @@ BasicAnchorRound<Scalar>::BasicAnchorRound(const AnchorRoundOptions& options,
       update_bound_(options.bound),
       values_bound_(options.bound) {
   if (protocol_ != nullptr) protocol_->Begin();
+  Publish();
 }
 
 template <typename Scalar>
@@ -205,9 +210,10 @@ Effects BasicAnchorRound<Scalar>::OnJoin(double /*now*/,
                                          : MembershipChanged::Change::kJoined,
                         .incarnation = member.incarnation,
                         .live_workers = live_workers()});
+  Publish();
   effects.emplace_back(
       Welcome{.worker = id,
-              .version = version(),
+              .version = published_version_,
               .next_round = member.next_round,
               .workers = static_cast<uint32_t>(options_.workers)});
   RecordBase(member);
@@ -360,11 +366,29 @@ double BasicAnchorRound<Scalar>::UpdateNorm(
   // codecs), else from the current anchor.
   const bool gradient = options_.algorithm == Algorithm::kMinibatchSgd;
   const Scalar* from = base != nullptr ? base->data() : anchor().data();
+  // Independent partial sums, so the loop vectorises in strict IEEE order.
+  constexpr size_t kLanes = 8;
+  double lanes[kLanes] = {};
+  const size_t size = decoded_.size();
+  const size_t whole = size - size % kLanes;
+  // A gradient is its own update (the anchor, finite, times 0).
+  const double keep = gradient ? 0.0 : 1.0;
+  auto change = [&](size_t i) {
+    return static_cast<double>(decoded_[i]) -
+           keep * static_cast<double>(from[i]);
+  };
+  for (size_t i = 0; i < whole; i += kLanes) {
+    for (size_t lane = 0; lane < kLanes; ++lane) {
+      const double value = change(i + lane);
+      lanes[lane] += value * value;
+    }
+  }
   double squares = 0;
-  for (size_t i = 0; i < decoded_.size(); ++i) {
-    const double change =
-        static_cast<double>(decoded_[i]) - (gradient ? 0.0 : from[i]);
-    squares += change * change;
+  for (size_t i = whole; i < size; ++i) {
+    squares += change(i) * change(i);
+  }
+  for (const double lane : lanes) {
+    squares += lane;
   }
   return std::sqrt(squares);
 }
@@ -460,6 +484,20 @@ Effects BasicAnchorRound<Scalar>::OnPush(double now,
     effects.emplace_back(std::move(*refused));
     return effects;
   }
+  const bool async = options_.aggregator.mode == AggregationMode::kAsync;
+  const uint64_t max_staleness = static_cast<uint64_t>(options_.max_staleness);
+  if (async && max_staleness > 0 &&
+      version() - request.base_version > max_staleness) {
+    // Too old to apply: catch the worker up instead.
+    Record(request, member);
+    ++pushes_stale_;
+    ++stale_dropped_;
+    effects.emplace_back(PushStale{.worker = id});
+    member.next_round = request.round + 1;
+    SendAnchor(id, member.next_round, request.sent_unix_ns, nullptr, &effects);
+    CheckBudget(&effects);
+    return effects;
+  }
   bool second_round = false;
   if (std::optional<Refused> refused = Decode(request, &second_round)) {
     effects.emplace_back(std::move(*refused));
@@ -471,7 +509,6 @@ Effects BasicAnchorRound<Scalar>::OnPush(double now,
     return effects;
   }
   const uint64_t version_before = version();
-  const bool async = options_.aggregator.mode == AggregationMode::kAsync;
   if (async) {
     aggregator_.set_learning_rate(LearningRateOfRound(request.round));
   }
@@ -670,8 +707,9 @@ void BasicAnchorRound<Scalar>::SendAnchor(
     uint32_t worker, uint64_t next_round, int64_t sent_unix_ns,
     const std::shared_ptr<const std::vector<uint32_t>>& applied,
     Effects* effects) {
+  Publish();
   effects->emplace_back(AnchorUpdate{.worker = worker,
-                                     .version = version(),
+                                     .version = published_version_,
                                      .next_round = next_round,
                                      .push_sent_unix_ns = sent_unix_ns,
                                      .applied = applied});
@@ -696,20 +734,49 @@ void BasicAnchorRound<Scalar>::CheckBudget(Effects* effects) {
 }
 
 template <typename Scalar>
+void BasicAnchorRound<Scalar>::Publish() {
+  const uint64_t every = options_.aggregator.mode == AggregationMode::kAsync
+                             ? static_cast<uint64_t>(options_.publish_every)
+                             : 1;
+  if (published_ != nullptr && version() < published_version_ + every) return;
+  published_ = std::make_shared<const std::vector<Scalar>>(anchor().begin(),
+                                                           anchor().end());
+  published_version_ = version();
+}
+
+template <typename Scalar>
 void BasicAnchorRound<Scalar>::RecordBase(Member& member) {
-  if (!relative_ || member.bases[0] == version()) return;
-  Base& base = bases_[version()];
-  if (base.values == nullptr) {
-    base.values = std::make_shared<const std::vector<Scalar>>(anchor().begin(),
-                                                              anchor().end());
-  }
+  if (!relative_) return;
+  DropStaleBases();
+  if (member.bases[0] == published_version_) return;
+  Base& base = bases_[published_version_];
+  if (base.values == nullptr) base.values = published_;
   ++base.references;
   const uint64_t dropped = member.bases[1];
   member.bases[1] = member.bases[0];
-  member.bases[0] = version();
+  member.bases[0] = published_version_;
   if (dropped != kNoVersion) {
     auto it = bases_.find(dropped);
     if (--it->second.references == 0) bases_.erase(it);
+  }
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::DropStaleBases() {
+  const auto max_staleness = static_cast<uint64_t>(options_.max_staleness);
+  if (max_staleness == 0 || version() <= max_staleness ||
+      options_.aggregator.mode != AggregationMode::kAsync) {
+    return;
+  }
+  const uint64_t oldest = version() - max_staleness;
+  while (!bases_.empty() && bases_.begin()->first < oldest) {
+    const uint64_t gone = bases_.begin()->first;
+    for (auto& [id, member] : members_) {
+      for (uint64_t& base : member.bases) {
+        if (base == gone) base = kNoVersion;
+      }
+    }
+    bases_.erase(bases_.begin());
   }
 }
 
@@ -743,6 +810,7 @@ RoundStats BasicAnchorRound<Scalar>::stats() const {
   stats.pushes_applied = pushes_applied_;
   stats.pushes_rejected = pushes_rejected_;
   stats.pushes_stale = pushes_stale_;
+  stats.stale_dropped = stale_dropped_;
   stats.refused_messages = refused_;
   stats.refusals = refusals_;
   stats.staleness_mean =
@@ -804,6 +872,7 @@ std::vector<uint8_t> BasicAnchorRound<Scalar>::Save() const {
   out.I64(pushes_applied_);
   out.I64(pushes_rejected_);
   out.I64(pushes_stale_);
+  out.I64(stale_dropped_);
   out.I64(refused_);
   out.U64(refusals_.size());
   for (const auto& [reason, count] : refusals_) {
@@ -880,6 +949,7 @@ Status BasicAnchorRound<Scalar>::Load(std::span<const uint8_t> bytes) {
   pushes_applied_ = in.I64();
   pushes_rejected_ = in.I64();
   pushes_stale_ = in.I64();
+  stale_dropped_ = in.I64();
   refused_ = in.I64();
   LoadRefusals(&in);
   update_bound_.Load(&in);
@@ -888,6 +958,8 @@ Status BasicAnchorRound<Scalar>::Load(std::span<const uint8_t> bytes) {
   raw_bytes_up_ = in.I64();
   in.U32s(&lost_, workers);
   finish_reason_ = in.String();
+  published_ = nullptr;
+  Publish();
   return in.Finish();
 }
 

@@ -18,9 +18,16 @@
 //     rounds for the live ones, or close at `round_deadline_seconds` with a
 //     `quorum` of them; a push for a closed round (or a second push to the
 //     open one) is stale and answered with the current anchor;
+//   - the published anchor: the copy every Welcome and reply carries, one
+//     snapshot shared by all of them. Sync rounds publish each new anchor;
+//     async mode publishes a new snapshot once the anchor is
+//     `publish_every` versions past the last, so the anchors in flight and
+//     the kept bases are one per snapshot rather than one per push;
 //   - relative pushes (push_codec.h): the anchors a worker may name as its
-//     base (the last two sent to it), each version kept once and shared by
-//     every worker that references it;
+//     base (the last two sent to it), each snapshot kept once and shared by
+//     every worker that references it; with `max_staleness`, an async push
+//     whose base is more versions old than that is dropped as stale and
+//     answered with the current anchor, and older bases are let go;
 //   - the round protocol of codecs decided on the whole round (the
 //     sketches, codec/round_protocol.h): contributions submit a placeholder,
 //     the second round queries every contributor, and the k-sparse update is
@@ -87,6 +94,10 @@ struct AnchorRoundOptions {
   // may report (the batch size; 0 = not checked).
   BoundOptions bound;
   int64_t batch_size = 0;
+  // Async mode: versions between published snapshots (>= 1), and the
+  // oldest base a push may name, in versions behind the anchor (0 = any).
+  int64_t publish_every = 1;
+  int64_t max_staleness = 0;
 };
 
 // What the run has done so far, for summaries.
@@ -97,6 +108,8 @@ struct RoundStats {
   int64_t pushes_applied = 0;
   int64_t pushes_rejected = 0;
   int64_t pushes_stale = 0;
+  // Async pushes dropped for a base older than max_staleness (also stale).
+  int64_t stale_dropped = 0;
   // Every refusal (a refused push also counts here), and by reason.
   int64_t refused_messages = 0;
   std::map<std::string, int64_t> refusals;
@@ -134,6 +147,12 @@ class BasicAnchorRound {
   Effects OnTick(double now);
 
   std::span<const Scalar> anchor() const { return aggregator_.anchor(); }
+  // The anchor the last Welcome or reply carried, and its version: what a
+  // caller sends for those effects (a snapshot it may keep).
+  const std::shared_ptr<const std::vector<Scalar>>& published() const {
+    return published_;
+  }
+  uint64_t published_version() const { return published_version_; }
   uint64_t version() const { return aggregator_.version(); }
   // Sync mode: the round being collected.
   uint64_t round() const { return aggregator_.round(); }
@@ -201,6 +220,8 @@ class BasicAnchorRound {
   void MaybeCloseRound(double now, bool deadline_passed, Effects* effects);
   void StartQuery(double now, Effects* effects);
   void CloseRound(double now, Effects* effects);
+  // Takes a new snapshot of the anchor when the last one is due.
+  void Publish();
   void SendAnchor(uint32_t worker, uint64_t next_round, int64_t sent_unix_ns,
                   const std::shared_ptr<const std::vector<uint32_t>>& applied,
                   Effects* effects);
@@ -214,6 +235,8 @@ class BasicAnchorRound {
   // Relative pushes: the current anchor becomes `member`'s newest base.
   void RecordBase(Member& member);
   void ReleaseBases(Member& member);
+  // Lets go of the bases older than max_staleness versions.
+  void DropStaleBases();
   const std::vector<Scalar>* FindBase(const Member& member,
                                       uint64_t version) const;
 
@@ -228,6 +251,8 @@ class BasicAnchorRound {
 
   std::map<uint32_t, Member> members_;
   std::map<uint64_t, Base> bases_;  // by version
+  std::shared_ptr<const std::vector<Scalar>> published_;
+  uint64_t published_version_ = kNoVersion;
 
   // The second round of a protocol that asks values.
   bool querying_ = false;
@@ -243,6 +268,7 @@ class BasicAnchorRound {
   int64_t pushes_applied_ = 0;
   int64_t pushes_rejected_ = 0;
   int64_t pushes_stale_ = 0;
+  int64_t stale_dropped_ = 0;
   int64_t refused_ = 0;
   std::map<std::string, int64_t> refusals_;
   double staleness_sum_ = 0;

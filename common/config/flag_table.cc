@@ -432,6 +432,14 @@ std::vector<Flag> MakeTable() {
        "Refuse a contribution whose update norm exceeds this many times the "
        "median of recent ones (0 = off)",
        kAll, kShared, Server(&ServerOptions::update_norm_factor)},
+      {"--publish-every", kServerGroup,
+       "Async mode: anchor versions between the snapshots sent to workers "
+       "(0 = auto: one per workers/16 pushes, at least 1)",
+       kAll, kShared, Server(&ServerOptions::publish_every)},
+      {"--max-staleness", kServerGroup,
+       "Async mode: drop a push whose base is more than this many versions "
+       "old and send the worker the current anchor (0 = no bound)",
+       kAll, kShared, Server(&ServerOptions::max_staleness)},
       {"--heartbeat-interval-ms", kServerGroup,
        "Heartbeat interval in milliseconds", kAll, kShared,
        Server(&ServerOptions::heartbeat_interval_ms)},

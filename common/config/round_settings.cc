@@ -1,6 +1,13 @@
 #include "common/config/round_settings.h"
 
+#include <algorithm>
+
 namespace anchorage::config {
+
+int64_t PublishEvery(const RunConfig& config) {
+  if (config.server.publish_every > 0) return config.server.publish_every;
+  return std::max<int64_t>(1, (config.train.workers + 15) / 16);
+}
 
 algo::AnchorRoundOptions RoundSettings(const RunConfig& config,
                                        int64_t train_size) {
@@ -17,7 +24,9 @@ algo::AnchorRoundOptions RoundSettings(const RunConfig& config,
           .max_versions = train.max_versions,
           .bound = {.max_norm = config.server.max_update_norm,
                     .factor = config.server.update_norm_factor},
-          .batch_size = train.batch_size};
+          .batch_size = train.batch_size,
+          .publish_every = PublishEvery(config),
+          .max_staleness = config.server.max_staleness};
 }
 
 }  // namespace anchorage::config

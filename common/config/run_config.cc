@@ -111,6 +111,13 @@ Status ValidateServer(const ServerOptions& s) {
     return Bad("--update-norm-factor", "must be 0 (off) or finite and >= 1",
                s.update_norm_factor);
   }
+  if (s.publish_every < 0) {
+    return Bad("--publish-every", "must be >= 0 (0 = auto)", s.publish_every);
+  }
+  if (s.max_staleness < 0) {
+    return Bad("--max-staleness", "must be >= 0 (0 = no bound)",
+               s.max_staleness);
+  }
   if (!(s.quorum > 0.0 && s.quorum <= 1.0)) {
     return Bad("--quorum", "must be in (0, 1]", s.quorum);
   }

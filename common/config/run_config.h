@@ -144,6 +144,11 @@ struct ServerOptions {
   // Sync rounds: how contributions combine, coordinate by coordinate:
   // mean, median or trimmed-mean:F (algo::ParseCombineRule).
   std::string aggregation_rule = "mean";
+  // Async mode: anchor versions between the snapshots sent to workers (0 =
+  // auto, one per workers/16 pushes), and the most versions a push's base
+  // may lag the anchor (0 = no bound).
+  int64_t publish_every = 0;
+  int64_t max_staleness = 0;
 
   // --aggregation, or the run's natural mode: sync for the sketched codecs
   // (they sum a whole round) and for every algorithm but

@@ -51,6 +51,7 @@ void ForEachKey(Summary& s, const Visit& visit) {
   visit("pushes_applied", s.pushes_applied);
   visit("pushes_rejected", s.pushes_rejected);
   visit("pushes_stale", s.pushes_stale);
+  visit("stale_dropped", s.stale_dropped);
   visit("rejected_messages", s.rejected_messages);
   visit("rejected_by_reason", s.rejected_by_reason);
   visit("staleness_mean", s.staleness_mean);
@@ -132,6 +133,7 @@ void SetRoundStats(const algo::RoundStats& stats, RunSummary* summary) {
   summary->pushes_applied = stats.pushes_applied;
   summary->pushes_rejected = stats.pushes_rejected;
   summary->pushes_stale = stats.pushes_stale;
+  summary->stale_dropped = stats.stale_dropped;
   summary->rejected_messages = stats.refused_messages;
   summary->rejected_by_reason = stats.refusals;
   summary->staleness_mean = stats.staleness_mean;

@@ -79,6 +79,8 @@ struct RunSummary {
   int64_t pushes_applied = 0;
   int64_t pushes_rejected = 0;
   int64_t pushes_stale = 0;
+  // Of the stale, the async pushes dropped for a base past --max-staleness.
+  int64_t stale_dropped = 0;
   int64_t rejected_messages = 0;
   // The rejected messages by reason (the labels of
   // anchorage_server_rejected_messages_total).

@@ -19,24 +19,35 @@ config::RunConfig RunOf(int workers, algo::Algorithm algorithm) {
   return config;
 }
 
-TEST(MemoryBoundTest, AsyncRelativePushesKeepTwoBasesPerWorker) {
+TEST(MemoryBoundTest, AsyncRunsKeepASnapshotPerSixteenthOfARound) {
   const int64_t dim = 1000000;
-  const config::RunConfig config =
-      RunOf(256, algo::Algorithm::kOverlapLocalSgd);
+  config::RunConfig config = RunOf(256, algo::Algorithm::kOverlapLocalSgd);
   const MemoryBound dense = ServerMemoryBound(config, dim, 4 * dim, false, 0);
-  const MemoryBound fp16 = ServerMemoryBound(config, dim, 2 * dim, true, 0);
-  // slots 256 + scratch 7 + decode and evaluation 2 + anchors in flight 257
-  EXPECT_EQ(dense.model_copies, 256 + 7 + 2 + 257);
-  EXPECT_EQ(fp16.model_copies - dense.model_copies, 2 * 256);
+  // slots 256 + scratch 7 + published 1 + decode and evaluation 2 + anchors
+  // in flight: the 16 snapshots of a round of pushes and 2.
+  EXPECT_EQ(dense.model_copies, 256 + 7 + 1 + 2 + 18);
   EXPECT_EQ(dense.model_bytes, dense.model_copies * dim * 4);
-  EXPECT_EQ(dense.message_bytes, int64_t{2048} * dim);
+  EXPECT_EQ(dense.message_bytes, int64_t{1024} * dim);
+  // Relative pushes may name either of the last two bases sent: a
+  // straggler can pin two old snapshots, so without a staleness bound every
+  // worker counts two.
+  const MemoryBound fp16 = ServerMemoryBound(config, dim, 2 * dim, true, 0);
+  EXPECT_EQ(fp16.model_copies - dense.model_copies, 2 * 256);
+  // With one, only the snapshots of its window are kept.
+  config.server.max_staleness = 1024;
+  EXPECT_EQ(ServerMemoryBound(config, dim, 2 * dim, true, 0).model_copies -
+                dense.model_copies,
+            1024 / 16 + 2);
+  config.server.publish_every = 1;
+  EXPECT_EQ(ServerMemoryBound(config, dim, 4 * dim, false, 0).model_copies,
+            256 + 7 + 1 + 2 + 257);
 }
 
 TEST(MemoryBoundTest, SyncRoundsShareTheirBasesAndCheckpointsCopyTheState) {
   config::RunConfig config = RunOf(8, algo::Algorithm::kLocalSgd);
   const MemoryBound plain = ServerMemoryBound(config, 10, 40, true, 100);
-  EXPECT_EQ(plain.model_copies, 8 + 3 + 7 + 2 + 2);
-  EXPECT_EQ(plain.total(), plain.model_copies * 40 + int64_t{2 * 8 * 40 + 100});
+  EXPECT_EQ(plain.model_copies, 8 + 3 + 7 + 1 + 2 + 2);
+  EXPECT_EQ(plain.total(), plain.model_copies * 40 + int64_t{8 * 40 + 100});
   config.server.checkpoint_dir = "/tmp/x";
   EXPECT_EQ(ServerMemoryBound(config, 10, 40, true, 100).model_copies,
             plain.model_copies + 8 + 3 + 3);

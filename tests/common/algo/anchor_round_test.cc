@@ -322,6 +322,123 @@ TEST(AnchorRoundTest, RelativePushesNameOneOfTheLastTwoAnchorsSent) {
   EXPECT_TRUE(Has<Refused>(round->OnPush(0, push(1, 2, v0, 1.0F, &bytes))));
 }
 
+// Async replies carry a snapshot published once the anchor is
+// publish_every versions past the last one, shared by every reply until
+// the next.
+TEST(AnchorRoundTest, AsyncRepliesShareASnapshotPublishedEveryKVersions) {
+  AnchorRoundOptions options = AsyncOptions(2);
+  options.publish_every = 3;
+  const auto round = MakeRound(options);
+  for (uint32_t id = 0; id < 2; ++id) {
+    EXPECT_EQ(All<Welcome>(
+                  round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd")))[0]
+                  .version,
+              0U);
+  }
+  std::vector<uint64_t> versions;
+  std::vector<const std::vector<float>*> snapshots;
+  std::vector<float> at_three;
+  std::vector<uint8_t> bytes;
+  for (uint64_t n = 0; n < 7; ++n) {
+    const Effects effects =
+        round->OnPush(0, Push(1, n, 0, Filled(static_cast<float>(n)), &bytes));
+    ASSERT_TRUE(Has<PushApplied>(effects));
+    versions.push_back(All<AnchorUpdate>(effects).at(0).version);
+    snapshots.push_back(round->published().get());
+    if (round->version() == 3) {
+      at_three.assign(round->anchor().begin(), round->anchor().end());
+    }
+  }
+  EXPECT_EQ(versions, (std::vector<uint64_t>{0, 0, 3, 3, 3, 6, 6}));
+  EXPECT_EQ(round->published_version(), 6U);
+  EXPECT_EQ(snapshots[2], snapshots[4]);
+  EXPECT_NE(snapshots[4], snapshots[5]);
+  // The snapshot of v3 held v3's anchor while later pushes moved the live
+  // one.
+  EXPECT_EQ(at_three, std::vector<float>(Filled(1.0F)));  // mean of 0, 2
+}
+
+// With max_staleness, an async push whose base lags the anchor by more
+// versions is dropped as stale and its worker is sent the current anchor;
+// a push within the bound is applied.
+TEST(AnchorRoundTest, APushPastMaxStalenessIsDroppedAndCaughtUp) {
+  AnchorRoundOptions options = AsyncOptions(2);
+  options.max_staleness = 2;
+  const auto round = MakeRound(options);
+  for (uint32_t id = 0; id < 2; ++id) {
+    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
+  }
+  std::vector<uint8_t> bytes;
+  for (uint64_t n = 0; n < 3; ++n) {
+    round->OnPush(0, Push(1, n, n, Filled(2), &bytes));
+  }
+  const std::vector<float> before(round->anchor().begin(),
+                                  round->anchor().end());
+  Effects effects = round->OnPush(0, Push(0, 0, 0, Filled(100), &bytes));
+  EXPECT_TRUE(Has<PushStale>(effects));
+  EXPECT_FALSE(Has<PushApplied>(effects));
+  const std::vector<AnchorUpdate> replies = All<AnchorUpdate>(effects);
+  ASSERT_EQ(replies.size(), 1U);
+  EXPECT_EQ(replies[0].worker, 0U);
+  EXPECT_EQ(replies[0].version, 3U);
+  EXPECT_EQ(replies[0].next_round, 1U);
+  EXPECT_EQ(std::vector<float>(round->anchor().begin(), round->anchor().end()),
+            before);
+  EXPECT_EQ(round->stats().stale_dropped, 1);
+  EXPECT_EQ(round->stats().pushes_stale, 1);
+  effects = round->OnPush(0, Push(0, 1, 1, Filled(2), &bytes));
+  EXPECT_TRUE(Has<PushApplied>(effects));
+  EXPECT_EQ(round->stats().stale_dropped, 1);
+}
+
+// Relative pushes: the bases past max_staleness are let go, and the state
+// that remains still saves and loads.
+TEST(AnchorRoundTest, BasesPastMaxStalenessAreLetGo) {
+  auto run = [](int64_t max_staleness) {
+    AnchorRoundOptions options = AsyncOptions(2);
+    options.max_staleness = max_staleness;
+    auto round = MakeRound(options, "fp16");
+    for (uint32_t id = 0; id < 2; ++id) {
+      round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
+    }
+    PushEncoder encoder(Algorithm::kOverlapLocalSgd,
+                        codec::MakeCodec("fp16", kDim).value());
+    std::vector<uint8_t> bytes;
+    for (uint64_t n = 0; n < 4; ++n) {
+      const std::vector<float> base(round->published()->begin(),
+                                    round->published()->end());
+      std::vector<float> model = base;
+      model[0] += 0.5F;
+      EXPECT_TRUE(encoder.Encode(base, model, &bytes).ok());
+      const PushRequest request{.worker = 1,
+                                .round = n,
+                                .base_version = round->published_version(),
+                                .codec = "fp16",
+                                .payloads = {bytes}};
+      EXPECT_TRUE(Has<PushApplied>(round->OnPush(0, request)));
+    }
+    return round;
+  };
+  // Worker 0 still holds v0 from its Welcome, 4 versions old: with a bound
+  // of 1 only worker 1's last two bases are kept, without one v0 too.
+  const auto bounded = run(1);
+  const std::vector<uint8_t> state = bounded->Save();
+  EXPECT_EQ(run(0)->Save().size() - state.size(),
+            kDim * sizeof(float) + 2 * sizeof(uint64_t));
+  AnchorRoundOptions options = AsyncOptions(2);
+  options.max_staleness = 1;
+  EXPECT_TRUE(MakeRound(options, "fp16")->Load(state).ok());
+  // A push against v0 is dropped as stale, not refused for its base.
+  std::vector<uint8_t> bytes(kDim * 2, 0);
+  const Effects effects = bounded->OnPush(0, {.worker = 0,
+                                              .round = 0,
+                                              .base_version = 0,
+                                              .codec = "fp16",
+                                              .payloads = {bytes}});
+  EXPECT_TRUE(Has<PushStale>(effects));
+  EXPECT_FALSE(Has<Refused>(effects));
+}
+
 // The second round of codec sketch through the round core: every
 // contributor is queried, the anchor is the mean base minus the mean of the
 // workers' exact values at the applied coordinates, and the contributors

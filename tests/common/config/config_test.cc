@@ -983,6 +983,8 @@ TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
                                                "--aggregation-rule",
                                                "--max-update-norm",
                                                "--update-norm-factor",
+                                               "--publish-every",
+                                               "--max-staleness",
                                                "--heartbeat-interval-ms",
                                                "--heartbeat-liveness",
                                                "--eval-interval",

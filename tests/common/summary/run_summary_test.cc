@@ -51,6 +51,7 @@ RunSummary Full() {
   s.pushes_applied = 40;
   s.pushes_rejected = 2;
   s.pushes_stale = 1;
+  s.stale_dropped = 1;
   s.rejected_messages = 3;
   s.staleness_mean = 1.5;
   s.sync_wait_seconds_mean = 1e-9;
@@ -109,6 +110,7 @@ TEST(RunSummaryTest, WritesEveryKeyOfTheReadmeAsKeySpaceValue) {
                           "pushes_applied",
                           "pushes_rejected",
                           "pushes_stale",
+                          "stale_dropped",
                           "rejected_messages",
                           "staleness_mean",
                           "restarts",
