@@ -23,16 +23,28 @@ Status BasicAggregator<Scalar>::AddWorker(uint32_t id) {
                                       " is already registered");
   }
   if (options_.mode == AggregationMode::kAsync) {
-    // The new slot is the anchor: added to the sum in O(d), the anchor
-    // stays where it is.
-    workers_.emplace(id, anchor_);
+    // The new slot is the anchor, shared with the others who joined at
+    // this version: added to the sum in O(d), the anchor stays where it is.
+    if (joined_ == nullptr || joined_version_ != version_) {
+      joined_ = std::make_shared<std::vector<Scalar>>(anchor_);
+      joined_version_ = version_;
+    }
+    workers_.emplace(id, joined_);
     for (size_t i = 0; i < sum_.size(); ++i) {
       sum_[i] += anchor_[i];
     }
   } else {
-    workers_.emplace(id, std::vector<Scalar>(anchor_.size()));
+    workers_.emplace(id, nullptr);
   }
   return Status::Ok();
+}
+
+template <typename Scalar>
+std::vector<Scalar>& BasicAggregator<Scalar>::Own(Slot& slot) {
+  if (slot == nullptr || slot.use_count() > 1) {
+    slot = std::make_shared<std::vector<Scalar>>(anchor_.size());
+  }
+  return *slot;
 }
 
 template <typename Scalar>
@@ -69,8 +81,8 @@ Status BasicAggregator<Scalar>::Submit(uint32_t id, uint64_t round,
     return Status::NotFound("worker " + std::to_string(id) +
                             " is not registered");
   }
-  std::vector<Scalar>& slot = it->second;
   if (options_.mode == AggregationMode::kAsync) {
+    const std::vector<Scalar>& slot = *it->second;
     // The sum with this contribution in the slot: incremental, or rebuilt
     // from the slots every kResumInterval arrivals so rounding cannot
     // drift. Nothing changes until the new anchor is known to be finite.
@@ -89,7 +101,7 @@ Status BasicAggregator<Scalar>::Submit(uint32_t id, uint64_t round,
           "the contribution would make the anchor non-finite");
     }
     sum_.swap(next_sum_);
-    slot.swap(*contribution);
+    Own(it->second).swap(*contribution);
     arrivals_since_resum_ = resum ? 0 : arrivals_since_resum_ + 1;
     ++version_;
     return Status::Ok();
@@ -104,7 +116,7 @@ Status BasicAggregator<Scalar>::Submit(uint32_t id, uint64_t round,
                                       " already contributed to round " +
                                       std::to_string(round));
   }
-  slot.swap(*contribution);
+  Own(it->second).swap(*contribution);
   round_members_.insert(id);
   return Status::Ok();
 }
@@ -118,7 +130,7 @@ bool BasicAggregator<Scalar>::CloseRound(const SparseUpdate* update) {
     if (options_.combine == CombineRule::kMean) {
       std::fill(sum_.begin(), sum_.end(), static_cast<Scalar>(0));
       for (const uint32_t id : round_members_) {
-        const std::vector<Scalar>& slot = workers_.at(id);
+        const std::vector<Scalar>& slot = *workers_.at(id);
         for (size_t i = 0; i < slot.size(); ++i) {
           sum_[i] += slot[i];
         }
@@ -148,7 +160,7 @@ template <typename Scalar>
 void BasicAggregator<Scalar>::CombineRobustly() {
   std::vector<const Scalar*> slots;
   for (const uint32_t id : round_members_) {
-    slots.push_back(workers_.at(id).data());
+    slots.push_back(workers_.at(id)->data());
   }
   const size_t n = slots.size();
   const size_t cut =
@@ -219,7 +231,7 @@ void BasicAggregator<Scalar>::SumSlots(uint32_t replaced,
                                        std::vector<Scalar>* sum) const {
   std::fill(sum->begin(), sum->end(), static_cast<Scalar>(0));
   for (const auto& [id, slot] : workers_) {
-    const Scalar* values = id == replaced ? replacement.data() : slot.data();
+    const Scalar* values = id == replaced ? replacement.data() : slot->data();
     for (size_t i = 0; i < sum->size(); ++i) {
       (*sum)[i] += values[i];
     }
@@ -262,7 +274,8 @@ void BasicAggregator<Scalar>::Save(ByteWriter* out) const {
   out->U64(workers_.size());
   for (const auto& [id, slot] : workers_) {
     out->U32(id);
-    out->Scalars<Scalar>(slot);
+    out->Bool(slot != nullptr);
+    if (slot != nullptr) out->Scalars<Scalar>(*slot);
     out->Bool(round_members_.contains(id));
   }
   out->Scalars<Scalar>(sum_);
@@ -283,16 +296,26 @@ Status BasicAggregator<Scalar>::Load(ByteReader* in) {
   const uint64_t round = in->U64();
   const double lr = in->F64();
   const uint64_t count = in->U64();
-  std::map<uint32_t, std::vector<Scalar>> workers;
+  std::map<uint32_t, Slot> workers;
   std::set<uint32_t> members;
   for (uint64_t n = 0; n < count && in->ok(); ++n) {
     const uint32_t id = in->U32();
-    std::vector<Scalar> slot;
-    in->Scalars(&slot, dim);
-    if (in->ok() && (slot.size() != dim || workers.contains(id))) {
+    Slot slot;
+    if (in->Bool()) {
+      slot = std::make_shared<std::vector<Scalar>>();
+      in->Scalars(slot.get(), dim);
+    }
+    const bool empty_allowed = options_.mode == AggregationMode::kSync;
+    if (in->ok() && ((slot == nullptr ? !empty_allowed : slot->size() != dim) ||
+                     workers.contains(id))) {
       in->Fail("a malformed or repeated slot of worker " + std::to_string(id));
     }
-    if (in->Bool()) members.insert(id);
+    if (in->Bool()) {
+      if (in->ok() && slot == nullptr) {
+        in->Fail("worker " + std::to_string(id) + " in a round without values");
+      }
+      members.insert(id);
+    }
     workers.emplace(id, std::move(slot));
   }
   std::vector<Scalar> sum;
@@ -307,6 +330,7 @@ Status BasicAggregator<Scalar>::Load(ByteReader* in) {
   round_ = round;
   lr_ = lr;
   workers_ = std::move(workers);
+  joined_ = nullptr;
   round_members_ = std::move(members);
   sum_ = std::move(sum);
   arrivals_since_resum_ = static_cast<int>(arrivals);

@@ -6,9 +6,13 @@
 // holding its latest contribution; the target is the mean of the slots and
 // is updated on every arrival, so a new anchor version follows each push.
 // A joining worker's slot starts at the current anchor, so joining does not
-// move it; a leaving worker's slot is dropped from the mean.
+// move it; a leaving worker's slot is dropped from the mean. Slots are
+// copy-on-write: the workers that join at one anchor version share one copy
+// of it until each pushes, so a join costs one pass over the sum, not a
+// model-sized allocation.
 //
-// Sync mode: contributions of the current round are held; CloseRound()
+// Sync mode: contributions of the current round are held (a slot holds no
+// memory before its worker's first contribution); CloseRound()
 // publishes the mean (or the trimmed mean or median, CombineRule) of those
 // that arrived (the round core decides when:
 // all live workers in, or a deadline with a quorum). The mean is summed at
@@ -32,6 +36,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <span>
 #include <string>
@@ -161,7 +166,15 @@ class BasicAggregator {
   uint64_t version_ = 0;
   uint64_t round_ = 0;
 
-  std::map<uint32_t, std::vector<Scalar>> workers_;  // latest contribution
+  // A worker's latest contribution; shared only by async joiners (the anchor
+  // they joined at, joined_), empty in sync mode before its first push.
+  using Slot = std::shared_ptr<std::vector<Scalar>>;
+  // The slot `id` may write to: its own copy (the shared one copied once).
+  std::vector<Scalar>& Own(Slot& slot);
+
+  std::map<uint32_t, Slot> workers_;
+  Slot joined_;  // async: the anchor of joined_version_, shared by joiners
+  uint64_t joined_version_ = 0;
   std::vector<Scalar> sum_;  // async: sum of slots; sync: scratch
   int arrivals_since_resum_ = 0;
   std::set<uint32_t> round_members_;  // sync: contributors of the round
