@@ -5,10 +5,12 @@
 // out-of-range statistics are refused by name and cannot end the run.
 #include "common/algo/contribution_bound.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -116,7 +118,10 @@ class BoundedRound {
 
   // Worker `id` pushes the anchor moved by `scale` times a random step;
   // returns the effects, answering a sketch's query.
-  Effects Push(uint32_t id, float scale) {
+  // With `hostile_values`, a sketch query is answered with that value in
+  // every candidate.
+  Effects Push(uint32_t id, float scale,
+               std::optional<float> hostile_values = std::nullopt) {
     const std::vector<float> base(round_->anchor().begin(),
                                   round_->anchor().end());
     std::vector<float> model = base;
@@ -135,17 +140,49 @@ class BoundedRound {
                               .report = {.samples = 8, .local_steps = 1},
                               .payloads = {bytes}});
     for (const Query& query : All<Query>(effects)) {
-      Answer(query, &effects);
+      Answer(query, &effects,
+             query.worker == id ? hostile_values : std::nullopt);
     }
     return effects;
   }
 
-  void Answer(const Query& query, Effects* effects) {
+  // Worker `id` pushes `payload` as it is, as a hostile peer would; with
+  // `hostile_values`, its sketch query is answered with that value in every
+  // candidate (the other worker answers honestly).
+  Effects PushRaw(uint32_t id, const std::vector<uint8_t>& payload,
+                  std::optional<float> hostile_values = std::nullopt) {
+    Effects effects =
+        round_->OnPush(now_, {.worker = id,
+                              .round = round_->round(),
+                              .base_version = round_->version(),
+                              .codec = std::string(round_->codec().name()),
+                              .report = {.samples = 8, .local_steps = 1},
+                              .payloads = {payload}});
+    for (const Query& query : All<Query>(effects)) {
+      Answer(query, &effects,
+             query.worker == id ? hostile_values : std::nullopt);
+    }
+    return effects;
+  }
+
+  // An honest push of worker `id`'s encoder, then `PushRaw` of the other.
+  Effects HonestThenHostile(uint32_t hostile,
+                            const std::vector<uint8_t>& payload,
+                            std::optional<float> hostile_values) {
+    Effects effects = Push(1 - hostile, 1.0F);
+    const Effects more = PushRaw(hostile, payload, hostile_values);
+    effects.insert(effects.end(), more.begin(), more.end());
+    return effects;
+  }
+
+  void Answer(const Query& query, Effects* effects,
+              std::optional<float> fill = std::nullopt) {
     std::vector<float> values(query.candidates->size());
     ASSERT_TRUE(encoders_[query.worker]
                     .codec()
                     .ExactValues(*query.candidates, values)
                     .ok());
+    if (fill) std::fill(values.begin(), values.end(), *fill);
     std::vector<uint8_t> bytes(values.size() * sizeof(float));
     std::memcpy(bytes.data(), values.data(), bytes.size());
     const Effects answered = round_->OnValues(
@@ -208,6 +245,80 @@ TEST_P(EveryCodecTest, AHugePushIsRefusedAndTheAnchorStays) {
   bounded.Restart(0);
   bounded.Train(1);
   EXPECT_GT(round.version(), version);
+}
+
+// What a hostile peer can put in a payload of `codec`: every value `fill`,
+// or the largest power-of-ten fraction of it the codec can encode (fp16
+// tops out at 65504; a QSGD norm or a sketch cell must itself be finite).
+std::vector<uint8_t> HostilePayload(const std::string& codec, float fill) {
+  codec::CodecOptions options;
+  options.topk_fraction = 0.05;
+  options.sketch_seed = 3;
+  std::vector<uint8_t> bytes;
+  for (float value = fill; std::abs(value) > 1.0F; value /= 10.0F) {
+    const auto encoder = codec::MakeCodec(codec, kDim, options).value();
+    if (encoder->Encode(std::vector<float>(kDim, value), &bytes).ok()) {
+      return bytes;
+    }
+  }
+  ADD_FAILURE() << codec << " encodes no value of " << fill;
+  return bytes;
+}
+
+// Two hostile peers, one pushing all-1e30 and one all-3e38 (or the most a
+// codec carries): each push is refused, the anchor stays finite, and
+// honest training goes on.
+TEST_P(EveryCodecTest, PushesOfHugeValuesLeaveTheAnchorFinite) {
+  const std::string codec = GetParam();
+  const bool sketched = codec == "sketch" || codec == "fetchsgd";
+  BoundedRound bounded(
+      codec, sketched ? AggregationMode::kSync : AggregationMode::kAsync);
+  bounded.Train(4);
+  AnchorRound& round = bounded.round();
+  const auto finite = [&] {
+    return std::all_of(round.anchor().begin(), round.anchor().end(),
+                       [](float v) { return std::isfinite(v); });
+  };
+  const int64_t refused_before = round.stats().refused_messages;
+  int hostile = 0;
+  for (const float fill : {1e30F, 3e38F, -3e38F}) {
+    const uint32_t id = hostile++ % 2;
+    const std::vector<uint8_t> payload = HostilePayload(codec, fill);
+    const Effects effects =
+        sketched ? bounded.HonestThenHostile(id, payload, std::nullopt)
+                 : bounded.PushRaw(id, payload);
+    EXPECT_FALSE(All<Refused>(effects).empty()) << codec << " " << fill;
+    EXPECT_TRUE(finite()) << codec << " " << fill;
+    bounded.Restart(1 - id);
+  }
+  EXPECT_GE(round.stats().refused_messages - refused_before, 3);
+  // Honest pushes are applied after all that.
+  const uint64_t version = round.version();
+  for (uint32_t id = 0; id < kWorkers; ++id) {
+    bounded.Restart(id);
+  }
+  bounded.Train(2);
+  EXPECT_GT(round.version(), version);
+  EXPECT_TRUE(finite());
+}
+
+// Sketched SGD's second round: honest sketches from both workers, then
+// exact values of 3e38 from one, refused by the values' norm bound.
+TEST(ContributionBoundTest, SketchValuesOfHugeValuesAreRefused) {
+  BoundedRound bounded("sketch", AggregationMode::kSync);
+  bounded.Train(4);
+  const uint64_t version = bounded.round().version();
+  bounded.Push(0, 1.0F);
+  const std::vector<Refused> refused =
+      All<Refused>(bounded.Push(1, 1.0F, 3e38F));
+  ASSERT_EQ(refused.size(), 1U);
+  EXPECT_EQ(refused[0].reason, "update_norm");
+  EXPECT_TRUE(std::all_of(bounded.round().anchor().begin(),
+                          bounded.round().anchor().end(),
+                          [](float v) { return std::isfinite(v); }));
+  bounded.Restart(1);
+  bounded.Train(2);
+  EXPECT_GT(bounded.round().version(), version);
 }
 
 INSTANTIATE_TEST_SUITE_P(Codecs, EveryCodecTest,
