@@ -14,6 +14,11 @@ BasicAggregator<Scalar>::BasicAggregator(const AggregatorOptions& options,
       anchor_(initial_anchor.begin(), initial_anchor.end()),
       sum_(initial_anchor.size(), static_cast<Scalar>(0)) {
   if (!rule_.is_plain_average()) target_.resize(anchor_.size());
+  if (!rule_.is_plain_average() && options_.mode == AggregationMode::kAsync) {
+    step_anchor_ = anchor_;
+    offset_.assign(anchor_.size(), static_cast<Scalar>(0));
+    next_offset_.resize(anchor_.size());
+  }
 }
 
 template <typename Scalar>
@@ -96,7 +101,8 @@ Status BasicAggregator<Scalar>::Submit(uint32_t id, uint64_t round,
         next_sum_[i] = sum_[i] + (incoming[i] - slot[i]);
       }
     }
-    if (!ApplyOuter(next_sum_, static_cast<double>(workers_.size()))) {
+    if (!ApplyOuter(next_sum_, static_cast<double>(workers_.size()),
+                    /*arrival=*/true)) {
       return Status::OutOfRange(
           "the contribution would make the anchor non-finite");
     }
@@ -246,9 +252,16 @@ void BasicAggregator<Scalar>::Resum() {
 
 template <typename Scalar>
 bool BasicAggregator<Scalar>::ApplyOuter(std::span<const Scalar> sum,
-                                         double count) {
+                                         double count, bool arrival) {
   const auto inverse = static_cast<Scalar>(1.0 / count);
   next_anchor_.resize(anchor_.size());
+  const bool async = options_.mode == AggregationMode::kAsync;
+  if (async && !rule_.is_plain_average()) {
+    for (size_t i = 0; i < anchor_.size(); ++i) {
+      target_[i] = sum[i] * inverse;
+    }
+    return ApplyAsyncOuter(count, arrival);
+  }
   if (rule_.is_plain_average()) {
     for (size_t i = 0; i < anchor_.size(); ++i) {
       next_anchor_[i] = sum[i] * inverse;
@@ -260,6 +273,34 @@ bool BasicAggregator<Scalar>::ApplyOuter(std::span<const Scalar> sum,
     }
     if (!rule_.Propose(anchor_, target_, lr_, next_anchor_)) return false;
     rule_.Commit();
+  }
+  anchor_.swap(next_anchor_);
+  return true;
+}
+
+template <typename Scalar>
+bool BasicAggregator<Scalar>::ApplyAsyncOuter(double count, bool arrival) {
+  const size_t n = anchor_.size();
+  if (arrival && static_cast<double>(arrivals_since_step_ + 1) >= count) {
+    // A round's worth of contributions: the rule steps from the anchor of
+    // its last step toward the target.
+    if (!rule_.Propose(step_anchor_, target_, lr_, next_anchor_)) {
+      return false;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      next_offset_[i] = next_anchor_[i] - target_[i];
+    }
+    if (!AllFinite<Scalar>(next_offset_)) return false;
+    rule_.Commit();
+    offset_.swap(next_offset_);
+    step_anchor_ = next_anchor_;
+    arrivals_since_step_ = 0;
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      next_anchor_[i] = target_[i] + offset_[i];
+    }
+    if (!AllFinite<Scalar>(next_anchor_)) return false;
+    if (arrival) ++arrivals_since_step_;
   }
   anchor_.swap(next_anchor_);
   return true;
@@ -281,6 +322,37 @@ void BasicAggregator<Scalar>::Save(ByteWriter* out) const {
   out->Scalars<Scalar>(sum_);
   out->U32(static_cast<uint32_t>(arrivals_since_resum_));
   rule_.Save(out);
+  out->Scalars<Scalar>(step_anchor_);
+  out->Scalars<Scalar>(offset_);
+  out->I64(arrivals_since_step_);
+}
+
+template <typename Scalar>
+void BasicAggregator<Scalar>::LoadSlots(ByteReader* in,
+                                        std::map<uint32_t, Slot>* workers,
+                                        std::set<uint32_t>* members) const {
+  const auto dim = static_cast<uint64_t>(anchor_.size());
+  const bool empty_allowed = options_.mode == AggregationMode::kSync;
+  const uint64_t count = in->U64();
+  for (uint64_t n = 0; n < count && in->ok(); ++n) {
+    const uint32_t id = in->U32();
+    Slot slot;
+    if (in->Bool()) {
+      slot = std::make_shared<std::vector<Scalar>>();
+      in->Scalars(slot.get(), dim);
+    }
+    if (in->ok() && ((slot == nullptr ? !empty_allowed : slot->size() != dim) ||
+                     workers->contains(id))) {
+      in->Fail("a malformed or repeated slot of worker " + std::to_string(id));
+    }
+    if (in->Bool()) {
+      if (in->ok() && slot == nullptr) {
+        in->Fail("worker " + std::to_string(id) + " in a round without values");
+      }
+      members->insert(id);
+    }
+    workers->emplace(id, std::move(slot));
+  }
 }
 
 template <typename Scalar>
@@ -295,36 +367,29 @@ Status BasicAggregator<Scalar>::Load(ByteReader* in) {
   const uint64_t version = in->U64();
   const uint64_t round = in->U64();
   const double lr = in->F64();
-  const uint64_t count = in->U64();
   std::map<uint32_t, Slot> workers;
   std::set<uint32_t> members;
-  for (uint64_t n = 0; n < count && in->ok(); ++n) {
-    const uint32_t id = in->U32();
-    Slot slot;
-    if (in->Bool()) {
-      slot = std::make_shared<std::vector<Scalar>>();
-      in->Scalars(slot.get(), dim);
-    }
-    const bool empty_allowed = options_.mode == AggregationMode::kSync;
-    if (in->ok() && ((slot == nullptr ? !empty_allowed : slot->size() != dim) ||
-                     workers.contains(id))) {
-      in->Fail("a malformed or repeated slot of worker " + std::to_string(id));
-    }
-    if (in->Bool()) {
-      if (in->ok() && slot == nullptr) {
-        in->Fail("worker " + std::to_string(id) + " in a round without values");
-      }
-      members.insert(id);
-    }
-    workers.emplace(id, std::move(slot));
-  }
+  LoadSlots(in, &workers, &members);
   std::vector<Scalar> sum;
   in->Scalars(&sum, dim);
   if (in->ok() && sum.size() != dim) in->Fail("a running sum of another size");
   const uint32_t arrivals = in->U32();
   if (in->ok() && arrivals >= kResumInterval) in->Fail("bad resum counter");
   rule_.Load(in);
+  std::vector<Scalar> step_anchor;
+  std::vector<Scalar> offset;
+  in->Scalars(&step_anchor, step_anchor_.size());
+  in->Scalars(&offset, offset_.size());
+  const int64_t arrivals_since_step = in->I64();
+  if (in->ok() &&
+      (step_anchor.size() != step_anchor_.size() ||
+       offset.size() != offset_.size() || arrivals_since_step < 0)) {
+    in->Fail("an async outer step of another size");
+  }
   if (!in->ok()) return in->status();
+  step_anchor_ = std::move(step_anchor);
+  offset_ = std::move(offset);
+  arrivals_since_step_ = arrivals_since_step;
   anchor_ = std::move(anchor);
   version_ = version;
   round_ = round;

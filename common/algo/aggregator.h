@@ -26,10 +26,16 @@
 // refused with the state untouched (the new anchor is built aside and
 // swapped in).
 //
-// The outer rule (outer_rule.h) turns the target into the anchor whenever
-// the target changes: on every arrival in async mode, at CloseRound() in
-// sync mode. Templated on the scalar so theory checks run it in double; the
-// server runs Aggregator (float).
+// The outer rule (outer_rule.h) turns the target into the anchor: at
+// CloseRound() in sync mode. In async mode plain averaging makes the anchor
+// the target on every arrival; any other rule (anchor momentum) steps once
+// per m applied contributions (m = the registered workers), from the anchor
+// of its previous step, as the per-round recurrence does once a round;
+// between steps the anchor follows every arrival as the target plus the
+// offset the last step left (z = x̄ + (z_step − x̄_step)). So with m
+// equal-speed workers arriving round by round, the anchor after each
+// round's last arrival is exactly the per-round recurrence's. Templated on the
+// scalar so theory checks run it in double; the server runs Aggregator (float).
 //
 // Not thread-safe: owned by one thread.
 #pragma once
@@ -67,6 +73,16 @@ constexpr std::string_view AggregationModeName(AggregationMode mode) {
 // smallest values of each coordinate before averaging; or the median. The
 // robust rules bound what a minority of contributions can do to a round.
 enum class CombineRule { kMean, kTrimmedMean, kMedian };
+
+// Async mode: how much of a contribution reaches the anchor. kInverse
+// shrinks a contribution of staleness s toward the current anchor z to
+// z + (x − z)/(1 + s), so an old contribution moves the anchor less.
+enum class StalenessWeight { kNone, kInverse };
+
+inline constexpr EnumName<StalenessWeight> kStalenessWeightNames[] = {
+    {StalenessWeight::kNone, "none"},
+    {StalenessWeight::kInverse, "inverse"},
+};
 
 struct AggregatorOptions {
   AggregationMode mode = AggregationMode::kAsync;
@@ -145,8 +161,12 @@ class BasicAggregator {
   static constexpr int kResumInterval = 256;
 
   // Moves the anchor toward sum / count through the outer rule; false,
-  // with nothing changed, when the result would not be finite.
-  bool ApplyOuter(std::span<const Scalar> sum, double count);
+  // with nothing changed, when the result would not be finite. `arrival`:
+  // an async contribution, which counts toward the rule's next step.
+  bool ApplyOuter(std::span<const Scalar> sum, double count,
+                  bool arrival = false);
+  // Async with a rule other than plain averaging (see above).
+  bool ApplyAsyncOuter(double count, bool arrival);
   // The sum of the slots, with `replacement` for worker `replaced`'s.
   void SumSlots(uint32_t replaced, std::span<const Scalar> replacement,
                 std::vector<Scalar>* sum) const;
@@ -165,12 +185,22 @@ class BasicAggregator {
   std::vector<Scalar> next_sum_;     // async scratch: the proposed sum
   uint64_t version_ = 0;
   uint64_t round_ = 0;
+  // Async, a rule other than plain averaging: the anchor of the rule's
+  // last step, the offset z − x̄ it left (and its proposal), and the
+  // contributions applied since.
+  std::vector<Scalar> step_anchor_;
+  std::vector<Scalar> offset_;
+  std::vector<Scalar> next_offset_;
+  int64_t arrivals_since_step_ = 0;
 
   // A worker's latest contribution; shared only by async joiners (the anchor
   // they joined at, joined_), empty in sync mode before its first push.
   using Slot = std::shared_ptr<std::vector<Scalar>>;
   // The slot `id` may write to: its own copy (the shared one copied once).
   std::vector<Scalar>& Own(Slot& slot);
+  // Load's part: the slots and the round's members.
+  void LoadSlots(ByteReader* in, std::map<uint32_t, Slot>* workers,
+                 std::set<uint32_t>* members) const;
 
   std::map<uint32_t, Slot> workers_;
   Slot joined_;  // async: the anchor of joined_version_, shared by joiners

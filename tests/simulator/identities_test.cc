@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -266,25 +267,122 @@ TEST(HeterogeneityTest, LocalGdConvergesToTheBiasedPointMinibatchToTheOptimum) {
   EXPECT_NEAR(minibatch.anchor[0], 0.75, 1e-9);
 }
 
-TEST(OverlapTest, AnchorIsMeanOfThePreviousRoundsPulledModels) {
-  const auto task = Task(4);
-  const Trajectory run = Simulate(*task,
-                                  {.algorithm = Algorithm::kOverlapLocalSgd,
-                                   .mode = algo::AggregationMode::kSync,
-                                   .local_steps = 3,
-                                   .alpha = 0.6,
-                                   .versions = 12},
-                                  Start(6));
-  for (uint64_t version = 1; version <= 12; ++version) {
-    const auto& round = run.pushes.at(version - 1);
-    ASSERT_EQ(round.size(), 4U);
-    std::vector<double> mean(6, 0.0);
-    for (const auto& [worker, x] : round) {
-      for (size_t i = 0; i < mean.size(); ++i) {
-        mean[i] += x[i] / 4.0;
+// Overlap-Local-SGD with the paper's synchronous anchor, computed here
+// without the simulator or the round core: each worker takes τ steps of its
+// own learner, pulls toward the anchor made from the previous round,
+// x ← (1 − α)·x + α·z_{t−1}, and pushes x; the anchor follows the official
+// code's recurrence (outer lr 1): u ← β·u + (z − x̄)/γ ; z ← z − γ·u.
+struct Reference {
+  std::map<uint64_t, std::map<int, std::vector<double>>> pushes;
+  std::map<uint64_t, std::vector<double>> anchors;  // by version
+};
+
+Reference OverlapByHand(const objective::Objective<double>& objective,
+                        const Setup& setup, const std::vector<double>& initial,
+                        uint64_t rounds) {
+  std::vector<std::unique_ptr<ObjectiveLearner<double>>> learners;
+  learners.reserve(static_cast<size_t>(setup.workers));
+  for (int worker = 0; worker < setup.workers; ++worker) {
+    learners.push_back(std::make_unique<ObjectiveLearner<double>>(
+        &objective, worker, optim::SgdOptions{.lr = setup.lr}, initial,
+        LearnerSeed(worker)));
+  }
+  const double gamma = setup.lr;
+  std::vector<double> z = initial;
+  std::vector<double> u(initial.size(), 0.0);
+  Reference reference;
+  reference.anchors[0] = z;
+  for (uint64_t round = 0; round < rounds; ++round) {
+    std::vector<double> mean(initial.size(), 0.0);
+    for (int worker = 0; worker < setup.workers; ++worker) {
+      ObjectiveLearner<double>& learner =
+          *learners[static_cast<size_t>(worker)];
+      for (int step = 0; step < setup.local_steps; ++step) {
+        learner.Step();
       }
+      std::vector<double> pulled(initial.size());
+      for (size_t i = 0; i < pulled.size(); ++i) {
+        pulled[i] =
+            (1.0 - setup.alpha) * learner.params()[i] + setup.alpha * z[i];
+      }
+      learner.Adopt(pulled);
+      for (size_t i = 0; i < mean.size(); ++i) {
+        mean[i] += pulled[i] / setup.workers;
+      }
+      reference.pushes[round][worker] = std::move(pulled);
     }
-    ExpectRelativelyEqual(run.anchors.at(version), mean, 1e-12);
+    for (size_t i = 0; i < z.size(); ++i) {
+      u[i] = setup.beta * u[i] + (z[i] - mean[i]) / gamma;
+      z[i] -= gamma * u[i];
+    }
+    reference.anchors[round + 1] = z;
+  }
+  return reference;
+}
+
+void ExpectMatchesByHand(const Setup& setup) {
+  const auto task = Task(setup.workers);
+  const Trajectory run = Simulate(*task, setup, Start(6));
+  const auto rounds = static_cast<uint64_t>(setup.versions);
+  const Reference reference = OverlapByHand(*task, setup, Start(6), rounds);
+  for (uint64_t round = 0; round < rounds; ++round) {
+    for (int worker = 0; worker < setup.workers; ++worker) {
+      SCOPED_TRACE("round " + std::to_string(round) + " worker " +
+                   std::to_string(worker));
+      ExpectRelativelyEqual(run.pushes.at(round).at(worker),
+                            reference.pushes.at(round).at(worker), 1e-12);
+    }
+    SCOPED_TRACE("version " + std::to_string(round + 1));
+    ExpectRelativelyEqual(run.anchors.at(round + 1),
+                          reference.anchors.at(round + 1), 1e-12);
+  }
+}
+
+TEST(OverlapTest, PushesArePulledModelsAndTheAnchorTheirMean) {
+  ExpectMatchesByHand({.algorithm = Algorithm::kOverlapLocalSgd,
+                       .mode = algo::AggregationMode::kSync,
+                       .local_steps = 3,
+                       .alpha = 0.6,
+                       .versions = 12});
+}
+
+TEST(OverlapTest, MomentumAnchorsFollowTheOfficialRecurrence) {
+  ExpectMatchesByHand({.algorithm = Algorithm::kOverlapLocalSgd,
+                       .mode = algo::AggregationMode::kSync,
+                       .local_steps = 2,
+                       .alpha = 0.6,
+                       .beta = 0.7,
+                       .versions = 12});
+}
+
+// The asynchronous anchor with momentum, equal-speed workers and no delay:
+// each round's m arrivals make m versions, and the anchor after the last
+// of them is the per-round recurrence on that round's pushes.
+TEST(OverlapTest, AsyncMomentumAnchorReducesToThePerRoundRecurrence) {
+  const simulator::Setup setup{.algorithm = Algorithm::kOverlapLocalSgd,
+                               .mode = algo::AggregationMode::kAsync,
+                               .local_steps = 2,
+                               .alpha = 0.6,
+                               .beta = 0.7,
+                               .versions = 40};
+  const auto task = Task(setup.workers);
+  const Trajectory run = Simulate(*task, setup, Start(6));
+  const auto m = static_cast<uint64_t>(setup.workers);
+  std::vector<double> z = Start(6);
+  std::vector<double> u(z.size(), 0.0);
+  for (uint64_t round = 0; round < 10; ++round) {
+    const auto& pushes = run.pushes.at(round);
+    ASSERT_EQ(pushes.size(), m);
+    for (size_t i = 0; i < z.size(); ++i) {
+      double mean = 0;
+      for (const auto& [worker, x] : pushes) {
+        mean += x[i] / static_cast<double>(m);
+      }
+      u[i] = setup.beta * u[i] + (z[i] - mean) / setup.lr;
+      z[i] -= setup.lr * u[i];
+    }
+    SCOPED_TRACE("round " + std::to_string(round));
+    ExpectRelativelyEqual(run.anchors.at(m * (round + 1)), z, 1e-12);
   }
 }
 

@@ -189,6 +189,73 @@ TEST(AggregatorTest, MomentumFollowsHeavyBallRule) {
   }
 }
 
+// Overlap-Local-SGD's anchor momentum in async mode (ALGORITHMS.md 1): m
+// equal-speed workers arrive round by round, and after each round's last
+// arrival the anchor is the official per-round recurrence on that round's
+// contributions, computed here in double:
+//   u ← β·u + (z − x̄)/γ ;  z ← z − γ·u
+// Between those arrivals it follows each one (x̄ plus the last offset).
+TEST(AggregatorTest, AsyncMomentumStepsOncePerRoundOfArrivals) {
+  constexpr size_t kDim = 5;
+  constexpr uint32_t kWorkers = 3;
+  const double beta = 0.7;
+  const double gamma = 0.1;
+  const std::vector<float> initial = RandomVector(kDim, 12345);
+  Aggregator aggregator(
+      {.mode = AggregationMode::kAsync,
+       .outer = {.algorithm = Algorithm::kOverlapLocalSgd, .beta = beta}},
+      initial);
+  aggregator.set_learning_rate(gamma);
+  for (uint32_t id = 0; id < kWorkers; ++id) {
+    ASSERT_TRUE(aggregator.AddWorker(id).ok());
+  }
+  std::vector<double> z(initial.begin(), initial.end());
+  std::vector<double> u(kDim, 0.0);
+  for (uint64_t round = 0; round < 6; ++round) {
+    std::vector<std::vector<float>> contributions;
+    for (uint32_t id = 0; id < kWorkers; ++id) {
+      contributions.push_back(RandomVector(kDim, 100 * round + id));
+      const std::vector<float> before(aggregator.anchor().begin(),
+                                      aggregator.anchor().end());
+      ASSERT_TRUE(SubmitCopy(aggregator, id, round, contributions.back()).ok());
+      if (id + 1 < kWorkers) {
+        // Mid-round the anchor moves with the target, by the change of the
+        // mean: (new − old contribution) / m.
+        EXPECT_NE(std::vector<float>(aggregator.anchor().begin(),
+                                     aggregator.anchor().end()),
+                  before);
+      }
+    }
+    const std::vector<float> mean = Mean(contributions);
+    for (size_t i = 0; i < kDim; ++i) {
+      u[i] = beta * u[i] + (z[i] - mean[i]) / gamma;
+      z[i] -= gamma * u[i];
+    }
+    const std::vector<float> expected(z.begin(), z.end());
+    ExpectNear(aggregator.anchor(), expected, 2e-5F);
+  }
+  // The state, mid-round, saves and loads to the same next anchor.
+  ASSERT_TRUE(SubmitCopy(aggregator, 0, 6, RandomVector(kDim, 9)).ok());
+  ByteWriter out;
+  aggregator.Save(&out);
+  Aggregator restored(
+      {.mode = AggregationMode::kAsync,
+       .outer = {.algorithm = Algorithm::kOverlapLocalSgd, .beta = beta}},
+      initial);
+  ByteReader in(out.bytes());
+  ASSERT_TRUE(restored.Load(&in).ok());
+  for (Aggregator* a : {&aggregator, &restored}) {
+    a->set_learning_rate(gamma);
+    for (uint32_t id = 1; id < kWorkers; ++id) {
+      ASSERT_TRUE(SubmitCopy(*a, id, 6, RandomVector(kDim, 10 + id)).ok());
+    }
+  }
+  EXPECT_EQ(std::vector<float>(restored.anchor().begin(),
+                               restored.anchor().end()),
+            std::vector<float>(aggregator.anchor().begin(),
+                               aggregator.anchor().end()));
+}
+
 // A round of five contributions, one of them far off, through each rule.
 float CombinedFirstCoordinate(const std::string& rule) {
   AggregatorOptions options;
