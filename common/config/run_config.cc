@@ -82,6 +82,13 @@ Status ValidateTrain(const TrainOptions& t) {
   if (algo::TraitsOf(t.algorithm).alpha_is_outer_lr && !(t.alpha > 0.0)) {
     return Bad("--alpha", "(the outer learning rate) must be > 0", t.alpha);
   }
+  if (t.algorithm == algo::Algorithm::kOverlapLocalSgd && t.alpha == 1.0) {
+    return Bad("--alpha",
+               "must be < 1 for overlap-local-sgd: at 1 every pulled model "
+               "is the anchor, so the anchor never moves (local-sgd averages "
+               "fully)",
+               t.alpha);
+  }
   Status status = ValidateOptimizer(t);
   if (!status.ok()) return status;
   if (!(t.epochs >= 0.0)) return Bad("--epochs", "must be >= 0", t.epochs);
