@@ -509,8 +509,14 @@ Effects BasicAnchorRound<Scalar>::OnPush(double now,
     return effects;
   }
   const uint64_t version_before = version();
+  const double staleness =
+      static_cast<double>(version_before) -
+      static_cast<double>(std::min(request.base_version, version_before));
   if (async) {
     aggregator_.set_learning_rate(LearningRateOfRound(request.round));
+    if (options_.staleness_weight == StalenessWeight::kInverse) {
+      Shrink(1.0 / (1.0 + staleness));
+    }
   }
   Status status = aggregator_.Submit(id, request.round, &decoded_);
   if (status.code() == Status::Code::kOutOfRange) {
@@ -532,9 +538,6 @@ Effects BasicAnchorRound<Scalar>::OnPush(double now,
   }
   ANCHORAGE_CHECK(status.ok(), "Submit of a verified push failed");
   ++pushes_applied_;
-  const double staleness =
-      static_cast<double>(version_before) -
-      static_cast<double>(std::min(request.base_version, version_before));
   staleness_sum_ += staleness;
   effects.emplace_back(PushApplied{.worker = id,
                                    .staleness = staleness,
@@ -552,6 +555,16 @@ Effects BasicAnchorRound<Scalar>::OnPush(double now,
   }
   CheckBudget(&effects);
   return effects;
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::Shrink(double weight) {
+  if (weight >= 1.0) return;
+  const auto w = static_cast<Scalar>(weight);
+  const std::span<const Scalar> z = anchor();
+  for (size_t i = 0; i < decoded_.size(); ++i) {
+    decoded_[i] = z[i] + w * (decoded_[i] - z[i]);
+  }
 }
 
 template <typename Scalar>

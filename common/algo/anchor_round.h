@@ -27,7 +27,9 @@
 //     base (the last two sent to it), each snapshot kept once and shared by
 //     every worker that references it; with `max_staleness`, an async push
 //     whose base is more versions old than that is dropped as stale and
-//     answered with the current anchor, and older bases are let go;
+//     answered with the current anchor, and older bases are let go; with
+//     `staleness_weight` inverse, an applied async contribution is shrunk
+//     toward the anchor by 1/(1 + its staleness);
 //   - the round protocol of codecs decided on the whole round (the
 //     sketches, codec/round_protocol.h): contributions submit a placeholder,
 //     the second round queries every contributor, and the k-sparse update is
@@ -98,6 +100,7 @@ struct AnchorRoundOptions {
   // oldest base a push may name, in versions behind the anchor (0 = any).
   int64_t publish_every = 1;
   int64_t max_staleness = 0;
+  StalenessWeight staleness_weight = StalenessWeight::kNone;
 };
 
 // What the run has done so far, for summaries.
@@ -216,6 +219,8 @@ class BasicAnchorRound {
                                    const ContributionBound& bound, bool push);
   // The update norm of decoded_ (relative to `base` when given).
   double UpdateNorm(const std::vector<Scalar>* base) const;
+  // The decoded contribution x becomes z + weight·(x − z), z the anchor.
+  void Shrink(double weight);
   void Record(const PushRequest& request, Member& member);
   void MaybeCloseRound(double now, bool deadline_passed, Effects* effects);
   void StartQuery(double now, Effects* effects);

@@ -440,6 +440,11 @@ std::vector<Flag> MakeTable() {
        "Async mode: drop a push whose base is more than this many versions "
        "old and send the worker the current anchor (0 = no bound)",
        kAll, kShared, Server(&ServerOptions::max_staleness)},
+      {"--staleness-weight", kServerGroup,
+       "Async mode: none, or inverse (a contribution of staleness s moves "
+       "the anchor 1/(1 + s) of the way it would)",
+       kAll, kShared,
+       Server(&ServerOptions::staleness_weight, algo::kStalenessWeightNames)},
       {"--heartbeat-interval-ms", kServerGroup,
        "Heartbeat interval in milliseconds", kAll, kShared,
        Server(&ServerOptions::heartbeat_interval_ms)},

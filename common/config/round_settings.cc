@@ -26,7 +26,8 @@ algo::AnchorRoundOptions RoundSettings(const RunConfig& config,
                     .factor = config.server.update_norm_factor},
           .batch_size = train.batch_size,
           .publish_every = PublishEvery(config),
-          .max_staleness = config.server.max_staleness};
+          .max_staleness = config.server.max_staleness,
+          .staleness_weight = config.server.staleness_weight};
 }
 
 }  // namespace anchorage::config

@@ -149,6 +149,9 @@ struct ServerOptions {
   // may lag the anchor (0 = no bound).
   int64_t publish_every = 0;
   int64_t max_staleness = 0;
+  // Async mode: none, or inverse (a contribution of staleness s counts
+  // 1/(1 + s) of its change; algo::StalenessWeight).
+  algo::StalenessWeight staleness_weight = algo::StalenessWeight::kNone;
 
   // --aggregation, or the run's natural mode: sync for the sketched codecs
   // (they sum a whole round) and for every algorithm but

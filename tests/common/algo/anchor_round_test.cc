@@ -391,6 +391,29 @@ TEST(AnchorRoundTest, APushPastMaxStalenessIsDroppedAndCaughtUp) {
   EXPECT_EQ(round->stats().stale_dropped, 1);
 }
 
+// With the inverse staleness weight, an async contribution of staleness s
+// reaches the anchor as z + (x − z)/(1 + s); a fresh one in full.
+TEST(AnchorRoundTest, InverseStalenessWeightShrinksOldContributions) {
+  AnchorRoundOptions options = AsyncOptions(2);
+  options.staleness_weight = StalenessWeight::kInverse;
+  const auto round = MakeRound(options);
+  for (uint32_t id = 0; id < 2; ++id) {
+    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
+  }
+  std::vector<uint8_t> bytes;
+  // Fresh (staleness 0): slot 1 = 4, anchor = (0 + 4) / 2.
+  ASSERT_TRUE(
+      Has<PushApplied>(round->OnPush(0, Push(1, 0, 0, Filled(4), &bytes))));
+  EXPECT_EQ(round->anchor()[0], 2.0F);
+  // Worker 0 on base v0 lands on v1 (staleness 1): its 10 counts as
+  // 2 + (10 − 2)/2 = 6, anchor = (6 + 4) / 2.
+  const Effects effects = round->OnPush(0, Push(0, 0, 0, Filled(10), &bytes));
+  const std::vector<PushApplied> applied = All<PushApplied>(effects);
+  ASSERT_EQ(applied.size(), 1U);
+  EXPECT_EQ(applied[0].staleness, 1.0);
+  EXPECT_EQ(round->anchor()[0], 5.0F);
+}
+
 // Relative pushes: the bases past max_staleness are let go, and the state
 // that remains still saves and loads.
 TEST(AnchorRoundTest, BasesPastMaxStalenessAreLetGo) {

@@ -985,6 +985,7 @@ TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
                                                "--update-norm-factor",
                                                "--publish-every",
                                                "--max-staleness",
+                                               "--staleness-weight",
                                                "--heartbeat-interval-ms",
                                                "--heartbeat-liveness",
                                                "--eval-interval",
