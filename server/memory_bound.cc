@@ -24,7 +24,10 @@ MemoryBound ServerMemoryBound(const config::RunConfig& config, int64_t dim,
             : staleness > 0 ? std::min(2 * workers, staleness / every + 2)
                             : 2 * workers;
   }
-  const int64_t scratch = 7;
+  // Async with anchor momentum also keeps the anchor of the rule's last
+  // step, its offset and the offset's proposal.
+  const bool async_outer = async && config.train.beta != 0.0;
+  const int64_t scratch = async_outer ? 10 : 7;
   const int64_t published = 1;
   const int64_t state = workers + bases + scratch + published;
   const int64_t in_flight_anchors =

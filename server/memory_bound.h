@@ -28,7 +28,8 @@ struct MemoryBound {
 // --max-staleness:
 //   slots m; kept bases 3 sync (shared), async min(2m, S/K + 2) with S,
 //   else 2m (a straggler may pin two old ones); the aggregator's anchor,
-//   sums and outer buffers 7; the published anchor 1; the decode buffer,
+//   sums and outer buffers 7 (10 async with anchor momentum: its last
+//   step's anchor and offset); the published anchor 1; the decode buffer,
 //   the evaluator's copy 2; anchors in flight 2 sync, async
 //   min(m + 1, ceil(m/K) + 2) (the snapshots of one round of pushes, for
 //   workers that read their replies within a round); with checkpoints a

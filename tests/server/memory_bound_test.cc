@@ -38,6 +38,11 @@ TEST(MemoryBoundTest, AsyncRunsKeepASnapshotPerSixteenthOfARound) {
   EXPECT_EQ(ServerMemoryBound(config, dim, 2 * dim, true, 0).model_copies -
                 dense.model_copies,
             1024 / 16 + 2);
+  // Anchor momentum keeps its last step's anchor, offset and proposal.
+  config.train.beta = 0.7;
+  EXPECT_EQ(ServerMemoryBound(config, dim, 4 * dim, false, 0).model_copies,
+            dense.model_copies + 3);
+  config.train.beta = 0;
   config.server.publish_every = 1;
   EXPECT_EQ(ServerMemoryBound(config, dim, 4 * dim, false, 0).model_copies,
             256 + 7 + 1 + 2 + 257);
