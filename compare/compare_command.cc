@@ -3,10 +3,13 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "common/config/flags.h"
@@ -40,49 +43,121 @@ std::string RunName(const RunSpec& spec) {
          FormatNumber(spec.config.train.lr, 3) + ")";
 }
 
-// Runs every planned run in order, with a progress line on stderr as each
-// starts and ends. Returns the outcomes, or nullopt after printing which
-// run failed and why.
-std::optional<std::vector<RunOutcome>> RunAll(const StudyPlan& plan,
-                                              const config::RunConfig& base) {
-  SimulatedRunner simulated;
+// Runs `specs` (their positions in the plan given by `indices`), `jobs` at
+// a time, each simulated run in its own runner, with a progress line on
+// stderr as each starts and ends. Fills outcomes[index]; returns false
+// after printing which run failed and why (the runs under way finish).
+bool RunSome(const std::vector<RunSpec>& specs,
+             const std::vector<size_t>& indices, const config::RunConfig& base,
+             int jobs, std::vector<std::optional<RunOutcome>>* outcomes) {
   const ProcessRunOptions process{
       .executable = launcher::SelfExecutable(),
       .work_dir = base.compare.out_dir + "/real-runs",
       .timeout_seconds = base.demo.timeout_seconds};
   const char* clock = base.compare.real ? "wall" : "virtual";
-  std::vector<RunOutcome> outcomes;
-  const int total = static_cast<int>(plan.runs.size());
-  for (int i = 0; i < total; ++i) {
-    const RunSpec& spec = plan.runs[static_cast<size_t>(i)];
-    const std::string name = RunName(spec);
-    std::fprintf(stderr, "[%d/%d] %s: started\n", i + 1, total, name.c_str());
-    const auto start = std::chrono::steady_clock::now();
-    StatusOr<RunOutcome> outcome = base.compare.real
-                                       ? RunAsProcess(spec, process, i + 1)
-                                       : simulated.Run(spec);
-    if (!outcome.ok()) {
-      std::fprintf(stderr, "anchorage compare: run %d/%d (%s) failed: %s\n",
-                   i + 1, total, name.c_str(),
-                   outcome.status().message().c_str());
-      return std::nullopt;
+  const int total = static_cast<int>(specs.size());
+  std::mutex mutex;  // guards next, failed, stderr lines and *outcomes
+  size_t next = 0;
+  bool failed = false;
+  auto work = [&] {
+    SimulatedRunner simulated;
+    for (;;) {
+      size_t index = 0;
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (failed || next == indices.size()) return;
+        index = indices[next++];
+        std::fprintf(stderr, "[%zu/%d] %s: started\n", index + 1, total,
+                     RunName(specs[index]).c_str());
+      }
+      const RunSpec& spec = specs[index];
+      const auto start = std::chrono::steady_clock::now();
+      StatusOr<RunOutcome> outcome =
+          base.compare.real
+              ? RunAsProcess(spec, process, static_cast<int>(index) + 1)
+              : simulated.Run(spec);
+      const double wall = std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
+      std::lock_guard<std::mutex> lock(mutex);
+      const std::string name = RunName(spec);
+      if (!outcome.ok()) {
+        std::fprintf(stderr, "anchorage compare: run %zu/%d (%s) failed: %s\n",
+                     index + 1, total, name.c_str(),
+                     outcome.status().message().c_str());
+        failed = true;
+        return;
+      }
+      std::fprintf(stderr,
+                   "[%zu/%d] %s: finished: test accuracy %.4f, train loss "
+                   "%.4f, %.2f %s s, sync wait %.3f s (%.1f s wall)\n",
+                   index + 1, total, name.c_str(),
+                   outcome->summary.test_accuracy, outcome->summary.train_loss,
+                   outcome->summary.wall_seconds, clock,
+                   outcome->summary.sync_wait_seconds_mean, wall);
+      if (!outcome->stopped_early.empty()) {
+        std::fprintf(stderr, "[%zu/%d] %s: stopped early: %s\n", index + 1,
+                     total, name.c_str(), outcome->stopped_early.c_str());
+      }
+      (*outcomes)[index] = std::move(outcome).value();
     }
-    const double wall =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
-    std::fprintf(stderr,
-                 "[%d/%d] %s: finished: test accuracy %.4f, train loss %.4f, "
-                 "%.2f %s s, sync wait %.3f s (%.1f s wall)\n",
-                 i + 1, total, name.c_str(), outcome->summary.test_accuracy,
-                 outcome->summary.train_loss, outcome->summary.wall_seconds,
-                 clock, outcome->summary.sync_wait_seconds_mean, wall);
-    if (!outcome->stopped_early.empty()) {
-      std::fprintf(stderr, "[%d/%d] %s: stopped early: %s\n", i + 1, total,
-                   name.c_str(), outcome->stopped_early.c_str());
-    }
-    outcomes.push_back(std::move(outcome).value());
+  };
+  std::vector<std::thread> threads;
+  for (int j = 1; j < jobs; ++j) {
+    threads.emplace_back(work);
   }
-  return outcomes;
+  work();
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  return !failed;
+}
+
+// Every planned run: first those whose step size is set (the tuning runs),
+// then, with each label's step size picked in the plan's tuning setting,
+// the runs that use it. Returns the outcomes in plan order, or nullopt
+// after printing which run failed.
+std::optional<std::vector<RunOutcome>> RunAll(const StudyPlan& plan,
+                                              const config::RunConfig& base) {
+  int jobs = base.compare.jobs > 0
+                 ? base.compare.jobs
+                 : static_cast<int>(std::thread::hardware_concurrency());
+  if (base.compare.real || jobs < 1) jobs = 1;
+  std::vector<RunSpec> specs = plan.runs;
+  std::vector<std::optional<RunOutcome>> outcomes(specs.size());
+  std::vector<size_t> first;
+  std::vector<size_t> second;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    (specs[i].tuned_lr ? second : first).push_back(i);
+  }
+  if (!RunSome(specs, first, base, jobs, &outcomes)) return std::nullopt;
+  if (!second.empty()) {
+    std::vector<RunOutcome> tuning;
+    for (const size_t i : first) {
+      if (outcomes[i]->setting == plan.tuning_setting) {
+        tuning.push_back(*outcomes[i]);
+      }
+    }
+    const std::map<std::string, double> picked = TunedLearningRates(tuning);
+    for (const size_t i : second) {
+      const auto found = picked.find(specs[i].label);
+      if (found == picked.end()) {
+        std::fprintf(stderr,
+                     "anchorage compare: no step size was tuned for %s in "
+                     "%s\n",
+                     specs[i].label.c_str(), plan.tuning_setting.c_str());
+        return std::nullopt;
+      }
+      specs[i].config.train.lr = found->second;
+    }
+    if (!RunSome(specs, second, base, jobs, &outcomes)) return std::nullopt;
+  }
+  std::vector<RunOutcome> all;
+  all.reserve(outcomes.size());
+  for (std::optional<RunOutcome>& outcome : outcomes) {
+    all.push_back(std::move(*outcome));
+  }
+  return all;
 }
 
 }  // namespace

@@ -27,6 +27,7 @@ struct RunOutcome {
   std::string setting;
   std::string label;
   double lr = 0;
+  uint64_t seed = 0;
   // Evaluations in time order; the train loss is NaN where no step has
   // been taken yet. Simulated runs: virtual seconds and exact counts. Real
   // runs: wall seconds; examples, epochs and bytes are estimated in

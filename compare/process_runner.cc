@@ -106,6 +106,7 @@ StatusOr<RunOutcome> RunAsProcess(const RunSpec& spec,
   outcome->setting = spec.setting;
   outcome->label = spec.label;
   outcome->lr = spec.config.train.lr;
+  outcome->seed = spec.config.train.seed;
   return outcome;
 }
 

@@ -16,6 +16,7 @@
 #include "common/io/file.h"
 #include "common/report/svg_plot.h"
 #include "common/report/table.h"
+#include "compare/seeds.h"
 #include "compare/verdict.h"
 
 namespace anchorage::compare {
@@ -58,10 +59,6 @@ Groups GroupRuns(const std::vector<RunOutcome>& runs) {
     groups[{run.setting, run.label}].push_back(&run);
   }
   return groups;
-}
-
-const RunOutcome* Best(const std::vector<const RunOutcome*>& candidates) {
-  return candidates[SelectLowestTrainLoss(candidates)];
 }
 
 // The reported runs of the plan's trace settings (all when it names none).
@@ -123,7 +120,7 @@ double SweepValue(const RunOutcome& run, SweepMetric metric, double target) {
     case SweepMetric::kFinalTrainLoss:
       return run.summary.train_loss;
     case SweepMetric::kFinalTestError:
-      return 1.0 - run.summary.test_accuracy;
+      return 1.0 - FinalAccuracy(run);
     case SweepMetric::kTimeToTarget:
       return TimeToTarget(run.trace, target).value_or(kNaN);
     case SweepMetric::kSyncWait:
@@ -298,17 +295,17 @@ std::string SettingsParagraph(const StudyPlan& plan, bool real) {
   return text + ".";
 }
 
-// "0.01: 0.31, **0.1: 0.26**, ...": each candidate's final training loss,
-// the chosen one in bold.
-std::string TuningCell(const std::vector<const RunOutcome*>& candidates,
-                       const RunOutcome* best) {
+// "0.01: 0.31, **0.1: 0.26**, ...": each candidate's final training loss
+// (the mean over seeds), the chosen one in bold.
+std::string TuningCell(const std::vector<SeededRun>& candidates,
+                       const SeededRun& best) {
   std::string cell;
-  for (const RunOutcome* run : candidates) {
-    std::string entry = FormatNumber(run->lr, 3);
+  for (const SeededRun& run : candidates) {
+    std::string entry = FormatNumber(run.mean.lr, 3);
     entry += ": ";
-    entry += FormatNumber(run->summary.train_loss, 4);
+    entry += FormatNumber(run.mean.summary.train_loss, 4);
     if (!cell.empty()) cell += ", ";
-    cell += run == best ? "**" + entry + "**" : entry;
+    cell += &run == &best ? "**" + entry + "**" : entry;
   }
   return cell;
 }
@@ -322,14 +319,15 @@ std::string TuningTable(const StudyPlan& plan,
     for (const std::string& label : plan.labels) {
       const auto found = groups.find({setting, label});
       if (found == groups.end()) continue;
-      const std::vector<const RunOutcome*>& candidates = found->second;
-      const RunOutcome* best = Best(candidates);
+      const std::vector<SeededRun> candidates = ByStepSize(found->second);
+      if (candidates.size() < 2) continue;
+      const SeededRun& best = Tuned(candidates);
       if (candidates.size() > 2 &&
-          (best == candidates.front() || best == candidates.back())) {
+          (&best == &candidates.front() || &best == &candidates.back())) {
         std::string where = setting;
         where += " ";
         where += label;
-        where += " (" + FormatNumber(best->lr, 3) + ")";
+        where += " (" + FormatNumber(best.mean.lr, 3) + ")";
         at_edge.push_back(std::move(where));
       }
       rows.push_back({setting, label, TuningCell(candidates, best)});
@@ -339,6 +337,10 @@ std::string TuningTable(const StudyPlan& plan,
       {"setting", "algorithm", "final train loss by lr (chosen in bold)"},
       rows);
   std::string text = table.ok() ? *table : "";
+  if (!plan.tuning_setting.empty()) {
+    text += "\nThe step sizes were tuned in " + plan.tuning_setting +
+            " and used in every other setting.\n";
+  }
   if (at_edge.empty()) {
     return text + "\nEvery chosen step size lies inside its grid.\n";
   }
@@ -356,32 +358,83 @@ std::string BulletList(const std::vector<std::string>& items) {
   return text;
 }
 
-// The table of results, one row per reported run.
-StatusOr<std::string> ResultsTable(
-    const StudyPlan& plan, const std::vector<const RunOutcome*>& reported,
-    bool real) {
-  const std::string target = FormatNumber(plan.target_accuracy);
-  std::vector<std::vector<std::string>> rows;
-  for (const RunOutcome* run : reported) {
-    const std::optional<double> time =
-        TimeToTarget(run->trace, plan.target_accuracy);
-    const std::optional<int64_t> bytes =
-        BytesUpToTarget(run->trace, plan.target_accuracy);
-    rows.push_back({run->setting, run->label, FormatNumber(run->lr, 3),
-                    FormatNumber(run->summary.test_accuracy, 4),
-                    FormatNumber(run->summary.test_loss, 4),
-                    FormatNumber(run->summary.train_loss, 4),
-                    time ? FormatNumber(*time, 3) : "n/a",
-                    bytes ? Megabytes(static_cast<double>(*bytes)) : "n/a",
-                    Megabytes(static_cast<double>(run->summary.bytes_up)),
-                    FormatNumber(run->summary.sync_wait_seconds_mean, 3)});
+// A number of each seed of `run`.
+template <typename Get>
+Stat OverSeeds(const SeededRun& run, Get get) {
+  std::vector<double> values;
+  values.reserve(run.seeds.size());
+  for (const RunOutcome* seed : run.seeds) {
+    values.push_back(get(*seed));
   }
-  return report::RenderMarkdownTable(
-      {"setting", "algorithm", "lr", "final test acc", "final test loss",
-       "final train loss",
-       "time to " + target + (real ? " (wall s)" : " (virtual s)"),
-       "MB up to " + target, "MB up (total)", "sync wait per worker (s)"},
-      rows);
+  return StatOf(values);
+}
+
+// "1.2, 1.4, n/a": the time each seed first reached `target`.
+std::string TimesBySeed(const SeededRun& run, double target) {
+  std::string text;
+  for (const RunOutcome* seed : run.seeds) {
+    if (!text.empty()) text += ", ";
+    const std::optional<double> time = TimeToTarget(seed->trace, target);
+    text += time ? FormatNumber(*time, 3) : "n/a";
+  }
+  return text;
+}
+
+// The table of results, one row per reported run (a run's seeds give one
+// row of means ± standard deviations).
+StatusOr<std::string> ResultsTable(const StudyPlan& plan,
+                                   const std::vector<SeededRun>& reported,
+                                   bool real) {
+  const bool seeded = plan.seeds.size() > 1;
+  const double first = plan.target_accuracy;
+  std::vector<std::vector<std::string>> rows;
+  for (const SeededRun& run : reported) {
+    std::vector<std::string> row = {
+        run.mean.setting, run.mean.label, FormatNumber(run.mean.lr, 3),
+        FormatStat(OverSeeds(run, FinalAccuracy), 4),
+        FormatStat(
+            OverSeeds(run,
+                      [](const RunOutcome& r) { return r.summary.train_loss; }),
+            4)};
+    for (const double target : plan.targets) {
+      row.push_back(FormatStat(
+          OverSeeds(run,
+                    [target](const RunOutcome& r) {
+                      return TimeToTarget(r.trace, target).value_or(kNaN);
+                    }),
+          3));
+    }
+    if (seeded) row.push_back(TimesBySeed(run, first));
+    row.push_back(FormatStat(
+        OverSeeds(run,
+                  [first](const RunOutcome& r) {
+                    const std::optional<int64_t> bytes =
+                        BytesUpToTarget(r.trace, first);
+                    return bytes ? static_cast<double>(*bytes) / 1e6 : kNaN;
+                  }),
+        4));
+    row.push_back(Megabytes(static_cast<double>(run.mean.summary.bytes_up)));
+    row.push_back(
+        FormatStat(OverSeeds(run,
+                             [](const RunOutcome& r) {
+                               return r.summary.sync_wait_seconds_mean;
+                             }),
+                   3));
+    row.push_back(FormatNumber(100.0 * CommunicationShare(run.mean), 3) + " %");
+    rows.push_back(std::move(row));
+  }
+  const std::string unit = real ? " (wall s)" : " (virtual s)";
+  std::vector<std::string> header = {"setting", "algorithm", "lr",
+                                     "final test acc", "final train loss"};
+  for (const double target : plan.targets) {
+    header.push_back("time to " + FormatNumber(target) + unit);
+  }
+  if (seeded) header.push_back("time to " + FormatNumber(first) + " by seed");
+  header.push_back("MB up to " + FormatNumber(first));
+  header.push_back("MB up (total)");
+  header.push_back("sync wait per worker (s)");
+  header.push_back("time blocked");
+  return report::RenderMarkdownTable(header, rows);
 }
 
 // The title, what is compared, how it was run and with which settings.
@@ -485,23 +538,32 @@ std::string Notes(const StudyPlan& plan, bool real) {
 
 }  // namespace
 
-std::vector<const RunOutcome*> ReportedRuns(
-    const StudyPlan& plan, const std::vector<RunOutcome>& runs) {
+std::vector<SeededRun> ReportedRuns(const StudyPlan& plan,
+                                    const std::vector<RunOutcome>& runs) {
   const Groups groups = GroupRuns(runs);
-  std::vector<const RunOutcome*> reported;
+  std::vector<SeededRun> reported;
   for (const std::string& setting : plan.settings) {
     for (const std::string& label : plan.labels) {
       const auto found = groups.find({setting, label});
       if (found == groups.end()) continue;
+      std::vector<SeededRun> candidates = ByStepSize(found->second);
       if (plan.tune_lr) {
-        reported.push_back(Best(found->second));
+        reported.push_back(Tuned(candidates));
       } else {
-        reported.insert(reported.end(), found->second.begin(),
-                        found->second.end());
+        reported.insert(reported.end(), candidates.begin(), candidates.end());
       }
     }
   }
   return reported;
+}
+
+std::vector<const RunOutcome*> Means(const std::vector<SeededRun>& runs) {
+  std::vector<const RunOutcome*> means;
+  means.reserve(runs.size());
+  for (const SeededRun& run : runs) {
+    means.push_back(&run.mean);
+  }
+  return means;
 }
 
 std::string RenderResultsCsv(const std::string& study,
@@ -510,8 +572,9 @@ std::string RenderResultsCsv(const std::string& study,
   for (const RunOutcome& run : runs) {
     for (const TracePoint& p : run.trace) {
       rows.push_back({study, run.setting, run.label, Exact(run.lr),
-                      Exact(p.virtual_seconds), std::to_string(p.examples),
-                      Exact(p.epoch), Exact(p.train_loss), Exact(p.test_loss),
+                      std::to_string(run.seed), Exact(p.virtual_seconds),
+                      std::to_string(p.examples), Exact(p.epoch),
+                      Exact(p.train_loss), Exact(p.test_loss),
                       Exact(p.test_accuracy), std::to_string(p.bytes_up),
                       std::to_string(p.bytes_down),
                       Exact(p.sync_wait_seconds_mean)});
@@ -534,12 +597,12 @@ std::string RenderResultsCsv(const std::string& study,
 StatusOr<std::string> RenderSummary(const StudyPlan& plan,
                                     const std::vector<RunOutcome>& runs,
                                     const ReportOptions& options) {
-  const std::vector<const RunOutcome*> reported = ReportedRuns(plan, runs);
+  const std::vector<SeededRun> reported = ReportedRuns(plan, runs);
   StatusOr<std::string> table = ResultsTable(plan, reported, options.real);
   if (!table.ok()) return table.status();
   std::string md = Introduction(plan, runs.size(), options);
   md += "## Results\n\n" + *table + "\n";
-  md += "## Verdict\n\n" + Verdicts(plan, reported);
+  md += "## Verdict\n\n" + Verdicts(plan, Means(reported));
   if (plan.tune_lr) {
     md += "## Step-size tuning\n\n" + TuningTable(plan, runs) + "\n";
   }
@@ -565,7 +628,8 @@ Status WriteReport(const StudyPlan& plan, const std::vector<RunOutcome>& runs,
   if (!summary.ok()) return summary.status();
   status = io::WriteFileAtomically(dir + "summary.md", *summary);
   if (!status.ok()) return status;
-  const std::vector<const RunOutcome*> reported = ReportedRuns(plan, runs);
+  const std::vector<SeededRun> seeded = ReportedRuns(plan, runs);
+  const std::vector<const RunOutcome*> reported = Means(seeded);
   const std::vector<const RunOutcome*> traced = TracedRuns(plan, reported);
   for (const TraceFigure& figure : plan.trace_figures) {
     status = io::WriteFileAtomically(

@@ -10,13 +10,14 @@
 
 #include "common/base/status.h"
 #include "compare/outcome.h"
+#include "compare/seeds.h"
 #include "compare/study.h"
 
 namespace anchorage::compare {
 
 // Columns of results.csv.
 inline constexpr char kResultsCsvHeader[] =
-    "study,setting,algorithm,lr,virtual_or_wall_seconds,examples,epoch,"
+    "study,setting,algorithm,lr,seed,virtual_or_wall_seconds,examples,epoch,"
     "train_loss,test_loss,test_accuracy,bytes_up,bytes_down,"
     "sync_wait_seconds_mean";
 
@@ -29,11 +30,15 @@ struct ReportOptions {
   bool real = false;
 };
 
-// Returns the runs the report shows, in plan order (setting, then series):
-// every run, or with `plan.tune_lr` the candidate of each (setting, label)
-// with the lowest final training loss. Pointers into `runs`.
-std::vector<const RunOutcome*> ReportedRuns(
-    const StudyPlan& plan, const std::vector<RunOutcome>& runs);
+// Returns the runs the report shows, in plan order (setting, then series),
+// each with its seeds: every (setting, label, step size), or with
+// `plan.tune_lr` the step size of each (setting, label) whose seeds' mean
+// final training loss is lowest. Pointers into `runs`.
+std::vector<SeededRun> ReportedRuns(const StudyPlan& plan,
+                                    const std::vector<RunOutcome>& runs);
+
+// The seeds' means of `runs`, pointers into them.
+std::vector<const RunOutcome*> Means(const std::vector<SeededRun>& runs);
 
 // Returns results.csv: kResultsCsvHeader, then one row per trace point of
 // every run in `runs` (learning-rate candidates included), in run order.

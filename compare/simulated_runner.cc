@@ -45,6 +45,7 @@ StatusOr<RunOutcome> SimulatedRunner::Run(const RunSpec& spec) {
   outcome.setting = spec.setting;
   outcome.label = spec.label;
   outcome.lr = train.lr;
+  outcome.seed = train.seed;
   outcome.trace = std::move(result->trace);
   // Before any local step there is no training loss to report; waits
   // below a nanosecond are rounding residue of the virtual clock.

@@ -32,6 +32,9 @@ struct RunSpec {
   // algorithm share a setting ("slowmo β=0.7").
   std::string label;
   config::RunConfig config;
+  // Runs with the step size tuned for its label in the plan's
+  // `tuning_setting` (config.train.lr is set once the tuning runs are done).
+  bool tuned_lr = false;
 };
 
 // Numbers per setting that a sweep figure shows.
@@ -89,8 +92,16 @@ struct StudyPlan {
   // one with the lowest final training loss.
   std::vector<RunSpec> runs;
   bool tune_lr = false;
+  // With tune_lr: when set, the step-size candidates run in this setting
+  // only, and the other settings' runs (tuned_lr) use each label's pick.
+  std::string tuning_setting;
   KeyMetric key = KeyMetric::kTimeToTarget;
+  // The target of the verdicts, and every target the table times (the
+  // first is target_accuracy).
   double target_accuracy = 0.8;
+  std::vector<double> targets;
+  // The seeds each run is repeated with (one: --seed).
+  std::vector<uint64_t> seeds;
   // What the preset set ("--workers 25") and which of its defaults the
   // user's flags replaced ("--workers").
   std::vector<std::string> preset_settings;
@@ -107,7 +118,8 @@ struct StudyPlan {
 
 // Builds the plan for `base.compare.study` from the parsed flags `base`;
 // `given` holds the flags the user set ("--workers", "--lr", ...), whose
-// values the presets keep.
+// values the presets keep. With --seeds every run is repeated once per
+// seed, in seed order, right after itself.
 StudyPlan PlanStudy(const config::RunConfig& base,
                     const std::set<std::string>& given);
 

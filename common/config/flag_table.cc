@@ -588,6 +588,13 @@ std::vector<Flag> MakeTable() {
       {"--target-accuracy", kCompareGroup,
        "Report the time and bytes to reach this test accuracy", kCompareOnly,
        kOwn, Compare(&CompareOptions::target_accuracy)},
+      {"--seeds", kCompareGroup,
+       "Run every configuration once per seed (comma-separated; default: "
+       "--seed alone) and report the mean and standard deviation",
+       kCompareOnly, kOwn, Compare(&CompareOptions::seeds)},
+      {"--jobs", kCompareGroup,
+       "Simulated runs at once (0 = one per core; real runs go one by one)",
+       kCompareOnly, kOwn, Compare(&CompareOptions::jobs)},
   };
 }
 

@@ -361,6 +361,31 @@ Status ValidateOutputs(const OutputOptions& output, const DemoOptions& demo,
   return Status::Ok();
 }
 
+Status ValidateCompare(const CompareOptions& compare) {
+  if (compare.algorithms.empty()) {
+    return Status::InvalidArgument("--algorithms: name at least one");
+  }
+  if (compare.out_dir.empty()) {
+    return Status::InvalidArgument("--out-dir: must not be empty");
+  }
+  if (!(compare.target_accuracy > 0.0 && compare.target_accuracy <= 1.0)) {
+    return Bad("--target-accuracy", "must be in (0, 1]",
+               compare.target_accuracy);
+  }
+  if (compare.jobs < 0 || compare.jobs > 256) {
+    return Bad("--jobs", "must be in [0, 256] (0 = one per core)",
+               compare.jobs);
+  }
+  for (size_t i = 0; i < compare.seeds.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (compare.seeds[i] == compare.seeds[j]) {
+        return Bad("--seeds", "must not repeat a seed", compare.seeds[i]);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status RunConfig::Validate() const {
@@ -406,16 +431,8 @@ Status RunConfig::Validate() const {
   }
   status = ValidateOutputs(output, demo, simulate);
   if (!status.ok()) return status;
-  if (compare.algorithms.empty()) {
-    return Status::InvalidArgument("--algorithms: name at least one");
-  }
-  if (compare.out_dir.empty()) {
-    return Status::InvalidArgument("--out-dir: must not be empty");
-  }
-  if (!(compare.target_accuracy > 0.0 && compare.target_accuracy <= 1.0)) {
-    return Bad("--target-accuracy", "must be in (0, 1]",
-               compare.target_accuracy);
-  }
+  status = ValidateCompare(compare);
+  if (!status.ok()) return status;
   if (!(simulate.fail_rate >= 0.0)) {
     return Bad("--fail-rate", "must be >= 0 per second", simulate.fail_rate);
   }

@@ -41,11 +41,11 @@ inline constexpr EnumName<BaseBuffer> kBaseBufferNames[] = {
 };
 
 // The comparisons `anchorage compare` knows (compare/study.h).
-enum class Study { kCustom, kWoodworth, kLatency, kSlowMo, kCompression };
+enum class Study { kCustom, kWoodworth, kOverlap, kSlowMo, kCompression };
 
 inline constexpr EnumName<Study> kStudyNames[] = {
     {Study::kCustom, "custom"},           {Study::kWoodworth, "woodworth"},
-    {Study::kLatency, "latency"},         {Study::kSlowMo, "slowmo"},
+    {Study::kOverlap, "overlap"},         {Study::kSlowMo, "slowmo"},
     {Study::kCompression, "compression"},
 };
 
@@ -274,6 +274,11 @@ struct CompareOptions {
   bool real = false;
   // Test accuracy whose first crossing times are reported.
   double target_accuracy = 0.8;
+  // Each run once per seed (empty: --seed alone); the report gives the
+  // mean and standard deviation over them.
+  std::vector<uint64_t> seeds;
+  // Simulated runs at once (0 = one per core); real runs go one by one.
+  int jobs = 0;
 };
 
 struct RunConfig {

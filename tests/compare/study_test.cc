@@ -59,21 +59,41 @@ TEST(ComparePlanStudyTest, WoodworthSweepsMixAndTunesTheStepSize) {
 }
 
 TEST(ComparePlanStudyTest, PresetsKeepTheUsersFlags) {
-  config::RunConfig base = Base(Study::kLatency);
-  base.train.workers = 16;
+  config::RunConfig base = Base(Study::kOverlap);
+  base.train.workers = 8;
 
   const StudyPlan plan = PlanStudy(base, {"--workers"});
 
-  EXPECT_EQ(plan.runs.front().config.train.workers, 16);
-  EXPECT_EQ(plan.runs.front().config.train.local_steps, 8);
-  EXPECT_EQ(plan.user_overrides, std::vector<std::string>{"--workers 16"});
-  // 5 latencies and 2 stragglers; overlap (async and sync anchor), local
-  // and minibatch SGD in each.
-  EXPECT_EQ(plan.runs.size(), 28U);
-  EXPECT_EQ(plan.runs[0].config.server.aggregation, AggregationMode::kAsync);
-  EXPECT_EQ(plan.runs[1].config.server.aggregation, AggregationMode::kSync);
-  EXPECT_EQ(plan.runs[2].config.server.aggregation, std::nullopt);
-  EXPECT_EQ(plan.runs.back().config.worker.slowdown, "0:4");
+  EXPECT_EQ(plan.runs.front().config.train.workers, 8);
+  EXPECT_EQ(plan.runs.front().config.train.local_steps, 2);
+  EXPECT_EQ(plan.runs.front().config.train.partition, "dirichlet:0.5");
+  EXPECT_EQ(plan.user_overrides, std::vector<std::string>{"--workers 8"});
+}
+
+// The step size is tuned with no latency over 3 values per series, then
+// each other setting runs each series once with the picked one.
+TEST(ComparePlanStudyTest, OverlapTunesOnceAndReusesTheStepSize) {
+  const StudyPlan plan = PlanStudy(Base(Study::kOverlap), {});
+  EXPECT_EQ(plan.tuning_setting, "no latency");
+  ASSERT_EQ(plan.settings.size(), 6U);
+  ASSERT_EQ(plan.labels.size(), 4U);
+  EXPECT_EQ(plan.runs.size(), 4U * 3U + 4U * 5U);
+  for (size_t i = 0; i < plan.runs.size(); ++i) {
+    EXPECT_EQ(plan.runs[i].tuned_lr, i >= 12) << i;
+  }
+  const RunSpec& paper = plan.runs[0];
+  EXPECT_EQ(paper.config.server.aggregation, AggregationMode::kSync);
+  EXPECT_EQ(paper.config.train.alpha, 0.6);
+  EXPECT_EQ(paper.config.train.beta, 0.7);
+  EXPECT_TRUE(paper.config.train.nesterov);
+  const RunSpec& async = plan.runs[3];
+  EXPECT_EQ(async.config.server.aggregation, AggregationMode::kAsync);
+  EXPECT_EQ(async.config.server.max_staleness, 64);
+  // Fully synchronous SGD: one gradient a round.
+  EXPECT_EQ(plan.runs[9].config.train.algorithm, Algorithm::kMinibatchSgd);
+  EXPECT_EQ(plan.runs[9].config.train.local_steps, 1);
+  EXPECT_EQ(plan.runs.back().config.simulate.random_slowdown, "0.1:4");
+  EXPECT_EQ(plan.targets, (std::vector<double>{0.80, 0.83, 0.85}));
 }
 
 TEST(ComparePlanStudyTest, CompressionRunsEveryCodecOnOneAlgorithm) {
@@ -105,17 +125,41 @@ TEST(CompareReportedRunsTest, TunedStudiesKeepTheLowestTrainLossPerGroup) {
   plan.labels = {"local-sgd", "minibatch-sgd"};
   std::vector<RunOutcome> runs(4);
   const double losses[] = {0.4, 0.3, 0.2, 0.5};
+  const double lrs[] = {0.01, 0.1, 0.01, 0.1};
   const char* labels[] = {"local-sgd", "local-sgd", "minibatch-sgd",
                           "minibatch-sgd"};
   for (size_t i = 0; i < runs.size(); ++i) {
     runs[i].setting = "P=0";
     runs[i].label = labels[i];
+    runs[i].lr = lrs[i];
     runs[i].summary.train_loss = losses[i];
   }
 
-  const std::vector<const RunOutcome*> reported = ReportedRuns(plan, runs);
+  const std::vector<SeededRun> reported = ReportedRuns(plan, runs);
 
-  EXPECT_EQ(reported, (std::vector<const RunOutcome*>{&runs[1], &runs[2]}));
+  ASSERT_EQ(reported.size(), 2U);
+  EXPECT_EQ(reported[0].seeds, (std::vector<const RunOutcome*>{&runs[1]}));
+  EXPECT_EQ(reported[1].seeds, (std::vector<const RunOutcome*>{&runs[2]}));
+}
+
+TEST(ComparePlanStudyTest, SeedsRepeatEveryRunInSeedOrder) {
+  config::RunConfig base;
+  base.compare.algorithms = {Algorithm::kLocalSgd, Algorithm::kMinibatchSgd};
+  base.compare.seeds = {3, 1, 2};
+  const StudyPlan plan = PlanStudy(base, {});
+  ASSERT_EQ(plan.runs.size(), 6U);
+  EXPECT_EQ(plan.seeds, (std::vector<uint64_t>{3, 1, 2}));
+  const uint64_t seeds[] = {3, 1, 2, 3, 1, 2};
+  for (size_t i = 0; i < plan.runs.size(); ++i) {
+    EXPECT_EQ(plan.runs[i].config.train.seed, seeds[i]);
+    EXPECT_EQ(plan.runs[i].config.train.algorithm,
+              i < 3 ? Algorithm::kLocalSgd : Algorithm::kMinibatchSgd);
+  }
+  // Without --seeds, --seed alone, once.
+  base.compare.seeds.clear();
+  base.train.seed = 7;
+  EXPECT_EQ(PlanStudy(base, {}).seeds, (std::vector<uint64_t>{7}));
+  EXPECT_EQ(PlanStudy(base, {}).runs.size(), 2U);
 }
 
 }  // namespace

@@ -504,7 +504,7 @@ TEST(FlagsTest, UnknownNameIsAnErrorNamingTheFlagValueAndChoices) {
       {Role::kCompare,
        "--study",
        "bogus",
-       {"custom", "woodworth", "latency", "slowmo", "compression"}},
+       {"custom", "woodworth", "overlap", "slowmo", "compression"}},
       {Role::kCompare, "--algorithms", "sgd", {"local-sgd", "diloco"}},
   };
   for (const BadName& bad : cases) {
