@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/algo/algorithm.h"
+#include "common/config/train_data.h"
 #include "common/data/dataset.h"
 #include "common/model/model.h"
 #include "simulator/run.h"
@@ -25,10 +26,10 @@ StatusOr<RunOutcome> SimulatedRunner::Run(const RunSpec& spec) {
 
   // Synthetic data depends on the seed, so the key includes it.
   const std::string key = std::string(data::DatasetName(train.dataset)) + "\n" +
-                          train.data_dir + "\n" + std::to_string(train.seed);
+                          train.data_dir + "\n" + std::to_string(train.seed) +
+                          (train.standardize ? "\nstandardized" : "");
   if (dataset_ == nullptr || key != dataset_key_) {
-    StatusOr<data::TrainTest> loaded =
-        data::LoadDataset(train.dataset, train.data_dir, train.seed);
+    StatusOr<data::TrainTest> loaded = config::LoadTrainingData(train);
     if (!loaded.ok()) return loaded.status();
     dataset_ = std::make_unique<data::TrainTest>(std::move(loaded).value());
     dataset_key_ = key;

@@ -10,6 +10,7 @@
 #include "common/base/log.h"
 #include "common/config/flags.h"
 #include "common/config/round_settings.h"
+#include "common/config/train_data.h"
 #include "common/transport/curve.h"
 #include "common/transport/socket.h"
 #include "server/memory_bound.h"
@@ -30,8 +31,7 @@ int64_t UnixNanos() {
 StatusOr<std::unique_ptr<Server>> Server::Create(
     const config::RunConfig& config, zmq::context_t* context,
     prometheus::Registry* registry) {
-  StatusOr<data::TrainTest> data = data::LoadDataset(
-      config.train.dataset, config.train.data_dir, config.train.seed);
+  StatusOr<data::TrainTest> data = config::LoadTrainingData(config.train);
   if (!data.ok()) return data.status();
   StatusOr<std::unique_ptr<model::Model>> model = model::MakeModel(
       config.train.model, data->train.dim(), data->train.num_classes);

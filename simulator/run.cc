@@ -10,6 +10,7 @@
 #include "common/algo/trainer.h"
 #include "common/codec/codec.h"
 #include "common/config/round_settings.h"
+#include "common/config/train_data.h"
 #include "common/data/dataset.h"
 #include "common/data/partition.h"
 #include "common/io/file.h"
@@ -46,13 +47,11 @@ StatusOr<SimulationResult<float>> SimulateRun(
     const std::function<void(const TracePoint&)>& on_trace,
     SimulationObserver<float> observer) {
   const config::TrainOptions& train = config.train;
-  StatusOr<data::TrainTest> loaded =
-      data::LoadDataset(train.dataset, train.data_dir, train.seed);
+  StatusOr<data::TrainTest> loaded = config::LoadTrainingData(train);
   if (!loaded.ok()) return loaded.status();
   const data::TrainTest data = std::move(loaded).value();
-  StatusOr<data::Partition> partition =
-      data::MakePartition(train.partition, data.train.labels,
-                          data.train.num_classes, train.workers, train.seed);
+  StatusOr<data::Partition> partition = data::MakePartition(
+      train.partition, data.train, train.workers, train.seed);
   if (!partition.ok()) return partition.status();
   StatusOr<std::unique_ptr<model::Model>> eval_model =
       model::MakeModel(train.model, data.train.dim(), data.train.num_classes);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/base/log.h"
+#include "common/config/train_data.h"
 #include "common/data/partition.h"
 
 namespace anchorage::worker {
@@ -34,12 +35,11 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(
     if (!keys.ok()) return keys.status();
     curve = std::move(keys).value();
   }
-  StatusOr<data::TrainTest> data = data::LoadDataset(
-      config.train.dataset, config.train.data_dir, config.train.seed);
+  StatusOr<data::TrainTest> data = config::LoadTrainingData(config.train);
   if (!data.ok()) return data.status();
-  StatusOr<data::Partition> partition = data::MakePartition(
-      config.train.partition, data->train.labels, data->train.num_classes,
-      config.train.workers, config.train.seed);
+  StatusOr<data::Partition> partition =
+      data::MakePartition(config.train.partition, data->train,
+                          config.train.workers, config.train.seed);
   if (!partition.ok()) return partition.status();
   std::vector<int64_t> shard =
       std::move((*partition)[static_cast<size_t>(config.worker.worker_id)]);

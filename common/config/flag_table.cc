@@ -345,6 +345,10 @@ std::vector<Flag> MakeTable() {
        Train(&TrainOptions::momentum)},
       {"--nesterov", kTrainingGroup, "Nesterov local momentum", kAll, kShared,
        Train(&TrainOptions::nesterov)},
+      {"--standardize", kTrainingGroup,
+       "Standardise every feature to mean 0 and variance 1 over the training "
+       "set",
+       kAll, kShared, Train(&TrainOptions::standardize)},
       {"--weight-decay", kTrainingGroup, "L2 weight decay", kAll, kShared,
        Train(&TrainOptions::weight_decay)},
       {"--batch-size", kTrainingGroup, "Examples per local step", kAll, kShared,

@@ -73,6 +73,9 @@ struct TrainOptions {
   double lr = 0.05;
   double momentum = 0.9;
   bool nesterov = false;
+  // Standardise every feature to mean 0, variance 1 over the training set
+  // (train_data.h).
+  bool standardize = false;
   double weight_decay = 0.0;
   int batch_size = 32;
   // Linear warm-up length and step-decay milestones, in epochs.

@@ -1,7 +1,9 @@
 #include "common/data/dataset.h"
 
+#include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/data/idx_reader.h"
 #include "common/data/synthetic.h"
@@ -16,8 +18,11 @@ constexpr const char* kDefaultFashionMnistDir =
 // the rest label 0: five classes each, so the labels are balanced.
 constexpr int32_t kFirstPositiveClass = 5;
 
-// Folds the ten Fashion-MNIST classes of `split` into two.
+// Folds the ten Fashion-MNIST classes of `split` into two, keeping them as
+// the source classes.
 void MakeBinary(Dataset* split) {
+  split->source_labels = split->labels;
+  split->source_classes = split->num_classes;
   for (int32_t& label : split->labels) {
     label = label >= kFirstPositiveClass ? 1 : 0;
   }
@@ -58,6 +63,44 @@ StatusOr<TrainTest> LoadDataset(DatasetKind kind, const std::string& data_dir,
   }
   return Status::InvalidArgument("unknown dataset kind " +
                                  std::to_string(static_cast<int>(kind)));
+}
+
+void Standardize(TrainTest* data) {
+  RowMatrix& train = data->train.features;
+  const Eigen::Index rows = train.rows();
+  const Eigen::Index cols = train.cols();
+  if (rows == 0) return;
+  // Two passes in double: sums of 60,000 floats would lose digits.
+  std::vector<double> mean(static_cast<size_t>(cols), 0.0);
+  std::vector<double> variance(static_cast<size_t>(cols), 0.0);
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    for (Eigen::Index j = 0; j < cols; ++j) {
+      mean[static_cast<size_t>(j)] += train(r, j);
+    }
+  }
+  for (double& m : mean) {
+    m /= static_cast<double>(rows);
+  }
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    for (Eigen::Index j = 0; j < cols; ++j) {
+      const double centred = train(r, j) - mean[static_cast<size_t>(j)];
+      variance[static_cast<size_t>(j)] += centred * centred;
+    }
+  }
+  std::vector<float> scale(static_cast<size_t>(cols), 1.0F);
+  for (size_t j = 0; j < scale.size(); ++j) {
+    const double v = variance[j] / static_cast<double>(rows);
+    if (v > 0) scale[j] = static_cast<float>(1.0 / std::sqrt(v));
+  }
+  for (RowMatrix* features : {&train, &data->test.features}) {
+    for (Eigen::Index r = 0; r < features->rows(); ++r) {
+      for (Eigen::Index j = 0; j < cols; ++j) {
+        const auto k = static_cast<size_t>(j);
+        (*features)(r, j) = static_cast<float>(((*features)(r, j) - mean[k]) *
+                                               static_cast<double>(scale[k]));
+      }
+    }
+  }
 }
 
 }  // namespace anchorage::data

@@ -22,6 +22,11 @@ struct Dataset {
   RowMatrix features;           // n x dim, float32 (images scaled to [0,1])
   std::vector<int32_t> labels;  // n labels in [0, num_classes)
   int num_classes = 0;
+  // The finer classes the labels were folded from (fashion-mnist-binary:
+  // the ten original ones), which a partition may split the data by; empty
+  // when the labels are the classes.
+  std::vector<int32_t> source_labels;
+  int source_classes = 0;
 
   // Returns the number of examples (rows of `features`).
   int64_t size() const;
@@ -71,5 +76,10 @@ constexpr std::string_view DatasetName(DatasetKind kind) {
 // Returns the loader's error (a missing or malformed file).
 StatusOr<TrainTest> LoadDataset(DatasetKind kind, const std::string& data_dir,
                                 uint64_t seed);
+
+// Standardises every feature to mean 0 and variance 1 over the training
+// split, and applies the same shift and scale to the test split (a feature
+// constant in training is only centred).
+void Standardize(TrainTest* data);
 
 }  // namespace anchorage::data

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "common/base/seed.h"
@@ -21,16 +22,18 @@ namespace {
 
 constexpr std::string_view kDirichletPrefix = "dirichlet:";
 constexpr std::string_view kMixPrefix = "mix:";
+constexpr std::string_view kPairsPrefix = "pairs:";
 
 // Distinct stream tags keep the IID, Dirichlet and mixing shuffles unrelated
 // to other generators seeded with the same seed.
 constexpr uint64_t kIidStream = 101;
 constexpr uint64_t kDirichletStream = 102;
 constexpr uint64_t kMixStream = 103;
+constexpr uint64_t kPairsStream = 104;
 
 // A parsed partition spec: the kind and, for Dirichlet and mix, its number.
 struct PartitionSpec {
-  enum class Kind { kIid, kDirichlet, kMix };
+  enum class Kind { kIid, kDirichlet, kMix, kPairs };
   Kind kind = Kind::kIid;
   double parameter = 0.0;
 };
@@ -59,18 +62,20 @@ StatusOr<PartitionSpec> ParseSpec(const std::string& spec) {
       return PartitionSpec{Kind::kDirichlet, *alpha};
     }
   }
-  if (view.starts_with(kMixPrefix)) {
+  for (const auto& [prefix, kind] : {std::pair{kMixPrefix, Kind::kMix},
+                                     std::pair{kPairsPrefix, Kind::kPairs}}) {
+    if (!view.starts_with(prefix)) continue;
     const std::optional<double> fraction =
-        ParseNumber(view.substr(kMixPrefix.size()));
+        ParseNumber(view.substr(prefix.size()));
     if (fraction.has_value() && *fraction >= 0.0 && *fraction <= 1.0) {
-      return PartitionSpec{Kind::kMix, *fraction};
+      return PartitionSpec{kind, *fraction};
     }
   }
   return Status::InvalidArgument(
       "invalid partition spec \"" + spec +
       "\": expected \"iid\", \"dirichlet:A\" with a number A > 0 (e.g. "
-      "\"dirichlet:0.5\") or \"mix:P\" with a number P in [0, 1] (e.g. "
-      "\"mix:0.25\")");
+      "\"dirichlet:0.5\"), or \"mix:P\" or \"pairs:P\" with a number P in "
+      "[0, 1] (e.g. \"mix:0.25\")");
 }
 
 Status CheckNumWorkers(int num_workers, int64_t num_examples) {
@@ -158,6 +163,34 @@ Status CheckLabels(std::span<const int32_t> labels, int num_classes) {
     }
   }
   return Status::Ok();
+}
+
+// Every shard gives a random `mix_fraction` of itself to a pool, which is
+// shuffled and dealt back so that each shard gets as many as it gave; then
+// the shards are sorted. Taking the same fraction of every shard makes the
+// pool a stratified sample of the whole training set, so its label
+// distribution is the global one.
+void MixBlocks(double mix_fraction, std::mt19937_64& rng,
+               Partition* partition) {
+  std::vector<int64_t> pool;
+  std::vector<size_t> given(partition->size());
+  for (size_t w = 0; w < partition->size(); ++w) {
+    std::vector<int64_t>& shard = (*partition)[w];
+    std::shuffle(shard.begin(), shard.end(), rng);
+    given[w] = static_cast<size_t>(
+        std::llround(mix_fraction * static_cast<double>(shard.size())));
+    const auto keep = static_cast<ptrdiff_t>(shard.size() - given[w]);
+    pool.insert(pool.end(), shard.begin() + keep, shard.end());
+    shard.resize(static_cast<size_t>(keep));
+  }
+  std::shuffle(pool.begin(), pool.end(), rng);
+  auto next = pool.begin();
+  for (size_t w = 0; w < partition->size(); ++w) {
+    const auto count = static_cast<ptrdiff_t>(given[w]);
+    (*partition)[w].insert((*partition)[w].end(), next, next + count);
+    next += count;
+  }
+  SortShards(partition);
 }
 
 }  // namespace
@@ -253,48 +286,86 @@ StatusOr<Partition> PartitionMix(std::span<const int32_t> labels,
   });
   Partition partition = SplitEvenly(order, num_workers);
 
-  // Every block gives a random mix_fraction of itself to the pool. Taking the
-  // same fraction of every block makes the pool a stratified sample of the
-  // whole training set, so its label distribution is the global one.
-  std::vector<int64_t> pool;
-  std::vector<size_t> given(partition.size());
-  for (size_t w = 0; w < partition.size(); ++w) {
-    std::vector<int64_t>& shard = partition[w];
-    std::shuffle(shard.begin(), shard.end(), rng);
-    given[w] = static_cast<size_t>(
-        std::llround(mix_fraction * static_cast<double>(shard.size())));
-    const auto keep = static_cast<ptrdiff_t>(shard.size() - given[w]);
-    pool.insert(pool.end(), shard.begin() + keep, shard.end());
-    shard.resize(static_cast<size_t>(keep));
+  MixBlocks(mix_fraction, rng, &partition);
+  return partition;
+}
+
+StatusOr<Partition> PartitionPairs(std::span<const int32_t> classes,
+                                   int num_classes, int num_workers,
+                                   double mix_fraction, uint64_t seed) {
+  const auto num_examples = static_cast<int64_t>(classes.size());
+  Status status = CheckNumWorkers(num_workers, num_examples);
+  if (!status.ok()) return status;
+  const int half = num_classes / 2;
+  if (num_classes < 2 || num_classes % 2 != 0 || num_workers < half) {
+    return Status::InvalidArgument(
+        "the pairs partition needs an even number of classes and at least "
+        "half as many workers, so that every class is held (" +
+        std::to_string(num_classes) + " classes, " +
+        std::to_string(num_workers) + " workers)");
   }
-  std::shuffle(pool.begin(), pool.end(), rng);
-  auto next = pool.begin();
-  for (size_t w = 0; w < partition.size(); ++w) {
-    const auto count = static_cast<ptrdiff_t>(given[w]);
-    partition[w].insert(partition[w].end(), next, next + count);
-    next += count;
+  if (!(mix_fraction >= 0.0 && mix_fraction <= 1.0)) {
+    return Status::InvalidArgument("mixing fraction must be in [0, 1], got " +
+                                   std::to_string(mix_fraction));
   }
+  status = CheckLabels(classes, num_classes);
+  if (!status.ok()) return status;
+  // Worker w holds class w mod h and class h + (w div h + w) mod h, h half
+  // the classes: h^2 workers hold every pair once, and from h workers on
+  // every class has a holder.
+  std::vector<std::vector<int>> holders(static_cast<size_t>(num_classes));
+  for (int w = 0; w < num_workers; ++w) {
+    const int first = w % half;
+    const int second = half + (w / half + w) % half;
+    holders[static_cast<size_t>(first)].push_back(w);
+    holders[static_cast<size_t>(second)].push_back(w);
+  }
+  std::mt19937_64 rng(MixSeed(seed, kPairsStream));
+  std::vector<std::vector<int64_t>> by_class(static_cast<size_t>(num_classes));
+  for (int64_t i = 0; i < num_examples; ++i) {
+    by_class[static_cast<size_t>(classes[static_cast<size_t>(i)])].push_back(i);
+  }
+  Partition partition(static_cast<size_t>(num_workers));
+  for (size_t c = 0; c < by_class.size(); ++c) {
+    std::vector<int64_t>& members = by_class[c];
+    std::shuffle(members.begin(), members.end(), rng);
+    const Partition dealt =
+        SplitEvenly(members, static_cast<int>(holders[c].size()));
+    for (size_t h = 0; h < dealt.size(); ++h) {
+      std::vector<int64_t>& shard =
+          partition[static_cast<size_t>(holders[c][h])];
+      shard.insert(shard.end(), dealt[h].begin(), dealt[h].end());
+    }
+  }
+  MixBlocks(mix_fraction, rng, &partition);
+  FillEmptyShards(&partition);
   SortShards(&partition);
   return partition;
 }
 
-StatusOr<Partition> MakePartition(const std::string& spec,
-                                  std::span<const int32_t> labels,
-                                  int num_classes, int num_workers,
-                                  uint64_t seed) {
+StatusOr<Partition> MakePartition(const std::string& spec, const Dataset& train,
+                                  int num_workers, uint64_t seed) {
   using Kind = PartitionSpec::Kind;
   StatusOr<PartitionSpec> parsed = ParseSpec(spec);
   if (!parsed.ok()) return parsed.status();
+  const std::span<const int32_t> labels = train.labels;
   switch (parsed->kind) {
     case Kind::kIid:
       return PartitionIid(static_cast<int64_t>(labels.size()), num_workers,
                           seed);
     case Kind::kDirichlet:
-      return PartitionDirichlet(labels, num_classes, num_workers,
+      return PartitionDirichlet(labels, train.num_classes, num_workers,
                                 parsed->parameter, seed);
     case Kind::kMix:
-      return PartitionMix(labels, num_classes, num_workers, parsed->parameter,
-                          seed);
+      return PartitionMix(labels, train.num_classes, num_workers,
+                          parsed->parameter, seed);
+    case Kind::kPairs:
+      if (!train.source_labels.empty()) {
+        return PartitionPairs(train.source_labels, train.source_classes,
+                              num_workers, parsed->parameter, seed);
+      }
+      return PartitionPairs(labels, train.num_classes, num_workers,
+                            parsed->parameter, seed);
   }
   return Status::Internal("unhandled partition kind for spec \"" + spec + "\"");
 }

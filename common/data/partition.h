@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/base/status.h"
+#include "common/data/dataset.h"
 
 namespace anchorage::data {
 
@@ -57,14 +58,27 @@ StatusOr<Partition> PartitionMix(std::span<const int32_t> labels,
                                  int num_classes, int num_workers,
                                  double mix_fraction, uint64_t seed);
 
-// Builds the partition named by `spec`: "iid", "dirichlet:A" with A > 0
-// (for example "dirichlet:0.5") or "mix:P" with P in [0, 1] (for example
-// "mix:0.25"). Returns kInvalidArgument naming `spec` when it is malformed,
-// and the errors of PartitionIid / PartitionDirichlet / PartitionMix.
-StatusOr<Partition> MakePartition(const std::string& spec,
-                                  std::span<const int32_t> labels,
-                                  int num_classes, int num_workers,
-                                  uint64_t seed);
+// Woodworth et al.'s pairs partition for a binary task folded from an even
+// number of classes (fashion-mnist-binary: 0-4 against 5-9): with h half
+// the classes, worker w's own data is two classes, w mod h from the first
+// half and h + (w div h + w) mod h from the second, each class dealt evenly
+// among the workers that hold it; 25 workers over ten classes hold every
+// pair once. Then, as in PartitionMix, a fraction `mix_fraction` of every
+// shard is pooled and dealt back (1 = IID). `classes` are the finer classes
+// in [0, num_classes). Returns kInvalidArgument unless num_classes is even,
+// h <= num_workers <= classes.size(), mix_fraction is in [0, 1], and every
+// class is in range.
+StatusOr<Partition> PartitionPairs(std::span<const int32_t> classes,
+                                   int num_classes, int num_workers,
+                                   double mix_fraction, uint64_t seed);
+
+// Builds the partition of `train` named by `spec`: "iid", "dirichlet:A"
+// with A > 0 (for example "dirichlet:0.5"), "mix:P" or "pairs:P" with P in
+// [0, 1] (for example "mix:0.25"; pairs split by the dataset's source
+// classes when it has them). Returns kInvalidArgument naming `spec` when it
+// is malformed, and the errors of the partition functions.
+StatusOr<Partition> MakePartition(const std::string& spec, const Dataset& train,
+                                  int num_workers, uint64_t seed);
 
 // Returns kInvalidArgument naming `spec` if it is not a valid partition spec;
 // used to validate configuration before any data is loaded.

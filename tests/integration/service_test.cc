@@ -11,6 +11,7 @@
 
 #include "common/algo/algorithm.h"
 #include "common/algo/trainer.h"
+#include "common/config/train_data.h"
 #include "common/data/dataset.h"
 #include "common/data/partition.h"
 #include "common/transport/socket.h"
@@ -147,11 +148,10 @@ TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {
   ASSERT_TRUE(summary.has_value());
   ASSERT_EQ(summary->anchor_version, 5U);
 
-  const data::TrainTest data =
-      data::LoadDataset(config.train.dataset, "", config.train.seed).value();
+  const data::TrainTest data = config::LoadTrainingData(config.train).value();
   const data::Partition partition =
-      data::MakePartition(config.train.partition, data.train.labels,
-                          data.train.num_classes, 2, config.train.seed)
+      data::MakePartition(config.train.partition, data.train, 2,
+                          config.train.seed)
           .value();
   auto init_model = model::MakeModel(config.train.model, data.train.dim(),
                                      data.train.num_classes)

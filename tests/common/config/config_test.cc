@@ -866,6 +866,7 @@ RunConfig UnusualConfig() {
   t.lr = 0.1234567890123;
   t.momentum = 1.0 / 3.0;
   t.nesterov = true;
+  t.standardize = true;
   t.weight_decay = std::nextafter(1e-4, 1.0);
   t.batch_size = 77;
   t.warmup_epochs = 0.1;
@@ -995,9 +996,9 @@ TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
                                                "--link-latency",
                                                "--link-bandwidth"};
   // Flags whose unset value is the parser's default are left out.
-  const std::vector<std::string> when_set = {"--nesterov", "--decay-epochs",
-                                             "--data-dir", "--aggregation",
-                                             "--slowdown"};
+  const std::vector<std::string> when_set = {"--nesterov",     "--standardize",
+                                             "--decay-epochs", "--data-dir",
+                                             "--aggregation",  "--slowdown"};
   RunConfig config = UnusualConfig();
   config.worker.slowdown = "0:2";
 

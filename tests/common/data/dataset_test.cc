@@ -1,5 +1,6 @@
 #include "common/data/dataset.h"
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -47,6 +48,27 @@ TEST(DatasetTest, FashionMnistBinaryFoldsClassesIntoTwoBalancedLabels) {
     ASSERT_EQ(binary->test.labels[i], original->test.labels[i] >= 5 ? 1 : 0)
         << "row " << i;
   }
+  // The ten classes stay as the source of the two labels.
+  EXPECT_EQ(binary->train.source_labels, original->train.labels);
+  EXPECT_EQ(binary->train.source_classes, 10);
+  EXPECT_TRUE(original->train.source_labels.empty());
+}
+
+TEST(DatasetTest, StandardizeUsesTheTrainingSplitsMomentsForBoth) {
+  TrainTest data;
+  data.train.features.resize(4, 2);
+  data.train.features << 1, 5, 3, 5, 5, 5, 7, 5;  // column 1 is constant
+  data.test.features.resize(1, 2);
+  data.test.features << 4, 6;
+  Standardize(&data);
+  // Column 0: mean 4, variance (9 + 1 + 1 + 9) / 4 = 5.
+  const float scale = 1.0F / std::sqrt(5.0F);
+  EXPECT_NEAR(data.train.features(0, 0), -3 * scale, 1e-6);
+  EXPECT_NEAR(data.train.features(3, 0), 3 * scale, 1e-6);
+  EXPECT_NEAR(data.test.features(0, 0), 0.0, 1e-6);
+  // The constant column is only centred.
+  EXPECT_EQ(data.train.features(2, 1), 0.0F);
+  EXPECT_EQ(data.test.features(0, 1), 1.0F);
 }
 
 TEST(DatasetTest, MissingFashionMnistBinaryDirectoryIsNotFound) {

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <set>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -350,6 +352,87 @@ TEST(PartitionMixTest, RejectsBadArguments) {
             Status::Code::kInvalidArgument);
 }
 
+// The data a partition splits: only the labels matter.
+Dataset Labelled(std::vector<int32_t> labels, int num_classes) {
+  Dataset dataset;
+  dataset.labels = std::move(labels);
+  dataset.num_classes = num_classes;
+  return dataset;
+}
+
+// Checks that `partition` covers 0..n-1 exactly once.
+void ExpectCoversOnce(const Partition& partition, size_t n) {
+  std::vector<int> seen(n, 0);
+  for (const auto& shard : partition) {
+    for (const int64_t i : shard) {
+      ++seen[static_cast<size_t>(i)];
+    }
+  }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), static_cast<ptrdiff_t>(n));
+}
+
+TEST(PartitionPairsTest, TwentyFiveWorkersHoldEveryPairOnce) {
+  const std::vector<int32_t> classes = BalancedLabels(10, 50);
+  const StatusOr<Partition> partition = PartitionPairs(classes, 10, 25, 0.0, 3);
+  ASSERT_TRUE(partition.ok()) << partition.status().ToString();
+  ExpectCoversOnce(*partition, classes.size());
+  std::set<std::pair<int32_t, int32_t>> pairs;
+  for (const auto& shard : *partition) {
+    std::set<int32_t> held;
+    for (const int64_t i : shard) {
+      held.insert(classes[static_cast<size_t>(i)]);
+    }
+    ASSERT_EQ(held.size(), 2U);
+    EXPECT_LT(*held.begin(), 5);
+    EXPECT_GE(*held.rbegin(), 5);
+    pairs.insert({*held.begin(), *held.rbegin()});
+    EXPECT_EQ(shard.size(), 20U);  // 50 / 5 of each of its two classes
+  }
+  EXPECT_EQ(pairs.size(), 25U);
+}
+
+TEST(PartitionPairsTest, MixingOneMakesEveryShardSeeEveryClass) {
+  const std::vector<int32_t> classes = BalancedLabels(10, 50);
+  const StatusOr<Partition> partition = PartitionPairs(classes, 10, 25, 1.0, 3);
+  ASSERT_TRUE(partition.ok());
+  ExpectCoversOnce(*partition, classes.size());
+  size_t widest = 0;
+  for (const auto& shard : *partition) {
+    std::set<int32_t> held;
+    for (const int64_t i : shard) {
+      held.insert(classes[static_cast<size_t>(i)]);
+    }
+    widest = std::max(widest, held.size());
+  }
+  EXPECT_GE(widest, 7U);
+}
+
+TEST(PartitionPairsTest, SplitsAFoldedDatasetByItsSourceClasses) {
+  Dataset folded = Labelled({}, 2);
+  folded.source_labels = BalancedLabels(10, 50);
+  folded.source_classes = 10;
+  for (const int32_t c : folded.source_labels) {
+    folded.labels.push_back(c >= 5 ? 1 : 0);
+  }
+  const StatusOr<Partition> made = MakePartition("pairs:0", folded, 25, 3);
+  const StatusOr<Partition> direct =
+      PartitionPairs(folded.source_labels, 10, 25, 0.0, 3);
+  ASSERT_TRUE(made.ok() && direct.ok());
+  EXPECT_EQ(*made, *direct);
+}
+
+TEST(PartitionPairsTest, RefusesWhatCannotHoldEveryClass) {
+  EXPECT_EQ(
+      PartitionPairs(BalancedLabels(9, 10), 9, 10, 0.0, 1).status().code(),
+      Status::Code::kInvalidArgument);
+  EXPECT_EQ(
+      PartitionPairs(BalancedLabels(10, 10), 10, 4, 0.0, 1).status().code(),
+      Status::Code::kInvalidArgument);
+  EXPECT_EQ(
+      PartitionPairs(BalancedLabels(10, 10), 10, 5, 1.5, 1).status().code(),
+      Status::Code::kInvalidArgument);
+}
+
 TEST(MakePartitionTest, AcceptsValidSpecs) {
   EXPECT_TRUE(ValidatePartitionSpec("iid").ok());
   EXPECT_TRUE(ValidatePartitionSpec("dirichlet:0.5").ok());
@@ -359,6 +442,8 @@ TEST(MakePartitionTest, AcceptsValidSpecs) {
   EXPECT_TRUE(ValidatePartitionSpec("mix:0.25").ok());
   EXPECT_TRUE(ValidatePartitionSpec("mix:1").ok());
   EXPECT_TRUE(ValidatePartitionSpec("mix:1.0").ok());
+  EXPECT_TRUE(ValidatePartitionSpec("pairs:0").ok());
+  EXPECT_TRUE(ValidatePartitionSpec("pairs:0.5").ok());
 }
 
 TEST(MakePartitionTest, RejectsInvalidSpecsNamingThem) {
@@ -385,44 +470,48 @@ TEST(MakePartitionTest, RejectsInvalidSpecsNamingThem) {
                                  "mix:0.5x",
                                  "mix: 0.5",
                                  "MIX:0.5",
-                                 "mix:0.5:0.1"}) {
+                                 "mix:0.5:0.1",
+                                 "pairs",
+                                 "pairs:",
+                                 "pairs:1.5"}) {
     SCOPED_TRACE(spec);
     const Status status = ValidatePartitionSpec(spec);
     EXPECT_EQ(status.code(), Status::Code::kInvalidArgument);
     EXPECT_NE(status.message().find("\"" + spec + "\""), std::string::npos)
         << status.ToString();
-    const std::vector<int32_t> labels = BalancedLabels(2, 5);
-    EXPECT_EQ(MakePartition(spec, labels, 2, 2, 0).status().code(),
+    const Dataset labels = Labelled(BalancedLabels(2, 5), 2);
+    EXPECT_EQ(MakePartition(spec, labels, 2, 0).status().code(),
               Status::Code::kInvalidArgument);
   }
 }
 
 TEST(MakePartitionTest, DispatchesOnSpec) {
   const std::vector<int32_t> labels = BalancedLabels(10, 30);
-  const StatusOr<Partition> iid = MakePartition("iid", labels, 10, 6, 9);
+  const Dataset train = Labelled(labels, 10);
+  const StatusOr<Partition> iid = MakePartition("iid", train, 6, 9);
   const StatusOr<Partition> expected_iid = PartitionIid(300, 6, 9);
   ASSERT_TRUE(iid.ok() && expected_iid.ok());
   EXPECT_EQ(*iid, *expected_iid);
 
   const StatusOr<Partition> dirichlet =
-      MakePartition("dirichlet:0.3", labels, 10, 6, 9);
+      MakePartition("dirichlet:0.3", train, 6, 9);
   const StatusOr<Partition> expected_dirichlet =
       PartitionDirichlet(labels, 10, 6, 0.3, 9);
   ASSERT_TRUE(dirichlet.ok() && expected_dirichlet.ok());
   EXPECT_EQ(*dirichlet, *expected_dirichlet);
 
-  const StatusOr<Partition> mix = MakePartition("mix:0.4", labels, 10, 6, 9);
+  const StatusOr<Partition> mix = MakePartition("mix:0.4", train, 6, 9);
   const StatusOr<Partition> expected_mix = PartitionMix(labels, 10, 6, 0.4, 9);
   ASSERT_TRUE(mix.ok() && expected_mix.ok());
   EXPECT_EQ(*mix, *expected_mix);
 }
 
 TEST(MakePartitionTest, RejectsWorkerCountOutsideRange) {
-  const std::vector<int32_t> labels = BalancedLabels(2, 2);
+  const Dataset labels = Labelled(BalancedLabels(2, 2), 2);
   for (const std::string spec : {"iid", "dirichlet:1", "mix:0.5"}) {
-    EXPECT_EQ(MakePartition(spec, labels, 2, 0, 0).status().code(),
+    EXPECT_EQ(MakePartition(spec, labels, 0, 0).status().code(),
               Status::Code::kInvalidArgument);
-    EXPECT_EQ(MakePartition(spec, labels, 2, 5, 0).status().code(),
+    EXPECT_EQ(MakePartition(spec, labels, 5, 0).status().code(),
               Status::Code::kInvalidArgument);
   }
 }
