@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     std::vector<uint32_t> indices;
     std::vector<float> values;
-    round->Finish(&indices, &values);
+    round->Finish(codec::RoundScale{}, &indices, &values);
   }
   return 0;
 }

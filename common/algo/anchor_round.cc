@@ -670,12 +670,19 @@ void BasicAnchorRound<Scalar>::StartQuery(double now, Effects* effects) {
 
 template <typename Scalar>
 void BasicAnchorRound<Scalar>::CloseRound(double now, Effects* effects) {
-  aggregator_.set_learning_rate(LearningRateOfRound(round()));
+  const double lr = LearningRateOfRound(round());
+  aggregator_.set_learning_rate(lr);
   std::shared_ptr<const std::vector<uint32_t>> applied;
   const bool contributed = aggregator_.pending() > 0;
   bool published = false;
   if (protocol_ != nullptr && contributed) {
-    protocol_->Finish(&update_indices_, &update_values_);
+    // Gradients become displacements at the round's learning rate;
+    // pseudo-gradients are displacements already.
+    const codec::RoundScale scale{
+        .contributors = aggregator_.pending(),
+        .learning_rate =
+            TraitsOf(options_.algorithm).sends_gradient ? lr : 1.0};
+    protocol_->Finish(scale, &update_indices_, &update_values_);
     const typename BasicAggregator<Scalar>::SparseUpdate update{
         .indices = update_indices_,
         .values = update_values_,

@@ -33,7 +33,10 @@
 //   - the round protocol of codecs decided on the whole round (the
 //     sketches, codec/round_protocol.h): contributions submit a placeholder,
 //     the second round queries every contributor, and the k-sparse update is
-//     folded into the round's sum at the close;
+//     folded into the round's sum at the close. The protocol learns the
+//     round's contributors and learning rate (γ_t for minibatch SGD's
+//     gradients, 1 for the local methods' pseudo-gradients), so FetchSGD's
+//     error sketch holds displacements of the model;
 //   - contribution bounds (contribution_bound.h): a push whose update
 //     norm is out of bounds, whose report is out of range (more examples
 //     than its steps can hold, a round or base version the worker cannot

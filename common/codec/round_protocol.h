@@ -10,8 +10,10 @@
 //   AddMessage(push payload) per contributor;
 //   if asks_values(): Candidates() to every contributor, AddValues(reply)
 //                     per answer;
-//   Finish(&indices, &values) -> the round's update, summed over the
-//                     contributors (the caller divides by their number).
+//   Finish(scale, &indices, &values) -> the round's update, in the units
+//                     of the messages and summed over the contributors, as a
+//                     round of dense messages would be (the caller divides
+//                     by their number and applies its learning rate).
 //
 // Save/Load carry the whole state (the round in progress and anything kept
 // across rounds, such as FetchSGD's momentum and error sketches), so a
@@ -26,6 +28,16 @@
 #include "common/base/status.h"
 
 namespace anchorage::codec {
+
+// What Finish needs to know about the round that the messages do not say.
+struct RoundScale {
+  // The contributors whose messages the round summed, >= 1.
+  int contributors = 1;
+  // γ, what turns the messages' units into the model's, > 0: the learning
+  // rate of the round for gradients, 1 for pseudo-gradients Δ = base − x,
+  // which carry the workers' learning rate already.
+  double learning_rate = 1.0;
+};
 
 class RoundProtocol {
  public:
@@ -56,8 +68,11 @@ class RoundProtocol {
   virtual Status AddValues(std::span<const uint8_t> bytes) = 0;
 
   // Ends the round: replaces *indices (increasing) and *values with its
-  // k-sparse update, summed over the contributors.
-  virtual void Finish(std::vector<uint32_t>* indices,
+  // k-sparse update in the messages' units, summed over the contributors.
+  // A protocol that keeps state across rounds (FetchSGD) uses `scale` to
+  // keep that state in the model's units, per contributor, whatever the
+  // number of contributors and the learning rate of each round.
+  virtual void Finish(const RoundScale& scale, std::vector<uint32_t>* indices,
                       std::vector<float>* values) = 0;
 
   // The whole state, and its restoration into a protocol made by the same

@@ -82,7 +82,8 @@ Status SketchedSgdRound::AddValues(std::span<const uint8_t> bytes) {
   return Status::Ok();
 }
 
-void SketchedSgdRound::Finish(std::vector<uint32_t>* indices,
+void SketchedSgdRound::Finish(const RoundScale& /*scale*/,
+                              std::vector<uint32_t>* indices,
                               std::vector<float>* sums) {
   ANCHORAGE_CHECK(have_candidates_, "Finish before Candidates");
   const size_t count = candidates_.size();
@@ -166,20 +167,27 @@ Status FetchSgdServer::AddMessage(std::span<const uint8_t> bytes) {
   return round_.MergeSerialized(bytes);
 }
 
-void FetchSgdServer::FinishScaled(double scale, std::vector<uint32_t>* indices,
-                                  std::vector<float>* values) {
+void FetchSgdServer::Finish(const RoundScale& scale,
+                            std::vector<uint32_t>* indices,
+                            std::vector<float>* values) {
+  ANCHORAGE_CHECK(scale.contributors >= 1, "fetchsgd round of no message");
+  ANCHORAGE_CHECK(scale.learning_rate > 0, "fetchsgd learning rate <= 0");
+  const double contributors = scale.contributors;
   momentum_.Scale(rho_);
-  Status status = momentum_.Merge(round_, static_cast<float>(scale));
+  Status status =
+      momentum_.Merge(round_, static_cast<float>(1.0 / contributors));
   ANCHORAGE_CHECK(status.ok(), "round and momentum sketches differ");
-  status = error_.Merge(momentum_);
+  status = error_.Merge(momentum_, static_cast<float>(scale.learning_rate));
   ANCHORAGE_CHECK(status.ok(), "momentum and error sketches differ");
   error_.EstimateAll(estimates_);
   LargestMagnitudes(estimates_, k_, indices);
   values->resize(indices->size());
   negated_.resize(indices->size());
+  const double to_messages = contributors / scale.learning_rate;
   for (size_t m = 0; m < indices->size(); ++m) {
-    (*values)[m] = estimates_[(*indices)[m]];
-    negated_[m] = -(*values)[m];
+    const float applied = estimates_[(*indices)[m]];
+    (*values)[m] = static_cast<float>(applied * to_messages);
+    negated_[m] = -applied;
   }
   error_.InsertSparse(*indices, negated_);
   momentum_.ZeroBucketsOf(*indices);

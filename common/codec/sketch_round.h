@@ -10,14 +10,14 @@
 //   AddValues(reply of worker w), for every worker, where the reply is the
 //                          worker's ExactValues(candidates) as
 //                          candidates.size() little-endian f32;
-//   Finish(&indices, &sums) -> the k-sparse update; every worker then calls
-//                          SketchCodec::Applied(indices).
+//   Finish(scale, &indices, &sums) -> the k-sparse update; every worker
+//                          then calls SketchCodec::Applied(indices).
 //
 // FetchSgdServer, one round with the FetchSgdCodec workers: Begin(),
-// AddMessage(sketch) for every worker, FinishScaled(scale, &indices,
-// &values). With W workers, scale = 1 / W makes the update follow the mean
-// gradient and scale = 1 the sum (Finish). The caller applies
-// w <- w - lr * update.
+// AddMessage(sketch) for every worker, Finish(scale, &indices, &values).
+// Like a round of dense messages, the update is summed over the
+// contributors in the messages' units: the caller divides it by their
+// number and applies its learning rate (1 for pseudo-gradients).
 #pragma once
 
 #include <cstdint>
@@ -66,8 +66,9 @@ class SketchedSgdRound final : public RoundProtocol {
   // Replaces *indices and *sums with the k candidates whose exact sums (as
   // float) have the largest magnitudes, ties to the lower index, in
   // increasing index order, and their sums. Candidates() must have run
-  // (checked).
-  void Finish(std::vector<uint32_t>* indices,
+  // (checked). `scale` is unused: nothing of a round outlives it here (the
+  // workers keep the momentum and the error).
+  void Finish(const RoundScale& scale, std::vector<uint32_t>* indices,
               std::vector<float>* sums) override;
 
   void Save(ByteWriter* out) const override;
@@ -110,19 +111,33 @@ class FetchSgdServer final : public RoundProtocol {
   const std::vector<uint32_t>& Candidates() override;
   Status AddValues(std::span<const uint8_t> bytes) override;
 
-  // Ends the round:
-  //   S_u <- rho S_u + scale S;   S_e <- S_e + S_u;
-  //   the update = the k coordinates with the largest |estimate| of S_e
-  //                (ties to the lower index), valued at their estimates;
-  //   S_e <- S_e - S(update);     S_u <- 0 at the buckets of its indices.
-  // Replaces *indices (increasing) and *values with the update.
-  void FinishScaled(double scale, std::vector<uint32_t>* indices,
-                    std::vector<float>* values);
-  // FinishScaled with scale 1: the update follows the sum of the sketches.
-  void Finish(std::vector<uint32_t>* indices,
-              std::vector<float>* values) override {
-    FinishScaled(1.0, indices, values);
-  }
+  // Ends the round, with n = scale.contributors and γ = scale.learning_rate
+  // (both checked: n >= 1, γ > 0):
+  //   S_u <- rho S_u + S / n       momentum of the mean message
+  //   S_e <- S_e + γ S_u           error, in the model's units
+  //   g~ = the k coordinates with the largest |estimate| of S_e (ties to
+  //        the lower index), valued at their estimates
+  //   S_e <- S_e - S(g~);  S_u <- 0 at the buckets of the coordinates of g~
+  // and replaces *indices (increasing) with the coordinates of g~ and
+  // *values with n g~_i / γ: the update in the messages' units, summed over
+  // the contributors (RoundProtocol::Finish), so that the caller's division
+  // by n and multiplication by γ move the model by g~.
+  //
+  // γ inside the error. S_e accumulates γ_t S_u, so what a round leaves
+  // unapplied is applied later at the learning rate of the round it came
+  // from: the paper's Algorithm 1 (S_e += η S_u) and error feedback's usual
+  // form (e += γ g, apply C(e), keep the rest). The official code keeps S_e
+  // in gradient units and multiplies g~ by the current rate instead, which
+  // after a step decay applies the error built up before it scaled down by
+  // the decay factor (and during warm-up, scaled up). With a constant rate
+  // the two are the same run. Pseudo-gradients Δ = base − x carry the
+  // workers' learning rate already; for them γ = 1 and S_u is a momentum of
+  // displacements.
+  //
+  // S_u and S_e are per contributor (S / n), so a round closed with fewer
+  // contributors (a quorum) does not rescale the error of earlier rounds.
+  void Finish(const RoundScale& scale, std::vector<uint32_t>* indices,
+              std::vector<float>* values) override;
 
   // S, S_u and S_e.
   void Save(ByteWriter* out) const override;
@@ -140,7 +155,7 @@ class FetchSgdServer final : public RoundProtocol {
   CountSketch momentum_;
   CountSketch error_;
   std::vector<float> estimates_;  // dim
-  std::vector<float> negated_;    // -values, for S(update)
+  std::vector<float> negated_;    // -g~, for S(g~)
 };
 
 }  // namespace anchorage::codec

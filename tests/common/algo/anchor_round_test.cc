@@ -590,6 +590,69 @@ TEST(AnchorRoundTest, TheOuterRuleUsesTheLearningRateOfTheRound) {
   }
 }
 
+// FetchSGD's error sketch holds displacements of the model: what a round
+// leaves unapplied moves the anchor later at the learning rate of the round
+// it came from. One worker, k = 1, rho = 0, γ = 0.5 then 0.05 (a decay
+// after round 0). Round 0's gradient is 4 at coordinate 3 and 1 at 7:
+// coordinate 3 moves by 0.5 · 4 and 7's 0.5 · 1 stays in the error. Round 1
+// brings a zero gradient and applies 7 by 0.5, not by 0.05 · 1. Minibatch
+// SGD sends the gradient and the round core supplies γ_t; Local SGD's
+// pseudo-gradient base − x = γ_t g carries it already; both runs move the
+// anchor alike. The sketch, 5 x 1000 for two nonzero coordinates, estimates
+// them exactly.
+TEST(AnchorRoundTest, FetchSgdAppliesItsErrorAtTheRateItAccrued) {
+  codec::CodecOptions codec_options;
+  codec_options.topk_fraction = 1.0 / kDim;  // k = 1
+  codec_options.sketch_columns = 1000;
+  codec_options.sketch_seed = 3;
+  for (const Algorithm algorithm :
+       {Algorithm::kMinibatchSgd, Algorithm::kLocalSgd}) {
+    const std::string name(AlgorithmName(algorithm));
+    AnchorRoundOptions options = SyncOptions(1);
+    options.algorithm = algorithm;
+    options.aggregator.outer.algorithm = algorithm;
+    options.schedule = {.lr = 0.5F, .decay_steps = {1}, .decay_factor = 0.1F};
+    const auto round = MakeRound(options, "fetchsgd", codec_options);
+    ASSERT_EQ(All<Welcome>(round->OnJoin(0, Join(*round, 0, 1, name))).size(),
+              1U);
+    PushEncoder encoder(
+        algorithm, codec::MakeCodec("fetchsgd", kDim, codec_options).value());
+    std::vector<float> gradients[2] = {Filled(0), Filled(0)};
+    gradients[0][3] = 4;
+    gradients[0][7] = 1;
+    const float expected[2][2] = {{-2, 0}, {-2, -0.5F}};  // at 3 and 7
+    for (uint64_t t = 0; t < 2; ++t) {
+      const std::vector<float> base(round->anchor().begin(),
+                                    round->anchor().end());
+      // Local SGD's model after one step of γ_t from the base.
+      std::vector<float> model = base;
+      const auto lr = static_cast<float>(round->LearningRateOfRound(t));
+      for (int64_t i = 0; i < kDim; ++i) {
+        model[i] -= lr * gradients[t][i];
+      }
+      std::vector<uint8_t> bytes;
+      ASSERT_TRUE(encoder
+                      .Encode(base,
+                              algorithm == Algorithm::kMinibatchSgd
+                                  ? gradients[t]
+                                  : model,
+                              &bytes)
+                      .ok());
+      const Effects effects = round->OnPush(0, {.worker = 0,
+                                                .round = t,
+                                                .base_version = t,
+                                                .codec = "fetchsgd",
+                                                .payloads = {bytes}});
+      ASSERT_EQ(All<AnchorUpdate>(effects).size(), 1U) << name;
+      EXPECT_NEAR(round->anchor()[3], expected[t][0], 1e-6) << name << t;
+      EXPECT_NEAR(round->anchor()[7], expected[t][1], 1e-6) << name << t;
+      for (const int64_t i : {0, 1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15}) {
+        EXPECT_EQ(round->anchor()[i], 0.0F) << name << t << " " << i;
+      }
+    }
+  }
+}
+
 TEST(AnchorRoundTest, TheBudgetFinishesOnce) {
   AnchorRoundOptions options = SyncOptions(1);
   options.max_versions = 0;

@@ -284,7 +284,7 @@ TEST(SketchedSgdRoundTest, PlantedHeavyHittersSurviveBothRounds) {
   }
   std::vector<uint32_t> indices;
   std::vector<float> sums;
-  round.Finish(&indices, &sums);
+  round.Finish(RoundScale{}, &indices, &sums);
   EXPECT_EQ(indices, heavy);
   ASSERT_EQ(sums.size(), heavy.size());
   for (size_t n = 0; n < heavy.size(); ++n) {
@@ -353,7 +353,7 @@ TEST(SketchedSgdRoundTest, RejectsBadMessagesAndKeepsTheRound) {
 
   std::vector<uint32_t> indices;
   std::vector<float> sums;
-  round.Finish(&indices, &sums);
+  round.Finish(RoundScale{}, &indices, &sums);
   std::vector<uint32_t> expected_positions;
   LargestMagnitudes(exact, 10, &expected_positions);
   ASSERT_EQ(indices.size(), 10U);
@@ -404,7 +404,7 @@ TEST(SketchedSgdRoundTest, ErrorFeedbackConservesTheInputs) {
     }
     std::vector<uint32_t> indices;
     std::vector<float> sums;
-    round.Finish(&indices, &sums);
+    round.Finish(RoundScale{}, &indices, &sums);
     ASSERT_EQ(indices.size(), static_cast<size_t>(kK));
     for (size_t m = 0; m < indices.size(); ++m) {
       applied[indices[m]] += sums[m];
@@ -430,7 +430,8 @@ TEST(SketchedSgdRoundTest, ErrorFeedbackConservesTheInputs) {
 
 // With rho = 0 and two workers each holding k = 50 planted coordinates of
 // magnitude 10 to 20 among d = 10^6 (plus N(0, 0.01^2) noise), one round
-// returns the planted coordinates valued at their mean (scale = 1/2), and
+// returns the planted coordinates valued at the sum of the workers' values
+// whatever the learning rate (the update is in the messages' units), and
 // subtracting S(update) leaves the error sketch near 0 there; the momentum
 // sketch is zeroed at their buckets. One-round recovery needs k << c: with
 // c = 20,000 a coordinate meets a heavy one in a row with probability
@@ -457,28 +458,32 @@ TEST(FetchSgdServerTest, RecoversPlantedHeavyHittersAndClearsTheirError) {
   }
   std::vector<uint32_t> indices;
   std::vector<float> values;
-  server.FinishScaled(0.5, &indices, &values);
+  server.Finish({.contributors = 2, .learning_rate = 0.25}, &indices, &values);
   EXPECT_EQ(indices, heavy);
   ASSERT_EQ(values.size(), heavy.size());
   for (size_t n = 0; n < heavy.size(); ++n) {
-    EXPECT_NEAR(values[n], heavy_values[n], 0.2) << heavy[n];
+    EXPECT_NEAR(values[n], 2 * heavy_values[n], 0.4) << heavy[n];
     EXPECT_NEAR(server.error().Estimate(heavy[n]), 0.0F, 0.2) << heavy[n];
     EXPECT_EQ(server.momentum().Estimate(heavy[n]), 0.0F) << heavy[n];
   }
 }
 
-// Two rounds with momentum, against the recurrence written out with
-// CountSketch operations.
+// Three rounds with momentum, varying contributors and a learning-rate
+// decay, against the recurrence written out with CountSketch operations.
 TEST(FetchSgdServerTest, FollowsTheMomentumAndErrorRecurrence) {
   constexpr int64_t kK = 20;
   constexpr float kRho = 0.9F;
+  const RoundScale scales[] = {{.contributors = 3, .learning_rate = 0.1},
+                               {.contributors = 2, .learning_rate = 0.1},
+                               {.contributors = 3, .learning_rate = 0.01}};
   FetchSgdServer server(kSmall, kK, kRho);
   CountSketch momentum(kSmall);
   CountSketch error(kSmall);
-  for (int step = 0; step < 2; ++step) {
+  for (int step = 0; step < 3; ++step) {
+    const RoundScale& scale = scales[step];
     CountSketch round_sum(kSmall);
     server.Begin();
-    for (int w = 0; w < 3; ++w) {
+    for (int w = 0; w < scale.contributors; ++w) {
       const std::vector<float> g = Gaussian(kSmall.dim, 40 + 3 * step + w, 1);
       const std::vector<uint8_t> bytes = SketchBytes(kSmall, g);
       ASSERT_TRUE(server.AddMessage(bytes).ok());
@@ -486,8 +491,11 @@ TEST(FetchSgdServerTest, FollowsTheMomentumAndErrorRecurrence) {
     }
     EXPECT_EQ(Copy(server.round_sum().table()), Copy(round_sum.table()));
     momentum.Scale(kRho);
-    ASSERT_TRUE(momentum.Merge(round_sum, 1.0F / 3).ok());
-    ASSERT_TRUE(error.Merge(momentum).ok());
+    ASSERT_TRUE(
+        momentum.Merge(round_sum, static_cast<float>(1.0 / scale.contributors))
+            .ok());
+    ASSERT_TRUE(
+        error.Merge(momentum, static_cast<float>(scale.learning_rate)).ok());
     std::vector<float> estimates(static_cast<size_t>(kSmall.dim));
     error.EstimateAll(estimates);
     std::vector<uint32_t> expected_indices;
@@ -501,11 +509,12 @@ TEST(FetchSgdServerTest, FollowsTheMomentumAndErrorRecurrence) {
 
     std::vector<uint32_t> indices;
     std::vector<float> values;
-    server.FinishScaled(1.0 / 3, &indices, &values);
+    server.Finish(scale, &indices, &values);
     EXPECT_EQ(indices, expected_indices);
     ASSERT_EQ(values.size(), negated.size());
+    const double to_messages = scale.contributors / scale.learning_rate;
     for (size_t m = 0; m < values.size(); ++m) {
-      EXPECT_EQ(values[m], -negated[m]);
+      EXPECT_EQ(values[m], static_cast<float>(-negated[m] * to_messages));
     }
     EXPECT_EQ(Copy(server.momentum().table()), Copy(momentum.table()));
     EXPECT_EQ(Copy(server.error().table()), Copy(error.table()));
@@ -556,6 +565,7 @@ TEST(RoundProtocolTest, OnlyTheSketchedCodecsDecideOnTheRound) {
 // restored from the saved bytes finishes the round exactly as the original.
 TEST(RoundProtocolTest, SavedStateFinishesTheRoundIdentically) {
   constexpr int64_t kK = 20;
+  constexpr RoundScale kScale{.contributors = 2, .learning_rate = 0.1};
   for (const bool second_round : {true, false}) {
     std::unique_ptr<RoundProtocol> original;
     std::unique_ptr<RoundProtocol> restored;
@@ -585,7 +595,7 @@ TEST(RoundProtocolTest, SavedStateFinishesTheRoundIdentically) {
       }
       std::vector<uint32_t> indices;
       std::vector<float> values;
-      original->Finish(&indices, &values);
+      original->Finish(kScale, &indices, &values);
     }
     if (second_round) original->Candidates();
     ByteWriter saved;
@@ -607,7 +617,7 @@ TEST(RoundProtocolTest, SavedStateFinishesTheRoundIdentically) {
                         ->AddValues(FloatBytes(Gaussian(count, 71, 1.0F)))
                         .ok());
       }
-      protocols[n]->Finish(&indices[n], &values[n]);
+      protocols[n]->Finish(kScale, &indices[n], &values[n]);
     }
     EXPECT_EQ(indices[0], indices[1]);
     EXPECT_EQ(values[0], values[1]);
