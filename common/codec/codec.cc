@@ -33,7 +33,7 @@ Status ValidateQsgdOptions(Options options) {
 
 // The count sketch of the sketched codecs; 0 columns means 10 k for
 // sketch and 40 k for fetchsgd, which has no second round to correct its
-// estimates and diverges on narrower sketches.
+// estimates and loses accuracy on narrower sketches.
 SketchShape ShapeOf(int64_t dim, Options o, int64_t columns_per_k) {
   const int64_t k = TopKCodec::CoordinatesFor(dim, o.topk_fraction);
   return {

@@ -182,15 +182,15 @@ void FetchSgdServer::Finish(const RoundScale& scale,
   error_.EstimateAll(estimates_);
   LargestMagnitudes(estimates_, k_, indices);
   values->resize(indices->size());
-  negated_.resize(indices->size());
+  moved_.clear();
   const double to_messages = contributors / scale.learning_rate;
   for (size_t m = 0; m < indices->size(); ++m) {
     const float applied = estimates_[(*indices)[m]];
     (*values)[m] = static_cast<float>(applied * to_messages);
-    negated_[m] = -applied;
+    if (applied != 0.0F) moved_.push_back((*indices)[m]);
   }
-  error_.InsertSparse(*indices, negated_);
-  momentum_.ZeroBucketsOf(*indices);
+  momentum_.ZeroBucketsOf(moved_);
+  error_.ZeroBucketsOf(moved_);
 }
 
 }  // namespace anchorage::codec

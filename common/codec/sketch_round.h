@@ -111,17 +111,29 @@ class FetchSgdServer final : public RoundProtocol {
   const std::vector<uint32_t>& Candidates() override;
   Status AddValues(std::span<const uint8_t> bytes) override;
 
-  // Ends the round, with n = scale.contributors and γ = scale.learning_rate
-  // (both checked: n >= 1, γ > 0):
+  // Ends the round the way the official code does (kiddyboots216/
+  // CommEfficient, fed_aggregator.py, _server_helper_sketched with virtual
+  // momentum and error), with n = scale.contributors and
+  // γ = scale.learning_rate (both checked: n >= 1, γ > 0):
   //   S_u <- rho S_u + S / n       momentum of the mean message
   //   S_e <- S_e + γ S_u           error, in the model's units
   //   g~ = the k coordinates with the largest |estimate| of S_e (ties to
   //        the lower index), valued at their estimates
-  //   S_e <- S_e - S(g~);  S_u <- 0 at the buckets of the coordinates of g~
+  //   S_u, S_e <- 0 at every cell (j, h_j(i)) of every i with g~_i != 0
   // and replaces *indices (increasing) with the coordinates of g~ and
   // *values with n g~_i / γ: the update in the messages' units, summed over
   // the contributors (RoundProtocol::Finish), so that the caller's division
   // by n and multiplication by γ move the model by g~.
+  //
+  // Zeroing, not subtracting S(g~). The cells an applied coordinate hashes
+  // to are cleared in both sketches, with whatever other coordinates' mass
+  // they held. Subtracting S(g~) from S_e instead (error feedback done
+  // literally) diverges: the official code says so beside its zeroing, and
+  // here the model blew up within one epoch at 10 columns per applied
+  // coordinate. A coordinate with g~_i = 0 (fewer than k nonzero
+  // estimates) moves nothing, so its cells keep their error; the official
+  // code zeroes the nonzero cells of S(g~), which differs from this only
+  // where two applied values cancel exactly in a cell.
   //
   // γ inside the error. S_e accumulates γ_t S_u, so what a round leaves
   // unapplied is applied later at the learning rate of the round it came
@@ -155,7 +167,7 @@ class FetchSgdServer final : public RoundProtocol {
   CountSketch momentum_;
   CountSketch error_;
   std::vector<float> estimates_;  // dim
-  std::vector<float> negated_;    // -g~, for S(g~)
+  std::vector<uint32_t> moved_;   // the coordinates with g~_i != 0
 };
 
 }  // namespace anchorage::codec

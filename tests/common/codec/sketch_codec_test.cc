@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/base/seed.h"
 #include "common/codec/codec.h"
 #include "common/codec/count_sketch.h"
 #include "common/codec/sketch_round.h"
@@ -430,14 +431,13 @@ TEST(SketchedSgdRoundTest, ErrorFeedbackConservesTheInputs) {
 
 // With rho = 0 and two workers each holding k = 50 planted coordinates of
 // magnitude 10 to 20 among d = 10^6 (plus N(0, 0.01^2) noise), one round
-// returns the planted coordinates valued at the sum of the workers' values
+// returns the planted coordinates, valued at the sum of the workers' values
 // whatever the learning rate (the update is in the messages' units), and
-// subtracting S(update) leaves the error sketch near 0 there; the momentum
-// sketch is zeroed at their buckets. One-round recovery needs k << c: with
-// c = 20,000 a coordinate meets a heavy one in a row with probability
-// 0.0025, and a false heavy hitter needs 3 of 5 rows to meet heavy ones of
-// one sign.
-TEST(FetchSgdServerTest, RecoversPlantedHeavyHittersAndClearsTheirError) {
+// zeroes every cell they hash to in both sketches, so their estimates are
+// exactly 0. One-round recovery needs k << c: with c = 20,000 a coordinate
+// meets a heavy one in a row with probability 0.0025, and a false heavy
+// hitter needs 3 of 5 rows to meet heavy ones of one sign.
+TEST(FetchSgdServerTest, RecoversPlantedHeavyHittersAndZeroesTheirCells) {
   const SketchShape shape{
       .rows = 5, .columns = 20'000, .dim = 1'000'000, .seed = 9};
   constexpr int64_t kK = 50;
@@ -463,14 +463,28 @@ TEST(FetchSgdServerTest, RecoversPlantedHeavyHittersAndClearsTheirError) {
   ASSERT_EQ(values.size(), heavy.size());
   for (size_t n = 0; n < heavy.size(); ++n) {
     EXPECT_NEAR(values[n], 2 * heavy_values[n], 0.4) << heavy[n];
-    EXPECT_NEAR(server.error().Estimate(heavy[n]), 0.0F, 0.2) << heavy[n];
+    EXPECT_EQ(server.error().Estimate(heavy[n]), 0.0F) << heavy[n];
     EXPECT_EQ(server.momentum().Estimate(heavy[n]), 0.0F) << heavy[n];
   }
 }
 
+// The cells (row-major) that coordinate i hashes to in sketches of `shape`:
+// the nonzero cells of S(e_i).
+std::vector<size_t> CellsOf(const SketchShape& shape, uint32_t i) {
+  CountSketch unit(shape);
+  unit.InsertSparse(std::vector<uint32_t>{i}, std::vector<float>{1.0F});
+  std::vector<size_t> cells;
+  for (size_t n = 0; n < unit.table().size(); ++n) {
+    if (unit.table()[n] != 0.0F) cells.push_back(n);
+  }
+  return cells;
+}
+
 // Three rounds with momentum, varying contributors and a learning-rate
-// decay, against the recurrence written out with CountSketch operations.
-TEST(FetchSgdServerTest, FollowsTheMomentumAndErrorRecurrence) {
+// decay, against the recurrence written out with CountSketch operations:
+// S_u <- rho S_u + S / n, S_e <- S_e + γ S_u, then both zeroed at the cells
+// of the applied coordinates (not S(update) subtracted, which diverges).
+TEST(FetchSgdServerTest, ZeroesTheCellsOfTheAppliedCoordinates) {
   constexpr int64_t kK = 20;
   constexpr float kRho = 0.9F;
   const RoundScale scales[] = {{.contributors = 3, .learning_rate = 0.1},
@@ -500,25 +514,207 @@ TEST(FetchSgdServerTest, FollowsTheMomentumAndErrorRecurrence) {
     error.EstimateAll(estimates);
     std::vector<uint32_t> expected_indices;
     LargestMagnitudes(estimates, kK, &expected_indices);
-    std::vector<float> negated(expected_indices.size());
-    for (size_t m = 0; m < negated.size(); ++m) {
-      negated[m] = -estimates[expected_indices[m]];
+    std::vector<size_t> zeroed;
+    for (const uint32_t i : expected_indices) {
+      for (const size_t cell : CellsOf(kSmall, i)) {
+        zeroed.push_back(cell);
+      }
     }
-    error.InsertSparse(expected_indices, negated);
-    momentum.ZeroBucketsOf(expected_indices);
+    // The cells to clear hold mass, so clearing them is seen.
+    EXPECT_TRUE(std::any_of(zeroed.begin(), zeroed.end(), [&](size_t cell) {
+      return error.table()[cell] != 0.0F;
+    }));
 
     std::vector<uint32_t> indices;
     std::vector<float> values;
     server.Finish(scale, &indices, &values);
     EXPECT_EQ(indices, expected_indices);
-    ASSERT_EQ(values.size(), negated.size());
+    ASSERT_EQ(values.size(), expected_indices.size());
     const double to_messages = scale.contributors / scale.learning_rate;
     for (size_t m = 0; m < values.size(); ++m) {
-      EXPECT_EQ(values[m], static_cast<float>(-negated[m] * to_messages));
+      EXPECT_EQ(values[m],
+                static_cast<float>(estimates[indices[m]] * to_messages));
     }
-    EXPECT_EQ(Copy(server.momentum().table()), Copy(momentum.table()));
-    EXPECT_EQ(Copy(server.error().table()), Copy(error.table()));
+    std::vector<float> expected_momentum = Copy(momentum.table());
+    std::vector<float> expected_error = Copy(error.table());
+    for (const size_t cell : zeroed) {
+      expected_momentum[cell] = 0.0F;
+      expected_error[cell] = 0.0F;
+    }
+    EXPECT_EQ(Copy(server.momentum().table()), expected_momentum);
+    EXPECT_EQ(Copy(server.error().table()), expected_error);
+    momentum.ZeroBucketsOf(expected_indices);
+    error.ZeroBucketsOf(expected_indices);
   }
+}
+
+// A run small enough to follow by hand: d = 8, r = 2 rows of c = 4 cells,
+// k = 2, rho = 1/2, two workers, learning rates 1/2, 1/2, 1/4. Every value
+// is a short dyadic fraction, so float arithmetic is exact and the expected
+// numbers below (worked out by hand, and by a separate script in exact
+// rationals) are compared with ==.
+//
+// The hashes of seed 21 (bucket, sign), as count_sketch.h defines them:
+//   i      0    1    2    3    4    5    6    7
+//   row 0  3+   2-   0+   1-   2+   2-   0+   3+
+//   row 1  0-   0+   2+   3-   1-   0+   1-   3-
+// Cell (j, b) is the signed sum of the coordinates with h_j(i) = b; the
+// estimate of i is the mean of its two signed cells.
+constexpr SketchShape kByHand{.rows = 2, .columns = 4, .dim = 8, .seed = 21};
+constexpr int kByHandBuckets[2][8] = {{3, 2, 0, 1, 2, 2, 0, 3},
+                                      {0, 0, 2, 3, 1, 0, 1, 3}};
+constexpr float kByHandSigns[2][8] = {{1, -1, 1, -1, 1, -1, 1, 1},
+                                      {-1, 1, 1, -1, -1, 1, -1, -1}};
+
+// The cells of a serialised sketch, row-major.
+std::vector<float> CellsIn(std::span<const uint8_t> bytes) {
+  std::vector<float> cells((bytes.size() - CountSketch::kHeaderBytes) /
+                           sizeof(float));
+  std::memcpy(cells.data(), bytes.data() + CountSketch::kHeaderBytes,
+              cells.size() * sizeof(float));
+  return cells;
+}
+
+// The table above is what count_sketch.h's hash definition gives, written
+// out again here: t_j = the low 32 bits of MixSeed(seed, j), z = fmix32(i ^
+// t_j), h_j(i) = (z c) >> 32, s_j(i) = -1 for odd z.
+TEST(FetchSgdServerTest, TheHandRunHashesAreTheDocumentedOnes) {
+  for (int j = 0; j < kByHand.rows; ++j) {
+    const auto row_seed =
+        static_cast<uint32_t>(MixSeed(kByHand.seed, static_cast<uint64_t>(j)));
+    for (uint32_t i = 0; i < kByHand.dim; ++i) {
+      uint32_t z = i ^ row_seed;
+      z = (z ^ (z >> 16)) * 0x85ebca6bU;
+      z = (z ^ (z >> 13)) * 0xc2b2ae35U;
+      z ^= z >> 16;
+      const auto bucket = static_cast<int>(
+          (uint64_t{z} * static_cast<uint64_t>(kByHand.columns)) >> 32);
+      EXPECT_EQ(bucket, kByHandBuckets[j][i]) << j << " " << i;
+      EXPECT_EQ((z & 1U) != 0 ? -1.0F : 1.0F, kByHandSigns[j][i])
+          << j << " " << i;
+    }
+  }
+}
+
+TEST(FetchSgdServerTest, FollowsAHandComputedRun) {
+  struct Round {
+    float gradients[2][8];    // worker a, worker b
+    float messages[2][8];     // their sketches, rows 0 and 1 side by side
+    double learning_rate;     // γ
+    float momentum[8];        // S_u before zeroing
+    float error[8];           // S_e before zeroing
+    uint32_t indices[2];      // the update
+    float applied[2];         // g~: the estimates of S_e there
+    float momentum_after[8];  // S_u after zeroing
+    float error_after[8];     // S_e after zeroing
+  };
+  const Round rounds[] = {
+      // Coordinate 0 is large for both workers; 3 (-3/4) beats 1 and 5
+      // (-1/2). Zeroing clears cell (0, 1), where coordinate 3 sits alone,
+      // and (0, 3), (1, 0), (1, 3); the error of coordinates 1, 4 and 5 in
+      // cell (0, 2) stays. Subtracting S(g~) would leave (0, 1) at -1/4.
+      {.gradients = {{4, 0, 0, 0, 0, 1, 0, -2}, {4, 0, 0, -2, 0, 1, 0, 0}},
+       .messages = {{0, 0, -1, 2, -3, 0, 0, 2}, {0, 2, -1, 4, -3, 0, 0, 2}},
+       .learning_rate = 0.5,
+       .momentum = {0, 1, -1, 3, -3, 0, 0, 2},
+       .error = {0, 0.5, -0.5, 1.5, -1.5, 0, 0, 1},
+       .indices = {0, 3},
+       .applied = {1.5, -0.75},
+       .momentum_after = {0, 0, -1, 0, 0, 0, 0, 0},
+       .error_after = {0, 0, -0.5, 0, 0, 0, 0, 0}},
+      // Coordinates 1 and 5 share both their cells, so their estimates are
+      // equal (13/8) and both are applied; 4 (-1) loses. The momentum kept
+      // in (0, 2) adds -1/2 to the round's mean there.
+      {.gradients = {{0, 0, 0, -2, 0, 2, 0, 0}, {0, 2, 0, 0, 0, 1, 0, 0}},
+       .messages = {{0, 2, -2, 0, 2, 0, 0, 2}, {0, 0, -3, 0, 3, 0, 0, 0}},
+       .learning_rate = 0.5,
+       .momentum = {0, 1, -3, 0, 2.5, 0, 0, 1},
+       .error = {0, 0.5, -2, 0, 1.25, 0, 0, 0.5},
+       .indices = {1, 5},
+       .applied = {1.625, 1.625},
+       .momentum_after = {0, 1, 0, 0, 0, 0, 0, 1},
+       .error_after = {0, 0.5, 0, 0, 0, 0, 0, 0.5}},
+      // After a decay to γ = 1/4, coordinate 3's error from round 1 (kept
+      // at γ = 1/2 in (0, 1) and (1, 3)) and its momentum make it the
+      // largest (-9/16), ahead of coordinate 2, this round's largest
+      // gradient (1/4).
+      {.gradients = {{0, 0, 2, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0, 1}},
+       .messages = {{2, 0, 0, 0, 0, 0, 2, 0}, {0, 0, 0, 1, 0, 0, 0, -1}},
+       .learning_rate = 0.25,
+       .momentum = {1, 0.5, 0, 0.5, 0, 0, 1, 0},
+       .error = {0.25, 0.625, 0, 0.125, 0, 0, 0.25, 0.5},
+       .indices = {2, 3},
+       .applied = {0.25, -0.5625},
+       .momentum_after = {0, 0, 0, 0.5, 0, 0, 0, 0},
+       .error_after = {0, 0, 0, 0.125, 0, 0, 0, 0}},
+  };
+  constexpr int kWorkers = 2;
+  FetchSgdServer server(kByHand, 2, 0.5);
+  FetchSgdCodec worker(kByHand, 2, 0.5);
+  std::vector<float> momentum_before(8, 0.0F);
+  std::vector<float> error_before(8, 0.0F);
+  for (const Round& round : rounds) {
+    // The table's own arithmetic: S_u = S_u / 2 + (S_a + S_b) / 2 and
+    // S_e = S_e + γ S_u, from the zeroed sketches of the round before.
+    for (int n = 0; n < 8; ++n) {
+      EXPECT_EQ(round.momentum[n],
+                0.5F * momentum_before[n] +
+                    (round.messages[0][n] + round.messages[1][n]) / 2);
+      EXPECT_EQ(round.error[n],
+                error_before[n] + static_cast<float>(round.learning_rate) *
+                                      round.momentum[n]);
+    }
+    momentum_before = Copy(round.momentum_after);
+    error_before = Copy(round.error_after);
+
+    server.Begin();
+    for (int w = 0; w < kWorkers; ++w) {
+      std::vector<uint8_t> bytes;
+      ASSERT_TRUE(worker.Encode(round.gradients[w], &bytes).ok());
+      ASSERT_EQ(CellsIn(bytes), Copy(round.messages[w]));
+      ASSERT_TRUE(server.AddMessage(bytes).ok());
+    }
+    std::vector<uint32_t> indices;
+    std::vector<float> values;
+    server.Finish(
+        {.contributors = kWorkers, .learning_rate = round.learning_rate},
+        &indices, &values);
+    EXPECT_EQ(indices, std::vector<uint32_t>(std::begin(round.indices),
+                                             std::end(round.indices)));
+    // In the messages' units, summed over the workers: 2 g~ / γ.
+    ASSERT_EQ(values.size(), 2U);
+    for (size_t m = 0; m < 2; ++m) {
+      EXPECT_EQ(values[m], static_cast<float>(kWorkers * round.applied[m] /
+                                              round.learning_rate));
+    }
+    EXPECT_EQ(Copy(server.momentum().table()), Copy(round.momentum_after));
+    EXPECT_EQ(Copy(server.error().table()), Copy(round.error_after));
+  }
+}
+
+// A coordinate among the top k whose estimate is 0 (its two rows cancel)
+// moves nothing, so its cells keep their error: with g = (1, 2, 0, -1, 0,
+// ...), k = 5 and rho = 0, the sketch is row 0 (0, 1, -2, 1), row 1 (1, 0,
+// 0, 1); the estimates are (0, 3/2, 0, -1, -1, 3/2, 0, 0), so the update is
+// coordinates 0, 1, 3, 4, 5 valued 0, 3/2, -1, -1, 3/2. Coordinates 1, 3,
+// 4 and 5 clear row 0's cells 1, 2 and row 1's 0, 1, 3; cell (0, 3), where
+// coordinate 0's 1 sits, stays.
+TEST(FetchSgdServerTest, AZeroUpdateKeepsItsCells) {
+  FetchSgdServer server(kByHand, 5, 0.0);
+  FetchSgdCodec worker(kByHand, 5, 0.0);
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(
+      worker.Encode(std::vector<float>{1, 2, 0, -1, 0, 0, 0, 0}, &bytes).ok());
+  server.Begin();
+  ASSERT_TRUE(server.AddMessage(bytes).ok());
+  std::vector<uint32_t> indices;
+  std::vector<float> values;
+  server.Finish(RoundScale{}, &indices, &values);
+  EXPECT_EQ(indices, (std::vector<uint32_t>{0, 1, 3, 4, 5}));
+  EXPECT_EQ(values, (std::vector<float>{0, 1.5, -1, -1, 1.5}));
+  const std::vector<float> kept = {0, 0, 0, 1, 0, 0, 0, 0};
+  EXPECT_EQ(Copy(server.error().table()), kept);
+  EXPECT_EQ(Copy(server.momentum().table()), kept);
 }
 
 TEST(SketchRegistryTest, DefaultWidthsAndOversizedSketchesByName) {
