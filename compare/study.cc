@@ -50,7 +50,7 @@ std::string Shown(data::DatasetKind value) {
 class Preset {
  public:
   Preset(const std::set<std::string>& given, StudyPlan* plan)
-      : given_(given), plan_(plan) {}
+      : given_(given), settled_(given), plan_(plan) {}
 
   // Sets `*field` to `value` unless the user gave `flag`.
   template <typename T>
@@ -60,8 +60,13 @@ class Preset {
       return;
     }
     *field = std::move(value);
+    settled_.insert(flag);
     plan_->preset_settings.push_back(flag + " " + Shown(*field));
   }
+
+  // The flags the user or the preset set: what the defaults that depend
+  // on the algorithm and codec (config::ApplyDependentDefaults) leave be.
+  const std::set<std::string>& settled() const { return settled_; }
 
   // Records a setting the study fixes whatever the flags say.
   void Fixed(const std::string& text) {
@@ -70,15 +75,17 @@ class Preset {
 
  private:
   const std::set<std::string>& given_;
+  std::set<std::string> settled_;
   StudyPlan* plan_;
 };
 
-// Sets the algorithm and, unless the user gave them, its papers' --alpha
-// and --beta (the defaults `anchorage simulate` applies for one algorithm).
+// Sets the algorithm and, unless `settled` holds them, the defaults that
+// depend on it: its papers' --alpha and --beta, and where FetchSGD's
+// momentum lives (the defaults `anchorage simulate` applies for one run).
 void UseAlgorithm(RunConfig* config, algo::Algorithm algorithm,
-                  const std::set<std::string>& given) {
+                  const std::set<std::string>& settled) {
   config->train.algorithm = algorithm;
-  config::ApplyAlgorithmDefaults(given, &config->train);
+  config::ApplyDependentDefaults(settled, config);
 }
 
 // The four figures of every study.
@@ -181,7 +188,7 @@ void PlanWoodworth(const RunConfig& base, const std::set<std::string>& given,
         RunSpec run{.setting = setting,
                     .label = std::string(algo::AlgorithmName(algorithm)),
                     .config = config};
-        UseAlgorithm(&run.config, algorithm, given);
+        UseAlgorithm(&run.config, algorithm, preset.settled());
         run.config.train.partition = "mix:" + FormatNumber(mix);
         run.config.train.lr = lr;
         plan->runs.push_back(std::move(run));
@@ -287,7 +294,7 @@ void PlanOverlap(const RunConfig& base, const std::set<std::string>& given,
   }
   auto make = [&](const Series& s, const std::string& setting) {
     RunSpec run{.setting = setting, .label = s.label, .config = config};
-    UseAlgorithm(&run.config, s.algorithm, given);
+    UseAlgorithm(&run.config, s.algorithm, preset.settled());
     run.config.train.local_steps = s.local_steps;
     if (s.algorithm == algo::Algorithm::kOverlapLocalSgd) {
       run.config.train.alpha = 0.6;
@@ -391,14 +398,14 @@ void PlanSlowMo(const RunConfig& base, const std::set<std::string>& given,
   const std::string setting = "τ=" + std::to_string(config.train.local_steps);
   plan->settings = {setting};
   RunSpec local{.setting = setting, .label = "local-sgd", .config = config};
-  UseAlgorithm(&local.config, algo::Algorithm::kLocalSgd, given);
+  UseAlgorithm(&local.config, algo::Algorithm::kLocalSgd, preset.settled());
   plan->labels.push_back(local.label);
   plan->runs.push_back(std::move(local));
   for (const double beta : {0.0, kSlowMoBetas[0], kSlowMoBetas[1]}) {
     RunSpec run{.setting = setting,
                 .label = "slowmo β=" + FormatNumber(beta),
                 .config = config};
-    UseAlgorithm(&run.config, algo::Algorithm::kSlowMo, given);
+    UseAlgorithm(&run.config, algo::Algorithm::kSlowMo, preset.settled());
     run.config.train.alpha = 1.0;
     run.config.train.beta = beta;
     plan->labels.push_back(run.label);
@@ -443,7 +450,7 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
                                         ? base.compare.algorithms.front()
                                         : algo::Algorithm::kMinibatchSgd;
   const std::string name(algo::AlgorithmName(algorithm));
-  UseAlgorithm(&config, algorithm, given);
+  UseAlgorithm(&config, algorithm, preset.settled());
   // One gradient a round for minibatch SGD, τ = 8 for the local methods.
   preset.Default("--local-steps", &config.train.local_steps,
                  algorithm == algo::Algorithm::kMinibatchSgd ? 1 : 8);
@@ -475,6 +482,9 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
   for (const CodecVariant& variant : variants) {
     RunSpec run{.setting = setting, .label = variant.label, .config = config};
     run.config.train.codec = variant.codec;
+    // Where the momentum lives follows the codec (FetchSGD keeps minibatch
+    // SGD's on the server, in sketch space).
+    config::ApplyDependentDefaults(preset.settled(), &run.config);
     codec::CodecOptions& options = run.config.codec_options;
     options.bits = variant.bits;
     options.bit_budget = variant.bit_budget;

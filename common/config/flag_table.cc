@@ -341,8 +341,11 @@ std::vector<Flag> MakeTable() {
        kAll, kShared, Train(&TrainOptions::base_buffer, kBaseBufferNames)},
       {"--lr", kTrainingGroup, "Local learning rate γ", kAll, kShared,
        Train(&TrainOptions::lr)},
-      {"--momentum", kTrainingGroup, "Local momentum μ, [0,1)", kAll, kShared,
-       Train(&TrainOptions::momentum)},
+      {"--momentum", kTrainingGroup,
+       "Local momentum μ, [0,1); minibatch-sgd: the server's (default 0.9; "
+       "0 for minibatch-sgd with fetchsgd, whose momentum is "
+       "--sketch-momentum)",
+       kAll, kShared, WithoutShownDefault(Train(&TrainOptions::momentum))},
       {"--nesterov", kTrainingGroup, "Nesterov local momentum", kAll, kShared,
        Train(&TrainOptions::nesterov)},
       {"--standardize", kTrainingGroup,
@@ -405,8 +408,10 @@ std::vector<Flag> MakeTable() {
        Codec(&codec::CodecOptions::sketch_candidates)},
       {"--sketch-momentum", kTrainingGroup,
        "sketch: worker momentum before error accumulation; fetchsgd: server "
-       "momentum in sketch space",
-       kAll, kShared, Codec(&codec::CodecOptions::sketch_momentum)},
+       "momentum in sketch space (default 0; fetchsgd with minibatch-sgd "
+       "0.9)",
+       kAll, kShared,
+       WithoutShownDefault(Codec(&codec::CodecOptions::sketch_momentum))},
       {"--seed", kTrainingGroup, "Seed of every random choice", kAll, kShared,
        Train(&TrainOptions::seed)},
 

@@ -107,11 +107,24 @@ const char* Description(Role role) {
 
 }  // namespace
 
-void ApplyAlgorithmDefaults(const std::set<std::string>& given,
-                            TrainOptions* train) {
-  const algo::AlgorithmTraits traits = algo::TraitsOf(train->algorithm);
-  if (given.count("--alpha") == 0) train->alpha = traits.default_alpha;
-  if (given.count("--beta") == 0) train->beta = traits.default_beta;
+void ApplyDependentDefaults(const std::set<std::string>& given,
+                            RunConfig* config) {
+  TrainOptions& train = config->train;
+  const algo::AlgorithmTraits traits = algo::TraitsOf(train.algorithm);
+  if (given.count("--alpha") == 0) train.alpha = traits.default_alpha;
+  if (given.count("--beta") == 0) train.beta = traits.default_beta;
+  // FetchSGD's momentum rho in sketch space (Rothchild et al. 2020).
+  constexpr double kSketchSpaceMomentum = 0.9;
+  const bool momentum_in_sketch =
+      train.codec == "fetchsgd" && traits.sends_gradient;
+  if (given.count("--momentum") == 0) {
+    train.momentum = momentum_in_sketch ? 0.0 : TrainOptions{}.momentum;
+  }
+  if (given.count("--sketch-momentum") == 0) {
+    config->codec_options.sketch_momentum =
+        momentum_in_sketch ? kSketchSpaceMomentum
+                           : codec::CodecOptions{}.sketch_momentum;
+  }
 }
 
 std::vector<std::string> SharedFlags(const RunConfig& config, Role child) {
@@ -171,7 +184,7 @@ StatusOr<std::optional<ParsedCommandLine>> ParseCommandLine(
       parsed.given.insert(flag.name);
     }
   }
-  ApplyAlgorithmDefaults(parsed.given, &parsed.config.train);
+  ApplyDependentDefaults(parsed.given, &parsed.config);
   Status status = parsed.config.Validate();
   if (!status.ok()) return status;
   return std::optional<ParsedCommandLine>(std::move(parsed));

@@ -35,13 +35,26 @@ struct ParsedCommandLine {
 StatusOr<std::optional<ParsedCommandLine>> ParseCommandLine(
     Role role, int argc, const char* const* argv);
 
-// --alpha and --beta mean different things per algorithm: sets each of
-// them that is not in `given` (flag names, as ParsedCommandLine::given) to
-// the default of `train->algorithm` (algo::AlgorithmTraits). The parser
-// applies it after parsing; a caller that changes the algorithm applies it
-// again.
-void ApplyAlgorithmDefaults(const std::set<std::string>& given,
-                            TrainOptions* train);
+// The options whose default depends on other options: sets each of them
+// that is not in `given` (flag names, as ParsedCommandLine::given) to the
+// default for `config`'s algorithm and codec. The one place these rules
+// live:
+//   --alpha, --beta: they mean different things per algorithm; the
+//     algorithm's defaults (algo::AlgorithmTraits).
+//   --momentum, --sketch-momentum: where the momentum lives. FetchSGD
+//     (--codec fetchsgd) with minibatch-sgd keeps it on the server in
+//     sketch space, before the top-k (ALGORITHMS.md 4): --sketch-momentum
+//     0.9 and --momentum (minibatch SGD's server optimizer, which would act
+//     on the sparse update after it) 0. Everywhere else --momentum 0.9 and
+//     --sketch-momentum 0: the local methods' workers keep their momentum
+//     over the τ steps of a round, which measured better with FetchSGD
+//     than momentum in sketch space (and overlap-local-sgd diverged with
+//     it: its push also carries the part of the anchor its pull did not
+//     adopt, which momentum on the server amplifies).
+// The parser applies it after parsing; a caller that changes the algorithm
+// or the codec applies it again.
+void ApplyDependentDefaults(const std::set<std::string>& given,
+                            RunConfig* config);
 
 // Renders the options of the run (training, server tuning, timeouts, log
 // level, injected delays: the rows of flag_table.h marked Scope::kShared)

@@ -63,13 +63,16 @@ struct TrainOptions {
   int local_steps = 8;
   // overlap-local-sgd: pull strength toward the anchor, in [0, 1]. slowmo,
   // diloco: the outer learning rate. When not given, the algorithm's
-  // default (AlgorithmTraits::default_alpha; ApplyAlgorithmDefaults).
+  // default (AlgorithmTraits::default_alpha; ApplyDependentDefaults).
   double alpha = 0.6;
   // Outer momentum in [0, 1): anchor momentum, SlowMo's β, DiLoCo's
   // Nesterov momentum. When not given, AlgorithmTraits::default_beta.
   double beta = 0.0;
   BaseBuffer base_buffer = BaseBuffer::kAuto;
-  // Local optimizer: learning rate γ, momentum μ, Nesterov, weight decay.
+  // Local optimizer: learning rate γ, momentum μ, Nesterov, weight decay
+  // (minibatch-sgd: the server's optimizer). When not given, μ is 0.9, or
+  // 0 for minibatch-sgd with fetchsgd, whose momentum is in sketch space
+  // (ApplyDependentDefaults).
   double lr = 0.05;
   double momentum = 0.9;
   bool nesterov = false;

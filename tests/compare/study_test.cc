@@ -109,6 +109,19 @@ TEST(ComparePlanStudyTest, CompressionRunsEveryCodecOnOneAlgorithm) {
   }
   EXPECT_EQ(codecs, (std::set<std::string>{"dense", "fp16", "qsgd", "dqsgd",
                                            "topk", "sketch", "fetchsgd"}));
+  // FetchSGD's momentum is the server's, in sketch space; the others keep
+  // minibatch SGD's momentum.
+  for (const RunSpec& run : plan.runs) {
+    const bool fetchsgd = run.config.train.codec == "fetchsgd";
+    EXPECT_EQ(run.config.train.momentum, fetchsgd ? 0.0 : 0.9) << run.label;
+    EXPECT_EQ(run.config.codec_options.sketch_momentum, fetchsgd ? 0.9 : 0.0)
+        << run.label;
+  }
+  config::RunConfig given = Base(Study::kCompression);
+  given.train.momentum = 0.5;
+  const StudyPlan given_plan = PlanStudy(given, {"--momentum"});
+  EXPECT_EQ(given_plan.runs.back().config.train.codec, "fetchsgd");
+  EXPECT_EQ(given_plan.runs.back().config.train.momentum, 0.5);
 
   config::RunConfig local = Base(Study::kCompression);
   local.compare.algorithms = {Algorithm::kLocalSgd};

@@ -25,7 +25,7 @@ config::RunConfig Soak(Algorithm algorithm) {
   config.train.dataset = data::DatasetKind::kSyntheticGaussian;
   config.train.model = "softmax";
   config.train.epochs = 300;
-  config::ApplyAlgorithmDefaults({}, &config.train);
+  config::ApplyDependentDefaults({}, &config);
   config.simulate.eval_points = 5;
   return config;
 }

@@ -454,16 +454,76 @@ TEST(FlagsTest, EachAlgorithmGetsItsPapersAlphaAndBeta) {
   }
 }
 
-TEST(FlagsTest, ApplyAlgorithmDefaultsKeepsTheGivenValues) {
-  TrainOptions train;
-  train.algorithm = Algorithm::kDiLoCo;
-  train.alpha = 0.25;
-  train.beta = 0.125;
+TEST(FlagsTest, ApplyDependentDefaultsKeepsTheGivenValues) {
+  RunConfig config;
+  config.train.algorithm = Algorithm::kDiLoCo;
+  config.train.alpha = 0.25;
+  config.train.beta = 0.125;
 
-  ApplyAlgorithmDefaults({"--alpha"}, &train);
+  ApplyDependentDefaults({"--alpha"}, &config);
 
-  EXPECT_EQ(train.alpha, 0.25);
-  EXPECT_EQ(train.beta, 0.9);
+  EXPECT_EQ(config.train.alpha, 0.25);
+  EXPECT_EQ(config.train.beta, 0.9);
+
+  config.train.algorithm = Algorithm::kMinibatchSgd;
+  config.train.codec = "fetchsgd";
+  config.train.momentum = 0.5;
+  config.codec_options.sketch_momentum = 0.25;
+  ApplyDependentDefaults({"--momentum"}, &config);
+  EXPECT_EQ(config.train.momentum, 0.5);
+  EXPECT_EQ(config.codec_options.sketch_momentum, 0.9);
+
+  // Changing the codec back moves the momentum back to the optimizer.
+  config.train.codec = "topk";
+  ApplyDependentDefaults({}, &config);
+  EXPECT_EQ(config.train.momentum, 0.9);
+  EXPECT_EQ(config.codec_options.sketch_momentum, 0.0);
+}
+
+// FetchSGD with minibatch SGD keeps its momentum in sketch space on the
+// server: --sketch-momentum 0.9 and --momentum 0 unless given. The local
+// methods keep their workers' momentum, and the other codecs theirs.
+TEST(FlagsTest, FetchSgdKeepsItsMomentumInSketchSpace) {
+  struct Want {
+    const char* algorithm;
+    const char* codec;
+    double momentum;
+    double sketch_momentum;
+  };
+  for (const Want& want : {Want{"minibatch-sgd", "fetchsgd", 0.0, 0.9},
+                           Want{"local-sgd", "fetchsgd", 0.9, 0.0},
+                           Want{"overlap-local-sgd", "fetchsgd", 0.9, 0.0},
+                           Want{"slowmo", "fetchsgd", 0.9, 0.0},
+                           Want{"diloco", "fetchsgd", 0.9, 0.0},
+                           Want{"local-sgd", "sketch", 0.9, 0.0},
+                           Want{"minibatch-sgd", "topk", 0.9, 0.0}}) {
+    const std::vector<std::string> flags = {
+        std::string("--algorithm=") + want.algorithm,
+        std::string("--codec=") + want.codec};
+    const RunConfig config = ParseOk(Role::kSimulate, flags);
+    EXPECT_EQ(config.train.momentum, want.momentum)
+        << want.algorithm << " " << want.codec;
+    EXPECT_EQ(config.codec_options.sketch_momentum, want.sketch_momentum)
+        << want.algorithm << " " << want.codec;
+  }
+  // Either value given is kept; the other keeps its rule.
+  const RunConfig momentum = ParseOk(
+      Role::kWorker,
+      {"--algorithm=minibatch-sgd", "--codec=fetchsgd", "--momentum=0.5"});
+  EXPECT_EQ(momentum.train.momentum, 0.5);
+  EXPECT_EQ(momentum.codec_options.sketch_momentum, 0.9);
+  const RunConfig sketch = ParseOk(
+      Role::kServer,
+      {"--algorithm=minibatch-sgd", "--codec=fetchsgd", "--sketch-momentum=0"});
+  EXPECT_EQ(sketch.train.momentum, 0.0);
+  EXPECT_EQ(sketch.codec_options.sketch_momentum, 0.0);
+  // A launcher passes the resolved values on: its children agree.
+  const RunConfig demo =
+      ParseOk(Role::kDemo, {"--algorithm=minibatch-sgd", "--codec=fetchsgd"});
+  const RunConfig child =
+      ParseOk(Role::kWorker, SharedFlags(demo, Role::kWorker));
+  EXPECT_EQ(child.train.momentum, 0.0);
+  EXPECT_EQ(child.codec_options.sketch_momentum, 0.9);
 }
 
 TEST(FlagsTest, AutoAggregationLeavesItUnset) {
