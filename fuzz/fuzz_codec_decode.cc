@@ -24,6 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   codec::CodecOptions options;
   options.topk_fraction = 0.05;
   options.sketch_seed = 7;
+  options.qsgd_bucket = 64;  // eight buckets of norms to corrupt
   const std::string name = kCodecs[data[0] % 8];
   static std::unique_ptr<codec::Codec> codecs[8];
   std::unique_ptr<codec::Codec>& codec = codecs[data[0] % 8];

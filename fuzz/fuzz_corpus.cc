@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
   codec::CodecOptions options;
   options.topk_fraction = 0.05;
   options.sketch_seed = 7;
+  options.qsgd_bucket = 64;  // as fuzz_codec_decode.cc: eight buckets
   for (uint8_t c = 0; c < 8; ++c) {
     std::unique_ptr<codec::Codec> codec =
         codec::MakeCodec(codecs[c], kDim, options).value();

@@ -175,7 +175,8 @@ std::optional<Refused> BasicAnchorRound<Scalar>::CheckJoin(
                   Worker(id) + "'s " + codec + " is a " +
                       Printable(request.codec_settings) + "; the server's a " +
                       codec_->settings() +
-                      " (give both the same --topk, --sketch-* and --seed)",
+                      " (give both the same --bits, --qsgd-bucket, --topk, "
+                      "--sketch-* and --seed)",
                   false);
   }
   return std::nullopt;

@@ -22,13 +22,18 @@ Status NoOptions(Options) {
 }
 
 Status ValidateQsgdOptions(Options options) {
-  if (options.bits >= kMinQuantizedBits && options.bits <= kMaxQuantizedBits) {
-    return Status::Ok();
+  if (options.bits < kMinQuantizedBits || options.bits > kMaxQuantizedBits) {
+    return Status::InvalidArgument(
+        "bits must be in [" + std::to_string(kMinQuantizedBits) + ", " +
+        std::to_string(kMaxQuantizedBits) + "] for qsgd, got " +
+        std::to_string(options.bits));
   }
-  return Status::InvalidArgument(
-      "bits must be in [" + std::to_string(kMinQuantizedBits) + ", " +
-      std::to_string(kMaxQuantizedBits) + "] for qsgd, got " +
-      std::to_string(options.bits));
+  if (options.qsgd_bucket < 0) {
+    return Status::InvalidArgument(
+        "qsgd_bucket must be >= 0 (0 = one bucket), got " +
+        std::to_string(options.qsgd_bucket));
+  }
+  return Status::Ok();
 }
 
 // The count sketch of the sketched codecs; 0 columns means 10 k for
@@ -90,7 +95,7 @@ const Entry kCodecs[] = {
      [](int64_t dim, Options) { return std::make_unique<Bf16Codec>(dim); }},
     {"qsgd", false, ValidateQsgdOptions, nullptr,
      [](int64_t dim, Options o) {
-       return std::make_unique<QsgdCodec>(dim, o.bits, o.seed);
+       return std::make_unique<QsgdCodec>(dim, o.bits, o.qsgd_bucket, o.seed);
      }},
     {"dqsgd", false, DqsgdCodec::ValidateOptions, nullptr,
      [](int64_t dim, Options o) {

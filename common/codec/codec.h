@@ -95,6 +95,14 @@ struct CodecOptions {
   // s = 2^(B-1) - 1 levels). dqsgd: the bit budget when `bit_budget` is 0.
   int bits = 4;
 
+  // qsgd, dqsgd: values per bucket, >= 0; each bucket of that many
+  // consecutive coordinates is quantised with its own norm, so the variance
+  // bound is m / (4 s^2) |g|^2 for buckets of m instead of d / (4 s^2)
+  // |g|^2. 0 (or a value >= the dimension) makes one bucket of the whole
+  // vector. 512 is the bucket of QSGD's 4-bit experiments (Alistarh et al.
+  // 2017) and costs 32 / 512 = 1/16 bit per coordinate for the norms.
+  int64_t qsgd_bucket = 512;
+
   // topk: fraction of the coordinates sent per encode, in (0, 1];
   // k = max(1, round(topk_fraction * dim)).
   double topk_fraction = 0.01;

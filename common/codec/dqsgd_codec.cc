@@ -40,6 +40,11 @@ Status CheckPositiveFinite(const char* field, double value) {
 }  // namespace
 
 Status DqsgdCodec::ValidateOptions(const CodecOptions& options) {
+  if (options.qsgd_bucket < 0) {
+    return Status::InvalidArgument(
+        "qsgd_bucket must be >= 0 (0 = one bucket), got " +
+        std::to_string(options.qsgd_bucket));
+  }
   if (options.dqsgd_total_steps < 1) {
     return Status::InvalidArgument("dqsgd_total_steps must be >= 1, got " +
                                    std::to_string(options.dqsgd_total_steps));
@@ -96,6 +101,7 @@ Status DqsgdCodec::ValidateOptions(const CodecOptions& options) {
 
 DqsgdCodec::DqsgdCodec(int64_t dim, const CodecOptions& options)
     : dim_(dim),
+      bucket_(QuantizationBucketSize(dim, options.qsgd_bucket)),
       total_steps_(options.dqsgd_total_steps),
       log2_alpha_(options.dqsgd_rule == DqsgdRule::kStronglyConvex
                       ? std::log2(Alpha(options))
@@ -106,7 +112,12 @@ DqsgdCodec::DqsgdCodec(int64_t dim, const CodecOptions& options)
       log2_scale_(options.dqsgd_scale > 0 ? std::log2(options.dqsgd_scale)
                                           : 0.0),
       rng_(options.seed) {
-  ANCHORAGE_CHECK(ValidateOptions(options).ok(), "invalid dqsgd options");
+  ANCHORAGE_CHECK(dim > 0 && ValidateOptions(options).ok(),
+                  "invalid dqsgd options");
+}
+
+std::string DqsgdCodec::settings() const {
+  return "quantiser with buckets of " + std::to_string(bucket_);
 }
 
 double DqsgdCodec::scale() const {
@@ -163,10 +174,11 @@ Status DqsgdCodec::Encode(std::span<const float> values,
         "dqsgd codec: " + std::to_string(values.size()) + " values, expected " +
         std::to_string(dim_));
   }
-  float norm = 0;
-  Status status = QuantizationNorm(values, "dqsgd codec", &norm);
+  double norm = 0;
+  Status status =
+      QuantizationNorms(values, bucket_, "dqsgd codec", &norms_, &norm);
   if (!status.ok()) return status;
-  const double log2_norm = std::log2(static_cast<double>(norm));  // -inf at 0
+  const double log2_norm = std::log2(norm);  // -inf at 0
   if (!scale_known_ && norm > 0) {
     log2_scale_ = DeriveLog2Scale(budget_, log2_norm);
     scale_known_ = true;
@@ -174,7 +186,7 @@ Status DqsgdCodec::Encode(std::span<const float> values,
   const int64_t n = encodes_ + 1;
   const int bits =
       scale_known_ ? BitsAt(n, log2_scale_, log2_norm) : kMinQuantizedBits;
-  EncodeQuantized(values, norm, bits, &rng_, out);
+  EncodeQuantized(values, norms_, bucket_, bits, &rng_, out);
   encodes_ = n;
   last_bits_ = bits;
   return Status::Ok();
@@ -187,7 +199,7 @@ Status DqsgdCodec::Decode(std::span<const uint8_t> bytes,
                                    std::to_string(out.size()) +
                                    " floats, expected " + std::to_string(dim_));
   }
-  return DecodeQuantized(bytes, "dqsgd", 0, out);
+  return DecodeQuantized(bytes, "dqsgd", 0, bucket_, out);
 }
 
 }  // namespace anchorage::codec

@@ -1,7 +1,8 @@
-// DqsgdCodec: DQ-SGD (Yan, Huang, Tian, Song 2021), the QSGD quantiser with
-// the bit width B_n chosen per encode. n counts this codec's successful
-// encodes from 1, N = CodecOptions::dqsgd_total_steps, |g_n| is the L2 norm
-// of the vector being encoded, and the rule (CodecOptions::dqsgd_rule) is
+// DqsgdCodec: DQ-SGD (Yan, Huang, Tian, Song 2021), the QSGD quantiser (one
+// norm per bucket, quantize.h) with the bit width B_n chosen per encode. n
+// counts this codec's successful encodes from 1, N =
+// CodecOptions::dqsgd_total_steps, |g_n| is the L2 norm of the whole vector
+// being encoded, and the rule (CodecOptions::dqsgd_rule) is
 //
 //   "nonconvex":        B_n = log2(t * |g_n| + 1) + 1
 //   "strongly-convex":  B_n = log2(k * alpha^((N - n) / 2) * |g_n| + 1) + 1,
@@ -11,7 +12,7 @@
 // floating-point noise) and clamped to [2, 16]. Past n = N the
 // strongly-convex exponent stays at 0. ALGORITHMS.md clamps to [2, 32]; this
 // wire format packs at most 16 bits per coordinate (s = 32767 levels, a
-// quantisation step of |g| / 32767), which is the same clamp as QsgdCodec.
+// quantisation step of |g_k| / 32767), which is the same clamp as QsgdCodec.
 //
 // The scale t or k is CodecOptions::dqsgd_scale when positive. When it is 0,
 // the codec derives it from the bit budget b (CodecOptions::bit_budget, or
@@ -24,7 +25,8 @@
 // before that first nonzero norm send B = 2 (the vector is all zeros).
 //
 // The message layout is QSGD's (quantize.h) with B_n in the header, so
-// Decode accepts any B in [2, 16]. Randomness as in QsgdCodec.
+// Decode accepts any B in [2, 16], and this codec's bucket size only.
+// Randomness as in QsgdCodec.
 //
 // Not thread-safe for Encode (step counter, random stream); Decode is const
 // and may run concurrently.
@@ -32,6 +34,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -51,6 +54,8 @@ class DqsgdCodec final : public Codec {
 
   std::string_view name() const override { return "dqsgd"; }
   int64_t dim() const override { return dim_; }
+  // The bucket size, which a decoder must share.
+  std::string settings() const override;
   Status Encode(std::span<const float> values,
                 std::vector<uint8_t>* out) override;
   Status Decode(std::span<const uint8_t> bytes,
@@ -63,6 +68,7 @@ class DqsgdCodec final : public Codec {
   int64_t encodes() const { return encodes_; }
   // The scale t or k in use; 0 while it still waits for a nonzero norm.
   double scale() const;
+  int64_t bucket_size() const { return bucket_; }
 
  private:
   // Returns the rounded, clamped B_n for encode `n` of a vector whose norm
@@ -73,6 +79,7 @@ class DqsgdCodec final : public Codec {
   double DeriveLog2Scale(double budget, double log2_norm) const;
 
   int64_t dim_;
+  int64_t bucket_;
   int64_t total_steps_;
   double log2_alpha_;  // 0 for the nonconvex rule
   double budget_;
@@ -80,6 +87,7 @@ class DqsgdCodec final : public Codec {
   double log2_scale_;
   int64_t encodes_ = 0;
   int last_bits_ = 0;
+  std::vector<float> norms_;  // the last encode's, kept to reuse the memory
   QuantizationRng rng_;
 };
 

@@ -4,10 +4,19 @@
 
 namespace anchorage::codec {
 
-QsgdCodec::QsgdCodec(int64_t dim, int bits, uint64_t seed)
-    : dim_(dim), bits_(bits), rng_(seed) {
+QsgdCodec::QsgdCodec(int64_t dim, int bits, int64_t bucket, uint64_t seed)
+    : dim_(dim),
+      bits_(bits),
+      bucket_(QuantizationBucketSize(dim, bucket)),
+      rng_(seed) {
   ANCHORAGE_CHECK(bits >= kMinQuantizedBits && bits <= kMaxQuantizedBits,
                   "qsgd bits out of range");
+  ANCHORAGE_CHECK(dim > 0 && bucket >= 0, "qsgd dimension or bucket invalid");
+}
+
+std::string QsgdCodec::settings() const {
+  return std::to_string(bits_) + "-bit quantiser with buckets of " +
+         std::to_string(bucket_);
 }
 
 Status QsgdCodec::Encode(std::span<const float> values,
@@ -17,10 +26,11 @@ Status QsgdCodec::Encode(std::span<const float> values,
         "qsgd codec: " + std::to_string(values.size()) + " values, expected " +
         std::to_string(dim_));
   }
-  float norm = 0;
-  Status status = QuantizationNorm(values, "qsgd codec", &norm);
+  double norm = 0;
+  Status status =
+      QuantizationNorms(values, bucket_, "qsgd codec", &norms_, &norm);
   if (!status.ok()) return status;
-  EncodeQuantized(values, norm, bits_, &rng_, out);
+  EncodeQuantized(values, norms_, bucket_, bits_, &rng_, out);
   return Status::Ok();
 }
 
@@ -31,7 +41,7 @@ Status QsgdCodec::Decode(std::span<const uint8_t> bytes,
                                    std::to_string(out.size()) +
                                    " floats, expected " + std::to_string(dim_));
   }
-  return DecodeQuantized(bytes, "qsgd", bits_, out);
+  return DecodeQuantized(bytes, "qsgd", bits_, bucket_, out);
 }
 
 }  // namespace anchorage::codec

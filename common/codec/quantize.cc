@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "common/base/format.h"
 
@@ -27,6 +28,60 @@ static_assert(kBlock % kLanes == 0 && kBlock % 8 == 0);
 size_t PayloadBytes(size_t dim, int bits) {
   return (dim / 8) * static_cast<size_t>(bits) +
          ((dim % 8) * static_cast<size_t>(bits) + 7) / 8;
+}
+
+// Norms below this make s / norm overflow float, and norm / s subnormal;
+// both sides scale by 2^100 (exact) to stay in range.
+constexpr float kTinyNorm = 0x1p-100F;
+
+// The encode factors of one bucket: zeta = |x| * pre * inv.
+struct EncodeFactors {
+  float pre = 1.0F;
+  float inv = 0.0F;  // a zero norm quantises its (zero) values to level 0
+};
+
+EncodeFactors EncodeFactorsOf(float norm, int levels) {
+  if (norm == 0.0F) return {};
+  const float pre = norm < kTinyNorm ? 0x1p100F : 1.0F;
+  return {.pre = pre,
+          .inv = static_cast<float>(
+              levels / (static_cast<double>(norm) * static_cast<double>(pre)))};
+}
+
+// The decode factors of one bucket: |value| = min(l * scale, FLT_MAX) * post.
+struct DecodeFactors {
+  float scale = 0.0F;
+  float post = 1.0F;
+};
+
+DecodeFactors DecodeFactorsOf(float norm, int levels) {
+  const bool tiny = norm < kTinyNorm;
+  return {.scale = static_cast<float>(static_cast<double>(norm) *
+                                      (tiny ? 0x1p100 : 1.0) / levels),
+          .post = tiny ? 0x1p-100F : 1.0F};
+}
+
+// Writes factors_of(k).*first / .*second for each coordinate [begin, begin +
+// n) into first[0, n) / second[0, n), k being the coordinate's bucket of
+// `bucket` values: one call per bucket the range touches.
+template <typename FactorsOf>
+void FillFactors(size_t begin, size_t n, size_t bucket,
+                 const FactorsOf& factors_of, float* first, float* second) {
+  size_t i = 0;
+  while (i < n) {
+    const size_t k = (begin + i) / bucket;
+    const size_t end = std::min(n, (k + 1) * bucket - begin);
+    const auto [a, b] = factors_of(k);
+    std::fill(first + i, first + end, a);
+    std::fill(second + i, second + end, b);
+    i = end;
+  }
+}
+
+float ReadFloat(const uint8_t* at) {
+  float value = 0;
+  std::memcpy(&value, at, sizeof(value));
+  return value;
 }
 
 // A coordinate's code (sign << (B - 1) | level) as staged between the
@@ -189,12 +244,13 @@ using Lanes [[gnu::vector_size(32)]] = uint32_t;
 constexpr size_t kHalves = QuantizationRng::kLanes / 8;
 static_assert(sizeof(Lanes) * kHalves == sizeof(uint32_t) * kLanes);
 
-// Quantises `dim` values into the payload at `out`. Level l_i =
-// floor(zeta_i) + [u_i < frac(zeta_i)] with zeta_i = |x_i| * pre * inv,
-// clamped to s because rounding can push zeta_i a few ulps above s.
+// Quantises `dim` values in buckets of `bucket` with norms `norms` into the
+// payload at `out`. Level l_i = floor(zeta_i) + [u_i < frac(zeta_i)] with
+// zeta_i = |x_i| * pre_k * inv_k (k = i / bucket), clamped to s because
+// rounding can push zeta_i a few ulps above s.
 template <int B>
-void EncodeAll(const float* values, size_t dim, float pre, float inv,
-               QuantizationRng* rng, uint8_t* out) {
+void EncodeAll(const float* values, size_t dim, const float* norms,
+               size_t bucket, QuantizationRng* rng, uint8_t* out) {
   constexpr int kLevels = QuantizationLevels(B);
   const size_t payload_bytes = PayloadBytes(dim, B);
   Lanes s0[kHalves];
@@ -206,8 +262,14 @@ void EncodeAll(const float* values, size_t dim, float pre, float inv,
   std::memcpy(s2, rng->state[2], sizeof(s2));
   std::memcpy(s3, rng->state[3], sizeof(s3));
   alignas(64) float staged[kBlock];
+  alignas(64) float pre[kBlock];
+  alignas(64) float inv[kBlock];
   alignas(64) uint32_t random[kBlock];
   alignas(64) Code<B> codes[kBlock];
+  const auto factors_of = [norms](size_t k) {
+    const EncodeFactors f = EncodeFactorsOf(norms[k], kLevels);
+    return std::pair(f.pre, f.inv);
+  };
   for (size_t begin = 0; begin < dim; begin += kBlock) {
     const size_t n = std::min(kBlock, dim - begin);
     const float* x = values + begin;
@@ -219,6 +281,9 @@ void EncodeAll(const float* values, size_t dim, float pre, float inv,
       std::fill(staged + n, staged + padded, 0.0F);
       x = staged;
     }
+    FillFactors(begin, n, bucket, factors_of, pre, inv);
+    std::fill(pre + n, pre + padded, 1.0F);
+    std::fill(inv + n, inv + padded, 0.0F);
     for (size_t c = 0; c < padded; c += kLanes) {
       for (size_t h = 0; h < kHalves; ++h) {
         // xoshiro128+ step of 8 lanes.
@@ -239,7 +304,7 @@ void EncodeAll(const float* values, size_t dim, float pre, float inv,
       const float u =
           static_cast<float>(static_cast<int32_t>(random[i] >> 8)) * 0x1p-24F;
       const float value = x[i];
-      const float zeta = std::fabs(value) * pre * inv;
+      const float zeta = std::fabs(value) * pre[i] * inv[i];
       const int floor_zeta = static_cast<int>(zeta);
       const float fraction = zeta - static_cast<float>(floor_zeta);
       const int level = std::min(floor_zeta + (u < fraction ? 1 : 0), kLevels);
@@ -256,28 +321,38 @@ void EncodeAll(const float* values, size_t dim, float pre, float inv,
   std::memcpy(rng->state[3], s3, sizeof(s3));
 }
 
-// Decodes the payload at `in` into out[0, dim): |value| = l * scale * post,
+// Decodes the payload at `in` into out[0, dim), with the bucket norms as
+// the little-endian floats at `norm_bytes`: |value| = l * scale_k * post_k,
 // clamped to FLT_MAX (l * (norm / s) can round a hair above norm). Returns
 // false when padding bits are set.
 template <int B>
-bool DecodeAll(const uint8_t* in, size_t dim, float scale, float post,
-               float* out) {
-  constexpr uint32_t kLevelMask = QuantizationLevels(B);
+bool DecodeAll(const uint8_t* in, size_t dim, const uint8_t* norm_bytes,
+               size_t bucket, float* out) {
+  constexpr int kLevels = QuantizationLevels(B);
+  constexpr auto kLevelMask = static_cast<uint32_t>(kLevels);
   constexpr float kMax = std::numeric_limits<float>::max();
   const size_t payload_bytes = PayloadBytes(dim, B);
   alignas(64) Code<B> codes[kBlock];
+  alignas(64) float scale[kBlock];
+  alignas(64) float post[kBlock];
+  const auto factors_of = [norm_bytes](size_t k) {
+    const DecodeFactors f =
+        DecodeFactorsOf(ReadFloat(norm_bytes + k * sizeof(float)), kLevels);
+    return std::pair(f.scale, f.post);
+  };
   for (size_t begin = 0; begin < dim; begin += kBlock) {
     const size_t n = std::min(kBlock, dim - begin);
     const size_t offset = begin / 8 * B;
     if (!UnpackBlock<B>(in + offset, n, codes, payload_bytes - offset)) {
       return false;
     }
+    FillFactors(begin, n, bucket, factors_of, scale, post);
     float* y = out + begin;
     for (size_t j = 0; j < n; ++j) {
       const uint32_t code = codes[j];
       const auto level =
           static_cast<float>(static_cast<int32_t>(code & kLevelMask));
-      const float magnitude = std::min(level * scale, kMax) * post;
+      const float magnitude = std::min(level * scale[j], kMax) * post[j];
       y[j] = (code >> (B - 1)) != 0 ? -magnitude : magnitude;
     }
   }
@@ -287,28 +362,60 @@ bool DecodeAll(const uint8_t* in, size_t dim, float scale, float post,
 // Calls EncodeAll<bits> or DecodeAll<bits>: the bit width becomes a
 // compile-time constant so the packing loops unroll.
 template <int B = kMinQuantizedBits>
-void DispatchEncode(int bits, const float* values, size_t dim, float pre,
-                    float inv, QuantizationRng* rng, uint8_t* out) {
+void DispatchEncode(int bits, const float* values, size_t dim,
+                    const float* norms, size_t bucket, QuantizationRng* rng,
+                    uint8_t* out) {
   if constexpr (B <= kMaxQuantizedBits) {
-    if (bits == B) return EncodeAll<B>(values, dim, pre, inv, rng, out);
-    DispatchEncode<B + 1>(bits, values, dim, pre, inv, rng, out);
+    if (bits == B) return EncodeAll<B>(values, dim, norms, bucket, rng, out);
+    DispatchEncode<B + 1>(bits, values, dim, norms, bucket, rng, out);
   }
 }
 
 template <int B = kMinQuantizedBits>
-bool DispatchDecode(int bits, const uint8_t* in, size_t dim, float scale,
-                    float post, float* out) {
+bool DispatchDecode(int bits, const uint8_t* in, size_t dim,
+                    const uint8_t* norm_bytes, size_t bucket, float* out) {
   if constexpr (B <= kMaxQuantizedBits) {
-    if (bits == B) return DecodeAll<B>(in, dim, scale, post, out);
-    return DispatchDecode<B + 1>(bits, in, dim, scale, post, out);
+    if (bits == B) return DecodeAll<B>(in, dim, norm_bytes, bucket, out);
+    return DispatchDecode<B + 1>(bits, in, dim, norm_bytes, bucket, out);
   }
   return false;
 }
 
+// The sum of squares of `values` in double. Eight partial sums let the
+// compiler vectorise without reassociating.
+double SumOfSquares(std::span<const float> values) {
+  double partial[8] = {};
+  const size_t size = values.size();
+  const size_t full = size / 8 * 8;
+  for (size_t i = 0; i < full; i += 8) {
+    for (size_t j = 0; j < 8; ++j) {
+      const double x = values[i + j];
+      partial[j] += x * x;
+    }
+  }
+  for (size_t i = full; i < size; ++i) {
+    const double x = values[i];
+    partial[i - full] += x * x;
+  }
+  return ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
+         ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+}
+
 }  // namespace
 
-size_t QuantizedSize(int64_t dim, int bits) {
-  return kQuantizedHeaderBytes + PayloadBytes(static_cast<size_t>(dim), bits);
+int64_t QuantizationBucketSize(int64_t dim, int64_t bucket) {
+  return bucket == 0 || bucket > dim ? dim : bucket;
+}
+
+int64_t QuantizationBucketCount(int64_t dim, int64_t bucket_size) {
+  return dim / bucket_size + (dim % bucket_size != 0 ? 1 : 0);
+}
+
+size_t QuantizedSize(int64_t dim, int bits, int64_t bucket_size) {
+  return kQuantizedHeaderBytes +
+         sizeof(float) *
+             static_cast<size_t>(QuantizationBucketCount(dim, bucket_size)) +
+         PayloadBytes(static_cast<size_t>(dim), bits);
 }
 
 QuantizationRng::QuantizationRng(uint64_t seed) {
@@ -324,82 +431,97 @@ QuantizationRng::QuantizationRng(uint64_t seed) {
   }
 }
 
-Status QuantizationNorm(std::span<const float> values,
-                        std::string_view codec_name, float* norm) {
-  // Eight partial sums let the compiler vectorise without reassociating.
-  double partial[8] = {};
+Status QuantizationNorms(std::span<const float> values, int64_t bucket_size,
+                         std::string_view codec_name, std::vector<float>* norms,
+                         double* norm) {
+  ANCHORAGE_CHECK(bucket_size >= 1, "quantization bucket size below 1");
   const size_t size = values.size();
-  const size_t full = size / 8 * 8;
-  for (size_t i = 0; i < full; i += 8) {
-    for (size_t j = 0; j < 8; ++j) {
-      const double x = values[i + j];
-      partial[j] += x * x;
-    }
-  }
-  for (size_t i = full; i < size; ++i) {
-    const double x = values[i];
-    partial[i - full] += x * x;
-  }
-  const double sum = ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
-                     ((partial[4] + partial[5]) + (partial[6] + partial[7]));
-  // Squares of finite floats cannot overflow a double sum, so a non-finite
-  // sum means a non-finite value.
-  if (!std::isfinite(sum)) {
-    for (size_t i = 0; i < size; ++i) {
-      if (!std::isfinite(values[i])) {
-        return Status::InvalidArgument(std::string(codec_name) +
-                                       ": value at coordinate " +
-                                       std::to_string(i) + " is " +
-                                       FormatValue(values[i]) + ", not finite");
+  const auto bucket = static_cast<size_t>(bucket_size);
+  norms->resize(static_cast<size_t>(
+      QuantizationBucketCount(static_cast<int64_t>(size), bucket_size)));
+  double total = 0;
+  for (size_t k = 0; k < norms->size(); ++k) {
+    const size_t begin = k * bucket;
+    const std::span<const float> part =
+        values.subspan(begin, std::min(bucket, size - begin));
+    const double sum = SumOfSquares(part);
+    // Squares of finite floats cannot overflow a double sum, so a
+    // non-finite sum means a non-finite value.
+    if (!std::isfinite(sum)) {
+      for (size_t i = 0; i < part.size(); ++i) {
+        if (!std::isfinite(part[i])) {
+          return Status::InvalidArgument(std::string(codec_name) +
+                                         ": value at coordinate " +
+                                         std::to_string(begin + i) + " is " +
+                                         FormatValue(part[i]) + ", not finite");
+        }
       }
     }
+    // A sum of nonnegative terms rounds to at least its largest term, and
+    // sqrt and the conversion to float are monotone, so the norm is >=
+    // max |x_i| over its bucket.
+    const double exact = std::sqrt(sum);
+    const auto rounded = static_cast<float>(exact);
+    if (!std::isfinite(rounded)) {
+      return Status::InvalidArgument(
+          std::string(codec_name) + ": norm " + FormatValue(exact) +
+          " of bucket " + std::to_string(k) + " (coordinates " +
+          std::to_string(begin) + " to " +
+          std::to_string(begin + part.size() - 1) + ") overflows float32");
+    }
+    (*norms)[k] = rounded;
+    total += sum;
   }
-  // A sum of nonnegative terms rounds to at least its largest term, and
-  // sqrt and the conversion to float are monotone, so *norm >= max |x_i|.
-  const double exact = std::sqrt(sum);
-  const auto rounded = static_cast<float>(exact);
-  if (!std::isfinite(rounded)) {
-    return Status::InvalidArgument(std::string(codec_name) + ": norm " +
-                                   FormatValue(exact) + " overflows float32");
-  }
-  *norm = rounded;
+  *norm = std::sqrt(total);
   return Status::Ok();
 }
 
-void EncodeQuantized(std::span<const float> values, float norm, int bits,
-                     QuantizationRng* rng, std::vector<uint8_t>* out) {
+void EncodeQuantized(std::span<const float> values,
+                     std::span<const float> norms, int64_t bucket_size,
+                     int bits, QuantizationRng* rng,
+                     std::vector<uint8_t>* out) {
   ANCHORAGE_CHECK(bits >= kMinQuantizedBits && bits <= kMaxQuantizedBits,
                   "quantized bit width out of range");
   const size_t dim = values.size();
-  out->resize(QuantizedSize(static_cast<int64_t>(dim), bits));
+  const auto dim64 = static_cast<int64_t>(dim);
+  ANCHORAGE_CHECK(
+      bucket_size >= 1 && bucket_size <= std::max<int64_t>(1, dim64),
+      "quantization bucket size out of range");
+  ANCHORAGE_CHECK(static_cast<int64_t>(norms.size()) ==
+                      QuantizationBucketCount(dim64, bucket_size),
+                  "one norm per bucket expected");
+  out->resize(QuantizedSize(dim64, bits, bucket_size));
   uint8_t* header = out->data();
   header[0] = kQuantizedMagic;
   header[1] = static_cast<uint8_t>(bits);
-  const uint64_t dim64 = dim;
-  std::memcpy(header + 2, &dim64, sizeof(dim64));
-  std::memcpy(header + 10, &norm, sizeof(norm));
-  uint8_t* payload = header + kQuantizedHeaderBytes;
-  if (norm == 0.0F) {
-    std::fill(payload, out->data() + out->size(), uint8_t{0});
-    return;
-  }
-  // s / norm overflows float for norms below ~s / FLT_MAX; scaling both
-  // |x_i| and the norm by 2^100 (exact) keeps zeta in range.
-  const float pre = norm < 0x1p-100F ? 0x1p100F : 1.0F;
-  const auto inv = static_cast<float>(QuantizationLevels(bits) /
-                                      (static_cast<double>(norm) * pre));
-  DispatchEncode(bits, values.data(), dim, pre, inv, rng, payload);
+  const uint64_t fields[3] = {dim, static_cast<uint64_t>(bucket_size),
+                              norms.size()};
+  std::memcpy(header + 2, fields, sizeof(fields));
+  std::memcpy(header + kQuantizedHeaderBytes, norms.data(),
+              norms.size() * sizeof(float));
+  uint8_t* payload =
+      header + kQuantizedHeaderBytes + norms.size() * sizeof(float);
+  DispatchEncode(bits, values.data(), dim, norms.data(),
+                 static_cast<size_t>(bucket_size), rng, payload);
 }
 
 Status DecodeQuantized(std::span<const uint8_t> bytes,
                        std::string_view codec_name, int expected_bits,
-                       std::span<float> out) {
+                       int64_t bucket_size, std::span<float> out) {
   const std::string name(codec_name);
   if (bytes.size() < kQuantizedHeaderBytes) {
     return Status::DataLoss(
         name + " payload has " + std::to_string(bytes.size()) +
         " bytes, shorter than the " + std::to_string(kQuantizedHeaderBytes) +
         "-byte header");
+  }
+  if (bytes[0] == kQuantizedMagicVersion1) {
+    return Status::DataLoss(
+        name +
+        " payload is quantized format version 1 (one norm for the "
+        "whole vector, magic byte " +
+        std::to_string(kQuantizedMagicVersion1) +
+        "); this build reads version 2, with a norm per bucket");
   }
   if (bytes[0] != kQuantizedMagic) {
     return Status::DataLoss(name + " header has magic byte " +
@@ -418,38 +540,55 @@ Status DecodeQuantized(std::span<const uint8_t> bytes,
                             std::to_string(bits) + ", this codec uses " +
                             std::to_string(expected_bits));
   }
-  uint64_t dim = 0;
-  std::memcpy(&dim, bytes.data() + 2, sizeof(dim));
+  uint64_t fields[3] = {};
+  std::memcpy(fields, bytes.data() + 2, sizeof(fields));
+  const auto [dim, bucket, buckets] = fields;
   if (dim != out.size()) {
     return Status::DataLoss(name + " header has dimension " +
                             std::to_string(dim) + ", expected " +
                             std::to_string(out.size()));
   }
-  float norm = 0;
-  std::memcpy(&norm, bytes.data() + 10, sizeof(norm));
-  if (!std::isfinite(norm) || norm < 0.0F) {
-    return Status::DataLoss(name + " header has norm " + FormatValue(norm) +
-                            ", not a finite value >= 0");
+  if (bucket < 1 || bucket > dim) {
+    return Status::DataLoss(name + " header has bucket size " +
+                            std::to_string(bucket) + ", outside [1, " +
+                            std::to_string(dim) + "]");
   }
-  const size_t expected = QuantizedSize(static_cast<int64_t>(dim), bits);
+  if (bucket != static_cast<uint64_t>(bucket_size)) {
+    return Status::DataLoss(name + " header has bucket size " +
+                            std::to_string(bucket) + ", this codec uses " +
+                            std::to_string(bucket_size));
+  }
+  const auto expected_buckets = static_cast<uint64_t>(
+      QuantizationBucketCount(static_cast<int64_t>(dim), bucket_size));
+  if (buckets != expected_buckets) {
+    return Status::DataLoss(
+        name + " header has " + std::to_string(buckets) +
+        " buckets, expected " + std::to_string(expected_buckets) + " (" +
+        std::to_string(dim) + " coordinates in buckets of " +
+        std::to_string(bucket) + ")");
+  }
+  const size_t expected =
+      QuantizedSize(static_cast<int64_t>(dim), bits, bucket_size);
   if (bytes.size() != expected) {
     return Status::DataLoss(
         name + " payload has " + std::to_string(bytes.size()) +
         " bytes, expected " + std::to_string(expected) + " (" +
         (bytes.size() < expected ? "truncated" : "oversized") + "; " +
         std::to_string(kQuantizedHeaderBytes) + "-byte header + " +
-        std::to_string(dim) + " coordinates at " + std::to_string(bits) +
-        " bits)");
+        std::to_string(buckets) + " bucket norms + " + std::to_string(dim) +
+        " coordinates at " + std::to_string(bits) + " bits)");
   }
-  // norm / s would be subnormal, and lose precision, for norms below
-  // ~2^-100; compute with the norm scaled by 2^100 and scale back last.
-  const bool tiny = norm < 0x1p-100F;
-  const float post = tiny ? 0x1p-100F : 1.0F;
-  const auto scale =
-      static_cast<float>(static_cast<double>(norm) * (tiny ? 0x1p100 : 1.0) /
-                         QuantizationLevels(bits));
-  if (!DispatchDecode(bits, bytes.data() + kQuantizedHeaderBytes, dim, scale,
-                      post, out.data())) {
+  const uint8_t* norm_bytes = bytes.data() + kQuantizedHeaderBytes;
+  for (size_t k = 0; k < buckets; ++k) {
+    const float norm = ReadFloat(norm_bytes + k * sizeof(float));
+    if (!std::isfinite(norm) || norm < 0.0F) {
+      return Status::DataLoss(name + " bucket " + std::to_string(k) +
+                              " has norm " + FormatValue(norm) +
+                              ", not a finite value >= 0");
+    }
+  }
+  if (!DispatchDecode(bits, norm_bytes + buckets * sizeof(float), dim,
+                      norm_bytes, bucket, out.data())) {
     return Status::DataLoss(name +
                             " payload has nonzero padding bits after the "
                             "last coordinate");

@@ -394,6 +394,10 @@ std::vector<Flag> MakeTable() {
       {"--bit-budget", kTrainingGroup,
        "dqsgd: average bits per coordinate over the run (0 = --bits)", kAll,
        kShared, Codec(&codec::CodecOptions::bit_budget)},
+      {"--qsgd-bucket", kTrainingGroup,
+       "qsgd, dqsgd: values per bucket, each quantised with its own norm (0 "
+       "= one bucket for the whole vector)",
+       kAll, kShared, Codec(&codec::CodecOptions::qsgd_bucket)},
       {"--topk", kTrainingGroup,
        "topk, sketch, fetchsgd: fraction k/d of coordinates per push", kAll,
        kShared, Codec(&codec::CodecOptions::topk_fraction)},

@@ -296,6 +296,16 @@ TEST(ValidateCodecOptionsTest, QsgdBitsOutOfRangeNamesTheField) {
   ExpectBadOption("qsgd", options, "bits", "17");
 }
 
+TEST(ValidateCodecOptionsTest, NegativeBucketIsRefusedByBothQuantizers) {
+  CodecOptions options;
+  options.qsgd_bucket = -1;
+  ExpectBadOption("qsgd", options, "qsgd_bucket", "-1");
+  ExpectBadOption("dqsgd", options, "qsgd_bucket", "-1");
+  options.qsgd_bucket = 0;  // one bucket
+  EXPECT_TRUE(ValidateCodecOptions("qsgd", options).ok());
+  EXPECT_TRUE(ValidateCodecOptions("dqsgd", options).ok());
+}
+
 TEST(ValidateCodecOptionsTest, CodecsIgnoreFieldsTheyDoNotRead) {
   CodecOptions options;
   options.bits = 99;
@@ -375,16 +385,19 @@ struct CodecCase {
   double tiny = 0;
 };
 
-CodecOptions QsgdBits(int bits) {
+// Buckets of 8 split the contract's 37 values into 5, the last of 5.
+CodecOptions QsgdBits(int bits, int64_t bucket = 512) {
   CodecOptions options;
   options.bits = bits;
+  options.qsgd_bucket = bucket;
   return options;
 }
 
-CodecOptions Dqsgd(DqsgdRule rule) {
+CodecOptions Dqsgd(DqsgdRule rule, int64_t bucket = 512) {
   CodecOptions options;
   options.dqsgd_rule = rule;
   options.dqsgd_total_steps = 50;
+  options.qsgd_bucket = bucket;
   return options;
 }
 
@@ -404,7 +417,10 @@ std::vector<CodecCase> AllCodecCases() {
       {"Qsgd7", "qsgd", QsgdBits(7), true, 1.0 / 63, 0},
       {"Qsgd13", "qsgd", QsgdBits(13), true, 1.0 / 4095, 0},
       {"Qsgd16", "qsgd", QsgdBits(16), true, 1.0 / 32767, 0},
+      {"Qsgd4Buckets", "qsgd", QsgdBits(4, 8), true, 1.0 / 7, 0},
+      {"Qsgd9OneBucket", "qsgd", QsgdBits(9, 0), true, 1.0 / 255, 0},
       {"DqsgdNonconvex", "dqsgd", Dqsgd(DqsgdRule::kNonconvex), true, 1.0, 0},
+      {"DqsgdBuckets", "dqsgd", Dqsgd(DqsgdRule::kNonconvex, 8), true, 1.0, 0},
       {"DqsgdStronglyConvex", "dqsgd", Dqsgd(DqsgdRule::kStronglyConvex), true,
        1.0, 0},
       {"TopK10Percent", "topk", TopK(0.1), true, 0, 1.0},

@@ -59,7 +59,8 @@ std::vector<int> BitSchedule(DqsgdCodec* codec, int64_t steps, size_t dim) {
     EXPECT_TRUE(codec->Encode(g, &bytes).ok());
     const int b = codec->last_bits();
     EXPECT_EQ(bytes[1], b) << "step " << n;
-    EXPECT_EQ(bytes.size(), QuantizedSize(static_cast<int64_t>(dim), b));
+    EXPECT_EQ(bytes.size(), QuantizedSize(static_cast<int64_t>(dim), b,
+                                          codec->bucket_size()));
     bits.push_back(b);
   }
   return bits;
@@ -144,7 +145,7 @@ TEST(DqsgdCodecTest, MeasuredWeightedErrorBeatsFixedBitQsgd) {
   const CodecOptions options = StronglyConvex(kSteps, 4);
   const double alpha = AlphaOf(options);
   DqsgdCodec dqsgd(kDim, options);
-  QsgdCodec qsgd(kDim, 4, 1);
+  QsgdCodec qsgd(kDim, 4, 512, 1);
   std::vector<uint8_t> bytes;
   std::vector<float> decoded(kDim);
   double dq_error = 0;
@@ -246,6 +247,7 @@ TEST(DqsgdCodecTest, MessageIsQsgdLayoutWithTheChosenBits) {
   constexpr size_t kDim = 77;
   CodecOptions options;
   options.bit_budget = 5;
+  options.qsgd_bucket = 16;
   DqsgdCodec codec(kDim, options);
   std::vector<uint8_t> bytes;
   ASSERT_TRUE(codec.Encode(WithNorm(kDim, 1.0, 4), &bytes).ok());
@@ -254,10 +256,19 @@ TEST(DqsgdCodecTest, MessageIsQsgdLayoutWithTheChosenBits) {
   std::vector<float> from_qsgd(kDim);
 
   ASSERT_TRUE(codec.Decode(bytes, from_dqsgd).ok());
-  ASSERT_TRUE(QsgdCodec(kDim, 5, 1).Decode(bytes, from_qsgd).ok());
+  ASSERT_TRUE(QsgdCodec(kDim, 5, 16, 1).Decode(bytes, from_qsgd).ok());
 
   EXPECT_EQ(bytes[0], kQuantizedMagic);
+  EXPECT_EQ(bytes.size(), QuantizedSize(kDim, 5, 16));
   EXPECT_EQ(from_dqsgd, from_qsgd);
+  EXPECT_EQ(codec.settings(), "quantiser with buckets of 16");
+  // A decoder with other buckets refuses the message.
+  options.qsgd_bucket = 0;
+  const Status status = DqsgdCodec(kDim, options).Decode(bytes, from_dqsgd);
+  EXPECT_EQ(status.code(), Status::Code::kDataLoss);
+  EXPECT_NE(status.message().find("bucket size 16, this codec uses 77"),
+            std::string::npos)
+      << status.ToString();
 }
 
 TEST(DqsgdCodecTest, DecodeRejectsImpossibleBitWidths) {

@@ -215,6 +215,13 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
          c.codec_options.bits = 1;
        },
        "--codec: codec qsgd: bits must be in [2, 16]"},
+      {"qsgd bucket",
+       [](RunConfig& c) {
+         c.train.codec = "qsgd";
+         c.codec_options.qsgd_bucket = -512;
+       },
+       "--codec: codec qsgd: qsgd_bucket must be >= 0 (0 = one bucket), got "
+       "-512"},
       {"topk fraction",
        [](RunConfig& c) {
          c.train.codec = "topk";
@@ -908,6 +915,7 @@ void ExpectSameCodecOptions(const codec::CodecOptions& got,
   EXPECT_EQ(got.bits, want.bits);
   EXPECT_EQ(got.dqsgd_rule, want.dqsgd_rule);
   EXPECT_EQ(got.bit_budget, want.bit_budget);
+  EXPECT_EQ(got.qsgd_bucket, want.qsgd_bucket);
   EXPECT_EQ(got.topk_fraction, want.topk_fraction);
   EXPECT_EQ(got.sketch_rows, want.sketch_rows);
   EXPECT_EQ(got.sketch_columns, want.sketch_columns);
@@ -944,6 +952,7 @@ RunConfig UnusualConfig() {
   o.bits = 7;
   o.dqsgd_rule = codec::DqsgdRule::kStronglyConvex;
   o.bit_budget = 5.25;
+  o.qsgd_bucket = 2048;
   o.topk_fraction = 1.0 / 7.0;
   o.sketch_rows = 3;
   o.sketch_columns = 12345;
@@ -1033,6 +1042,7 @@ TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
                                                "--bits",
                                                "--dqsgd-rule",
                                                "--bit-budget",
+                                               "--qsgd-bucket",
                                                "--topk",
                                                "--sketch-rows",
                                                "--sketch-columns",
