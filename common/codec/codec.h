@@ -122,11 +122,13 @@ struct CodecOptions {
   // dqsgd: average bits per coordinate over N encodes at the first nonzero
   // gradient norm, in [2, 16]; 0 means `bits`. Used when dqsgd_scale is 0.
   double bit_budget = 0;
-  // dqsgd, strongly-convex rule: mu > 0, L >= mu and 0 < eta < 2 / L, which
-  // make 0 < alpha < 1 unless alpha = 0 (rejected).
-  double dqsgd_strong_convexity = 0.1;  // mu
-  double dqsgd_smoothness = 1.0;        // L
-  double dqsgd_learning_rate = 0.1;     // eta
+  // dqsgd, strongly-convex rule: the strong convexity mu > 0 and smoothness
+  // L >= mu of the objective, with the learning rate eta in (0, 2 / L),
+  // which make 0 < alpha < 1 unless alpha = 0 (rejected). mu and L shape
+  // the schedule alpha^((N - n) / 2) only; the budget sets its level.
+  double dqsgd_mu = 0.1;
+  double dqsgd_l = 1.0;
+  double dqsgd_learning_rate = 0.1;  // eta
 
   // qsgd, dqsgd: seed of the per-instance random stream (stochastic
   // rounding). Equal seeds and inputs give equal bytes.

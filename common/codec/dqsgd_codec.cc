@@ -14,9 +14,9 @@ namespace {
 constexpr double kRoundingTolerance = 1e-9;
 
 double Alpha(const CodecOptions& options) {
-  const double mu = options.dqsgd_strong_convexity;
+  const double mu = options.dqsgd_mu;
   const double eta = options.dqsgd_learning_rate;
-  return 1.0 - 2.0 * mu * eta + options.dqsgd_smoothness * mu * eta * eta;
+  return 1.0 - 2.0 * mu * eta + options.dqsgd_l * mu * eta * eta;
 }
 
 // Returns ceil(log2(2^x + 1) + 1) clamped to the wire's bit range, where
@@ -69,30 +69,26 @@ Status DqsgdCodec::ValidateOptions(const CodecOptions& options) {
         std::to_string(options.bits));
   }
   if (options.dqsgd_rule == DqsgdRule::kStronglyConvex) {
-    Status status = CheckPositiveFinite("dqsgd_strong_convexity",
-                                        options.dqsgd_strong_convexity);
+    Status status = CheckPositiveFinite("dqsgd_mu", options.dqsgd_mu);
     if (!status.ok()) return status;
     status =
         CheckPositiveFinite("dqsgd_learning_rate", options.dqsgd_learning_rate);
     if (!status.ok()) return status;
-    if (!std::isfinite(options.dqsgd_smoothness) ||
-        options.dqsgd_smoothness < options.dqsgd_strong_convexity) {
-      return Status::InvalidArgument(
-          "dqsgd_smoothness (L) must be >= dqsgd_strong_convexity (mu) = " +
-          FormatValue(options.dqsgd_strong_convexity) + ", got " +
-          FormatValue(options.dqsgd_smoothness));
+    if (!std::isfinite(options.dqsgd_l) || options.dqsgd_l < options.dqsgd_mu) {
+      return Status::InvalidArgument("dqsgd_l (L) must be >= dqsgd_mu (mu) = " +
+                                     FormatValue(options.dqsgd_mu) + ", got " +
+                                     FormatValue(options.dqsgd_l));
     }
-    if (options.dqsgd_learning_rate >= 2.0 / options.dqsgd_smoothness) {
+    if (options.dqsgd_learning_rate >= 2.0 / options.dqsgd_l) {
       return Status::InvalidArgument(
-          "dqsgd_learning_rate must be < 2 / dqsgd_smoothness = " +
-          FormatValue(2.0 / options.dqsgd_smoothness) + ", got " +
+          "dqsgd_learning_rate must be < 2 / dqsgd_l = " +
+          FormatValue(2.0 / options.dqsgd_l) + ", got " +
           FormatValue(options.dqsgd_learning_rate));
     }
     const double alpha = Alpha(options);
     if (!(alpha > 0 && alpha < 1)) {
       return Status::InvalidArgument(
-          "dqsgd_strong_convexity, dqsgd_smoothness and dqsgd_learning_rate "
-          "give alpha = " +
+          "dqsgd_mu, dqsgd_l and dqsgd_learning_rate give alpha = " +
           FormatValue(alpha) + ", need 0 < alpha < 1");
     }
   }

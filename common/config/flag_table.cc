@@ -398,6 +398,13 @@ std::vector<Flag> MakeTable() {
        "qsgd, dqsgd: values per bucket, each quantised with its own norm (0 "
        "= one bucket for the whole vector)",
        kAll, kShared, Codec(&codec::CodecOptions::qsgd_bucket)},
+      {"--dqsgd-mu", kTrainingGroup,
+       "dqsgd strongly-convex rule: strong convexity mu > 0", kAll, kShared,
+       Codec(&codec::CodecOptions::dqsgd_mu)},
+      {"--dqsgd-l", kTrainingGroup,
+       "dqsgd strongly-convex rule: smoothness L >= mu; with --lr, alpha = "
+       "1 - 2 mu lr + L mu lr^2 must be in (0, 1)",
+       kAll, kShared, Codec(&codec::CodecOptions::dqsgd_l)},
       {"--topk", kTrainingGroup,
        "topk, sketch, fetchsgd: fraction k/d of coordinates per push", kAll,
        kShared, Codec(&codec::CodecOptions::topk_fraction)},

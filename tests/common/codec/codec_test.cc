@@ -347,25 +347,25 @@ TEST(ValidateCodecOptionsTest, DqsgdFieldsAreChecked) {
 
   options = {};
   options.dqsgd_rule = DqsgdRule::kStronglyConvex;
-  options.dqsgd_smoothness = 4;
+  options.dqsgd_l = 4;
   options.dqsgd_learning_rate = 0.5;  // >= 2 / L
   ExpectBadOption("dqsgd", options, "dqsgd_learning_rate", "0.5");
 
   options = {};
   options.dqsgd_rule = DqsgdRule::kStronglyConvex;
-  options.dqsgd_strong_convexity = 0;
-  ExpectBadOption("dqsgd", options, "dqsgd_strong_convexity", "0");
+  options.dqsgd_mu = 0;
+  ExpectBadOption("dqsgd", options, "dqsgd_mu", "0");
 
   options = {};
   options.dqsgd_rule = DqsgdRule::kStronglyConvex;
-  options.dqsgd_strong_convexity = 2;
-  options.dqsgd_smoothness = 1;  // L < mu
-  ExpectBadOption("dqsgd", options, "dqsgd_smoothness", "1");
+  options.dqsgd_mu = 2;
+  options.dqsgd_l = 1;  // L < mu
+  ExpectBadOption("dqsgd", options, "dqsgd_l", "1");
 
   options = {};
   options.dqsgd_rule = DqsgdRule::kStronglyConvex;
-  options.dqsgd_strong_convexity = 1;
-  options.dqsgd_smoothness = 1;
+  options.dqsgd_mu = 1;
+  options.dqsgd_l = 1;
   options.dqsgd_learning_rate = 1;  // alpha = 0
   ExpectBadOption("dqsgd", options, "alpha", "0");
 }

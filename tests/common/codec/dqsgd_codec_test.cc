@@ -37,16 +37,16 @@ CodecOptions StronglyConvex(int64_t steps, double budget) {
   options.dqsgd_rule = DqsgdRule::kStronglyConvex;
   options.dqsgd_total_steps = steps;
   options.bit_budget = budget;
-  options.dqsgd_strong_convexity = 0.1;  // mu
-  options.dqsgd_smoothness = 1.0;        // L
-  options.dqsgd_learning_rate = 0.1;     // eta: alpha = 0.981
+  options.dqsgd_mu = 0.1;
+  options.dqsgd_l = 1.0;
+  options.dqsgd_learning_rate = 0.1;  // eta: alpha = 0.981
   return options;
 }
 
 double AlphaOf(const CodecOptions& options) {
-  const double mu = options.dqsgd_strong_convexity;
+  const double mu = options.dqsgd_mu;
   const double eta = options.dqsgd_learning_rate;
-  return 1 - 2 * mu * eta + options.dqsgd_smoothness * mu * eta * eta;
+  return 1 - 2 * mu * eta + options.dqsgd_l * mu * eta * eta;
 }
 
 // Runs `steps` encodes of unit-norm vectors and returns the codec's
@@ -202,8 +202,8 @@ TEST(DqsgdCodecTest, ExplicitScaleFollowsTheStronglyConvexFormula) {
   options.dqsgd_rule = DqsgdRule::kStronglyConvex;
   options.dqsgd_total_steps = kSteps;
   options.dqsgd_scale = 50;  // k
-  options.dqsgd_strong_convexity = 0.5;
-  options.dqsgd_smoothness = 1.0;
+  options.dqsgd_mu = 0.5;
+  options.dqsgd_l = 1.0;
   options.dqsgd_learning_rate = 0.5;  // alpha = 0.625
   const double alpha = AlphaOf(options);
   DqsgdCodec codec(64, options);

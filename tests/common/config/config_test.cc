@@ -222,6 +222,29 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
        },
        "--codec: codec qsgd: qsgd_bucket must be >= 0 (0 = one bucket), got "
        "-512"},
+      {"dqsgd mu",
+       [](RunConfig& c) {
+         c.train.codec = "dqsgd";
+         c.codec_options.dqsgd_rule = codec::DqsgdRule::kStronglyConvex;
+         c.codec_options.dqsgd_mu = 0;
+       },
+       "--codec: codec dqsgd: dqsgd_mu must be > 0, got 0"},
+      {"dqsgd L below mu",
+       [](RunConfig& c) {
+         c.train.codec = "dqsgd";
+         c.codec_options.dqsgd_rule = codec::DqsgdRule::kStronglyConvex;
+         c.codec_options.dqsgd_mu = 0.5;
+         c.codec_options.dqsgd_l = 0.25;
+       },
+       "--codec: codec dqsgd: dqsgd_l (L) must be >= dqsgd_mu (mu) = 0.5"},
+      {"dqsgd lr against L",
+       [](RunConfig& c) {
+         c.train.codec = "dqsgd";
+         c.codec_options.dqsgd_rule = codec::DqsgdRule::kStronglyConvex;
+         c.codec_options.dqsgd_l = 50;
+         c.train.lr = 0.05;
+       },
+       "--codec: codec dqsgd: dqsgd_learning_rate must be < 2 / dqsgd_l"},
       {"topk fraction",
        [](RunConfig& c) {
          c.train.codec = "topk";
@@ -415,6 +438,19 @@ TEST(FlagsTest, ParsesFlagsInBothSpellings) {
   EXPECT_EQ(config.train.max_versions, 5000000000);
   EXPECT_EQ(config.train.partition, "dirichlet:0.3");
   EXPECT_EQ(config.output.log_level, LogLevel::kDebug);
+}
+
+TEST(FlagsTest, QuantizerFlagsSetTheirCodecOptions) {
+  const RunConfig config = ParseOk(
+      Role::kSimulate,
+      {"--codec=dqsgd", "--qsgd-bucket=2048", "--bit-budget", "4.5",
+       "--dqsgd-rule=strongly-convex", "--dqsgd-mu", "0.2", "--dqsgd-l=4"});
+
+  EXPECT_EQ(config.codec_options.qsgd_bucket, 2048);
+  EXPECT_EQ(config.codec_options.bit_budget, 4.5);
+  EXPECT_EQ(config.codec_options.dqsgd_mu, 0.2);
+  EXPECT_EQ(config.codec_options.dqsgd_l, 4.0);
+  EXPECT_EQ(RunConfig().codec_options.qsgd_bucket, 512);
 }
 
 TEST(FlagsTest, NamesBecomeTheirValues) {
@@ -916,6 +952,8 @@ void ExpectSameCodecOptions(const codec::CodecOptions& got,
   EXPECT_EQ(got.dqsgd_rule, want.dqsgd_rule);
   EXPECT_EQ(got.bit_budget, want.bit_budget);
   EXPECT_EQ(got.qsgd_bucket, want.qsgd_bucket);
+  EXPECT_EQ(got.dqsgd_mu, want.dqsgd_mu);
+  EXPECT_EQ(got.dqsgd_l, want.dqsgd_l);
   EXPECT_EQ(got.topk_fraction, want.topk_fraction);
   EXPECT_EQ(got.sketch_rows, want.sketch_rows);
   EXPECT_EQ(got.sketch_columns, want.sketch_columns);
@@ -953,6 +991,8 @@ RunConfig UnusualConfig() {
   o.dqsgd_rule = codec::DqsgdRule::kStronglyConvex;
   o.bit_budget = 5.25;
   o.qsgd_bucket = 2048;
+  o.dqsgd_mu = 0.0625;
+  o.dqsgd_l = 3.0 / 7.0;
   o.topk_fraction = 1.0 / 7.0;
   o.sketch_rows = 3;
   o.sketch_columns = 12345;
@@ -1043,6 +1083,8 @@ TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
                                                "--dqsgd-rule",
                                                "--bit-budget",
                                                "--qsgd-bucket",
+                                               "--dqsgd-mu",
+                                               "--dqsgd-l",
                                                "--topk",
                                                "--sketch-rows",
                                                "--sketch-columns",
