@@ -116,11 +116,13 @@ struct CodecOptions {
   DqsgdRule dqsgd_rule = DqsgdRule::kNonconvex;
   // dqsgd: N, the planned number of encodes (training steps), >= 1.
   int64_t dqsgd_total_steps = 1000;
-  // dqsgd: t (nonconvex) or k (strongly-convex), > 0; 0 derives it from
-  // `bit_budget` at the first encode (see dqsgd_codec.h).
+  // dqsgd: t (nonconvex) or k (strongly-convex), >= 0. 0 (the default)
+  // adapts it from the bits the encodes spend so that their mean lands on
+  // the budget (see dqsgd_codec.h); a positive value fixes it, and the
+  // budget is not used.
   double dqsgd_scale = 0;
-  // dqsgd: average bits per coordinate over N encodes at the first nonzero
-  // gradient norm, in [2, 16]; 0 means `bits`. Used when dqsgd_scale is 0.
+  // dqsgd: the mean bits per coordinate over the codec's encodes, in
+  // [2, 16]; 0 means `bits`. Any real value: 4.5 spends 4.5 on average.
   double bit_budget = 0;
   // dqsgd, strongly-convex rule: the strong convexity mu > 0 and smoothness
   // L >= mu of the objective, with the learning rate eta in (0, 2 / L),

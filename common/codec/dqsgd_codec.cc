@@ -13,19 +13,54 @@ namespace {
 // computed with rounding error does not become b + 1.
 constexpr double kRoundingTolerance = 1e-9;
 
+// The adaptation of log2(scale) after encode n: -(kGain (B_n - b_n) +
+// kIntegral e_n). kGain alone would leave the overspend at (the drift of
+// the scale the norm needs per encode) / kGain, so a run whose norm keeps
+// falling would land below its budget; kIntegral drives the overspend to
+// zero. Chosen on simulated sequences of 60 to 2,000 encodes (norms falling
+// 20x, oscillating, or 10x higher for the first tenth, each with per-encode
+// noise) at budgets 2.5 to 15.5: 150 encodes land within 0.03 bits of the
+// budget and 2,000 within 0.005, while the scale moves by about a quarter
+// bit per encode.
+constexpr double kGain = 0.25;
+constexpr double kIntegral = 0.02;
+
+// log2 of the rule's product (scale * decay * |g|) is kept in this window
+// around the current encode's: below it B is 2 and above it 16 whatever the
+// product, so moving further would only store up a correction (wind-up).
+constexpr double kLowestLog2Product = -3.0;
+constexpr double kHighestLog2Product = 17.0;
+
+// Strongly-convex plans over more steps than this average this many evenly
+// spaced steps (midpoints); the targets are smooth and monotone in n.
+constexpr int64_t kPlanSamples = 4096;
+
 double Alpha(const CodecOptions& options) {
   const double mu = options.dqsgd_mu;
   const double eta = options.dqsgd_learning_rate;
   return 1.0 - 2.0 * mu * eta + options.dqsgd_l * mu * eta * eta;
 }
 
-// Returns ceil(log2(2^x + 1) + 1) clamped to the wire's bit range, where
-// x = log2 of the rule's product (scale * alpha^e * |g|).
-int BitsFromLog2(double x) {
+// log2(2^x + 1) + 1, the rule before rounding, where x = log2 of the rule's
+// product (scale * alpha^e * |g|).
+double RealBits(double x) {
   // Beyond 64 the result clamps anyway; below -2000, 2^x is 0.
-  const double product = std::exp2(std::clamp(x, -2000.0, 64.0));
-  const double real = std::log2(product + 1.0) + 1.0;
-  const double rounded = std::ceil(real - kRoundingTolerance);
+  return std::log2(std::exp2(std::clamp(x, -2000.0, 64.0)) + 1.0) + 1.0;
+}
+
+double ClampedRealBits(double x) {
+  return std::clamp(RealBits(x), static_cast<double>(kMinQuantizedBits),
+                    static_cast<double>(kMaxQuantizedBits));
+}
+
+// The inverse of RealBits: the x whose rule gives `bits` (> 1) unrounded.
+double Log2ProductFor(double bits) {
+  return std::log2(std::exp2(bits - 1.0) - 1.0);
+}
+
+// Returns ceil(RealBits(x)) clamped to the wire's bit range.
+int BitsFromLog2(double x) {
+  const double rounded = std::ceil(RealBits(x) - kRoundingTolerance);
   return static_cast<int>(std::clamp(rounded,
                                      static_cast<double>(kMinQuantizedBits),
                                      static_cast<double>(kMaxQuantizedBits)));
@@ -51,7 +86,7 @@ Status DqsgdCodec::ValidateOptions(const CodecOptions& options) {
   }
   if (!std::isfinite(options.dqsgd_scale) || options.dqsgd_scale < 0) {
     return Status::InvalidArgument(
-        "dqsgd_scale must be >= 0 (0 = derive from bit_budget), got " +
+        "dqsgd_scale must be >= 0 (0 = adapt to bit_budget), got " +
         FormatValue(options.dqsgd_scale));
   }
   const double budget = options.bit_budget;
@@ -104,12 +139,14 @@ DqsgdCodec::DqsgdCodec(int64_t dim, const CodecOptions& options)
                       : 0.0),
       budget_(options.bit_budget != 0 ? options.bit_budget
                                       : static_cast<double>(options.bits)),
+      adaptive_(options.dqsgd_scale == 0),
       scale_known_(options.dqsgd_scale > 0),
       log2_scale_(options.dqsgd_scale > 0 ? std::log2(options.dqsgd_scale)
                                           : 0.0),
       rng_(options.seed) {
   ANCHORAGE_CHECK(dim > 0 && ValidateOptions(options).ok(),
                   "invalid dqsgd options");
+  if (adaptive_ && log2_alpha_ != 0) plan_log2_level_ = PlanLog2Level();
 }
 
 std::string DqsgdCodec::settings() const {
@@ -120,41 +157,46 @@ double DqsgdCodec::scale() const {
   return scale_known_ ? std::exp2(log2_scale_) : 0.0;
 }
 
-int DqsgdCodec::BitsAt(int64_t n, double log2_scale, double log2_norm) const {
-  const double exponent =
-      n < total_steps_ ? static_cast<double>(total_steps_ - n) / 2.0 : 0.0;
-  return BitsFromLog2(log2_scale + log2_norm + exponent * log2_alpha_);
+double DqsgdCodec::mean_bits() const {
+  return encodes_ > 0
+             ? static_cast<double>(bits_spent_) / static_cast<double>(encodes_)
+             : 0.0;
 }
 
-double DqsgdCodec::DeriveLog2Scale(double budget, double log2_norm) const {
-  // B_n is non-decreasing in n (log2_alpha_ <= 0), so the sum of B_1 .. B_N
-  // is 2N plus, for each b in (2, 16], the number of n with B_n >= b, and
-  // that number comes from a binary search for the first such n.
-  const int64_t steps = total_steps_;
-  const auto average_bits = [&](double log2_scale) {
-    double total = kMinQuantizedBits * static_cast<double>(steps);
-    for (int b = kMinQuantizedBits + 1; b <= kMaxQuantizedBits; ++b) {
-      int64_t lo = 1;
-      int64_t hi = steps + 1;  // first n with B_n >= b lies in [lo, hi]
-      while (lo < hi) {
-        const int64_t mid = lo + (hi - lo) / 2;
-        if (BitsAt(mid, log2_scale, log2_norm) >= b) {
-          hi = mid;
-        } else {
-          lo = mid + 1;
-        }
-      }
-      total += static_cast<double>(steps + 1 - lo);
+double DqsgdCodec::Log2Decay(int64_t n) const {
+  return n < total_steps_
+             ? static_cast<double>(total_steps_ - n) / 2.0 * log2_alpha_
+             : 0.0;
+}
+
+double DqsgdCodec::TargetBits(int64_t n) const {
+  if (!adaptive_ || log2_alpha_ == 0 || n > total_steps_) return budget_;
+  return ClampedRealBits(plan_log2_level_ + Log2Decay(n));
+}
+
+double DqsgdCodec::PlanLog2Level() const {
+  const int64_t samples = std::min(total_steps_, kPlanSamples);
+  const auto steps = static_cast<double>(total_steps_);
+  const auto average = [&](double level) {
+    double total = 0;
+    for (int64_t j = 0; j < samples; ++j) {
+      // Every step when there are few, else the midpoints of equal parts.
+      const double n = samples == total_steps_
+                           ? static_cast<double>(j + 1)
+                           : 1.0 + (steps - 1.0) *
+                                       (static_cast<double>(j) + 0.5) /
+                                       static_cast<double>(samples);
+      total += ClampedRealBits(level + (steps - n) / 2.0 * log2_alpha_);
     }
-    return total / static_cast<double>(steps);
+    return total / static_cast<double>(samples);
   };
-  // At lo every B_n is 2 and at hi every B_n is 16.
-  double lo = -100.0 - log2_norm;
-  double hi = 100.0 - log2_norm - log2_alpha_ * static_cast<double>(steps);
-  if (average_bits(hi) <= budget) return hi;
-  for (int i = 0; i < 200 && hi - lo > 1e-9; ++i) {
+  // At lo every target is 2, at hi every target is 16.
+  double lo = -64.0;
+  double hi = 64.0 - log2_alpha_ * steps / 2.0;
+  if (average(hi) <= budget_) return hi;
+  for (int i = 0; i < 100 && hi - lo > 1e-12; ++i) {
     const double mid = lo + (hi - lo) / 2;
-    if (average_bits(mid) <= budget) {
+    if (average(mid) <= budget_) {
       lo = mid;
     } else {
       hi = mid;
@@ -174,16 +216,30 @@ Status DqsgdCodec::Encode(std::span<const float> values,
   Status status =
       QuantizationNorms(values, bucket_, "dqsgd codec", &norms_, &norm);
   if (!status.ok()) return status;
-  const double log2_norm = std::log2(norm);  // -inf at 0
-  if (!scale_known_ && norm > 0) {
-    log2_scale_ = DeriveLog2Scale(budget_, log2_norm);
+  const int64_t n = encodes_ + 1;
+  const double target = TargetBits(n);
+  // log2 of the rule's product without the scale; -inf at norm 0.
+  const double log2_rest = std::log2(norm) + Log2Decay(n);
+  if (adaptive_ && !scale_known_ && norm > 0) {
+    log2_scale_ = Log2ProductFor(std::max(target - 0.5, 1.5)) - log2_rest;
     scale_known_ = true;
   }
-  const int64_t n = encodes_ + 1;
-  const int bits =
-      scale_known_ ? BitsAt(n, log2_scale_, log2_norm) : kMinQuantizedBits;
+  const int bits = scale_known_ && norm > 0
+                       ? BitsFromLog2(log2_scale_ + log2_rest)
+                       : kMinQuantizedBits;
+  if (adaptive_) {
+    overspent_ += bits - target;
+    if (scale_known_ && norm > 0) {
+      log2_scale_ -= kGain * (bits - target) + kIntegral * overspent_;
+      const double product = log2_scale_ + log2_rest;
+      log2_scale_ +=
+          std::clamp(product, kLowestLog2Product, kHighestLog2Product) -
+          product;
+    }
+  }
   EncodeQuantized(values, norms_, bucket_, bits, &rng_, out);
   encodes_ = n;
+  bits_spent_ += bits;
   last_bits_ = bits;
   return Status::Ok();
 }

@@ -14,22 +14,42 @@
 // wire format packs at most 16 bits per coordinate (s = 32767 levels, a
 // quantisation step of |g_k| / 32767), which is the same clamp as QsgdCodec.
 //
-// The scale t or k is CodecOptions::dqsgd_scale when positive. When it is 0,
-// the codec derives it from the bit budget b (CodecOptions::bit_budget, or
-// CodecOptions::bits when that is 0) at its first encode with a nonzero norm
-// G: it picks the largest scale (to 1e-9 in log2) for which the average of
-// the rounded, clamped B_1 .. B_N computed at the constant norm G is <= b.
-// For "nonconvex" that makes B = floor(b) at norm G, so the bits then follow
-// |g_n| / G; for "strongly-convex" the schedule rises toward n = N and
-// averages at most b bits, for fewer total bits than QSGD at b bits. Encodes
-// before that first nonzero norm send B = 2 (the vector is all zeros).
+// The budget binds. With CodecOptions::dqsgd_scale = 0 (the default), the
+// scale t or k adapts so that the mean of B_1 .. B_n over this codec's
+// encodes converges to the budget b (CodecOptions::bit_budget, or
+// CodecOptions::bits when that is 0), any real b in [2, 16]: 4.5 spends 4.5
+// bits per coordinate, alternating 4 and 5 at a steady norm. Each encode
+// has a target: b for the nonconvex rule; for the strongly-convex rule the
+// rule's own schedule at a constant norm, b_n = log2(u alpha^((N - n) / 2)
+// + 1) + 1 (unrounded, clamped), with u fixed once so that b_1 .. b_N
+// average b, and b itself past N. The codec keeps the overspend
+// e_n = sum_{i <= n} (B_i - b_i) and, after each encode, moves log2 of the
+// scale by -(0.25 (B_n - b_n) + 0.02 e_n): the first term follows changes
+// of the gradient norm's level within a few encodes, the second drives the
+// overspend itself to zero, so the mean lands on the budget even while the
+// norm keeps drifting. From one encode to the next B still rises and falls
+// with |g_n|, as the rule says; what the adaptation takes out is a lasting
+// change of the norm's level. The first encode with a nonzero norm starts the
+// scale where its rule gives b_1 - 1/2 before rounding up (rounding adds half a
+// bit on average). An all-zero vector is sent at B = 2, which counts against
+// the budget but leaves the scale alone; so does everything while the scale is
+// still unset.
+//
+// The budget's "run" is this codec instance: on a worker, the pushes of
+// that worker process since it started (each worker meets the budget on
+// its own pushes, so the workers together do too); a worker that restarts
+// starts a new account. The rule's n and N likewise count this instance's
+// encodes.
+//
+// A positive CodecOptions::dqsgd_scale fixes t or k instead, and the budget
+// is not used.
 //
 // The message layout is QSGD's (quantize.h) with B_n in the header, so
 // Decode accepts any B in [2, 16], and this codec's bucket size only.
 // Randomness as in QsgdCodec.
 //
-// Not thread-safe for Encode (step counter, random stream); Decode is const
-// and may run concurrently.
+// Not thread-safe for Encode (step counter, scale, random stream); Decode is
+// const and may run concurrently.
 #pragma once
 
 #include <cstdint>
@@ -66,26 +86,37 @@ class DqsgdCodec final : public Codec {
   int quantization_bits() const override { return last_bits_; }
   // Successful encodes so far (n of the next encode is encodes() + 1).
   int64_t encodes() const { return encodes_; }
+  // The sum of B over the encodes so far, and its mean (0 before the
+  // first encode).
+  int64_t bits_spent() const { return bits_spent_; }
+  double mean_bits() const;
+  // The target b_n of encode n (>= 1) as above; the budget when the scale
+  // is fixed.
+  double TargetBits(int64_t n) const;
   // The scale t or k in use; 0 while it still waits for a nonzero norm.
   double scale() const;
   int64_t bucket_size() const { return bucket_; }
 
  private:
-  // Returns the rounded, clamped B_n for encode `n` of a vector whose norm
-  // has log2 `log2_norm`, with log2(scale) = `log2_scale`.
-  int BitsAt(int64_t n, double log2_scale, double log2_norm) const;
-  // Returns the largest log2(scale) whose average B_1 .. B_N at norm
-  // 2^log2_norm is <= `budget`.
-  double DeriveLog2Scale(double budget, double log2_norm) const;
+  // log2(alpha^((N - n) / 2)): the strongly-convex factor of encode n, 0
+  // past N and for the nonconvex rule.
+  double Log2Decay(int64_t n) const;
+  // Returns the u of the strongly-convex targets (as log2 u) whose average
+  // over n = 1 .. N is the budget.
+  double PlanLog2Level() const;
 
   int64_t dim_;
   int64_t bucket_;
   int64_t total_steps_;
   double log2_alpha_;  // 0 for the nonconvex rule
   double budget_;
+  bool adaptive_;
+  double plan_log2_level_ = 0;  // log2 u, strongly-convex adaptive only
   bool scale_known_;
   double log2_scale_;
+  double overspent_ = 0;  // e_n, in bits per coordinate
   int64_t encodes_ = 0;
+  int64_t bits_spent_ = 0;
   int last_bits_ = 0;
   std::vector<float> norms_;  // the last encode's, kept to reuse the memory
   QuantizationRng rng_;

@@ -392,8 +392,9 @@ std::vector<Flag> MakeTable() {
        kShared,
        Codec(&codec::CodecOptions::dqsgd_rule, codec::kDqsgdRuleNames)},
       {"--bit-budget", kTrainingGroup,
-       "dqsgd: average bits per coordinate over the run (0 = --bits)", kAll,
-       kShared, Codec(&codec::CodecOptions::bit_budget)},
+       "dqsgd: mean bits per coordinate over each worker's pushes, any real "
+       "value in [2, 16] (0 = --bits)",
+       kAll, kShared, Codec(&codec::CodecOptions::bit_budget)},
       {"--qsgd-bucket", kTrainingGroup,
        "qsgd, dqsgd: values per bucket, each quantised with its own norm (0 "
        "= one bucket for the whole vector)",
