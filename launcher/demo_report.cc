@@ -45,6 +45,10 @@ void PrintSummaryTable(const summary::RunSummary& s,
               HumanBytes(static_cast<double>(s.bytes_up)).c_str(),
               s.codec.c_str(), s.compression_ratio(),
               HumanBytes(static_cast<double>(s.bytes_down)).c_str());
+  if (s.quantization_bits_mean > 0) {
+    std::printf("  %-22s %.3f bits per coordinate (mean over the pushes)\n",
+                "quantization", s.quantization_bits_mean);
+  }
   std::printf("  %-22s %.2f versions\n", "staleness (mean)", s.staleness_mean);
   std::printf("  %-22s %.1f s compute, %.2f s encoding, %.2f s sync wait\n",
               "per worker (mean)", s.compute_seconds_mean,

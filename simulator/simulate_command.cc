@@ -51,6 +51,11 @@ int RunSimulateCommand(int argc, const char* const* argv) {
       result->summary.wall_seconds,
       static_cast<double>(result->summary.bytes_up) / 1e6,
       result->summary.sync_wait_seconds_mean);
+  if (result->summary.quantization_bits_mean > 0) {
+    std::printf(
+        "quantization: %.3f bits per coordinate (mean over the pushes)\n",
+        result->summary.quantization_bits_mean);
+  }
   const FailureCounts& failures = result->failures;
   if (failures.worker_failures > 0 || failures.server_crashes > 0) {
     std::printf(

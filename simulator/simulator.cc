@@ -110,6 +110,9 @@ class Simulator<Scalar>::Impl {
     double compute_seconds = 0;
     double sync_wait_seconds = 0;
     double last_loss = 0;
+    // The pushes a quantizing codec encoded and their bits per coordinate.
+    uint64_t quantized_pushes = 0;
+    uint64_t quantization_bits_sum = 0;
   };
 
   void Schedule(double time, int worker, Payload payload) {
@@ -305,16 +308,23 @@ void Simulator<Scalar>::Impl::Push(int id, double now,
                                          status.message());
     return;
   }
-  push.request = {.worker = static_cast<uint32_t>(id),
-                  .round = worker.sync.round(),
-                  .base_version = worker.sync.base_version(),
-                  .codec = std::string(worker.encoder.codec().name()),
-                  .report = {.samples = worker.samples_since_push,
-                             .local_steps = static_cast<uint64_t>(
-                                 options_.round.local_steps),
-                             .train_loss = static_cast<float>(worker.last_loss),
-                             .compute_seconds = worker.compute_seconds,
-                             .sync_wait_seconds = worker.sync_wait_seconds}};
+  if (const int bits = worker.encoder.codec().quantization_bits(); bits > 0) {
+    ++worker.quantized_pushes;
+    worker.quantization_bits_sum += static_cast<uint64_t>(bits);
+  }
+  push.request = {
+      .worker = static_cast<uint32_t>(id),
+      .round = worker.sync.round(),
+      .base_version = worker.sync.base_version(),
+      .codec = std::string(worker.encoder.codec().name()),
+      .report = {
+          .samples = worker.samples_since_push,
+          .local_steps = static_cast<uint64_t>(options_.round.local_steps),
+          .train_loss = static_cast<float>(worker.last_loss),
+          .compute_seconds = worker.compute_seconds,
+          .sync_wait_seconds = worker.sync_wait_seconds,
+          .quantized_pushes = worker.quantized_pushes,
+          .quantization_bits_sum = worker.quantization_bits_sum}};
   worker.samples_since_push = 0;
   ++result_.failures.pushes_sent;
   const auto bytes =

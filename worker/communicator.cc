@@ -127,6 +127,10 @@ class Communicator::Loop {
   codec::DenseCodec anchor_codec_;
   algo::PushEncoder encoder_;
   double encode_seconds_ = 0;
+  // Pushes a quantizing codec encoded and the sum of their bits per
+  // coordinate, reported with every push for the run's summary.
+  uint64_t quantized_pushes_ = 0;
+  uint64_t quantization_bits_sum_ = 0;
   // The round of the last encoded push, which a Query may ask about.
   uint64_t encoded_round_ = UINT64_MAX;
   transport::EnvelopeBuilder builder_;
@@ -312,7 +316,11 @@ void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
   const double encode = Seconds(Clock::now() - start).count();
   encode_seconds_ += encode;
   metrics_->encode_seconds.Increment(encode);
-  metrics_->quantization_bits.Set(encoder_.codec().quantization_bits());
+  if (const int bits = encoder_.codec().quantization_bits(); bits > 0) {
+    metrics_->quantization_bits.Set(bits);
+    ++quantized_pushes_;
+    quantization_bits_sum_ += static_cast<uint64_t>(bits);
+  }
   metrics_->raw_bytes.Increment(static_cast<double>(anchor_codec_.raw_bytes()));
   algo::PushRequest request{.worker = options_.worker_id,
                             .round = push->round,
@@ -321,6 +329,8 @@ void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
                             .sent_unix_ns = UnixNanos(),
                             .report = push->report};
   request.report.encode_seconds = encode_seconds_;
+  request.report.quantized_pushes = quantized_pushes_;
+  request.report.quantization_bits_sum = quantization_bits_sum_;
   if (!Send(transport::MakePush(builder_, request, std::move(payload)))) {
     // The push did not leave (no connection, or a full queue): nothing
     // would answer it and the compute thread would wait for that answer.

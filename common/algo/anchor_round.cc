@@ -16,11 +16,15 @@ namespace anchorage::algo {
 namespace {
 
 constexpr uint32_t kStateMagic = 0x52434e41;  // "ANCR"
-constexpr uint32_t kStateFormat = 3;
+constexpr uint32_t kStateFormat = 4;
 
 std::string Worker(uint32_t id) {
   return "worker " + std::to_string(id);
 }
+
+// No codec sends more bits per coordinate than this (a sanity bound on what
+// a worker reports).
+constexpr uint64_t kMaxReportedBits = 32;
 
 // How far ahead of the round the server expects a worker's push may be
 // (a push overlapping the answer to its previous one).
@@ -431,6 +435,14 @@ std::optional<Refused> BasicAnchorRound<Scalar>::CheckReport(
              !std::isfinite(report.encode_seconds) ||
              report.encode_seconds < 0) {
     problem = "reports a loss or a time that is negative or not finite";
+  } else if (report.quantized_pushes >
+                 std::numeric_limits<uint64_t>::max() / kMaxReportedBits ||
+             report.quantization_bits_sum >
+                 report.quantized_pushes * kMaxReportedBits) {
+    problem = "reports " + std::to_string(report.quantization_bits_sum) +
+              " quantization bits for " +
+              std::to_string(report.quantized_pushes) + " pushes, more than " +
+              std::to_string(kMaxReportedBits) + " per push";
   }
   if (!problem.empty()) {
     return Refuse(id, Refusal::kBadMessage, "statistics",
@@ -841,12 +853,18 @@ RoundStats BasicAnchorRound<Scalar>::stats() const {
   stats.raw_bytes_up = raw_bytes_up_;
   int reporting = 0;
   int with_loss = 0;
+  // In double: a hostile report's counts may each be near 2^64.
+  double quantized_pushes = 0;
+  double quantization_bits = 0;
   for (const auto& [id, member] : members_) {
     if (!member.reported) continue;
     ++reporting;
     stats.compute_seconds_mean += member.report.compute_seconds;
     stats.sync_wait_seconds_mean += member.report.sync_wait_seconds;
     stats.encode_seconds_mean += member.report.encode_seconds;
+    quantized_pushes += static_cast<double>(member.report.quantized_pushes);
+    quantization_bits +=
+        static_cast<double>(member.report.quantization_bits_sum);
     if (member.has_loss) {
       stats.train_loss += member.report.train_loss;
       ++with_loss;
@@ -858,6 +876,9 @@ RoundStats BasicAnchorRound<Scalar>::stats() const {
     stats.encode_seconds_mean /= reporting;
   }
   if (with_loss > 0) stats.train_loss /= with_loss;
+  if (quantized_pushes > 0) {
+    stats.quantization_bits_mean = quantization_bits / quantized_pushes;
+  }
   stats.lost_workers = lost_;
   stats.finish_reason = finish_reason_;
   return stats;
@@ -926,6 +947,8 @@ void BasicAnchorRound<Scalar>::SaveMembers(ByteWriter* out) const {
     out->F64(report.compute_seconds);
     out->F64(report.sync_wait_seconds);
     out->F64(report.encode_seconds);
+    out->U64(report.quantized_pushes);
+    out->U64(report.quantization_bits_sum);
     out->Bool(member.reported);
     out->Bool(member.has_loss);
   }
@@ -1023,6 +1046,8 @@ void BasicAnchorRound<Scalar>::LoadMembers(ByteReader* in) {
     report.compute_seconds = in->F64();
     report.sync_wait_seconds = in->F64();
     report.encode_seconds = in->F64();
+    report.quantized_pushes = in->U64();
+    report.quantization_bits_sum = in->U64();
     member.reported = in->Bool();
     member.has_loss = in->Bool();
     if (in->ok() && member.live != aggregator_.HasWorker(id)) {

@@ -127,6 +127,10 @@ struct RoundStats {
   double sync_wait_seconds_mean = 0;
   double encode_seconds_mean = 0;
   double train_loss = 0;
+  // Bits per coordinate over the quantized pushes the reporting workers
+  // have sent (each worker's latest cumulative counts, pooled); 0 when
+  // none was quantized.
+  double quantization_bits_mean = 0;
   std::vector<uint32_t> lost_workers;
   std::string finish_reason;  // empty until the budget is reached
 };

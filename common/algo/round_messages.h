@@ -37,6 +37,10 @@ struct WorkerReport {
   double compute_seconds = 0;    // cumulative
   double sync_wait_seconds = 0;  // cumulative
   double encode_seconds = 0;     // cumulative
+  // Cumulative: pushes encoded by a quantizing codec (qsgd, dqsgd) and the
+  // sum of their bits per coordinate (Codec::quantization_bits()).
+  uint64_t quantized_pushes = 0;
+  uint64_t quantization_bits_sum = 0;
 };
 
 // A contribution for `round`, relative to anchor `base_version`.

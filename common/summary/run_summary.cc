@@ -48,6 +48,7 @@ void ForEachKey(Summary& s, const Visit& visit) {
   visit("bytes_down", s.bytes_down);
   visit("raw_bytes_up", s.raw_bytes_up);
   visit("compression_ratio", Derived{s.compression_ratio()});
+  visit("quantization_bits_mean", s.quantization_bits_mean);
   visit("pushes_applied", s.pushes_applied);
   visit("pushes_rejected", s.pushes_rejected);
   visit("pushes_stale", s.pushes_stale);
@@ -140,6 +141,7 @@ void SetRoundStats(const algo::RoundStats& stats, RunSummary* summary) {
   summary->compute_seconds_mean = stats.compute_seconds_mean;
   summary->sync_wait_seconds_mean = stats.sync_wait_seconds_mean;
   summary->encode_seconds_mean = stats.encode_seconds_mean;
+  summary->quantization_bits_mean = stats.quantization_bits_mean;
   summary->train_loss = stats.train_loss;
   summary->lost_workers = stats.lost_workers;
 }

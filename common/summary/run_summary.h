@@ -73,6 +73,10 @@ struct RunSummary {
   int64_t bytes_up = 0;
   int64_t bytes_down = 0;
   int64_t raw_bytes_up = 0;
+  // Mean bits per coordinate of the workers' quantized pushes (qsgd, dqsgd:
+  // the sign and level bits B, not the header or bucket norms), pooled over
+  // the pushes each worker's current process has sent; 0 for other codecs.
+  double quantization_bits_mean = 0;
   // Pushes folded into the anchor, refused (bad contents), and dropped
   // because their round had closed; messages rejected as malformed or out
   // of protocol.
@@ -116,7 +120,7 @@ void SetRunSettings(const config::RunConfig& config, RunSummary* summary);
 // Fills what the round core counts: anchor_version, epochs, samples,
 // raw_bytes_up, the pushes, rejected_messages (the round's refusals),
 // staleness_mean, the workers' reported compute, sync wait, encoding and
-// train loss, lost_workers.
+// train loss and quantization bits, lost_workers.
 void SetRoundStats(const algo::RoundStats& stats, RunSummary* summary);
 
 // Writes `summary` to `path` atomically (a reader never sees half a file).

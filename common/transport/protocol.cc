@@ -86,7 +86,8 @@ Frames MakePush(EnvelopeBuilder& builder, const algo::PushRequest& push,
   const auto body = proto::CreatePushDirect(
       builder.builder(), push.base_version, push.round, push.codec.c_str(),
       push.sent_unix_ns, report.samples, report.local_steps, report.train_loss,
-      report.compute_seconds, report.sync_wait_seconds, report.encode_seconds);
+      report.compute_seconds, report.sync_wait_seconds, report.encode_seconds,
+      report.quantized_pushes, report.quantization_bits_sum);
   return Finish(builder, push.worker, proto::Body::Push, body.Union(),
                 One(FrameFromBytes(std::move(payload))));
 }
@@ -104,7 +105,9 @@ algo::PushRequest ReadPush(const Message& message) {
                      .train_loss = push->train_loss(),
                      .compute_seconds = push->compute_seconds(),
                      .sync_wait_seconds = push->sync_wait_seconds(),
-                     .encode_seconds = push->encode_seconds()},
+                     .encode_seconds = push->encode_seconds(),
+                     .quantized_pushes = push->quantized_pushes(),
+                     .quantization_bits_sum = push->quantization_bits_sum()},
           .payloads = Payloads(message)};
 }
 

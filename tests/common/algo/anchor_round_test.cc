@@ -687,20 +687,26 @@ TEST(AnchorRoundTest, WorkerReportsAreAveragedIntoTheStats) {
                   .local_steps = 2,
                   .train_loss = 1.0F,
                   .compute_seconds = 4,
-                  .sync_wait_seconds = 1};
+                  .sync_wait_seconds = 1,
+                  .quantized_pushes = 3,
+                  .quantization_bits_sum = 12};
   round->OnPush(0, first);
   PushRequest second = Push(1, 0, 0, Filled(1), &bytes);
   second.report = {.samples = 30,
                    .local_steps = 2,
                    .train_loss = 3.0F,
                    .compute_seconds = 2,
-                   .sync_wait_seconds = 0};
+                   .sync_wait_seconds = 0,
+                   .quantized_pushes = 1,
+                   .quantization_bits_sum = 6};
   round->OnPush(0, second);
   const RoundStats stats = round->stats();
   EXPECT_EQ(stats.samples, 40);
   EXPECT_DOUBLE_EQ(stats.compute_seconds_mean, 3.0);
   EXPECT_DOUBLE_EQ(stats.sync_wait_seconds_mean, 0.5);
   EXPECT_DOUBLE_EQ(stats.train_loss, 2.0);
+  // Pooled over the pushes: (12 + 6) / (3 + 1), not the workers' 4 and 6.
+  EXPECT_DOUBLE_EQ(stats.quantization_bits_mean, 4.5);
   EXPECT_EQ(stats.raw_bytes_up, 2 * kDim * 4);
 }
 

@@ -431,6 +431,13 @@ TEST(ReportRangeTest, OutOfRangeClaimsAreRefusedByName) {
   PushRequest loss = RawPush(0, 0, 0, 1.0F, &bytes);
   loss.report.train_loss = std::numeric_limits<float>::quiet_NaN();
   EXPECT_EQ(reason_of(loss), "statistics");
+  PushRequest bits = RawPush(0, 0, 0, 1.0F, &bytes);
+  bits.report.quantized_pushes = 2;
+  bits.report.quantization_bits_sum = 65;  // more than 32 per push
+  EXPECT_EQ(reason_of(bits), "statistics");
+  bits.report.quantized_pushes = UINT64_MAX;  // 32 times that overflows
+  bits.report.quantization_bits_sum = UINT64_MAX;
+  EXPECT_EQ(reason_of(bits), "statistics");
   PushRequest far_round = RawPush(0, uint64_t{1} << 63, 0, 1.0F, &bytes);
   EXPECT_EQ(reason_of(far_round), "round");
   PushRequest future_base = RawPush(0, 0, UINT64_MAX, 1.0F, &bytes);
@@ -440,7 +447,8 @@ TEST(ReportRangeTest, OutOfRangeClaimsAreRefusedByName) {
   EXPECT_EQ(round->samples(), 0);
   EXPECT_EQ(round->version(), 0U);
   const RoundStats stats = round->stats();
-  EXPECT_EQ(stats.refusals.at("statistics"), 3);
+  EXPECT_EQ(stats.refusals.at("statistics"), 5);
+  EXPECT_EQ(stats.quantization_bits_mean, 0.0);
   EXPECT_EQ(stats.refusals.at("round"), 1);
   EXPECT_EQ(stats.refusals.at("base_version"), 1);
   // An honest push is applied after all that.

@@ -48,6 +48,7 @@ RunSummary Full() {
   s.bytes_up = 1000;
   s.bytes_down = 5000;
   s.raw_bytes_up = 4000;
+  s.quantization_bits_mean = 4.5;
   s.pushes_applied = 40;
   s.pushes_rejected = 2;
   s.pushes_stale = 1;
@@ -107,6 +108,7 @@ TEST(RunSummaryTest, WritesEveryKeyOfTheReadmeAsKeySpaceValue) {
                           "bytes_down",
                           "raw_bytes_up",
                           "compression_ratio",
+                          "quantization_bits_mean",
                           "pushes_applied",
                           "pushes_rejected",
                           "pushes_stale",

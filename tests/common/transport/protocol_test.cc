@@ -52,7 +52,9 @@ TEST(ProtocolTest, PushReadsBackWithItsReportAndPayload) {
                                           .train_loss = 0.5F,
                                           .compute_seconds = 1.5,
                                           .sync_wait_seconds = 0.25,
-                                          .encode_seconds = 0.125}};
+                                          .encode_seconds = 0.125,
+                                          .quantized_pushes = 7,
+                                          .quantization_bits_sum = 31}};
   const Message message = Parse(MakePush(builder, push, Bytes({1, 2, 3})));
   const algo::PushRequest read = ReadPush(message);
   EXPECT_EQ(read.worker, 1U);
@@ -66,6 +68,8 @@ TEST(ProtocolTest, PushReadsBackWithItsReportAndPayload) {
   EXPECT_EQ(read.report.compute_seconds, 1.5);
   EXPECT_EQ(read.report.sync_wait_seconds, 0.25);
   EXPECT_EQ(read.report.encode_seconds, 0.125);
+  EXPECT_EQ(read.report.quantized_pushes, 7U);
+  EXPECT_EQ(read.report.quantization_bits_sum, 31U);
   ASSERT_EQ(read.payloads.size(), 1U);
   EXPECT_EQ(
       std::vector<uint8_t>(read.payloads[0].begin(), read.payloads[0].end()),
