@@ -759,7 +759,7 @@ TEST(FlagsTest, ConfigFileSetsValues) {
 TEST(FlagsTest, GivenHoldsTheFlagsOfTheCommandLine) {
   const std::set<std::string> given =
       GivenFlags(Role::kCompare, {"--workers", "8", "--lr=0.1", "--nesterov",
-                                  "--study=latency", "--seed=1"});
+                                  "--study=overlap", "--seed=1"});
 
   // --seed is given even though 1 is its default.
   EXPECT_EQ(given, (std::set<std::string>{"--workers", "--lr", "--nesterov",
