@@ -109,6 +109,13 @@ class BasicAggregator {
   // contribution is discarded. Returns NotFound for an unknown id.
   Status RemoveWorker(uint32_t id);
   bool HasWorker(uint32_t id) const { return workers_.contains(id); }
+  // Worker `id`'s latest contribution (async: the anchor it joined at
+  // before its first); empty when it has none or is not registered.
+  std::span<const Scalar> contribution(uint32_t id) const {
+    const auto it = workers_.find(id);
+    if (it == workers_.end() || it->second == nullptr) return {};
+    return *it->second;
+  }
   int num_workers() const { return static_cast<int>(workers_.size()); }
 
   // Folds in `*contribution` from worker `id` for `round`. Async: applies

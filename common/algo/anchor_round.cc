@@ -121,6 +121,14 @@ double BasicAnchorRound<Scalar>::LearningRateOfRound(uint64_t round) const {
 }
 
 template <typename Scalar>
+double BasicAnchorRound<Scalar>::LearningRateOfProgress() const {
+  const int64_t per_step =
+      static_cast<int64_t>(options_.workers) * options_.batch_size;
+  return optim::ScheduledLearningRate(options_.schedule,
+                                      per_step > 0 ? samples_ / per_step : 0);
+}
+
+template <typename Scalar>
 Refused BasicAnchorRound<Scalar>::Refuse(uint32_t worker, Refusal code,
                                          std::string reason, std::string text,
                                          bool push) {
@@ -331,12 +339,13 @@ std::optional<Refused> BasicAnchorRound<Scalar>::Decode(
                   true);
   }
   if (protocol_ == nullptr) {
-    const double norm = UpdateNorm(base);
+    const double norm = UpdateNorm(id, base);
+    const double rate = RateOfPush(members_.at(id), request.round);
     if (std::optional<Refused> refused =
-            CheckNorm(id, norm, update_bound_, true)) {
+            CheckNorm(id, norm, update_bound_, rate, true)) {
       return refused;
     }
-    update_bound_.Accept(norm);
+    update_bound_.Accept(norm, rate);
   }
   return std::nullopt;
 }
@@ -351,36 +360,30 @@ std::optional<Refused> BasicAnchorRound<Scalar>::AddToRound(
     return Refuse(id, Refusal::kBadMessage, "decode", norm.status().message(),
                   true);
   }
+  const double rate = RateOfPush(members_.at(id), request.round);
   if (std::optional<Refused> refused =
-          CheckNorm(id, *norm, update_bound_, true)) {
+          CheckNorm(id, *norm, update_bound_, rate, true)) {
     return refused;
   }
   Status status = protocol_->AddMessage(message);
   if (!status.ok()) {
     return Refuse(id, Refusal::kBadMessage, "decode", status.message(), true);
   }
-  update_bound_.Accept(*norm);
+  update_bound_.Accept(*norm, rate);
   return std::nullopt;
 }
 
 template <typename Scalar>
-double BasicAnchorRound<Scalar>::UpdateNorm(
-    const std::vector<Scalar>* base) const {
-  // Minibatch SGD pushes its gradient; the local methods their model,
-  // whose update is measured from its base when it is kept (relative
-  // codecs), else from the current anchor.
-  const bool gradient = options_.algorithm == Algorithm::kMinibatchSgd;
-  const Scalar* from = base != nullptr ? base->data() : anchor().data();
+double BasicAnchorRound<Scalar>::DistanceTo(const Scalar* from) const {
   // Independent partial sums, so the loop vectorises in strict IEEE order.
   constexpr size_t kLanes = 8;
   double lanes[kLanes] = {};
   const size_t size = decoded_.size();
   const size_t whole = size - size % kLanes;
-  // A gradient is its own update (the anchor, finite, times 0).
-  const double keep = gradient ? 0.0 : 1.0;
+  // A gradient is its own update (from null: the origin).
   auto change = [&](size_t i) {
     return static_cast<double>(decoded_[i]) -
-           keep * static_cast<double>(from[i]);
+           (from == nullptr ? 0.0 : static_cast<double>(from[i]));
   };
   for (size_t i = 0; i < whole; i += kLanes) {
     for (size_t lane = 0; lane < kLanes; ++lane) {
@@ -399,10 +402,45 @@ double BasicAnchorRound<Scalar>::UpdateNorm(
 }
 
 template <typename Scalar>
+double BasicAnchorRound<Scalar>::UpdateNorm(
+    uint32_t worker, const std::vector<Scalar>* base) const {
+  // Minibatch SGD pushes its gradient; the local methods their model,
+  // whose update is measured from its base when it is kept (relative
+  // codecs), else from the current anchor; async, from the nearer of the
+  // anchor and the worker's previous contribution (a straggler's model is
+  // far from an anchor that moved on while it computed, not from its own
+  // last push; a worker that joined again is near the anchor it pulled
+  // toward, not its old contribution).
+  if (options_.algorithm == Algorithm::kMinibatchSgd) {
+    return DistanceTo(nullptr);
+  }
+  if (base != nullptr) return DistanceTo(base->data());
+  const double from_anchor = DistanceTo(anchor().data());
+  const std::span<const Scalar> previous =
+      options_.aggregator.mode == AggregationMode::kAsync
+          ? aggregator_.contribution(worker)
+          : std::span<const Scalar>();
+  return previous.empty() ? from_anchor
+                          : std::min(from_anchor, DistanceTo(previous.data()));
+}
+
+template <typename Scalar>
+double BasicAnchorRound<Scalar>::RateOfPush(const Member& member,
+                                            uint64_t round) const {
+  if (options_.algorithm == Algorithm::kMinibatchSgd) return 1.0;
+  const double own = LearningRateOfRound(std::max(member.top_round, round));
+  // Async: the pull moved it with the anchor, which moves at the run's rate.
+  return options_.aggregator.mode == AggregationMode::kAsync
+             ? std::max(own, LearningRateOfProgress())
+             : own;
+}
+
+template <typename Scalar>
 std::optional<Refused> BasicAnchorRound<Scalar>::CheckNorm(
-    uint32_t worker, double norm, const ContributionBound& bound, bool push) {
+    uint32_t worker, double norm, const ContributionBound& bound, double rate,
+    bool push) {
   const std::string why = std::isfinite(norm)
-                              ? bound.Check(norm)
+                              ? bound.Check(norm, rate)
                               : std::string("its update norm is not finite");
   if (why.empty()) return std::nullopt;
   return Refuse(worker, Refusal::kBadMessage, "update_norm",
@@ -472,6 +510,7 @@ void BasicAnchorRound<Scalar>::Record(const PushRequest& request,
   const uint64_t room =
       static_cast<uint64_t>(std::numeric_limits<int64_t>::max() - samples_);
   samples_ += static_cast<int64_t>(std::min(request.report.samples, room));
+  member.top_round = std::max(member.top_round, request.round);
   const float loss = member.report.train_loss;
   member.report = request.report;
   member.reported = true;
@@ -526,7 +565,7 @@ Effects BasicAnchorRound<Scalar>::OnPush(double now,
       static_cast<double>(version_before) -
       static_cast<double>(std::min(request.base_version, version_before));
   if (async) {
-    aggregator_.set_learning_rate(LearningRateOfRound(request.round));
+    aggregator_.set_learning_rate(LearningRateOfProgress());
     if (options_.staleness_weight == StalenessWeight::kInverse) {
       Shrink(1.0 / (1.0 + staleness));
     }
@@ -604,7 +643,7 @@ Effects BasicAnchorRound<Scalar>::OnValues(double now,
                                          " payload frames, expected 1");
   const double norm = status.ok() ? ValuesNorm(reply.payloads.front()) : 0.0;
   std::optional<Refused> refused;
-  if (status.ok()) refused = CheckNorm(id, norm, values_bound_, false);
+  if (status.ok()) refused = CheckNorm(id, norm, values_bound_, 1.0, false);
   if (status.ok() && !refused) {
     status = protocol_->AddValues(reply.payloads.front());
   }
@@ -938,6 +977,7 @@ void BasicAnchorRound<Scalar>::SaveMembers(ByteWriter* out) const {
     out->Bool(member.live);
     out->U64(member.incarnation);
     out->U64(member.next_round);
+    out->U64(member.top_round);
     out->U64(member.bases[0]);
     out->U64(member.bases[1]);
     const WorkerReport& report = member.report;
@@ -1037,6 +1077,7 @@ void BasicAnchorRound<Scalar>::LoadMembers(ByteReader* in) {
     member.live = in->Bool();
     member.incarnation = in->U64();
     member.next_round = in->U64();
+    member.top_round = in->U64();
     member.bases[0] = in->U64();
     member.bases[1] = in->U64();
     WorkerReport& report = member.report;

@@ -178,6 +178,12 @@ class BasicAnchorRound {
   const codec::Codec& codec() const { return *codec_; }
   // The base learning rate γ_t of `round`.
   double LearningRateOfRound(uint64_t round) const;
+  // Async mode: the schedule at the run's progress, the mean worker's step
+  // (examples reported / (m × batch size)); a worker's own round would give
+  // each arrival its own rate, which the outer rule's momentum would mix
+  // (a straggler's larger pre-decay rate scaled the buffer built after the
+  // decay). The base rate when no batch size is known.
+  double LearningRateOfProgress() const;
 
   // The whole state, with a magic and a format version, and its
   // restoration: DataLoss naming the problem, the state then unspecified.
@@ -190,6 +196,10 @@ class BasicAnchorRound {
     bool live = false;
     uint64_t incarnation = 0;
     uint64_t next_round = 0;
+    // The highest round it has pushed: where its learning-rate schedule
+    // is, as far as the server knows (a claim of an older round does not
+    // move it back).
+    uint64_t top_round = 0;
     // Versions of the last two anchors sent (kNoVersion: none).
     uint64_t bases[2] = {kNoVersion, kNoVersion};
     WorkerReport report;
@@ -222,10 +232,19 @@ class BasicAnchorRound {
   std::optional<Refused> CheckReport(const PushRequest& request,
                                      const Member& member);
   // Refuses a contribution of `norm` beyond `bound`.
+  // The learning rate a push of `round` by `member` was made with, for the
+  // bound's per-unit-rate median: its schedule at the highest round it has
+  // pushed, or in async mode the run's rate when that is larger (its pull
+  // carries the anchor's moves); 1 for gradients (minibatch SGD), which no
+  // rate scales.
+  double RateOfPush(const Member& member, uint64_t round) const;
   std::optional<Refused> CheckNorm(uint32_t worker, double norm,
-                                   const ContributionBound& bound, bool push);
+                                   const ContributionBound& bound, double rate,
+                                   bool push);
   // The update norm of decoded_ (relative to `base` when given).
-  double UpdateNorm(const std::vector<Scalar>* base) const;
+  double UpdateNorm(uint32_t worker, const std::vector<Scalar>* base) const;
+  // ‖decoded_ − from‖ (from null: ‖decoded_‖).
+  double DistanceTo(const Scalar* from) const;
   // The decoded contribution x becomes z + weight·(x − z), z the anchor.
   void Shrink(double weight);
   void Record(const PushRequest& request, Member& member);

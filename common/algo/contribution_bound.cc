@@ -8,7 +8,7 @@
 
 namespace anchorage::algo {
 
-double ContributionBound::Limit() const {
+double ContributionBound::Limit(double rate) const {
   double limit = std::numeric_limits<double>::infinity();
   if (options_.max_norm > 0) limit = options_.max_norm;
   if (options_.factor > 0 && recent_.size() >= kWarmup) {
@@ -16,13 +16,13 @@ double ContributionBound::Limit() const {
     const auto middle =
         sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2);
     std::nth_element(sorted.begin(), middle, sorted.end());
-    limit = std::min(limit, options_.factor * *middle);
+    limit = std::min(limit, options_.factor * *middle * rate);
   }
   return limit;
 }
 
-std::string ContributionBound::Check(double norm) const {
-  const double limit = Limit();
+std::string ContributionBound::Check(double norm, double rate) const {
+  const double limit = Limit(rate);
   if (norm <= limit) return "";
   const bool absolute = options_.max_norm > 0 && limit == options_.max_norm;
   return "its update norm " + FormatValue(norm) + " exceeds " +
@@ -32,10 +32,11 @@ std::string ContributionBound::Check(double norm) const {
                          " times the median of recent contributions)");
 }
 
-void ContributionBound::Accept(double norm) {
+void ContributionBound::Accept(double norm, double rate) {
   // A zero update (a worker with nothing to add) says nothing about the
   // scale of the others; a median of zeros would refuse every later one.
-  if (norm == 0) return;
+  if (norm == 0 || !(rate > 0)) return;
+  norm /= rate;
   if (recent_.size() < kWindow) {
     recent_.push_back(norm);
   } else {

@@ -4,7 +4,12 @@
 // `factor` times the median of the last kWindow accepted norms. The
 // adaptive bound starts once kWarmup norms were accepted; before that only
 // the absolute bound applies, so a run on an untrusted network should set
-// one (plaintext mode trusts the network anyway).
+// one (plaintext mode trusts the network anyway). The adaptive bound keeps
+// norms per unit learning rate: a contribution made at rate γ is held to
+// factor × γ × the median of the recent norms per unit rate, so workers at
+// different points of a decayed schedule (a straggler that has not reached
+// a decay its peers have) meet one bound. The absolute bound is in the
+// norm's own units.
 //
 // Part of the round state: Save/Load carry the recent norms. Not
 // thread-safe.
@@ -30,12 +35,14 @@ class ContributionBound {
 
   explicit ContributionBound(const BoundOptions& options) : options_(options) {}
 
-  // The largest norm accepted now (infinity when nothing bounds it).
-  double Limit() const;
-  // Why `norm` (finite, >= 0) is refused, or empty when it is accepted.
-  std::string Check(double norm) const;
-  // Records an accepted norm (zero norms are not recorded).
-  void Accept(double norm);
+  // The largest norm accepted now from a contribution made at learning
+  // rate `rate` (> 0; infinity when nothing bounds it).
+  double Limit(double rate = 1.0) const;
+  // Why `norm` (finite, >= 0), made at `rate`, is refused, or empty when it
+  // is accepted.
+  std::string Check(double norm, double rate = 1.0) const;
+  // Records an accepted norm made at `rate` (zero norms are not recorded).
+  void Accept(double norm, double rate = 1.0);
 
   void Save(ByteWriter* out) const;
   // DataLoss through `in` for more than kWindow norms or a bad one.

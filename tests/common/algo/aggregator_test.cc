@@ -250,10 +250,10 @@ TEST(AggregatorTest, AsyncMomentumStepsOncePerRoundOfArrivals) {
       ASSERT_TRUE(SubmitCopy(*a, id, 6, RandomVector(kDim, 10 + id)).ok());
     }
   }
-  EXPECT_EQ(std::vector<float>(restored.anchor().begin(),
-                               restored.anchor().end()),
-            std::vector<float>(aggregator.anchor().begin(),
-                               aggregator.anchor().end()));
+  EXPECT_EQ(
+      std::vector<float>(restored.anchor().begin(), restored.anchor().end()),
+      std::vector<float>(aggregator.anchor().begin(),
+                         aggregator.anchor().end()));
 }
 
 // A round of five contributions, one of them far off, through each rule.

@@ -391,6 +391,28 @@ TEST(AnchorRoundTest, APushPastMaxStalenessIsDroppedAndCaughtUp) {
   EXPECT_EQ(round->stats().stale_dropped, 1);
 }
 
+// Async: the outer rule's rate follows the run's progress (examples
+// reported over m × batch size), not the round of the worker pushing, so a
+// straggler's old round does not bring back a rate the others decayed from.
+TEST(AnchorRoundTest, AsyncRateFollowsTheRunsProgress) {
+  AnchorRoundOptions options = AsyncOptions(2);
+  options.batch_size = 16;
+  options.schedule = {.lr = 0.5F, .decay_steps = {2}, .decay_factor = 0.1F};
+  const auto round = MakeRound(options);
+  for (uint32_t id = 0; id < 2; ++id) {
+    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
+  }
+  EXPECT_DOUBLE_EQ(round->LearningRateOfProgress(), 0.5);
+  std::vector<uint8_t> bytes;
+  // Worker 1 pushes rounds 0-3 of 16 examples: 64 = 2 steps of 2 × 16.
+  for (uint64_t r = 0; r < 4; ++r) {
+    ASSERT_TRUE(Has<PushApplied>(
+        round->OnPush(0, Push(1, r, round->version(), Filled(1), &bytes, 16))));
+  }
+  EXPECT_NEAR(round->LearningRateOfProgress(), 0.05, 1e-9);
+  EXPECT_DOUBLE_EQ(round->LearningRateOfRound(0), 0.5);
+}
+
 // With the inverse staleness weight, an async contribution of staleness s
 // reaches the anchor as z + (x − z)/(1 + s); a fresh one in full.
 TEST(AnchorRoundTest, InverseStalenessWeightShrinksOldContributions) {

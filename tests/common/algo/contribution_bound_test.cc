@@ -51,6 +51,23 @@ TEST(ContributionBoundTest, TheAdaptiveBoundFollowsTheRecentMedian) {
   EXPECT_DOUBLE_EQ(bound.Limit(), 1000.0);
 }
 
+// Norms are kept per unit learning rate: after a decay to a tenth, a
+// contribution still made at the old rate (a straggler's) may be ten times
+// the new ones, and one at the new rate may not.
+TEST(ContributionBoundTest, TheAdaptiveBoundScalesWithTheLearningRate) {
+  ContributionBound bound({.max_norm = 0, .factor = 10});
+  for (const double norm : {0.1, 0.1, 0.1}) {
+    bound.Accept(norm, 0.1);  // 1 per unit rate
+  }
+  EXPECT_DOUBLE_EQ(bound.Limit(0.1), 1.0);
+  EXPECT_DOUBLE_EQ(bound.Limit(0.01), 0.1);
+  EXPECT_TRUE(bound.Check(0.9, 0.1).empty());
+  EXPECT_FALSE(bound.Check(0.9, 0.01).empty());
+  // The absolute bound is in the norm's own units, whatever the rate.
+  ContributionBound absolute({.max_norm = 5, .factor = 0});
+  EXPECT_DOUBLE_EQ(absolute.Limit(100), 5.0);
+}
+
 TEST(ContributionBoundTest, TheAbsoluteBoundHoldsFromTheStart) {
   ContributionBound bound({.max_norm = 5, .factor = 10});
   EXPECT_DOUBLE_EQ(bound.Limit(), 5.0);
