@@ -185,6 +185,8 @@ class Simulator<Scalar>::Impl {
   uint64_t next_sequence_ = 0;
   int64_t anchor_bytes_;
   Status status_;
+  // Pushes refused by the contribution bound since one was applied.
+  int64_t refused_in_a_row_ = 0;
 
   SimulationResult<Scalar> result_;
   int next_eval_ = 0;
@@ -433,17 +435,30 @@ void Simulator<Scalar>::Impl::Execute(double now,
                                         .welcome = true},
                              .anchor = round_->published()});
     } else if (const auto* refused = std::get_if<algo::Refused>(&effect)) {
-      if (!failures_enabled()) {
+      // Refused, the service's worker joins again and goes on from the
+      // current anchor. An honest worker meets that when the contribution
+      // bound takes its push for an outlier (a straggler's after its peers'
+      // schedule decayed), and after a crash when its message meets a
+      // server that lost it or a base it no longer keeps. Any other
+      // refusal of a simulated worker is a bug.
+      if (refused->reason != "update_norm" && !failures_enabled()) {
         status_ = Status::Internal("the round refused worker " +
                                    std::to_string(refused->worker) + ": " +
                                    refused->text);
+      } else if (refused->reason == "update_norm" &&
+                 ++refused_in_a_row_ > 10 * int64_t{options_.server.workers}) {
+        // A bound that refuses everything would let the run go on forever.
+        status_ = Status::FailedPrecondition(
+            "the contribution bound refused " +
+            std::to_string(refused_in_a_row_) +
+            " pushes in a row (last: " + refused->text +
+            "); raise --max-update-norm or --update-norm-factor");
       } else if (!down_[refused->worker]) {
-        // After a crash a worker's message can meet a server that lost it
-        // or a base it no longer keeps; told so, the worker joins again, as
-        // the service's does on UnknownWorker.
         const auto id = static_cast<int>(refused->worker);
         ScheduleJoin(id, delay_.Downlink(id, now, options_.envelope_bytes));
       }
+    } else if (std::holds_alternative<algo::PushApplied>(effect)) {
+      refused_in_a_row_ = 0;
     } else if (std::holds_alternative<algo::VersionPublished>(effect)) {
       if (owner_->observer_.on_anchor) {
         owner_->observer_.on_anchor(round_->version(), round_->anchor());

@@ -191,6 +191,34 @@ TEST(SimulateRunTest, DivergedTrainingStopsWithAClearError) {
       << read->stop_reason;
 }
 
+// A worker whose push the contribution bound refuses joins again and goes
+// on, as the service's does; a bound that refuses every push ends the run
+// naming the flags rather than running forever, and an honest straggler
+// across a decayed schedule is not refused into one.
+TEST(SimulateRunTest, ABoundRefusingEveryPushStopsButStragglersPass) {
+  config::RunConfig config = Small(Algorithm::kOverlapLocalSgd);
+  config.server.max_update_norm = 1e-9;
+  const auto refusing = SimulateRun(config, {});
+  ASSERT_TRUE(refusing.ok());
+  EXPECT_NE(refusing->stopped_early.find("--max-update-norm"),
+            std::string::npos)
+      << refusing->stopped_early;
+  EXPECT_EQ(refusing->summary.pushes_applied, 0);
+
+  // A straggler across a decayed schedule: its pushes, made at the rate
+  // its peers decayed from, are honest and the run completes.
+  config.server.max_update_norm = 0;
+  config.worker.slowdown = "0:4";
+  config.train.decay_epochs = {1.0};
+  config.train.epochs = 3;
+  config.server.max_staleness = 16;
+  const auto straggler = SimulateRun(config, {});
+  ASSERT_TRUE(straggler.ok());
+  EXPECT_EQ(straggler->stopped_early, "");
+  EXPECT_GE(straggler->summary.epochs, 3.0);
+  EXPECT_GT(straggler->summary.test_accuracy, 0.5);
+}
+
 TEST(SimulateRunTest, SummaryHoldsTheSettingsAndEveryEvaluation) {
   const config::RunConfig config = Small(Algorithm::kLocalSgd);
   const auto result = SimulateRun(config, {});
