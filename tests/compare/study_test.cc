@@ -47,15 +47,18 @@ TEST(ComparePlanStudyTest, WoodworthSweepsMixAndTunesTheStepSize) {
   const StudyPlan plan = PlanStudy(Base(Study::kWoodworth), {});
 
   EXPECT_TRUE(plan.tune_lr);
-  EXPECT_EQ(plan.settings.size(), 6U);
-  EXPECT_EQ(plan.runs.size(), 6U * 2U * 5U);
+  EXPECT_EQ(plan.settings.size(), 5U);
+  EXPECT_EQ(plan.runs.size(), 5U * 2U * 6U);
   const config::RunConfig& first = plan.runs.front().config;
   EXPECT_EQ(first.train.workers, 25);
   EXPECT_EQ(first.train.dataset, data::DatasetKind::kFashionMnistBinary);
   EXPECT_EQ(first.train.model, "softmax");
+  EXPECT_TRUE(first.train.standardize);
+  EXPECT_EQ(first.train.batch_size, 1);
+  EXPECT_EQ(first.train.max_versions, 1000);
   EXPECT_EQ(first.train.momentum, 0.0);
-  EXPECT_EQ(first.train.partition, "mix:0");
-  EXPECT_EQ(plan.runs.back().config.train.partition, "mix:1");
+  EXPECT_EQ(first.train.partition, "pairs:0");
+  EXPECT_EQ(plan.runs.back().config.train.partition, "pairs:1");
 }
 
 TEST(ComparePlanStudyTest, PresetsKeepTheUsersFlags) {
