@@ -121,6 +121,12 @@ double SweepValue(const RunOutcome& run, SweepMetric metric, double target) {
       return run.summary.train_loss;
     case SweepMetric::kFinalTestError:
       return 1.0 - FinalAccuracy(run);
+    case SweepMetric::kFinalTestAccuracy:
+      return FinalAccuracy(run);
+    case SweepMetric::kMeanBits:
+      return run.summary.quantization_bits_mean > 0
+                 ? run.summary.quantization_bits_mean
+                 : kNaN;
     case SweepMetric::kTimeToTarget:
       return TimeToTarget(run.trace, target).value_or(kNaN);
     case SweepMetric::kSyncWait:
@@ -156,45 +162,67 @@ std::string RenderTraceFigure(const StudyPlan& plan, const TraceFigure& figure,
   return report::RenderSvgLinePlot(options, series);
 }
 
+// The reported runs by (setting, label).
+using RunsByKey =
+    std::map<std::pair<std::string, std::string>, const RunOutcome*>;
+
+// `metric` of the run of (setting, label); NaN when there is none.
+double ValueOf(const RunsByKey& runs, const std::string& setting,
+               const std::string& label, SweepMetric metric, double target) {
+  const auto found = runs.find({setting, label});
+  return found == runs.end() ? kNaN
+                             : SweepValue(*found->second, metric, target);
+}
+
+// One line per label: at the figure's x per setting, or at each run's own
+// x_metric.
+std::vector<report::Series> SweepLines(const StudyPlan& plan,
+                                       const SweepFigure& figure,
+                                       const RunsByKey& runs) {
+  const double target = plan.target_accuracy;
+  std::vector<report::Series> series;
+  for (const std::string& label : plan.labels) {
+    report::Series line{.label = label};
+    for (size_t i = 0; i < figure.settings.size(); ++i) {
+      const std::string& setting = figure.settings[i];
+      const double x =
+          figure.x_metric
+              ? ValueOf(runs, setting, label, *figure.x_metric, target)
+              : (i < figure.x.size() ? figure.x[i] : kNaN);
+      if (!std::isfinite(x)) continue;
+      line.x.push_back(x);
+      line.y.push_back(ValueOf(runs, setting, label, figure.metric, target));
+    }
+    if (!line.x.empty()) series.push_back(std::move(line));
+  }
+  return series;
+}
+
 std::string RenderSweepFigure(const StudyPlan& plan, const SweepFigure& figure,
                               const std::vector<const RunOutcome*>& reported) {
-  std::map<std::pair<std::string, std::string>, const RunOutcome*> by_key;
+  RunsByKey by_key;
   for (const RunOutcome* run : reported) {
     by_key[{run->setting, run->label}] = run;
   }
-  auto value = [&](const std::string& setting, const std::string& label) {
-    const auto found = by_key.find({setting, label});
-    return found == by_key.end() ? kNaN
-                                 : SweepValue(*found->second, figure.metric,
-                                              plan.target_accuracy);
-  };
   report::PlotOptions options;
   options.title = figure.title;
   options.x_label = figure.x_label;
   options.y_label = figure.y_label;
   options.y_scale =
       figure.log_y ? report::Scale::kLog10 : report::Scale::kLinear;
-  if (figure.bars) {
-    std::vector<report::BarGroup> groups;
-    for (const std::string& setting : figure.settings) {
-      report::BarGroup group{.label = setting};
-      for (const std::string& label : plan.labels) {
-        group.values.push_back(value(setting, label));
-      }
-      groups.push_back(std::move(group));
-    }
-    return report::RenderSvgBarChart(options, plan.labels, groups);
+  if (!figure.bars) {
+    return report::RenderSvgLinePlot(options, SweepLines(plan, figure, by_key));
   }
-  std::vector<report::Series> series;
-  for (const std::string& label : plan.labels) {
-    report::Series line{.label = label};
-    for (size_t i = 0; i < figure.settings.size() && i < figure.x.size(); ++i) {
-      line.x.push_back(figure.x[i]);
-      line.y.push_back(value(figure.settings[i], label));
+  std::vector<report::BarGroup> groups;
+  for (const std::string& setting : figure.settings) {
+    report::BarGroup group{.label = setting};
+    for (const std::string& label : plan.labels) {
+      group.values.push_back(
+          ValueOf(by_key, setting, label, figure.metric, plan.target_accuracy));
     }
-    series.push_back(std::move(line));
+    groups.push_back(std::move(group));
   }
-  return report::RenderSvgLinePlot(options, series);
+  return report::RenderSvgBarChart(options, plan.labels, groups);
 }
 
 // "v" when every run agrees on it, else "varies".
@@ -421,6 +449,14 @@ StatusOr<std::string> ResultsTable(const StudyPlan& plan,
                              }),
                    3));
     row.push_back(FormatNumber(100.0 * CommunicationShare(run.mean), 3) + " %");
+    if (plan.show_bits) {
+      row.push_back(FormatStat(OverSeeds(run,
+                                         [](const RunOutcome& r) {
+                                           return SweepValue(
+                                               r, SweepMetric::kMeanBits, 0);
+                                         }),
+                               4));
+    }
     rows.push_back(std::move(row));
   }
   const std::string unit = real ? " (wall s)" : " (virtual s)";
@@ -434,6 +470,7 @@ StatusOr<std::string> ResultsTable(const StudyPlan& plan,
   header.push_back("MB up (total)");
   header.push_back("sync wait per worker (s)");
   header.push_back("time blocked");
+  if (plan.show_bits) header.push_back("bits per coordinate");
   return report::RenderMarkdownTable(header, rows);
 }
 

@@ -91,6 +91,8 @@ SeededRun MeanOverSeeds(std::vector<const RunOutcome*> seeds) {
       MeanOf(all, [](const R& r) { return r.summary.sync_wait_seconds_mean; });
   s.compute_seconds_mean =
       MeanOf(all, [](const R& r) { return r.summary.compute_seconds_mean; });
+  s.quantization_bits_mean =
+      MeanOf(all, [](const R& r) { return r.summary.quantization_bits_mean; });
   size_t points = run.mean.trace.size();
   for (const RunOutcome* seed : all) {
     points = std::min(points, seed->trace.size());

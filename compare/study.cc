@@ -1,5 +1,6 @@
 #include "compare/study.h"
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -168,8 +169,8 @@ void PlanWoodworth(const RunConfig& base, const std::set<std::string>& given,
   plan->target_accuracy = config.compare.target_accuracy;
   preset.Fixed("--partition pairs:P for P in 0, 0.25, 0.5, 0.75, 1");
   preset.Fixed("--algorithms local-sgd,minibatch-sgd");
-  const std::vector<double> local_grid = {0.0003, 0.001, 0.003, 0.01, 0.03,
-                                          0.1};
+  const std::vector<double> local_grid = {0.0003, 0.001, 0.003,
+                                          0.01,   0.03,  0.1};
   const std::vector<double> minibatch_grid = {0.01, 0.03, 0.1, 0.3, 1.0, 3.0};
   preset.Fixed(
       "--lr tuned per (algorithm, P): local-sgd over {0.0003, 0.001, "
@@ -497,6 +498,76 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
       "every codec.");
 }
 
+void PlanQuantization(const RunConfig& base, const std::set<std::string>& given,
+                      StudyPlan* plan) {
+  plan->title = "QSGD and DQ-SGD: accuracy against the bits spent";
+  plan->description =
+      "Minibatch SGD (one gradient per worker per round, the setting of the "
+      "quantisation papers) on 8 workers with QSGD at 3 to 8 bits per "
+      "coordinate and DQ-SGD at budgets of 3 to 6 bits, each bucket of "
+      "values quantised against its own norm, beside uncompressed pushes. "
+      "DQ-SGD (Yan et al. 2021) reports 6-bit QSGD's accuracy with 22-25 % "
+      "fewer bits (CIFAR-10 ResNet-18: 87.93 % at 7.11x against 88.03 % "
+      "at 5.33x), and QSGD at 2 bits losing about 14 points.";
+  RunConfig config = base;
+  Preset preset(given, plan);
+  preset.Default("--workers", &config.train.workers, 8);
+  preset.Default("--model", &config.train.model, std::string("mlp:256,128"));
+  preset.Default("--epochs", &config.train.epochs, 5.0);
+  preset.Default("--eval-points", &config.simulate.eval_points, 20);
+  preset.Default("--eval-examples", &config.server.eval_examples,
+                 static_cast<int64_t>(0));
+  preset.Default("--target-accuracy", &config.compare.target_accuracy, 0.85);
+  plan->target_accuracy = config.compare.target_accuracy;
+  UseAlgorithm(&config, algo::Algorithm::kMinibatchSgd, preset.settled());
+  preset.Default("--local-steps", &config.train.local_steps, 1);
+  config.server.aggregation = algo::AggregationMode::kSync;
+  preset.Fixed("--algorithm minibatch-sgd --aggregation sync");
+  preset.Fixed(
+      "--codec qsgd --bits 3..8; --codec dqsgd --bit-budget 3, 3.5, ..., 6 "
+      "(the nonconvex rule); --codec dense");
+  plan->show_bits = true;
+  plan->labels = {"qsgd", "dqsgd", "dense"};
+  const double bits[] = {3, 3.5, 4, 4.5, 5, 5.5, 6, 7, 8};
+  for (const double b : bits) {
+    const std::string setting = FormatNumber(b) + " bits";
+    plan->settings.push_back(setting);
+    if (b == std::floor(b)) {
+      RunSpec run{.setting = setting, .label = "qsgd", .config = config};
+      run.config.train.codec = "qsgd";
+      run.config.codec_options.bits = static_cast<int>(b);
+      plan->runs.push_back(std::move(run));
+    }
+    if (b <= 6) {
+      RunSpec run{.setting = setting, .label = "dqsgd", .config = config};
+      run.config.train.codec = "dqsgd";
+      run.config.codec_options.bit_budget = b;
+      plan->runs.push_back(std::move(run));
+    }
+  }
+  plan->settings.emplace_back("32 bits");
+  RunSpec dense{.setting = "32 bits", .label = "dense", .config = config};
+  dense.config.train.codec = "dense";
+  plan->runs.push_back(std::move(dense));
+  std::vector<std::string> quantized(plan->settings.begin(),
+                                     plan->settings.end() - 1);
+  plan->sweep_figures = {
+      {.file = "accuracy_vs_bits.svg",
+       .metric = SweepMetric::kFinalTestAccuracy,
+       .title = "Final test accuracy against the bits per coordinate spent",
+       .x_label = "mean bits per coordinate",
+       .y_label = "final test accuracy (mean of seeds)",
+       .settings = quantized,
+       .x_metric = SweepMetric::kMeanBits},
+  };
+  plan->trace_settings = {"4 bits", "6 bits", "32 bits"};
+  plan->notes.push_back(
+      "Bits per coordinate are the mean over every worker's pushes of the "
+      "bits a coordinate's level took (qsgd: --bits; dqsgd: what its rule "
+      "chose, adapted to land on the budget); the bucket norms add 32/512 "
+      "of a bit per coordinate on top, counted in the bytes.");
+}
+
 }  // namespace
 
 StudyPlan PlanStudy(const config::RunConfig& base,
@@ -519,6 +590,9 @@ StudyPlan PlanStudy(const config::RunConfig& base,
       break;
     case config::Study::kCompression:
       PlanCompression(base, given, &plan);
+      break;
+    case config::Study::kQuantization:
+      PlanQuantization(base, given, &plan);
       break;
   }
   std::vector<TraceFigure> figures = StandardFigures();

@@ -11,6 +11,7 @@
 // Thread-safety: plain values and a free function.
 #pragma once
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -40,9 +41,11 @@ struct RunSpec {
 // Numbers per setting that a sweep figure shows.
 enum class SweepMetric {
   kFinalTrainLoss,
-  kFinalTestError,  // 1 − final test accuracy
+  kFinalTestError,     // 1 − final test accuracy
+  kFinalTestAccuracy,  // the mean of the last evaluations (seeds.h)
   kTimeToTarget,
   kSyncWait,  // seconds each worker spent blocked, mean over workers
+  kMeanBits,  // quantisation bits per coordinate the pushes spent
 };
 
 // A figure of one number per (setting, series): a grouped bar chart with a
@@ -56,6 +59,9 @@ struct SweepFigure {
   std::string y_label;
   std::vector<std::string> settings;
   std::vector<double> x;
+  // Line plots: each point's x from its own run (the bits it spent, say)
+  // instead of `x`; settings a series has no run in are skipped.
+  std::optional<SweepMetric> x_metric;
   bool log_y = false;
 };
 
@@ -111,6 +117,8 @@ struct StudyPlan {
   std::vector<std::string> notes;
   std::vector<SweepFigure> sweep_figures;
   std::vector<TraceFigure> trace_figures;
+  // The results table also gives the mean quantisation bits per coordinate.
+  bool show_bits = false;
   // The settings whose runs the trace figures show (empty: all), so a
   // sweep's figures stay readable; results.csv always has every run.
   std::vector<std::string> trace_settings;

@@ -594,9 +594,10 @@ std::vector<Flag> MakeTable() {
 
       {"--study", kCompareGroup,
        "custom (the --algorithms on these settings), woodworth "
-       "(heterogeneity sweep), latency (link latency and stragglers), slowmo "
-       "(SlowMo vs Local SGD), compression (accuracy against bytes of every "
-       "codec)",
+       "(heterogeneity sweep), overlap (Overlap-Local-SGD's reference "
+       "setting: latency and stragglers), slowmo (SlowMo vs Local SGD), "
+       "compression (accuracy against bytes of every codec), quantization "
+       "(QSGD and DQ-SGD: accuracy against bits)",
        kCompareOnly, kOwn, Compare(&CompareOptions::study, kStudyNames)},
       {"--algorithms", kCompareGroup, "custom: algorithms to run", kCompareOnly,
        kOwn, Compare(&CompareOptions::algorithms, algo::kAlgorithmNames)},

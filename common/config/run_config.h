@@ -41,12 +41,22 @@ inline constexpr EnumName<BaseBuffer> kBaseBufferNames[] = {
 };
 
 // The comparisons `anchorage compare` knows (compare/study.h).
-enum class Study { kCustom, kWoodworth, kOverlap, kSlowMo, kCompression };
+enum class Study {
+  kCustom,
+  kWoodworth,
+  kOverlap,
+  kSlowMo,
+  kCompression,
+  kQuantization
+};
 
 inline constexpr EnumName<Study> kStudyNames[] = {
-    {Study::kCustom, "custom"},           {Study::kWoodworth, "woodworth"},
-    {Study::kOverlap, "overlap"},         {Study::kSlowMo, "slowmo"},
+    {Study::kCustom, "custom"},
+    {Study::kWoodworth, "woodworth"},
+    {Study::kOverlap, "overlap"},
+    {Study::kSlowMo, "slowmo"},
     {Study::kCompression, "compression"},
+    {Study::kQuantization, "quantization"},
 };
 
 constexpr std::string_view StudyName(Study study) {

@@ -12,10 +12,13 @@
 #include "common/algo/aggregator.h"
 #include "common/algo/algorithm.h"
 #include "common/data/dataset.h"
+#include "common/report/table.h"
 #include "compare/report.h"
 
 namespace anchorage::compare {
 namespace {
+
+using report::FormatNumber;
 
 using algo::AggregationMode;
 using algo::Algorithm;
@@ -59,6 +62,24 @@ TEST(ComparePlanStudyTest, WoodworthSweepsMixAndTunesTheStepSize) {
   EXPECT_EQ(first.train.momentum, 0.0);
   EXPECT_EQ(first.train.partition, "pairs:0");
   EXPECT_EQ(plan.runs.back().config.train.partition, "pairs:1");
+}
+
+// QSGD at 3-8 bits and DQ-SGD at budgets 3-6 in steps of half a bit, and
+// dense: one plot of accuracy against the bits each run spent.
+TEST(ComparePlanStudyTest, QuantizationSpendsEachBudgetOnce) {
+  const StudyPlan plan = PlanStudy(Base(Study::kQuantization), {});
+  EXPECT_EQ(plan.runs.size(), 6U + 7U + 1U);
+  EXPECT_TRUE(plan.show_bits);
+  for (const RunSpec& run : plan.runs) {
+    EXPECT_EQ(run.config.train.algorithm, Algorithm::kMinibatchSgd);
+    EXPECT_EQ(run.config.train.local_steps, 1);
+    if (run.label == "dqsgd") {
+      EXPECT_EQ(run.setting,
+                FormatNumber(run.config.codec_options.bit_budget) + " bits");
+    }
+  }
+  ASSERT_EQ(plan.sweep_figures.size(), 1U);
+  EXPECT_EQ(plan.sweep_figures[0].x_metric, SweepMetric::kMeanBits);
 }
 
 TEST(ComparePlanStudyTest, PresetsKeepTheUsersFlags) {

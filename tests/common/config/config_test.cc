@@ -607,7 +607,8 @@ TEST(FlagsTest, UnknownNameIsAnErrorNamingTheFlagValueAndChoices) {
       {Role::kCompare,
        "--study",
        "bogus",
-       {"custom", "woodworth", "overlap", "slowmo", "compression"}},
+       {"custom", "woodworth", "overlap", "slowmo", "compression",
+        "quantization"}},
       {Role::kCompare, "--algorithms", "sgd", {"local-sgd", "diloco"}},
   };
   for (const BadName& bad : cases) {
