@@ -389,7 +389,7 @@ void PlanSlowMo(const RunConfig& base, const std::set<std::string>& given,
   preset.Default("--epochs", &config.train.epochs, 5.0);
   preset.Default("--eval-points", &config.simulate.eval_points, 30);
   preset.Default("--eval-examples", &config.server.eval_examples,
-                 static_cast<int64_t>(2000));
+                 static_cast<int64_t>(0));
   preset.Default("--target-accuracy", &config.compare.target_accuracy, 0.86);
   preset.Fixed(
       "--algorithms local-sgd,slowmo; slowmo --alpha 1 --beta "
@@ -444,7 +444,7 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
   preset.Default("--epochs", &config.train.epochs, 5.0);
   preset.Default("--eval-points", &config.simulate.eval_points, 20);
   preset.Default("--eval-examples", &config.server.eval_examples,
-                 static_cast<int64_t>(2000));
+                 static_cast<int64_t>(0));
   preset.Default("--target-accuracy", &config.compare.target_accuracy, 0.85);
   const algo::Algorithm algorithm = given.count("--algorithms") > 0
                                         ? base.compare.algorithms.front()
