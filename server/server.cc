@@ -87,7 +87,8 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
       data_(std::move(data)),
       model_(std::move(model)),
       round_(std::move(round)),
-      anchor_codec_(round_->dim()),
+      anchor_codec_(
+          codec::MakeCodec(config.server.anchor_codec, round_->dim()).value()),
       resumed_(resumed),
       start_(Clock::now()) {
   if (!config_.server.checkpoint_dir.empty()) {
@@ -178,7 +179,7 @@ Status Server::Bind() {
   transport::SocketOptions options;
   // A push carries at most one dense model plus a small envelope.
   options.max_message_bytes =
-      std::max<int64_t>(anchor_codec_.raw_bytes() * 2 + (1 << 20), 1 << 20);
+      std::max<int64_t>(anchor_codec_->raw_bytes() * 2 + (1 << 20), 1 << 20);
   options.send_hwm = 1000;
   // Memory per connection: at most receive_hwm whole messages wait in its
   // queue (a worker has one push or answer and a few heartbeats in flight).
@@ -508,12 +509,12 @@ void Server::Execute(const std::string& requester,
       peer.last_seen = Clock::now();
       SendTo(welcome->worker,
              transport::MakeWelcome(builder_, *welcome, resumed_.run_id,
-                                    std::string(anchor_codec_.name()),
+                                    std::string(anchor_codec_->name()),
                                     AnchorFrame()));
     } else if (const auto* update = std::get_if<algo::AnchorUpdate>(&effect)) {
       SendTo(update->worker,
              transport::MakeAnchor(builder_, *update,
-                                   std::string(anchor_codec_.name()),
+                                   std::string(anchor_codec_->name()),
                                    AnchorFrame()));
     } else if (const auto* query = std::get_if<algo::Query>(&effect)) {
       const std::vector<uint32_t>& candidates = *query->candidates;
@@ -711,7 +712,7 @@ zmq::message_t Server::AnchorFrame() {
       anchor_bytes_ = std::make_shared<transport::SharedSendBuffer>();
     }
     Status status =
-        anchor_codec_.Encode(*round_->published(), &anchor_bytes_->bytes());
+        anchor_codec_->Encode(*round_->published(), &anchor_bytes_->bytes());
     ANCHORAGE_CHECK(status.ok(), "encoding the anchor failed");
     anchor_bytes_version_ = version;
   }

@@ -34,7 +34,7 @@
 
 #include "common/algo/anchor_round.h"
 #include "common/base/status.h"
-#include "common/codec/dense_codec.h"
+#include "common/codec/codec.h"
 #include "common/config/run_config.h"
 #include "common/data/dataset.h"
 #include "common/io/checkpoint.h"
@@ -177,7 +177,7 @@ class Server {
   std::unique_ptr<model::Model> model_;
   std::unique_ptr<algo::AnchorRound> round_;
   // Anchors travel dense whatever compresses the pushes.
-  codec::DenseCodec anchor_codec_;
+  std::unique_ptr<codec::Codec> anchor_codec_;
   std::unique_ptr<Evaluator> evaluator_;
   std::function<void(uint64_t, std::span<const float>)> on_version_;
 

@@ -30,7 +30,9 @@ class Simulator<Scalar>::Impl {
         round_(std::move(round)),
         delay_(options.delay, static_cast<int>(learners_.size()), options.seed),
         evaluate_(std::move(evaluate)),
-        anchor_bytes_(round_->dim() * static_cast<int64_t>(sizeof(float)) +
+        anchor_bytes_(round_->dim() * (options.server.anchor_codec == "dense"
+                                           ? static_cast<int64_t>(sizeof(float))
+                                           : int64_t{2}) +
                       options.envelope_bytes),
         failure_random_(options.seed ^ 0x6661696c75726573ULL) {
     for (int id = 0; id < static_cast<int>(learners_.size()); ++id) {

@@ -6,10 +6,11 @@
 #include <optional>
 #include <utility>
 
+#include "common/algo/anchor_round.h"
 #include "common/base/check.h"
 #include "common/base/format.h"
 #include "common/base/log.h"
-#include "common/codec/dense_codec.h"
+#include "common/codec/codec.h"
 #include "common/transport/protocol.h"
 #include "common/transport/socket.h"
 #include "worker/link_delay.h"
@@ -81,7 +82,7 @@ class Communicator::Loop {
         options_(options),
         metrics_(metrics),
         pair_(std::move(pair)),
-        anchor_codec_(options.model_dim),
+        anchor_codec_(codec::MakeCodec("dense", options.model_dim).value()),
         encoder_(std::move(encoder)),
         outgoing_(
             LinkDelay(options.link_latency, options.link_bandwidth_bytes)),
@@ -109,6 +110,9 @@ class Communicator::Loop {
   // Returns false when the server said Done or refused this worker.
   bool HandleMessage(const transport::Message& message);
   bool HandleAnchor(const transport::Message& message);
+  // Makes anchor_codec_ the anchor codec `name` (dense, fp16, bf16; an
+  // empty name is dense); InvalidArgument for any other.
+  Status UseAnchorCodec(const std::string& name);
   bool HandleError(const transport::Message& message);
   void Deliver(std::unique_ptr<Delivery> delivery);
   // Delivers through the injected incoming link.
@@ -124,7 +128,9 @@ class Communicator::Loop {
   zmq::socket_t pair_;
   zmq::socket_t dealer_;
   // Anchors travel dense whatever compresses the pushes.
-  codec::DenseCodec anchor_codec_;
+  // Decodes the anchors: the codec their messages name (dense, fp16 or
+  // bf16), made when the name changes.
+  std::unique_ptr<codec::Codec> anchor_codec_;
   algo::PushEncoder encoder_;
   double encode_seconds_ = 0;
   // Pushes a quantizing codec encoded and the sum of their bits per
@@ -244,7 +250,7 @@ bool Communicator::Loop::Step(const std::vector<bool>& readable) {
 void Communicator::Loop::Connect() {
   transport::SocketOptions socket_options;
   socket_options.max_message_bytes =
-      std::max<int64_t>(anchor_codec_.raw_bytes() * 2 + (1 << 20), 1 << 20);
+      std::max<int64_t>(anchor_codec_->raw_bytes() * 2 + (1 << 20), 1 << 20);
   socket_options.linger = std::chrono::milliseconds(200);
   socket_options.immediate = true;
   socket_options.send_timeout = std::chrono::milliseconds(0);
@@ -321,7 +327,8 @@ void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
     ++quantized_pushes_;
     quantization_bits_sum_ += static_cast<uint64_t>(bits);
   }
-  metrics_->raw_bytes.Increment(static_cast<double>(anchor_codec_.raw_bytes()));
+  metrics_->raw_bytes.Increment(
+      static_cast<double>(encoder_.codec().raw_bytes()));
   algo::PushRequest request{.worker = options_.worker_id,
                             .round = push->round,
                             .base_version = push->base_version,
@@ -480,10 +487,13 @@ bool Communicator::Loop::HandleAnchor(const transport::Message& message) {
     }
   }
   delivery->anchor.resize(static_cast<size_t>(options_.model_dim));
-  Status status =
-      read.payloads.empty()
-          ? Status::DataLoss("anchor without payload")
-          : anchor_codec_.Decode(read.payloads.front(), delivery->anchor);
+  Status status = UseAnchorCodec(read.codec);
+  if (status.ok()) {
+    status =
+        read.payloads.empty()
+            ? Status::DataLoss("anchor without payload")
+            : anchor_codec_->Decode(read.payloads.front(), delivery->anchor);
+  }
   if (!status.ok()) {
     LOG_WARNING("dropping anchor v%llu: %s",
                 static_cast<unsigned long long>(read.header.version),
@@ -514,6 +524,17 @@ bool Communicator::Loop::HandleAnchor(const transport::Message& message) {
     SendPush(std::move(held_push_));
   }
   return true;
+}
+
+Status Communicator::Loop::UseAnchorCodec(const std::string& name) {
+  const std::string wanted = name.empty() ? "dense" : name;
+  if (wanted == anchor_codec_->name()) return Status::Ok();
+  if (!algo::IsAnchorCodec(wanted)) {
+    return Status::InvalidArgument("anchors in codec '" + Printable(wanted) +
+                                   "', not dense, fp16 or bf16");
+  }
+  anchor_codec_ = codec::MakeCodec(wanted, options_.model_dim).value();
+  return Status::Ok();
 }
 
 bool Communicator::Loop::HandleError(const transport::Message& message) {

@@ -45,6 +45,10 @@ double ValuesNorm(std::span<const uint8_t> bytes) {
 
 }  // namespace
 
+bool IsAnchorCodec(std::string_view name) {
+  return name == "dense" || name == "fp16" || name == "bf16";
+}
+
 template <typename Scalar>
 StatusOr<std::unique_ptr<BasicAnchorRound<Scalar>>>
 BasicAnchorRound<Scalar>::Create(const AnchorRoundOptions& options,
@@ -67,6 +71,13 @@ BasicAnchorRound<Scalar>::Create(const AnchorRoundOptions& options,
     return Status::InvalidArgument(
         "a double-precision round needs a lossless codec, not " +
         std::string(codec->name()));
+  }
+  if (!IsAnchorCodec(options.anchor_codec) ||
+      (!std::is_same_v<Scalar, float> && options.anchor_codec != "dense")) {
+    return Status::InvalidArgument(
+        "anchors travel as dense, fp16 or bf16 (dense in double precision), "
+        "not " +
+        options.anchor_codec);
   }
   if (codec->NewRoundProtocol() != nullptr &&
       options.aggregator.mode != AggregationMode::kSync) {
@@ -811,8 +822,21 @@ void BasicAnchorRound<Scalar>::Publish() {
                              ? static_cast<uint64_t>(options_.publish_every)
                              : 1;
   if (published_ != nullptr && version() < published_version_ + every) return;
-  published_ = std::make_shared<const std::vector<Scalar>>(anchor().begin(),
-                                                           anchor().end());
+  auto snapshot =
+      std::make_shared<std::vector<Scalar>>(anchor().begin(), anchor().end());
+  if constexpr (std::is_same_v<Scalar, float>) {
+    if (options_.anchor_codec != "dense") {
+      if (anchor_codec_ == nullptr) {
+        anchor_codec_ = codec::MakeCodec(options_.anchor_codec, dim()).value();
+      }
+      // Rounded as the workers will decode it (the anchor is finite, so
+      // neither step can fail).
+      Status status = anchor_codec_->Encode(*snapshot, &anchor_bytes_);
+      if (status.ok()) status = anchor_codec_->Decode(anchor_bytes_, *snapshot);
+      ANCHORAGE_CHECK(status.ok(), "rounding the anchor failed");
+    }
+  }
+  published_ = std::move(snapshot);
   published_version_ = version();
 }
 

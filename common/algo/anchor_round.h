@@ -19,7 +19,7 @@
 //     `quorum` of them; a push for a closed round (or a second push to the
 //     open one) is stale and answered with the current anchor;
 //   - the published anchor: the copy every Welcome and reply carries, one
-//     snapshot shared by all of them. Sync rounds publish each new anchor;
+//     snapshot shared by all of them, rounded as the anchor codec rounds it. Sync rounds publish each new anchor;
 //     async mode publishes a new snapshot once the anchor is
 //     `publish_every` versions past the last, so the anchors in flight and
 //     the kept bases are one per snapshot rather than one per push;
@@ -104,7 +104,14 @@ struct AnchorRoundOptions {
   int64_t publish_every = 1;
   int64_t max_staleness = 0;
   StalenessWeight staleness_weight = StalenessWeight::kNone;
+  // How anchors travel to the workers: dense, or fp16 / bf16 (half the
+  // bytes). The published snapshot is the anchor as the workers decode it,
+  // so the bases of relative pushes are what they pulled toward.
+  std::string anchor_codec = "dense";
 };
+
+// The codecs anchors may travel in.
+bool IsAnchorCodec(std::string_view name);
 
 // What the run has done so far, for summaries.
 struct RoundStats {
@@ -284,6 +291,9 @@ class BasicAnchorRound {
   std::map<uint64_t, Base> bases_;  // by version
   std::shared_ptr<const std::vector<Scalar>> published_;
   uint64_t published_version_ = kNoVersion;
+  // A lossy anchor codec (null for dense) and its scratch.
+  std::unique_ptr<codec::Codec> anchor_codec_;
+  std::vector<uint8_t> anchor_bytes_;
 
   // The second round of a protocol that asks values.
   bool querying_ = false;

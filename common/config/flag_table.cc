@@ -461,6 +461,10 @@ std::vector<Flag> MakeTable() {
        "Async mode: drop a push whose base is more than this many versions "
        "old and send the worker the current anchor (0 = no bound)",
        kAll, kShared, Server(&ServerOptions::max_staleness)},
+      {"--anchor-codec", kServerGroup,
+       "How anchors travel to the workers: dense, fp16 or bf16 (half the "
+       "bytes; workers pull toward the rounded anchor)",
+       kAll, kShared, Server(&ServerOptions::anchor_codec)},
       {"--staleness-weight", kServerGroup,
        "Async mode: none, or inverse (a contribution of staleness s moves "
        "the anchor 1/(1 + s) of the way it would)",

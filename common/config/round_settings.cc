@@ -27,7 +27,8 @@ algo::AnchorRoundOptions RoundSettings(const RunConfig& config,
           .batch_size = train.batch_size,
           .publish_every = PublishEvery(config),
           .max_staleness = config.server.max_staleness,
-          .staleness_weight = config.server.staleness_weight};
+          .staleness_weight = config.server.staleness_weight,
+          .anchor_codec = config.server.anchor_codec};
 }
 
 }  // namespace anchorage::config

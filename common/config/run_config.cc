@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/algo/anchor_round.h"
 #include "common/base/check.h"
 #include "common/base/seed.h"
 #include "common/codec/codec.h"
@@ -117,6 +118,11 @@ Status ValidateServer(const ServerOptions& s) {
         (s.update_norm_factor >= 1.0 && std::isfinite(s.update_norm_factor)))) {
     return Bad("--update-norm-factor", "must be 0 (off) or finite and >= 1",
                s.update_norm_factor);
+  }
+  if (!algo::IsAnchorCodec(s.anchor_codec)) {
+    return Status::InvalidArgument(
+        "--anchor-codec: must be dense, fp16 or bf16 (got " + s.anchor_codec +
+        ")");
   }
   if (s.publish_every < 0) {
     return Bad("--publish-every", "must be >= 0 (0 = auto)", s.publish_every);

@@ -168,6 +168,8 @@ struct ServerOptions {
   // Async mode: none, or inverse (a contribution of staleness s counts
   // 1/(1 + s) of its change; algo::StalenessWeight).
   algo::StalenessWeight staleness_weight = algo::StalenessWeight::kNone;
+  // How anchors travel down: dense, fp16 or bf16 (algo::IsAnchorCodec).
+  std::string anchor_codec = "dense";
 
   // --aggregation, or the run's natural mode: sync for the sketched codecs
   // (they sum a whole round) and for every algorithm but

@@ -195,6 +195,7 @@ AnchorMessage ReadAnchorMessage(const Message& message) {
     read.header = {.version = welcome->anchor_version(),
                    .next_round = welcome->next_round(),
                    .welcome = true};
+    read.codec = Text(welcome->codec());
     read.run_id = welcome->run_id();
     return read;
   }
@@ -202,6 +203,7 @@ AnchorMessage ReadAnchorMessage(const Message& message) {
   const proto::Anchor* anchor = message.envelope().body_as_Anchor();
   read.header = {.version = anchor->version(),
                  .next_round = anchor->next_round()};
+  read.codec = Text(anchor->codec());
   read.push_sent_unix_ns = anchor->push_sent_unix_ns();
   return read;
 }

@@ -72,6 +72,7 @@ Frames MakeError(EnvelopeBuilder& builder, uint32_t worker, algo::Refusal code,
 // anchor's frame and, for an anchor of a sketch round, the applied indices.
 struct AnchorMessage {
   algo::AnchorHeader header;
+  std::string codec;    // of the anchor's frame
   uint64_t run_id = 0;  // a Welcome's
   int64_t push_sent_unix_ns = 0;
   std::vector<std::span<const uint8_t>> payloads;

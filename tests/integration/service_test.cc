@@ -132,6 +132,40 @@ INSTANTIATE_TEST_SUITE_P(
       return testing::RunName(param.param.algorithm, param.param.codec);
     });
 
+// Anchors travelling as fp16 or bf16: the bytes down halve, relative
+// pushes are rebuilt from the rounded anchors the workers pulled toward
+// (none is refused), and the run trains.
+TEST(ServiceTest, HalfWidthAnchorsHalveTheBytesDown) {
+  for (const std::string anchor_codec : {"fp16", "bf16"}) {
+    SCOPED_TRACE(anchor_codec);
+    config::RunConfig config = SmallRunConfig();
+    config.train.codec = "fp16";
+    config.server.anchor_codec = anchor_codec;
+    ServiceFixture fixture(config);
+    ASSERT_TRUE(fixture.StartServer());
+    for (int id = 0; id < 2; ++id) {
+      ASSERT_TRUE(fixture.StartWorker(id));
+    }
+    const std::optional<summary::RunSummary> summary =
+        fixture.WaitForServer(seconds(60));
+    ASSERT_TRUE(summary.has_value());
+    EXPECT_GT(summary->test_accuracy, 0.7);
+    EXPECT_EQ(summary->pushes_rejected, 0);
+    EXPECT_EQ(summary->rejected_messages, 0);
+    // One anchor answers each push, and one each Welcome: 2 bytes a
+    // parameter and an envelope of well under 1 KB (dense: 4 bytes).
+    const int64_t dim = fixture.server().model_dim();
+    const int64_t anchors =
+        summary->pushes_applied + summary->pushes_stale + 4;
+    EXPECT_LT(summary->bytes_down, anchors * (2 * dim + 1024));
+    EXPECT_LT(2 * dim + 1024, 4 * dim);
+    for (const auto& result : fixture.WaitForWorkers(seconds(30))) {
+      ASSERT_TRUE(result.has_value());
+      ASSERT_TRUE(result->ok()) << result->status().ToString();
+    }
+  }
+}
+
 TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {
   config::RunConfig config = SmallRunConfig();
   config.train.algorithm = algo::Algorithm::kLocalSgd;

@@ -413,6 +413,35 @@ TEST(AnchorRoundTest, AsyncRateFollowsTheRunsProgress) {
   EXPECT_DOUBLE_EQ(round->LearningRateOfRound(0), 0.5);
 }
 
+// With --anchor-codec fp16 the published snapshot is the anchor as the
+// workers decode it: what a relative push's base is.
+TEST(AnchorRoundTest, AHalfWidthAnchorCodecPublishesTheRoundedAnchor) {
+  AnchorRoundOptions options = AsyncOptions(2);
+  options.anchor_codec = "fp16";
+  const auto round = MakeRound(options);
+  for (uint32_t id = 0; id < 2; ++id) {
+    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
+  }
+  std::vector<uint8_t> bytes;
+  // The mean of 0 and 0.1: a float fp16 cannot hold exactly.
+  ASSERT_TRUE(
+      Has<PushApplied>(round->OnPush(0, Push(1, 0, 0, Filled(0.1F), &bytes))));
+  const std::unique_ptr<codec::Codec> half =
+      codec::MakeCodec("fp16", kDim).value();
+  std::vector<uint8_t> encoded;
+  std::vector<float> rounded(kDim);
+  ASSERT_TRUE(half->Encode(round->anchor(), &encoded).ok());
+  ASSERT_TRUE(half->Decode(encoded, rounded).ok());
+  EXPECT_NE(std::vector<float>(round->anchor().begin(), round->anchor().end()),
+            rounded);
+  EXPECT_EQ(*round->published(), rounded);
+  // Anchors travel only as dense, fp16 or bf16.
+  options.anchor_codec = "qsgd";
+  EXPECT_FALSE(AnchorRound::Create(options, Filled(0),
+                                   codec::MakeCodec("dense", kDim).value())
+                   .ok());
+}
+
 // With the inverse staleness weight, an async contribution of staleness s
 // reaches the anchor as z + (x − z)/(1 + s); a fresh one in full.
 TEST(AnchorRoundTest, InverseStalenessWeightShrinksOldContributions) {

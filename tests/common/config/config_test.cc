@@ -1100,6 +1100,7 @@ TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
                                                "--publish-every",
                                                "--max-staleness",
                                                "--staleness-weight",
+                                               "--anchor-codec",
                                                "--heartbeat-interval-ms",
                                                "--heartbeat-liveness",
                                                "--eval-interval",
