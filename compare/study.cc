@@ -266,10 +266,10 @@ void PlanOverlap(const RunConfig& base, const std::set<std::string>& given,
   plan->targets = {0.80, 0.83, plan->target_accuracy};
   const int tau = config.train.local_steps;
   const double round_seconds = tau * config.simulate.step_seconds;
-  const std::vector<double> grid = {0.025, 0.05, 0.1};
+  const std::vector<double> grid = {0.05, 0.1, 0.2, 0.4};
   preset.Fixed("--alpha 0.6 --beta 0.7 for overlap-local-sgd");
   preset.Fixed(
-      "--lr tuned per algorithm over {0.025, 0.05, 0.1} with no latency "
+      "--lr tuned per algorithm over {0.05, 0.1, 0.2, 0.4} with no latency "
       "(lowest final training loss, mean over seeds), then used in every "
       "setting");
   preset.Fixed("--link-latency 0, 0.5, 1 and 2 × τ·step = " +

@@ -101,21 +101,21 @@ TEST(ComparePlanStudyTest, OverlapTunesOnceAndReusesTheStepSize) {
   EXPECT_EQ(plan.tuning_setting, "no latency");
   ASSERT_EQ(plan.settings.size(), 6U);
   ASSERT_EQ(plan.labels.size(), 4U);
-  EXPECT_EQ(plan.runs.size(), 4U * 3U + 4U * 5U);
+  EXPECT_EQ(plan.runs.size(), 4U * 4U + 4U * 5U);
   for (size_t i = 0; i < plan.runs.size(); ++i) {
-    EXPECT_EQ(plan.runs[i].tuned_lr, i >= 12) << i;
+    EXPECT_EQ(plan.runs[i].tuned_lr, i >= 16) << i;
   }
   const RunSpec& paper = plan.runs[0];
   EXPECT_EQ(paper.config.server.aggregation, AggregationMode::kSync);
   EXPECT_EQ(paper.config.train.alpha, 0.6);
   EXPECT_EQ(paper.config.train.beta, 0.7);
   EXPECT_TRUE(paper.config.train.nesterov);
-  const RunSpec& async = plan.runs[3];
+  const RunSpec& async = plan.runs[4];
   EXPECT_EQ(async.config.server.aggregation, AggregationMode::kAsync);
   EXPECT_EQ(async.config.server.max_staleness, 64);
   // Fully synchronous SGD: one gradient a round.
-  EXPECT_EQ(plan.runs[9].config.train.algorithm, Algorithm::kMinibatchSgd);
-  EXPECT_EQ(plan.runs[9].config.train.local_steps, 1);
+  EXPECT_EQ(plan.runs[12].config.train.algorithm, Algorithm::kMinibatchSgd);
+  EXPECT_EQ(plan.runs[12].config.train.local_steps, 1);
   EXPECT_EQ(plan.runs.back().config.simulate.random_slowdown, "0.1:4");
   EXPECT_EQ(plan.targets, (std::vector<double>{0.80, 0.83, 0.85}));
 }
