@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo test lint fuzz bench clean
+.PHONY: all deps build demo test lint fuzz bench bench-peer clean
 
 all: build
 
@@ -46,6 +46,12 @@ fuzz: deps
 
 bench: build
 	$(BUILD)/tests/bench/anchorage_bench
+
+# The race against PyTorch (gloo Local SGD and DDP) on this machine's cores;
+# installs Debian's python3-torch when it is missing. Not part of `make test`.
+bench-peer: build
+	@scripts/install-deps --peer
+	/usr/bin/python3 scripts/bench_peer.py --anchorage $(BUILD)/anchorage $(ARGS)
 
 clean:
 	rm -rf $(BUILD)
