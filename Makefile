@@ -17,7 +17,9 @@ $(BUILD)/build.ninja: CMakeLists.txt | deps
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j$(JOBS)
 
-demo: build
+# The demo needs the one executable, not the tests and benchmarks.
+demo: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j$(JOBS) --target anchorage
 	$(BUILD)/anchorage demo $(ARGS)
 
 test: build
@@ -49,7 +51,8 @@ bench: build
 
 # The race against PyTorch (gloo Local SGD and DDP) on this machine's cores;
 # installs Debian's python3-torch when it is missing. Not part of `make test`.
-bench-peer: build
+bench-peer: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j$(JOBS) --target anchorage
 	@scripts/install-deps --peer
 	/usr/bin/python3 scripts/bench_peer.py --anchorage $(BUILD)/anchorage $(ARGS)
 
