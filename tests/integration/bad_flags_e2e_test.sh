@@ -5,6 +5,8 @@ set -u
 anchorage=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+# The demo keeps its logs in a fresh directory under TMPDIR: keep them here.
+export TMPDIR="$dir"
 status=0
 
 expect() {  # expect CODE PATTERN ARGS...

@@ -8,6 +8,8 @@ set -eu
 anchorage=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+# The demo keeps its logs in a fresh directory under TMPDIR: keep them here.
+export TMPDIR="$dir"
 fail() {
   echo "FAIL: $*"
   cat "$dir/demo.log"

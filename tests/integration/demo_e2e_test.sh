@@ -6,6 +6,8 @@ set -eu
 anchorage=$1
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+# The demo keeps its logs in a fresh directory under TMPDIR: keep them here.
+export TMPDIR="$dir"
 
 "$anchorage" demo --workers 3 --dataset synthetic-gaussian --model mlp:32 \
   --epochs 3 --local-steps 4 --progress-interval 0.2 \

@@ -10,6 +10,8 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+# The demo keeps its logs in a fresh directory under TMPDIR: keep them here.
+export TMPDIR="$dir"
 fail() {
   echo "FAIL: $*"
   # shellcheck disable=SC2086
