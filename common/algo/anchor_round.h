@@ -19,10 +19,11 @@
 //     `quorum` of them; a push for a closed round (or a second push to the
 //     open one) is stale and answered with the current anchor;
 //   - the published anchor: the copy every Welcome and reply carries, one
-//     snapshot shared by all of them, rounded as the anchor codec rounds it. Sync rounds publish each new anchor;
-//     async mode publishes a new snapshot once the anchor is
-//     `publish_every` versions past the last, so the anchors in flight and
-//     the kept bases are one per snapshot rather than one per push;
+//     snapshot shared by all of them, rounded as the anchor codec rounds it.
+//     Sync rounds publish each new anchor; async mode publishes a new snapshot
+//     once the anchor is `publish_every` versions past the last, so the anchors
+//     in flight and the kept bases are one per snapshot rather than one per
+//     push;
 //   - relative pushes (push_codec.h): the anchors a worker may name as its
 //     base (the last two sent to it), each snapshot kept once and shared by
 //     every worker that references it; with `max_staleness`, an async push

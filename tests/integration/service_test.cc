@@ -155,8 +155,7 @@ TEST(ServiceTest, HalfWidthAnchorsHalveTheBytesDown) {
     // One anchor answers each push, and one each Welcome: 2 bytes a
     // parameter and an envelope of well under 1 KB (dense: 4 bytes).
     const int64_t dim = fixture.server().model_dim();
-    const int64_t anchors =
-        summary->pushes_applied + summary->pushes_stale + 4;
+    const int64_t anchors = summary->pushes_applied + summary->pushes_stale + 4;
     EXPECT_LT(summary->bytes_down, anchors * (2 * dim + 1024));
     EXPECT_LT(2 * dim + 1024, 4 * dim);
     for (const auto& result : fixture.WaitForWorkers(seconds(30))) {
