@@ -426,6 +426,19 @@ struct CodecVariant {
   double topk = 0.01;
 };
 
+// The setting both codec studies share, so the quantization study's runs
+// are the compression study's with other codecs: 8 workers, the MLP,
+// 5 epochs, 20 evaluations on the whole test set, a target of 0.85.
+void CodecStudyDefaults(Preset* preset, RunConfig* config) {
+  preset->Default("--workers", &config->train.workers, 8);
+  preset->Default("--model", &config->train.model, std::string("mlp:256,128"));
+  preset->Default("--epochs", &config->train.epochs, 5.0);
+  preset->Default("--eval-points", &config->simulate.eval_points, 20);
+  preset->Default("--eval-examples", &config->server.eval_examples,
+                  static_cast<int64_t>(0));
+  preset->Default("--target-accuracy", &config->compare.target_accuracy, 0.85);
+}
+
 void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
                      StudyPlan* plan) {
   plan->title = "Communication compression: accuracy against bytes";
@@ -439,13 +452,7 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
       "uncompressed accuracy at 20-40x less communication.";
   RunConfig config = base;
   Preset preset(given, plan);
-  preset.Default("--workers", &config.train.workers, 8);
-  preset.Default("--model", &config.train.model, std::string("mlp:256,128"));
-  preset.Default("--epochs", &config.train.epochs, 5.0);
-  preset.Default("--eval-points", &config.simulate.eval_points, 20);
-  preset.Default("--eval-examples", &config.server.eval_examples,
-                 static_cast<int64_t>(0));
-  preset.Default("--target-accuracy", &config.compare.target_accuracy, 0.85);
+  CodecStudyDefaults(&preset, &config);
   const algo::Algorithm algorithm = given.count("--algorithms") > 0
                                         ? base.compare.algorithms.front()
                                         : algo::Algorithm::kMinibatchSgd;
@@ -511,13 +518,7 @@ void PlanQuantization(const RunConfig& base, const std::set<std::string>& given,
       "at 5.33x), and QSGD at 2 bits losing about 14 points.";
   RunConfig config = base;
   Preset preset(given, plan);
-  preset.Default("--workers", &config.train.workers, 8);
-  preset.Default("--model", &config.train.model, std::string("mlp:256,128"));
-  preset.Default("--epochs", &config.train.epochs, 5.0);
-  preset.Default("--eval-points", &config.simulate.eval_points, 20);
-  preset.Default("--eval-examples", &config.server.eval_examples,
-                 static_cast<int64_t>(0));
-  preset.Default("--target-accuracy", &config.compare.target_accuracy, 0.85);
+  CodecStudyDefaults(&preset, &config);
   plan->target_accuracy = config.compare.target_accuracy;
   UseAlgorithm(&config, algo::Algorithm::kMinibatchSgd, preset.settled());
   preset.Default("--local-steps", &config.train.local_steps, 1);
