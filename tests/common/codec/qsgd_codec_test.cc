@@ -66,6 +66,34 @@ void ExpectDataLoss(const Status& status, const std::string& fragment) {
       << "'" << fragment << "' not in " << status.ToString();
 }
 
+// Sums of `encodes` quantisations of g for each of seeds 1..`seeds`: per
+// coordinate, and of the squared error. Call under ASSERT_NO_FATAL_FAILURE.
+struct Draws {
+  std::vector<double> sum;
+  double squared_error = 0;
+};
+
+void Quantise(const std::vector<float>& g, int bits, int64_t bucket, int seeds,
+              int encodes, Draws* draws) {
+  draws->sum.assign(g.size(), 0.0);
+  draws->squared_error = 0;
+  std::vector<uint8_t> bytes;
+  std::vector<float> decoded(g.size());
+  for (int seed = 1; seed <= seeds; ++seed) {
+    QsgdCodec codec(static_cast<int64_t>(g.size()), bits, bucket,
+                    static_cast<uint64_t>(seed));
+    for (int call = 0; call < encodes; ++call) {
+      ASSERT_TRUE(codec.Encode(g, &bytes).ok());
+      ASSERT_TRUE(codec.Decode(bytes, decoded).ok());
+      for (size_t i = 0; i < g.size(); ++i) {
+        draws->sum[i] += decoded[i];
+        const double error = double{decoded[i]} - g[i];
+        draws->squared_error += error * error;
+      }
+    }
+  }
+}
+
 // QSGD is unbiased: over n = 10^5 quantisations (10 seeds x 10^4 encodes)
 // of one d = 64 vector at B = 4 (s = 7), the mean of each coordinate is
 // within 5 sigma_i / sqrt(n) of g_i, where sigma_i^2 = |g|^2 / (4 s^2) bounds
@@ -81,36 +109,22 @@ TEST(QsgdCodecTest, UnbiasedWithVarianceWithinTheBound) {
   constexpr int kEncodesPerSeed = 10000;
   constexpr double kDraws = double{kSeeds} * kEncodesPerSeed;
   const std::vector<float> g = Gaussian(kDim, 3);
-  std::vector<double> sum(kDim, 0.0);
-  double squared_error = 0;
-  std::vector<uint8_t> bytes;
-  std::vector<float> decoded(kDim);
-
-  for (int seed = 1; seed <= kSeeds; ++seed) {
-    QsgdCodec codec(kDim, kBits, 0, static_cast<uint64_t>(seed));
-    for (int call = 0; call < kEncodesPerSeed; ++call) {
-      ASSERT_TRUE(codec.Encode(g, &bytes).ok());
-      ASSERT_TRUE(codec.Decode(bytes, decoded).ok());
-      for (size_t i = 0; i < kDim; ++i) {
-        sum[i] += decoded[i];
-        const double error = double{decoded[i]} - g[i];
-        squared_error += error * error;
-      }
-    }
-  }
+  Draws draws;
+  ASSERT_NO_FATAL_FAILURE(
+      Quantise(g, kBits, 0, kSeeds, kEncodesPerSeed, &draws));
 
   const double norm = Norm(g);
   const double sigma = norm / (2 * kLevels);
   double exact_variance = 0;
   for (size_t i = 0; i < kDim; ++i) {
-    const double mean = sum[i] / kDraws;
+    const double mean = draws.sum[i] / kDraws;
     EXPECT_LE(std::fabs(mean - g[i]), 5 * sigma / std::sqrt(kDraws))
         << "coordinate " << i << ": mean " << mean << ", g_i " << g[i];
     const double zeta = std::fabs(g[i]) / norm * kLevels;
     const double p = zeta - std::floor(zeta);
     exact_variance += (norm / kLevels) * (norm / kLevels) * p * (1 - p);
   }
-  const double variance = squared_error / kDraws;
+  const double variance = draws.squared_error / kDraws;
   const double bound = kDim / (4 * kLevels * kLevels) * norm * norm;
   const double uniform = kDim / (6 * kLevels * kLevels) * norm * norm;
   EXPECT_GT(variance, 0);
@@ -137,23 +151,9 @@ TEST(QsgdCodecTest, BucketedIsUnbiasedWithVarianceWithinTheBucketBound) {
   for (size_t i = 0; i < kDim; ++i) {
     g[i] *= scales[i / kBucket];
   }
-  std::vector<double> sum(kDim, 0.0);
-  double squared_error = 0;
-  std::vector<uint8_t> bytes;
-  std::vector<float> decoded(kDim);
-
-  for (int seed = 1; seed <= kSeeds; ++seed) {
-    QsgdCodec codec(kDim, kBits, kBucket, static_cast<uint64_t>(seed));
-    for (int call = 0; call < kEncodesPerSeed; ++call) {
-      ASSERT_TRUE(codec.Encode(g, &bytes).ok());
-      ASSERT_TRUE(codec.Decode(bytes, decoded).ok());
-      for (size_t i = 0; i < kDim; ++i) {
-        sum[i] += decoded[i];
-        const double error = double{decoded[i]} - g[i];
-        squared_error += error * error;
-      }
-    }
-  }
+  Draws draws;
+  ASSERT_NO_FATAL_FAILURE(
+      Quantise(g, kBits, kBucket, kSeeds, kEncodesPerSeed, &draws));
 
   double bound = 0;
   for (size_t k = 0; k < kDim / kBucket; ++k) {
@@ -161,12 +161,12 @@ TEST(QsgdCodecTest, BucketedIsUnbiasedWithVarianceWithinTheBucketBound) {
     bound += kBucket / (4 * kLevels * kLevels) * norm * norm;
     const double sigma = norm / (2 * kLevels);
     for (size_t i = k * kBucket; i < (k + 1) * kBucket; ++i) {
-      const double mean = sum[i] / kDraws;
+      const double mean = draws.sum[i] / kDraws;
       EXPECT_LE(std::fabs(mean - g[i]), 5 * sigma / std::sqrt(kDraws))
           << "coordinate " << i << ": mean " << mean << ", g_i " << g[i];
     }
   }
-  const double variance = squared_error / kDraws;
+  const double variance = draws.squared_error / kDraws;
   EXPECT_GT(variance, 0);
   EXPECT_LE(variance, bound);
   // One norm for the whole vector would allow d / (4 s^2) |g|^2.
