@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <type_traits>
 #include <utility>
 
 #include "common/base/check.h"
@@ -47,18 +48,21 @@ std::string FormatStat(const Stat& stat, int digits) {
 
 namespace {
 
-template <typename Get>
-double MeanOf(const std::vector<const RunOutcome*>& runs, Get get) {
+// Sets out->*field to the mean over `runs` of of(run).*field, rounded to
+// the nearest integer for an integer field (bytes, examples).
+template <typename T, typename Field, typename Of>
+void Average(const std::vector<const RunOutcome*>& runs, Of of, Field T::*field,
+             T* out) {
   double sum = 0;
   for (const RunOutcome* run : runs) {
-    sum += static_cast<double>(get(*run));
+    sum += static_cast<double>(of(*run).*field);
   }
-  return sum / static_cast<double>(runs.size());
-}
-
-template <typename Get>
-int64_t RoundedMeanOf(const std::vector<const RunOutcome*>& runs, Get get) {
-  return std::llround(MeanOf(runs, get));
+  const double mean = sum / static_cast<double>(runs.size());
+  if constexpr (std::is_integral_v<Field>) {
+    out->*field = std::llround(mean);
+  } else {
+    out->*field = mean;
+  }
 }
 
 }  // namespace
@@ -70,50 +74,42 @@ SeededRun MeanOverSeeds(std::vector<const RunOutcome*> seeds) {
   run.seeds = std::move(seeds);
   if (run.seeds.size() == 1) return run;
   const std::vector<const RunOutcome*>& all = run.seeds;
-  summary::RunSummary& s = run.mean.summary;
-  using R = RunOutcome;
-  s.test_accuracy =
-      MeanOf(all, [](const R& r) { return r.summary.test_accuracy; });
-  s.test_loss = MeanOf(all, [](const R& r) { return r.summary.test_loss; });
-  s.train_loss = MeanOf(all, [](const R& r) { return r.summary.train_loss; });
-  s.wall_seconds =
-      MeanOf(all, [](const R& r) { return r.summary.wall_seconds; });
-  s.epochs = MeanOf(all, [](const R& r) { return r.summary.epochs; });
-  s.bytes_up =
-      RoundedMeanOf(all, [](const R& r) { return r.summary.bytes_up; });
-  s.bytes_down =
-      RoundedMeanOf(all, [](const R& r) { return r.summary.bytes_down; });
-  s.raw_bytes_up =
-      RoundedMeanOf(all, [](const R& r) { return r.summary.raw_bytes_up; });
-  s.staleness_mean =
-      MeanOf(all, [](const R& r) { return r.summary.staleness_mean; });
-  s.sync_wait_seconds_mean =
-      MeanOf(all, [](const R& r) { return r.summary.sync_wait_seconds_mean; });
-  s.compute_seconds_mean =
-      MeanOf(all, [](const R& r) { return r.summary.compute_seconds_mean; });
-  s.quantization_bits_mean =
-      MeanOf(all, [](const R& r) { return r.summary.quantization_bits_mean; });
+  using summary::RunSummary;
+  const auto summary_of = [](const RunOutcome& r) -> const RunSummary& {
+    return r.summary;
+  };
+  RunSummary* s = &run.mean.summary;
+  Average(all, summary_of, &RunSummary::test_accuracy, s);
+  Average(all, summary_of, &RunSummary::test_loss, s);
+  Average(all, summary_of, &RunSummary::train_loss, s);
+  Average(all, summary_of, &RunSummary::wall_seconds, s);
+  Average(all, summary_of, &RunSummary::epochs, s);
+  Average(all, summary_of, &RunSummary::bytes_up, s);
+  Average(all, summary_of, &RunSummary::bytes_down, s);
+  Average(all, summary_of, &RunSummary::raw_bytes_up, s);
+  Average(all, summary_of, &RunSummary::staleness_mean, s);
+  Average(all, summary_of, &RunSummary::sync_wait_seconds_mean, s);
+  Average(all, summary_of, &RunSummary::compute_seconds_mean, s);
+  Average(all, summary_of, &RunSummary::quantization_bits_mean, s);
   size_t points = run.mean.trace.size();
   for (const RunOutcome* seed : all) {
     points = std::min(points, seed->trace.size());
   }
   run.mean.trace.resize(points);
   for (size_t i = 0; i < points; ++i) {
-    TracePoint& p = run.mean.trace[i];
-    const auto at = [i](const R& r) -> const TracePoint& { return r.trace[i]; };
-    p.virtual_seconds =
-        MeanOf(all, [&](const R& r) { return at(r).virtual_seconds; });
-    p.examples = RoundedMeanOf(all, [&](const R& r) { return at(r).examples; });
-    p.epoch = MeanOf(all, [&](const R& r) { return at(r).epoch; });
-    p.train_loss = MeanOf(all, [&](const R& r) { return at(r).train_loss; });
-    p.test_loss = MeanOf(all, [&](const R& r) { return at(r).test_loss; });
-    p.test_accuracy =
-        MeanOf(all, [&](const R& r) { return at(r).test_accuracy; });
-    p.bytes_up = RoundedMeanOf(all, [&](const R& r) { return at(r).bytes_up; });
-    p.bytes_down =
-        RoundedMeanOf(all, [&](const R& r) { return at(r).bytes_down; });
-    p.sync_wait_seconds_mean =
-        MeanOf(all, [&](const R& r) { return at(r).sync_wait_seconds_mean; });
+    TracePoint* p = &run.mean.trace[i];
+    const auto at = [i](const RunOutcome& r) -> const TracePoint& {
+      return r.trace[i];
+    };
+    Average(all, at, &TracePoint::virtual_seconds, p);
+    Average(all, at, &TracePoint::examples, p);
+    Average(all, at, &TracePoint::epoch, p);
+    Average(all, at, &TracePoint::train_loss, p);
+    Average(all, at, &TracePoint::test_loss, p);
+    Average(all, at, &TracePoint::test_accuracy, p);
+    Average(all, at, &TracePoint::bytes_up, p);
+    Average(all, at, &TracePoint::bytes_down, p);
+    Average(all, at, &TracePoint::sync_wait_seconds_mean, p);
   }
   return run;
 }
