@@ -499,10 +499,12 @@ void PlanCompression(const RunConfig& base, const std::set<std::string>& given,
     plan->labels.push_back(variant.label);
     plan->runs.push_back(std::move(run));
   }
+  const std::string& anchors = config.server.anchor_codec;
   plan->notes.push_back(
       "MB up counts every byte the workers sent, envelopes and the second "
-      "round of sketch included; anchors come down as dense float32 for "
-      "every codec.");
+      "round of sketch included; anchors come down as " +
+      (anchors == "dense" ? std::string("dense float32") : anchors) +
+      " for every codec.");
 }
 
 void PlanQuantization(const RunConfig& base, const std::set<std::string>& given,

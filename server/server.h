@@ -176,7 +176,8 @@ class Server {
   data::TrainTest data_;
   std::unique_ptr<model::Model> model_;
   std::unique_ptr<algo::AnchorRound> round_;
-  // Anchors travel dense whatever compresses the pushes.
+  // Encodes the anchors sent down: --anchor-codec (dense, fp16 or bf16),
+  // whatever compresses the pushes.
   std::unique_ptr<codec::Codec> anchor_codec_;
   std::unique_ptr<Evaluator> evaluator_;
   std::function<void(uint64_t, std::span<const float>)> on_version_;

@@ -127,7 +127,6 @@ class Communicator::Loop {
   WorkerMetrics* metrics_;
   zmq::socket_t pair_;
   zmq::socket_t dealer_;
-  // Anchors travel dense whatever compresses the pushes.
   // Decodes the anchors: the codec their messages name (dense, fp16 or
   // bf16), made when the name changes.
   std::unique_ptr<codec::Codec> anchor_codec_;
