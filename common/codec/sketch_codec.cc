@@ -1,11 +1,9 @@
 #include "common/codec/sketch_codec.h"
 
-#include <algorithm>
-#include <cmath>
-#include <limits>
 #include <string>
 
 #include "common/base/format.h"
+#include "common/codec/error_accumulator.h"
 #include "common/codec/sketch_round.h"
 
 namespace anchorage::codec {
@@ -20,38 +18,12 @@ Status ValidateK(const SketchShape& shape, int64_t k) {
                                  "] (the dimension), got " + std::to_string(k));
 }
 
-Status CheckSize(std::string_view codec, size_t size, int64_t dim,
-                 const char* what) {
-  if (static_cast<int64_t>(size) == dim) return Status::Ok();
-  return Status::InvalidArgument(std::string(codec) + " codec: " + what +
-                                 " has " + std::to_string(size) +
-                                 " floats, expected " + std::to_string(dim));
-}
-
-// Returns InvalidArgument naming the first non-finite value, or OK.
-Status CheckFinite(std::string_view codec, std::span<const float> values) {
-  uint32_t non_finite = 0;
-  for (const float value : values) {
-    // False for NaN as well as for infinities.
-    non_finite |=
-        std::fabs(value) <= std::numeric_limits<float>::max() ? 0U : 1U;
-  }
-  if (non_finite == 0) return Status::Ok();
-  const auto bad = std::find_if(values.begin(), values.end(), [](float value) {
-    return !std::isfinite(value);
-  });
-  return Status::InvalidArgument(std::string(codec) +
-                                 " codec: value at coordinate " +
-                                 std::to_string(bad - values.begin()) + " is " +
-                                 FormatValue(*bad) + ", not finite");
-}
-
 // Decode of both codecs: the estimates of the sketch `bytes` at its k
 // heavy hitters, zeros elsewhere.
 Status DecodeHeavyHitters(std::string_view codec, const SketchShape& shape,
                           int64_t k, std::span<const uint8_t> bytes,
                           std::span<float> out) {
-  Status status = CheckSize(codec, out.size(), shape.dim, "output");
+  Status status = CheckVectorSize(codec, out.size(), shape.dim, "output");
   if (!status.ok()) return status;
   CountSketch sketch(shape);
   status = sketch.MergeSerialized(bytes);
@@ -67,17 +39,6 @@ Status DecodeHeavyHitters(std::string_view codec, const SketchShape& shape,
   return status;
 }
 
-// Returns DataLoss naming the first index >= dim, or OK.
-Status CheckIndices(std::span<const uint32_t> indices, int64_t dim) {
-  const auto bad = std::find_if(indices.begin(), indices.end(),
-                                [dim](uint32_t i) { return i >= dim; });
-  if (bad == indices.end()) return Status::Ok();
-  return Status::DataLoss("sketch codec: index " + std::to_string(*bad) +
-                          " (entry " + std::to_string(bad - indices.begin()) +
-                          ") is out of range for dimension " +
-                          std::to_string(dim));
-}
-
 }  // namespace
 
 SketchCodec::SketchCodec(const SketchShape& shape, int64_t k,
@@ -91,9 +52,7 @@ SketchCodec::SketchCodec(const SketchShape& shape, int64_t k,
       }()),
       k_(k),
       candidates_factor_(candidates_factor),
-      rho_(static_cast<float>(momentum)),
-      momentum_(static_cast<size_t>(shape.dim), 0.0F),
-      accumulated_(static_cast<size_t>(shape.dim), 0.0F),
+      state_("sketch", shape.dim, momentum),
       sketch_(shape) {}
 
 Status SketchCodec::ValidateParams(const SketchShape& shape, int64_t k,
@@ -114,36 +73,10 @@ Status SketchCodec::ValidateParams(const SketchShape& shape, int64_t k,
 
 Status SketchCodec::Encode(std::span<const float> values,
                            std::vector<uint8_t>* out) {
-  Status status = CheckSize(name(), values.size(), shape_.dim, "input");
+  Status status = state_.Accumulate(values);
   if (!status.ok()) return status;
-  const size_t size = values.size();
-  const float* g = values.data();
-  float* u = momentum_.data();
-  float* v = accumulated_.data();
-  // First pass: would the new v be finite? (A non-finite g or an overflow
-  // of u makes it non-finite too.) Nothing changes unless it is.
-  uint32_t non_finite = 0;
-  for (size_t i = 0; i < size; ++i) {
-    const float next = v[i] + (rho_ * u[i] + g[i]);
-    non_finite |=
-        std::fabs(next) <= std::numeric_limits<float>::max() ? 0U : 1U;
-  }
-  if (non_finite != 0) {
-    status = CheckFinite(name(), values);
-    if (!status.ok()) return status;
-    for (size_t i = 0; i < size; ++i) {
-      if (std::isfinite(v[i] + (rho_ * u[i] + g[i]))) continue;
-      return Status::InvalidArgument(
-          "sketch codec: momentum or accumulated value at coordinate " +
-          std::to_string(i) + " overflows float32");
-    }
-  }
-  for (size_t i = 0; i < size; ++i) {
-    u[i] = rho_ * u[i] + g[i];
-    v[i] += u[i];
-  }
   sketch_.Clear();
-  sketch_.Insert(accumulated_);
+  sketch_.Insert(state_.accumulated());
   sketch_.Serialize(out);
   return status;
 }
@@ -155,27 +88,11 @@ Status SketchCodec::Decode(std::span<const uint8_t> bytes,
 
 Status SketchCodec::ExactValues(std::span<const uint32_t> indices,
                                 std::span<float> out) const {
-  if (out.size() != indices.size()) {
-    return Status::InvalidArgument(
-        "sketch codec: " + std::to_string(indices.size()) +
-        " indices but room for " + std::to_string(out.size()) + " values");
-  }
-  Status status = CheckIndices(indices, shape_.dim);
-  if (!status.ok()) return status;
-  for (size_t n = 0; n < indices.size(); ++n) {
-    out[n] = accumulated_[indices[n]];
-  }
-  return status;
+  return state_.ExactValues(indices, out);
 }
 
 Status SketchCodec::Applied(std::span<const uint32_t> indices) {
-  Status status = CheckIndices(indices, shape_.dim);
-  if (!status.ok()) return status;
-  for (const uint32_t i : indices) {
-    momentum_[i] = 0.0F;
-    accumulated_[i] = 0.0F;
-  }
-  return status;
+  return state_.Applied(indices);
 }
 
 std::unique_ptr<RoundProtocol> SketchCodec::NewRoundProtocol() const {
@@ -205,9 +122,9 @@ Status FetchSgdCodec::ValidateParams(const SketchShape& shape, int64_t k) {
 
 Status FetchSgdCodec::Encode(std::span<const float> values,
                              std::vector<uint8_t>* out) {
-  Status status = CheckSize(name(), values.size(), shape_.dim, "input");
+  Status status = CheckVectorSize(name(), values.size(), shape_.dim, "input");
   if (!status.ok()) return status;
-  status = CheckFinite(name(), values);
+  status = CheckAllFinite(name(), values);
   if (!status.ok()) return status;
   sketch_.Clear();
   sketch_.Insert(values);

@@ -3,7 +3,8 @@
 // sketch (count_sketch.h, 26 + 4 r c bytes, whatever the dimension d).
 //
 // SketchCodec ("sketch") keeps a momentum u and an error accumulation v, d
-// floats each, initially 0. Encode(g) does
+// floats each, initially 0 (an ErrorAccumulator, error_accumulator.h).
+// Encode(g) does
 //   u <- rho u + g;  v <- v + u;  message = S(v)
 // The server (SketchedSgdRound, sketch_round.h) sums the workers' sketches,
 // takes the P k heavy hitters of the sum as candidates, sums the workers'
@@ -42,6 +43,7 @@
 
 #include "common/codec/codec.h"
 #include "common/codec/count_sketch.h"
+#include "common/codec/error_accumulator.h"
 
 namespace anchorage::codec {
 
@@ -82,8 +84,8 @@ class SketchCodec final : public Codec {
   Status Applied(std::span<const uint32_t> indices) override;
 
   // v and u after the last encode (zeros before it).
-  std::span<const float> accumulated() const { return accumulated_; }
-  std::span<const float> momentum() const { return momentum_; }
+  std::span<const float> accumulated() const { return state_.accumulated(); }
+  std::span<const float> momentum() const { return state_.momentum(); }
 
   const SketchShape& shape() const { return shape_; }
   int64_t k() const { return k_; }
@@ -93,10 +95,8 @@ class SketchCodec final : public Codec {
   SketchShape shape_;
   int64_t k_;
   int candidates_factor_;
-  float rho_;
-  std::vector<float> momentum_;     // u
-  std::vector<float> accumulated_;  // v
-  CountSketch sketch_;              // S(v) of the encode in progress
+  ErrorAccumulator state_;  // u and v
+  CountSketch sketch_;      // S(v) of the encode in progress
 };
 
 class FetchSgdCodec final : public Codec {
