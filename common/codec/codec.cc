@@ -48,8 +48,9 @@ SketchShape ShapeOf(int64_t dim, Options o, int64_t columns_per_k) {
       .seed = o.sketch_seed};
 }
 
-// The options-only checks of the sketched codecs; the shape is checked
-// again against the dimension when the codec is made.
+// The options-only checks of the sketched codecs (k and rho as topk's,
+// then the sketch); the shape is checked again against the dimension when
+// the codec is made.
 Status ValidateSketchOptions(Options options) {
   Status status = TopKCodec::ValidateOptions(options);
   if (!status.ok()) return status;
@@ -65,10 +66,6 @@ Status ValidateSketchOptions(Options options) {
   if (options.sketch_candidates < 1) {
     return Status::InvalidArgument("sketch_candidates must be >= 1, got " +
                                    std::to_string(options.sketch_candidates));
-  }
-  if (!(options.sketch_momentum >= 0 && options.sketch_momentum < 1)) {
-    return Status::InvalidArgument("sketch_momentum must be in [0, 1), got " +
-                                   std::to_string(options.sketch_momentum));
   }
   return Status::Ok();
 }
@@ -103,7 +100,8 @@ const Entry kCodecs[] = {
      }},
     {"topk", false, TopKCodec::ValidateOptions, nullptr,
      [](int64_t dim, Options o) {
-       return std::make_unique<TopKCodec>(dim, o.topk_fraction);
+       return std::make_unique<TopKCodec>(dim, o.topk_fraction,
+                                          o.sketch_momentum);
      }},
     {"sketch", true, ValidateSketchOptions,
      [](int64_t dim, Options o) {

@@ -145,9 +145,10 @@ struct CodecOptions {
   uint64_t sketch_seed = 1;
   // sketch: the server asks for exact values at the P k heavy-hitter
   // candidates of the summed sketch (P = sketch_candidates >= 1), and the
-  // worker keeps momentum rho in [0, 1) before error accumulation;
-  // fetchsgd: the server's momentum rho in sketch space (the command line
-  // makes it 0.9 for minibatch SGD; config/flags.h).
+  // worker keeps momentum rho in [0, 1) before error accumulation; topk:
+  // the same worker momentum rho, zeroed where it sent; fetchsgd: the
+  // server's momentum rho in sketch space (the command line makes it 0.9
+  // for minibatch SGD; config/flags.h).
   int sketch_candidates = 4;
   double sketch_momentum = 0;
 };

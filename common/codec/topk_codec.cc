@@ -136,6 +136,44 @@ uint8_t* Send(float* v, const uint32_t* indices, size_t count, float threshold,
   return entry;
 }
 
+// Writes rho u + g to `next`; InvalidArgument naming the first value of g
+// that is not finite, or else the first coordinate where the momentum
+// overflows float32.
+Status StepMomentum(float rho, std::span<const float> u,
+                    std::span<const float> g, std::span<float> next) {
+  uint32_t non_finite = 0;
+  for (size_t i = 0; i < g.size(); ++i) {
+    next[i] = rho * u[i] + g[i];
+    non_finite |=
+        std::fabs(next[i]) <= std::numeric_limits<float>::max() ? 0U : 1U;
+  }
+  if (non_finite == 0) return Status::Ok();
+  for (size_t i = 0; i < g.size(); ++i) {
+    if (!std::isfinite(g[i])) {
+      return Status::InvalidArgument("topk codec: value at coordinate " +
+                                     std::to_string(i) + " is " +
+                                     FormatValue(g[i]) + ", not finite");
+    }
+  }
+  const auto bad = std::find_if(next.begin(), next.end(), [](float value) {
+    return !std::isfinite(value);
+  });
+  return Status::InvalidArgument("topk codec: momentum at coordinate " +
+                                 std::to_string(bad - next.begin()) +
+                                 " overflows float32");
+}
+
+// Zeroes `values` at the indices of the entries [begin, end) of a message.
+void ZeroSent(const uint8_t* begin, const uint8_t* end,
+              std::span<float> values) {
+  for (const uint8_t* entry = begin; entry != end;
+       entry += TopKCodec::kEntryBytes) {
+    uint32_t index = 0;
+    std::memcpy(&index, entry, sizeof(index));
+    values[index] = 0.0F;
+  }
+}
+
 }  // namespace
 
 int64_t TopKCodec::CoordinatesFor(int64_t dim, double fraction) {
@@ -144,23 +182,34 @@ int64_t TopKCodec::CoordinatesFor(int64_t dim, double fraction) {
   return std::clamp<int64_t>(k, 1, dim);
 }
 
-TopKCodec::TopKCodec(int64_t dim, double fraction)
+TopKCodec::TopKCodec(int64_t dim, double fraction, double momentum)
     : dim_(dim),
       k_(CoordinatesFor(dim, fraction)),
+      rho_(static_cast<float>(momentum)),
       residual_(static_cast<size_t>(dim), 0.0F),
+      momentum_(momentum > 0 ? static_cast<size_t>(dim) : 0, 0.0F),
+      next_momentum_(momentum_.size()),
       accumulated_(static_cast<size_t>(dim)),
       magnitudes_(static_cast<size_t>(dim)),
       candidates_(static_cast<size_t>(dim)),
       hits_(static_cast<size_t>(dim) / 16 + 1) {
   ANCHORAGE_CHECK(fraction > 0 && fraction <= 1, "topk fraction out of range");
+  ANCHORAGE_CHECK(momentum >= 0 && momentum < 1, "topk momentum out of range");
   ANCHORAGE_CHECK(dim < (int64_t{1} << 32), "topk dim exceeds u32 indices");
 }
 
 Status TopKCodec::ValidateOptions(const CodecOptions& options) {
   const double fraction = options.topk_fraction;
-  if (fraction > 0 && fraction <= 1) return Status::Ok();
-  return Status::InvalidArgument("topk_fraction must be in (0, 1], got " +
-                                 FormatValue(fraction));
+  if (!(fraction > 0 && fraction <= 1)) {
+    return Status::InvalidArgument("topk_fraction must be in (0, 1], got " +
+                                   FormatValue(fraction));
+  }
+  const double momentum = options.sketch_momentum;
+  if (!(momentum >= 0 && momentum < 1)) {
+    return Status::InvalidArgument("sketch_momentum must be in [0, 1), got " +
+                                   FormatValue(momentum));
+  }
+  return Status::Ok();
 }
 
 Status TopKCodec::Encode(std::span<const float> values,
@@ -173,6 +222,13 @@ Status TopKCodec::Encode(std::span<const float> values,
   const size_t size = values.size();
   const auto k = static_cast<size_t>(k_);
   const float* g = values.data();
+  if (rho_ > 0) {
+    // The momentum rho u + g takes the input's place; u itself changes
+    // only once the encode succeeds.
+    Status status = StepMomentum(rho_, momentum_, values, next_momentum_);
+    if (!status.ok()) return status;
+    g = next_momentum_.data();
+  }
   float* v = accumulated_.data();
   // The k-th largest |v_i| is the threshold. For small k a sampled guess
   // (a likely lower bound) picks candidates during the pass that forms v; if
@@ -222,6 +278,11 @@ Status TopKCodec::Encode(std::span<const float> values,
       Send(residual_.data(), from_candidates ? candidates_.data() : nullptr,
            count, threshold, k - above, bytes + kHeaderBytes);
   ANCHORAGE_CHECK(entry == bytes + out->size(), "topk sent != k");
+  if (rho_ > 0) {
+    // Momentum stopping at the sent coordinates.
+    momentum_.swap(next_momentum_);
+    ZeroSent(bytes + kHeaderBytes, entry, momentum_);
+  }
   return Status::Ok();
 }
 

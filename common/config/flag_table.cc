@@ -419,9 +419,9 @@ std::vector<Flag> MakeTable() {
        "sketch: the second round asks for P k candidates", kAll, kShared,
        Codec(&codec::CodecOptions::sketch_candidates)},
       {"--sketch-momentum", kTrainingGroup,
-       "sketch: worker momentum before error accumulation; fetchsgd: server "
-       "momentum in sketch space (default 0; fetchsgd with minibatch-sgd "
-       "0.9)",
+       "topk, sketch: worker momentum before error accumulation, stopped "
+       "where sent or applied; fetchsgd: server momentum in sketch space "
+       "(default 0; fetchsgd with minibatch-sgd 0.9)",
        kAll, kShared,
        WithoutShownDefault(Codec(&codec::CodecOptions::sketch_momentum))},
       {"--seed", kTrainingGroup, "Seed of every random choice", kAll, kShared,

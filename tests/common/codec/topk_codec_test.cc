@@ -343,5 +343,69 @@ TEST(TopKCodecTest, EncodeRejectsNonFiniteAndKeepsTheResidual) {
       before);
 }
 
+// With a momentum rho, the local top-k of Ivkin et al.'s code: u <- rho u
+// + g, v = u + r, send the top k of v, r <- v - sent, and u zeroed where
+// sent; over the large-vector path (a sampled threshold) and the small one.
+TEST(TopKCodecTest, MomentumIsStoppedAtTheSentCoordinates) {
+  for (const size_t dim : {size_t{64}, size_t{1} << 16}) {
+    constexpr float kRho = 0.9F;
+    TopKCodec codec(static_cast<int64_t>(dim), 0.01, kRho);
+    const size_t k = static_cast<size_t>(codec.k());
+    ReferenceTopK reference(dim, k);
+    std::vector<float> u(dim, 0.0F);
+    std::vector<uint8_t> bytes;
+    for (uint32_t step = 0; step < 4; ++step) {
+      const std::vector<float> g = HeavyTailed(dim, step + 7);
+      for (size_t i = 0; i < dim; ++i) {
+        u[i] = kRho * u[i] + g[i];
+      }
+      ASSERT_TRUE(codec.Encode(g, &bytes).ok());
+      // The plain codec's encode of u, from the same residual.
+      ASSERT_EQ(bytes, reference.Encode(u))
+          << "dim " << dim << " step " << step;
+      ASSERT_TRUE(std::equal(codec.residual().begin(), codec.residual().end(),
+                             reference.residual().begin()));
+      std::vector<float> sent(dim);
+      ASSERT_TRUE(codec.Decode(bytes, sent).ok());
+      for (size_t i = 0; i < dim; ++i) {
+        if (sent[i] != 0) u[i] = 0.0F;
+      }
+      ASSERT_EQ(
+          std::vector<float>(codec.momentum().begin(), codec.momentum().end()),
+          u);
+    }
+  }
+  // rho = 0 keeps no momentum.
+  EXPECT_TRUE(TopKCodec(64, 0.1).momentum().empty());
+}
+
+TEST(TopKCodecTest, AMomentumOverflowKeepsTheState) {
+  TopKCodec codec(2, 0.5, 0.5);  // k = 1
+  std::vector<uint8_t> bytes;
+  // Coordinate 1 is sent; coordinate 0 stays in u and r.
+  ASSERT_TRUE(codec.Encode(std::vector<float>{2e38F, 3e38F}, &bytes).ok());
+  const auto state = [&codec] {
+    std::vector<float> both(codec.momentum().begin(), codec.momentum().end());
+    both.insert(both.end(), codec.residual().begin(), codec.residual().end());
+    return both;
+  };
+  ASSERT_EQ(state(), (std::vector<float>{2e38F, 0.0F, 2e38F, 0.0F}));
+
+  // 0.5 * 2e38 + 3e38 > FLT_MAX.
+  const Status overflow = codec.Encode(std::vector<float>{3e38F, 0.0F}, &bytes);
+  EXPECT_EQ(overflow.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(overflow.message().find("momentum at coordinate 0 overflows"),
+            std::string::npos)
+      << overflow.ToString();
+  const Status nan = codec.Encode(
+      std::vector<float>{0.0F, std::numeric_limits<float>::quiet_NaN()},
+      &bytes);
+  EXPECT_EQ(nan.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(nan.message().find("value at coordinate 1 is nan"),
+            std::string::npos)
+      << nan.ToString();
+  EXPECT_EQ(state(), (std::vector<float>{2e38F, 0.0F, 2e38F, 0.0F}));
+}
+
 }  // namespace
 }  // namespace anchorage::codec
