@@ -1,10 +1,11 @@
-// Every codec's Decode and the sketches' round protocol (MessageNorm,
-// AddMessage, AddValues) on hostile bytes. The first byte picks the codec.
+// Every codec's Decode and the round protocols (MessageNorm, AddMessage,
+// AddValues) on hostile bytes. The first byte picks the codec, by its place
+// in the registry (codec::CodecNames()).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
-#include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/codec/codec.h"
@@ -13,8 +14,6 @@
 namespace {
 
 constexpr int64_t kDim = 512;
-const char* const kCodecs[] = {"dense", "fp16", "bf16",   "qsgd",
-                               "dqsgd", "topk", "sketch", "fetchsgd"};
 
 }  // namespace
 
@@ -25,10 +24,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.topk_fraction = 0.05;
   options.sketch_seed = 7;
   options.qsgd_bucket = 64;  // eight buckets of norms to corrupt
-  const std::string name = kCodecs[data[0] % 8];
-  static std::unique_ptr<codec::Codec> codecs[8];
-  std::unique_ptr<codec::Codec>& codec = codecs[data[0] % 8];
-  if (codec == nullptr) codec = codec::MakeCodec(name, kDim, options).value();
+  // The registry's order, as fuzz_corpus.cc writes the first byte.
+  static const std::vector<std::string_view> kNames = codec::CodecNames();
+  static std::vector<std::unique_ptr<codec::Codec>> codecs(kNames.size());
+  const size_t which = data[0] % kNames.size();
+  std::unique_ptr<codec::Codec>& codec = codecs[which];
+  if (codec == nullptr) {
+    codec = codec::MakeCodec(kNames[which], kDim, options).value();
+  }
   const std::span<const uint8_t> bytes(data + 1, size - 1);
   std::vector<float> out(kDim);
   (void)codec->Decode(bytes, out);

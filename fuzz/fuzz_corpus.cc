@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/codec/codec.h"
@@ -95,20 +96,19 @@ int main(int argc, char** argv) {
   }
   // Each codec's message, as the codec fuzzer's first byte selects it.
   constexpr int64_t kDim = 512;
-  const char* const codecs[] = {"dense", "fp16", "bf16",   "qsgd",
-                                "dqsgd", "topk", "sketch", "fetchsgd"};
+  const std::vector<std::string_view> codecs = codec::CodecNames();
   codec::CodecOptions options;
   options.topk_fraction = 0.05;
   options.sketch_seed = 7;
   options.qsgd_bucket = 64;  // as fuzz_codec_decode.cc: eight buckets
-  for (uint8_t c = 0; c < 8; ++c) {
+  for (size_t c = 0; c < codecs.size(); ++c) {
     std::unique_ptr<codec::Codec> codec =
         codec::MakeCodec(codecs[c], kDim, options).value();
-    std::vector<uint8_t> bytes = {c};
+    std::vector<uint8_t> bytes = {static_cast<uint8_t>(c)};
     std::vector<uint8_t> encoded;
-    (void)codec->Encode(Update(kDim, c), &encoded);
+    (void)codec->Encode(Update(kDim, static_cast<unsigned>(c)), &encoded);
     bytes.insert(bytes.end(), encoded.begin(), encoded.end());
-    Write(dir + "/codec_decode/" + codecs[c], bytes);
+    Write(dir + "/codec_decode/" + std::string(codecs[c]), bytes);
   }
   // A checkpoint as the server writes one, around a state of 64 floats.
   const std::vector<float> anchor = Update(64, 9);

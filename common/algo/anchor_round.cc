@@ -380,6 +380,8 @@ std::optional<Refused> BasicAnchorRound<Scalar>::AddToRound(
   if (!status.ok()) {
     return Refuse(id, Refusal::kBadMessage, "decode", status.message(), true);
   }
+  // With no second round the message holds the exact values.
+  if (!protocol_->asks_values()) answered_.insert(id);
   update_bound_.Accept(*norm, rate);
   return std::nullopt;
 }
@@ -751,7 +753,7 @@ void BasicAnchorRound<Scalar>::CloseRound(double now, Effects* effects) {
         .values = update_values_,
         .sign = relative_ ? static_cast<Scalar>(-1) : static_cast<Scalar>(1)};
     published = aggregator_.CloseRound(&update);
-    if (published && protocol_->asks_values()) {
+    if (published && protocol_->tells_applied()) {
       applied = std::make_shared<const std::vector<uint32_t>>(update_indices_);
     }
   } else {

@@ -34,10 +34,11 @@
 //   - the round protocol of codecs decided on the whole round (the
 //     sketches, codec/round_protocol.h): contributions submit a placeholder,
 //     the second round queries every contributor, and the k-sparse update is
-//     folded into the round's sum at the close. The protocol learns the
-//     round's contributors and learning rate (γ_t for minibatch SGD's
-//     gradients, 1 for the local methods' pseudo-gradients), so FetchSGD's
-//     error sketch holds displacements of the model;
+//     folded into the round's sum at the close; the contributors whose exact
+//     values it summed learn the applied coordinates with the anchor. The
+//     protocol learns the round's contributors and learning rate (γ_t for
+//     minibatch SGD's gradients, 1 for the local methods' pseudo-gradients), so
+//     FetchSGD's error sketch holds displacements of the model;
 //   - contribution bounds (contribution_bound.h): a push whose update
 //     norm is out of bounds, whose report is out of range (more examples
 //     than its steps can hold, a round or base version the worker cannot
@@ -296,7 +297,9 @@ class BasicAnchorRound {
   std::unique_ptr<codec::Codec> anchor_codec_;
   std::vector<uint8_t> anchor_bytes_;
 
-  // The second round of a protocol that asks values.
+  // The second round of a protocol that asks values, and the contributors
+  // whose exact values the round summed (their answers, or with no second
+  // round their messages): those a protocol tells the applied coordinates.
   bool querying_ = false;
   std::set<uint32_t> awaiting_;
   std::set<uint32_t> answered_;

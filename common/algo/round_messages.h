@@ -82,9 +82,9 @@ struct Welcome {
 };
 
 // To `worker`: the current anchor (version `version`) and the round it may
-// start. `applied` (sketch rounds the worker contributed to) lists the
-// coordinates the round applied, where the worker clears its error
-// feedback.
+// start. `applied` (rounds of sketch and global-topk the worker
+// contributed its exact values to) lists the coordinates the round applied,
+// where the worker clears its error feedback.
 struct AnchorUpdate {
   uint32_t worker = 0;
   uint64_t version = 0;

@@ -7,6 +7,7 @@
 #include "common/codec/dense_codec.h"
 #include "common/codec/dqsgd_codec.h"
 #include "common/codec/fp16_codec.h"
+#include "common/codec/global_topk_codec.h"
 #include "common/codec/qsgd_codec.h"
 #include "common/codec/quantize.h"
 #include "common/codec/sketch_codec.h"
@@ -121,6 +122,17 @@ const Entry kCodecs[] = {
            ShapeOf(dim, o, 40), TopKCodec::CoordinatesFor(dim, o.topk_fraction),
            o.sketch_momentum);
      }},
+    {"global-topk", true, TopKCodec::ValidateOptions,
+     [](int64_t dim, Options o) {
+       return GlobalTopKCodec::ValidateParams(
+           dim, TopKCodec::CoordinatesFor(dim, o.topk_fraction),
+           o.sketch_momentum);
+     },
+     [](int64_t dim, Options o) {
+       return std::make_unique<GlobalTopKCodec>(
+           dim, TopKCodec::CoordinatesFor(dim, o.topk_fraction),
+           o.sketch_momentum);
+     }},
 };
 
 std::string KnownNames() {
@@ -145,6 +157,14 @@ Status Codec::ExactValues(std::span<const uint32_t> /*indices*/,
                           std::span<float> /*out*/) const {
   return Status::FailedPrecondition("codec " + std::string(name()) +
                                     " has no second round to answer");
+}
+
+std::vector<std::string_view> CodecNames() {
+  std::vector<std::string_view> names;
+  for (const Entry& entry : kCodecs) {
+    names.push_back(entry.name);
+  }
+  return names;
 }
 
 bool DecidesOnTheRound(std::string_view name) {

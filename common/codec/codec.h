@@ -104,6 +104,7 @@ struct CodecOptions {
   int64_t qsgd_bucket = 512;
 
   // topk: fraction of the coordinates sent per encode, in (0, 1];
+  // sketch, fetchsgd, global-topk: of the coordinates a round applies;
   // k = max(1, round(topk_fraction * dim)).
   double topk_fraction = 0.01;
 
@@ -145,10 +146,10 @@ struct CodecOptions {
   uint64_t sketch_seed = 1;
   // sketch: the server asks for exact values at the P k heavy-hitter
   // candidates of the summed sketch (P = sketch_candidates >= 1), and the
-  // worker keeps momentum rho in [0, 1) before error accumulation; topk:
-  // the same worker momentum rho, zeroed where it sent; fetchsgd: the
-  // server's momentum rho in sketch space (the command line makes it 0.9
-  // for minibatch SGD; config/flags.h).
+  // worker keeps momentum rho in [0, 1) before error accumulation;
+  // global-topk and topk: the same worker momentum rho (topk zeroes it
+  // where it sent); fetchsgd: the server's momentum rho in sketch space
+  // (the command line makes it 0.9 for minibatch SGD; config/flags.h).
   int sketch_candidates = 4;
   double sketch_momentum = 0;
 };
@@ -165,6 +166,10 @@ inline double CompressionRatio(int64_t raw_bytes, int64_t wire_bytes) {
 // ValidateCodecOptions(name, options).
 StatusOr<std::unique_ptr<Codec>> MakeCodec(std::string_view name, int64_t dim,
                                            const CodecOptions& options = {});
+
+// The registered codecs' names, in registry order (new codecs are added at
+// the end, so an index into it names the same codec across versions).
+std::vector<std::string_view> CodecNames();
 
 // Returns InvalidArgument unless `name` is a known codec.
 Status ValidateCodecName(std::string_view name);

@@ -3,7 +3,9 @@
 // sketched codecs of ALGORITHMS.md 4 sum every contributor's sketch and
 // turn the sum into one k-sparse update; Sketched SGD first asks every
 // contributor for its exact values at candidate coordinates (a second
-// round) and tells them which coordinates the round applied.
+// round) and tells them which coordinates the round applied; its exact
+// global top-k control sums the exact vectors and tells the applied
+// coordinates with no second round.
 //
 // One round:
 //   Begin();
@@ -13,7 +15,9 @@
 //   Finish(scale, &indices, &values) -> the round's update, in the units
 //                     of the messages and summed over the contributors, as a
 //                     round of dense messages would be (the caller divides
-//                     by their number and applies its learning rate).
+//                     by their number and applies its learning rate);
+//   if tells_applied(): the caller sends those indices to the contributors
+//                     whose exact values the round summed.
 //
 // Save/Load carry the whole state (the round in progress and anything kept
 // across rounds, such as FetchSGD's momentum and error sketches), so a
@@ -57,8 +61,13 @@ class RoundProtocol {
       std::span<const uint8_t> bytes) const = 0;
 
   // Whether the round asks every contributor for exact values before it
-  // finishes, and then tells them the coordinates it applied.
+  // finishes.
   virtual bool asks_values() const = 0;
+  // Whether the round tells the contributors whose exact values it summed
+  // (those that answered its question, or with no question every
+  // contributor) the coordinates it applied, where their error feedback
+  // clears. By default, the rounds that ask values.
+  virtual bool tells_applied() const { return asks_values(); }
   // asks_values(): the coordinates to ask about (increasing). The first
   // call ends AddMessage's phase.
   virtual const std::vector<uint32_t>& Candidates() = 0;

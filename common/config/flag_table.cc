@@ -382,8 +382,9 @@ std::vector<Flag> MakeTable() {
       {"--model", kTrainingGroup, "softmax or mlp:H1,H2,...", kAll, kShared,
        Train(&TrainOptions::model)},
       {"--codec", kTrainingGroup,
-       "Push compression: dense, fp16, bf16, qsgd, dqsgd, topk, sketch or "
-       "fetchsgd",
+       "Push compression: dense, fp16, bf16, qsgd, dqsgd, topk, sketch, "
+       "fetchsgd or global-topk (Sketched SGD with an exact sum: the "
+       "sketch's ideal)",
        kAll, kShared, Train(&TrainOptions::codec)},
       {"--bits", kTrainingGroup, "qsgd: bits per coordinate, in [2, 16]", kAll,
        kShared, Codec(&codec::CodecOptions::bits)},
@@ -407,8 +408,9 @@ std::vector<Flag> MakeTable() {
        "1 - 2 mu lr + L mu lr^2 must be in (0, 1)",
        kAll, kShared, Codec(&codec::CodecOptions::dqsgd_l)},
       {"--topk", kTrainingGroup,
-       "topk, sketch, fetchsgd: fraction k/d of coordinates per push", kAll,
-       kShared, Codec(&codec::CodecOptions::topk_fraction)},
+       "topk: fraction k/d of coordinates per push; sketch, fetchsgd, "
+       "global-topk: per round",
+       kAll, kShared, Codec(&codec::CodecOptions::topk_fraction)},
       {"--sketch-rows", kTrainingGroup, "sketch, fetchsgd: count-sketch rows",
        kAll, kShared, Codec(&codec::CodecOptions::sketch_rows)},
       {"--sketch-columns", kTrainingGroup,
@@ -419,9 +421,10 @@ std::vector<Flag> MakeTable() {
        "sketch: the second round asks for P k candidates", kAll, kShared,
        Codec(&codec::CodecOptions::sketch_candidates)},
       {"--sketch-momentum", kTrainingGroup,
-       "topk, sketch: worker momentum before error accumulation, stopped "
-       "where sent or applied; fetchsgd: server momentum in sketch space "
-       "(default 0; fetchsgd with minibatch-sgd 0.9)",
+       "topk, sketch, global-topk: worker momentum before error "
+       "accumulation, stopped where sent or applied; fetchsgd: server "
+       "momentum in sketch space (default 0; fetchsgd with minibatch-sgd "
+       "0.9)",
        kAll, kShared,
        WithoutShownDefault(Codec(&codec::CodecOptions::sketch_momentum))},
       {"--seed", kTrainingGroup, "Seed of every random choice", kAll, kShared,

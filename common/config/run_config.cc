@@ -432,7 +432,7 @@ Status RunConfig::Validate() const {
       server.ResolvedAggregation(train) == algo::AggregationMode::kAsync) {
     return Status::InvalidArgument(
         "--codec: " + train.codec +
-        " sums every worker's sketch of a round on the server, so it needs "
+        " sums every worker's message of a round on the server, so it needs "
         "--aggregation sync");
   }
   status = ValidateOutputs(output, demo, simulate);

@@ -154,7 +154,8 @@ TEST(SimulateRunTest, EveryCodecLearnsAtItsByteCost) {
               {"sketch", Algorithm::kMinibatchSgd, 0, 3.0},
               {"sketch", Algorithm::kLocalSgd, 0, 3.0},
               {"fetchsgd", Algorithm::kLocalSgd, 280, 3.0},
-              {"fetchsgd", Algorithm::kMinibatchSgd, 280, 3.0}};
+              {"fetchsgd", Algorithm::kMinibatchSgd, 280, 3.0},
+              {"global-topk", Algorithm::kMinibatchSgd, 0, 0.9}};
   for (const auto& run : runs) {
     config::RunConfig config = Small(run.algorithm);
     config.train.model = "mlp:128";

@@ -595,6 +595,99 @@ TEST(AnchorRoundTest, TheSketchRoundQueriesEveryContributor) {
   EXPECT_EQ(refused[0].reason, "unexpected");
 }
 
+// A local-sgd worker's global-topk push to `round` in round t: Δ is 1 +
+// 0.1 w at the 4 coordinates from 50 + 10 t, small noise elsewhere; its Δ
+// goes to *delta.
+Effects PushGlobalTopK(AnchorRound& round, PushEncoder& worker, uint32_t w,
+                       uint64_t t, std::mt19937_64& rng,
+                       std::vector<float>* delta) {
+  std::normal_distribution<float> noise(0.0F, 0.01F);
+  const std::vector<float> anchor(round.anchor().begin(), round.anchor().end());
+  std::vector<float> model(anchor.size());
+  delta->assign(anchor.size(), 0.0F);
+  const size_t first = 50 + 10 * t;
+  for (size_t i = 0; i < anchor.size(); ++i) {
+    const bool heavy = i >= first && i < first + 4;
+    (*delta)[i] = heavy ? 1.0F + 0.1F * static_cast<float>(w) : noise(rng);
+    model[i] = anchor[i] - (*delta)[i];
+  }
+  std::vector<uint8_t> bytes;
+  EXPECT_TRUE(worker.Encode(anchor, model, &bytes).ok());
+  return round.OnPush(static_cast<double>(10 * t),
+                      {.worker = w,
+                       .round = t,
+                       .base_version = round.version(),
+                       .codec = "global-topk",
+                       .payloads = {bytes}});
+}
+
+// The exact global top-k control through the round core: no second round;
+// the anchor moves by the mean of the workers' exact values at the top k
+// of their sum; the contributors learn the applied coordinates, and a
+// worker whose push missed the round (closed at its deadline with a
+// quorum) does not.
+TEST(AnchorRoundTest, TheGlobalTopKRoundTellsItsContributorsWhatItApplied) {
+  constexpr int64_t kTopKDim = 400;
+  constexpr uint32_t kWorkers = 3;
+  AnchorRoundOptions round_options = SyncOptions(kWorkers);
+  round_options.round_deadline_seconds = 5;
+  round_options.quorum = 0.5;
+  codec::CodecOptions options;
+  options.topk_fraction = 0.01;  // k = 4
+  const auto round = MakeRound(round_options, "global-topk", options, kTopKDim);
+  JoinAll(*round, kWorkers);
+  std::vector<PushEncoder> workers;
+  for (uint32_t w = 0; w < kWorkers; ++w) {
+    workers.emplace_back(
+        Algorithm::kLocalSgd,
+        codec::MakeCodec("global-topk", kTopKDim, options).value());
+  }
+  std::vector<std::vector<float>> deltas(kWorkers);
+  std::mt19937_64 rng(9);
+  for (uint64_t t = 0; t < 2; ++t) {
+    const std::vector<float> anchor(round->anchor().begin(),
+                                    round->anchor().end());
+    // Round 1 closes at its deadline without worker 2.
+    const uint32_t contributors = t == 0 ? kWorkers : kWorkers - 1;
+    Effects effects;
+    for (uint32_t w = 0; w < contributors; ++w) {
+      effects = PushGlobalTopK(*round, workers[w], w, t, rng, &deltas[w]);
+      EXPECT_FALSE(Has<Query>(effects));
+      EXPECT_FALSE(Has<Refused>(effects));
+    }
+    if (t == 1) effects = round->OnTick(16);
+    const std::vector<AnchorUpdate> anchors = All<AnchorUpdate>(effects);
+    ASSERT_EQ(anchors.size(), static_cast<size_t>(kWorkers)) << "round " << t;
+    const auto first = static_cast<uint32_t>(50 + 10 * t);
+    const std::vector<uint32_t> heavy = {first, first + 1, first + 2,
+                                         first + 3};
+    // The contributors' v there: this round's Δ plus what earlier rounds
+    // left.
+    std::vector<double> mean(heavy.size(), 0.0);
+    for (uint32_t w = 0; w < contributors; ++w) {
+      std::vector<float> v(heavy.size());
+      ASSERT_TRUE(workers[w].codec().ExactValues(heavy, v).ok());
+      for (size_t n = 0; n < heavy.size(); ++n) {
+        EXPECT_NEAR(v[n], deltas[w][heavy[n]], 0.05);
+        mean[n] += static_cast<double>(v[n]) / contributors;
+      }
+    }
+    for (size_t n = 0; n < heavy.size(); ++n) {
+      EXPECT_NEAR(round->anchor()[heavy[n]], anchor[heavy[n]] - mean[n], 1e-5);
+    }
+    EXPECT_EQ(round->anchor()[0], anchor[0]);  // not applied: unchanged
+    for (const AnchorUpdate& update : anchors) {
+      if (update.worker >= contributors) {
+        EXPECT_EQ(update.applied, nullptr);
+        continue;
+      }
+      ASSERT_NE(update.applied, nullptr) << "worker " << update.worker;
+      EXPECT_EQ(*update.applied, heavy);
+      ASSERT_TRUE(workers[update.worker].codec().Applied(heavy).ok());
+    }
+  }
+}
+
 // The sketch round's second half has its own deadline: a contributor that
 // never answers does not stall the round.
 TEST(AnchorRoundTest, AnUnansweredQueryClosesAtTheDeadline) {
@@ -841,7 +934,7 @@ std::vector<std::vector<float>> DriveRounds(AnchorRound& round,
 // continuations start from fresh worker codecs and only the server's state
 // differs in where it came from.
 TEST(AnchorRoundStateTest, ARestoredRoundContinuesBitForBit) {
-  for (const std::string codec : {"dense", "topk", "sketch"}) {
+  for (const std::string codec : {"dense", "topk", "sketch", "global-topk"}) {
     SCOPED_TRACE(codec);
     codec::CodecOptions options;
     options.topk_fraction = 0.1;

@@ -246,10 +246,19 @@ TEST(MakeCodecTest, NameMatchIsExact) {
 }
 
 TEST(ValidateCodecNameTest, AcceptsEveryRegisteredCodec) {
-  for (const char* name : {"dense", "fp16", "bf16", "qsgd", "dqsgd", "topk"}) {
+  for (const char* name : {"dense", "fp16", "bf16", "qsgd", "dqsgd", "topk",
+                           "sketch", "fetchsgd", "global-topk"}) {
     EXPECT_TRUE(ValidateCodecName(name).ok()) << name;
     EXPECT_TRUE(MakeCodec(name, 16).ok()) << name;
   }
+}
+
+// The registry's order is the fuzz corpus's first byte: new codecs go at
+// the end.
+TEST(ValidateCodecNameTest, CodecNamesListsTheRegistryInOrder) {
+  EXPECT_EQ(CodecNames(), (std::vector<std::string_view>{
+                              "dense", "fp16", "bf16", "qsgd", "dqsgd", "topk",
+                              "sketch", "fetchsgd", "global-topk"}));
 }
 
 TEST(ValidateCodecNameTest, UnknownNameListsKnownCodecs) {
@@ -377,7 +386,8 @@ struct CodecCase {
   std::string label;  // the test-name suffix
   std::string name;
   CodecOptions options;
-  bool has_header;  // qsgd, dqsgd and topk start with a magic byte and dim
+  // qsgd, dqsgd, topk and global-topk start with a magic byte and dim.
+  bool has_header;
   // A decoded coordinate may differ from its input by up to
   // absolute * |x|_2 + relative * |x_i| + tiny.
   double absolute;
@@ -425,6 +435,9 @@ std::vector<CodecCase> AllCodecCases() {
        1.0, 0},
       {"TopK10Percent", "topk", TopK(0.1), true, 0, 1.0},
       {"TopKOne", "topk", TopK(1e-9), true, 0, 1.0},
+      // Decode is the one-round recovery of the first message, v = g.
+      {"GlobalTopK10Percent", "global-topk", TopK(0.1), true, 0, 1.0},
+      {"GlobalTopKAll", "global-topk", TopK(1.0), true, 0, 0},
   };
 }
 
@@ -582,7 +595,8 @@ TEST_P(HeaderContractTest, DecodeRejectsCorruptedHeader) {
   // Every header puts a u64 dimension somewhere in its first 10 bytes; a
   // high byte of it set makes the dimension absurd.
   std::vector<uint8_t> bad_dim = ValidPayload(codec.get());
-  const size_t dim_offset = GetParam().name == "topk" ? 1 : 2;
+  const size_t dim_offset =
+      GetParam().name == "topk" || GetParam().name == "global-topk" ? 1 : 2;
   bad_dim[dim_offset + 6] = 0x40;
   const Status dim_status = codec->Decode(bad_dim, out);
   EXPECT_EQ(dim_status.code(), Status::Code::kDataLoss);

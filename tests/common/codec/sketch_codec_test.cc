@@ -736,24 +736,29 @@ TEST(SketchRegistryTest, DefaultWidthsAndOversizedSketchesByName) {
 }
 
 // The codecs say themselves whether their rounds are decided on the
-// server: the registry agrees with NewRoundProtocol, and only Sketched SGD
-// asks a second round.
+// server: the registry agrees with NewRoundProtocol, only Sketched SGD
+// asks a second round, and its workers and those of its exact control
+// learn the applied coordinates.
 TEST(RoundProtocolTest, OnlyTheSketchedCodecsDecideOnTheRound) {
   CodecOptions options;
   options.topk_fraction = 0.01;
-  for (const std::string_view name : {"dense", "fp16", "bf16", "qsgd", "dqsgd",
-                                      "topk", "sketch", "fetchsgd"}) {
+  for (const std::string_view name : CodecNames()) {
     const auto codec = MakeCodec(name, 1000, options);
     ASSERT_TRUE(codec.ok()) << name;
     const std::unique_ptr<RoundProtocol> protocol =
         (*codec)->NewRoundProtocol();
-    EXPECT_EQ(protocol != nullptr, DecidesOnTheRound(name)) << name;
+    const bool round_level =
+        name == "sketch" || name == "fetchsgd" || name == "global-topk";
+    const bool keeps_error = name == "sketch" || name == "global-topk";
+    EXPECT_EQ(protocol != nullptr, round_level) << name;
+    EXPECT_EQ(DecidesOnTheRound(name), round_level) << name;
     if (protocol != nullptr) {
       EXPECT_EQ(protocol->asks_values(), name == "sketch") << name;
+      EXPECT_EQ(protocol->tells_applied(), keeps_error) << name;
     }
     std::vector<float> out(1);
     const Status values = (*codec)->ExactValues(std::vector<uint32_t>{0}, out);
-    EXPECT_EQ(values.ok(), name == "sketch") << name << values.ToString();
+    EXPECT_EQ(values.ok(), keeps_error) << name << values.ToString();
   }
 }
 

@@ -257,7 +257,7 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
          c.train.algorithm = Algorithm::kOverlapLocalSgd;
          c.server.aggregation = algo::AggregationMode::kAsync;
        },
-       "--codec: sketch sums every worker's sketch"},
+       "--codec: sketch sums every worker's message"},
       {"sketch rows",
        [](RunConfig& c) {
          c.train.codec = "fetchsgd";
