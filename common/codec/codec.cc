@@ -37,16 +37,18 @@ Status ValidateQsgdOptions(Options options) {
   return Status::Ok();
 }
 
-// The count sketch of the sketched codecs; 0 columns means 10 k for
-// sketch and 40 k for fetchsgd, which has no second round to correct its
-// estimates and loses accuracy on narrower sketches.
-SketchShape ShapeOf(int64_t dim, Options o, int64_t columns_per_k) {
+// The count sketch of the sketched codecs; 0 columns means
+// sketch_columns_per_k times k, and 0 of those 10 for sketch and 40 for
+// fetchsgd, which has no second round to correct its estimates and loses
+// accuracy on narrower sketches.
+SketchShape ShapeOf(int64_t dim, Options o, int64_t default_columns_per_k) {
   const int64_t k = TopKCodec::CoordinatesFor(dim, o.topk_fraction);
-  return {
-      .rows = o.sketch_rows,
-      .columns = o.sketch_columns > 0 ? o.sketch_columns : columns_per_k * k,
-      .dim = dim,
-      .seed = o.sketch_seed};
+  const int64_t per_k = o.sketch_columns_per_k > 0 ? o.sketch_columns_per_k
+                                                   : default_columns_per_k;
+  return {.rows = o.sketch_rows,
+          .columns = o.sketch_columns > 0 ? o.sketch_columns : per_k * k,
+          .dim = dim,
+          .seed = o.sketch_seed};
 }
 
 // The options-only checks of the sketched codecs (k and rho as topk's,
@@ -63,6 +65,13 @@ Status ValidateSketchOptions(Options options) {
     return Status::InvalidArgument(
         "sketch_columns must be >= 0 (0 = the codec's default), got " +
         std::to_string(options.sketch_columns));
+  }
+  if (options.sketch_columns_per_k < 0 ||
+      options.sketch_columns_per_k > (int64_t{1} << 31)) {
+    return Status::InvalidArgument(
+        "sketch_columns_per_k must be in [0, 2^31] (0 = the codec's "
+        "default), got " +
+        std::to_string(options.sketch_columns_per_k));
   }
   if (options.sketch_candidates < 1) {
     return Status::InvalidArgument("sketch_candidates must be >= 1, got " +
@@ -157,6 +166,11 @@ Status Codec::ExactValues(std::span<const uint32_t> /*indices*/,
                           std::span<float> /*out*/) const {
   return Status::FailedPrecondition("codec " + std::string(name()) +
                                     " has no second round to answer");
+}
+
+SketchShape SketchShapeFor(std::string_view name, int64_t dim,
+                           const CodecOptions& options) {
+  return ShapeOf(dim, options, name == "fetchsgd" ? 40 : 10);
 }
 
 std::vector<std::string_view> CodecNames() {

@@ -21,6 +21,7 @@
 
 #include "common/base/enum_names.h"
 #include "common/base/status.h"
+#include "common/codec/count_sketch.h"
 #include "common/codec/round_protocol.h"
 
 namespace anchorage::codec {
@@ -138,11 +139,12 @@ struct CodecOptions {
   uint64_t seed = 1;
 
   // sketch, fetchsgd: a count sketch of `sketch_rows` x `sketch_columns`
-  // cells (0 columns = 10 k for sketch, 40 k for fetchsgd; k from
-  // topk_fraction), hashed with
+  // cells (0 columns = sketch_columns_per_k times k, k from topk_fraction;
+  // 0 of those = 10 for sketch, 40 for fetchsgd), hashed with
   // `sketch_seed`, which every sender and the server must share.
   int sketch_rows = 5;
   int64_t sketch_columns = 0;
+  int64_t sketch_columns_per_k = 0;
   uint64_t sketch_seed = 1;
   // sketch: the server asks for exact values at the P k heavy-hitter
   // candidates of the summed sketch (P = sketch_candidates >= 1), and the
@@ -170,6 +172,11 @@ StatusOr<std::unique_ptr<Codec>> MakeCodec(std::string_view name, int64_t dim,
 // The registered codecs' names, in registry order (new codecs are added at
 // the end, so an index into it names the same codec across versions).
 std::vector<std::string_view> CodecNames();
+
+// The count sketch codec `name` (sketch or fetchsgd) builds for vectors of
+// `dim` floats with `options`, which must pass ValidateCodecOptions.
+SketchShape SketchShapeFor(std::string_view name, int64_t dim,
+                           const CodecOptions& options);
 
 // Returns InvalidArgument unless `name` is a known codec.
 Status ValidateCodecName(std::string_view name);

@@ -414,9 +414,13 @@ std::vector<Flag> MakeTable() {
       {"--sketch-rows", kTrainingGroup, "sketch, fetchsgd: count-sketch rows",
        kAll, kShared, Codec(&codec::CodecOptions::sketch_rows)},
       {"--sketch-columns", kTrainingGroup,
-       "sketch, fetchsgd: count-sketch columns (0 = 10 k for sketch, 40 k "
-       "for fetchsgd)",
+       "sketch, fetchsgd: count-sketch columns (0 = --sketch-columns-per-k "
+       "times k)",
        kAll, kShared, Codec(&codec::CodecOptions::sketch_columns)},
+      {"--sketch-columns-per-k", kTrainingGroup,
+       "sketch, fetchsgd: with --sketch-columns 0, columns per applied "
+       "coordinate (0 = 10 for sketch, 40 for fetchsgd)",
+       kAll, kShared, Codec(&codec::CodecOptions::sketch_columns_per_k)},
       {"--sketch-candidates", kTrainingGroup,
        "sketch: the second round asks for P k candidates", kAll, kShared,
        Codec(&codec::CodecOptions::sketch_candidates)},

@@ -725,6 +725,28 @@ TEST(SketchRegistryTest, DefaultWidthsAndOversizedSketchesByName) {
   ASSERT_TRUE(sketch.ok() && fetch.ok());
   EXPECT_EQ(dynamic_cast<const SketchCodec&>(**sketch).shape().columns, 100);
   EXPECT_EQ(dynamic_cast<const FetchSgdCodec&>(**fetch).shape().columns, 400);
+  EXPECT_EQ(SketchShapeFor("sketch", 1000, options).columns, 100);
+  EXPECT_EQ(SketchShapeFor("fetchsgd", 1000, options).columns, 400);
+
+  // Columns per applied coordinate, for both; absolute columns win.
+  options.sketch_columns_per_k = 20;
+  const auto wider = MakeCodec("fetchsgd", 1000, options);
+  ASSERT_TRUE(wider.ok());
+  EXPECT_EQ(dynamic_cast<const FetchSgdCodec&>(**wider).shape(),
+            SketchShapeFor("fetchsgd", 1000, options));
+  EXPECT_EQ(SketchShapeFor("fetchsgd", 1000, options).columns, 200);
+  EXPECT_EQ(SketchShapeFor("sketch", 1000, options).columns, 200);
+  options.sketch_columns = 77;
+  EXPECT_EQ(SketchShapeFor("sketch", 1000, options).columns, 77);
+  options.sketch_columns = 0;
+  options.sketch_columns_per_k = -1;
+  const Status negative = ValidateCodecOptions("sketch", options);
+  EXPECT_EQ(negative.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(negative.message().find("sketch_columns_per_k must be in [0, "
+                                    "2^31]"),
+            std::string::npos)
+      << negative.ToString();
+  options.sketch_columns_per_k = 0;
 
   options.sketch_columns = int64_t{1} << 30;
   const auto oversized = MakeCodec("sketch", 1000, options);

@@ -958,6 +958,7 @@ void ExpectSameCodecOptions(const codec::CodecOptions& got,
   EXPECT_EQ(got.topk_fraction, want.topk_fraction);
   EXPECT_EQ(got.sketch_rows, want.sketch_rows);
   EXPECT_EQ(got.sketch_columns, want.sketch_columns);
+  EXPECT_EQ(got.sketch_columns_per_k, want.sketch_columns_per_k);
   EXPECT_EQ(got.sketch_candidates, want.sketch_candidates);
   EXPECT_EQ(got.sketch_momentum, want.sketch_momentum);
 }
@@ -997,6 +998,7 @@ RunConfig UnusualConfig() {
   o.topk_fraction = 1.0 / 7.0;
   o.sketch_rows = 3;
   o.sketch_columns = 12345;
+  o.sketch_columns_per_k = 17;
   o.sketch_candidates = 6;
   o.sketch_momentum = 0.3;
   t.seed = std::numeric_limits<uint64_t>::max();
@@ -1089,6 +1091,7 @@ TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
                                                "--topk",
                                                "--sketch-rows",
                                                "--sketch-columns",
+                                               "--sketch-columns-per-k",
                                                "--sketch-candidates",
                                                "--sketch-momentum",
                                                "--seed",
