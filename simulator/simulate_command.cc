@@ -51,6 +51,11 @@ int RunSimulateCommand(int argc, const char* const* argv) {
       result->summary.wall_seconds,
       static_cast<double>(result->summary.bytes_up) / 1e6,
       result->summary.sync_wait_seconds_mean);
+  std::printf(
+      "anchor versions changed %.1f coordinates each (mean), %.0f bytes per "
+      "worker as a sparse downlink (8 per coordinate)\n",
+      result->summary.anchor_changes_mean,
+      8.0 * result->summary.anchor_changes_mean);
   if (result->summary.quantization_bits_mean > 0) {
     std::printf(
         "quantization: %.3f bits per coordinate (mean over the pushes)\n",

@@ -171,6 +171,9 @@ class Simulator<Scalar>::Impl {
   void AtServer(int id, double now, const Payload& payload);
   // Carries out the round core's effects at `now`.
   void Execute(double now, const algo::Effects& effects);
+  // Counts the coordinates of the new anchor version that differ from the
+  // previous version's, and keeps it as the previous one.
+  void CountAnchorChanges();
   double Progress() const;
   void RecordEvaluation(double now);
 
@@ -191,6 +194,11 @@ class Simulator<Scalar>::Impl {
   int64_t refused_in_a_row_ = 0;
 
   SimulationResult<Scalar> result_;
+  // The anchor of the last version, the coordinates the versions since the
+  // start changed, and how many versions that is.
+  std::vector<Scalar> previous_anchor_;
+  int64_t anchor_changes_ = 0;
+  int64_t anchor_versions_ = 0;
   int next_eval_ = 0;
   double now_ = 0;
 
@@ -462,11 +470,24 @@ void Simulator<Scalar>::Impl::Execute(double now,
     } else if (std::holds_alternative<algo::PushApplied>(effect)) {
       refused_in_a_row_ = 0;
     } else if (std::holds_alternative<algo::VersionPublished>(effect)) {
+      CountAnchorChanges();
       if (owner_->observer_.on_anchor) {
         owner_->observer_.on_anchor(round_->version(), round_->anchor());
       }
     }
   }
+}
+
+template <typename Scalar>
+void Simulator<Scalar>::Impl::CountAnchorChanges() {
+  const std::span<const Scalar> anchor = round_->anchor();
+  int64_t changed = 0;
+  for (size_t i = 0; i < anchor.size(); ++i) {
+    changed += anchor[i] != previous_anchor_[i] ? 1 : 0;
+  }
+  anchor_changes_ += changed;
+  ++anchor_versions_;
+  std::copy(anchor.begin(), anchor.end(), previous_anchor_.begin());
 }
 
 template <typename Scalar>
@@ -527,6 +548,9 @@ void Simulator<Scalar>::Impl::OnFailureEvent(const Event& event) {
     Status status = restored->Load(checkpoint_);
     ANCHORAGE_CHECK(status.ok(), "a simulated checkpoint does not load");
     round_ = std::move(restored);
+    // Versions published again after the rollback count from the anchor
+    // the checkpoint restored.
+    previous_anchor_.assign(round_->anchor().begin(), round_->anchor().end());
     server_down_ = false;
     next_checkpoint_ = now_;
     for (int w = 0; w < static_cast<int>(workers_.size()); ++w) {
@@ -574,6 +598,7 @@ template <typename Scalar>
 SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
   RecordEvaluation(0.0);
   next_eval_ = 1;
+  previous_anchor_.assign(round_->anchor().begin(), round_->anchor().end());
   if (owner_->observer_.on_anchor) {
     owner_->observer_.on_anchor(round_->version(), round_->anchor());
   }
@@ -630,6 +655,10 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
   summary.test_loss = last.test_loss;
   summary.wall_seconds = now_;
   summary.restarts = result_.failures.server_crashes;
+  summary.anchor_changes_mean = anchor_versions_ > 0
+                                    ? static_cast<double>(anchor_changes_) /
+                                          static_cast<double>(anchor_versions_)
+                                    : 0.0;
   summary.stop_reason = "reached the budget";
   if (!status_.ok()) {
     result_.stopped_early = status_.message();

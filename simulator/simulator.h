@@ -104,8 +104,9 @@ struct SimulationResult {
   // The run's numbers: `simulated`, times in virtual seconds (wall_seconds),
   // the last trace point's test evaluation, the examples the workers
   // computed (samples, epochs), the round core's counts, one evaluation per
-  // trace point. The settings are the caller's to fill (SimulateRun does,
-  // from its RunConfig).
+  // trace point, and the coordinates each new anchor version changed
+  // (anchor_changes_mean). The settings are the caller's to fill
+  // (SimulateRun does, from its RunConfig).
   summary::RunSummary summary;
   // Empty, or why the run stopped before its budget (a contribution that
   // could not be encoded: training diverged).

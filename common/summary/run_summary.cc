@@ -49,6 +49,7 @@ void ForEachKey(Summary& s, const Visit& visit) {
   visit("raw_bytes_up", s.raw_bytes_up);
   visit("compression_ratio", Derived{s.compression_ratio()});
   visit("quantization_bits_mean", s.quantization_bits_mean);
+  visit("anchor_changes_mean", s.anchor_changes_mean);
   visit("pushes_applied", s.pushes_applied);
   visit("pushes_rejected", s.pushes_rejected);
   visit("pushes_stale", s.pushes_stale);

@@ -77,6 +77,14 @@ struct RunSummary {
   // the sign and level bits B, not the header or bucket norms), pooled over
   // the pushes each worker's current process has sent; 0 for other codecs.
   double quantization_bits_mean = 0;
+  // Simulated runs: the mean over the anchor versions of how many
+  // coordinates each version changed from the previous one (with a sparse
+  // update and no server momentum or weight decay, the size of the update:
+  // the union of the workers' local top-k sets, or the k a sketch round
+  // applies), so 8 bytes per changed coordinate (index and value) is what
+  // a sparse downlink would send each worker per version. 0 from the
+  // server, which does not measure it.
+  double anchor_changes_mean = 0;
   // Pushes folded into the anchor, refused (bad contents), and dropped
   // because their round had closed; messages rejected as malformed or out
   // of protocol.

@@ -174,6 +174,36 @@ TEST(SimulateRunTest, EveryCodecLearnsAtItsByteCost) {
   }
 }
 
+// The coordinates each anchor version changes, with minibatch SGD and no
+// server momentum: nearly all of them with dense gradients; with local
+// top-k the union of the workers' k each, so between k and m k; with the
+// sketch and its exact control the k a round applies at most.
+TEST(SimulateRunTest, AnchorChangesCountTheCoordinatesEachVersionMoves) {
+  constexpr double kDim = 5514;  // mlp:128 on the synthetic data
+  constexpr double kK = 28;      // 0.5 %
+  const struct {
+    const char* codec;
+    double at_least;
+    double at_most;
+  } runs[] = {{"dense", 0.5 * kDim, kDim},
+              {"topk", kK + 1, 4 * kK},
+              {"sketch", 0.9 * kK, kK},
+              {"global-topk", 0.9 * kK, kK}};
+  for (const auto& run : runs) {
+    config::RunConfig config = Small(Algorithm::kMinibatchSgd);
+    config.train.model = "mlp:128";
+    config.train.local_steps = 1;
+    config.train.epochs = 0.5;
+    config.train.momentum = 0;
+    config.train.codec = run.codec;
+    config.codec_options.topk_fraction = 0.005;
+    const auto result = SimulateRun(config, {});
+    ASSERT_TRUE(result.ok()) << run.codec;
+    EXPECT_GE(result->summary.anchor_changes_mean, run.at_least) << run.codec;
+    EXPECT_LE(result->summary.anchor_changes_mean, run.at_most) << run.codec;
+  }
+}
+
 TEST(SimulateRunTest, DivergedTrainingStopsWithAClearError) {
   config::RunConfig config = Small(Algorithm::kLocalSgd);
   config.train.codec = "qsgd";

@@ -49,6 +49,7 @@ RunSummary Full() {
   s.bytes_down = 5000;
   s.raw_bytes_up = 4000;
   s.quantization_bits_mean = 4.5;
+  s.anchor_changes_mean = 812.25;
   s.pushes_applied = 40;
   s.pushes_rejected = 2;
   s.pushes_stale = 1;
@@ -109,6 +110,7 @@ TEST(RunSummaryTest, WritesEveryKeyOfTheReadmeAsKeySpaceValue) {
                           "raw_bytes_up",
                           "compression_ratio",
                           "quantization_bits_mean",
+                          "anchor_changes_mean",
                           "pushes_applied",
                           "pushes_rejected",
                           "pushes_stale",
