@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ struct RunOutcome {
   summary::RunSummary summary;
   // Empty, or why the run stopped before its budget (it diverged).
   std::string stopped_early;
+  // The paper's compression factor of Sketched SGD for this run's codec
+  // (PaperCompression, traffic.h); NaN when it has none, and for real runs,
+  // which do not measure the anchor changes it needs.
+  double paper_compression = std::numeric_limits<double>::quiet_NaN();
 };
 
 // Returns the index of the first trace point whose test accuracy is at or

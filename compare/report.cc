@@ -17,6 +17,7 @@
 #include "common/report/svg_plot.h"
 #include "common/report/table.h"
 #include "compare/seeds.h"
+#include "compare/traffic.h"
 #include "compare/verdict.h"
 
 namespace anchorage::compare {
@@ -131,6 +132,8 @@ double SweepValue(const RunOutcome& run, SweepMetric metric, double target) {
       return TimeToTarget(run.trace, target).value_or(kNaN);
     case SweepMetric::kSyncWait:
       return run.summary.sync_wait_seconds_mean;
+    case SweepMetric::kSparseTrafficPerWorkerRound:
+      return UpBytesPerWorkerRound(run) + SparseDownBytesPerWorkerRound(run);
   }
   return kNaN;
 }
@@ -178,10 +181,11 @@ double ValueOf(const RunsByKey& runs, const std::string& setting,
 // x_metric.
 std::vector<report::Series> SweepLines(const StudyPlan& plan,
                                        const SweepFigure& figure,
+                                       const std::vector<std::string>& labels,
                                        const RunsByKey& runs) {
   const double target = plan.target_accuracy;
   std::vector<report::Series> series;
-  for (const std::string& label : plan.labels) {
+  for (const std::string& label : labels) {
     report::Series line{.label = label};
     for (size_t i = 0; i < figure.settings.size(); ++i) {
       const std::string& setting = figure.settings[i];
@@ -208,21 +212,26 @@ std::string RenderSweepFigure(const StudyPlan& plan, const SweepFigure& figure,
   options.title = figure.title;
   options.x_label = figure.x_label;
   options.y_label = figure.y_label;
+  options.x_scale =
+      figure.log_x ? report::Scale::kLog10 : report::Scale::kLinear;
   options.y_scale =
       figure.log_y ? report::Scale::kLog10 : report::Scale::kLinear;
+  const std::vector<std::string>& labels =
+      figure.labels.empty() ? plan.labels : figure.labels;
   if (!figure.bars) {
-    return report::RenderSvgLinePlot(options, SweepLines(plan, figure, by_key));
+    return report::RenderSvgLinePlot(options,
+                                     SweepLines(plan, figure, labels, by_key));
   }
   std::vector<report::BarGroup> groups;
   for (const std::string& setting : figure.settings) {
     report::BarGroup group{.label = setting};
-    for (const std::string& label : plan.labels) {
+    for (const std::string& label : labels) {
       group.values.push_back(
           ValueOf(by_key, setting, label, figure.metric, plan.target_accuracy));
     }
     groups.push_back(std::move(group));
   }
-  return report::RenderSvgBarChart(options, plan.labels, groups);
+  return report::RenderSvgBarChart(options, labels, groups);
 }
 
 // "v" when every run agrees on it, else "varies".
@@ -408,6 +417,36 @@ std::string TimesBySeed(const SeededRun& run, double target) {
   return text;
 }
 
+// ResultsColumns::kTraffic's cells of `run`, means ± standard deviations
+// over its seeds.
+void AddTrafficColumns(const SeededRun& run, std::vector<std::string>* row) {
+  using R = RunOutcome;
+  const auto kilobytes = [](double bytes) { return bytes / 1e3; };
+  row->push_back(FormatStat(
+      OverSeeds(run, [](const R& r) { return r.summary.compression_ratio(); }),
+      3));
+  row->push_back(FormatStat(
+      OverSeeds(run, [](const R& r) { return r.paper_compression; }), 3));
+  row->push_back(FormatStat(
+      OverSeeds(
+          run, [&](const R& r) { return kilobytes(UpBytesPerWorkerRound(r)); }),
+      4));
+  row->push_back(FormatStat(
+      OverSeeds(run, [](const R& r) { return r.summary.anchor_changes_mean; }),
+      4));
+  row->push_back(FormatStat(OverSeeds(run,
+                                      [&](const R& r) {
+                                        return kilobytes(
+                                            SparseDownBytesPerWorkerRound(r));
+                                      }),
+                            4));
+  row->push_back(FormatStat(
+      OverSeeds(
+          run,
+          [&](const R& r) { return kilobytes(DownBytesPerWorkerRound(r)); }),
+      4));
+}
+
 // The table of results, one row per reported run (a run's seeds give one
 // row of means ± standard deviations).
 StatusOr<std::string> ResultsTable(const StudyPlan& plan,
@@ -442,13 +481,18 @@ StatusOr<std::string> ResultsTable(const StudyPlan& plan,
                   }),
         4));
     row.push_back(Megabytes(static_cast<double>(run.mean.summary.bytes_up)));
-    row.push_back(
-        FormatStat(OverSeeds(run,
-                             [](const RunOutcome& r) {
-                               return r.summary.sync_wait_seconds_mean;
-                             }),
-                   3));
-    row.push_back(FormatNumber(100.0 * CommunicationShare(run.mean), 3) + " %");
+    if (plan.columns == ResultsColumns::kTraffic) {
+      AddTrafficColumns(run, &row);
+    } else {
+      row.push_back(
+          FormatStat(OverSeeds(run,
+                               [](const RunOutcome& r) {
+                                 return r.summary.sync_wait_seconds_mean;
+                               }),
+                     3));
+      row.push_back(FormatNumber(100.0 * CommunicationShare(run.mean), 3) +
+                    " %");
+    }
     if (plan.show_bits) {
       row.push_back(FormatStat(OverSeeds(run,
                                          [](const RunOutcome& r) {
@@ -468,8 +512,15 @@ StatusOr<std::string> ResultsTable(const StudyPlan& plan,
   if (seeded) header.push_back("time to " + FormatNumber(first) + " by seed");
   header.push_back("MB up to " + FormatNumber(first));
   header.push_back("MB up (total)");
-  header.push_back("sync wait per worker (s)");
-  header.push_back("time blocked");
+  if (plan.columns == ResultsColumns::kTraffic) {
+    header.insert(
+        header.end(),
+        {"upload ×", "paper ×", "kB up /worker /round", "coords changed /round",
+         "kB sparse down /worker /round", "kB sent down /worker /round"});
+  } else {
+    header.push_back("sync wait per worker (s)");
+    header.push_back("time blocked");
+  }
   if (plan.show_bits) header.push_back("bits per coordinate");
   return report::RenderMarkdownTable(header, rows);
 }
@@ -561,10 +612,27 @@ std::string Notes(const StudyPlan& plan, bool real) {
              "training set (the objective); the training loss in "
              "results.csv and the plots is the workers' recent minibatch "
              "loss.");
-  notes.push_back(
-      "Sync wait is the time a worker spent blocked at sync points over the "
-      "whole run, averaged over workers. MB are 10^6 bytes sent by the "
-      "workers to the server.");
+  if (plan.columns == ResultsColumns::kTraffic) {
+    notes.push_back(
+        "MB are 10^6 bytes sent by the workers to the server, kB 10^3. "
+        "upload × is the measured raw_bytes_up / bytes_up (the pushes as "
+        "dense float32 over every byte the workers sent, envelopes and "
+        "second rounds included). paper × is Ivkin et al.'s 2d / (r c + P k "
+        "+ k), which counts both directions in numbers, not bytes: for "
+        "sketch as is, for fetchsgd 2d / (r c + k) (no second round), for "
+        "global-topk 2d / (d + k) (v goes up densely), for topk 2d / (k + "
+        "u) with u the coordinates changed per round (the union of the "
+        "workers' top-k sets), and 1 for dense. Per round means per anchor "
+        "version; kB sparse down is 8 bytes (index and value) per changed "
+        "coordinate, what a sparse downlink would send each worker, beside "
+        "what the service sent: dense float32 anchors, plus the sketch's "
+        "queries and the applied indices.");
+  } else {
+    notes.push_back(
+        "Sync wait is the time a worker spent blocked at sync points over "
+        "the whole run, averaged over workers. MB are 10^6 bytes sent by "
+        "the workers to the server.");
+  }
   if (plan.tune_lr) {
     notes.push_back(
         "results.csv holds every candidate run; the table and the figures "

@@ -91,6 +91,10 @@ SeededRun MeanOverSeeds(std::vector<const RunOutcome*> seeds) {
   Average(all, summary_of, &RunSummary::sync_wait_seconds_mean, s);
   Average(all, summary_of, &RunSummary::compute_seconds_mean, s);
   Average(all, summary_of, &RunSummary::quantization_bits_mean, s);
+  Average(all, summary_of, &RunSummary::anchor_changes_mean, s);
+  Average(
+      all, [](const RunOutcome& r) -> const RunOutcome& { return r; },
+      &RunOutcome::paper_compression, &run.mean);
   size_t points = run.mean.trace.size();
   for (const RunOutcome* seed : all) {
     points = std::min(points, seed->trace.size());

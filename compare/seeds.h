@@ -32,9 +32,9 @@ std::string FormatStat(const Stat& stat, int digits);
 
 // The seeds of one (setting, label, step size), in seed order, and their
 // mean: summary numbers averaged (accuracy, losses, seconds, bytes, waits,
-// staleness), and the trace averaged point by point over the length of the
-// shortest trace (runs that share a budget evaluate at the same points).
-// With one seed the mean is that run.
+// staleness, anchor changes, the paper's compression), and the trace averaged
+// point by point over the length of the shortest trace (runs that share a
+// budget evaluate at the same points). With one seed the mean is that run.
 struct SeededRun {
   std::vector<const RunOutcome*> seeds;
   RunOutcome mean;

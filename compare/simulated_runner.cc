@@ -8,6 +8,7 @@
 #include "common/config/train_data.h"
 #include "common/data/dataset.h"
 #include "common/model/model.h"
+#include "compare/traffic.h"
 #include "simulator/run.h"
 
 namespace anchorage::compare {
@@ -64,6 +65,9 @@ StatusOr<RunOutcome> SimulatedRunner::Run(const RunSpec& spec) {
     outcome.summary.sync_wait_seconds_mean = 0;
   }
   outcome.stopped_early = result->stopped_early;
+  outcome.paper_compression =
+      PaperCompression(spec.config, static_cast<int64_t>(result->anchor.size()),
+                       outcome.summary.anchor_changes_mean);
   return outcome;
 }
 

@@ -1,7 +1,8 @@
 // The runs `anchorage compare` makes and how it reports them: `--study
 // custom` runs each of --algorithms once on the settings the flags give; a
-// preset study (woodworth, latency, slowmo) sets what its question needs,
-// sweeps one setting and adds the figures that answer it.
+// preset study (woodworth, overlap, slowmo, compression, sketch) sets what
+// its question needs, sweeps one setting and adds the figures that answer
+// it.
 //
 // A preset value is a default: a flag the user gave (on the command line
 // or in --config) wins over it, except for what the study sweeps or fixes
@@ -46,6 +47,9 @@ enum class SweepMetric {
   kTimeToTarget,
   kSyncWait,  // seconds each worker spent blocked, mean over workers
   kMeanBits,  // quantisation bits per coordinate the pushes spent
+  // Bytes per worker per round (traffic.h): up, as sent, plus down, as a
+  // sparse downlink would send the anchor's changes.
+  kSparseTrafficPerWorkerRound,
 };
 
 // A figure of one number per (setting, series): a grouped bar chart with a
@@ -62,7 +66,10 @@ struct SweepFigure {
   // Line plots: each point's x from its own run (the bits it spent, say)
   // instead of `x`; settings a series has no run in are skipped.
   std::optional<SweepMetric> x_metric;
+  bool log_x = false;
   bool log_y = false;
+  // The series shown (empty: every label of the plan).
+  std::vector<std::string> labels;
 };
 
 // Trace quantities a trace figure can put on an axis.
@@ -83,6 +90,18 @@ struct TraceFigure {
   TraceAxis y = TraceAxis::kTestAccuracy;
   bool log_x = false;
   bool log_y = false;
+};
+
+// The columns of the results table after the accuracy, time and bytes
+// to the target.
+enum class ResultsColumns {
+  // Sync wait per worker and the share of time blocked.
+  kWaiting,
+  // Per run: both compression ratios (upload only, measured; the paper's
+  // 2d / (r c + P k + k), traffic.h), and per worker and round the bytes
+  // up, the coordinates each anchor version changed, the bytes a sparse
+  // downlink would send and the bytes the service sent down.
+  kTraffic,
 };
 
 struct StudyPlan {
@@ -115,6 +134,7 @@ struct StudyPlan {
   // Notes for the reader of summary.md (what a column means, what was
   // adapted).
   std::vector<std::string> notes;
+  ResultsColumns columns = ResultsColumns::kWaiting;
   std::vector<SweepFigure> sweep_figures;
   std::vector<TraceFigure> trace_figures;
   // The results table also gives the mean quantisation bits per coordinate.

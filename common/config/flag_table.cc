@@ -608,7 +608,8 @@ std::vector<Flag> MakeTable() {
        "(heterogeneity sweep), overlap (Overlap-Local-SGD's reference "
        "setting: latency and stragglers), slowmo (SlowMo vs Local SGD), "
        "compression (accuracy against bytes of every codec), quantization "
-       "(QSGD and DQ-SGD: accuracy against bits)",
+       "(QSGD and DQ-SGD: accuracy against bits), sketch (Sketched SGD and "
+       "FetchSGD in the paper's terms, and a worker sweep to 256)",
        kCompareOnly, kOwn, Compare(&CompareOptions::study, kStudyNames)},
       {"--algorithms", kCompareGroup, "custom: algorithms to run", kCompareOnly,
        kOwn, Compare(&CompareOptions::algorithms, algo::kAlgorithmNames)},

@@ -47,7 +47,8 @@ enum class Study {
   kOverlap,
   kSlowMo,
   kCompression,
-  kQuantization
+  kQuantization,
+  kSketch
 };
 
 inline constexpr EnumName<Study> kStudyNames[] = {
@@ -57,6 +58,7 @@ inline constexpr EnumName<Study> kStudyNames[] = {
     {Study::kSlowMo, "slowmo"},
     {Study::kCompression, "compression"},
     {Study::kQuantization, "quantization"},
+    {Study::kSketch, "sketch"},
 };
 
 constexpr std::string_view StudyName(Study study) {
