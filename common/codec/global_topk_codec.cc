@@ -111,19 +111,9 @@ Status GlobalTopKCodec::ReadMessage(std::span<const uint8_t> bytes,
   Status status = CheckFrame(bytes, static_cast<int64_t>(out.size()));
   if (!status.ok()) return status;
   std::memcpy(out.data(), bytes.data() + kHeaderBytes, out.size_bytes());
-  uint32_t non_finite = 0;
-  for (const float value : out) {
-    // False for NaN as well as for infinities.
-    non_finite |=
-        std::fabs(value) <= std::numeric_limits<float>::max() ? 0U : 1U;
-  }
-  if (non_finite == 0) return status;
-  const auto bad = std::find_if(out.begin(), out.end(), [](float value) {
-    return !std::isfinite(value);
-  });
-  return Status::DataLoss("global-topk value at coordinate " +
-                          std::to_string(bad - out.begin()) + " is " +
-                          FormatValue(*bad) + ", not finite");
+  // Bytes off the wire: a value that is not finite is data loss.
+  status = CheckAllFinite("global-topk", out);
+  return status.ok() ? status : Status::DataLoss(status.message());
 }
 
 Status GlobalTopKCodec::Decode(std::span<const uint8_t> bytes,
