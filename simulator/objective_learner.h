@@ -63,6 +63,7 @@ class ObjectiveLearner final : public algo::Learner<Scalar> {
   }
 
   void ResetMomentum() override { sgd_.ResetMomentum(); }
+  void CatchUpSchedule(int64_t step) override { sgd_.CatchUp(step); }
 
  private:
   const objective::Objective<Scalar>* objective_;

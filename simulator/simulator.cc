@@ -275,7 +275,7 @@ void Simulator<Scalar>::Impl::Advance(int id, double now) {
       case Action::kCompute: {
         // The round's steps run now; the worker is busy until they would
         // have finished.
-        worker.last_loss = worker.logic.Compute();
+        worker.last_loss = worker.logic.Compute(worker.sync.schedule_step());
         const int steps = options_.round.local_steps;
         const double seconds = delay_.ComputeSeconds(id, steps);
         worker.compute_seconds += seconds;
@@ -424,7 +424,8 @@ void Simulator<Scalar>::Impl::Execute(double now,
       result_.summary.bytes_down += bytes;
       Schedule(delay_.Downlink(id, now, bytes), id,
                AnchorMessage{.header = {.version = update->version,
-                                        .next_round = update->next_round},
+                                        .next_round = update->next_round,
+                                        .schedule_step = update->schedule_step},
                              .anchor = round_->published(),
                              .applied = update->applied});
     } else if (const auto* query = std::get_if<algo::Query>(&effect)) {
@@ -442,6 +443,7 @@ void Simulator<Scalar>::Impl::Execute(double now,
       Schedule(delay_.Downlink(id, now, anchor_bytes_), id,
                AnchorMessage{.header = {.version = welcome->version,
                                         .next_round = welcome->next_round,
+                                        .schedule_step = welcome->schedule_step,
                                         .welcome = true},
                              .anchor = round_->published()});
     } else if (const auto* refused = std::get_if<algo::Refused>(&effect)) {

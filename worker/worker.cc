@@ -150,7 +150,7 @@ bool Worker::Act(algo::WorkerSync::Action action, algo::WorkerSync& sync,
       }
       return true;
     case Action::kCompute:
-      Compute(logic);
+      Compute(logic, sync);
       return !stop_requested_.load() && DrainDeliveries(comm, sync);
     case Action::kPush:
       Push(comm, sync.round(), logic.Contribution({}));
@@ -173,9 +173,10 @@ bool Worker::Act(algo::WorkerSync::Action action, algo::WorkerSync& sync,
   return true;
 }
 
-void Worker::Compute(algo::WorkerRound<float>& logic) {
+void Worker::Compute(algo::WorkerRound<float>& logic,
+                     const algo::WorkerSync& sync) {
   const Clock::time_point start = Clock::now();
-  last_loss_ = logic.Compute();
+  last_loss_ = logic.Compute(sync.schedule_step());
   double compute = Seconds(Clock::now() - start).count();
   const double slowdown = config_.worker.SlowdownFor(config_.worker.worker_id);
   const int steps = config_.train.local_steps;

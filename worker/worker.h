@@ -75,7 +75,7 @@ class Worker {
   bool Act(algo::WorkerSync::Action action, algo::WorkerSync& sync,
            algo::WorkerRound<float>& logic, Communicator& comm);
   // τ local steps, padded to --min-step-time and stretched by --slowdown.
-  void Compute(algo::WorkerRound<float>& logic);
+  void Compute(algo::WorkerRound<float>& logic, const algo::WorkerSync& sync);
   // Waits up to 100 ms for a delivery and applies it; false when the run is
   // over.
   bool WaitForDelivery(Communicator& comm, algo::WorkerSync& sync);

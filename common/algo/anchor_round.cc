@@ -132,11 +132,15 @@ double BasicAnchorRound<Scalar>::LearningRateOfRound(uint64_t round) const {
 }
 
 template <typename Scalar>
-double BasicAnchorRound<Scalar>::LearningRateOfProgress() const {
+int64_t BasicAnchorRound<Scalar>::ProgressStep() const {
   const int64_t per_step =
       static_cast<int64_t>(options_.workers) * options_.batch_size;
-  return optim::ScheduledLearningRate(options_.schedule,
-                                      per_step > 0 ? samples_ / per_step : 0);
+  return per_step > 0 ? samples_ / per_step : 0;
+}
+
+template <typename Scalar>
+double BasicAnchorRound<Scalar>::LearningRateOfProgress() const {
+  return optim::ScheduledLearningRate(options_.schedule, ProgressStep());
 }
 
 template <typename Scalar>
@@ -239,7 +243,8 @@ Effects BasicAnchorRound<Scalar>::OnJoin(double /*now*/,
       Welcome{.worker = id,
               .version = published_version_,
               .next_round = member.next_round,
-              .workers = static_cast<uint32_t>(options_.workers)});
+              .workers = static_cast<uint32_t>(options_.workers),
+              .schedule_step = static_cast<uint64_t>(ProgressStep())});
   RecordBase(member);
   return effects;
 }
@@ -793,11 +798,13 @@ void BasicAnchorRound<Scalar>::SendAnchor(
     const std::shared_ptr<const std::vector<uint32_t>>& applied,
     Effects* effects) {
   Publish();
-  effects->emplace_back(AnchorUpdate{.worker = worker,
-                                     .version = published_version_,
-                                     .next_round = next_round,
-                                     .push_sent_unix_ns = sent_unix_ns,
-                                     .applied = applied});
+  effects->emplace_back(
+      AnchorUpdate{.worker = worker,
+                   .version = published_version_,
+                   .next_round = next_round,
+                   .push_sent_unix_ns = sent_unix_ns,
+                   .applied = applied,
+                   .schedule_step = static_cast<uint64_t>(ProgressStep())});
   RecordBase(members_.at(worker));
 }
 

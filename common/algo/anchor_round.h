@@ -187,8 +187,11 @@ class BasicAnchorRound {
   const codec::Codec& codec() const { return *codec_; }
   // The base learning rate γ_t of `round`.
   double LearningRateOfRound(uint64_t round) const;
-  // Async mode: the schedule at the run's progress, the mean worker's step
-  // (examples reported / (m × batch size)); a worker's own round would give
+  // The run's progress as one worker's step: examples reported / (m ×
+  // batch size); 0 when no batch size is known. Every Welcome and anchor
+  // carries it, and workers behind it catch their schedules up to it.
+  int64_t ProgressStep() const;
+  // Async mode: the schedule at ProgressStep(); a worker's own round would give
   // each arrival its own rate, which the outer rule's momentum would mix
   // (a straggler's larger pre-decay rate scaled the buffer built after the
   // decay). The base rate when no batch size is known.

@@ -22,6 +22,9 @@ class Learner {
   virtual int batch_size() const = 0;
   // The local learning rate γ of the next step.
   virtual double learning_rate() const = 0;
+  // Moves the learning-rate schedule forward to `step` when it is behind
+  // (never back).
+  virtual void CatchUpSchedule(int64_t step) = 0;
 
   // One local optimizer step on the next minibatch; returns its loss.
   virtual double Step() = 0;

@@ -79,18 +79,23 @@ struct Welcome {
   uint64_t version = 0;
   uint64_t next_round = 0;
   uint32_t workers = 0;
+  uint64_t schedule_step = 0;  // as in AnchorUpdate
 };
 
 // To `worker`: the current anchor (version `version`) and the round it may
-// start. `applied` (rounds of sketch and global-topk the worker
-// contributed its exact values to) lists the coordinates the round applied,
-// where the worker clears its error feedback.
+// start. `schedule_step` is the run's progress in one worker's local steps
+// (the examples reported so far over workers x batch): a worker behind it,
+// a straggler in async mode, moves its learning-rate schedule up to it, so
+// every worker decays its rate when the run does. `applied` (rounds of sketch
+// and global-topk the worker contributed its exact values to) lists the
+// coordinates the round applied, where the worker clears its error feedback.
 struct AnchorUpdate {
   uint32_t worker = 0;
   uint64_t version = 0;
   uint64_t next_round = 0;
   int64_t push_sent_unix_ns = 0;  // of the push this answers, 0 if none
   std::shared_ptr<const std::vector<uint32_t>> applied;
+  uint64_t schedule_step = 0;
 };
 
 // To `worker`: the second round of a sketch round, asking for its exact

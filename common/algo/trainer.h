@@ -44,6 +44,7 @@ class Trainer final : public Learner<float> {
   // Replaces the local model (α = 1 without arithmetic).
   void Adopt(std::span<const float> anchor) override;
   void ResetMomentum() override { sgd_.ResetMomentum(); }
+  void CatchUpSchedule(int64_t step) override { sgd_.CatchUp(step); }
 
   std::span<const float> params() const override { return params_; }
   int64_t dim() const override { return static_cast<int64_t>(params_.size()); }

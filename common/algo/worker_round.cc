@@ -1,6 +1,8 @@
 #include "common/algo/worker_round.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 
 namespace anchorage::algo {
 
@@ -16,7 +18,9 @@ WorkerRound<Scalar>::WorkerRound(Learner<Scalar>* learner,
 }
 
 template <typename Scalar>
-double WorkerRound<Scalar>::Compute() {
+double WorkerRound<Scalar>::Compute(uint64_t run_step) {
+  learner_->CatchUpSchedule(static_cast<int64_t>(
+      std::min<uint64_t>(run_step, std::numeric_limits<int64_t>::max())));
   double loss = 0;
   if (traits_.sends_gradient) {
     std::fill(gradient_.begin(), gradient_.end(), static_cast<Scalar>(0));

@@ -2,7 +2,7 @@
 // clocks. The worker service and the simulator both drive a worker through
 // the same three calls, in this order:
 //
-//   Compute()                       τ local steps (or τ gradient samples)
+//   Compute(run step)               τ local steps (or τ gradient samples)
 //   overlapped: wait for the anchor that answers the previous round, then
 //   Contribution(newest anchor)     pull toward it, return x to send
 //   blocking:
@@ -17,6 +17,7 @@
 // Not thread-safe: owned by one worker's compute thread.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -42,8 +43,11 @@ class WorkerRound {
   // `learner` must outlive this object.
   WorkerRound(Learner<Scalar>* learner, const RoundOptions& options);
 
-  // Runs the local part of a round; returns the mean minibatch loss.
-  double Compute();
+  // Runs the local part of a round; returns the mean minibatch loss. The
+  // learner's schedule first catches up with `run_step`, the run's progress
+  // in one worker's steps (WorkerSync::schedule_step), so a straggler
+  // decays its rate when the run does.
+  double Compute(uint64_t run_step);
   // Whether the worker waits for the previous round's anchor before it
   // sends (overlapped) or for this round's anchor after (blocking).
   bool overlapped() const { return traits_.overlapped; }

@@ -24,6 +24,7 @@ bool WorkerSync::Offer(const AnchorHeader& header) {
   }
   newest_.version = header.version;
   newest_.next_round = std::max(newest_.next_round, header.next_round);
+  newest_.schedule_step = std::max(newest_.schedule_step, header.schedule_step);
   newest_.welcome = false;
   return true;
 }

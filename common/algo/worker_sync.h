@@ -29,8 +29,9 @@ namespace anchorage::algo {
 // What a worker learns from the header of an anchor it received.
 struct AnchorHeader {
   uint64_t version = 0;
-  uint64_t next_round = 0;  // the round it allows the worker to start
-  bool welcome = false;     // the answer to a Join
+  uint64_t next_round = 0;     // the round it allows the worker to start
+  uint64_t schedule_step = 0;  // the run's progress (AnchorUpdate)
+  bool welcome = false;        // the answer to a Join
 };
 
 class WorkerSync {
@@ -54,6 +55,9 @@ class WorkerSync {
   uint64_t round() const { return round_; }
   // The version of the newest anchor held: the base of the next push.
   uint64_t base_version() const { return newest_.version; }
+  // The furthest run progress an anchor has reported, in local steps: the
+  // step the worker's learning-rate schedule is at least at.
+  uint64_t schedule_step() const { return newest_.schedule_step; }
   bool joined() const { return phase_ != Phase::kUnjoined; }
   // Rounds completed since the first Welcome.
   int64_t rounds_completed() const { return rounds_completed_; }

@@ -12,6 +12,7 @@
 // Not thread-safe: one instance per model replica.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -63,6 +64,8 @@ class BasicSgd {
   float learning_rate() const { return ScheduledLearningRate(options_, step_); }
   // Steps taken.
   int64_t step() const { return step_; }
+  // The schedule moves to `step` when it is behind; momentum is kept.
+  void CatchUp(int64_t step) { step_ = std::max(step_, step); }
 
   // Applies one update to `params` with gradient `grad` (both of size dim)
   // as the file comment says, then advances step().

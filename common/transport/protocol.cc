@@ -147,7 +147,7 @@ Frames MakeWelcome(EnvelopeBuilder& builder, const algo::Welcome& welcome,
                    zmq::message_t anchor) {
   const auto body = proto::CreateWelcomeDirect(
       builder.builder(), welcome.version, welcome.next_round,
-      anchor_codec.c_str(), welcome.workers, run_id);
+      anchor_codec.c_str(), welcome.workers, run_id, welcome.schedule_step);
   return Finish(builder, welcome.worker, proto::Body::Welcome, body.Union(),
                 One(std::move(anchor)));
 }
@@ -156,7 +156,7 @@ Frames MakeAnchor(EnvelopeBuilder& builder, const algo::AnchorUpdate& update,
                   const std::string& anchor_codec, zmq::message_t anchor) {
   const auto body = proto::CreateAnchorDirect(
       builder.builder(), update.version, update.next_round,
-      anchor_codec.c_str(), update.push_sent_unix_ns);
+      anchor_codec.c_str(), update.push_sent_unix_ns, update.schedule_step);
   Frames payloads = One(std::move(anchor));
   if (update.applied != nullptr) {
     payloads.emplace_back(update.applied->data(),
@@ -194,6 +194,7 @@ AnchorMessage ReadAnchorMessage(const Message& message) {
     const proto::Welcome* welcome = message.envelope().body_as_Welcome();
     read.header = {.version = welcome->anchor_version(),
                    .next_round = welcome->next_round(),
+                   .schedule_step = welcome->schedule_step(),
                    .welcome = true};
     read.codec = Text(welcome->codec());
     read.run_id = welcome->run_id();
@@ -202,7 +203,8 @@ AnchorMessage ReadAnchorMessage(const Message& message) {
   ExpectKind(message, proto::Body::Anchor);
   const proto::Anchor* anchor = message.envelope().body_as_Anchor();
   read.header = {.version = anchor->version(),
-                 .next_round = anchor->next_round()};
+                 .next_round = anchor->next_round(),
+                 .schedule_step = anchor->schedule_step()};
   read.codec = Text(anchor->codec());
   read.push_sent_unix_ns = anchor->push_sent_unix_ns();
   return read;

@@ -405,12 +405,25 @@ TEST(AnchorRoundTest, AsyncRateFollowsTheRunsProgress) {
   EXPECT_DOUBLE_EQ(round->LearningRateOfProgress(), 0.5);
   std::vector<uint8_t> bytes;
   // Worker 1 pushes rounds 0-3 of 16 examples: 64 = 2 steps of 2 × 16.
+  Effects effects;
   for (uint64_t r = 0; r < 4; ++r) {
-    ASSERT_TRUE(Has<PushApplied>(
-        round->OnPush(0, Push(1, r, round->version(), Filled(1), &bytes, 16))));
+    effects =
+        round->OnPush(0, Push(1, r, round->version(), Filled(1), &bytes, 16));
+    ASSERT_TRUE(Has<PushApplied>(effects));
   }
   EXPECT_NEAR(round->LearningRateOfProgress(), 0.05, 1e-9);
   EXPECT_DOUBLE_EQ(round->LearningRateOfRound(0), 0.5);
+  // Every reply and Welcome tells the run's step, so worker 0, still at
+  // step 0 of its own, decays its rate with the run.
+  EXPECT_EQ(round->ProgressStep(), 2);
+  const std::vector<AnchorUpdate> replies = All<AnchorUpdate>(effects);
+  ASSERT_EQ(replies.size(), 1U);
+  EXPECT_EQ(replies[0].schedule_step, 2U);
+  // A rejoin (a new incarnation of worker 0) is welcomed at it too.
+  const std::vector<Welcome> welcomes =
+      All<Welcome>(round->OnJoin(0, Join(*round, 0, 2, "overlap-local-sgd")));
+  ASSERT_EQ(welcomes.size(), 1U);
+  EXPECT_EQ(welcomes[0].schedule_step, 2U);
 }
 
 // With --anchor-codec fp16 the published snapshot is the anchor as the

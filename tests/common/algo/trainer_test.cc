@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/algo/worker_round.h"
 #include "common/data/partition.h"
 #include "common/data/synthetic.h"
 
@@ -104,6 +105,25 @@ TEST_F(TrainerTest, LocalStepsReduceTrainingLoss) {
   }
   EXPECT_LT(last, 0.5 * first);
   EXPECT_EQ(trainer.steps(), 320);
+}
+
+// A round run from the run's progress starts at the run's rate when the
+// worker is behind (a straggler after the others decayed), and at its own
+// when it is ahead.
+TEST_F(TrainerTest, ARoundCatchesTheScheduleUpWithTheRun) {
+  const std::vector<float> initial = Initial();
+  Trainer trainer(
+      model::MakeModel("mlp:8", 8, 4).value(), &data_.train, partition_[0], 16,
+      optim::SgdOptions{.lr = 0.1F, .decay_steps = {4}}, initial, 11);
+  WorkerRound<float> round(&trainer, {.local_steps = 2});
+  round.Compute(/*run_step=*/0);
+  EXPECT_EQ(trainer.steps(), 2);
+  EXPECT_FLOAT_EQ(trainer.learning_rate(), 0.1F);
+  round.Compute(/*run_step=*/10);
+  EXPECT_EQ(trainer.steps(), 12);
+  EXPECT_FLOAT_EQ(trainer.learning_rate(), 0.01F);
+  round.Compute(/*run_step=*/3);
+  EXPECT_EQ(trainer.steps(), 14);
 }
 
 }  // namespace

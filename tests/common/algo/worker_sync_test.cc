@@ -91,6 +91,24 @@ TEST(WorkerSyncTest, AnOlderAnchorIsDropped) {
   EXPECT_EQ(sync.Next(), Action::kPullAndPush);
 }
 
+// The run's progress the anchors report only grows: a reply to an old push
+// that arrives late does not take a worker's schedule back.
+TEST(WorkerSyncTest, TheScheduleStepIsTheFurthestReported) {
+  WorkerSync sync(true);
+  AnchorHeader welcome = Welcome(1, 0);
+  welcome.schedule_step = 4;
+  sync.Offer(welcome);
+  EXPECT_EQ(sync.schedule_step(), 4U);
+  AnchorHeader anchor = Anchor(3, 1);
+  anchor.schedule_step = 10;
+  sync.Offer(anchor);
+  EXPECT_EQ(sync.schedule_step(), 10U);
+  anchor = Anchor(2, 2);
+  anchor.schedule_step = 6;
+  sync.Offer(anchor);
+  EXPECT_EQ(sync.schedule_step(), 10U);
+}
+
 TEST(WorkerSyncTest, ASecondWelcomeResyncsAnOverlappedWorkerToTheServersRound) {
   WorkerSync sync(true);
   sync.Offer(Welcome(0, 0));

@@ -141,6 +141,26 @@ TEST(SgdTest, WarmUpAndDecayCompose) {
   EXPECT_FLOAT_EQ(sgd.learning_rate(), 0.5F * 0.1F);
 }
 
+// A worker behind the run (a straggler) moves its schedule up to the run's
+// step; a worker ahead of it keeps its own.
+TEST(SgdTest, CatchUpMovesTheScheduleForwardOnly) {
+  SgdOptions options = Options(1.0F, 0.0F, false);
+  options.decay_steps = {3};
+  options.decay_factor = 0.1F;
+  Sgd sgd(options, 1);
+  std::vector<float> x = {0.0F};
+  const std::vector<float> grad = {1.0F};
+  sgd.Step(x, grad);
+
+  sgd.CatchUp(5);
+  EXPECT_EQ(sgd.step(), 5);
+  EXPECT_FLOAT_EQ(sgd.learning_rate(), 0.1F);
+  sgd.CatchUp(2);
+  EXPECT_EQ(sgd.step(), 5);
+  sgd.Step(x, grad);
+  EXPECT_FLOAT_EQ(x[0], -1.0F - 0.1F);
+}
+
 TEST(SgdTest, ResetMomentumZeroesBufferButKeepsSchedule) {
   SgdOptions options = Options(0.1F, 0.9F, false);
   options.decay_steps = {1};

@@ -84,7 +84,8 @@ TEST(ProtocolTest, AnchorCarriesTheAppliedIndicesAsASecondFrame) {
                                   .version = 5,
                                   .next_round = 6,
                                   .push_sent_unix_ns = 77,
-                                  .applied = applied};
+                                  .applied = applied,
+                                  .schedule_step = 1234};
   const Message message =
       Parse(MakeAnchor(builder, update, "dense", zmq::message_t(8)));
   const AnchorMessage read = ReadAnchorMessage(message);
@@ -93,6 +94,7 @@ TEST(ProtocolTest, AnchorCarriesTheAppliedIndicesAsASecondFrame) {
   EXPECT_EQ(read.header.version, 5U);
   EXPECT_EQ(read.header.next_round, 6U);
   EXPECT_EQ(read.push_sent_unix_ns, 77);
+  EXPECT_EQ(read.header.schedule_step, 1234U);
   ASSERT_EQ(read.payloads.size(), 2U);
   EXPECT_EQ(read.payloads[0].size(), 8U);
   std::vector<uint32_t> indices(2);
