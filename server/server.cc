@@ -705,18 +705,12 @@ summary::RunSummary Server::Finish(const std::string& stop_reason,
 }
 
 zmq::message_t Server::AnchorFrame() {
-  const uint64_t version = round_->published_version();
-  if (anchor_bytes_ == nullptr || anchor_bytes_version_ != version) {
-    // Reuse the buffer unless frames still in flight hold it.
-    if (anchor_bytes_ == nullptr || anchor_bytes_->InFlight()) {
-      anchor_bytes_ = std::make_shared<transport::SharedSendBuffer>();
-    }
-    Status status =
-        anchor_codec_->Encode(*round_->published(), &anchor_bytes_->bytes());
-    ANCHORAGE_CHECK(status.ok(), "encoding the anchor failed");
-    anchor_bytes_version_ = version;
+  // The round core published the anchor once, in the anchor codec's bytes
+  // or, dense, as the floats themselves; every frame shares them.
+  if (round_->published_bytes() != nullptr) {
+    return transport::FrameOver(round_->published_bytes());
   }
-  return transport::FrameFromShared(anchor_bytes_);
+  return transport::FrameOver(round_->published());
 }
 
 void Server::SendTo(uint32_t id, transport::Frames frames) {

@@ -166,8 +166,8 @@ class Server {
   void Send(const std::string& routing_id, transport::Frames frames);
   static transport::Frames Addressed(const std::string& routing_id,
                                      transport::Frames frames);
-  // The current anchor, encoded once per version and shared by every frame
-  // that carries it.
+  // The published anchor, encoded once by the round core and shared by
+  // every frame that carries it.
   zmq::message_t AnchorFrame();
 
   config::RunConfig config_;
@@ -187,8 +187,6 @@ class Server {
   zmq::socket_t router_;
   std::string endpoint_;
   transport::EnvelopeBuilder builder_;
-  std::shared_ptr<transport::SharedSendBuffer> anchor_bytes_;
-  uint64_t anchor_bytes_version_ = UINT64_MAX;
 
   std::map<uint32_t, Peer> peers_;
   std::atomic<bool> stop_requested_{false};

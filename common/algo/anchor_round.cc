@@ -839,10 +839,12 @@ void BasicAnchorRound<Scalar>::Publish() {
         anchor_codec_ = codec::MakeCodec(options_.anchor_codec, dim()).value();
       }
       // Rounded as the workers will decode it (the anchor is finite, so
-      // neither step can fail).
-      Status status = anchor_codec_->Encode(*snapshot, &anchor_bytes_);
-      if (status.ok()) status = anchor_codec_->Decode(anchor_bytes_, *snapshot);
+      // neither step can fail); the bytes are what the server sends.
+      auto bytes = std::make_shared<std::vector<uint8_t>>();
+      Status status = anchor_codec_->Encode(*snapshot, bytes.get());
+      if (status.ok()) status = anchor_codec_->Decode(*bytes, *snapshot);
       ANCHORAGE_CHECK(status.ok(), "rounding the anchor failed");
+      published_bytes_ = std::move(bytes);
     }
   }
   published_ = std::move(snapshot);

@@ -171,6 +171,12 @@ class BasicAnchorRound {
   const std::shared_ptr<const std::vector<Scalar>>& published() const {
     return published_;
   }
+  // The published anchor as the anchor codec encodes it (fp16, bf16), the
+  // bytes a Welcome or reply carries; null for dense, whose bytes are the
+  // snapshot's own.
+  const std::shared_ptr<const std::vector<uint8_t>>& published_bytes() const {
+    return published_bytes_;
+  }
   uint64_t published_version() const { return published_version_; }
   uint64_t version() const { return aggregator_.version(); }
   // Sync mode: the round being collected.
@@ -296,9 +302,9 @@ class BasicAnchorRound {
   std::map<uint64_t, Base> bases_;  // by version
   std::shared_ptr<const std::vector<Scalar>> published_;
   uint64_t published_version_ = kNoVersion;
-  // A lossy anchor codec (null for dense) and its scratch.
+  // A lossy anchor codec (null for dense) and the published anchor in it.
   std::unique_ptr<codec::Codec> anchor_codec_;
-  std::vector<uint8_t> anchor_bytes_;
+  std::shared_ptr<const std::vector<uint8_t>> published_bytes_;
 
   // The second round of a protocol that asks values, and the contributors
   // whose exact values the round summed (their answers, or with no second

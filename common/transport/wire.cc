@@ -103,21 +103,3 @@ zmq::message_t FrameFromBytes(std::vector<uint8_t> bytes) {
 }
 
 }  // namespace anchorage::transport
-
-namespace anchorage::transport {
-
-zmq::message_t FrameFromShared(std::shared_ptr<SharedSendBuffer> buffer) {
-  if (buffer->bytes_.empty()) return {};
-  buffer->in_flight_.fetch_add(1, std::memory_order_relaxed);
-  auto* reference = new std::shared_ptr<SharedSendBuffer>(std::move(buffer));
-  return zmq::message_t(
-      (*reference)->bytes_.data(), (*reference)->bytes_.size(),
-      [](void* /*data*/, void* hint) {
-        auto* held = static_cast<std::shared_ptr<SharedSendBuffer>*>(hint);
-        (*held)->in_flight_.fetch_sub(1, std::memory_order_release);
-        delete held;
-      },
-      reference);
-}
-
-}  // namespace anchorage::transport

@@ -9,7 +9,6 @@
 // field is read.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -87,28 +86,19 @@ class EnvelopeBuilder {
 // ZeroMQ frees them when the frame has been sent.
 zmq::message_t FrameFromBytes(std::vector<uint8_t> bytes);
 
-// Bytes sent to many peers without copies and rewritten once every send is
-// done. Each frame over the buffer (FrameFromShared) holds a reference and
-// counts as in flight until ZeroMQ frees it, which it does on its I/O thread
-// after its last read (a release decrement); InFlight() loads the count
-// with acquire, so a writer that sees false also sees those reads finished.
-// shared_ptr::use_count() would not do: it is a relaxed load.
-class SharedSendBuffer {
- public:
-  std::vector<uint8_t>& bytes() { return bytes_; }
-  bool InFlight() const {
-    return in_flight_.load(std::memory_order_acquire) > 0;
-  }
-
- private:
-  friend zmq::message_t FrameFromShared(
-      std::shared_ptr<SharedSendBuffer> buffer);
-  std::vector<uint8_t> bytes_;
-  std::atomic<int> in_flight_{0};
-};
-
-// Returns a frame over `buffer`'s bytes without copying them; the frame
-// keeps the buffer alive and in flight until ZeroMQ has sent it.
-zmq::message_t FrameFromShared(std::shared_ptr<SharedSendBuffer> buffer);
+// Returns a frame over immutable `values` without copying them, sent to as
+// many peers as hold it: the frame keeps a reference until ZeroMQ has sent
+// it (its I/O thread drops it), and nobody writes the values meanwhile.
+template <typename T>
+zmq::message_t FrameOver(std::shared_ptr<const std::vector<T>> values) {
+  using Held = std::shared_ptr<const std::vector<T>>;
+  if (values->empty()) return {};
+  auto* held = new Held(std::move(values));
+  // ZeroMQ only reads a frame it sends; its API takes a non-const pointer.
+  return zmq::message_t(
+      const_cast<T*>((*held)->data()), (*held)->size() * sizeof(T),
+      [](void* /*data*/, void* hint) { delete static_cast<Held*>(hint); },
+      held);
+}
 
 }  // namespace anchorage::transport

@@ -448,6 +448,9 @@ TEST(AnchorRoundTest, AHalfWidthAnchorCodecPublishesTheRoundedAnchor) {
   EXPECT_NE(std::vector<float>(round->anchor().begin(), round->anchor().end()),
             rounded);
   EXPECT_EQ(*round->published(), rounded);
+  // ... and the bytes the server sends are the same encoding.
+  ASSERT_NE(round->published_bytes(), nullptr);
+  EXPECT_EQ(*round->published_bytes(), encoded);
   // Anchors travel only as dense, fp16 or bf16.
   options.anchor_codec = "qsgd";
   EXPECT_FALSE(AnchorRound::Create(options, Filled(0),

@@ -678,20 +678,20 @@ TEST(WireTest, RandomMutationsNeverCrashAndAlwaysExplainRejection) {
   EXPECT_GT(accepted, 0) << "seed " << kSeed;
 }
 
-TEST(SharedSendBufferTest, InFlightUntilEveryFrameOverItIsFreed) {
-  auto buffer = std::make_shared<SharedSendBuffer>();
-  buffer->bytes() = {1, 2, 3};
-  EXPECT_FALSE(buffer->InFlight());
-  {
-    zmq::message_t first = FrameFromShared(buffer);
-    zmq::message_t second = FrameFromShared(buffer);
-    EXPECT_TRUE(buffer->InFlight());
-    EXPECT_EQ(first.data(), second.data());  // no copies
-    EXPECT_EQ(first.size(), 3U);
-    second = zmq::message_t();
-    EXPECT_TRUE(buffer->InFlight());
-  }
-  EXPECT_FALSE(buffer->InFlight());
+// Frames over shared values copy nothing and keep the values alive until
+// the last of them is freed.
+TEST(FrameOverTest, FramesShareTheValuesUntilTheLastIsFreed) {
+  auto values = std::make_shared<const std::vector<float>>(
+      std::vector<float>{1.0F, 2.0F, 3.0F});
+  const std::weak_ptr<const std::vector<float>> watch = values;
+  zmq::message_t first = FrameOver(values);
+  zmq::message_t second = FrameOver(std::move(values));
+  EXPECT_EQ(first.data(), second.data());  // no copies
+  EXPECT_EQ(first.size(), 3 * sizeof(float));
+  first = zmq::message_t();
+  EXPECT_FALSE(watch.expired());
+  second = zmq::message_t();
+  EXPECT_TRUE(watch.expired());
 }
 
 }  // namespace
