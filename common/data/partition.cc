@@ -218,20 +218,12 @@ StatusOr<Partition> PartitionDirichlet(std::span<const int32_t> labels,
     return Status::InvalidArgument(
         "Dirichlet alpha must be finite and > 0, got " + std::to_string(alpha));
   }
-  if (num_classes < 1) {
-    return Status::InvalidArgument("num_classes must be >= 1, got " +
-                                   std::to_string(num_classes));
-  }
+  status = CheckLabels(labels, num_classes);
+  if (!status.ok()) return status;
 
   std::vector<std::vector<int64_t>> by_class(static_cast<size_t>(num_classes));
   for (int64_t i = 0; i < num_examples; ++i) {
-    const int32_t label = labels[static_cast<size_t>(i)];
-    if (label < 0 || label >= num_classes) {
-      return Status::InvalidArgument(
-          "label " + std::to_string(label) + " at index " + std::to_string(i) +
-          " is outside [0, " + std::to_string(num_classes) + ")");
-    }
-    by_class[static_cast<size_t>(label)].push_back(i);
+    by_class[static_cast<size_t>(labels[static_cast<size_t>(i)])].push_back(i);
   }
 
   std::mt19937_64 rng(MixSeed(seed, kDirichletStream));
