@@ -16,7 +16,7 @@ namespace anchorage::algo {
 namespace {
 
 constexpr uint32_t kStateMagic = 0x52434e41;  // "ANCR"
-constexpr uint32_t kStateFormat = 4;
+constexpr uint32_t kStateFormat = 5;
 
 std::string Worker(uint32_t id) {
   return "worker " + std::to_string(id);
@@ -244,7 +244,7 @@ Effects BasicAnchorRound<Scalar>::OnJoin(double /*now*/,
               .version = published_version_,
               .next_round = member.next_round,
               .workers = static_cast<uint32_t>(options_.workers),
-              .schedule_step = static_cast<uint64_t>(ProgressStep())});
+              .schedule_step = TellProgress(member)});
   RecordBase(member);
   return effects;
 }
@@ -356,7 +356,7 @@ std::optional<Refused> BasicAnchorRound<Scalar>::Decode(
   }
   if (protocol_ == nullptr) {
     const double norm = UpdateNorm(id, base);
-    const double rate = RateOfPush(members_.at(id), request.round);
+    const double rate = RateOfPush(id, request.round);
     if (std::optional<Refused> refused =
             CheckNorm(id, norm, update_bound_, rate, true)) {
       return refused;
@@ -376,7 +376,7 @@ std::optional<Refused> BasicAnchorRound<Scalar>::AddToRound(
     return Refuse(id, Refusal::kBadMessage, "decode", norm.status().message(),
                   true);
   }
-  const double rate = RateOfPush(members_.at(id), request.round);
+  const double rate = RateOfPush(id, request.round);
   if (std::optional<Refused> refused =
           CheckNorm(id, *norm, update_bound_, rate, true)) {
     return refused;
@@ -443,24 +443,37 @@ double BasicAnchorRound<Scalar>::UpdateNorm(
 }
 
 template <typename Scalar>
-double BasicAnchorRound<Scalar>::RateOfPush(const Member& member,
+double BasicAnchorRound<Scalar>::RateOfPush(uint32_t worker,
                                             uint64_t round) const {
   if (options_.algorithm == Algorithm::kMinibatchSgd) return 1.0;
-  const double own = LearningRateOfRound(std::max(member.top_round, round));
+  const Member& member = members_.at(worker);
+  const int64_t own = static_cast<int64_t>(std::max(member.top_round, round)) *
+                      options_.local_steps;
+  const double rate = optim::ScheduledLearningRate(
+      options_.schedule,
+      std::max(own, static_cast<int64_t>(member.schedule_steps[1])));
   // Async: the pull moved it with the anchor, which moves at the run's rate.
   return options_.aggregator.mode == AggregationMode::kAsync
-             ? std::max(own, LearningRateOfProgress())
-             : own;
+             ? std::max(rate, LearningRateOfProgress())
+             : rate;
+}
+
+template <typename Scalar>
+uint64_t BasicAnchorRound<Scalar>::TellProgress(Member& member) const {
+  member.schedule_steps[1] = member.schedule_steps[0];
+  member.schedule_steps[0] = static_cast<uint64_t>(ProgressStep());
+  return member.schedule_steps[0];
 }
 
 template <typename Scalar>
 std::optional<Refused> BasicAnchorRound<Scalar>::CheckNorm(
-    uint32_t worker, double norm, const ContributionBound& bound, double rate,
+    uint32_t worker, double norm, ContributionBound& bound, double rate,
     bool push) {
-  const std::string why = std::isfinite(norm)
-                              ? bound.Check(norm, rate)
-                              : std::string("its update norm is not finite");
+  const bool finite = std::isfinite(norm);
+  const std::string why = finite ? bound.Check(norm, rate)
+                                 : std::string("its update norm is not finite");
   if (why.empty()) return std::nullopt;
+  if (finite) bound.Refuse(worker, live_workers(), norm);
   return Refuse(worker, Refusal::kBadMessage, "update_norm",
                 (push ? "push from " : "values from ") + Worker(worker) +
                     " refused: " + why,
@@ -798,14 +811,14 @@ void BasicAnchorRound<Scalar>::SendAnchor(
     const std::shared_ptr<const std::vector<uint32_t>>& applied,
     Effects* effects) {
   Publish();
-  effects->emplace_back(
-      AnchorUpdate{.worker = worker,
-                   .version = published_version_,
-                   .next_round = next_round,
-                   .push_sent_unix_ns = sent_unix_ns,
-                   .applied = applied,
-                   .schedule_step = static_cast<uint64_t>(ProgressStep())});
-  RecordBase(members_.at(worker));
+  Member& member = members_.at(worker);
+  effects->emplace_back(AnchorUpdate{.worker = worker,
+                                     .version = published_version_,
+                                     .next_round = next_round,
+                                     .push_sent_unix_ns = sent_unix_ns,
+                                     .applied = applied,
+                                     .schedule_step = TellProgress(member)});
+  RecordBase(member);
 }
 
 template <typename Scalar>
@@ -1015,6 +1028,8 @@ void BasicAnchorRound<Scalar>::SaveMembers(ByteWriter* out) const {
     out->U64(member.top_round);
     out->U64(member.bases[0]);
     out->U64(member.bases[1]);
+    out->U64(member.schedule_steps[0]);
+    out->U64(member.schedule_steps[1]);
     const WorkerReport& report = member.report;
     out->U64(report.samples);
     out->U64(report.local_steps);
@@ -1115,6 +1130,8 @@ void BasicAnchorRound<Scalar>::LoadMembers(ByteReader* in) {
     member.top_round = in->U64();
     member.bases[0] = in->U64();
     member.bases[1] = in->U64();
+    member.schedule_steps[0] = in->U64();
+    member.schedule_steps[1] = in->U64();
     WorkerReport& report = member.report;
     report.samples = in->U64();
     report.local_steps = in->U64();

@@ -202,6 +202,13 @@ class BasicAnchorRound {
   // (a straggler's larger pre-decay rate scaled the buffer built after the
   // decay). The base rate when no batch size is known.
   double LearningRateOfProgress() const;
+  // The learning rate a push of `round` by live `worker` was made with, for the
+  // bound's per-unit-rate median: its schedule at the highest round it has
+  // pushed or at the progress it was told before its last anchor, whichever
+  // is further (the larger rate where they straddle a decay), or in async
+  // mode the run's rate when that is larger (its pull carries the anchor's
+  // moves); 1 for gradients (minibatch SGD), which no rate scales.
+  double RateOfPush(uint32_t worker, uint64_t round) const;
 
   // The whole state, with a magic and a format version, and its
   // restoration: DataLoss naming the problem, the state then unspecified.
@@ -220,6 +227,9 @@ class BasicAnchorRound {
     uint64_t top_round = 0;
     // Versions of the last two anchors sent (kNoVersion: none).
     uint64_t bases[2] = {kNoVersion, kNoVersion};
+    // The run's progress the last two of them told it (newest first): its
+    // schedule is at least at the older one when it computes.
+    uint64_t schedule_steps[2] = {0, 0};
     WorkerReport report;
     bool reported = false;
     bool has_loss = false;
@@ -249,15 +259,11 @@ class BasicAnchorRound {
   // Refuses a push whose report, round or base version is out of range.
   std::optional<Refused> CheckReport(const PushRequest& request,
                                      const Member& member);
+  // ProgressStep(), recorded as told to `member`.
+  uint64_t TellProgress(Member& member) const;
   // Refuses a contribution of `norm` beyond `bound`.
-  // The learning rate a push of `round` by `member` was made with, for the
-  // bound's per-unit-rate median: its schedule at the highest round it has
-  // pushed, or in async mode the run's rate when that is larger (its pull
-  // carries the anchor's moves); 1 for gradients (minibatch SGD), which no
-  // rate scales.
-  double RateOfPush(const Member& member, uint64_t round) const;
   std::optional<Refused> CheckNorm(uint32_t worker, double norm,
-                                   const ContributionBound& bound, double rate,
+                                   ContributionBound& bound, double rate,
                                    bool push);
   // The update norm of decoded_ (relative to `base` when given).
   double UpdateNorm(uint32_t worker, const std::vector<Scalar>* base) const;

@@ -33,6 +33,7 @@ std::string ContributionBound::Check(double norm, double rate) const {
 }
 
 void ContributionBound::Accept(double norm, double rate) {
+  refused_.clear();
   // A zero update (a worker with nothing to add) says nothing about the
   // scale of the others; a median of zeros would refuse every later one.
   if (norm == 0 || !(rate > 0)) return;
@@ -45,14 +46,29 @@ void ContributionBound::Accept(double norm, double rate) {
   }
 }
 
+void ContributionBound::Refuse(uint32_t source, int sources, double norm) {
+  // The absolute bound is the operator's, and stays.
+  if (options_.max_norm > 0 && norm > options_.max_norm) return;
+  if (std::find(refused_.begin(), refused_.end(), source) == refused_.end()) {
+    refused_.push_back(source);
+  }
+  if (2 * refused_.size() > static_cast<size_t>(std::max(sources, 1))) {
+    recent_.clear();
+    next_ = 0;
+    refused_.clear();
+  }
+}
+
 void ContributionBound::Save(ByteWriter* out) const {
   out->Doubles(recent_);
   out->U64(next_);
+  out->U32s(refused_);
 }
 
 void ContributionBound::Load(ByteReader* in) {
   in->Doubles(&recent_, kWindow);
   next_ = in->U64();
+  in->U32s(&refused_, kMaxSources);
   const bool bad_norm =
       std::any_of(recent_.begin(), recent_.end(),
                   [](double x) { return !std::isfinite(x) || x < 0; });

@@ -11,11 +11,19 @@
 // a decay its peers have) meet one bound. The absolute bound is in the
 // norm's own units.
 //
-// Part of the round state: Save/Load carry the recent norms. Not
-// thread-safe.
+// The window restarts (the warm-up again) when more than half of the
+// sources have been refused by it since the last acceptance: then the
+// norms have moved, not the workers (a pulled model's drift does not
+// shrink with a decayed rate), and a window only acceptances refresh
+// would refuse every push from then on. A minority of hostile sources
+// cannot bring that about.
+//
+// Part of the round state: Save/Load carry the recent norms and the
+// sources refused since the last acceptance. Not thread-safe.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,6 +40,8 @@ class ContributionBound {
  public:
   static constexpr size_t kWindow = 64;
   static constexpr size_t kWarmup = 3;
+  // Bounds the refused sources a saved state may list.
+  static constexpr uint64_t kMaxSources = uint64_t{1} << 24;
 
   explicit ContributionBound(const BoundOptions& options) : options_(options) {}
 
@@ -43,6 +53,9 @@ class ContributionBound {
   std::string Check(double norm, double rate = 1.0) const;
   // Records an accepted norm made at `rate` (zero norms are not recorded).
   void Accept(double norm, double rate = 1.0);
+  // Records that `source`, one of `sources`, had `norm` refused; restarts
+  // the window as above.
+  void Refuse(uint32_t source, int sources, double norm);
 
   void Save(ByteWriter* out) const;
   // DataLoss through `in` for more than kWindow norms or a bad one.
@@ -52,6 +65,7 @@ class ContributionBound {
   BoundOptions options_;
   std::vector<double> recent_;  // a ring of the last kWindow norms
   size_t next_ = 0;
+  std::vector<uint32_t> refused_;  // sources refused since an acceptance
 };
 
 }  // namespace anchorage::algo

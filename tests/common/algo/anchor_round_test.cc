@@ -426,6 +426,36 @@ TEST(AnchorRoundTest, AsyncRateFollowsTheRunsProgress) {
   EXPECT_EQ(welcomes[0].schedule_step, 2U);
 }
 
+// A straggler moves its schedule to the progress its anchors tell it, so
+// the bound rates its pushes there once it has computed with it (the older
+// of the last two told), not at its own round's pre-decay rate.
+TEST(AnchorRoundTest, AStragglerIsRatedAtTheProgressItWasTold) {
+  AnchorRoundOptions options = AsyncOptions(2);
+  options.local_steps = 1;
+  options.batch_size = 16;
+  options.schedule = {.lr = 0.5F, .decay_steps = {4}, .decay_factor = 0.1F};
+  const auto round = MakeRound(options);
+  for (uint32_t id = 0; id < 2; ++id) {
+    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
+  }
+  std::vector<uint8_t> bytes;
+  // Worker 0 pushes rounds 0-7 of 16 examples: the run is at step 4.
+  for (uint64_t r = 0; r < 8; ++r) {
+    ASSERT_TRUE(Has<PushApplied>(
+        round->OnPush(0, Push(0, r, round->version(), Filled(1), &bytes, 16))));
+  }
+  EXPECT_FLOAT_EQ(round->RateOfPush(0, 8), 0.05);
+  // Worker 1 was told step 0 at its Welcome, and is at its own round 1.
+  EXPECT_FLOAT_EQ(round->RateOfPush(1, 1), 0.5);
+  ASSERT_TRUE(Has<PushApplied>(
+      round->OnPush(0, Push(1, 0, round->version(), Filled(1), &bytes, 16))));
+  // Told step 4 once: its round 1 may still have run at the old rate.
+  EXPECT_FLOAT_EQ(round->RateOfPush(1, 1), 0.5);
+  ASSERT_TRUE(Has<PushApplied>(
+      round->OnPush(0, Push(1, 1, round->version(), Filled(1), &bytes, 16))));
+  EXPECT_FLOAT_EQ(round->RateOfPush(1, 2), 0.05);
+}
+
 // With --anchor-codec fp16 the published snapshot is the anchor as the
 // workers decode it: what a relative push's base is.
 TEST(AnchorRoundTest, AHalfWidthAnchorCodecPublishesTheRoundedAnchor) {

@@ -68,6 +68,37 @@ TEST(ContributionBoundTest, TheAdaptiveBoundScalesWithTheLearningRate) {
   EXPECT_DOUBLE_EQ(absolute.Limit(100), 5.0);
 }
 
+// When most sources are refused with no acceptance between, the norms
+// moved, not the workers: the window restarts. A minority cannot bring
+// that about, nor can refusals by the absolute bound.
+TEST(ContributionBoundTest, AMajorityRefusedRestartsTheWindow) {
+  ContributionBound bound({.max_norm = 0, .factor = 10});
+  for (const double norm : {1.0, 1.0, 1.0}) {
+    bound.Accept(norm);
+  }
+  for (uint32_t i = 0; i < 10; ++i) {
+    ASSERT_FALSE(bound.Check(50).empty());
+    bound.Refuse(i % 2, 5, 50);  // two of five sources
+  }
+  EXPECT_DOUBLE_EQ(bound.Limit(), 10.0);
+  // An acceptance starts the count again.
+  bound.Accept(1.0);
+  bound.Refuse(2, 5, 50);
+  bound.Refuse(3, 5, 50);
+  EXPECT_DOUBLE_EQ(bound.Limit(), 10.0);
+  bound.Refuse(4, 5, 50);  // three of five: warm-up again
+  EXPECT_TRUE(std::isinf(bound.Limit()));
+
+  ContributionBound absolute({.max_norm = 20, .factor = 10});
+  for (const double norm : {1.0, 1.0, 1.0}) {
+    absolute.Accept(norm);
+  }
+  for (uint32_t source = 0; source < 5; ++source) {
+    absolute.Refuse(source, 5, 50);
+  }
+  EXPECT_DOUBLE_EQ(absolute.Limit(), 10.0);
+}
+
 TEST(ContributionBoundTest, TheAbsoluteBoundHoldsFromTheStart) {
   ContributionBound bound({.max_norm = 5, .factor = 10});
   EXPECT_DOUBLE_EQ(bound.Limit(), 5.0);
