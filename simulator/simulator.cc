@@ -270,7 +270,10 @@ void Simulator<Scalar>::Impl::Advance(int id, double now) {
     }
     switch (action) {
       case Action::kStart:
+        // A restart drops the round computed since the last push: its
+        // examples are in no contribution.
         worker.logic.Start(*worker.anchor);
+        worker.samples_since_push = 0;
         break;
       case Action::kCompute: {
         // The round's steps run now; the worker is busy until they would

@@ -141,8 +141,11 @@ bool Worker::Act(algo::WorkerSync::Action action, algo::WorkerSync& sync,
       return WaitForDelivery(comm, sync);
     case Action::kStart:
       // The Welcome carries the current anchor: a late joiner starts from
-      // it, and a rejoined blocking worker restarts from it.
+      // it, and a rejoined blocking worker restarts from it, dropping the
+      // round it computed since its last push (its examples are in no
+      // contribution).
       logic.Start(latest_->anchor);
+      samples_since_push_ = 0;
       if (!started_) {
         started_ = true;
         result_.joined_at_version = latest_->header.version;
