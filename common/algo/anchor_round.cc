@@ -473,7 +473,7 @@ std::optional<Refused> BasicAnchorRound<Scalar>::CheckNorm(
   const std::string why = finite ? bound.Check(norm, rate)
                                  : std::string("its update norm is not finite");
   if (why.empty()) return std::nullopt;
-  if (finite) bound.Refuse(worker, live_workers(), norm);
+  if (finite) bound.Refuse(worker, live_workers(), norm, rate);
   return Refuse(worker, Refusal::kBadMessage, "update_norm",
                 (push ? "push from " : "values from ") + Worker(worker) +
                     " refused: " + why,

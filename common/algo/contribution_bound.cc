@@ -46,9 +46,12 @@ void ContributionBound::Accept(double norm, double rate) {
   }
 }
 
-void ContributionBound::Refuse(uint32_t source, int sources, double norm) {
-  // The absolute bound is the operator's, and stays.
+void ContributionBound::Refuse(uint32_t source, int sources, double norm,
+                               double rate) {
+  // The absolute bound is the operator's, and stays; a norm far beyond the
+  // adaptive one is an outlier, not a sign the norms moved.
   if (options_.max_norm > 0 && norm > options_.max_norm) return;
+  if (norm > options_.factor * Limit(rate)) return;
   if (std::find(refused_.begin(), refused_.end(), source) == refused_.end()) {
     refused_.push_back(source);
   }

@@ -12,11 +12,13 @@
 // norm's own units.
 //
 // The window restarts (the warm-up again) when more than half of the
-// sources have been refused by it since the last acceptance: then the
-// norms have moved, not the workers (a pulled model's drift does not
-// shrink with a decayed rate), and a window only acceptances refresh
-// would refuse every push from then on. A minority of hostile sources
-// cannot bring that about.
+// sources have been refused by it since the last acceptance, each by less
+// than `factor` times the limit: then the norms have moved, not the
+// workers (a pulled model's drift does not shrink with a decayed rate),
+// and a window only acceptances refresh would refuse every push from then
+// on. A minority of hostile sources cannot bring that about, nor can
+// pushes far beyond the bound (a majority of hostile workers owns the
+// anchor anyway: it is their mean).
 //
 // Part of the round state: Save/Load carry the recent norms and the
 // sources refused since the last acceptance. Not thread-safe.
@@ -53,9 +55,9 @@ class ContributionBound {
   std::string Check(double norm, double rate = 1.0) const;
   // Records an accepted norm made at `rate` (zero norms are not recorded).
   void Accept(double norm, double rate = 1.0);
-  // Records that `source`, one of `sources`, had `norm` refused; restarts
-  // the window as above.
-  void Refuse(uint32_t source, int sources, double norm);
+  // Records that `source`, one of `sources`, had `norm` (made at `rate`)
+  // refused; restarts the window as above.
+  void Refuse(uint32_t source, int sources, double norm, double rate = 1.0);
 
   void Save(ByteWriter* out) const;
   // DataLoss through `in` for more than kWindow norms or a bad one.

@@ -68,9 +68,10 @@ TEST(ContributionBoundTest, TheAdaptiveBoundScalesWithTheLearningRate) {
   EXPECT_DOUBLE_EQ(absolute.Limit(100), 5.0);
 }
 
-// When most sources are refused with no acceptance between, the norms
-// moved, not the workers: the window restarts. A minority cannot bring
-// that about, nor can refusals by the absolute bound.
+// When most sources are refused with no acceptance between, each within
+// ten times the limit, the norms moved, not the workers: the window
+// restarts. A minority cannot bring that about, nor can outliers beyond
+// that, nor refusals by the absolute bound.
 TEST(ContributionBoundTest, AMajorityRefusedRestartsTheWindow) {
   ContributionBound bound({.max_norm = 0, .factor = 10});
   for (const double norm : {1.0, 1.0, 1.0}) {
@@ -85,6 +86,8 @@ TEST(ContributionBoundTest, AMajorityRefusedRestartsTheWindow) {
   bound.Accept(1.0);
   bound.Refuse(2, 5, 50);
   bound.Refuse(3, 5, 50);
+  EXPECT_DOUBLE_EQ(bound.Limit(), 10.0);
+  bound.Refuse(4, 5, 1e30);  // an outlier does not count
   EXPECT_DOUBLE_EQ(bound.Limit(), 10.0);
   bound.Refuse(4, 5, 50);  // three of five: warm-up again
   EXPECT_TRUE(std::isinf(bound.Limit()));
