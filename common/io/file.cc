@@ -1,14 +1,18 @@
 #include "common/io/file.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <utility>
+#include <vector>
 
 #include "common/base/format.h"
 
@@ -32,6 +36,26 @@ bool WriteAll(int fd, std::string_view bytes) {
   return true;
 }
 
+bool WriteAll(int fd, std::span<const std::string_view> pieces) {
+  return std::all_of(
+      pieces.begin(), pieces.end(),
+      [fd](std::string_view piece) { return WriteAll(fd, piece); });
+}
+
+// The pieces of the concatenation of `parts` before byte `at`, and from it.
+std::pair<std::vector<std::string_view>, std::vector<std::string_view>> SplitAt(
+    std::span<const std::string_view> parts, size_t at) {
+  std::vector<std::string_view> before;
+  std::vector<std::string_view> after;
+  for (const std::string_view part : parts) {
+    const size_t head = std::min(part.size(), at);
+    if (head > 0) before.push_back(part.substr(0, head));
+    if (head < part.size()) after.push_back(part.substr(head));
+    at -= head;
+  }
+  return {std::move(before), std::move(after)};
+}
+
 // Syncs the directory holding a renamed file, so the rename is durable.
 bool SyncDirectory(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -45,6 +69,13 @@ bool SyncDirectory(const std::string& dir) {
 
 Status WriteFileAtomically(const std::string& path, std::string_view contents,
                            const WriteHooks& hooks) {
+  const std::string_view parts[] = {contents};
+  return WriteFileAtomically(path, parts, Durability::kDurable, hooks);
+}
+
+Status WriteFileAtomically(const std::string& path,
+                           std::span<const std::string_view> parts,
+                           Durability durability, const WriteHooks& hooks) {
   const std::filesystem::path target(path);
   const std::string dir =
       target.has_parent_path() ? target.parent_path().string() : ".";
@@ -59,19 +90,20 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents,
   // mkostemp creates 0600; these files are for everyone who may read the
   // directory, as a plain open would make them.
   ::fchmod(fd, 0644);
-  const size_t half = contents.size() / 2;
-  if (!WriteAll(fd, contents.substr(0, half))) {
-    return fail(Problem("write", temporary));
+  size_t total = 0;
+  for (const std::string_view part : parts) {
+    total += part.size();
   }
+  const auto [first_half, second_half] = SplitAt(parts, total / 2);
+  if (!WriteAll(fd, first_half)) return fail(Problem("write", temporary));
   if (hooks.mid_write) {
     if (Status status = hooks.mid_write(); !status.ok()) {
       return fail(status.message());
     }
   }
-  if (!WriteAll(fd, contents.substr(half))) {
-    return fail(Problem("write", temporary));
-  }
-  if (::fsync(fd) != 0) return fail(Problem("sync", temporary));
+  if (!WriteAll(fd, second_half)) return fail(Problem("write", temporary));
+  const bool durable = durability == Durability::kDurable;
+  if (durable && ::fsync(fd) != 0) return fail(Problem("sync", temporary));
   if (hooks.before_rename) {
     if (Status status = hooks.before_rename(); !status.ok()) {
       return fail(status.message());
@@ -87,7 +119,9 @@ Status WriteFileAtomically(const std::string& path, std::string_view contents,
     std::remove(temporary.c_str());
     return status;
   }
-  if (!SyncDirectory(dir)) return Status::Unavailable(Problem("sync", dir));
+  if (durable && !SyncDirectory(dir)) {
+    return Status::Unavailable(Problem("sync", dir));
+  }
   return Status::Ok();
 }
 
@@ -98,6 +132,60 @@ StatusOr<std::string> ReadFile(const std::string& path) {
                     std::istreambuf_iterator<char>());
   if (in.bad()) return Status::DataLoss(path + ": cannot be read");
   return bytes;
+}
+
+StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::NotFound(Problem("open", path));
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    Status status = Status::Unavailable(Problem("stat", path));
+    ::close(fd);
+    return status;
+  }
+  if (!S_ISREG(info.st_mode)) {
+    ::close(fd);
+    return Status::Unavailable("cannot map " + path + ": not a regular file");
+  }
+  const auto size = static_cast<size_t>(info.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return MappedFile(path, nullptr, 0);
+  }
+  void* data = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  // The mapping keeps the file; the descriptor is no longer needed.
+  const int error = errno;
+  ::close(fd);
+  if (data == MAP_FAILED) {
+    errno = error;
+    return Status::Unavailable(Problem("map", path));
+  }
+  return MappedFile(path, static_cast<uint8_t*>(data), size);
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    Unmap();
+    path_ = std::move(other.path_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() {
+  Unmap();
+}
+
+void MappedFile::Unmap() {
+  if (data_ != nullptr) ::munmap(data_, size_);
+  data_ = nullptr;
+  size_ = 0;
 }
 
 }  // namespace anchorage::io

@@ -1,13 +1,17 @@
-// Whole-file reads, and atomic, durable file replacement (DESIGN.md section
-// 10): a reader never
-// sees half of a file (the ready and summary files, Prometheus' targets, a
-// saved model, a checkpoint), and a file that was replaced survives a crash
-// of the process or the machine right after.
+// Whole-file reads, read-only memory maps, and atomic, durable file
+// replacement (DESIGN.md section 10): a reader never sees half of a file
+// (the ready and summary files, Prometheus' targets, a saved model, a
+// checkpoint, a dataset cache), and a file that was replaced survives a
+// crash of the process or the machine right after.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/base/status.h"
 
@@ -30,8 +34,63 @@ struct WriteHooks {
 Status WriteFileAtomically(const std::string& path, std::string_view contents,
                            const WriteHooks& hooks = {});
 
+// Whether a replaced file must survive a crash of the machine.
+enum class Durability {
+  // The file and its directory are fsync'ed: after the call returns, the
+  // new file is on disk.
+  kDurable,
+  // No fsync: the rename is still atomic, so while the machine runs every
+  // reader sees the previous file or the new one whole, but after a crash
+  // of the machine the new file may be there with missing or zeroed data.
+  // For files whose readers check every byte they use and that can be made
+  // again (the dataset cache), where syncing hundreds of megabytes would
+  // cost seconds.
+  kAtomicOnly,
+};
+
+// As above for a file made of `parts`, written one after another, so a
+// large file is not first copied into one buffer. `mid_write` runs once
+// half of the bytes are written.
+Status WriteFileAtomically(const std::string& path,
+                           std::span<const std::string_view> parts,
+                           Durability durability, const WriteHooks& hooks = {});
+
 // The bytes of the file at `path`: NotFound ("cannot open PATH") when it
 // cannot be opened, DataLoss when reading it fails.
 StatusOr<std::string> ReadFile(const std::string& path);
+
+// A whole file mapped read-only into memory (mmap, MAP_SHARED): pages are
+// read from the page cache when touched, and processes mapping the same
+// file share them. The mapping stays valid after the file is renamed over
+// or removed; a file truncated in place while mapped would fault on access,
+// which is why the files mapped here are only ever replaced by rename.
+//
+// Move-only; unmaps on destruction. Reads from any thread are safe.
+class MappedFile {
+ public:
+  // Maps `path`. NotFound ("cannot open PATH: ...") when it cannot be
+  // opened, Unavailable naming it when it cannot be mapped. An empty file
+  // gives an empty span.
+  static StatusOr<MappedFile> Open(const std::string& path);
+
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  const std::string& path() const { return path_; }
+
+ private:
+  // `data` is the mapping (PROT_READ: never written through).
+  MappedFile(std::string path, uint8_t* data, size_t size)
+      : path_(std::move(path)), data_(data), size_(size) {}
+  void Unmap();
+
+  std::string path_;
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 }  // namespace anchorage::io

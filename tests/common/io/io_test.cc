@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -394,6 +395,86 @@ TEST(FileTest, WriteFileAtomicallyToMissingDirectoryIsUnavailable) {
 
   EXPECT_EQ(status.code(), Status::Code::kUnavailable);
   EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+// A file written from parts is their concatenation, however the parts
+// fall about its middle, durable or not.
+TEST(FileTest, WriteFileAtomicallyFromPartsWritesTheirConcatenation) {
+  const std::string dir = TestDir();
+  const std::string path = dir + "/cache.bin";
+  const std::string_view parts[] = {"ab", "", "cdefg",
+                                    std::string_view("\0h", 2)};
+  for (const Durability durability :
+       {Durability::kDurable, Durability::kAtomicOnly}) {
+    WriteHooks hooks;
+    std::string at_mid_write;
+    hooks.mid_write = [&] {
+      // The first half (4 of 9 bytes) is written, the rest not yet.
+      for (const std::string& name : testing::ListDir(dir)) {
+        if (name != "cache.bin") {
+          at_mid_write = ReadAll((std::filesystem::path(dir) / name).string());
+        }
+      }
+      return Status::Ok();
+    };
+
+    const Status status = WriteFileAtomically(path, parts, durability, hooks);
+
+    ASSERT_TRUE(status.ok()) << status.ToString();
+    EXPECT_EQ(ReadAll(path), std::string("abcdefg\0h", 9));
+    EXPECT_EQ(at_mid_write, "abcd");
+    EXPECT_EQ(testing::ListDir(dir), std::vector<std::string>{"cache.bin"});
+  }
+}
+
+TEST(MappedFileTest, MapsTheWholeFile) {
+  const std::string path = TestDir() + "/data.bin";
+  const std::string contents("\x01\x02\0\xff tail", 9);
+  WriteAll(path, contents);
+
+  const StatusOr<MappedFile> file = MappedFile::Open(path);
+
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(file->path(), path);
+  EXPECT_EQ(std::string(file->bytes().begin(), file->bytes().end()), contents);
+}
+
+TEST(MappedFileTest, AnEmptyFileIsAnEmptySpan) {
+  const std::string path = TestDir() + "/empty";
+  WriteAll(path, "");
+
+  const StatusOr<MappedFile> file = MappedFile::Open(path);
+
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_TRUE(file->bytes().empty());
+}
+
+TEST(MappedFileTest, AMissingFileIsNotFoundAndAFolderUnavailable) {
+  const std::string dir = TestDir();
+
+  const Status missing = MappedFile::Open(dir + "/missing").status();
+  const Status folder = MappedFile::Open(dir).status();
+
+  EXPECT_EQ(missing.code(), Status::Code::kNotFound) << missing.ToString();
+  EXPECT_NE(missing.message().find(dir + "/missing"), std::string::npos);
+  EXPECT_EQ(folder.code(), Status::Code::kUnavailable) << folder.ToString();
+  EXPECT_NE(folder.message().find(dir), std::string::npos);
+}
+
+// Files mapped are replaced by rename: the mapping keeps the old bytes,
+// and a moved-from mapping is empty.
+TEST(MappedFileTest, AMappingKeepsTheFileItMappedAfterAReplacement) {
+  const std::string path = TestDir() + "/data.bin";
+  WriteAll(path, "old bytes");
+  StatusOr<MappedFile> file = MappedFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+
+  ASSERT_TRUE(WriteFileAtomically(path, "new").ok());
+  MappedFile moved = std::move(file).value();
+
+  EXPECT_EQ(std::string(moved.bytes().begin(), moved.bytes().end()),
+            "old bytes");
+  EXPECT_EQ(ReadAll(path), "new");
 }
 
 }  // namespace
