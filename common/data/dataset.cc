@@ -2,9 +2,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "common/base/check.h"
 #include "common/data/idx_reader.h"
 #include "common/data/synthetic.h"
 
@@ -39,6 +41,27 @@ int64_t Dataset::dim() const {
   return features.cols();
 }
 
+Dataset SelectRows(const Dataset& dataset, std::span<const int64_t> rows) {
+  Dataset out;
+  out.features.resize(static_cast<Eigen::Index>(rows.size()), dataset.dim());
+  out.labels.resize(rows.size());
+  out.num_classes = dataset.num_classes;
+  out.source_classes = dataset.source_classes;
+  if (!dataset.source_labels.empty()) out.source_labels.resize(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const int64_t row = rows[i];
+    ANCHORAGE_CHECK(row >= 0 && row < dataset.size(),
+                    "SelectRows of a row outside the dataset");
+    const auto r = static_cast<size_t>(row);
+    out.features.row(static_cast<Eigen::Index>(i)) = dataset.features.row(row);
+    out.labels[i] = dataset.labels[r];
+    if (!out.source_labels.empty()) {
+      out.source_labels[i] = dataset.source_labels[r];
+    }
+  }
+  return out;
+}
+
 StatusOr<TrainTest> LoadDataset(DatasetKind kind, const std::string& data_dir,
                                 uint64_t seed) {
   const std::string fashion_mnist_dir =
@@ -65,13 +88,15 @@ StatusOr<TrainTest> LoadDataset(DatasetKind kind, const std::string& data_dir,
                                  std::to_string(static_cast<int>(kind)));
 }
 
-void Standardize(TrainTest* data) {
-  RowMatrix& train = data->train.features;
+Standardization ComputeStandardization(const RowMatrix& train) {
   const Eigen::Index rows = train.rows();
   const Eigen::Index cols = train.cols();
-  if (rows == 0) return;
+  Standardization result;
+  result.mean.assign(static_cast<size_t>(cols), 0.0);
+  result.scale.assign(static_cast<size_t>(cols), 1.0F);
+  if (rows == 0) return result;
   // Two passes in double: sums of 60,000 floats would lose digits.
-  std::vector<double> mean(static_cast<size_t>(cols), 0.0);
+  std::vector<double>& mean = result.mean;
   std::vector<double> variance(static_cast<size_t>(cols), 0.0);
   for (Eigen::Index r = 0; r < rows; ++r) {
     for (Eigen::Index j = 0; j < cols; ++j) {
@@ -87,20 +112,36 @@ void Standardize(TrainTest* data) {
       variance[static_cast<size_t>(j)] += centred * centred;
     }
   }
-  std::vector<float> scale(static_cast<size_t>(cols), 1.0F);
-  for (size_t j = 0; j < scale.size(); ++j) {
+  for (size_t j = 0; j < result.scale.size(); ++j) {
     const double v = variance[j] / static_cast<double>(rows);
-    if (v > 0) scale[j] = static_cast<float>(1.0 / std::sqrt(v));
+    if (v > 0) result.scale[j] = static_cast<float>(1.0 / std::sqrt(v));
   }
-  for (RowMatrix* features : {&train, &data->test.features}) {
-    for (Eigen::Index r = 0; r < features->rows(); ++r) {
-      for (Eigen::Index j = 0; j < cols; ++j) {
-        const auto k = static_cast<size_t>(j);
-        (*features)(r, j) = static_cast<float>(((*features)(r, j) - mean[k]) *
-                                               static_cast<double>(scale[k]));
-      }
+  return result;
+}
+
+void ApplyStandardization(const Standardization& standardization,
+                          RowMatrix* features) {
+  const std::vector<double>& mean = standardization.mean;
+  const std::vector<float>& scale = standardization.scale;
+  ANCHORAGE_CHECK(mean.size() == static_cast<size_t>(features->cols()) &&
+                      scale.size() == mean.size(),
+                  "a standardization of another number of features");
+  for (Eigen::Index r = 0; r < features->rows(); ++r) {
+    for (Eigen::Index j = 0; j < features->cols(); ++j) {
+      const auto k = static_cast<size_t>(j);
+      (*features)(r, j) = static_cast<float>(((*features)(r, j) - mean[k]) *
+                                             static_cast<double>(scale[k]));
     }
   }
+}
+
+void Standardize(TrainTest* data) {
+  // An empty training split has nothing to standardise by.
+  if (data->train.features.rows() == 0) return;
+  const Standardization standardization =
+      ComputeStandardization(data->train.features);
+  ApplyStandardization(standardization, &data->train.features);
+  ApplyStandardization(standardization, &data->test.features);
 }
 
 }  // namespace anchorage::data

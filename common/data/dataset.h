@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,10 @@ struct Dataset {
   // Returns the number of features per example (columns of `features`).
   int64_t dim() const;
 };
+
+// Rows `rows` of `dataset` (each in [0, dataset.size())), in that order,
+// with their labels and source labels and the same classes.
+Dataset SelectRows(const Dataset& dataset, std::span<const int64_t> rows);
 
 struct TrainTest {
   Dataset train;
@@ -76,6 +81,22 @@ constexpr std::string_view DatasetName(DatasetKind kind) {
 // Returns the loader's error (a missing or malformed file).
 StatusOr<TrainTest> LoadDataset(DatasetKind kind, const std::string& data_dir,
                                 uint64_t seed);
+
+// The shift and scale that standardise each feature: x -> (x - mean) *
+// scale, computed in double and rounded to float.
+struct Standardization {
+  std::vector<double> mean;  // one per feature
+  std::vector<float> scale;  // 1 / standard deviation; 1 for a constant
+};
+
+// The mean and scale of every column of `train` (the training split's
+// features), in two passes in double.
+Standardization ComputeStandardization(const RowMatrix& train);
+
+// Standardises the rows of `features` with `standardization`, which must
+// have one entry per column.
+void ApplyStandardization(const Standardization& standardization,
+                          RowMatrix* features);
 
 // Standardises every feature to mean 0 and variance 1 over the training
 // split, and applies the same shift and scale to the test split (a feature

@@ -172,28 +172,22 @@ StatusOr<std::string> FindIdxFile(const std::string& dir,
 }
 
 // Loads one split (images and labels) of Fashion-MNIST.
-StatusOr<Dataset> LoadSplit(const std::string& dir, const std::string& prefix) {
-  StatusOr<std::string> images_path =
-      FindIdxFile(dir, prefix + "-images-idx3-ubyte");
-  if (!images_path.ok()) return images_path.status();
-  StatusOr<std::string> labels_path =
-      FindIdxFile(dir, prefix + "-labels-idx1-ubyte");
-  if (!labels_path.ok()) return labels_path.status();
-
-  StatusOr<RowMatrix> images = ReadIdxImages(*images_path);
+StatusOr<Dataset> LoadSplit(const std::string& images_path,
+                            const std::string& labels_path) {
+  StatusOr<RowMatrix> images = ReadIdxImages(images_path);
   if (!images.ok()) return images.status();
-  StatusOr<std::vector<int32_t>> labels = ReadIdxLabels(*labels_path);
+  StatusOr<std::vector<int32_t>> labels = ReadIdxLabels(labels_path);
   if (!labels.ok()) return labels.status();
 
   if (images->rows() != static_cast<Eigen::Index>(labels->size())) {
-    return Status::DataLoss(*images_path + ": has " +
+    return Status::DataLoss(images_path + ": has " +
                             std::to_string(images->rows()) + " images but " +
-                            *labels_path + " has " +
+                            labels_path + " has " +
                             std::to_string(labels->size()) + " labels");
   }
   for (size_t i = 0; i < labels->size(); ++i) {
     if ((*labels)[i] >= kFashionMnistClasses) {
-      return Status::DataLoss(*labels_path + ": label " +
+      return Status::DataLoss(labels_path + ": label " +
                               std::to_string((*labels)[i]) + " at index " +
                               std::to_string(i) + " is not below " +
                               std::to_string(kFashionMnistClasses));
@@ -270,11 +264,26 @@ StatusOr<std::vector<int32_t>> ReadIdxLabels(const std::string& path) {
   return std::vector<int32_t>(bytes.begin(), bytes.end());
 }
 
+StatusOr<std::vector<std::string>> FashionMnistFiles(const std::string& dir) {
+  const std::string root = dir.empty() ? kDefaultFashionMnistDir : dir;
+  std::vector<std::string> files;
+  for (const char* name :
+       {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+    StatusOr<std::string> path = FindIdxFile(root, name);
+    if (!path.ok()) return path.status();
+    files.push_back(std::move(path).value());
+  }
+  return files;
+}
+
 StatusOr<TrainTest> LoadFashionMnist(const std::string& dir) {
   const std::string root = dir.empty() ? kDefaultFashionMnistDir : dir;
-  StatusOr<Dataset> train = LoadSplit(root, "train");
+  StatusOr<std::vector<std::string>> files = FashionMnistFiles(root);
+  if (!files.ok()) return files.status();
+  StatusOr<Dataset> train = LoadSplit((*files)[0], (*files)[1]);
   if (!train.ok()) return train.status();
-  StatusOr<Dataset> test = LoadSplit(root, "t10k");
+  StatusOr<Dataset> test = LoadSplit((*files)[2], (*files)[3]);
   if (!test.ok()) return test.status();
   if (train->dim() != test->dim()) {
     return Status::DataLoss(

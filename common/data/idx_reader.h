@@ -28,13 +28,19 @@ StatusOr<RowMatrix> ReadIdxImages(const std::string& path);
 // unsigned bytes. Errors as for ReadIdxImages.
 StatusOr<std::vector<int32_t>> ReadIdxLabels(const std::string& path);
 
+// The files of Fashion-MNIST in `dir` (empty means
+// /usr/share/datasets/fashion-mnist), each name with a .gz suffix when that
+// file exists, else the raw name: train images, train labels, test images,
+// test labels, in that order. Returns kNotFound naming a missing file.
+StatusOr<std::vector<std::string>> FashionMnistFiles(const std::string& dir);
+
 // Loads Fashion-MNIST from `dir` (empty means
 // /usr/share/datasets/fashion-mnist): train-images-idx3-ubyte,
 // train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte,
-// each preferring the name with a .gz suffix and falling back to the raw
-// name. Sets num_classes to 10. Returns kNotFound when a file is missing and
-// kDataLoss naming the file when a file is corrupt, image and label counts
-// disagree, train and test image sizes differ, or a label is >= 10.
+// the files FashionMnistFiles names. Sets num_classes to 10. Returns kNotFound
+// when a file is missing and kDataLoss naming the file when a file is corrupt,
+// image and label counts disagree, train and test image sizes differ, or a
+// label is >= 10.
 StatusOr<TrainTest> LoadFashionMnist(const std::string& dir);
 
 }  // namespace anchorage::data
