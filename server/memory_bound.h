@@ -18,7 +18,7 @@ struct MemoryBound {
   int64_t model_copies = 0;
   int64_t model_bytes = 0;    // model_copies × 4 × dim
   int64_t message_bytes = 0;  // received messages in flight
-  int64_t data_bytes = 0;     // the training and test sets
+  int64_t data_bytes = 0;     // the test set the server evaluates on
   int64_t total() const { return model_bytes + message_bytes + data_bytes; }
 };
 

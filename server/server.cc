@@ -31,15 +31,18 @@ int64_t UnixNanos() {
 StatusOr<std::unique_ptr<Server>> Server::Create(
     const config::RunConfig& config, zmq::context_t* context,
     prometheus::Registry* registry) {
-  StatusOr<data::TrainTest> data = config::LoadTrainingData(config.train);
+  // The server evaluates on the test split; of the training split it
+  // needs only the size.
+  StatusOr<config::EvaluationData> data =
+      config::LoadEvaluationData(config.train);
   if (!data.ok()) return data.status();
   StatusOr<std::unique_ptr<model::Model>> model = model::MakeModel(
-      config.train.model, data->train.dim(), data->train.num_classes);
+      config.train.model, data->test.dim(), data->test.num_classes);
   if (!model.ok()) return model.status();
   std::vector<float> initial(static_cast<size_t>((*model)->dim()));
   (*model)->Initialize(config.train.seed, initial);
   const int64_t dim = (*model)->dim();
-  const int64_t examples = data->train.size();
+  const int64_t examples = data->train_size;
   const auto make_round =
       [&]() -> StatusOr<std::unique_ptr<algo::AnchorRound>> {
     // The push decoder; its options must fit the model's dimension (a
@@ -53,14 +56,14 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
   };
   StatusOr<std::unique_ptr<algo::AnchorRound>> round = make_round();
   if (!round.ok()) return round.status();
-  Status fits = CheckMemory(config, **round, *data);
+  Status fits = CheckMemory(config, **round, data->test);
   if (!fits.ok()) return fits;
   StatusOr<Resumed> resumed =
       Resume(config.server.checkpoint_dir, config::RunFingerprint(config),
              make_round, &*round);
   if (!resumed.ok()) return resumed.status();
   std::unique_ptr<Server> server(
-      new Server(config, context, registry, std::move(data).value(),
+      new Server(config, context, registry, std::move(data->test),
                  std::move(model).value(), std::move(round).value(), *resumed));
   Status status = server->StartCurve();
   if (!status.ok()) return status;
@@ -76,7 +79,7 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
 }
 
 Server::Server(const config::RunConfig& config, zmq::context_t* context,
-               prometheus::Registry* registry, data::TrainTest data,
+               prometheus::Registry* registry, data::Dataset test,
                std::unique_ptr<model::Model> model,
                std::unique_ptr<algo::AnchorRound> round, const Resumed& resumed)
     : config_(config),
@@ -84,7 +87,7 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
       metrics_(*registry,
                std::string(algo::AlgorithmName(config.train.algorithm)),
                config.train.codec),
-      data_(std::move(data)),
+      test_(std::move(test)),
       model_(std::move(model)),
       round_(std::move(round)),
       anchor_codec_(
@@ -109,21 +112,21 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
   metrics_.anchor_version.Set(static_cast<double>(round_->version()));
   metrics_.epoch.Set(round_->stats().epochs);
   metrics_.samples.Increment(static_cast<double>(round_->samples()));
-  StatusOr<std::unique_ptr<model::Model>> eval_model = model::MakeModel(
-      config.train.model, data_.test.dim(), data_.test.num_classes);
+  StatusOr<std::unique_ptr<model::Model>> eval_model =
+      model::MakeModel(config.train.model, test_.dim(), test_.num_classes);
   evaluator_ =
       std::make_unique<Evaluator>(*context_, std::move(eval_model).value(),
-                                  &data_.test, config.server.eval_examples);
+                                  &test_, config.server.eval_examples);
 }
 
 Server::~Server() = default;
 
 Status Server::CheckMemory(const config::RunConfig& config,
                            const algo::AnchorRound& round,
-                           const data::TrainTest& data) {
-  const auto data_bytes = static_cast<int64_t>(
-      (data.train.features.size() + data.test.features.size()) * sizeof(float) +
-      (data.train.labels.size() + data.test.labels.size()) * sizeof(int32_t));
+                           const data::Dataset& test) {
+  const auto data_bytes =
+      static_cast<int64_t>(test.features.size() * sizeof(float) +
+                           test.labels.size() * sizeof(int32_t));
   const MemoryBound bound = ServerMemoryBound(
       config, round.dim(), round.codec().raw_bytes(),
       algo::PushIsRelative(config.train.algorithm, round.codec()), data_bytes);
@@ -670,7 +673,7 @@ void Server::RecordEvaluation(const EvalResult& result) {
 summary::RunSummary Server::Finish(const std::string& stop_reason,
                                    bool tell_done) {
   const model::Evaluation final_eval =
-      EvaluateOn(*model_, data_.test, round_->anchor());
+      EvaluateOn(*model_, test_, round_->anchor());
   metrics_.eval_accuracy.Set(final_eval.accuracy);
   metrics_.eval_loss.Set(final_eval.loss);
   for (const auto& [id, peer] : peers_) {

@@ -51,7 +51,7 @@ namespace anchorage::server {
 
 class Server {
  public:
-  // Loads the dataset, builds the initial anchor and the round core (or
+  // Loads the test split, builds the initial anchor and the round core (or
   // resumes it from --checkpoint-dir), binds the ROUTER. Returns the first
   // error (data files, codec, another run's checkpoint, no loadable
   // checkpoint, bind) as a Status. `context` and `registry` must outlive
@@ -104,7 +104,7 @@ class Server {
   };
 
   Server(const config::RunConfig& config, zmq::context_t* context,
-         prometheus::Registry* registry, data::TrainTest data,
+         prometheus::Registry* registry, data::Dataset test,
          std::unique_ptr<model::Model> model,
          std::unique_ptr<algo::AnchorRound> round, const Resumed& resumed);
 
@@ -112,7 +112,7 @@ class Server {
   // it exceeds the cgroup's memory limit.
   static Status CheckMemory(const config::RunConfig& config,
                             const algo::AnchorRound& round,
-                            const data::TrainTest& data);
+                            const data::Dataset& test);
   // With --curve-secret-key: the ZAP handler admitting the listed keys.
   Status StartCurve();
   Status Bind();
@@ -173,7 +173,7 @@ class Server {
   config::RunConfig config_;
   zmq::context_t* context_;
   ServerMetrics metrics_;
-  data::TrainTest data_;
+  data::Dataset test_;  // what the anchor is evaluated on
   std::unique_ptr<model::Model> model_;
   std::unique_ptr<algo::AnchorRound> round_;
   // Encodes the anchors sent down: --anchor-codec (dense, fp16 or bf16),

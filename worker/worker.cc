@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
 #include <thread>
 #include <utility>
 
 #include "common/base/log.h"
 #include "common/config/train_data.h"
-#include "common/data/partition.h"
 
 namespace anchorage::worker {
 namespace {
@@ -35,21 +35,19 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(
     if (!keys.ok()) return keys.status();
     curve = std::move(keys).value();
   }
-  StatusOr<data::TrainTest> data = config::LoadTrainingData(config.train);
+  // Only this worker's rows stay in memory; from a dataset cache only they
+  // are read.
+  StatusOr<config::WorkerData> data =
+      config::LoadWorkerShard(config.train, config.worker.worker_id);
   if (!data.ok()) return data.status();
-  StatusOr<data::Partition> partition =
-      data::MakePartition(config.train.partition, data->train,
-                          config.train.workers, config.train.seed);
-  if (!partition.ok()) return partition.status();
-  std::vector<int64_t> shard =
-      std::move((*partition)[static_cast<size_t>(config.worker.worker_id)]);
-  StatusOr<std::unique_ptr<model::Model>> model = model::MakeModel(
-      config.train.model, data->train.dim(), data->train.num_classes);
+  data::Dataset& shard = data->shard;
+  StatusOr<std::unique_ptr<model::Model>> model =
+      model::MakeModel(config.train.model, shard.dim(), shard.num_classes);
   if (!model.ok()) return model.status();
   // The learning-rate schedule is in epochs of the whole run; all workers
   // advance together, so one epoch is one pass over this worker's shard.
-  const optim::SgdOptions sgd = config.train.LocalOptimizer(
-      config.train.StepsPerEpoch(data->train.size()));
+  const optim::SgdOptions sgd =
+      config.train.LocalOptimizer(config.train.StepsPerEpoch(data->train_size));
   Status status = sgd.Validate();
   if (!status.ok()) return status;
   std::vector<float> initial(static_cast<size_t>((*model)->dim()));
@@ -59,10 +57,14 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(
   StatusOr<std::unique_ptr<codec::Codec>> codec = codec::MakeCodec(
       config.train.codec, (*model)->dim(),
       config.CodecSettings(config.worker.worker_id,
-                           config.train.PlannedPushes(data->train.size())));
+                           config.train.PlannedPushes(data->train_size)));
   if (!codec.ok()) return codec.status();
+  // The trainer samples shard positions; with the rows held in shard order
+  // these are the rows themselves.
+  std::vector<int64_t> rows(static_cast<size_t>(shard.size()));
+  std::iota(rows.begin(), rows.end(), int64_t{0});
   std::unique_ptr<Worker> worker(new Worker(
-      config, context, registry, std::move(data).value(), std::move(shard),
+      config, context, registry, std::move(shard), std::move(rows),
       std::move(model).value(), sgd, std::move(initial),
       algo::PushEncoder(config.train.algorithm, std::move(codec).value())));
   worker->curve_ = std::move(curve);
@@ -70,8 +72,8 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(
 }
 
 Worker::Worker(const config::RunConfig& config, zmq::context_t* context,
-               prometheus::Registry* registry, data::TrainTest data,
-               std::vector<int64_t> shard, std::unique_ptr<model::Model> model,
+               prometheus::Registry* registry, data::Dataset shard,
+               std::vector<int64_t> rows, std::unique_ptr<model::Model> model,
                const optim::SgdOptions& sgd, std::vector<float> initial,
                algo::PushEncoder encoder)
     : config_(config),
@@ -79,8 +81,8 @@ Worker::Worker(const config::RunConfig& config, zmq::context_t* context,
       metrics_(*registry,
                std::string(algo::AlgorithmName(config.train.algorithm)),
                config.train.codec),
-      data_(std::move(data)),
-      trainer_(std::move(model), &data_.train, std::move(shard),
+      shard_(std::move(shard)),
+      trainer_(std::move(model), &shard_, std::move(rows),
                config.train.batch_size, sgd, initial,
                algo::WorkerSeed(config.train.seed, config.worker.worker_id)),
       encoder_(std::move(encoder)) {}

@@ -45,7 +45,8 @@ struct WorkerResult {
 
 class Worker {
  public:
-  // Loads the dataset, takes this worker's shard and builds the model.
+  // Loads this worker's shard of the dataset (only its rows are kept) and
+  // builds the model.
   // `context` and `registry` must outlive the worker.
   static StatusOr<std::unique_ptr<Worker>> Create(
       const config::RunConfig& config, zmq::context_t* context,
@@ -64,9 +65,11 @@ class Worker {
   }
 
  private:
+  // `shard` is this worker's data; `rows` the rows of it the trainer
+  // samples (all of them).
   Worker(const config::RunConfig& config, zmq::context_t* context,
-         prometheus::Registry* registry, data::TrainTest data,
-         std::vector<int64_t> shard, std::unique_ptr<model::Model> model,
+         prometheus::Registry* registry, data::Dataset shard,
+         std::vector<int64_t> rows, std::unique_ptr<model::Model> model,
          const optim::SgdOptions& sgd, std::vector<float> initial,
          algo::PushEncoder encoder);
 
@@ -90,7 +93,7 @@ class Worker {
   config::RunConfig config_;
   zmq::context_t* context_;
   WorkerMetrics metrics_;
-  data::TrainTest data_;
+  data::Dataset shard_;
   algo::Trainer trainer_;
   // The push codec until Run() hands it to the communication thread.
   std::optional<algo::PushEncoder> encoder_;

@@ -375,6 +375,10 @@ std::vector<Flag> MakeTable() {
       {"--data-dir", kTrainingGroup,
        "Dataset folder (default: /usr/share/datasets/fashion-mnist)", kAll,
        kShared, Train(&TrainOptions::data_dir)},
+      {"--data-cache", kTrainingGroup,
+       "Folder of the decoded dataset cache: the first load writes it, later "
+       "ones map it and copy only the rows they use (default: none)",
+       kAll, kShared, Train(&TrainOptions::data_cache)},
       {"--partition", kTrainingGroup,
        "iid, dirichlet:A (per-class Dirichlet) or mix:P (fraction P shared, "
        "the rest from the worker's own labels)",

@@ -141,7 +141,8 @@ std::vector<std::string> SharedFlags(const RunConfig& config, Role child) {
 std::map<std::string, std::string> RunFingerprint(const RunConfig& config) {
   std::map<std::string, std::string> fingerprint;
   for (const Flag& flag : FlagTable()) {
-    if (flag.group != kTrainingGroup || flag.name == "--data-dir") {
+    if (flag.group != kTrainingGroup || flag.name == "--data-dir" ||
+        flag.name == "--data-cache") {
       continue;
     }
     std::optional<std::string> argument =

@@ -64,7 +64,8 @@ void ApplyDependentDefaults(const std::set<std::string>& given,
 std::vector<std::string> SharedFlags(const RunConfig& config, Role child);
 
 // What identifies a run for its checkpoints: every Training flag but
-// --data-dir (a path may differ between machines), and the resolved
+// --data-dir and --data-cache (paths may differ between machines, and a
+// cache holds the same data), and the resolved
 // aggregation mode, as flag name → value ("--lr" → "0.05"; a flag left at
 // an empty default is absent). A server resumes a checkpoint only when its
 // own fingerprint is equal.

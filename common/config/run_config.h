@@ -104,6 +104,9 @@ struct TrainOptions {
   data::DatasetKind dataset = data::DatasetKind::kFashionMnist;
   // Folder of the dataset files; empty = the installed default.
   std::string data_dir;
+  // Folder of the decoded dataset cache (data/dataset_cache.h); empty = no
+  // cache, every load decodes the source files.
+  std::string data_cache;
   // iid or dirichlet:A.
   std::string partition = "iid";
   // softmax or mlp:H1,H2,...

@@ -941,6 +941,7 @@ void ExpectSameTrainOptions(const TrainOptions& got, const TrainOptions& want) {
   EXPECT_EQ(got.max_versions, want.max_versions);
   EXPECT_EQ(got.dataset, want.dataset);
   EXPECT_EQ(got.data_dir, want.data_dir);
+  EXPECT_EQ(got.data_cache, want.data_cache);
   EXPECT_EQ(got.partition, want.partition);
   EXPECT_EQ(got.model, want.model);
   EXPECT_EQ(got.codec, want.codec);
@@ -985,6 +986,7 @@ RunConfig UnusualConfig() {
   t.base_buffer = BaseBuffer::kKeep;
   t.dataset = data::DatasetKind::kSyntheticLogistic;
   t.data_dir = "/tmp/anchorage data";
+  t.data_cache = "/tmp/anchorage cache";
   t.partition = "dirichlet:0.25";
   t.model = "mlp:17,9";
   t.codec = "dqsgd";
@@ -1113,9 +1115,9 @@ TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
                                                "--link-latency",
                                                "--link-bandwidth"};
   // Flags whose unset value is the parser's default are left out.
-  const std::vector<std::string> when_set = {"--nesterov",     "--standardize",
-                                             "--decay-epochs", "--data-dir",
-                                             "--aggregation",  "--slowdown"};
+  const std::vector<std::string> when_set = {
+      "--nesterov",   "--standardize", "--decay-epochs", "--data-dir",
+      "--data-cache", "--aggregation", "--slowdown"};
   RunConfig config = UnusualConfig();
   config.worker.slowdown = "0:2";
 
