@@ -31,6 +31,8 @@ int64_t UnixNanos() {
 StatusOr<std::unique_ptr<Server>> Server::Create(
     const config::RunConfig& config, zmq::context_t* context,
     prometheus::Registry* registry) {
+  // The run starts now: its start-up counts from here.
+  const int64_t started_unix_ns = UnixNanos();
   // The server evaluates on the test split; of the training split it
   // needs only the size.
   StatusOr<config::EvaluationData> data =
@@ -51,8 +53,10 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
         config.train.codec, dim,
         config.CodecSettings(0, config.train.PlannedPushes(examples)));
     if (!codec.ok()) return codec.status();
-    return algo::AnchorRound::Create(config::RoundSettings(config, examples),
-                                     initial, std::move(codec).value());
+    algo::AnchorRoundOptions options = config::RoundSettings(config, examples);
+    options.started_unix_ns = started_unix_ns;
+    return algo::AnchorRound::Create(options, initial,
+                                     std::move(codec).value());
   };
   StatusOr<std::unique_ptr<algo::AnchorRound>> round = make_round();
   if (!round.ok()) return round.status();
@@ -480,7 +484,9 @@ void Server::Dispatch(const std::string& routing_id,
   switch (message.kind()) {
     case proto::Body::Push: {
       const int64_t samples = round_->samples();
-      Execute(routing_id, round_->OnPush(Now(), transport::ReadPush(message)));
+      algo::PushRequest push = transport::ReadPush(message);
+      push.received_unix_ns = UnixNanos();
+      Execute(routing_id, round_->OnPush(Now(), push));
       metrics_.samples.Increment(
           static_cast<double>(round_->samples() - samples));
       metrics_.epoch.Set(round_->stats().epochs);

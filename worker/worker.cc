@@ -16,6 +16,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Seconds = std::chrono::duration<double>;
 
+int64_t UnixNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<Worker>> Worker::Create(
@@ -180,6 +186,8 @@ bool Worker::Act(algo::WorkerSync::Action action, algo::WorkerSync& sync,
 
 void Worker::Compute(algo::WorkerRound<float>& logic,
                      const algo::WorkerSync& sync) {
+  // The end of this process's start-up, reported with every push.
+  if (first_step_unix_ns_ == 0) first_step_unix_ns_ = UnixNanos();
   const Clock::time_point start = Clock::now();
   last_loss_ = logic.Compute(sync.schedule_step());
   double compute = Seconds(Clock::now() - start).count();
@@ -255,7 +263,8 @@ void Worker::Push(Communicator& comm, uint64_t round,
       .local_steps = static_cast<uint64_t>(config_.train.local_steps),
       .train_loss = static_cast<float>(last_loss_),
       .compute_seconds = result_.compute_seconds,
-      .sync_wait_seconds = result_.sync_wait_seconds};
+      .sync_wait_seconds = result_.sync_wait_seconds,
+      .first_step_unix_ns = first_step_unix_ns_};
   push->contribution.assign(contribution.begin(), contribution.end());
   push->base = latest_;
   samples_since_push_ = 0;

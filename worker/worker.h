@@ -108,6 +108,8 @@ class Worker {
   std::string end_reason_;
   WorkerResult result_;
   uint64_t samples_since_push_ = 0;
+  // When this process began its first local step (unix ns; 0: not yet).
+  int64_t first_step_unix_ns_ = 0;
   double last_loss_ = 0;
   // Blocked at the current sync point so far.
   double wait_seconds_ = 0;

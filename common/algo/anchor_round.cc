@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -16,7 +17,7 @@ namespace anchorage::algo {
 namespace {
 
 constexpr uint32_t kStateMagic = 0x52434e41;  // "ANCR"
-constexpr uint32_t kStateFormat = 5;
+constexpr uint32_t kStateFormat = 6;
 
 std::string Worker(uint32_t id) {
   return "worker " + std::to_string(id);
@@ -101,7 +102,8 @@ BasicAnchorRound<Scalar>::BasicAnchorRound(const AnchorRoundOptions& options,
       protocol_(codec_->NewRoundProtocol()),
       decoded_(initial.size()),
       update_bound_(options.bound),
-      values_bound_(options.bound) {
+      values_bound_(options.bound),
+      started_unix_ns_(options.started_unix_ns) {
   if (protocol_ != nullptr) protocol_->Begin();
   Publish();
 }
@@ -513,6 +515,7 @@ std::optional<Refused> BasicAnchorRound<Scalar>::CheckReport(
               std::to_string(report.quantized_pushes) + " pushes, more than " +
               std::to_string(kMaxReportedBits) + " per push";
   }
+  if (problem.empty()) problem = CheckFirstStep(request);
   if (!problem.empty()) {
     return Refuse(id, Refusal::kBadMessage, "statistics",
                   "push from " + Worker(id) + " " + problem, true);
@@ -536,6 +539,33 @@ std::optional<Refused> BasicAnchorRound<Scalar>::CheckReport(
 }
 
 template <typename Scalar>
+std::string BasicAnchorRound<Scalar>::CheckFirstStep(
+    const PushRequest& request) const {
+  const int64_t first = request.report.first_step_unix_ns;
+  if (first == 0) return "";
+  const auto seconds = [](int64_t nanos) {
+    char text[40];
+    std::snprintf(text, sizeof(text), "%.3f",
+                  static_cast<double>(nanos) * 1e-9);
+    return std::string(text);
+  };
+  std::string claim =
+      "reports its first local step at unix time " + seconds(first) + " s";
+  if (first < 0) return claim;
+  if (request.sent_unix_ns != 0 && first > request.sent_unix_ns) {
+    return claim + ", after it sent this push (" +
+           seconds(request.sent_unix_ns) + " s)";
+  }
+  // With a slack for another host's clock, without overflow.
+  const int64_t received = request.received_unix_ns;
+  if (received > 0 && first - kClockSlackNs > received) {
+    return claim + ", " + seconds(first - received) +
+           " s after the push arrived";
+  }
+  return "";
+}
+
+template <typename Scalar>
 void BasicAnchorRound<Scalar>::Record(const PushRequest& request,
                                       Member& member) {
   const uint64_t room =
@@ -551,6 +581,17 @@ void BasicAnchorRound<Scalar>::Record(const PushRequest& request,
     member.report.train_loss = loss;
   }
   raw_bytes_up_ += codec_->raw_bytes();
+  // A worker started again reports a later first step; its first one
+  // counts. One from before the run started (beyond the clock slack) is
+  // a worker that outlived an earlier server: it trains for this run, but
+  // its start-up was another run's.
+  const int64_t first = request.report.first_step_unix_ns;
+  const bool before_start =
+      started_unix_ns_ > 0 && first < started_unix_ns_ - kClockSlackNs;
+  if (first > 0 && !before_start &&
+      (member.first_step_unix_ns == 0 || first < member.first_step_unix_ns)) {
+    member.first_step_unix_ns = first;
+  }
 }
 
 template <typename Scalar>
@@ -966,6 +1007,15 @@ RoundStats BasicAnchorRound<Scalar>::stats() const {
   if (quantized_pushes > 0) {
     stats.quantization_bits_mean = quantization_bits / quantized_pushes;
   }
+  stats.started_unix_ns = started_unix_ns_;
+  int stepped = 0;
+  for (const auto& [id, member] : members_) {
+    if (member.first_step_unix_ns == 0) continue;
+    ++stepped;
+    stats.first_steps_unix_ns =
+        std::max(stats.first_steps_unix_ns, member.first_step_unix_ns);
+  }
+  if (stepped < options_.workers) stats.first_steps_unix_ns = 0;
   stats.lost_workers = lost_;
   stats.finish_reason = finish_reason_;
   return stats;
@@ -1012,6 +1062,7 @@ std::vector<uint8_t> BasicAnchorRound<Scalar>::Save() const {
   values_bound_.Save(&out);
   out.F64(staleness_sum_);
   out.I64(raw_bytes_up_);
+  out.I64(started_unix_ns_);
   out.U32s(lost_);
   out.String(finish_reason_);
   return out.Take();
@@ -1041,6 +1092,7 @@ void BasicAnchorRound<Scalar>::SaveMembers(ByteWriter* out) const {
     out->U64(report.quantization_bits_sum);
     out->Bool(member.reported);
     out->Bool(member.has_loss);
+    out->I64(member.first_step_unix_ns);
   }
 }
 
@@ -1090,6 +1142,7 @@ Status BasicAnchorRound<Scalar>::Load(std::span<const uint8_t> bytes) {
   values_bound_.Load(&in);
   staleness_sum_ = in.F64();
   raw_bytes_up_ = in.I64();
+  started_unix_ns_ = in.I64();
   in.U32s(&lost_, workers);
   finish_reason_ = in.String();
   published_ = nullptr;
@@ -1143,6 +1196,7 @@ void BasicAnchorRound<Scalar>::LoadMembers(ByteReader* in) {
     report.quantization_bits_sum = in->U64();
     member.reported = in->Bool();
     member.has_loss = in->Bool();
+    member.first_step_unix_ns = in->I64();
     if (in->ok() && member.live != aggregator_.HasWorker(id)) {
       in->Fail(Worker(id) + "'s membership and slot disagree");
     }

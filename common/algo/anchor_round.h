@@ -42,8 +42,9 @@
 //   - contribution bounds (contribution_bound.h): a push whose update
 //     norm is out of bounds, whose report is out of range (more examples
 //     than its steps can hold, a round or base version the worker cannot
-//     have), or whose aggregation would make the anchor non-finite is
-//     refused with the state untouched, and counted by reason;
+//     have, a first local step after the push was sent or in the future),
+//     or whose aggregation would make the anchor non-finite is refused
+//     with the state untouched, and counted by reason;
 //   - the budget (epochs of examples the workers report, or anchor
 //     versions) and the run's counters.
 //
@@ -110,10 +111,20 @@ struct AnchorRoundOptions {
   // bytes). The published snapshot is the anchor as the workers decode it,
   // so the bases of relative pushes are what they pulled toward.
   std::string anchor_codec = "dense";
+  // The run's start, unix time in ns on the caller's wall clock: a first
+  // local step a worker reports more than kClockSlackNs before it belongs
+  // to an earlier run and is not counted in the start-up (0: every one
+  // counts). A resumed state keeps the start of the run it saved.
+  int64_t started_unix_ns = 0;
 };
 
 // The codecs anchors may travel in.
 bool IsAnchorCodec(std::string_view name);
+
+// How far two hosts' wall clocks may disagree before a wall-clock time a
+// worker reports is out of range: one minute, so that only a clock that
+// is not synchronised at all, or a made-up time, is refused.
+inline constexpr int64_t kClockSlackNs = int64_t{60} * 1000 * 1000 * 1000;
 
 // What the run has done so far, for summaries.
 struct RoundStats {
@@ -140,6 +151,13 @@ struct RoundStats {
   // have sent (each worker's latest cumulative counts, pooled); 0 when
   // none was quantized.
   double quantization_bits_mean = 0;
+  // The run's start (AnchorRoundOptions::started_unix_ns, or the saved
+  // one), and the latest of the expected workers' first local steps (each
+  // worker's earliest report): when every worker had begun training, the
+  // end of the start-up. Unix ns; 0 when unknown, or until every expected
+  // worker has reported one.
+  int64_t started_unix_ns = 0;
+  int64_t first_steps_unix_ns = 0;
   std::vector<uint32_t> lost_workers;
   std::string finish_reason;  // empty until the budget is reached
 };
@@ -233,6 +251,8 @@ class BasicAnchorRound {
     WorkerReport report;
     bool reported = false;
     bool has_loss = false;
+    // The earliest first local step it has reported (unix ns; 0: none).
+    int64_t first_step_unix_ns = 0;
   };
   struct Base {
     std::shared_ptr<const std::vector<Scalar>> values;
@@ -261,6 +281,10 @@ class BasicAnchorRound {
                                      const Member& member);
   // ProgressStep(), recorded as told to `member`.
   uint64_t TellProgress(Member& member) const;
+  // What is wrong with the first local step `request` reports (empty:
+  // nothing): negative, after the push was sent, or more than
+  // kClockSlackNs after it arrived.
+  std::string CheckFirstStep(const PushRequest& request) const;
   // Refuses a contribution of `norm` beyond `bound`.
   std::optional<Refused> CheckNorm(uint32_t worker, double norm,
                                    ContributionBound& bound, double rate,
@@ -333,6 +357,7 @@ class BasicAnchorRound {
   std::map<std::string, int64_t> refusals_;
   double staleness_sum_ = 0;
   int64_t raw_bytes_up_ = 0;
+  int64_t started_unix_ns_ = 0;
   std::vector<uint32_t> lost_;
   std::string finish_reason_;
 };

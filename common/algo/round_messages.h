@@ -41,6 +41,9 @@ struct WorkerReport {
   // sum of their bits per coordinate (Codec::quantization_bits()).
   uint64_t quantized_pushes = 0;
   uint64_t quantization_bits_sum = 0;
+  // Unix time (ns, the worker's clock) when its process began its first
+  // local step; 0 when unknown (an older worker, the simulator).
+  int64_t first_step_unix_ns = 0;
 };
 
 // A contribution for `round`, relative to anchor `base_version`.
@@ -50,6 +53,10 @@ struct PushRequest {
   uint64_t base_version = 0;
   std::string codec;
   int64_t sent_unix_ns = 0;  // echoed back to measure the round trip
+  // Unix time (ns, the server's clock) when the push arrived: the latest
+  // wall-clock time its report may name; 0 when there is no wall clock
+  // (the simulator).
+  int64_t received_unix_ns = 0;
   WorkerReport report;
   std::vector<std::span<const uint8_t>> payloads;  // exactly one is valid
 };

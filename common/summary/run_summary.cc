@@ -42,6 +42,8 @@ void ForEachKey(Summary& s, const Visit& visit) {
   visit("virtual_seconds",
         Derived{s.simulated ? std::optional(s.wall_seconds) : std::nullopt});
   visit("demo_wall_seconds", s.demo_wall_seconds);
+  visit("startup_seconds", s.startup_seconds);
+  visit("first_steps_unix_seconds", s.first_steps_unix_seconds);
   visit("epochs", s.epochs);
   visit("samples", s.samples);
   visit("bytes_up", s.bytes_up);
@@ -145,6 +147,17 @@ void SetRoundStats(const algo::RoundStats& stats, RunSummary* summary) {
   summary->quantization_bits_mean = stats.quantization_bits_mean;
   summary->train_loss = stats.train_loss;
   summary->lost_workers = stats.lost_workers;
+  summary->startup_seconds.reset();
+  summary->first_steps_unix_seconds.reset();
+  if (stats.first_steps_unix_ns > 0) {
+    summary->first_steps_unix_seconds =
+        static_cast<double>(stats.first_steps_unix_ns) * 1e-9;
+    if (stats.started_unix_ns > 0) {
+      summary->startup_seconds = static_cast<double>(stats.first_steps_unix_ns -
+                                                     stats.started_unix_ns) *
+                                 1e-9;
+    }
+  }
 }
 
 Status WriteRunSummary(const std::string& path, const RunSummary& summary) {

@@ -6,7 +6,8 @@
 // The file is one JSON object with the keys named as the fields below, in
 // their order, plus two keys derived on writing and ignored on reading:
 // virtual_seconds (simulated runs only, equal to wall_seconds) and
-// compression_ratio. demo_wall_seconds is written only when set. A number that
+// compression_ratio. demo_wall_seconds, startup_seconds and
+// first_steps_unix_seconds are written only when set. A number that
 // is not finite (the loss of a diverged run) is written as null and read
 // back as NaN, so every summary is valid JSON.
 //
@@ -66,6 +67,12 @@ struct RunSummary {
   // teardown of the processes included.
   double wall_seconds = 0;
   std::optional<double> demo_wall_seconds;
+  // Start-up: seconds from the start until every worker had begun its
+  // first local step (the server's summary: from its run's start; the
+  // demo's: from the demo's launch), and that moment as unix time. Unset
+  // until every expected worker has reported one, and in simulations.
+  std::optional<double> startup_seconds;
+  std::optional<double> first_steps_unix_seconds;
   // Training examples processed by all workers, and as epochs.
   double epochs = 0;
   int64_t samples = 0;
@@ -128,7 +135,8 @@ void SetRunSettings(const config::RunConfig& config, RunSummary* summary);
 // Fills what the round core counts: anchor_version, epochs, samples,
 // raw_bytes_up, the pushes, rejected_messages (the round's refusals),
 // staleness_mean, the workers' reported compute, sync wait, encoding and
-// train loss and quantization bits, lost_workers.
+// train loss and quantization bits, lost_workers, and startup_seconds and
+// first_steps_unix_seconds when the workers' first steps are known.
 void SetRoundStats(const algo::RoundStats& stats, RunSummary* summary);
 
 // Writes `summary` to `path` atomically (a reader never sees half a file).

@@ -87,7 +87,8 @@ Frames MakePush(EnvelopeBuilder& builder, const algo::PushRequest& push,
       builder.builder(), push.base_version, push.round, push.codec.c_str(),
       push.sent_unix_ns, report.samples, report.local_steps, report.train_loss,
       report.compute_seconds, report.sync_wait_seconds, report.encode_seconds,
-      report.quantized_pushes, report.quantization_bits_sum);
+      report.quantized_pushes, report.quantization_bits_sum,
+      report.first_step_unix_ns);
   return Finish(builder, push.worker, proto::Body::Push, body.Union(),
                 One(FrameFromBytes(std::move(payload))));
 }
@@ -107,7 +108,8 @@ algo::PushRequest ReadPush(const Message& message) {
                      .sync_wait_seconds = push->sync_wait_seconds(),
                      .encode_seconds = push->encode_seconds(),
                      .quantized_pushes = push->quantized_pushes(),
-                     .quantization_bits_sum = push->quantization_bits_sum()},
+                     .quantization_bits_sum = push->quantization_bits_sum(),
+                     .first_step_unix_ns = push->first_step_unix_ns()},
           .payloads = Payloads(message)};
 }
 

@@ -507,5 +507,77 @@ TEST(ReportRangeTest, OutOfRangeClaimsAreRefusedByName) {
   EXPECT_EQ(round->samples(), 8);
 }
 
+// A worker reports when it began its first local step (unix ns, its
+// clock); the server keeps the latest over the workers as the end of the
+// run's start-up. A time after the push was sent or far in the future is
+// refused by name like the other statistics; one from before the run
+// started (a worker that outlived an earlier server) is not counted.
+TEST(ReportRangeTest, AFirstStepOutsideTheRunIsRefusedByName) {
+  constexpr int64_t kSecond = int64_t{1000} * 1000 * 1000;
+  constexpr int64_t kStart = int64_t{1700000000} * kSecond;
+  AnchorRoundOptions options = Unbounded(AggregationMode::kAsync);
+  options.started_unix_ns = kStart;
+  const auto round = JoinedRound(options);
+  std::vector<uint8_t> bytes;
+  const auto push = [&](uint32_t worker, int64_t first_step, int64_t sent,
+                        int64_t received) {
+    PushRequest request = RawPush(worker, 0, 0, 1.0F, &bytes);
+    request.report.first_step_unix_ns = first_step;
+    request.sent_unix_ns = sent;
+    request.received_unix_ns = received;
+    return All<Refused>(round->OnPush(0, request));
+  };
+  const int64_t now = kStart + 10 * kSecond;
+  struct Lie {
+    const char* what;
+    int64_t first_step;
+    int64_t sent;
+  };
+  const std::vector<Lie> lies = {
+      {"negative", -1, now},
+      {"after it sent this push", now + 1, now},
+      {"after the push arrived", now + 2 * kClockSlackNs,
+       now + 2 * kClockSlackNs},
+      {"near the end of time", INT64_MAX, INT64_MAX},
+  };
+  for (const Lie& lie : lies) {
+    SCOPED_TRACE(lie.what);
+    const std::vector<Refused> refused = push(0, lie.first_step, lie.sent, now);
+    ASSERT_EQ(refused.size(), 1U);
+    EXPECT_EQ(refused[0].reason, "statistics");
+    EXPECT_NE(refused[0].text.find("worker 0"), std::string::npos)
+        << refused[0].text;
+    EXPECT_NE(refused[0].text.find("first local step"), std::string::npos)
+        << refused[0].text;
+  }
+  EXPECT_EQ(round->stats().refusals.at("statistics"),
+            static_cast<int64_t>(lies.size()));
+  EXPECT_EQ(round->version(), 0U);
+
+  // Honest reports, one within the clock slack before the start (another
+  // host's clock); an older worker's 0 is no report, and neither is one
+  // from an earlier run, though its push is applied.
+  EXPECT_TRUE(push(0, kStart - kClockSlackNs / 2, now, now).empty());
+  EXPECT_TRUE(push(0, 0, now, now).empty());
+  EXPECT_TRUE(push(1, kStart - 2 * kClockSlackNs, now, now).empty());
+  EXPECT_EQ(round->stats().first_steps_unix_ns, 0);  // worker 1 not yet
+  EXPECT_TRUE(push(1, kStart + 2 * kSecond, now, now).empty());
+  RoundStats stats = round->stats();
+  EXPECT_EQ(stats.started_unix_ns, kStart);
+  EXPECT_EQ(stats.first_steps_unix_ns, kStart + 2 * kSecond);
+  // Worker 1 started again: its first first step still counts.
+  EXPECT_TRUE(push(1, kStart + 5 * kSecond, now, now).empty());
+  EXPECT_EQ(round->stats().first_steps_unix_ns, kStart + 2 * kSecond);
+
+  // A resumed run keeps its start and the workers' first steps, whatever
+  // the start its new server passes.
+  options.started_unix_ns = kStart + 100 * kSecond;
+  auto resumed = JoinedRound(options);
+  ASSERT_TRUE(resumed->Load(round->Save()).ok());
+  stats = resumed->stats();
+  EXPECT_EQ(stats.started_unix_ns, kStart);
+  EXPECT_EQ(stats.first_steps_unix_ns, kStart + 2 * kSecond);
+}
+
 }  // namespace
 }  // namespace anchorage::algo

@@ -43,6 +43,8 @@ RunSummary Full() {
   s.train_loss = 0.1 + 0.2;  // not exactly 0.3: needs all 17 digits
   s.wall_seconds = 12.5;
   s.demo_wall_seconds = 14.25;
+  s.startup_seconds = 0.75;
+  s.first_steps_unix_seconds = 1700000000.5;
   s.epochs = 3.01;
   s.samples = 90300;
   s.bytes_up = 1000;
@@ -126,6 +128,8 @@ TEST(RunSummaryTest, WritesEveryKeyOfTheReadmeAsKeySpaceValue) {
                           "stop_reason",
                           "evaluations",
                           "demo_wall_seconds",
+                          "startup_seconds",
+                          "first_steps_unix_seconds",
                           "simulated"}) {
     EXPECT_NE(text.find("\"" + std::string(key) + "\": "), std::string::npos)
         << key << " in\n"
@@ -185,6 +189,8 @@ TEST(RunSummaryTest,
   RunSummary written = Full();
   written.simulated = true;
   written.demo_wall_seconds.reset();
+  written.startup_seconds.reset();
+  written.first_steps_unix_seconds.reset();
 
   ASSERT_TRUE(WriteRunSummary(path, written).ok());
   const io::Json parsed = io::Json::parse(ReadAll(path));
@@ -193,8 +199,29 @@ TEST(RunSummaryTest,
   EXPECT_EQ(parsed.at("simulated"), true);
   EXPECT_EQ(parsed.at("virtual_seconds"), written.wall_seconds);
   EXPECT_FALSE(parsed.contains("demo_wall_seconds"));
+  EXPECT_FALSE(parsed.contains("startup_seconds"));
+  EXPECT_FALSE(parsed.contains("first_steps_unix_seconds"));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_TRUE(*read == written);
+}
+
+TEST(RunSummaryTest, StartUpIsFromTheStartToTheLastFirstStep) {
+  algo::RoundStats stats;
+  stats.started_unix_ns = int64_t{1700000000} * 1000000000;
+  stats.first_steps_unix_ns = stats.started_unix_ns + 750000000;
+  RunSummary summary;
+
+  SetRoundStats(stats, &summary);
+
+  ASSERT_TRUE(summary.startup_seconds.has_value());
+  EXPECT_DOUBLE_EQ(*summary.startup_seconds, 0.75);
+  ASSERT_TRUE(summary.first_steps_unix_seconds.has_value());
+  EXPECT_NEAR(*summary.first_steps_unix_seconds, 1700000000.75, 1e-6);
+  // Until every worker has stepped, or in a simulation, it is unknown.
+  stats.first_steps_unix_ns = 0;
+  SetRoundStats(stats, &summary);
+  EXPECT_FALSE(summary.startup_seconds.has_value());
+  EXPECT_FALSE(summary.first_steps_unix_seconds.has_value());
 }
 
 TEST(RunSummaryTest, MissingFileIsDataLossNamingThePath) {

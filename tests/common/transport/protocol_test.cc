@@ -54,7 +54,8 @@ TEST(ProtocolTest, PushReadsBackWithItsReportAndPayload) {
                                           .sync_wait_seconds = 0.25,
                                           .encode_seconds = 0.125,
                                           .quantized_pushes = 7,
-                                          .quantization_bits_sum = 31}};
+                                          .quantization_bits_sum = 31,
+                                          .first_step_unix_ns = 987654321}};
   const Message message = Parse(MakePush(builder, push, Bytes({1, 2, 3})));
   const algo::PushRequest read = ReadPush(message);
   EXPECT_EQ(read.worker, 1U);
@@ -70,10 +71,32 @@ TEST(ProtocolTest, PushReadsBackWithItsReportAndPayload) {
   EXPECT_EQ(read.report.encode_seconds, 0.125);
   EXPECT_EQ(read.report.quantized_pushes, 7U);
   EXPECT_EQ(read.report.quantization_bits_sum, 31U);
+  EXPECT_EQ(read.report.first_step_unix_ns, 987654321);
+  // The server's clock, not the worker's: only the server sets it.
+  EXPECT_EQ(read.received_unix_ns, 0);
   ASSERT_EQ(read.payloads.size(), 1U);
   EXPECT_EQ(
       std::vector<uint8_t>(read.payloads[0].begin(), read.payloads[0].end()),
       Bytes({1, 2, 3}));
+}
+
+// A worker from before the first step's field sends a Push without it.
+TEST(ProtocolTest, APushWithoutTheFirstStepReadsItAsZero) {
+  EnvelopeBuilder builder;
+  const auto push = proto::CreatePushDirect(
+      builder.builder(), /*base_version=*/4, /*round=*/5, "dense",
+      /*sent_unix_ns=*/1000, /*samples=*/64, /*local_steps=*/8,
+      /*train_loss=*/0.5F, /*compute_seconds=*/1.0,
+      /*sync_wait_seconds=*/0.5, /*encode_seconds=*/0.25);
+  Frames frames;
+  frames.push_back(builder.Finish(/*worker_id=*/2, proto::Body::Push,
+                                  push.Union(), /*payload_frames=*/1));
+  frames.push_back(FrameFromBytes(Bytes({1, 2, 3, 4})));
+
+  const algo::PushRequest read = ReadPush(Parse(std::move(frames)));
+
+  EXPECT_EQ(read.report.first_step_unix_ns, 0);
+  EXPECT_EQ(read.report.samples, 64U);
 }
 
 TEST(ProtocolTest, AnchorCarriesTheAppliedIndicesAsASecondFrame) {
