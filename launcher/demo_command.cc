@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -59,6 +60,42 @@ Status WaitForFile(const std::string& path, ChildProcess& child,
   return Status::Ok();
 }
 
+// The value of the environment variable `name` when it is an absolute
+// path, else "" (read from environ: the launcher is single-threaded here,
+// but getenv is flagged as not thread-safe).
+std::string AbsolutePathVariable(std::string_view name) {
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view variable(*entry);
+    if (variable.size() > name.size() && variable.starts_with(name) &&
+        variable[name.size()] == '=') {
+      const std::string_view value = variable.substr(name.size() + 1);
+      return value.starts_with('/') ? std::string(value) : std::string();
+    }
+  }
+  return "";
+}
+
+// The demo's dataset cache: the user's cache folder
+// ($XDG_CACHE_HOME/anchorage, else ~/.cache/anchorage), or the run's
+// folder when there is no home. The XDG base directory spec ignores a
+// relative path, and so does this.
+std::string DefaultDataCache(const std::string& run_dir) {
+  if (const std::string xdg = AbsolutePathVariable("XDG_CACHE_HOME");
+      !xdg.empty()) {
+    return (std::filesystem::path(xdg) / "anchorage").string();
+  }
+  if (const std::string home = AbsolutePathVariable("HOME"); !home.empty()) {
+    return (std::filesystem::path(home) / ".cache" / "anchorage").string();
+  }
+  return run_dir + "/data-cache";
+}
+
+double UnixSeconds() {
+  return std::chrono::duration<double>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 StatusOr<std::string> MakeRunDirectory() {
   std::string pattern =
       (std::filesystem::temp_directory_path() / "anchorage-demo-XXXXXX")
@@ -73,9 +110,14 @@ StatusOr<std::string> MakeRunDirectory() {
 class Demo {
  public:
   // A `quiet` demo prints neither its header nor its summary table (the
-  // calm run before a chaotic one).
-  Demo(const config::RunConfig& config, std::string run_dir, bool quiet)
-      : config_(config), run_dir_(std::move(run_dir)), quiet_(quiet) {
+  // calm run before a chaotic one). Its start-up counts from
+  // `launch_unix_seconds`.
+  Demo(const config::RunConfig& config, std::string run_dir, bool quiet,
+       double launch_unix_seconds)
+      : config_(config),
+        run_dir_(std::move(run_dir)),
+        quiet_(quiet),
+        launch_unix_seconds_(launch_unix_seconds) {
     if (config_.demo.chaos) {
       chaos_.emplace(config_.demo.chaos_seed,
                      config_.demo.chaos_interval_seconds,
@@ -140,6 +182,8 @@ class Demo {
   service::ReadyFile server_ready_;
   std::vector<int> worker_metrics_ports_;
   Clock::time_point start_ = Clock::now();
+  // The launch on the wall clock, which the workers' first steps are on.
+  double launch_unix_seconds_;
 };
 
 int Demo::Run() {
@@ -220,6 +264,12 @@ int Demo::Report(bool interrupted) {
     return 1;
   }
   result->demo_wall_seconds = wall;
+  // Start-up as the user sees it: from the demo's launch, not the server's.
+  result->startup_seconds.reset();
+  if (result->first_steps_unix_seconds) {
+    result->startup_seconds =
+        *result->first_steps_unix_seconds - launch_unix_seconds_;
+  }
   result_ = *result;
   if (quiet_) return interrupted ? 130 : 0;
   PrintSummaryTable(*result, run_dir_);
@@ -532,9 +582,58 @@ void Demo::StopWorkers() {
   }
 }
 
+// Runs the demo, or under --chaos a calm demo and then the chaotic one,
+// in `run_dir`; returns the exit code. The first demo was launched at
+// `launch_unix_seconds`.
+int RunDemos(config::RunConfig config, const config::ParsedCommandLine& parsed,
+             const std::string& run_dir, double launch_unix_seconds) {
+  if (config.demo.chaos) {
+    // Killed workers are found out within a second (200 ms heartbeats,
+    // liveness 5) unless the flags say otherwise: an async anchor keeps a
+    // dead worker's last contribution until then, and the default 10 s
+    // window is a whole demo run.
+    const std::set<std::string>& given = parsed.given;
+    if (given.count("--heartbeat-interval-ms") == 0) {
+      config.server.heartbeat_interval_ms = 200;
+    }
+    if (given.count("--heartbeat-liveness") == 0) {
+      config.server.heartbeat_liveness = 5;
+    }
+  }
+  if (!config.demo.chaos) {
+    Demo demo(config, run_dir, /*quiet=*/false, launch_unix_seconds);
+    return demo.Run();
+  }
+  // What the chaos costs is measured against the same run without it.
+  config::RunConfig calm = config;
+  calm.demo.chaos = false;
+  calm.demo.progress_interval_seconds = 0;
+  calm.demo.prometheus = false;
+  calm.demo.linger = false;
+  calm.output.summary_json.clear();
+  calm.output.save_model.clear();
+  const std::string calm_dir = run_dir + "/calm";
+  std::filesystem::create_directory(calm_dir);
+  std::printf(
+      "Anchorage demo --chaos: first the same run without chaos "
+      "(logs in %s)\n",
+      calm_dir.c_str());
+  std::fflush(stdout);
+  Demo calm_demo(calm, calm_dir, /*quiet=*/true, launch_unix_seconds);
+  const int calm_code = calm_demo.Run();
+  if (calm_code != 0) return calm_code;
+  std::printf("without chaos: test accuracy %.4f in %.1f s\n\n",
+              calm_demo.result().test_accuracy,
+              calm_demo.result().demo_wall_seconds.value_or(0));
+  Demo demo(config, run_dir, /*quiet=*/false, UnixSeconds());
+  demo.set_calm(&calm_demo.result());
+  return demo.Run();
+}
+
 }  // namespace
 
 int RunDemoCommand(int argc, const char* const* argv) {
+  const double launch_unix_seconds = UnixSeconds();
   StatusOr<std::optional<config::ParsedCommandLine>> parsed =
       config::ParseCommandLine(config::Role::kDemo, argc, argv);
   if (!parsed.ok()) {
@@ -555,47 +654,13 @@ int RunDemoCommand(int argc, const char* const* argv) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   config::RunConfig config = (*parsed)->config;
-  if (config.demo.chaos) {
-    // Killed workers are found out within a second (200 ms heartbeats,
-    // liveness 5) unless the flags say otherwise: an async anchor keeps a
-    // dead worker's last contribution until then, and the default 10 s
-    // window is a whole demo run.
-    const std::set<std::string>& given = (*parsed)->given;
-    if (given.count("--heartbeat-interval-ms") == 0) {
-      config.server.heartbeat_interval_ms = 200;
-    }
-    if (given.count("--heartbeat-liveness") == 0) {
-      config.server.heartbeat_liveness = 5;
-    }
+  // The server decodes the dataset once into the cache before the workers
+  // start; they map it and copy only their shards, and later demos map it
+  // from the start.
+  if (config.train.data_cache.empty()) {
+    config.train.data_cache = DefaultDataCache(*run_dir);
   }
-  if (!config.demo.chaos) {
-    Demo demo(config, *run_dir, /*quiet=*/false);
-    return demo.Run();
-  }
-  // What the chaos costs is measured against the same run without it.
-  config::RunConfig calm = config;
-  calm.demo.chaos = false;
-  calm.demo.progress_interval_seconds = 0;
-  calm.demo.prometheus = false;
-  calm.demo.linger = false;
-  calm.output.summary_json.clear();
-  calm.output.save_model.clear();
-  const std::string calm_dir = *run_dir + "/calm";
-  std::filesystem::create_directory(calm_dir);
-  std::printf(
-      "Anchorage demo --chaos: first the same run without chaos "
-      "(logs in %s)\n",
-      calm_dir.c_str());
-  std::fflush(stdout);
-  Demo calm_demo(calm, calm_dir, /*quiet=*/true);
-  const int calm_code = calm_demo.Run();
-  if (calm_code != 0) return calm_code;
-  std::printf("without chaos: test accuracy %.4f in %.1f s\n\n",
-              calm_demo.result().test_accuracy,
-              calm_demo.result().demo_wall_seconds.value_or(0));
-  Demo demo(config, *run_dir, /*quiet=*/false);
-  demo.set_calm(&calm_demo.result());
-  return demo.Run();
+  return RunDemos(std::move(config), **parsed, *run_dir, launch_unix_seconds);
 }
 
 }  // namespace anchorage::launcher

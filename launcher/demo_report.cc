@@ -39,6 +39,10 @@ void PrintSummaryTable(const summary::RunSummary& s,
   std::printf("  %-22s %.2f (%s)\n", "epochs", s.epochs, s.stop_reason.c_str());
   std::printf("  %-22s %.1f s training, %.1f s in all\n", "wall time",
               s.wall_seconds, s.demo_wall_seconds.value_or(s.wall_seconds));
+  if (s.startup_seconds) {
+    std::printf("  %-22s %.2f s from launch to every worker's first step\n",
+                "start-up", *s.startup_seconds);
+  }
   std::printf("  %-22s %.0f\n", "samples/s (all)", per_second);
   std::printf("  %-22s %s up (%s, %.1fx compression), %s down\n",
               "bytes on the wire",

@@ -377,7 +377,8 @@ std::vector<Flag> MakeTable() {
        kShared, Train(&TrainOptions::data_dir)},
       {"--data-cache", kTrainingGroup,
        "Folder of the decoded dataset cache: the first load writes it, later "
-       "ones map it and copy only the rows they use (default: none)",
+       "ones map it and copy only the rows they use (default: none; the demo "
+       "uses $XDG_CACHE_HOME/anchorage, else ~/.cache/anchorage)",
        kAll, kShared, Train(&TrainOptions::data_cache)},
       {"--partition", kTrainingGroup,
        "iid, dirichlet:A (per-class Dirichlet) or mix:P (fraction P shared, "
