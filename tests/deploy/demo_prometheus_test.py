@@ -35,7 +35,8 @@ def main():
                   "--eval-examples=1000"]
 
     missing = subprocess.run([binary, "demo", *demo_flags, "--prometheus"],
-                             env={"PATH": "/nonexistent", "TMPDIR": os.environ["TMPDIR"]}, capture_output=True,
+                             env={"PATH": "/nonexistent", "TMPDIR": os.environ["TMPDIR"],
+                                  "XDG_CACHE_HOME": os.environ["XDG_CACHE_HOME"]}, capture_output=True,
                              text=True, timeout=60)
     if missing.returncode != 1 or "scripts/install-deps" not in missing.stderr:
         print(f"FAIL: without prometheus: rc {missing.returncode}, stderr {missing.stderr!r}")
@@ -101,8 +102,10 @@ def main():
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    # The demo keeps its logs in a fresh directory under TMPDIR: keep them
-    # in one that goes with the test.
+    # The demo keeps its logs in a fresh directory under TMPDIR, and its
+    # dataset cache under XDG_CACHE_HOME: keep both in one that goes with
+    # the test.
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["TMPDIR"] = scratch
+        os.environ["XDG_CACHE_HOME"] = scratch
         sys.exit(main())
