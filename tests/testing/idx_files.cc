@@ -1,8 +1,11 @@
 #include "tests/testing/idx_files.h"
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
+
+#include <gtest/gtest.h>
 
 #include "tests/testing/temp_files.h"
 
@@ -47,6 +50,19 @@ void WriteSmallFashionMnist(const std::string& dir, int train, int test,
   WriteAll(dir + "/train-labels-idx1-ubyte", LabelFile(train));
   WriteAll(dir + "/t10k-images-idx3-ubyte", ImageFile(test, side, salt + 1));
   WriteAll(dir + "/t10k-labels-idx1-ubyte", LabelFile(test));
+}
+
+void ExpectSameSplit(const data::Dataset& got, const data::Dataset& want) {
+  ASSERT_EQ(got.features.rows(), want.features.rows());
+  ASSERT_EQ(got.features.cols(), want.features.cols());
+  EXPECT_EQ(
+      std::memcmp(got.features.data(), want.features.data(),
+                  static_cast<size_t>(want.features.size()) * sizeof(float)),
+      0);
+  EXPECT_EQ(got.labels, want.labels);
+  EXPECT_EQ(got.num_classes, want.num_classes);
+  EXPECT_EQ(got.source_labels, want.source_labels);
+  EXPECT_EQ(got.source_classes, want.source_classes);
 }
 
 }  // namespace anchorage::testing

@@ -1,10 +1,15 @@
 // Small datasets in Fashion-MNIST's file layout, for tests of the loaders
-// and the dataset cache.
+// and the dataset cache, and a bit-for-bit comparison of what they load.
 #pragma once
 
 #include <string>
 
+#include "common/data/dataset.h"
+
 namespace anchorage::testing {
+
+// Bit for bit: features compared as bytes, so a NaN or -0 would count.
+void ExpectSameSplit(const data::Dataset& got, const data::Dataset& want);
 
 // Writes raw (not gzip'd) IDX files named as Fashion-MNIST's into `dir`:
 // `train` and `test` images of `side` x `side` pixels whose values vary

@@ -16,21 +16,10 @@
 namespace anchorage::config {
 namespace {
 
+using testing::ExpectSameSplit;
+
 constexpr const char* kInstalledFashionMnist =
     "/usr/share/datasets/fashion-mnist";
-
-void ExpectSameSplit(const data::Dataset& got, const data::Dataset& want) {
-  ASSERT_EQ(got.features.rows(), want.features.rows());
-  ASSERT_EQ(got.features.cols(), want.features.cols());
-  EXPECT_EQ(
-      std::memcmp(got.features.data(), want.features.data(),
-                  static_cast<size_t>(want.features.size()) * sizeof(float)),
-      0);
-  EXPECT_EQ(got.labels, want.labels);
-  EXPECT_EQ(got.num_classes, want.num_classes);
-  EXPECT_EQ(got.source_labels, want.source_labels);
-  EXPECT_EQ(got.source_classes, want.source_classes);
-}
 
 // A small Fashion-MNIST in a fresh folder; the cache goes beside it.
 TrainOptions SmallRun(const std::string& dir) {

@@ -20,19 +20,7 @@
 namespace anchorage::data {
 namespace {
 
-// Bit for bit: features compared as bytes, so a NaN or -0 would count.
-void ExpectSameSplit(const Dataset& got, const Dataset& want) {
-  ASSERT_EQ(got.features.rows(), want.features.rows());
-  ASSERT_EQ(got.features.cols(), want.features.cols());
-  EXPECT_EQ(
-      std::memcmp(got.features.data(), want.features.data(),
-                  static_cast<size_t>(want.features.size()) * sizeof(float)),
-      0);
-  EXPECT_EQ(got.labels, want.labels);
-  EXPECT_EQ(got.num_classes, want.num_classes);
-  EXPECT_EQ(got.source_labels, want.source_labels);
-  EXPECT_EQ(got.source_classes, want.source_classes);
-}
+using testing::ExpectSameSplit;
 
 // A small Fashion-MNIST in a fresh folder, and a cache folder (not yet
 // made) beside it.
