@@ -444,16 +444,16 @@ TEST(AnchorRoundTest, AStragglerIsRatedAtTheProgressItWasTold) {
     ASSERT_TRUE(Has<PushApplied>(
         round->OnPush(0, Push(0, r, round->version(), Filled(1), &bytes, 16))));
   }
-  EXPECT_FLOAT_EQ(round->RateOfPush(0, 8), 0.05);
+  EXPECT_NEAR(round->RateOfPush(0, 8), 0.05, 1e-7);
   // Worker 1 was told step 0 at its Welcome, and is at its own round 1.
-  EXPECT_FLOAT_EQ(round->RateOfPush(1, 1), 0.5);
+  EXPECT_NEAR(round->RateOfPush(1, 1), 0.5, 1e-7);
   ASSERT_TRUE(Has<PushApplied>(
       round->OnPush(0, Push(1, 0, round->version(), Filled(1), &bytes, 16))));
   // Told step 4 once: its round 1 may still have run at the old rate.
-  EXPECT_FLOAT_EQ(round->RateOfPush(1, 1), 0.5);
+  EXPECT_NEAR(round->RateOfPush(1, 1), 0.5, 1e-7);
   ASSERT_TRUE(Has<PushApplied>(
       round->OnPush(0, Push(1, 1, round->version(), Filled(1), &bytes, 16))));
-  EXPECT_FLOAT_EQ(round->RateOfPush(1, 2), 0.05);
+  EXPECT_NEAR(round->RateOfPush(1, 2), 0.05, 1e-7);
 }
 
 // With --anchor-codec fp16 the published snapshot is the anchor as the

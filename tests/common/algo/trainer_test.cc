@@ -118,10 +118,10 @@ TEST_F(TrainerTest, ARoundCatchesTheScheduleUpWithTheRun) {
   WorkerRound<float> round(&trainer, {.local_steps = 2});
   round.Compute(/*run_step=*/0);
   EXPECT_EQ(trainer.steps(), 2);
-  EXPECT_FLOAT_EQ(trainer.learning_rate(), 0.1F);
+  EXPECT_NEAR(trainer.learning_rate(), 0.1, 1e-7);
   round.Compute(/*run_step=*/10);
   EXPECT_EQ(trainer.steps(), 12);
-  EXPECT_FLOAT_EQ(trainer.learning_rate(), 0.01F);
+  EXPECT_NEAR(trainer.learning_rate(), 0.01, 1e-7);
   round.Compute(/*run_step=*/3);
   EXPECT_EQ(trainer.steps(), 14);
 }
