@@ -15,22 +15,18 @@
 
 #include "common/base/seed.h"
 #include "tests/common/codec/gaussian.h"
+#include "tests/testing/expect_status.h"
 
 namespace anchorage::codec {
 namespace {
+
+using testing::ExpectError;
 
 constexpr SketchShape kSmall{
     .rows = 5, .columns = 1000, .dim = 10007, .seed = 7};
 
 std::vector<float> Table(const CountSketch& sketch) {
   return {sketch.table().begin(), sketch.table().end()};
-}
-
-void ExpectError(const Status& status, Status::Code code,
-                 const std::string& fragment) {
-  EXPECT_EQ(status.code(), code) << status.ToString();
-  EXPECT_NE(status.message().find(fragment), std::string::npos)
-      << "'" << fragment << "' not in " << status.ToString();
 }
 
 // The hashes as the header documents them, written out independently.

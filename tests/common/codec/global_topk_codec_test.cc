@@ -18,21 +18,17 @@
 #include "common/base/bytes.h"
 #include "common/codec/codec.h"
 #include "tests/common/codec/gaussian.h"
+#include "tests/testing/expect_status.h"
 
 namespace anchorage::codec {
 namespace {
+
+using testing::ExpectError;
 
 constexpr int64_t kDim = 1000;
 
 std::vector<float> Copy(std::span<const float> values) {
   return {values.begin(), values.end()};
-}
-
-void ExpectError(const Status& status, Status::Code code,
-                 const std::string& fragment) {
-  EXPECT_EQ(status.code(), code) << status.ToString();
-  EXPECT_NE(status.message().find(fragment), std::string::npos)
-      << "'" << fragment << "' not in " << status.ToString();
 }
 
 // A message as the layout in global_topk_codec.h describes it.

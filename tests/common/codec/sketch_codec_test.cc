@@ -18,9 +18,12 @@
 #include "common/codec/count_sketch.h"
 #include "common/codec/sketch_round.h"
 #include "tests/common/codec/gaussian.h"
+#include "tests/testing/expect_status.h"
 
 namespace anchorage::codec {
 namespace {
+
+using testing::ExpectError;
 
 constexpr SketchShape kSmall{
     .rows = 5, .columns = 2000, .dim = 10000, .seed = 1};
@@ -69,13 +72,6 @@ std::vector<uint8_t> SketchBytes(const SketchShape& shape,
 
 std::vector<float> Copy(std::span<const float> values) {
   return {values.begin(), values.end()};
-}
-
-void ExpectError(const Status& status, Status::Code code,
-                 const std::string& fragment) {
-  EXPECT_EQ(status.code(), code) << status.ToString();
-  EXPECT_NE(status.message().find(fragment), std::string::npos)
-      << "'" << fragment << "' not in " << status.ToString();
 }
 
 TEST(SketchCodecTest, ValidateParamsNamesTheParameter) {
