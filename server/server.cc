@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <utility>
 #include <variant>
@@ -250,9 +251,13 @@ Status Server::Serve(bool* idle) {
     const auto until_heartbeat =
         std::chrono::duration_cast<std::chrono::milliseconds>(next_heartbeat -
                                                               Clock::now());
-    const auto timeout =
-        std::clamp(until_heartbeat, std::chrono::milliseconds(1),
-                   std::chrono::milliseconds(100));
+    // A held reply is due (infinity when none is): wake for it.
+    const double until_reply = round_->next_deadline() - Now();
+    const auto timeout = std::clamp(
+        std::min(until_heartbeat,
+                 std::chrono::milliseconds(static_cast<int64_t>(
+                     std::ceil(std::min(until_reply, 1.0) * 1000.0)))),
+        std::chrono::milliseconds(1), std::chrono::milliseconds(100));
     StatusOr<std::vector<bool>> readable =
         transport::Poll({&router_, &evaluator_->socket()}, timeout);
     if (!readable.ok()) return readable.status();

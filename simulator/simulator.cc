@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <queue>
 #include <random>
 #include <utility>
@@ -76,10 +77,12 @@ class Simulator<Scalar>::Impl {
   struct WorkerRestart {};
   struct ServerCrash {};
   struct ServerRestart {};
+  // The round core's next deadline (a held reply's).
+  struct ServerTick {};
   using Payload =
       std::variant<ComputeDone, PushMessage, ValuesMessage, AnchorMessage,
                    QueryMessage, JoinMessage, LostCheck, WorkerCrash,
-                   WorkerRestart, ServerCrash, ServerRestart>;
+                   WorkerRestart, ServerCrash, ServerRestart, ServerTick>;
 
   struct Event {
     double time;
@@ -201,6 +204,8 @@ class Simulator<Scalar>::Impl {
   int64_t anchor_versions_ = 0;
   int next_eval_ = 0;
   double now_ = 0;
+  // When the next ServerTick is due (infinity: none scheduled).
+  double tick_at_ = std::numeric_limits<double>::infinity();
 
   // Failures.
   std::mt19937_64 failure_random_;
@@ -481,6 +486,11 @@ void Simulator<Scalar>::Impl::Execute(double now,
       }
     }
   }
+  const double due = round_->next_deadline();
+  if (due < tick_at_) {
+    tick_at_ = due;
+    Schedule(due, kServer, ServerTick{});
+  }
 }
 
 template <typename Scalar>
@@ -589,6 +599,9 @@ void Simulator<Scalar>::Impl::Dispatch(const Event& event) {
     Advance(event.worker, now_);
   } else if (at_worker) {
     AtWorker(event.worker, now_, payload);
+  } else if (std::holds_alternative<ServerTick>(payload)) {
+    tick_at_ = std::numeric_limits<double>::infinity();
+    if (!server_down_) Execute(now_, round_->OnTick(now_));
   } else if (std::holds_alternative<PushMessage>(payload) ||
              std::holds_alternative<ValuesMessage>(payload) ||
              std::holds_alternative<JoinMessage>(payload) ||

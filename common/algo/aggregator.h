@@ -77,11 +77,15 @@ enum class CombineRule { kMean, kTrimmedMean, kMedian };
 // Async mode: how much of a contribution reaches the anchor. kInverse
 // shrinks a contribution of staleness s toward the current anchor z to
 // z + (x − z)/(1 + s), so an old contribution moves the anchor less.
-enum class StalenessWeight { kNone, kInverse };
+// kRounds counts s in rounds of m versions: z + (x − z)·min(1, m/(1 + s)),
+// so a contribution within a round counts whole and one k rounds old (a
+// straggler's) 1/k, FedAsync's polynomial staleness function with a = 1.
+enum class StalenessWeight { kNone, kInverse, kRounds };
 
 inline constexpr EnumName<StalenessWeight> kStalenessWeightNames[] = {
     {StalenessWeight::kNone, "none"},
     {StalenessWeight::kInverse, "inverse"},
+    {StalenessWeight::kRounds, "rounds"},
 };
 
 struct AggregatorOptions {

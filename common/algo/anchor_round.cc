@@ -64,9 +64,11 @@ BasicAnchorRound<Scalar>::Create(const AnchorRoundOptions& options,
   if (options.workers < 1) {
     return Status::InvalidArgument("a round needs at least one worker");
   }
-  if (options.publish_every < 1 || options.max_staleness < 0) {
+  if (options.publish_every < 1 || options.max_staleness < 0 ||
+      !(options.reply_wait >= 0 && options.reply_wait < 1)) {
     return Status::InvalidArgument(
-        "publish_every must be >= 1 and max_staleness >= 0");
+        "publish_every must be >= 1, max_staleness >= 0 and reply_wait in "
+        "[0, 1)");
   }
   if (!std::is_same_v<Scalar, float> && !codec->lossless()) {
     return Status::InvalidArgument(
@@ -234,6 +236,7 @@ Effects BasicAnchorRound<Scalar>::OnJoin(double /*now*/,
   if (options_.aggregator.mode == AggregationMode::kSync) {
     member.next_round = round();
   }
+  member.held_due.reset();  // the Welcome answers it
   effects.emplace_back(
       MembershipChanged{.worker = id,
                         .change = rejoin ? MembershipChanged::Change::kRejoined
@@ -255,6 +258,7 @@ template <typename Scalar>
 void BasicAnchorRound<Scalar>::Remove(uint32_t worker) {
   Member& member = members_.at(worker);
   member.live = false;
+  member.held_due.reset();
   ReleaseBases(member);
   Status status = aggregator_.RemoveWorker(worker);
   (void)status;  // NotFound only if it was never added; nothing to undo.
@@ -619,6 +623,8 @@ Effects BasicAnchorRound<Scalar>::OnPush(double now,
     effects.emplace_back(PushStale{.worker = id});
     member.next_round = request.round + 1;
     SendAnchor(id, member.next_round, request.sent_unix_ns, nullptr, &effects);
+    CountPush(request.round);
+    MaybeCloseRound(now, false, &effects);
     CheckBudget(&effects);
     return effects;
   }
@@ -640,6 +646,8 @@ Effects BasicAnchorRound<Scalar>::OnPush(double now,
     aggregator_.set_learning_rate(LearningRateOfProgress());
     if (options_.staleness_weight == StalenessWeight::kInverse) {
       Shrink(1.0 / (1.0 + staleness));
+    } else if (options_.staleness_weight == StalenessWeight::kRounds) {
+      Shrink(static_cast<double>(options_.workers) / (1.0 + staleness));
     }
   }
   Status status = aggregator_.Submit(id, request.round, &decoded_);
@@ -672,11 +680,14 @@ Effects BasicAnchorRound<Scalar>::OnPush(double now,
                          .seconds_since_previous = now - last_version_time_});
     last_version_time_ = now;
     member.next_round = request.round + 1;
-    SendAnchor(id, member.next_round, request.sent_unix_ns, nullptr, &effects);
-  } else {
-    if (aggregator_.pending() == 1) first_in_round_ = now;
-    MaybeCloseRound(now, false, &effects);
+    if (!HoldReply(now, request, member)) {
+      SendAnchor(id, member.next_round, request.sent_unix_ns, nullptr,
+                 &effects);
+    }
+  } else if (aggregator_.pending() == 1) {
+    first_in_round_ = now;
   }
+  MaybeCloseRound(now, false, &effects);
   CheckBudget(&effects);
   return effects;
 }
@@ -736,18 +747,79 @@ Effects BasicAnchorRound<Scalar>::OnValues(double now,
 template <typename Scalar>
 Effects BasicAnchorRound<Scalar>::OnTick(double now) {
   Effects effects;
-  if (options_.aggregator.mode == AggregationMode::kSync) {
-    MaybeCloseRound(now, now - round_opened_ > options_.round_deadline_seconds,
-                    &effects);
-  }
+  MaybeCloseRound(now, now - round_opened_ > options_.round_deadline_seconds,
+                  &effects);
   CheckBudget(&effects);
   return effects;
 }
 
 template <typename Scalar>
+double BasicAnchorRound<Scalar>::next_deadline() const {
+  double next = std::numeric_limits<double>::infinity();
+  for (const auto& [id, member] : members_) {
+    if (member.held_due) next = std::min(next, *member.held_due);
+  }
+  return next;
+}
+
+template <typename Scalar>
+bool BasicAnchorRound<Scalar>::HoldReply(double now, const PushRequest& request,
+                                         Member& member) {
+  const double previous = member.last_push_seconds;
+  member.last_push_seconds = now;
+  if (options_.reply_wait <= 0) return false;
+  CountPush(request.round);
+  // Its first push has no interval to scale the wait by.
+  if (previous < 0 || now <= previous) return false;
+  member.held_due = now + options_.reply_wait * (now - previous);
+  member.held_round = request.round;
+  member.held_sent_unix_ns = request.sent_unix_ns;
+  return true;
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::CountPush(uint64_t round) {
+  if (options_.reply_wait <= 0) return;
+  ++pushed_in_round_[round];
+  // Bounded whatever rounds the workers claim: a round this far behind
+  // the newest is a straggler's, whose reply waits out its time.
+  constexpr size_t kRoundsKept = 4096;
+  while (pushed_in_round_.size() > kRoundsKept) {
+    pushed_in_round_.erase(pushed_in_round_.begin());
+  }
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::ReleaseReplies(double now, Effects* effects) {
+  if (options_.reply_wait <= 0) return;
+  const int live = live_workers();
+  uint64_t oldest = UINT64_MAX;
+  for (auto& [id, member] : members_) {
+    if (!member.live) continue;
+    oldest = std::min(oldest, member.next_round);
+    if (!member.held_due) continue;
+    const auto pushed = pushed_in_round_.find(member.held_round);
+    const bool complete =
+        pushed != pushed_in_round_.end() && pushed->second >= live;
+    if (!complete && now < *member.held_due) continue;
+    member.held_due.reset();
+    SendAnchor(id, member.next_round, member.held_sent_unix_ns, nullptr,
+               effects);
+  }
+  // A live worker pushes its next round next: older counts are done with.
+  if (oldest != UINT64_MAX && oldest > 0) {
+    pushed_in_round_.erase(pushed_in_round_.begin(),
+                           pushed_in_round_.lower_bound(oldest - 1));
+  }
+}
+
+template <typename Scalar>
 void BasicAnchorRound<Scalar>::MaybeCloseRound(double now, bool deadline_passed,
                                                Effects* effects) {
-  if (options_.aggregator.mode != AggregationMode::kSync) return;
+  if (options_.aggregator.mode != AggregationMode::kSync) {
+    ReleaseReplies(now, effects);
+    return;
+  }
   if (querying_) {
     const bool answered =
         std::none_of(awaiting_.begin(), awaiting_.end(),

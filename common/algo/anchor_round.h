@@ -30,7 +30,11 @@
 //     whose base is more versions old than that is dropped as stale and
 //     answered with the current anchor, and older bases are let go; with
 //     `staleness_weight` inverse, an applied async contribution is shrunk
-//     toward the anchor by 1/(1 + its staleness);
+//     toward the anchor by 1/(1 + its staleness); with `reply_wait`, the
+//     reply to an async push is held until every live worker has pushed
+//     that round, or for at most that fraction of the worker's time between
+//     its pushes, so that it carries its peers' contributions of the round
+//     (fresh as a sync anchor) without waiting on a straggler;
 //   - the round protocol of codecs decided on the whole round (the
 //     sketches, codec/round_protocol.h): contributions submit a placeholder,
 //     the second round queries every contributor, and the k-sparse update is
@@ -107,6 +111,11 @@ struct AnchorRoundOptions {
   int64_t publish_every = 1;
   int64_t max_staleness = 0;
   StalenessWeight staleness_weight = StalenessWeight::kNone;
+  // Async mode: the longest a reply waits for the rest of its round, as a
+  // fraction of the pushing worker's last interval between pushes, in
+  // [0, 1) (0 = reply at once). A worker computes the next round while it
+  // waits, so a reply within its round costs it nothing.
+  double reply_wait = 0;
   // How anchors travel to the workers: dense, or fp16 / bf16 (half the
   // bytes). The published snapshot is the anchor as the workers decode it,
   // so the bases of relative pushes are what they pulled toward.
@@ -180,8 +189,12 @@ class BasicAnchorRound {
   Effects OnLost(double now, uint32_t worker);
   Effects OnPush(double now, const PushRequest& request);
   Effects OnValues(double now, const ValuesReply& reply);
-  // The passing of time: round deadlines.
+  // The passing of time: round deadlines, held replies.
   Effects OnTick(double now);
+  // When OnTick next has something to do for a held reply (caller's
+  // clock); infinity when no reply is held. Sync round deadlines are not
+  // included: they are coarse, and the caller ticks for them anyway.
+  double next_deadline() const;
 
   std::span<const Scalar> anchor() const { return aggregator_.anchor(); }
   // The anchor the last Welcome or reply carried, and its version: what a
@@ -253,6 +266,12 @@ class BasicAnchorRound {
     bool has_loss = false;
     // The earliest first local step it has reported (unix ns; 0: none).
     int64_t first_step_unix_ns = 0;
+    // Async with reply_wait: when its last applied push arrived (< 0:
+    // never), and the reply held for its push of `held_round` until `due`.
+    double last_push_seconds = -1;
+    std::optional<double> held_due;
+    uint64_t held_round = 0;
+    int64_t held_sent_unix_ns = 0;
   };
   struct Base {
     std::shared_ptr<const std::vector<Scalar>> values;
@@ -297,6 +316,14 @@ class BasicAnchorRound {
   void Shrink(double weight);
   void Record(const PushRequest& request, Member& member);
   void MaybeCloseRound(double now, bool deadline_passed, Effects* effects);
+  // Async: holds the reply to `member`'s applied push (true) when
+  // reply_wait allows, else leaves it to the caller.
+  bool HoldReply(double now, const PushRequest& request, Member& member);
+  // Async: counts a push of `round` toward the release of held replies.
+  void CountPush(uint64_t round);
+  // Async: sends the held replies whose round is complete or whose time
+  // is up.
+  void ReleaseReplies(double now, Effects* effects);
   void StartQuery(double now, Effects* effects);
   void CloseRound(double now, Effects* effects);
   // Takes a new snapshot of the anchor when the last one is due.
@@ -345,6 +372,8 @@ class BasicAnchorRound {
   std::vector<uint32_t> update_indices_;
   std::vector<float> update_values_;
 
+  // Async with reply_wait: the workers that pushed each recent round.
+  std::map<uint64_t, int> pushed_in_round_;
   double round_opened_ = 0;
   double first_in_round_ = 0;
   double last_version_time_ = 0;

@@ -473,6 +473,11 @@ std::vector<Flag> MakeTable() {
        "Async mode: drop a push whose base is more than this many versions "
        "old and send the worker the current anchor (0 = no bound)",
        kAll, kShared, Server(&ServerOptions::max_staleness)},
+      {"--reply-wait", kServerGroup,
+       "Async mode: hold a push's reply until every live worker has pushed "
+       "that round, at most this fraction of the worker's time between "
+       "pushes, so it carries the round's anchor (0 = reply at once)",
+       kAll, kShared, Server(&ServerOptions::reply_wait)},
       {"--anchor-codec", kServerGroup,
        "How anchors travel to the workers: dense, fp16 or bf16 (half the "
        "bytes; workers pull toward the rounded anchor)",

@@ -28,6 +28,7 @@ algo::AnchorRoundOptions RoundSettings(const RunConfig& config,
           .publish_every = PublishEvery(config),
           .max_staleness = config.server.max_staleness,
           .staleness_weight = config.server.staleness_weight,
+          .reply_wait = config.server.reply_wait,
           .anchor_codec = config.server.anchor_codec};
 }
 

@@ -131,6 +131,10 @@ Status ValidateServer(const ServerOptions& s) {
     return Bad("--max-staleness", "must be >= 0 (0 = no bound)",
                s.max_staleness);
   }
+  if (!(s.reply_wait >= 0.0 && s.reply_wait < 1.0)) {
+    return Bad("--reply-wait", "must be in [0, 1) (0 = reply at once)",
+               s.reply_wait);
+  }
   if (!(s.quorum > 0.0 && s.quorum <= 1.0)) {
     return Bad("--quorum", "must be in (0, 1]", s.quorum);
   }

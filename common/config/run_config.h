@@ -170,6 +170,9 @@ struct ServerOptions {
   // may lag the anchor (0 = no bound).
   int64_t publish_every = 0;
   int64_t max_staleness = 0;
+  // Async mode: the longest a reply waits for the rest of its round, as a
+  // fraction of the worker's time between pushes (0 = reply at once).
+  double reply_wait = 0;
   // Async mode: none, or inverse (a contribution of staleness s counts
   // 1/(1 + s) of its change; algo::StalenessWeight).
   algo::StalenessWeight staleness_weight = algo::StalenessWeight::kNone;

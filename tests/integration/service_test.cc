@@ -165,6 +165,34 @@ TEST(ServiceTest, HalfWidthAnchorsHalveTheBytesDown) {
   }
 }
 
+// Held replies on the real clock: the server wakes for each one's time, so
+// a run with a slowed worker, whose rounds never complete with the others',
+// still trains to completion, every worker answered.
+TEST(ServiceTest, HeldRepliesLeaveOnTimeAndTheRunCompletes) {
+  config::RunConfig config = SmallRunConfig();
+  config.train.workers = 3;
+  config.server.reply_wait = 0.5;
+  config.server.staleness_weight = algo::StalenessWeight::kRounds;
+  config.worker.slowdown = "0:4";
+  ServiceFixture fixture(config);
+  ASSERT_TRUE(fixture.StartServer());
+  for (int id = 0; id < 3; ++id) {
+    ASSERT_TRUE(fixture.StartWorker(id));
+  }
+  const std::optional<summary::RunSummary> summary =
+      fixture.WaitForServer(seconds(60));
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_GE(summary->epochs, 5.0);
+  EXPECT_GT(summary->test_accuracy, 0.75);
+  EXPECT_EQ(summary->pushes_rejected, 0);
+  EXPECT_TRUE(summary->lost_workers.empty());
+  for (const auto& result : fixture.WaitForWorkers(seconds(30))) {
+    ASSERT_TRUE(result.has_value());
+    ASSERT_TRUE(result->ok()) << result->status().ToString();
+    EXPECT_GT((*result)->local_steps, 0);
+  }
+}
+
 TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {
   config::RunConfig config = SmallRunConfig();
   config.train.algorithm = algo::Algorithm::kLocalSgd;

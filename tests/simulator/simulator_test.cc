@@ -1,8 +1,12 @@
 // The simulator as `anchorage simulate` runs it: reproducible to the byte,
 // and its delay model behaves as the algorithms' papers say.
 #include <fstream>
+#include <map>
+#include <set>
+#include <span>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -100,6 +104,40 @@ TEST(SimulateRunTest, StragglerStallsSyncRoundsButNotAsyncOverlap) {
   EXPECT_LT(overlapped->summary.sync_wait_seconds_mean,
             0.05 * overlapped->summary.compute_seconds_mean);
   EXPECT_LT(overlapped->summary.wall_seconds, blocking->summary.wall_seconds);
+}
+
+// Held replies (--reply-wait): with equal workers every reply of a round
+// carries the whole round, so the pushes of a round share one base; without
+// them each worker's reply has the pushes that landed before its own. Within
+// a round of compute, the hold costs the workers no wait.
+TEST(SimulateRunTest, HeldRepliesCarryTheWholeRoundAtNoWait) {
+  auto bases_per_round = [](double reply_wait, const std::string& slowdown) {
+    config::RunConfig config = Small(Algorithm::kOverlapLocalSgd);
+    config.server.aggregation = algo::AggregationMode::kAsync;
+    config.server.reply_wait = reply_wait;
+    config.worker.slowdown = slowdown;
+    std::map<uint64_t, std::set<uint64_t>> bases;
+    SimulationObserver<float> observer;
+    observer.on_push = [&bases](int, uint64_t round, uint64_t base,
+                                std::span<const float>) {
+      if (round >= 2) bases[round].insert(base);
+    };
+    StatusOr<SimulationResult<float>> result =
+        SimulateRun(config, {}, std::move(observer));
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->summary.sync_wait_seconds_mean, 0.0);
+    size_t most = 0;
+    for (const auto& [round, distinct] : bases) {
+      most = std::max(most, distinct.size());
+    }
+    return std::make_pair(bases.size(), most);
+  };
+  const auto [held_rounds, held_most] = bases_per_round(0.5, "");
+  EXPECT_GT(held_rounds, 10U);
+  EXPECT_EQ(held_most, 1U);
+  EXPECT_GT(bases_per_round(0.0, "").second, 1U);
+  // A 4× straggler neither stalls the others nor is waited for.
+  EXPECT_GT(bases_per_round(0.5, "0:4").first, 10U);
 }
 
 TEST(SimulateRunTest, BandwidthCostsTimeInProportionToBytes) {

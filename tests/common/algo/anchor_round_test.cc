@@ -6,6 +6,7 @@
 #include "common/algo/anchor_round.h"
 
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -391,6 +392,72 @@ TEST(AnchorRoundTest, APushPastMaxStalenessIsDroppedAndCaughtUp) {
   EXPECT_EQ(round->stats().stale_dropped, 1);
 }
 
+// With reply_wait, an async reply is held until every live worker has
+// pushed its round (then every reply carries the whole round), or for at
+// most that fraction of the worker's time between pushes; a worker's first
+// push, with no interval yet, is answered at once.
+TEST(AnchorRoundTest, HeldRepliesWaitForTheRoundOrTheirTime) {
+  AnchorRoundOptions options = AsyncOptions(3);
+  options.reply_wait = 0.5;
+  const auto round = MakeRound(options);
+  for (uint32_t id = 0; id < 3; ++id) {
+    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
+  }
+  std::vector<uint8_t> bytes;
+  for (uint32_t id = 0; id < 3; ++id) {
+    EXPECT_EQ(
+        All<AnchorUpdate>(round->OnPush(0, Push(id, 0, 0, Filled(1), &bytes)))
+            .size(),
+        1U);
+  }
+  EXPECT_EQ(round->next_deadline(), std::numeric_limits<double>::infinity());
+
+  // Round 1: the first two wait for the third; all three get its anchor.
+  EXPECT_FALSE(
+      Has<AnchorUpdate>(round->OnPush(1.0, Push(0, 1, 3, Filled(2), &bytes))));
+  EXPECT_FALSE(
+      Has<AnchorUpdate>(round->OnPush(1.1, Push(1, 1, 3, Filled(2), &bytes))));
+  EXPECT_EQ(round->next_deadline(), 1.5);
+  std::vector<AnchorUpdate> replies =
+      All<AnchorUpdate>(round->OnPush(1.2, Push(2, 1, 3, Filled(2), &bytes)));
+  ASSERT_EQ(replies.size(), 3U);
+  for (const AnchorUpdate& reply : replies) {
+    EXPECT_EQ(reply.version, 6U);
+    EXPECT_EQ(reply.next_round, 2U);
+  }
+  EXPECT_TRUE(All<AnchorUpdate>(round->OnTick(1.6)).empty());
+
+  // Round 2 without worker 2: each reply leaves when its time is up,
+  // half of its worker's last interval after its push.
+  EXPECT_FALSE(
+      Has<AnchorUpdate>(round->OnPush(2.0, Push(0, 2, 6, Filled(3), &bytes))));
+  EXPECT_FALSE(
+      Has<AnchorUpdate>(round->OnPush(2.1, Push(1, 2, 6, Filled(3), &bytes))));
+  EXPECT_EQ(round->next_deadline(), 2.5);
+  EXPECT_TRUE(All<AnchorUpdate>(round->OnTick(2.4)).empty());
+  replies = All<AnchorUpdate>(round->OnTick(2.5));
+  ASSERT_EQ(replies.size(), 1U);
+  EXPECT_EQ(replies[0].worker, 0U);
+  replies = All<AnchorUpdate>(round->OnTick(2.6));
+  ASSERT_EQ(replies.size(), 1U);
+  EXPECT_EQ(replies[0].worker, 1U);
+  EXPECT_EQ(round->next_deadline(), std::numeric_limits<double>::infinity());
+
+  // Round 3: once the straggler is lost, the two live workers complete it.
+  EXPECT_FALSE(
+      Has<AnchorUpdate>(round->OnPush(3.0, Push(0, 3, 8, Filled(4), &bytes))));
+  EXPECT_FALSE(Has<AnchorUpdate>(round->OnLost(3.05, 2)));
+  replies =
+      All<AnchorUpdate>(round->OnPush(3.1, Push(1, 3, 8, Filled(4), &bytes)));
+  EXPECT_EQ(replies.size(), 2U);
+  // A held reply of a worker that is lost is never sent.
+  EXPECT_FALSE(
+      Has<AnchorUpdate>(round->OnPush(4.0, Push(0, 4, 10, Filled(5), &bytes))));
+  round->OnLost(4.1, 0);
+  EXPECT_TRUE(All<AnchorUpdate>(round->OnTick(10.0)).empty());
+  EXPECT_EQ(round->next_deadline(), std::numeric_limits<double>::infinity());
+}
+
 // Async: the outer rule's rate follows the run's progress (examples
 // reported over m × batch size), not the round of the worker pushing, so a
 // straggler's old round does not bring back a rate the others decayed from.
@@ -509,6 +576,32 @@ TEST(AnchorRoundTest, InverseStalenessWeightShrinksOldContributions) {
   ASSERT_EQ(applied.size(), 1U);
   EXPECT_EQ(applied[0].staleness, 1.0);
   EXPECT_EQ(round->anchor()[0], 5.0F);
+}
+
+// The rounds weight counts staleness in rounds of m versions: a
+// contribution less than a round old counts whole, one k rounds old 1/k.
+TEST(AnchorRoundTest, RoundsStalenessWeightShrinksContributionsRoundsOld) {
+  AnchorRoundOptions options = AsyncOptions(2);
+  options.staleness_weight = StalenessWeight::kRounds;
+  const auto round = MakeRound(options);
+  for (uint32_t id = 0; id < 2; ++id) {
+    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
+  }
+  std::vector<uint8_t> bytes;
+  // Staleness 0 and 1 (within a round of m = 2 versions) count whole.
+  round->OnPush(0, Push(1, 0, 0, Filled(4), &bytes));
+  EXPECT_EQ(round->anchor()[0], 2.0F);
+  round->OnPush(0, Push(0, 0, 0, Filled(8), &bytes));
+  EXPECT_EQ(round->anchor()[0], 6.0F);  // (8 + 4) / 2
+  round->OnPush(0, Push(1, 1, 2, Filled(6), &bytes));
+  EXPECT_EQ(round->anchor()[0], 7.0F);  // (8 + 6) / 2
+  // Worker 0 on base v1 lands on v3 (staleness 2, weight 2/3): its 1
+  // counts as 7 + (1 − 7)·2/3 = 3, anchor = (3 + 6) / 2.
+  const Effects effects = round->OnPush(0, Push(0, 1, 1, Filled(1), &bytes));
+  const std::vector<PushApplied> applied = All<PushApplied>(effects);
+  ASSERT_EQ(applied.size(), 1U);
+  EXPECT_EQ(applied[0].staleness, 2.0);
+  EXPECT_FLOAT_EQ(round->anchor()[0], 4.5F);
 }
 
 // Relative pushes: the bases past max_staleness are let go, and the state

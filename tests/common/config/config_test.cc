@@ -277,6 +277,10 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
        "--round-deadline:"},
       {"quorum 0", [](RunConfig& c) { c.server.quorum = 0.0; }, "--quorum:"},
       {"quorum 1.5", [](RunConfig& c) { c.server.quorum = 1.5; }, "--quorum:"},
+      {"reply wait 1", [](RunConfig& c) { c.server.reply_wait = 1.0; },
+       "--reply-wait:"},
+      {"reply wait -0.1", [](RunConfig& c) { c.server.reply_wait = -0.1; },
+       "--reply-wait:"},
       {"heartbeat interval",
        [](RunConfig& c) { c.server.heartbeat_interval_ms = 0; },
        "--heartbeat-interval-ms:"},
@@ -1008,6 +1012,7 @@ RunConfig UnusualConfig() {
   s.aggregation = algo::AggregationMode::kSync;
   s.round_deadline_seconds = 0.75;
   s.quorum = 2.0 / 3.0;
+  s.reply_wait = 1.0 / 3.0;
   s.heartbeat_interval_ms = 37;
   s.heartbeat_liveness = 5;
   s.eval_interval_seconds = 0.0;
@@ -1041,6 +1046,7 @@ TEST(SharedFlagsTest, RoundTripReproducesServerTuningAndTimeouts) {
     EXPECT_EQ(parsed.server.round_deadline_seconds,
               config.server.round_deadline_seconds);
     EXPECT_EQ(parsed.server.quorum, config.server.quorum);
+    EXPECT_EQ(parsed.server.reply_wait, config.server.reply_wait);
     EXPECT_EQ(parsed.server.heartbeat_interval_ms,
               config.server.heartbeat_interval_ms);
     EXPECT_EQ(parsed.server.heartbeat_liveness,
@@ -1104,6 +1110,7 @@ TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
                                                "--update-norm-factor",
                                                "--publish-every",
                                                "--max-staleness",
+                                               "--reply-wait",
                                                "--staleness-weight",
                                                "--anchor-codec",
                                                "--heartbeat-interval-ms",
