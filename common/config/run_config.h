@@ -172,10 +172,11 @@ struct ServerOptions {
   int64_t max_staleness = 0;
   // Async mode: the longest a reply waits for the rest of its round, as a
   // fraction of the worker's time between pushes (0 = reply at once).
-  double reply_wait = 0;
-  // Async mode: none, or inverse (a contribution of staleness s counts
-  // 1/(1 + s) of its change; algo::StalenessWeight).
-  algo::StalenessWeight staleness_weight = algo::StalenessWeight::kNone;
+  double reply_wait = 0.5;
+  // Async mode: none, inverse (a contribution of staleness s counts
+  // 1/(1 + s) of its change) or rounds (m/(1 + s), at most 1;
+  // algo::StalenessWeight).
+  algo::StalenessWeight staleness_weight = algo::StalenessWeight::kRounds;
   // How anchors travel down: dense, fp16 or bf16 (algo::IsAnchorCodec).
   std::string anchor_codec = "dense";
 
