@@ -72,8 +72,8 @@ TEST_P(FailureSoakTest, LosesOnlyWhatItCountsAndReachesTheSameAccuracy) {
 INSTANTIATE_TEST_SUITE_P(AsyncAndSync, FailureSoakTest,
                          ::testing::Values(Algorithm::kOverlapLocalSgd,
                                            Algorithm::kLocalSgd),
-                         [](const auto& info) {
-                           return info.param == Algorithm::kLocalSgd
+                         [](const auto& test) {
+                           return test.param == Algorithm::kLocalSgd
                                       ? std::string("SyncLocalSgd")
                                       : std::string("AsyncOverlap");
                          });
