@@ -12,7 +12,10 @@ DelayModel::DelayModel(const DelayOptions& options, int num_workers,
     : options_(options),
       slowdown_(static_cast<size_t>(num_workers), 1.0),
       up_busy_(static_cast<size_t>(num_workers), 0.0),
-      down_busy_(static_cast<size_t>(num_workers), 0.0) {
+      down_busy_(static_cast<size_t>(num_workers), 0.0),
+      shard_in_busy_(static_cast<size_t>(std::max(options.shards, 1)), 0.0),
+      shard_out_busy_(static_cast<size_t>(std::max(options.shards, 1)), 0.0) {
+  options_.shards = std::max(options_.shards, 1);
   config::WorkerOptions parsed;
   parsed.slowdown = options.slowdown;
   for (int i = 0; i < num_workers; ++i) {
@@ -42,23 +45,45 @@ double DelayModel::ComputeSeconds(int worker, int steps) {
   return seconds;
 }
 
-double DelayModel::Transfer(double* busy_until, double now,
-                            int64_t bytes) const {
+double DelayModel::Send(double* busy_until, double now, int64_t bytes,
+                        double bandwidth) {
   const double start = std::max(now, *busy_until);
-  const double transfer =
-      options_.link_bandwidth_bytes > 0
-          ? static_cast<double>(bytes) / options_.link_bandwidth_bytes
-          : 0.0;
-  *busy_until = start + transfer;
-  return *busy_until + options_.link_latency_seconds;
+  *busy_until =
+      start + (bandwidth > 0 ? static_cast<double>(bytes) / bandwidth : 0.0);
+  return *busy_until;
+}
+
+int64_t DelayModel::Slice(int64_t bytes, int shard) const {
+  const int64_t shards = options_.shards;
+  return bytes / shards + (shard < bytes % shards ? 1 : 0);
 }
 
 double DelayModel::Uplink(int worker, double now, int64_t bytes) {
-  return Transfer(&up_busy_[static_cast<size_t>(worker)], now, bytes);
+  const double sent = Send(&up_busy_[static_cast<size_t>(worker)], now, bytes,
+                           options_.link_bandwidth_bytes) +
+                      options_.link_latency_seconds;
+  if (options_.server_bandwidth_bytes <= 0) return sent;
+  double arrival = sent;
+  for (int s = 0; s < options_.shards; ++s) {
+    arrival = std::max(arrival,
+                       Send(&shard_in_busy_[static_cast<size_t>(s)], sent,
+                            Slice(bytes, s), options_.server_bandwidth_bytes));
+  }
+  return arrival;
 }
 
 double DelayModel::Downlink(int worker, double now, int64_t bytes) {
-  return Transfer(&down_busy_[static_cast<size_t>(worker)], now, bytes);
+  double ready = now;
+  if (options_.server_bandwidth_bytes > 0) {
+    for (int s = 0; s < options_.shards; ++s) {
+      ready = std::max(ready,
+                       Send(&shard_out_busy_[static_cast<size_t>(s)], now,
+                            Slice(bytes, s), options_.server_bandwidth_bytes));
+    }
+  }
+  return Send(&down_busy_[static_cast<size_t>(worker)], ready, bytes,
+              options_.link_bandwidth_bytes) +
+         options_.link_latency_seconds;
 }
 
 }  // namespace anchorage::simulator

@@ -30,6 +30,11 @@ struct DelayOptions {
   // worker's link, each direction.
   double link_latency_seconds = 0.0;
   double link_bandwidth_bytes = 0.0;
+  // The anchor service: `shards` network interfaces of this many bytes/s
+  // each direction (0 = unlimited), each carrying 1/shards of every
+  // message, one message at a time.
+  int shards = 1;
+  double server_bandwidth_bytes = 0.0;
 };
 
 class DelayModel {
@@ -40,6 +45,11 @@ class DelayModel {
   double ComputeSeconds(int worker, int steps);
   // Arrival time of `bytes` sent at `now` over `worker`'s uplink
   // (worker → server) or downlink; a link carries one message at a time.
+  // Up, the worker's link sends the message, and after the latency each
+  // shard's interface takes its slice in turn with the other workers'
+  // (store and forward); down, the shards send their slices and the
+  // worker's link takes the message once the last has left. With
+  // unlimited server bandwidth only the worker's link counts.
   double Uplink(int worker, double now, int64_t bytes);
   double Downlink(int worker, double now, int64_t bytes);
 
@@ -48,13 +58,20 @@ class DelayModel {
   }
 
  private:
-  double Transfer(double* busy_until, double now, int64_t bytes) const;
+  // When a link free from *busy_until at `bandwidth` bytes/s (0 =
+  // unlimited) has sent `bytes` handed to it at `now`; it is busy until then.
+  static double Send(double* busy_until, double now, int64_t bytes,
+                     double bandwidth);
+  // Shard `shard`'s slice of a message of `bytes`.
+  int64_t Slice(int64_t bytes, int shard) const;
 
   DelayOptions options_;
   std::vector<double> slowdown_;
   std::vector<std::mt19937_64> rngs_;
   std::vector<double> up_busy_;
   std::vector<double> down_busy_;
+  std::vector<double> shard_in_busy_;
+  std::vector<double> shard_out_busy_;
 };
 
 }  // namespace anchorage::simulator

@@ -597,6 +597,15 @@ std::vector<Flag> MakeTable() {
       {"--random-slowdown", kSimulationGroup,
        "P:F: each round each worker is F times slower with probability P",
        kSimulators, kOwn, Simulate(&SimulateOptions::random_slowdown)},
+      {"--shards", kSimulationGroup,
+       "Anchor-service shards: each holds a contiguous slice of the model "
+       "and carries that slice of every message on its own network "
+       "interface",
+       kSimulators, kOwn, Simulate(&SimulateOptions::shards)},
+      {"--server-bandwidth", kSimulationGroup,
+       "Bytes/s of each shard's network interface, each direction, shared "
+       "by every worker's messages (0 = unlimited)",
+       kSimulators, kOwn, Simulate(&SimulateOptions::server_bandwidth_bytes)},
       {"--fail-rate", kSimulationGroup,
        "Crashes of each worker per virtual second (it restarts afresh)",
        kSimulators, kOwn, Simulate(&SimulateOptions::fail_rate)},

@@ -362,6 +362,13 @@ Status ValidateOutputs(const OutputOptions& output, const DemoOptions& demo,
   if (!(simulate.step_seconds > 0.0)) {
     return Bad("--step-time", "must be > 0 seconds", simulate.step_seconds);
   }
+  if (simulate.shards < 1 || simulate.shards > 1024) {
+    return Bad("--shards", "must be in [1, 1024]", simulate.shards);
+  }
+  if (!(simulate.server_bandwidth_bytes >= 0.0)) {
+    return Bad("--server-bandwidth", "must be >= 0 bytes/s (0 = unlimited)",
+               simulate.server_bandwidth_bytes);
+  }
   if (!(simulate.step_jitter >= 0.0 && simulate.step_jitter <= 10.0)) {
     return Bad("--step-jitter", "must be in [0, 10]", simulate.step_jitter);
   }

@@ -274,6 +274,11 @@ struct SimulateOptions {
   // Random stragglers "P:F": each round each worker is F times slower with
   // probability P.
   std::string random_slowdown;
+  // Anchor-service shards, each with its own network interface of this
+  // many bytes/s each direction (0 = unlimited), which carries its slice of
+  // every message to and from every worker.
+  int shards = 1;
+  double server_bandwidth_bytes = 0.0;
   // Evaluations of the anchor over the run.
   int eval_points = 20;
   // The trace: one CSV row per evaluation.
