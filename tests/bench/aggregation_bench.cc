@@ -195,9 +195,12 @@ double ServerAggregation(benchmark::State& state, const std::string& keys) {
         transport::EnvelopeBuilder builder;
         std::vector<uint8_t> payload(model.size() * sizeof(float));
         std::memcpy(payload.data(), model.data(), payload.size());
+        // Each round's pushes land on the anchor of the previous round,
+        // as an honest worker's do (staleness below a round, weight 1).
         return transport::MakePush(builder,
                                    {.worker = static_cast<uint32_t>(client),
                                     .round = round,
+                                    .base_version = round * kClients,
                                     .codec = "dense"},
                                    std::move(payload));
       },
