@@ -766,12 +766,17 @@ template <typename Scalar>
 bool BasicAnchorRound<Scalar>::HoldReply(double now, const PushRequest& request,
                                          Member& member) {
   const double previous = member.last_push_seconds;
+  const double interval = previous < 0 ? 0.0 : now - previous;
+  const double shorter = member.last_interval > 0
+                             ? std::min(interval, member.last_interval)
+                             : interval;
   member.last_push_seconds = now;
+  member.last_interval = interval;
   if (options_.reply_wait <= 0) return false;
   CountPush(request.round);
   // Its first push has no interval to scale the wait by.
-  if (previous < 0 || now <= previous) return false;
-  member.held_due = now + options_.reply_wait * (now - previous);
+  if (shorter <= 0) return false;
+  member.held_due = now + options_.reply_wait * shorter;
   member.held_round = request.round;
   member.held_sent_unix_ns = request.sent_unix_ns;
   return true;

@@ -112,9 +112,11 @@ struct AnchorRoundOptions {
   int64_t max_staleness = 0;
   StalenessWeight staleness_weight = StalenessWeight::kNone;
   // Async mode: the longest a reply waits for the rest of its round, as a
-  // fraction of the pushing worker's last interval between pushes, in
-  // [0, 1) (0 = reply at once). A worker computes the next round while it
-  // waits, so a reply within its round costs it nothing.
+  // fraction of the shorter of the pushing worker's last two intervals
+  // between pushes, in [0, 1) (0 = reply at once). A worker computes the
+  // next round while it waits, so a reply within its round costs it
+  // nothing; the shorter interval keeps one slow round from stretching
+  // the wait past the next, normal one.
   double reply_wait = 0;
   // How anchors travel to the workers: dense, or fp16 / bf16 (half the
   // bytes). The published snapshot is the anchor as the workers decode it,
@@ -267,8 +269,10 @@ class BasicAnchorRound {
     // The earliest first local step it has reported (unix ns; 0: none).
     int64_t first_step_unix_ns = 0;
     // Async with reply_wait: when its last applied push arrived (< 0:
-    // never), and the reply held for its push of `held_round` until `due`.
+    // never), the time between it and the one before (0: unknown), and the
+    // reply held for its push of `held_round` until `due`.
     double last_push_seconds = -1;
+    double last_interval = 0;
     std::optional<double> held_due;
     uint64_t held_round = 0;
     int64_t held_sent_unix_ns = 0;

@@ -475,8 +475,9 @@ std::vector<Flag> MakeTable() {
        kAll, kShared, Server(&ServerOptions::max_staleness)},
       {"--reply-wait", kServerGroup,
        "Async mode: hold a push's reply until every live worker has pushed "
-       "that round, at most this fraction of the worker's time between "
-       "pushes, so it carries the round's anchor (0 = reply at once)",
+       "that round, at most this fraction of the worker's (shorter of its "
+       "last two) times between pushes, so it carries the round's anchor "
+       "(0 = reply at once)",
        kAll, kShared, Server(&ServerOptions::reply_wait)},
       {"--anchor-codec", kServerGroup,
        "How anchors travel to the workers: dense, fp16 or bf16 (half the "

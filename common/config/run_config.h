@@ -171,7 +171,8 @@ struct ServerOptions {
   int64_t publish_every = 0;
   int64_t max_staleness = 0;
   // Async mode: the longest a reply waits for the rest of its round, as a
-  // fraction of the worker's time between pushes (0 = reply at once).
+  // fraction of the shorter of the worker's last two times between pushes
+  // (0 = reply at once).
   double reply_wait = 0.5;
   // Async mode: none, inverse (a contribution of staleness s counts
   // 1/(1 + s) of its change) or rounds (m/(1 + s), at most 1;

@@ -458,6 +458,29 @@ TEST(AnchorRoundTest, HeldRepliesWaitForTheRoundOrTheirTime) {
   EXPECT_EQ(round->next_deadline(), std::numeric_limits<double>::infinity());
 }
 
+// One slow round does not stretch the hold of the next reply: the wait is
+// a fraction of the shorter of the worker's last two intervals.
+TEST(AnchorRoundTest, AHeldReplyWaitsOnTheShorterOfTheLastTwoIntervals) {
+  AnchorRoundOptions options = AsyncOptions(2);
+  options.reply_wait = 0.5;
+  const auto round = MakeRound(options);
+  for (uint32_t id = 0; id < 2; ++id) {
+    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
+  }
+  std::vector<uint8_t> bytes;
+  round->OnPush(0, Push(0, 0, 0, Filled(1), &bytes));
+  round->OnPush(1.0, Push(0, 1, 1, Filled(1), &bytes));
+  EXPECT_EQ(round->next_deadline(), 1.5);
+  EXPECT_EQ(All<AnchorUpdate>(round->OnTick(1.5)).size(), 1U);
+  // A round four times as long: the hold is still half of the last
+  // normal one.
+  round->OnPush(5.0, Push(0, 2, 2, Filled(1), &bytes));
+  EXPECT_EQ(round->next_deadline(), 5.5);
+  EXPECT_EQ(All<AnchorUpdate>(round->OnTick(5.5)).size(), 1U);
+  round->OnPush(6.0, Push(0, 3, 3, Filled(1), &bytes));
+  EXPECT_EQ(round->next_deadline(), 6.5);
+}
+
 // Async: the outer rule's rate follows the run's progress (examples
 // reported over m × batch size), not the round of the worker pushing, so a
 // straggler's old round does not bring back a rate the others decayed from.
