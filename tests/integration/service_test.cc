@@ -26,23 +26,35 @@ using testing::MetricValue;
 using testing::ServiceFixture;
 using testing::SmallRunConfig;
 
-TEST(ServiceTest, OverlapLocalSgdTrainsToCompletion) {
-  config::RunConfig config = SmallRunConfig();
-  config.train.workers = 3;
-  ServiceFixture fixture(config);
-  ASSERT_TRUE(fixture.StartServer());
-  for (int id = 0; id < 3; ++id) {
-    ASSERT_TRUE(fixture.StartWorker(id));
+// Runs every worker of `fixture`'s config to the end of the budget and
+// checks that the run completed with every worker done and none lost or
+// refused; the server's summary, or nullopt (with a failure).
+std::optional<summary::RunSummary> RunToCompletion(ServiceFixture& fixture) {
+  if (!fixture.StartServer()) return std::nullopt;
+  for (int id = 0; id < fixture.config().train.workers; ++id) {
+    if (!fixture.StartWorker(id)) return std::nullopt;
   }
-
-  const std::optional<summary::RunSummary> summary =
+  std::optional<summary::RunSummary> summary =
       fixture.WaitForServer(seconds(60));
-  ASSERT_TRUE(summary.has_value());
+  if (!summary.has_value()) return std::nullopt;
   EXPECT_GE(summary->epochs, 5.0);
   EXPECT_GT(summary->test_accuracy, 0.75);
   EXPECT_GT(summary->pushes_applied, 0);
   EXPECT_EQ(summary->pushes_rejected, 0);
   EXPECT_TRUE(summary->lost_workers.empty());
+  for (const auto& result : fixture.WaitForWorkers(seconds(30))) {
+    EXPECT_TRUE(result.has_value() && result->ok() &&
+                (*result)->local_steps > 0);
+  }
+  return summary;
+}
+
+TEST(ServiceTest, OverlapLocalSgdTrainsToCompletion) {
+  config::RunConfig config = SmallRunConfig();
+  config.train.workers = 3;
+  ServiceFixture fixture(config);
+  const std::optional<summary::RunSummary> summary = RunToCompletion(fixture);
+  ASSERT_TRUE(summary.has_value());
   EXPECT_GT(summary->bytes_up, summary->raw_bytes_up);
   // Each contribution is at most as stale as the versions the other
   // workers can add while it is in flight (one round each, plus slack).
@@ -56,12 +68,6 @@ TEST(ServiceTest, OverlapLocalSgdTrainsToCompletion) {
   EXPECT_EQ(MetricValue(registry, "anchorage_server_pushes_total",
                         {{"outcome", "applied"}}),
             static_cast<double>(summary->pushes_applied));
-
-  for (const auto& result : fixture.WaitForWorkers(seconds(30))) {
-    ASSERT_TRUE(result.has_value());
-    ASSERT_TRUE(result->ok()) << result->status().ToString();
-    EXPECT_GT((*result)->local_steps, 0);
-  }
 }
 
 // With α = 1 and blocking workers in sync mode, the service must compute
@@ -175,22 +181,7 @@ TEST(ServiceTest, HeldRepliesLeaveOnTimeAndTheRunCompletes) {
   config.server.staleness_weight = algo::StalenessWeight::kRounds;
   config.worker.slowdown = "0:4";
   ServiceFixture fixture(config);
-  ASSERT_TRUE(fixture.StartServer());
-  for (int id = 0; id < 3; ++id) {
-    ASSERT_TRUE(fixture.StartWorker(id));
-  }
-  const std::optional<summary::RunSummary> summary =
-      fixture.WaitForServer(seconds(60));
-  ASSERT_TRUE(summary.has_value());
-  EXPECT_GE(summary->epochs, 5.0);
-  EXPECT_GT(summary->test_accuracy, 0.75);
-  EXPECT_EQ(summary->pushes_rejected, 0);
-  EXPECT_TRUE(summary->lost_workers.empty());
-  for (const auto& result : fixture.WaitForWorkers(seconds(30))) {
-    ASSERT_TRUE(result.has_value());
-    ASSERT_TRUE(result->ok()) << result->status().ToString();
-    EXPECT_GT((*result)->local_steps, 0);
-  }
+  EXPECT_TRUE(RunToCompletion(fixture).has_value());
 }
 
 TEST(ServiceTest, BlockingLocalSgdMatchesInProcessAveraging) {

@@ -94,6 +94,17 @@ PushRequest Push(uint32_t worker, uint64_t round, uint64_t base,
           .payloads = {*storage}};
 }
 
+// A round made with `options`, every one of its workers joined as
+// overlap-local-sgd workers.
+std::unique_ptr<AnchorRound> JoinedAsyncRound(
+    const AnchorRoundOptions& options) {
+  auto round = MakeRound(options);
+  for (uint32_t id = 0; id < static_cast<uint32_t>(options.workers); ++id) {
+    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
+  }
+  return round;
+}
+
 void JoinAll(AnchorRound& round, int workers, double now = 0) {
   for (uint32_t id = 0; id < static_cast<uint32_t>(workers); ++id) {
     const Effects effects = round.OnJoin(now, Join(round, id));
@@ -365,10 +376,7 @@ TEST(AnchorRoundTest, AsyncRepliesShareASnapshotPublishedEveryKVersions) {
 TEST(AnchorRoundTest, APushPastMaxStalenessIsDroppedAndCaughtUp) {
   AnchorRoundOptions options = AsyncOptions(2);
   options.max_staleness = 2;
-  const auto round = MakeRound(options);
-  for (uint32_t id = 0; id < 2; ++id) {
-    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
-  }
+  const auto round = JoinedAsyncRound(options);
   std::vector<uint8_t> bytes;
   for (uint64_t n = 0; n < 3; ++n) {
     round->OnPush(0, Push(1, n, n, Filled(2), &bytes));
@@ -399,10 +407,7 @@ TEST(AnchorRoundTest, APushPastMaxStalenessIsDroppedAndCaughtUp) {
 TEST(AnchorRoundTest, HeldRepliesWaitForTheRoundOrTheirTime) {
   AnchorRoundOptions options = AsyncOptions(3);
   options.reply_wait = 0.5;
-  const auto round = MakeRound(options);
-  for (uint32_t id = 0; id < 3; ++id) {
-    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
-  }
+  const auto round = JoinedAsyncRound(options);
   std::vector<uint8_t> bytes;
   for (uint32_t id = 0; id < 3; ++id) {
     EXPECT_EQ(
@@ -463,10 +468,7 @@ TEST(AnchorRoundTest, HeldRepliesWaitForTheRoundOrTheirTime) {
 TEST(AnchorRoundTest, AHeldReplyWaitsOnTheShorterOfTheLastTwoIntervals) {
   AnchorRoundOptions options = AsyncOptions(2);
   options.reply_wait = 0.5;
-  const auto round = MakeRound(options);
-  for (uint32_t id = 0; id < 2; ++id) {
-    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
-  }
+  const auto round = JoinedAsyncRound(options);
   std::vector<uint8_t> bytes;
   round->OnPush(0, Push(0, 0, 0, Filled(1), &bytes));
   round->OnPush(1.0, Push(0, 1, 1, Filled(1), &bytes));
@@ -488,10 +490,7 @@ TEST(AnchorRoundTest, AsyncRateFollowsTheRunsProgress) {
   AnchorRoundOptions options = AsyncOptions(2);
   options.batch_size = 16;
   options.schedule = {.lr = 0.5F, .decay_steps = {2}, .decay_factor = 0.1F};
-  const auto round = MakeRound(options);
-  for (uint32_t id = 0; id < 2; ++id) {
-    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
-  }
+  const auto round = JoinedAsyncRound(options);
   EXPECT_DOUBLE_EQ(round->LearningRateOfProgress(), 0.5);
   std::vector<uint8_t> bytes;
   // Worker 1 pushes rounds 0-3 of 16 examples: 64 = 2 steps of 2 × 16.
@@ -524,10 +523,7 @@ TEST(AnchorRoundTest, AStragglerIsRatedAtTheProgressItWasTold) {
   options.local_steps = 1;
   options.batch_size = 16;
   options.schedule = {.lr = 0.5F, .decay_steps = {4}, .decay_factor = 0.1F};
-  const auto round = MakeRound(options);
-  for (uint32_t id = 0; id < 2; ++id) {
-    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
-  }
+  const auto round = JoinedAsyncRound(options);
   std::vector<uint8_t> bytes;
   // Worker 0 pushes rounds 0-7 of 16 examples: the run is at step 4.
   for (uint64_t r = 0; r < 8; ++r) {
@@ -551,10 +547,7 @@ TEST(AnchorRoundTest, AStragglerIsRatedAtTheProgressItWasTold) {
 TEST(AnchorRoundTest, AHalfWidthAnchorCodecPublishesTheRoundedAnchor) {
   AnchorRoundOptions options = AsyncOptions(2);
   options.anchor_codec = "fp16";
-  const auto round = MakeRound(options);
-  for (uint32_t id = 0; id < 2; ++id) {
-    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
-  }
+  const auto round = JoinedAsyncRound(options);
   std::vector<uint8_t> bytes;
   // The mean of 0 and 0.1: a float fp16 cannot hold exactly.
   ASSERT_TRUE(
@@ -583,10 +576,7 @@ TEST(AnchorRoundTest, AHalfWidthAnchorCodecPublishesTheRoundedAnchor) {
 TEST(AnchorRoundTest, InverseStalenessWeightShrinksOldContributions) {
   AnchorRoundOptions options = AsyncOptions(2);
   options.staleness_weight = StalenessWeight::kInverse;
-  const auto round = MakeRound(options);
-  for (uint32_t id = 0; id < 2; ++id) {
-    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
-  }
+  const auto round = JoinedAsyncRound(options);
   std::vector<uint8_t> bytes;
   // Fresh (staleness 0): slot 1 = 4, anchor = (0 + 4) / 2.
   ASSERT_TRUE(
@@ -606,10 +596,7 @@ TEST(AnchorRoundTest, InverseStalenessWeightShrinksOldContributions) {
 TEST(AnchorRoundTest, RoundsStalenessWeightShrinksContributionsRoundsOld) {
   AnchorRoundOptions options = AsyncOptions(2);
   options.staleness_weight = StalenessWeight::kRounds;
-  const auto round = MakeRound(options);
-  for (uint32_t id = 0; id < 2; ++id) {
-    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
-  }
+  const auto round = JoinedAsyncRound(options);
   std::vector<uint8_t> bytes;
   // Staleness 0 and 1 (within a round of m = 2 versions) count whole.
   round->OnPush(0, Push(1, 0, 0, Filled(4), &bytes));
@@ -983,10 +970,7 @@ TEST(AnchorRoundTest, WorkerReportsAreAveragedIntoTheStats) {
   AnchorRoundOptions options = AsyncOptions(2);
   options.local_steps = 2;
   options.batch_size = 15;
-  const auto round = MakeRound(options);
-  for (uint32_t id = 0; id < 2; ++id) {
-    round->OnJoin(0, Join(*round, id, 1, "overlap-local-sgd"));
-  }
+  const auto round = JoinedAsyncRound(options);
   std::vector<uint8_t> bytes;
   PushRequest first = Push(0, 0, 0, Filled(1), &bytes);
   first.report = {.samples = 10,
