@@ -196,6 +196,7 @@ Status Server::Bind() {
   // message, and it is counted.
   options.send_timeout = std::chrono::milliseconds(0);
   options.curve_server_secret = curve_secret_;
+  options.bind_retry = std::chrono::seconds(5);
   StatusOr<zmq::socket_t> router =
       transport::BindRouter(*context_, config_.server.bind, options);
   if (!router.ok()) return router.status();

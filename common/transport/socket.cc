@@ -1,6 +1,9 @@
 #include "common/transport/socket.h"
 
+#include <cerrno>
+#include <chrono>
 #include <random>
+#include <thread>
 #include <utility>
 
 namespace anchorage::transport {
@@ -29,8 +32,19 @@ StatusOr<zmq::socket_t> BindRouter(zmq::context_t& context,
       socket.set(zmq::sockopt::curve_server, 1);
       socket.set(zmq::sockopt::curve_secretkey, options.curve_server_secret);
     }
-    socket.bind(endpoint);
-    return socket;
+    const auto deadline = std::chrono::steady_clock::now() + options.bind_retry;
+    while (true) {
+      try {
+        socket.bind(endpoint);
+        return socket;
+      } catch (const zmq::error_t& e) {
+        if (e.num() != EADDRINUSE ||
+            std::chrono::steady_clock::now() >= deadline) {
+          throw;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   } catch (const zmq::error_t& e) {
     return Status::Unavailable("cannot bind " + endpoint + ": " + e.what());
   }

@@ -38,13 +38,18 @@ struct SocketOptions {
   // authenticates to it with those keys.
   std::string curve_server_secret;
   std::optional<CurveClientKeys> curve_client;
+  // How long a bind to an address in use is retried, every 100 ms: a
+  // restarted server's port can stay held for a moment after the old
+  // process died (a client that reconnected to it while nothing listened
+  // may have connected to itself on that very port until it gives up).
+  std::chrono::milliseconds bind_retry{0};
 };
 
 // Creates a ROUTER bound to `endpoint` ("tcp://127.0.0.1:*" picks a port)
 // with ROUTER_MANDATORY set and no ROUTER_HANDOVER: a second connection
 // with a routing id already in use is ignored, never handed the first's
 // messages. Returns Unavailable when the
-// address cannot be bound.
+// address cannot be bound (in use past `bind_retry`).
 StatusOr<zmq::socket_t> BindRouter(zmq::context_t& context,
                                    const std::string& endpoint,
                                    const SocketOptions& options);

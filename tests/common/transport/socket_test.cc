@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -245,6 +246,24 @@ TEST_F(SocketTest, BindRouterOnTakenPortIsUnavailable) {
 
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), Status::Code::kUnavailable);
+}
+
+// A restarted server's port may be held a moment longer: with bind_retry
+// the bind waits for it to come free instead of failing.
+TEST_F(SocketTest, BindRouterRetriesAPortInUseUntilItIsFree) {
+  zmq::socket_t first = Router();
+  ASSERT_TRUE(first);
+  const std::string endpoint = LastEndpoint(first);
+  std::thread closer([socket = std::move(first)]() mutable {
+    std::this_thread::sleep_for(milliseconds(300));
+    socket.close();
+  });
+  SocketOptions options = options_;
+  options.bind_retry = milliseconds(30000);
+  StatusOr<zmq::socket_t> second = BindRouter(context_, endpoint, options);
+  closer.join();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(LastEndpoint(*second), endpoint);
 }
 
 TEST_F(SocketTest, ConnectDealerToInvalidEndpointIsUnavailable) {
