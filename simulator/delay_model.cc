@@ -58,29 +58,27 @@ int64_t DelayModel::Slice(int64_t bytes, int shard) const {
   return bytes / shards + (shard < bytes % shards ? 1 : 0);
 }
 
+double DelayModel::ThroughShards(std::vector<double>* busy, double now,
+                                 int64_t bytes) const {
+  if (options_.server_bandwidth_bytes <= 0) return now;
+  double last = now;
+  for (int s = 0; s < options_.shards; ++s) {
+    last =
+        std::max(last, Send(&(*busy)[static_cast<size_t>(s)], now,
+                            Slice(bytes, s), options_.server_bandwidth_bytes));
+  }
+  return last;
+}
+
 double DelayModel::Uplink(int worker, double now, int64_t bytes) {
   const double sent = Send(&up_busy_[static_cast<size_t>(worker)], now, bytes,
                            options_.link_bandwidth_bytes) +
                       options_.link_latency_seconds;
-  if (options_.server_bandwidth_bytes <= 0) return sent;
-  double arrival = sent;
-  for (int s = 0; s < options_.shards; ++s) {
-    arrival = std::max(arrival,
-                       Send(&shard_in_busy_[static_cast<size_t>(s)], sent,
-                            Slice(bytes, s), options_.server_bandwidth_bytes));
-  }
-  return arrival;
+  return ThroughShards(&shard_in_busy_, sent, bytes);
 }
 
 double DelayModel::Downlink(int worker, double now, int64_t bytes) {
-  double ready = now;
-  if (options_.server_bandwidth_bytes > 0) {
-    for (int s = 0; s < options_.shards; ++s) {
-      ready = std::max(ready,
-                       Send(&shard_out_busy_[static_cast<size_t>(s)], now,
-                            Slice(bytes, s), options_.server_bandwidth_bytes));
-    }
-  }
+  const double ready = ThroughShards(&shard_out_busy_, now, bytes);
   return Send(&down_busy_[static_cast<size_t>(worker)], ready, bytes,
               options_.link_bandwidth_bytes) +
          options_.link_latency_seconds;

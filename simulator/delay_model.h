@@ -64,6 +64,11 @@ class DelayModel {
                      double bandwidth);
   // Shard `shard`'s slice of a message of `bytes`.
   int64_t Slice(int64_t bytes, int shard) const;
+  // When the last shard interface of `busy` (one per shard, in or out)
+  // has sent its slice of `bytes` handed over at `now`; `now` itself when
+  // the server's bandwidth is unlimited.
+  double ThroughShards(std::vector<double>* busy, double now,
+                       int64_t bytes) const;
 
   DelayOptions options_;
   std::vector<double> slowdown_;
