@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
       transport::MakeValues(builder, 1, 3, std::vector<uint8_t>(40, 0)));
   messages.push_back(transport::MakeLeave(builder, 1, "stopped"));
   messages.push_back(transport::MakeHeartbeat(builder, 1));
+  messages.push_back(transport::MakePushAsk(builder, 1, 3));
   messages.push_back(
       transport::MakeError(builder, 1, algo::Refusal::kBadMessage, "no"));
 

@@ -27,6 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case proto::Body::Leave:
       (void)transport::ReadLeaveReason(*message);
       break;
+    case proto::Body::PushAsk:
+      (void)transport::ReadPushAskRound(*message);
+      break;
     case proto::Body::Error:
       (void)transport::ReadError(*message);
       break;

@@ -37,9 +37,19 @@ MemoryBound ServerMemoryBound(const config::RunConfig& config, int64_t dim,
   MemoryBound bound;
   bound.model_copies = state + 2 + in_flight_anchors + snapshot;
   bound.model_bytes = bound.model_copies * dim * 4;
-  bound.message_bytes = workers * push_bytes;
+  const int64_t credits = config.server.push_credits;
+  bound.message_bytes =
+      (credits > 0 ? std::min(workers, credits) : workers) * push_bytes;
   bound.data_bytes = data_bytes;
   return bound;
+}
+
+int64_t AutoPushCredits(const MemoryBound& bound, int64_t push_bytes,
+                        int64_t workers, int64_t limit) {
+  if (bound.total() <= limit || push_bytes <= 0) return 0;
+  const int64_t rest = bound.total() - bound.message_bytes;
+  return std::clamp<int64_t>((limit - rest) / push_bytes, 1,
+                             std::max<int64_t>(workers - 1, 1));
 }
 
 namespace {

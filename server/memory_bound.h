@@ -34,10 +34,18 @@ struct MemoryBound {
 //   min(m + 1, ceil(m/K) + 2) (the snapshots of one round of pushes, for
 //   workers that read their replies within a round); with checkpoints a
 //   snapshot of slots, bases and buffers; and one push in flight per
-//   worker (a worker pushes again only once its previous push is answered).
+//   worker (a worker pushes again only once its previous push is answered),
+//   or --push-credits of them when that is fewer.
 MemoryBound ServerMemoryBound(const config::RunConfig& config, int64_t dim,
                               int64_t push_bytes, bool relative,
                               int64_t data_bytes);
+
+// The push credits a run of `workers` workers runs with when
+// --push-credits is auto (0): none (0) when `bound`, computed without a
+// limit on pushes in flight, fits `limit`; else the most pushes of
+// `push_bytes` in flight whose bound fits it, at least 1.
+int64_t AutoPushCredits(const MemoryBound& bound, int64_t push_bytes,
+                        int64_t workers, int64_t limit);
 
 // The memory limit of the cgroup under `root` (v2 memory.max, else v1
 // memory/memory.limit_in_bytes); nullopt when there is none ("max", or a

@@ -61,15 +61,15 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
   };
   StatusOr<std::unique_ptr<algo::AnchorRound>> round = make_round();
   if (!round.ok()) return round.status();
-  Status fits = CheckMemory(config, **round, data->test);
-  if (!fits.ok()) return fits;
+  StatusOr<int64_t> credits = CheckMemory(config, **round, data->test);
+  if (!credits.ok()) return credits.status();
   StatusOr<Resumed> resumed =
       Resume(config.server.checkpoint_dir, config::RunFingerprint(config),
              make_round, &*round);
   if (!resumed.ok()) return resumed.status();
-  std::unique_ptr<Server> server(
-      new Server(config, context, registry, std::move(data->test),
-                 std::move(model).value(), std::move(round).value(), *resumed));
+  std::unique_ptr<Server> server(new Server(
+      config, context, registry, std::move(data->test),
+      std::move(model).value(), std::move(round).value(), *resumed, *credits));
   Status status = server->StartCurve();
   if (!status.ok()) return status;
   status = server->Bind();
@@ -86,7 +86,8 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
 Server::Server(const config::RunConfig& config, zmq::context_t* context,
                prometheus::Registry* registry, data::Dataset test,
                std::unique_ptr<model::Model> model,
-               std::unique_ptr<algo::AnchorRound> round, const Resumed& resumed)
+               std::unique_ptr<algo::AnchorRound> round, const Resumed& resumed,
+               int64_t push_credits)
     : config_(config),
       context_(context),
       metrics_(*registry,
@@ -98,7 +99,10 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
       anchor_codec_(
           codec::MakeCodec(config.server.anchor_codec, round_->dim()).value()),
       resumed_(resumed),
-      start_(Clock::now()) {
+      start_(Clock::now()),
+      credits_(push_credits,
+               std::chrono::milliseconds(config.server.heartbeat_interval_ms) *
+                   config.server.heartbeat_liveness) {
   if (!config_.server.checkpoint_dir.empty()) {
     checkpointer_ =
         std::make_unique<Checkpointer>(config_.server.checkpoint_dir);
@@ -126,15 +130,27 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
 
 Server::~Server() = default;
 
-Status Server::CheckMemory(const config::RunConfig& config,
-                           const algo::AnchorRound& round,
-                           const data::Dataset& test) {
+StatusOr<int64_t> Server::CheckMemory(const config::RunConfig& config,
+                                      const algo::AnchorRound& round,
+                                      const data::Dataset& test) {
   const auto data_bytes =
       static_cast<int64_t>(test.features.size() * sizeof(float) +
                            test.labels.size() * sizeof(int32_t));
-  const MemoryBound bound = ServerMemoryBound(
-      config, round.dim(), round.codec().raw_bytes(),
-      algo::PushIsRelative(config.train.algorithm, round.codec()), data_bytes);
+  const int64_t push_bytes = round.codec().raw_bytes();
+  const auto bound_of = [&](const config::RunConfig& run) {
+    return ServerMemoryBound(
+        run, round.dim(), push_bytes,
+        algo::PushIsRelative(run.train.algorithm, round.codec()), data_bytes);
+  };
+  const std::optional<int64_t> limit = CgroupMemoryLimit();
+  config::RunConfig resolved = config;
+  MemoryBound bound = bound_of(resolved);
+  if (resolved.server.push_credits == 0 && limit) {
+    resolved.server.push_credits =
+        AutoPushCredits(bound, push_bytes, config.train.workers, *limit);
+    bound = bound_of(resolved);
+  }
+  const int64_t credits = resolved.server.push_credits;
   const auto megabytes = [](int64_t bytes) {
     return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB";
   };
@@ -142,7 +158,6 @@ Status Server::CheckMemory(const config::RunConfig& config,
       megabytes(bound.total()) + " (" + std::to_string(bound.model_copies) +
       " copies of the model, " + megabytes(bound.message_bytes) +
       " of pushes in flight, " + megabytes(bound.data_bytes) + " of data)";
-  const std::optional<int64_t> limit = CgroupMemoryLimit();
   if (limit && bound.total() > *limit) {
     return Status::InvalidArgument(
         "this run needs up to " + what +
@@ -155,9 +170,13 @@ Status Server::CheckMemory(const config::RunConfig& config,
              ? std::string(", or bound the kept anchors with --max-staleness")
              : std::string()));
   }
-  LOG_INFO("memory: up to %s%s", what.c_str(),
-           limit ? (" of the cgroup's " + megabytes(*limit)).c_str() : "");
-  return Status::Ok();
+  LOG_INFO("memory: up to %s%s%s", what.c_str(),
+           limit ? (" of the cgroup's " + megabytes(*limit)).c_str() : "",
+           credits > 0 && credits < config.train.workers
+               ? (", " + std::to_string(credits) + " pushes in flight at once")
+                     .c_str()
+               : "");
+  return credits;
 }
 
 Status Server::StartCurve() {
@@ -280,6 +299,7 @@ Status Server::Serve(bool* idle) {
     }
     if (after >= next_heartbeat) {
       CheckHeartbeats(after);
+      if (credits_.enabled()) SendCredits(credits_.Expire(after));
       next_heartbeat = after + heartbeat;
     }
     Execute("", round_->OnTick(Now()));
@@ -488,16 +508,15 @@ void Server::Dispatch(const std::string& routing_id,
   }
   peer->second.last_seen = Clock::now();
   switch (message.kind()) {
-    case proto::Body::Push: {
-      const int64_t samples = round_->samples();
-      algo::PushRequest push = transport::ReadPush(message);
-      push.received_unix_ns = UnixNanos();
-      Execute(routing_id, round_->OnPush(Now(), push));
-      metrics_.samples.Increment(
-          static_cast<double>(round_->samples() - samples));
-      metrics_.epoch.Set(round_->stats().epochs);
+    case proto::Body::Push:
+      HandlePush(routing_id, message);
       return;
-    }
+    case proto::Body::PushAsk:
+      if (credits_.enabled()) {
+        SendCredits(credits_.Ask(id, transport::ReadPushAskRound(message),
+                                 Clock::now()));
+      }
+      return;
     case proto::Body::Values:
       Execute(routing_id,
               round_->OnValues(Now(), transport::ReadValues(message)));
@@ -515,6 +534,36 @@ void Server::Dispatch(const std::string& routing_id,
   }
 }
 
+void Server::HandlePush(const std::string& routing_id,
+                        const transport::Message& message) {
+  const uint32_t id = message.worker_id();
+  algo::PushRequest push = transport::ReadPush(message);
+  if (credits_.enabled() && !credits_.Holds(id)) {
+    metrics_.pushes_rejected.Increment();
+    Reject(routing_id, id, "no_credit", algo::Refusal::kBadMessage,
+           "round " + std::to_string(push.round) +
+               " was pushed without a credit (ask with PushAsk first)");
+    return;
+  }
+  const int64_t samples = round_->samples();
+  push.received_unix_ns = UnixNanos();
+  Execute(routing_id, round_->OnPush(Now(), push));
+  metrics_.samples.Increment(static_cast<double>(round_->samples() - samples));
+  metrics_.epoch.Set(round_->stats().epochs);
+  if (credits_.enabled()) {
+    SendCredits(credits_.Release(id, push.round, Clock::now()));
+  }
+}
+
+void Server::SendCredits(const std::vector<PushCredits::Grant>& grants) {
+  for (const PushCredits::Grant& grant : grants) {
+    if (!round_->IsLive(grant.worker)) continue;
+    SendTo(grant.worker,
+           transport::MakePushCredit(builder_, grant.worker, grant.round));
+  }
+  metrics_.pushes_waiting.Set(static_cast<double>(credits_.waiting()));
+}
+
 void Server::Execute(const std::string& requester,
                      const algo::Effects& effects) {
   for (const algo::Effect& effect : effects) {
@@ -525,7 +574,7 @@ void Server::Execute(const std::string& requester,
       SendTo(welcome->worker,
              transport::MakeWelcome(builder_, *welcome, resumed_.run_id,
                                     std::string(anchor_codec_->name()),
-                                    AnchorFrame()));
+                                    credits_.enabled(), AnchorFrame()));
     } else if (const auto* update = std::get_if<algo::AnchorUpdate>(&effect)) {
       SendTo(update->worker,
              transport::MakeAnchor(builder_, *update,
@@ -572,6 +621,10 @@ void Server::Observe(const algo::Effect& effect) {
                  std::get_if<algo::MembershipChanged>(&effect)) {
     using Change = algo::MembershipChanged::Change;
     metrics_.workers_connected.Set(change->live_workers);
+    // A worker that left, was lost or joined again holds no credit.
+    if (credits_.enabled()) {
+      SendCredits(credits_.Forget(change->worker, Clock::now()));
+    }
     switch (change->change) {
       case Change::kJoined:
       case Change::kRejoined:

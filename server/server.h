@@ -1,8 +1,9 @@
 // The anchor-aggregation service (`anchorage server`): binds a ZeroMQ ROUTER
 // for workers and runs the round core (algo::AnchorRound) on what arrives:
 // it turns verified messages into events, carries out the effects (welcome,
-// anchor, query, refusal, done), watches heartbeats, keeps the metrics,
-// evaluates the anchor on held-out data, and stops when the round core says
+// anchor, query, refusal, done), grants push credits (push_credits.h),
+// watches heartbeats, keeps the metrics, evaluates the anchor on held-out
+// data, and stops when the round core says
 // the run is complete, telling workers Done. Every decision about the round
 // is the round core's; this class owns the sockets and the clocks.
 //
@@ -44,6 +45,7 @@
 #include "common/transport/protocol.h"
 #include "server/checkpointer.h"
 #include "server/evaluator.h"
+#include "server/push_credits.h"
 #include "server/refusal_limiter.h"
 #include "server/server_metrics.h"
 
@@ -106,13 +108,16 @@ class Server {
   Server(const config::RunConfig& config, zmq::context_t* context,
          prometheus::Registry* registry, data::Dataset test,
          std::unique_ptr<model::Model> model,
-         std::unique_ptr<algo::AnchorRound> round, const Resumed& resumed);
+         std::unique_ptr<algo::AnchorRound> round, const Resumed& resumed,
+         int64_t push_credits);
 
-  // Logs the server's memory bound (memory_bound.h); InvalidArgument when
-  // it exceeds the cgroup's memory limit.
-  static Status CheckMemory(const config::RunConfig& config,
-                            const algo::AnchorRound& round,
-                            const data::Dataset& test);
+  // Logs the server's memory bound (memory_bound.h) and returns the push
+  // credits it runs with (--push-credits, auto resolved against the
+  // cgroup's memory limit); InvalidArgument when the bound exceeds that
+  // limit even so.
+  static StatusOr<int64_t> CheckMemory(const config::RunConfig& config,
+                                       const algo::AnchorRound& round,
+                                       const data::Dataset& test);
   // With --curve-secret-key: the ZAP handler admitting the listed keys.
   Status StartCurve();
   Status Bind();
@@ -127,6 +132,9 @@ class Server {
   double Now() const;
   void HandleIncoming();
   void Dispatch(const std::string& routing_id, transport::Message message);
+  void HandlePush(const std::string& routing_id,
+                  const transport::Message& message);
+  void SendCredits(const std::vector<PushCredits::Grant>& grants);
   // Carries out the round core's effects of an event from `requester`.
   void Execute(const std::string& requester, const algo::Effects& effects);
   void Observe(const algo::Effect& effect);
@@ -208,6 +216,7 @@ class Server {
   int64_t rejected_messages_ = 0;
   std::map<std::string, int64_t> rejected_by_reason_;
   RefusalLimiter refusals_;
+  PushCredits credits_;
   Clock::time_point next_refusal_summary_;
   std::vector<summary::Evaluation> evaluations_;
 };

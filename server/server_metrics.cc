@@ -47,6 +47,12 @@ ServerMetrics::ServerMetrics(prometheus::Registry& registry,
                        .Help("Worker contributions by outcome")
                        .Register(registry)
                        .Add({{"outcome", "stale_dropped"}})),
+      pushes_waiting(prometheus::BuildGauge()
+                         .Name("anchorage_server_pushes_waiting")
+                         .Help("Workers waiting for a push credit "
+                               "(--push-credits)")
+                         .Register(registry)
+                         .Add({})),
       staleness(prometheus::BuildHistogram()
                     .Name("anchorage_server_staleness_versions")
                     .Help("Anchor versions between a contribution's base and "

@@ -27,6 +27,8 @@ class ServerMetrics {
   prometheus::Counter& pushes_applied;
   prometheus::Counter& pushes_rejected;
   prometheus::Counter& pushes_stale;
+  // Workers waiting for a push credit (push_credits.h).
+  prometheus::Gauge& pushes_waiting;
   prometheus::Histogram& staleness;
   prometheus::Histogram& push_delay;
   prometheus::Histogram& round_duration;

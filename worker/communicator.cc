@@ -105,6 +105,12 @@ class Communicator::Loop {
   // Returns whether the frames left (or joined the injected link's queue).
   bool Send(transport::Frames frames);
   void SendPush(std::unique_ptr<OutgoingPush> push);
+  // Sends an encoded push; when it cannot leave, joins again.
+  void SendEncoded(uint64_t round, transport::Frames frames);
+  // Asks for the credit to send the waiting push (a Welcome's
+  // ask_before_push).
+  void AskToPush();
+  void HandleCredit(const transport::Message& message);
   void AnswerQuery(const transport::Message& message);
   void HandleServer();
   // Returns false when the server said Done or refused this worker.
@@ -166,8 +172,18 @@ class Communicator::Loop {
   std::chrono::milliseconds join_backoff_{1000};
   std::string last_refusal_;
   std::unique_ptr<OutgoingPush> held_push_;  // waiting for a Welcome
-  Clock::time_point last_heard_;             // any message from the server
-  Clock::time_point last_attempt_;           // last (re)connect
+  // The server limits pushes in flight: each is asked for, and sent once
+  // granted. The encoded push waiting for its credit, and when to ask
+  // again (an ask or a grant may be lost with a connection).
+  bool ask_before_push_ = false;
+  struct WaitingPush {
+    uint64_t round = 0;
+    transport::Frames frames;
+  };
+  std::optional<WaitingPush> waiting_push_;
+  Clock::time_point next_ask_;
+  Clock::time_point last_heard_;    // any message from the server
+  Clock::time_point last_attempt_;  // last (re)connect
   Clock::time_point last_sent_;
   std::chrono::milliseconds backoff_{100};
 };
@@ -240,6 +256,8 @@ bool Communicator::Loop::Step(const std::vector<bool>& readable) {
     backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2,
                                                    std::chrono::seconds(5));
     Connect();
+  } else if (welcomed_ && waiting_push_ && now >= next_ask_) {
+    AskToPush();
   } else if (welcomed_ && now - last_sent_ >= options_.heartbeat_interval) {
     Send(transport::MakeHeartbeat(builder_, options_.worker_id));
   }
@@ -264,6 +282,8 @@ void Communicator::Loop::Connect() {
   dealer_ = std::move(dealer).value();
   if (welcomed_) rejoin_since_ = last_attempt_;
   welcomed_ = false;
+  // The Welcome that answers this Join resyncs the compute thread.
+  waiting_push_.reset();
   ++incarnation_;
   SendJoin();
 }
@@ -337,14 +357,41 @@ void Communicator::Loop::SendPush(std::unique_ptr<OutgoingPush> push) {
   request.report.encode_seconds = encode_seconds_;
   request.report.quantized_pushes = quantized_pushes_;
   request.report.quantization_bits_sum = quantization_bits_sum_;
-  if (!Send(transport::MakePush(builder_, request, std::move(payload)))) {
+  transport::Frames frames =
+      transport::MakePush(builder_, request, std::move(payload));
+  if (ask_before_push_) {
+    waiting_push_ = WaitingPush{push->round, std::move(frames)};
+    AskToPush();
+    return;
+  }
+  SendEncoded(push->round, std::move(frames));
+}
+
+void Communicator::Loop::SendEncoded(uint64_t round, transport::Frames frames) {
+  if (!Send(std::move(frames))) {
     // The push did not leave (no connection, or a full queue): nothing
     // would answer it and the compute thread would wait for that answer.
     // Joining again brings a Welcome that resyncs it.
     LOG_WARNING("round %llu's push could not be sent; joining again",
-                static_cast<unsigned long long>(push->round));
+                static_cast<unsigned long long>(round));
     Rejoin();
   }
+}
+
+void Communicator::Loop::AskToPush() {
+  Send(transport::MakePushAsk(builder_, options_.worker_id,
+                              waiting_push_->round));
+  next_ask_ = Clock::now() + std::chrono::seconds(1);
+}
+
+void Communicator::Loop::HandleCredit(const transport::Message& message) {
+  if (!waiting_push_ ||
+      transport::ReadPushCreditRound(message) != waiting_push_->round) {
+    return;  // a late grant for a push already sent
+  }
+  WaitingPush push = std::move(*waiting_push_);
+  waiting_push_.reset();
+  SendEncoded(push.round, std::move(push.frames));
 }
 
 void Communicator::Loop::AnswerQuery(const transport::Message& message) {
@@ -443,6 +490,9 @@ bool Communicator::Loop::HandleMessage(const transport::Message& message) {
     case proto::Body::Query:
       AnswerQuery(message);
       return true;
+    case proto::Body::PushCredit:
+      HandleCredit(message);
+      return true;
     case proto::Body::Done: {
       const transport::DoneMessage done = transport::ReadDone(message);
       auto delivery = std::make_unique<Delivery>();
@@ -514,6 +564,7 @@ bool Communicator::Loop::HandleAnchor(const transport::Message& message) {
              static_cast<unsigned long long>(read.header.next_round));
     welcomed_ = true;
     ever_welcomed_ = true;
+    ask_before_push_ = read.ask_before_push;
     join_backoff_ = std::chrono::milliseconds(1000);
     last_refusal_.clear();
   }
@@ -569,6 +620,7 @@ bool Communicator::Loop::HandleError(const transport::Message& message) {
 
 void Communicator::Loop::Rejoin() {
   welcomed_ = false;
+  waiting_push_.reset();
   rejoin_since_ = Clock::now();
   join_backoff_ = std::chrono::milliseconds(1000);
   SendJoin();

@@ -2,7 +2,9 @@
 // server and the push codec (with its error-feedback state): joins,
 // encodes and sends the pushes the compute thread hands it, receives and
 // decodes anchors, answers the second round of codecs decided on the whole
-// round (through the codec's own hooks), heartbeats, delays messages by the
+// round (through the codec's own hooks), asks for a credit before each push
+// when the server limits pushes in flight (its Welcome says so; see
+// server/push_credits.h), heartbeats, delays messages by the
 // injected link (link_delay.h), and rebuilds the connection (fresh socket,
 // so a fresh DNS resolve) with backoff when the server falls silent.
 //

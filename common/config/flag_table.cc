@@ -484,10 +484,16 @@ std::vector<Flag> MakeTable() {
        "bytes; workers pull toward the rounded anchor)",
        kAll, kShared, Server(&ServerOptions::anchor_codec)},
       {"--staleness-weight", kServerGroup,
-       "Async mode: none, or inverse (a contribution of staleness s moves "
-       "the anchor 1/(1 + s) of the way it would)",
+       "Async mode: none; inverse (a contribution of staleness s moves the "
+       "anchor 1/(1 + s) of the way it would); or rounds (m/(1 + s), at "
+       "most 1: a contribution less than a round old counts whole)",
        kAll, kShared,
        Server(&ServerOptions::staleness_weight, algo::kStalenessWeightNames)},
+      {"--push-credits", kServerGroup,
+       "Pushes the server lets travel toward it at once; a worker asks "
+       "before each push (0 = auto: no limit, unless the server's memory "
+       "bound needs one to fit the cgroup's memory limit)",
+       kAll, kShared, Server(&ServerOptions::push_credits)},
       {"--heartbeat-interval-ms", kServerGroup,
        "Heartbeat interval in milliseconds", kAll, kShared,
        Server(&ServerOptions::heartbeat_interval_ms)},

@@ -127,6 +127,9 @@ Status ValidateServer(const ServerOptions& s) {
   if (s.publish_every < 0) {
     return Bad("--publish-every", "must be >= 0 (0 = auto)", s.publish_every);
   }
+  if (s.push_credits < 0) {
+    return Bad("--push-credits", "must be >= 0 (0 = auto)", s.push_credits);
+  }
   if (s.max_staleness < 0) {
     return Bad("--max-staleness", "must be >= 0 (0 = no bound)",
                s.max_staleness);

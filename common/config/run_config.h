@@ -180,6 +180,10 @@ struct ServerOptions {
   algo::StalenessWeight staleness_weight = algo::StalenessWeight::kRounds;
   // How anchors travel down: dense, fp16 or bf16 (algo::IsAnchorCodec).
   std::string anchor_codec = "dense";
+  // Pushes granted and not yet received at once (server/push_credits.h);
+  // 0 = auto: no limit, unless the server's memory bound needs one to fit
+  // the cgroup's memory limit.
+  int64_t push_credits = 0;
 
   // --aggregation, or the run's natural mode: sync for the sketched codecs
   // (they sum a whole round) and for every algorithm but

@@ -139,6 +139,16 @@ std::string ReadLeaveReason(const Message& message) {
   return reason.empty() ? "left" : reason;
 }
 
+Frames MakePushAsk(EnvelopeBuilder& builder, uint32_t worker, uint64_t round) {
+  const auto body = proto::CreatePushAsk(builder.builder(), round);
+  return Finish(builder, worker, proto::Body::PushAsk, body.Union(), {});
+}
+
+uint64_t ReadPushAskRound(const Message& message) {
+  ExpectKind(message, proto::Body::PushAsk);
+  return message.envelope().body_as_PushAsk()->round();
+}
+
 Frames MakeHeartbeat(EnvelopeBuilder& builder, uint32_t worker) {
   const auto body = proto::CreateHeartbeat(builder.builder());
   return Finish(builder, worker, proto::Body::Heartbeat, body.Union(), {});
@@ -146,10 +156,11 @@ Frames MakeHeartbeat(EnvelopeBuilder& builder, uint32_t worker) {
 
 Frames MakeWelcome(EnvelopeBuilder& builder, const algo::Welcome& welcome,
                    uint64_t run_id, const std::string& anchor_codec,
-                   zmq::message_t anchor) {
+                   bool ask_before_push, zmq::message_t anchor) {
   const auto body = proto::CreateWelcomeDirect(
       builder.builder(), welcome.version, welcome.next_round,
-      anchor_codec.c_str(), welcome.workers, run_id, welcome.schedule_step);
+      anchor_codec.c_str(), welcome.workers, run_id, welcome.schedule_step,
+      ask_before_push);
   return Finish(builder, welcome.worker, proto::Body::Welcome, body.Union(),
                 One(std::move(anchor)));
 }
@@ -173,6 +184,17 @@ Frames MakeQuery(EnvelopeBuilder& builder, const algo::Query& query,
   const auto body = proto::CreateQuery(builder.builder(), query.round);
   return Finish(builder, query.worker, proto::Body::Query, body.Union(),
                 One(std::move(candidates)));
+}
+
+Frames MakePushCredit(EnvelopeBuilder& builder, uint32_t worker,
+                      uint64_t round) {
+  const auto body = proto::CreatePushCredit(builder.builder(), round);
+  return Finish(builder, worker, proto::Body::PushCredit, body.Union(), {});
+}
+
+uint64_t ReadPushCreditRound(const Message& message) {
+  ExpectKind(message, proto::Body::PushCredit);
+  return message.envelope().body_as_PushCredit()->round();
 }
 
 Frames MakeDone(EnvelopeBuilder& builder, uint32_t worker, uint64_t version,
@@ -200,6 +222,7 @@ AnchorMessage ReadAnchorMessage(const Message& message) {
                    .welcome = true};
     read.codec = Text(welcome->codec());
     read.run_id = welcome->run_id();
+    read.ask_before_push = welcome->ask_before_push();
     return read;
   }
   ExpectKind(message, proto::Body::Anchor);

@@ -45,16 +45,21 @@ Frames MakeLeave(EnvelopeBuilder& builder, uint32_t worker,
                  const std::string& reason);
 std::string ReadLeaveReason(const Message& message);
 
+// Asks for a credit to push `round` (a Welcome's ask_before_push).
+Frames MakePushAsk(EnvelopeBuilder& builder, uint32_t worker, uint64_t round);
+uint64_t ReadPushAskRound(const Message& message);
+
 // Either way.
 Frames MakeHeartbeat(EnvelopeBuilder& builder, uint32_t worker);
 
 // ---- Server to worker ----
 
 // `anchor` is the anchor's payload frame, encoded with codec `anchor_codec`;
-// `run_id` names the server's run.
+// `run_id` names the server's run; `ask_before_push` that the server limits
+// pushes in flight (PushAsk, PushCredit).
 Frames MakeWelcome(EnvelopeBuilder& builder, const algo::Welcome& welcome,
                    uint64_t run_id, const std::string& anchor_codec,
-                   zmq::message_t anchor);
+                   bool ask_before_push, zmq::message_t anchor);
 // `applied`, when the update carries it, follows the anchor as a frame of
 // little-endian u32.
 Frames MakeAnchor(EnvelopeBuilder& builder, const algo::AnchorUpdate& update,
@@ -63,6 +68,10 @@ Frames MakeAnchor(EnvelopeBuilder& builder, const algo::AnchorUpdate& update,
 // query of the round).
 Frames MakeQuery(EnvelopeBuilder& builder, const algo::Query& query,
                  zmq::message_t candidates);
+// Grants `worker` the push of `round` it asked for.
+Frames MakePushCredit(EnvelopeBuilder& builder, uint32_t worker,
+                      uint64_t round);
+uint64_t ReadPushCreditRound(const Message& message);
 Frames MakeDone(EnvelopeBuilder& builder, uint32_t worker, uint64_t version,
                 const std::string& reason, bool completed);
 Frames MakeError(EnvelopeBuilder& builder, uint32_t worker, algo::Refusal code,
@@ -72,8 +81,9 @@ Frames MakeError(EnvelopeBuilder& builder, uint32_t worker, algo::Refusal code,
 // anchor's frame and, for an anchor of a sketch round, the applied indices.
 struct AnchorMessage {
   algo::AnchorHeader header;
-  std::string codec;    // of the anchor's frame
-  uint64_t run_id = 0;  // a Welcome's
+  std::string codec;             // of the anchor's frame
+  uint64_t run_id = 0;           // a Welcome's
+  bool ask_before_push = false;  // a Welcome's
   int64_t push_sent_unix_ns = 0;
   std::vector<std::span<const uint8_t>> payloads;
 };

@@ -3,9 +3,10 @@
 //
 // BM_Server256Workers/{dense,fp16}: 256 peers at d ≈ 10^6 join at once
 // (seconds from the first Join sent to the last Welcome read), then push
-// three rounds, either each peer pushing before any reads its reply (the
-// worst arrival: every push queued at once) or in waves of 16. The server's
-// peak RSS (VmHWM) is printed against the bound it states (memory_bound.h).
+// three rounds, each peer pushing before any reads its reply (the worst
+// arrival: every push queued at once), without push credits or with 16 (each
+// peer asks, and pushes once granted). The server's peak RSS (VmHWM) is
+// printed against the bound it states (memory_bound.h).
 // BM_RoundCore256Joins: the round core's part of those joins, in process.
 // BM_FloodedServer: 4 clients exchange pushes and anchors with a server
 // alone, then while a peer sends 200,000 garbage frames and never reads
@@ -23,6 +24,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <random>
@@ -167,9 +169,11 @@ zmq::socket_t Connect(zmq::context_t& context, const std::string& endpoint) {
 }
 
 // Reads one message of `kind` from each socket (skipping heartbeats) and
-// returns the versions they carry.
-std::vector<uint64_t> ReadOneEach(std::span<zmq::socket_t> sockets,
-                                  proto::Body kind) {
+// returns the versions they carry. A PushCredit for socket i on the way
+// calls `on_credit(i)`.
+std::vector<uint64_t> ReadOneEach(
+    std::span<zmq::socket_t> sockets, proto::Body kind,
+    const std::function<void(size_t)>& on_credit = nullptr) {
   std::vector<uint64_t> versions(sockets.size(), 0);
   std::vector<bool> done(sockets.size(), false);
   size_t remaining = sockets.size();
@@ -189,6 +193,10 @@ std::vector<uint64_t> ReadOneEach(std::span<zmq::socket_t> sockets,
       transport::Message message =
           transport::ParseMessage(std::move(*frames), &reason).value();
       if (message.kind() == proto::Body::Heartbeat) continue;
+      if (message.kind() == proto::Body::PushCredit && on_credit) {
+        on_credit(i);
+        continue;
+      }
       ANCHORAGE_CHECK(message.kind() == kind, "an unexpected reply");
       versions[i] = transport::ReadAnchorMessage(message).header.version;
       done[i] = true;
@@ -204,7 +212,7 @@ constexpr int kHidden = 23256;
 constexpr int64_t kDim = 43LL * kHidden + 10;
 
 void BM_Server256Workers(benchmark::State& state, const std::string& codec,
-                         int wave) {
+                         int credits) {
   const std::vector<std::string> flags = {
       "--workers",       std::to_string(kScaleWorkers),
       "--dataset",       "synthetic-gaussian",
@@ -214,7 +222,8 @@ void BM_Server256Workers(benchmark::State& state, const std::string& codec,
       "--max-versions",  "100000000",
       "--eval-interval", "0",
       "--eval-examples", "100",
-      "--max-staleness", std::to_string(4 * kScaleWorkers)};
+      "--max-staleness", std::to_string(4 * kScaleWorkers),
+      "--push-credits",  std::to_string(credits)};
   const std::unique_ptr<codec::Codec> encoder =
       codec::MakeCodec(codec, kDim).value();
   // Dense pushes carry a model, fp16 ones the small change from its base.
@@ -268,34 +277,41 @@ void BM_Server256Workers(benchmark::State& state, const std::string& codec,
     const double join_seconds = SecondsSince(start);
     watcher.join();
     for (uint64_t round = 0; round < 3; ++round) {
-      for (int first = 0; first < kScaleWorkers; first += wave) {
-        const int last = std::min(kScaleWorkers, first + wave);
-        for (int id = first; id < last; ++id) {
-          const auto i = static_cast<size_t>(id);
+      const auto push = [&](size_t i) {
+        ANCHORAGE_CHECK(
+            transport::SendFrames(
+                sockets[i], transport::MakePush(
+                                builder,
+                                {.worker = static_cast<uint32_t>(i),
+                                 .round = round,
+                                 .base_version = bases[i],
+                                 .codec = codec,
+                                 .report = {.samples = 32, .local_steps = 1}},
+                                payload))
+                .ok(),
+            "push");
+      };
+      // Every peer at once: a push each, or an ask each and the push once
+      // its credit comes.
+      for (size_t i = 0; i < sockets.size(); ++i) {
+        if (credits == 0) {
+          push(i);
+        } else {
           ANCHORAGE_CHECK(
               transport::SendFrames(
-                  sockets[i], transport::MakePush(
-                                  builder,
-                                  {.worker = static_cast<uint32_t>(id),
-                                   .round = round,
-                                   .base_version = bases[i],
-                                   .codec = codec,
-                                   .report = {.samples = 32, .local_steps = 1}},
-                                  payload))
+                  sockets[i], transport::MakePushAsk(
+                                  builder, static_cast<uint32_t>(i), round))
                   .ok(),
-              "push");
+              "ask");
         }
-        const std::vector<uint64_t> versions = ReadOneEach(
-            std::span(sockets).subspan(static_cast<size_t>(first),
-                                       static_cast<size_t>(last - first)),
-            proto::Body::Anchor);
-        std::copy(versions.begin(), versions.end(), bases.begin() + first);
       }
+      bases = ReadOneEach(sockets, proto::Body::Anchor, push);
     }
     const int64_t rss = server.PeakRssBytes();
     config::RunConfig config;
     config.train.workers = kScaleWorkers;
     config.server.max_staleness = int64_t{4} * kScaleWorkers;
+    config.server.push_credits = credits;
     const server::MemoryBound bound =
         server::ServerMemoryBound(config, kDim, kDim * 4, codec != "dense", 0);
     state.counters["admit_s"] = admitted_seconds.load();
@@ -304,11 +320,13 @@ void BM_Server256Workers(benchmark::State& state, const std::string& codec,
     char line[320];
     std::snprintf(
         line, sizeof(line),
-        "%d workers, d = %lld, %s, pushes in waves of %d: %d joins "
+        "%d workers, d = %lld, %s, every push at once, %s: %d joins "
         "admitted in %.2f s, their welcomes (%.1f GB of anchors) read in "
         "%.2f s; server peak RSS %.0f MB after 3 rounds, bound %.0f MB "
         "(%lld model copies and pushes in flight); goal < 1 s and < 1500 MB",
-        kScaleWorkers, static_cast<long long>(kDim), codec.c_str(), wave,
+        kScaleWorkers, static_cast<long long>(kDim), codec.c_str(),
+        credits == 0 ? "no push credits"
+                     : (std::to_string(credits) + " push credits").c_str(),
         kScaleWorkers, admitted_seconds.load(),
         static_cast<double>(kScaleWorkers * kDim * 4) / 1e9, join_seconds,
         static_cast<double>(rss) / 1e6,
@@ -318,18 +336,18 @@ void BM_Server256Workers(benchmark::State& state, const std::string& codec,
   }
 }
 
-// Every push at once, then in waves of 16 as workers whose compute spreads
-// their arrivals would send them.
-BENCHMARK_CAPTURE(BM_Server256Workers, dense, std::string("dense"), 256)
+// Every push at once, without a limit on pushes in flight, then with 16
+// push credits.
+BENCHMARK_CAPTURE(BM_Server256Workers, dense, std::string("dense"), 0)
     ->Unit(benchmark::kSecond)
     ->Iterations(1);
-BENCHMARK_CAPTURE(BM_Server256Workers, fp16, std::string("fp16"), 256)
+BENCHMARK_CAPTURE(BM_Server256Workers, fp16, std::string("fp16"), 0)
     ->Unit(benchmark::kSecond)
     ->Iterations(1);
-BENCHMARK_CAPTURE(BM_Server256Workers, dense_waves, std::string("dense"), 16)
+BENCHMARK_CAPTURE(BM_Server256Workers, dense_credits, std::string("dense"), 16)
     ->Unit(benchmark::kSecond)
     ->Iterations(1);
-BENCHMARK_CAPTURE(BM_Server256Workers, fp16_waves, std::string("fp16"), 16)
+BENCHMARK_CAPTURE(BM_Server256Workers, fp16_credits, std::string("fp16"), 16)
     ->Unit(benchmark::kSecond)
     ->Iterations(1);
 

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -27,6 +26,7 @@
 #include "tests/testing/raw_peer.h"
 #include "tests/testing/registry_values.h"
 #include "tests/testing/service_fixture.h"
+#include "tests/testing/wait_for.h"
 
 namespace anchorage {
 namespace {
@@ -35,6 +35,7 @@ using std::chrono::seconds;
 using testing::MetricValue;
 using testing::RawPeer;
 using testing::ServiceFixture;
+using testing::WaitFor;
 
 constexpr int kRealWorkers = 2;
 
@@ -55,16 +56,6 @@ class HostilePeerTest : public ::testing::Test {
     }
     dim_ = static_cast<uint64_t>(fixture_->server().model_dim());
     ASSERT_TRUE(WaitFor([&] { return Version() >= 50; }));
-  }
-
-  // Polls `done` every 5 ms for up to 30 s.
-  static bool WaitFor(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + seconds(30);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return true;
   }
 
   double Server(const std::string& name,

@@ -58,6 +58,29 @@ TEST(MemoryBoundTest, SyncRoundsShareTheirBasesAndCheckpointsCopyTheState) {
             plain.model_copies + 8 + 3 + 3);
 }
 
+TEST(MemoryBoundTest, PushCreditsBoundThePushesInFlight) {
+  const int64_t dim = 1000000;
+  config::RunConfig config = RunOf(256, algo::Algorithm::kOverlapLocalSgd);
+  const MemoryBound unlimited =
+      ServerMemoryBound(config, dim, 4 * dim, false, 0);
+  config.server.push_credits = 16;
+  const MemoryBound limited = ServerMemoryBound(config, dim, 4 * dim, false, 0);
+  EXPECT_EQ(limited.model_copies, unlimited.model_copies);
+  EXPECT_EQ(limited.message_bytes, dim * 4 * 16);
+  // More credits than workers change nothing.
+  config.server.push_credits = 1000;
+  EXPECT_EQ(ServerMemoryBound(config, dim, 4 * dim, false, 0).message_bytes,
+            unlimited.message_bytes);
+
+  // Auto: no limit when the bound fits; else the most pushes that fit.
+  const int64_t rest = unlimited.total() - unlimited.message_bytes;
+  EXPECT_EQ(AutoPushCredits(unlimited, 4 * dim, 256, unlimited.total()), 0);
+  EXPECT_EQ(AutoPushCredits(unlimited, 4 * dim, 256, rest + 40 * dim + 3), 10);
+  // Not even one push fits: one credit, and the bound still exceeds the
+  // limit, which the server refuses.
+  EXPECT_EQ(AutoPushCredits(unlimited, 4 * dim, 256, rest), 1);
+}
+
 TEST(CgroupMemoryLimitTest, ReadsVersionTwoThenVersionOne) {
   const std::string root = testing::FreshTestDir("cgroup");
   EXPECT_EQ(CgroupMemoryLimit(root), std::nullopt);

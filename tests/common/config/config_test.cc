@@ -279,6 +279,8 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
       {"quorum 1.5", [](RunConfig& c) { c.server.quorum = 1.5; }, "--quorum:"},
       {"reply wait 1", [](RunConfig& c) { c.server.reply_wait = 1.0; },
        "--reply-wait:"},
+      {"push credits -1", [](RunConfig& c) { c.server.push_credits = -1; },
+       "--push-credits:"},
       {"reply wait -0.1", [](RunConfig& c) { c.server.reply_wait = -0.1; },
        "--reply-wait:"},
       {"heartbeat interval",
@@ -1013,6 +1015,7 @@ RunConfig UnusualConfig() {
   s.round_deadline_seconds = 0.75;
   s.quorum = 2.0 / 3.0;
   s.reply_wait = 1.0 / 3.0;
+  s.push_credits = 7;
   s.heartbeat_interval_ms = 37;
   s.heartbeat_liveness = 5;
   s.eval_interval_seconds = 0.0;
@@ -1047,6 +1050,7 @@ TEST(SharedFlagsTest, RoundTripReproducesServerTuningAndTimeouts) {
               config.server.round_deadline_seconds);
     EXPECT_EQ(parsed.server.quorum, config.server.quorum);
     EXPECT_EQ(parsed.server.reply_wait, config.server.reply_wait);
+    EXPECT_EQ(parsed.server.push_credits, config.server.push_credits);
     EXPECT_EQ(parsed.server.heartbeat_interval_ms,
               config.server.heartbeat_interval_ms);
     EXPECT_EQ(parsed.server.heartbeat_liveness,
@@ -1113,6 +1117,7 @@ TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
                                                "--reply-wait",
                                                "--staleness-weight",
                                                "--anchor-codec",
+                                               "--push-credits",
                                                "--heartbeat-interval-ms",
                                                "--heartbeat-liveness",
                                                "--eval-interval",

@@ -130,12 +130,24 @@ TEST(ProtocolTest, WelcomeReadsAsAnAnchorThatWelcomes) {
   EnvelopeBuilder builder;
   const AnchorMessage read = ReadAnchorMessage(Parse(MakeWelcome(
       builder, {.worker = 0, .version = 3, .next_round = 2, .workers = 4},
-      0xfeedULL, "dense", zmq::message_t(4))));
+      0xfeedULL, "dense", true, zmq::message_t(4))));
   EXPECT_TRUE(read.header.welcome);
   EXPECT_EQ(read.run_id, 0xfeedULL);
+  EXPECT_TRUE(read.ask_before_push);
   EXPECT_EQ(read.header.version, 3U);
   EXPECT_EQ(read.header.next_round, 2U);
   EXPECT_EQ(read.payloads.size(), 1U);
+}
+
+TEST(ProtocolTest, PushAskAndPushCreditCarryTheirRound) {
+  EnvelopeBuilder builder;
+  const Message ask = Parse(MakePushAsk(builder, 3, 17));
+  EXPECT_EQ(ask.kind(), proto::Body::PushAsk);
+  EXPECT_EQ(ask.worker_id(), 3U);
+  EXPECT_EQ(ReadPushAskRound(ask), 17U);
+  const Message credit = Parse(MakePushCredit(builder, 3, 17));
+  EXPECT_EQ(credit.kind(), proto::Body::PushCredit);
+  EXPECT_EQ(ReadPushCreditRound(credit), 17U);
 }
 
 TEST(ProtocolTest, QueryValuesLeaveDoneAndErrorReadBack) {
