@@ -256,7 +256,7 @@ TEST_F(HostilePeerTest, MutatedMessagesNeitherCrashNorDisturbTheRun) {
     RawPeer& peer = rng() % 4 == 0 ? stranger : *joined;
     const auto worker =
         static_cast<uint32_t>(pick({2, 2, 2, 0, 1, 3, 4, UINT32_MAX}));
-    switch (rng() % 5) {
+    switch (rng() % 6) {
       case 0:
         peer.SendJoin(worker, pick({dim, dim + 1, 0, uint64_t{1} << 63}),
                       rng() % 2 ? "overlap-local-sgd" : codec(), codec(), "",
@@ -275,6 +275,12 @@ TEST_F(HostilePeerTest, MutatedMessagesNeitherCrashNorDisturbTheRun) {
       case 3:
         peer.SendValues(worker, pick({0, rng(), UINT64_MAX}), payload());
         break;
+      case 4: {
+        transport::EnvelopeBuilder builder;
+        peer.Send(transport::MakePushAsk(builder, worker,
+                                         pick({0, rng(), UINT64_MAX})));
+        break;
+      }
       default: {
         transport::EnvelopeBuilder builder;
         peer.Send(rng() % 2 ? transport::MakeHeartbeat(builder, worker)
