@@ -168,6 +168,24 @@ zmq::socket_t Connect(zmq::context_t& context, const std::string& endpoint) {
       .value();
 }
 
+// Sends worker `id`'s push of `round` against anchor `base` (one step of
+// 32 examples).
+void SendPush(zmq::socket_t& socket, transport::EnvelopeBuilder& builder,
+              uint32_t id, uint64_t round, uint64_t base,
+              const std::string& codec, const std::vector<uint8_t>& payload) {
+  ANCHORAGE_CHECK(transport::SendFrames(
+                      socket, transport::MakePush(
+                                  builder,
+                                  {.worker = id,
+                                   .round = round,
+                                   .base_version = base,
+                                   .codec = codec,
+                                   .report = {.samples = 32, .local_steps = 1}},
+                                  payload))
+                      .ok(),
+                  "push");
+}
+
 // Reads one message of `kind` from each socket (skipping heartbeats) and
 // returns the versions they carry. A PushCredit for socket i on the way
 // calls `on_credit(i)`.
@@ -278,18 +296,8 @@ void BM_Server256Workers(benchmark::State& state, const std::string& codec,
     watcher.join();
     for (uint64_t round = 0; round < 3; ++round) {
       const auto push = [&](size_t i) {
-        ANCHORAGE_CHECK(
-            transport::SendFrames(
-                sockets[i], transport::MakePush(
-                                builder,
-                                {.worker = static_cast<uint32_t>(i),
-                                 .round = round,
-                                 .base_version = bases[i],
-                                 .codec = codec,
-                                 .report = {.samples = 32, .local_steps = 1}},
-                                payload))
-                .ok(),
-            "push");
+        SendPush(sockets[i], builder, static_cast<uint32_t>(i), round, bases[i],
+                 codec, payload);
       };
       // Every peer at once: a push each, or an ask each and the push once
       // its credit comes.
@@ -429,18 +437,8 @@ class Exchange {
     while (!stop.load()) {
       for (int c = 0; c < kFloodClients; ++c) {
         const auto i = static_cast<size_t>(c);
-        ANCHORAGE_CHECK(
-            transport::SendFrames(
-                sockets_[i], transport::MakePush(
-                                 builder_,
-                                 {.worker = static_cast<uint32_t>(c),
-                                  .round = round_,
-                                  .base_version = bases_[i],
-                                  .codec = "dense",
-                                  .report = {.samples = 32, .local_steps = 1}},
-                                 model))
-                .ok(),
-            "push");
+        SendPush(sockets_[i], builder_, static_cast<uint32_t>(c), round_,
+                 bases_[i], "dense", model);
       }
       bases_ = ReadOneEach(sockets_, proto::Body::Anchor);
       *anchors += kFloodClients;
