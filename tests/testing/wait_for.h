@@ -8,8 +8,9 @@
 namespace anchorage::testing {
 
 // True once `done()` holds; false when it still does not after `limit`.
-inline bool WaitFor(const std::function<bool()>& done,
-                    std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+inline bool WaitFor(
+    const std::function<bool()>& done,
+    std::chrono::milliseconds limit = std::chrono::seconds(30)) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!done()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
