@@ -8,6 +8,7 @@ namespace anchorage::server {
 std::vector<PushCredits::Grant> PushCredits::Ask(uint32_t worker,
                                                  uint64_t round,
                                                  Clock::time_point now) {
+  if (!enabled()) return {};
   if (const auto pushed = pushed_round_.find(worker);
       pushed != pushed_round_.end() && round <= pushed->second) {
     return {};
@@ -30,6 +31,7 @@ std::vector<PushCredits::Grant> PushCredits::Ask(uint32_t worker,
 std::vector<PushCredits::Grant> PushCredits::Release(uint32_t worker,
                                                      uint64_t round,
                                                      Clock::time_point now) {
+  if (!enabled()) return {};
   pushed_round_[worker] = round;
   granted_.erase(worker);
   return GrantWaiting(now);

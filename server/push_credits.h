@@ -32,7 +32,8 @@ class PushCredits {
     uint64_t round = 0;
   };
 
-  // `limit` grants at once (0: no limit, nobody asks).
+  // `limit` grants at once (0: no limit: nobody asks, every worker may
+  // push, and every call below grants nothing).
   PushCredits(int64_t limit, Clock::duration expiry)
       : limit_(limit), expiry_(expiry) {}
 
@@ -44,7 +45,9 @@ class PushCredits {
   std::vector<Grant> Ask(uint32_t worker, uint64_t round,
                          Clock::time_point now);
   // Whether `worker` may push now.
-  bool Holds(uint32_t worker) const { return granted_.contains(worker); }
+  bool Holds(uint32_t worker) const {
+    return !enabled() || granted_.contains(worker);
+  }
   // `worker`'s push of `round` arrived: its credit goes to the next in
   // line.
   std::vector<Grant> Release(uint32_t worker, uint64_t round,

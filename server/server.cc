@@ -299,7 +299,7 @@ Status Server::Serve(bool* idle) {
     }
     if (after >= next_heartbeat) {
       CheckHeartbeats(after);
-      if (credits_.enabled()) SendCredits(credits_.Expire(after));
+      SendCredits(credits_.Expire(after));
       next_heartbeat = after + heartbeat;
     }
     Execute("", round_->OnTick(Now()));
@@ -512,10 +512,8 @@ void Server::Dispatch(const std::string& routing_id,
       HandlePush(routing_id, message);
       return;
     case proto::Body::PushAsk:
-      if (credits_.enabled()) {
-        SendCredits(credits_.Ask(id, transport::ReadPushAskRound(message),
-                                 Clock::now()));
-      }
+      SendCredits(
+          credits_.Ask(id, transport::ReadPushAskRound(message), Clock::now()));
       return;
     case proto::Body::Values:
       Execute(routing_id,
@@ -538,7 +536,7 @@ void Server::HandlePush(const std::string& routing_id,
                         const transport::Message& message) {
   const uint32_t id = message.worker_id();
   algo::PushRequest push = transport::ReadPush(message);
-  if (credits_.enabled() && !credits_.Holds(id)) {
+  if (!credits_.Holds(id)) {
     metrics_.pushes_rejected.Increment();
     Reject(routing_id, id, "no_credit", algo::Refusal::kBadMessage,
            "round " + std::to_string(push.round) +
@@ -550,9 +548,7 @@ void Server::HandlePush(const std::string& routing_id,
   Execute(routing_id, round_->OnPush(Now(), push));
   metrics_.samples.Increment(static_cast<double>(round_->samples() - samples));
   metrics_.epoch.Set(round_->stats().epochs);
-  if (credits_.enabled()) {
-    SendCredits(credits_.Release(id, push.round, Clock::now()));
-  }
+  SendCredits(credits_.Release(id, push.round, Clock::now()));
 }
 
 void Server::SendCredits(const std::vector<PushCredits::Grant>& grants) {
@@ -622,9 +618,7 @@ void Server::Observe(const algo::Effect& effect) {
     using Change = algo::MembershipChanged::Change;
     metrics_.workers_connected.Set(change->live_workers);
     // A worker that left, was lost or joined again holds no credit.
-    if (credits_.enabled()) {
-      SendCredits(credits_.Forget(change->worker, Clock::now()));
-    }
+    SendCredits(credits_.Forget(change->worker, Clock::now()));
     switch (change->change) {
       case Change::kJoined:
       case Change::kRejoined:

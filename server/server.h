@@ -3,8 +3,8 @@
 // it turns verified messages into events, carries out the effects (welcome,
 // anchor, query, refusal, done), grants push credits (push_credits.h),
 // watches heartbeats, keeps the metrics, evaluates the anchor on held-out
-// data, and stops when the round core says
-// the run is complete, telling workers Done. Every decision about the round
+// data, and stops when the round core says the run is complete, telling
+// workers Done. Every decision about the round
 // is the round core's; this class owns the sockets and the clocks.
 //
 // Recovery (DESIGN.md section 10): with --checkpoint-dir the round state is
@@ -132,8 +132,11 @@ class Server {
   double Now() const;
   void HandleIncoming();
   void Dispatch(const std::string& routing_id, transport::Message message);
+  // A push: refused without a credit, else handed to the round core, and
+  // its credit passed on.
   void HandlePush(const std::string& routing_id,
                   const transport::Message& message);
+  // Sends each grant to its worker and updates the waiting gauge.
   void SendCredits(const std::vector<PushCredits::Grant>& grants);
   // Carries out the round core's effects of an event from `requester`.
   void Execute(const std::string& requester, const algo::Effects& effects);

@@ -4,9 +4,9 @@
 // decodes anchors, answers the second round of codecs decided on the whole
 // round (through the codec's own hooks), asks for a credit before each push
 // when the server limits pushes in flight (its Welcome says so; see
-// server/push_credits.h), heartbeats, delays messages by the
-// injected link (link_delay.h), and rebuilds the connection (fresh socket,
-// so a fresh DNS resolve) with backoff when the server falls silent.
+// server/push_credits.h), heartbeats, delays messages by the injected link
+// (link_delay.h), and rebuilds the connection (fresh socket, so a fresh DNS
+// resolve) with backoff when the server falls silent.
 //
 // Riding through a server restart: nothing is queued toward a server that
 // is gone (ZMQ_IMMEDIATE, sends never block); once welcomed, a server that

@@ -88,9 +88,17 @@ TEST(PushCreditsTest, AnUnusedGrantIsTakenBackAfterTheExpiry) {
 }
 
 TEST(PushCreditsTest, WithoutALimitNothingIsCounted) {
-  const PushCredits credits(0, seconds(10));
+  PushCredits credits(0, seconds(10));
+  const Clock::time_point now{};
   EXPECT_FALSE(credits.enabled());
   EXPECT_TRUE(PushCredits(1, seconds(10)).enabled());
+  // Every worker may push, and asking grants or queues nothing.
+  EXPECT_TRUE(credits.Holds(0));
+  EXPECT_TRUE(credits.Ask(0, 1, now).empty());
+  EXPECT_TRUE(credits.Release(0, 1, now).empty());
+  EXPECT_EQ(credits.waiting(), 0U);
+  EXPECT_EQ(credits.granted(), 0U);
+  EXPECT_TRUE(credits.Holds(1));
 }
 
 }  // namespace
