@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <utility>
 #include <variant>
 
+#include "common/algo/model_slice.h"
 #include "common/algo/push_codec.h"
 #include "common/base/format.h"
 #include "common/base/log.h"
@@ -44,7 +46,19 @@ StatusOr<std::unique_ptr<Server>> Server::Create(
   if (!model.ok()) return model.status();
   std::vector<float> initial(static_cast<size_t>((*model)->dim()));
   (*model)->Initialize(config.train.seed, initial);
-  const int64_t dim = (*model)->dim();
+  // A shard holds its slice of the model, and its round core knows only
+  // that slice.
+  const int shards = config.server.shards;
+  if (shards > (*model)->dim()) {
+    return Status::InvalidArgument(
+        "--shards " + std::to_string(shards) + " exceeds the model's " +
+        std::to_string((*model)->dim()) + " parameters");
+  }
+  const algo::ModelSlice slice =
+      algo::SliceOf((*model)->dim(), shards, config.server.shard);
+  initial = std::vector<float>(initial.begin() + slice.begin,
+                               initial.begin() + slice.end);
+  const int64_t dim = slice.size();
   const int64_t examples = data->train_size;
   const auto make_round =
       [&]() -> StatusOr<std::unique_ptr<algo::AnchorRound>> {
@@ -92,9 +106,15 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
       context_(context),
       metrics_(*registry,
                std::string(algo::AlgorithmName(config.train.algorithm)),
-               config.train.codec),
+               config.train.codec,
+               config.server.shards > 1
+                   ? prometheus::Labels{{"shard",
+                                         std::to_string(config.server.shard)}}
+                   : prometheus::Labels{}),
       test_(std::move(test)),
       model_(std::move(model)),
+      slice_(algo::SliceOf(model_->dim(), config.server.shards,
+                           config.server.shard)),
       round_(std::move(round)),
       anchor_codec_(
           codec::MakeCodec(config.server.anchor_codec, round_->dim()).value()),
@@ -261,6 +281,14 @@ void Server::BeginServing() {
       std::string(data::DatasetName(config_.train.dataset)).c_str(),
       config_.train.model.c_str(), static_cast<long long>(round_->dim()),
       config_.train.workers);
+  if (config_.server.shards > 1) {
+    LOG_INFO(
+        "shard %d of %d: parameters [%lld, %lld); the anchor is evaluated "
+        "where the slices are assembled, not here",
+        config_.server.shard, config_.server.shards,
+        static_cast<long long>(slice_.begin),
+        static_cast<long long>(slice_.end));
+  }
 }
 
 Status Server::Serve(bool* idle) {
@@ -491,6 +519,19 @@ void Server::Dispatch(const std::string& routing_id,
   const uint32_t id = message.worker_id();
   if (message.kind() == proto::Body::Join) {
     const algo::JoinRequest request = transport::ReadJoin(message);
+    const auto shard = static_cast<uint32_t>(config_.server.shard);
+    const auto shards = static_cast<uint32_t>(config_.server.shards);
+    if (request.server_shard != shard || request.server_shards != shards) {
+      // Its slice of the model is another shard's, however alike in size.
+      Reject(routing_id, id, "wrong_shard", algo::Refusal::kWrongDimension,
+             "worker " + std::to_string(id) + " joined as shard " +
+                 std::to_string(request.server_shard) + " of " +
+                 std::to_string(request.server_shards) +
+                 ", but this server is shard " + std::to_string(shard) +
+                 " of " + std::to_string(shards) +
+                 " (check the order of --servers)");
+      return;
+    }
     if (std::optional<std::string> held = HeldElsewhere(routing_id, request)) {
       Reject(routing_id, id, "identity", algo::Refusal::kIdentityInUse, *held);
       return;
@@ -709,7 +750,10 @@ void Server::CheckHeartbeats(Clock::time_point now) {
 }
 
 void Server::MaybeEvaluate(Clock::time_point now) {
-  if (config_.server.eval_interval_seconds <= 0 || now < next_eval_) return;
+  if (config_.server.eval_interval_seconds <= 0 || now < next_eval_ ||
+      config_.server.shards > 1) {
+    return;
+  }
   if (round_->version() == last_evaluated_version_) return;
   if (evaluator_->Submit(round_->version(), round_->anchor())) {
     last_evaluated_version_ = round_->version();
@@ -731,10 +775,16 @@ void Server::RecordEvaluation(const EvalResult& result) {
 
 summary::RunSummary Server::Finish(const std::string& stop_reason,
                                    bool tell_done) {
-  const model::Evaluation final_eval =
-      EvaluateOn(*model_, test_, round_->anchor());
-  metrics_.eval_accuracy.Set(final_eval.accuracy);
-  metrics_.eval_loss.Set(final_eval.loss);
+  // A shard holds a slice, which it cannot evaluate: its summary says so
+  // with NaN (null in the JSON).
+  model::Evaluation final_eval = {
+      .loss = std::numeric_limits<double>::quiet_NaN(),
+      .accuracy = std::numeric_limits<double>::quiet_NaN()};
+  if (config_.server.shards == 1) {
+    final_eval = EvaluateOn(*model_, test_, round_->anchor());
+    metrics_.eval_accuracy.Set(final_eval.accuracy);
+    metrics_.eval_loss.Set(final_eval.loss);
+  }
   for (const auto& [id, peer] : peers_) {
     if (tell_done && round_->IsLive(id)) {
       SendTo(id, transport::MakeDone(builder_, id, round_->version(),

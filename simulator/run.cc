@@ -32,7 +32,7 @@ DelayOptions DelaysFor(const config::RunConfig& config) {
   delay.slowdown = config.worker.slowdown;
   delay.link_latency_seconds = config.worker.link_latency_seconds;
   delay.link_bandwidth_bytes = config.worker.link_bandwidth_bytes;
-  delay.shards = config.simulate.shards;
+  delay.shards = config.server.shards;
   delay.server_bandwidth_bytes = config.simulate.server_bandwidth_bytes;
   if (!config.simulate.random_slowdown.empty()) {
     config::ParseRandomSlowdown(config.simulate.random_slowdown,

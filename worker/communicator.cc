@@ -315,7 +315,9 @@ void Communicator::Loop::SendJoin() {
        .model_dim = static_cast<uint64_t>(options_.model_dim),
        .algorithm = std::string(algo::AlgorithmName(options_.algorithm)),
        .codec = std::string(encoder_.codec().name()),
-       .codec_settings = encoder_.codec().settings()},
+       .codec_settings = encoder_.codec().settings(),
+       .server_shard = options_.server_shard,
+       .server_shards = options_.server_shards},
       options_.shard_size));
   if (sent) {
     next_join_ = Clock::now() + join_backoff_;

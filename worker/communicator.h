@@ -67,6 +67,10 @@ struct Delivery {
   std::vector<float> anchor;
   std::string text;
   bool completed = false;  // kDone: the run completed (else it was stopped)
+  // From a sharded service (shard_assembler.h): each shard's own anchor,
+  // shard 0 first, which its slice of the next push is relative to; empty
+  // unsharded.
+  std::vector<std::shared_ptr<const Delivery>> parts;
 };
 
 struct CommunicatorOptions {
@@ -75,6 +79,10 @@ struct CommunicatorOptions {
   int64_t model_dim = 0;
   algo::Algorithm algorithm = algo::Algorithm::kOverlapLocalSgd;
   uint64_t shard_size = 0;
+  // The server shard this communicator talks to, of how many (its Join
+  // says so; `model_dim` is then the slice's).
+  uint32_t server_shard = 0;
+  uint32_t server_shards = 1;
   std::chrono::milliseconds heartbeat_interval{500};
   int heartbeat_liveness = 20;
   std::chrono::milliseconds server_timeout{60000};
@@ -106,6 +114,8 @@ class Communicator {
   std::unique_ptr<Delivery> Receive(std::chrono::milliseconds timeout);
   // Makes the destructor tell the server this worker is leaving.
   void LeaveOnStop() { leave_on_stop_ = true; }
+  // Readable when a delivery waits, to poll with others (server_links.h).
+  zmq::socket_t& deliveries() { return pair_; }
 
  private:
   class Loop;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -22,25 +23,54 @@ int64_t UnixNanos() {
       .count();
 }
 
+// Each of `shards` server shards' CURVE keys (none in plaintext):
+// --curve-server-key names one public key for them all, or one per shard,
+// comma-separated, shard 0 first.
+StatusOr<std::vector<std::optional<transport::CurveClientKeys>>> ReadShardKeys(
+    const config::SecurityOptions& security, size_t shards) {
+  std::vector<std::optional<transport::CurveClientKeys>> keys(shards);
+  if (security.curve_secret_key.empty()) return keys;
+  if (security.curve_server_key.empty()) {
+    return Status::InvalidArgument(
+        "--curve-secret-key needs --curve-server-key (the server's "
+        "server.pub)");
+  }
+  std::vector<std::string> paths;
+  std::string_view rest = security.curve_server_key;
+  while (true) {
+    const size_t comma = rest.find(',');
+    paths.emplace_back(rest.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (paths.size() != 1 && paths.size() != shards) {
+    return Status::InvalidArgument(
+        "--curve-server-key: names " + std::to_string(paths.size()) +
+        " keys for " + std::to_string(shards) +
+        " server shards; give one for all of them or one per shard");
+  }
+  for (size_t s = 0; s < shards; ++s) {
+    StatusOr<transport::CurveClientKeys> read = transport::ReadCurveClientKeys(
+        security.curve_secret_key, paths[paths.size() == 1 ? 0 : s]);
+    if (!read.ok()) return read.status();
+    keys[s] = std::move(read).value();
+  }
+  return keys;
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<Worker>> Worker::Create(
     const config::RunConfig& config, zmq::context_t* context,
     prometheus::Registry* registry) {
   // Key files first: a misconfigured worker fails before loading data.
-  std::optional<transport::CurveClientKeys> curve;
-  const config::SecurityOptions& security = config.security;
-  if (!security.curve_secret_key.empty()) {
-    if (security.curve_server_key.empty()) {
-      return Status::InvalidArgument(
-          "--curve-secret-key needs --curve-server-key (the server's "
-          "server.pub)");
-    }
-    StatusOr<transport::CurveClientKeys> keys = transport::ReadCurveClientKeys(
-        security.curve_secret_key, security.curve_server_key);
-    if (!keys.ok()) return keys.status();
-    curve = std::move(keys).value();
-  }
+  const std::vector<std::string> servers =
+      config.worker.servers.empty()
+          ? std::vector<std::string>{config.worker.server}
+          : config.worker.servers;
+  StatusOr<std::vector<std::optional<transport::CurveClientKeys>>> curves =
+      ReadShardKeys(config.security, servers.size());
+  if (!curves.ok()) return curves.status();
   // Only this worker's rows stay in memory; from a dataset cache only they
   // are read.
   StatusOr<config::WorkerData> data =
@@ -58,22 +88,36 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(
   if (!status.ok()) return status;
   std::vector<float> initial(static_cast<size_t>((*model)->dim()));
   (*model)->Initialize(config.train.seed, initial);
-  // The push codec, with this worker's random stream; its options must fit
-  // the model's dimension (a sketch's cells).
-  StatusOr<std::unique_ptr<codec::Codec>> codec = codec::MakeCodec(
-      config.train.codec, (*model)->dim(),
-      config.CodecSettings(config.worker.worker_id,
-                           config.train.PlannedPushes(data->train_size)));
-  if (!codec.ok()) return codec.status();
+  // A push codec per shard, of its slice, with this worker's random stream;
+  // its options must fit the slice (a sketch's cells).
+  const int64_t dim = (*model)->dim();
+  if (static_cast<int64_t>(servers.size()) > dim) {
+    return Status::InvalidArgument("--servers names " +
+                                   std::to_string(servers.size()) +
+                                   " shards, more than the model's " +
+                                   std::to_string(dim) + " parameters");
+  }
+  std::vector<ShardLink> links;
+  for (size_t s = 0; s < servers.size(); ++s) {
+    const algo::ModelSlice slice = algo::SliceOf(
+        dim, static_cast<int>(servers.size()), static_cast<int>(s));
+    StatusOr<std::unique_ptr<codec::Codec>> codec = codec::MakeCodec(
+        config.train.codec, slice.size(),
+        config.CodecSettings(config.worker.worker_id,
+                             config.train.PlannedPushes(data->train_size)));
+    if (!codec.ok()) return codec.status();
+    links.push_back({.server = servers[s],
+                     .curve = (*curves)[s],
+                     .encoder = algo::PushEncoder(config.train.algorithm,
+                                                  std::move(codec).value())});
+  }
   // The trainer samples shard positions; with the rows held in shard order
   // these are the rows themselves.
   std::vector<int64_t> rows(static_cast<size_t>(shard.size()));
   std::iota(rows.begin(), rows.end(), int64_t{0});
   std::unique_ptr<Worker> worker(new Worker(
       config, context, registry, std::move(shard), std::move(rows),
-      std::move(model).value(), sgd, std::move(initial),
-      algo::PushEncoder(config.train.algorithm, std::move(codec).value())));
-  worker->curve_ = std::move(curve);
+      std::move(model).value(), sgd, std::move(initial), std::move(links)));
   return worker;
 }
 
@@ -81,7 +125,7 @@ Worker::Worker(const config::RunConfig& config, zmq::context_t* context,
                prometheus::Registry* registry, data::Dataset shard,
                std::vector<int64_t> rows, std::unique_ptr<model::Model> model,
                const optim::SgdOptions& sgd, std::vector<float> initial,
-               algo::PushEncoder encoder)
+               std::vector<ShardLink> links)
     : config_(config),
       context_(context),
       metrics_(*registry,
@@ -91,11 +135,10 @@ Worker::Worker(const config::RunConfig& config, zmq::context_t* context,
       trainer_(std::move(model), &shard_, std::move(rows),
                config.train.batch_size, sgd, initial,
                algo::WorkerSeed(config.train.seed, config.worker.worker_id)),
-      encoder_(std::move(encoder)) {}
+      links_(std::move(links)) {}
 
 StatusOr<WorkerResult> Worker::Run() {
   CommunicatorOptions options;
-  options.server = config_.worker.server;
   options.worker_id = static_cast<uint32_t>(config_.worker.worker_id);
   options.model_dim = trainer_.dim();
   options.algorithm = config_.train.algorithm;
@@ -107,9 +150,12 @@ StatusOr<WorkerResult> Worker::Run() {
       std::llround(config_.worker.server_timeout_seconds * 1000));
   options.link_latency = Seconds(config_.worker.link_latency_seconds);
   options.link_bandwidth_bytes = config_.worker.link_bandwidth_bytes;
-  options.curve = curve_;
-  Communicator comm(*context_, options, std::move(*encoder_), &metrics_);
-  encoder_.reset();
+  const std::string where =
+      links_.size() > 1 ? std::to_string(links_.size()) + " server shards"
+                        : links_.front().server;
+  ServerLinks comm(*context_, options, trainer_.dim(), std::move(links_),
+                   &metrics_);
+  links_.clear();
   const double slowdown = config_.worker.SlowdownFor(config_.worker.worker_id);
   LOG_INFO("shard of %lld examples, %s, τ=%d, α=%.2f%s; connecting to %s",
            static_cast<long long>(trainer_.shard_size()),
@@ -118,7 +164,7 @@ StatusOr<WorkerResult> Worker::Run() {
            slowdown > 1.0
                ? (", slowed down " + std::to_string(slowdown) + "x").c_str()
                : "",
-           config_.worker.server.c_str());
+           where.c_str());
 
   algo::WorkerRound<float> logic(
       &trainer_, {.algorithm = config_.train.algorithm,
@@ -142,7 +188,7 @@ StatusOr<WorkerResult> Worker::Run() {
 }
 
 bool Worker::Act(algo::WorkerSync::Action action, algo::WorkerSync& sync,
-                 algo::WorkerRound<float>& logic, Communicator& comm) {
+                 algo::WorkerRound<float>& logic, ServerLinks& comm) {
   using Action = algo::WorkerSync::Action;
   switch (action) {
     case Action::kWait:
@@ -213,7 +259,7 @@ void Worker::Compute(algo::WorkerRound<float>& logic,
   metrics_.learning_rate.Set(trainer_.learning_rate());
 }
 
-bool Worker::WaitForDelivery(Communicator& comm, algo::WorkerSync& sync) {
+bool Worker::WaitForDelivery(ServerLinks& comm, algo::WorkerSync& sync) {
   const Clock::time_point start = Clock::now();
   std::unique_ptr<Delivery> delivery =
       comm.Receive(std::chrono::milliseconds(100));
@@ -221,7 +267,7 @@ bool Worker::WaitForDelivery(Communicator& comm, algo::WorkerSync& sync) {
   return delivery == nullptr || Apply(std::move(delivery), sync);
 }
 
-bool Worker::DrainDeliveries(Communicator& comm, algo::WorkerSync& sync) {
+bool Worker::DrainDeliveries(ServerLinks& comm, algo::WorkerSync& sync) {
   while (std::unique_ptr<Delivery> delivery =
              comm.Receive(std::chrono::milliseconds(0))) {
     if (!Apply(std::move(delivery), sync)) return false;
@@ -253,7 +299,7 @@ bool Worker::Apply(std::unique_ptr<Delivery> delivery, algo::WorkerSync& sync) {
   return true;
 }
 
-void Worker::Push(Communicator& comm, uint64_t round,
+void Worker::Push(ServerLinks& comm, uint64_t round,
                   std::span<const float> contribution) {
   auto push = std::make_unique<OutgoingPush>();
   push->base_version = latest_->header.version;

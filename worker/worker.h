@@ -28,7 +28,7 @@
 #include "common/config/run_config.h"
 #include "common/data/dataset.h"
 #include "common/transport/curve.h"
-#include "worker/communicator.h"
+#include "worker/server_links.h"
 #include "worker/worker_metrics.h"
 
 namespace anchorage::worker {
@@ -71,23 +71,23 @@ class Worker {
          prometheus::Registry* registry, data::Dataset shard,
          std::vector<int64_t> rows, std::unique_ptr<model::Model> model,
          const optim::SgdOptions& sgd, std::vector<float> initial,
-         algo::PushEncoder encoder);
+         std::vector<ShardLink> links);
 
   // Does what `sync` asks now; returns false when the run is over
   // (`end_status_` and `end_reason_` say how).
   bool Act(algo::WorkerSync::Action action, algo::WorkerSync& sync,
-           algo::WorkerRound<float>& logic, Communicator& comm);
+           algo::WorkerRound<float>& logic, ServerLinks& comm);
   // τ local steps, padded to --min-step-time and stretched by --slowdown.
   void Compute(algo::WorkerRound<float>& logic, const algo::WorkerSync& sync);
   // Waits up to 100 ms for a delivery and applies it; false when the run is
   // over.
-  bool WaitForDelivery(Communicator& comm, algo::WorkerSync& sync);
+  bool WaitForDelivery(ServerLinks& comm, algo::WorkerSync& sync);
   // Takes deliveries without waiting. Returns false when the run is over.
-  bool DrainDeliveries(Communicator& comm, algo::WorkerSync& sync);
+  bool DrainDeliveries(ServerLinks& comm, algo::WorkerSync& sync);
   // Applies one delivery; returns false when the run is over.
   bool Apply(std::unique_ptr<Delivery> delivery, algo::WorkerSync& sync);
   // Hands a copy of `contribution` for `round` to the communication thread.
-  void Push(Communicator& comm, uint64_t round,
+  void Push(ServerLinks& comm, uint64_t round,
             std::span<const float> contribution);
 
   config::RunConfig config_;
@@ -95,9 +95,9 @@ class Worker {
   WorkerMetrics metrics_;
   data::Dataset shard_;
   algo::Trainer trainer_;
-  // The push codec until Run() hands it to the communication thread.
-  std::optional<algo::PushEncoder> encoder_;
-  std::optional<transport::CurveClientKeys> curve_;  // empty: plaintext
+  // Every server shard's endpoint, keys and push codec, until Run() hands
+  // them to the communication threads.
+  std::vector<ShardLink> links_;
 
   std::atomic<bool> stop_requested_{false};
   std::function<void()> on_joined_;

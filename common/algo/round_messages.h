@@ -27,6 +27,10 @@ struct JoinRequest {
   std::string algorithm;
   std::string codec;
   std::string codec_settings;  // codec::Codec::settings()
+  // The server shard (model slice) the worker joins, of how many; checked
+  // by the server, not the round core (config/server_shards.h).
+  uint32_t server_shard = 0;
+  uint32_t server_shards = 1;
 };
 
 // What a worker reports with every push, accepted or not.

@@ -41,6 +41,9 @@ std::string Text(uint64_t value) {
 std::string Text(double value) {
   return Exact(value);
 }
+std::string Text(const std::string& value) {
+  return value;
+}
 
 template <typename T>
 std::string JoinTexts(const std::vector<T>& values) {
@@ -309,6 +312,8 @@ constexpr RoleSet kSimulators = {Role::kSimulate, Role::kCompare};
 constexpr RoleSet kAllButServer = {Role::kWorker, Role::kDemo, Role::kSimulate,
                                    Role::kCompare};
 constexpr RoleSet kCompareOnly = {Role::kCompare};
+constexpr RoleSet kShardedRunners = {Role::kServer, Role::kDemo,
+                                     Role::kSimulate, Role::kCompare};
 constexpr RoleSet kServerAndSimulators = {Role::kServer, Role::kSimulate,
                                           Role::kCompare};
 
@@ -494,6 +499,13 @@ std::vector<Flag> MakeTable() {
        "before each push (0 = auto: no limit, unless the server's memory "
        "bound needs one to fit the cgroup's memory limit)",
        kAll, kShared, Server(&ServerOptions::push_credits)},
+      {"--shards", kServerGroup,
+       "Anchor-service shards: each server holds a contiguous slice of the "
+       "model and carries that slice of every message (simulate: on its own "
+       "network interface)",
+       kShardedRunners, kOwn, Server(&ServerOptions::shards)},
+      {"--shard", kServerGroup, "This server's shard in [0, --shards)",
+       kServerOnly, kOwn, Server(&ServerOptions::shard)},
       {"--heartbeat-interval-ms", kServerGroup,
        "Heartbeat interval in milliseconds", kAll, kShared,
        Server(&ServerOptions::heartbeat_interval_ms)},
@@ -521,6 +533,10 @@ std::vector<Flag> MakeTable() {
 
       {"--server", kWorkerGroup, "Server endpoint", kWorkerOnly, kOwn,
        Worker(&WorkerOptions::server)},
+      {"--servers", kWorkerGroup,
+       "A sharded anchor service: every shard's endpoint, shard 0 first "
+       "(replaces --server)",
+       kWorkerOnly, kOwn, Worker(&WorkerOptions::servers)},
       {"--worker-id", kWorkerGroup, "This worker's id in [0, workers)",
        kWorkerOnly, kOwn, Worker(&WorkerOptions::worker_id)},
       {"--server-timeout", kWorkerGroup,
@@ -604,11 +620,6 @@ std::vector<Flag> MakeTable() {
       {"--random-slowdown", kSimulationGroup,
        "P:F: each round each worker is F times slower with probability P",
        kSimulators, kOwn, Simulate(&SimulateOptions::random_slowdown)},
-      {"--shards", kSimulationGroup,
-       "Anchor-service shards: each holds a contiguous slice of the model "
-       "and carries that slice of every message on its own network "
-       "interface",
-       kSimulators, kOwn, Simulate(&SimulateOptions::shards)},
       {"--server-bandwidth", kSimulationGroup,
        "Bytes/s of each shard's network interface, each direction, shared "
        "by every worker's messages (0 = unlimited)",

@@ -154,6 +154,11 @@ std::map<std::string, std::string> RunFingerprint(const RunConfig& config) {
   }
   fingerprint["--aggregation"] = algo::AggregationModeName(
       config.server.ResolvedAggregation(config.train));
+  // A shard's checkpoint holds its slice: another shard's cannot resume it.
+  if (config.server.shards > 1) {
+    fingerprint["--shards"] = std::to_string(config.server.shards);
+    fingerprint["--shard"] = std::to_string(config.server.shard);
+  }
   return fingerprint;
 }
 

@@ -130,6 +130,14 @@ Status ValidateServer(const ServerOptions& s) {
   if (s.push_credits < 0) {
     return Bad("--push-credits", "must be >= 0 (0 = auto)", s.push_credits);
   }
+  if (s.shards < 1 || s.shards > 1024) {
+    return Bad("--shards", "must be in [1, 1024]", s.shards);
+  }
+  if (s.shard < 0 || s.shard >= s.shards) {
+    return Status::InvalidArgument("--shard: must be in [0, --shards) = [0, " +
+                                   std::to_string(s.shards) + ") (got " +
+                                   std::to_string(s.shard) + ")");
+  }
   if (s.max_staleness < 0) {
     return Bad("--max-staleness", "must be >= 0 (0 = no bound)",
                s.max_staleness);
@@ -337,6 +345,15 @@ Status ValidateWorker(const WorkerOptions& worker, int workers) {
     return Bad("--link-bandwidth", "must be >= 0 bytes/s (0 = unlimited)",
                worker.link_bandwidth_bytes);
   }
+  if (worker.servers.size() > 1024) {
+    return Bad("--servers", "names at most 1024 shards",
+               static_cast<int64_t>(worker.servers.size()));
+  }
+  for (const std::string& server : worker.servers) {
+    if (server.empty()) {
+      return Status::InvalidArgument("--servers: an endpoint is empty");
+    }
+  }
   Status status = ValidateSlowdown(worker.slowdown);
   if (!status.ok()) return status;
   if (!(worker.min_step_seconds >= 0.0 && worker.min_step_seconds <= 10.0)) {
@@ -364,9 +381,6 @@ Status ValidateOutputs(const OutputOptions& output, const DemoOptions& demo,
   }
   if (!(simulate.step_seconds > 0.0)) {
     return Bad("--step-time", "must be > 0 seconds", simulate.step_seconds);
-  }
-  if (simulate.shards < 1 || simulate.shards > 1024) {
-    return Bad("--shards", "must be in [1, 1024]", simulate.shards);
   }
   if (!(simulate.server_bandwidth_bytes >= 0.0)) {
     return Bad("--server-bandwidth", "must be >= 0 bytes/s (0 = unlimited)",

@@ -184,6 +184,11 @@ struct ServerOptions {
   // 0 = auto: no limit, unless the server's memory bound needs one to fit
   // the cgroup's memory limit.
   int64_t push_credits = 0;
+  // The anchor service split over `shards` servers, each holding a
+  // contiguous slice of the model (algo/model_slice.h); this server is
+  // shard `shard`. The demo launches all of them; the simulator models them.
+  int shards = 1;
+  int shard = 0;
 
   // --aggregation, or the run's natural mode: sync for the sketched codecs
   // (they sum a whole round) and for every algorithm but
@@ -195,6 +200,9 @@ struct ServerOptions {
 struct WorkerOptions {
   // Server endpoint to connect to.
   std::string server = "tcp://127.0.0.1:5555";
+  // A sharded anchor service: every shard's endpoint, shard 0 first
+  // (replaces `server`).
+  std::vector<std::string> servers;
   // This worker's id in [0, workers); it selects the data shard.
   int worker_id = 0;
   // Give up when the server has been unreachable this long.
@@ -279,10 +287,9 @@ struct SimulateOptions {
   // Random stragglers "P:F": each round each worker is F times slower with
   // probability P.
   std::string random_slowdown;
-  // Anchor-service shards, each with its own network interface of this
-  // many bytes/s each direction (0 = unlimited), which carries its slice of
-  // every message to and from every worker.
-  int shards = 1;
+  // Each anchor-service shard (ServerOptions::shards) has its own network
+  // interface of this many bytes/s each direction (0 = unlimited), which
+  // carries its slice of every message to and from every worker.
   double server_bandwidth_bytes = 0.0;
   // Evaluations of the anchor over the run.
   int eval_points = 20;

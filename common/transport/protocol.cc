@@ -1,5 +1,6 @@
 #include "common/transport/protocol.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/base/check.h"
@@ -65,7 +66,7 @@ Frames MakeJoin(EnvelopeBuilder& builder, const algo::JoinRequest& join,
   const auto body = proto::CreateJoinDirect(
       builder.builder(), join.incarnation, join.model_dim,
       join.algorithm.c_str(), join.codec.c_str(), shard_size,
-      join.codec_settings.c_str());
+      join.codec_settings.c_str(), join.server_shard, join.server_shards);
   return Finish(builder, join.worker, proto::Body::Join, body.Union(), {});
 }
 
@@ -77,7 +78,9 @@ algo::JoinRequest ReadJoin(const Message& message) {
           .model_dim = join->model_dim(),
           .algorithm = Text(join->algorithm()),
           .codec = Text(join->codec()),
-          .codec_settings = Text(join->codec_settings())};
+          .codec_settings = Text(join->codec_settings()),
+          .server_shard = join->server_shard(),
+          .server_shards = std::max<uint32_t>(join->server_shards(), 1)};
 }
 
 Frames MakePush(EnvelopeBuilder& builder, const algo::PushRequest& push,

@@ -150,7 +150,7 @@ TEST(SimulateRunTest, ShardsDivideTheServersTraffic) {
   for (const int shards : {1, 2, 4}) {
     config::RunConfig config = Small(Algorithm::kLocalSgd);
     config.train.alpha = 1.0;
-    config.simulate.shards = shards;
+    config.server.shards = shards;
     // Four workers' dense pushes and anchors of the 16-unit MLP take about
     // 0.75 s a round through one interface, against 0.04 s of compute.
     config.simulate.server_bandwidth_bytes = 2e4;

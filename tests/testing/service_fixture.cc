@@ -34,35 +34,52 @@ config::RunConfig SmallRunConfig() {
 }
 
 ServiceFixture::ServiceFixture(const config::RunConfig& config)
-    : config_(config), server_context_(1) {}
+    : config_(config) {}
 
 ServiceFixture::~ServiceFixture() {
-  if (server_ != nullptr) server_->RequestStop();
+  for (auto& running : servers_) {
+    if (running->server != nullptr) running->server->RequestStop();
+  }
   for (auto& running : workers_) {
     running->worker->RequestStop();
   }
-  if (server_future_.valid()) server_future_.wait();
+  for (auto& running : servers_) {
+    if (running->future.valid()) running->future.wait();
+  }
   for (auto& running : workers_) {
     if (running->future.valid()) running->future.wait();
   }
 }
 
 bool ServiceFixture::StartServer() {
-  StatusOr<std::unique_ptr<server::Server>> server =
-      server::Server::Create(config_, &server_context_, &server_registry_);
-  if (!server.ok()) {
-    ADD_FAILURE() << server.status().ToString();
-    return false;
+  for (int shard = 0; shard < config_.server.shards; ++shard) {
+    config::RunConfig config = config_;
+    config.server.shard = shard;
+    if (shard_config_) shard_config_(shard, &config);
+    auto running = std::make_unique<RunningServer>();
+    StatusOr<std::unique_ptr<server::Server>> server =
+        server::Server::Create(config, &running->context, &running->registry);
+    if (!server.ok()) {
+      ADD_FAILURE() << server.status().ToString();
+      return false;
+    }
+    running->server = std::move(server).value();
+    server::Server* raw = running->server.get();
+    running->future =
+        std::async(std::launch::async, [raw] { return raw->Run(); });
+    servers_.push_back(std::move(running));
   }
-  server_ = std::move(server).value();
-  server_future_ =
-      std::async(std::launch::async, [this] { return server_->Run(); });
   return true;
 }
 
 bool ServiceFixture::StartWorker(int id) {
   config::RunConfig config = config_;
-  config.worker.server = server_->endpoint();
+  config.worker.server = endpoint();
+  if (servers_.size() > 1) {
+    for (const auto& running : servers_) {
+      config.worker.servers.push_back(running->server->endpoint());
+    }
+  }
   config.worker.worker_id = id;
   auto running = std::make_unique<RunningWorker>();
   StatusOr<std::unique_ptr<worker::Worker>> worker =
@@ -81,17 +98,32 @@ bool ServiceFixture::StartWorker(int id) {
 
 std::optional<summary::RunSummary> ServiceFixture::WaitForServer(
     std::chrono::seconds timeout) {
-  if (server_future_.wait_for(timeout) != std::future_status::ready) {
-    ADD_FAILURE() << "server did not finish within " << timeout.count() << " s";
-    server_->RequestStop();
-    return std::nullopt;
+  std::optional<std::vector<summary::RunSummary>> shards =
+      WaitForShards(timeout);
+  if (!shards) return std::nullopt;
+  return shards->front();
+}
+
+std::optional<std::vector<summary::RunSummary>> ServiceFixture::WaitForShards(
+    std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<summary::RunSummary> summaries;
+  for (auto& running : servers_) {
+    if (running->future.wait_until(deadline) != std::future_status::ready) {
+      ADD_FAILURE() << "server did not finish within " << timeout.count()
+                    << " s";
+      for (auto& other : servers_)
+        other->server->RequestStop();
+      return std::nullopt;
+    }
+    StatusOr<summary::RunSummary> summary = running->future.get();
+    if (!summary.ok()) {
+      ADD_FAILURE() << summary.status().ToString();
+      return std::nullopt;
+    }
+    summaries.push_back(*std::move(summary));
   }
-  StatusOr<summary::RunSummary> summary = server_future_.get();
-  if (!summary.ok()) {
-    ADD_FAILURE() << summary.status().ToString();
-    return std::nullopt;
-  }
-  return *summary;
+  return summaries;
 }
 
 std::vector<std::optional<StatusOr<worker::WorkerResult>>>

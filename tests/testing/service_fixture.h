@@ -1,10 +1,12 @@
-// Runs a Server and Workers as threads, each with its own ZeroMQ context
-// and metrics registry, over tcp://127.0.0.1 with an ephemeral port. Every
+// Runs a Server (or, with config.server.shards > 1, every shard of a
+// sharded one) and Workers as threads, each with its own ZeroMQ context
+// and metrics registry, over tcp://127.0.0.1 with ephemeral ports. Every
 // wait has a deadline: past it, everything is asked to stop and the run
 // reports a timeout.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
@@ -38,34 +40,51 @@ class ServiceFixture {
   ServiceFixture(ServiceFixture&&) = delete;
   ServiceFixture& operator=(ServiceFixture&&) = delete;
 
-  // Starts the server thread; returns false (with a gtest failure) on error.
+  // Starts the server thread (a thread per shard); returns false (with a
+  // gtest failure) on error.
   bool StartServer();
+  // Changes shard `shard`'s own config before StartServer() creates it.
+  void set_shard_config(
+      std::function<void(int shard, config::RunConfig* config)> edit) {
+    shard_config_ = std::move(edit);
+  }
   // Starts worker `id` in a thread.
   bool StartWorker(int id);
-  // Waits for the server to finish; nullopt on timeout.
+  // Waits for the server (every shard) to finish; nullopt on timeout or
+  // error. Its summary (shard 0's), or every shard's.
   std::optional<summary::RunSummary> WaitForServer(
+      std::chrono::seconds timeout);
+  std::optional<std::vector<summary::RunSummary>> WaitForShards(
       std::chrono::seconds timeout);
   // Waits for every worker; returns their results (nullopt on timeout).
   std::vector<std::optional<StatusOr<worker::WorkerResult>>> WaitForWorkers(
       std::chrono::seconds timeout);
 
-  server::Server& server() { return *server_; }
-  const prometheus::Registry& server_registry() const {
-    return server_registry_;
+  server::Server& server(size_t shard = 0) {
+    return *servers_.at(shard)->server;
+  }
+  const prometheus::Registry& server_registry(size_t shard = 0) const {
+    return servers_.at(shard)->registry;
   }
   // The metrics of the `index`-th started worker.
   const prometheus::Registry& worker_registry(size_t index) const {
     return workers_.at(index)->registry;
   }
-  const std::string& endpoint() const { return server_->endpoint(); }
+  const std::string& endpoint() const {
+    return servers_.front()->server->endpoint();
+  }
   config::RunConfig& config() { return config_; }
 
  private:
   config::RunConfig config_;
-  zmq::context_t server_context_;
-  prometheus::Registry server_registry_;
-  std::unique_ptr<server::Server> server_;
-  std::future<StatusOr<summary::RunSummary>> server_future_;
+  struct RunningServer {
+    zmq::context_t context;
+    prometheus::Registry registry;
+    std::unique_ptr<server::Server> server;
+    std::future<StatusOr<summary::RunSummary>> future;
+  };
+  std::vector<std::unique_ptr<RunningServer>> servers_;
+  std::function<void(int, config::RunConfig*)> shard_config_;
 
   struct RunningWorker {
     zmq::context_t context;
