@@ -18,6 +18,7 @@
 #include "common/algo/algorithm.h"
 #include "common/config/flags.h"
 #include "common/data/dataset.h"
+#include "common/io/npy.h"
 #include "common/service/startup.h"
 #include "common/summary/run_summary.h"
 #include "common/transport/curve.h"
@@ -25,6 +26,7 @@
 #include "launcher/demo_report.h"
 #include "launcher/process.h"
 #include "launcher/prometheus.h"
+#include "server/evaluator.h"
 
 namespace anchorage::launcher {
 namespace {
@@ -139,14 +141,24 @@ class Demo {
   // After a completed run: the summary table (and what chaos cost), the
   // summary JSON, --linger. Returns the exit code.
   int Report(bool interrupted);
-  Status StartServer();
+  // The server, or every shard of a sharded one (--shards).
+  Status StartServers();
   Status StartWorkers();
   // --chaos: kills and restarts the next victim once its moment came.
   void MaybeKill(ProgressPrinter& progress);
-  Status RestartServer(ProgressPrinter& progress);
-  // Starts the server with `argv` and waits for its ready file.
-  Status LaunchServer(const std::vector<std::string>& argv);
-  // Follows the run until the server exits; returns its exit code.
+  Status RestartServer(size_t shard, ProgressPrinter& progress);
+  // Starts server shard `shard` with its argv and waits for its ready file.
+  Status LaunchServer(size_t shard);
+  // A file of server shard `shard` in the run directory: "server.log"
+  // unsharded, "server-1.log" for shard 1 of a sharded service.
+  std::string ServerFile(size_t shard, const std::string& suffix) const;
+  // Signals every server shard still running.
+  void SignalServers(int signal);
+  // A sharded run's summary: shard 0's, with every shard's traffic and
+  // refusals, and the test accuracy of the slices assembled.
+  StatusOr<summary::RunSummary> ReadShardedSummary();
+  // Follows the run until every server shard exits; returns the first
+  // non-zero exit code, or 0.
   int Follow();
   // Reports workers that exited with an error; once none is left, stops
   // the server and sets *workers_failed.
@@ -168,7 +180,7 @@ class Demo {
   bool quiet_;
   std::string self_ = SelfExecutable();
   // The command lines, to start a killed process again with the same flags.
-  std::vector<std::string> server_argv_;
+  std::vector<std::vector<std::string>> server_argv_;
   std::vector<std::vector<std::string>> worker_argv_;
   std::optional<ChaosSchedule> chaos_;
   ChaosEvent next_kill_;
@@ -177,9 +189,9 @@ class Demo {
   bool targets_stale_ = false;
   std::optional<summary::RunSummary> result_;
   std::optional<LocalPrometheus> prometheus_;
-  std::optional<ChildProcess> server_;
+  std::vector<ChildProcess> servers_;
   std::vector<ChildProcess> workers_;
-  service::ReadyFile server_ready_;
+  std::vector<service::ReadyFile> server_ready_;
   std::vector<int> worker_metrics_ports_;
   Clock::time_point start_ = Clock::now();
   // The launch on the wall clock, which the workers' first steps are on.
@@ -198,13 +210,15 @@ int Demo::Run() {
     }
     prometheus_.emplace(std::move(prometheus).value());
   }
-  Status status = StartServer();
+  Status status = StartServers();
   if (status.ok()) status = StartWorkers();
   if (status.ok() && prometheus_) status = ScrapeEveryProcess();
   if (!status.ok()) {
     std::fprintf(stderr, "anchorage demo: %s\n", status.message().c_str());
     StopWorkers();
-    if (server_) server_->Stop(std::chrono::milliseconds(2000));
+    for (ChildProcess& server : servers_) {
+      server.Stop(std::chrono::milliseconds(2000));
+    }
     if (prometheus_) prometheus_->Stop();
     return g_interrupts.load() > 0 ? 130 : 1;
   }
@@ -219,10 +233,14 @@ int Demo::Run() {
   if (server_code != 0) {
     // Stopped by Ctrl-C, the server exits 128 + its signal: not news.
     if (!interrupted) {
-      std::fprintf(
-          stderr,
-          "anchorage demo: the server exited with code %d; its log:\n%s",
-          server_code, TailOfFile(server_->log_path(), 20).c_str());
+      for (ChildProcess& server : servers_) {
+        const std::optional<int> code = server.Poll();
+        if (code.value_or(0) == 0) continue;
+        std::fprintf(stderr,
+                     "anchorage demo: %s exited with code %d; its log:\n%s",
+                     servers_.size() > 1 ? "a server shard" : "the server",
+                     *code, TailOfFile(server.log_path(), 20).c_str());
+      }
     }
     return interrupted ? 130 : 1;
   }
@@ -257,7 +275,9 @@ void Demo::PrintHeader() {
 int Demo::Report(bool interrupted) {
   const double wall = Seconds(Clock::now() - start_).count();
   StatusOr<summary::RunSummary> result =
-      summary::ReadRunSummary(run_dir_ + "/server-summary.json");
+      servers_.size() > 1
+          ? ReadShardedSummary()
+          : summary::ReadRunSummary(run_dir_ + "/server-summary.json");
   if (!result.ok()) {
     std::fprintf(stderr, "anchorage demo: %s\n",
                  result.status().message().c_str());
@@ -289,11 +309,53 @@ int Demo::Report(bool interrupted) {
   return interrupted ? 130 : 0;
 }
 
+StatusOr<summary::RunSummary> Demo::ReadShardedSummary() {
+  StatusOr<summary::RunSummary> whole =
+      summary::ReadRunSummary(ServerFile(0, "-summary.json"));
+  if (!whole.ok()) return whole.status();
+  std::vector<float> anchor;
+  for (size_t s = 0; s < servers_.size(); ++s) {
+    if (s > 0) {
+      StatusOr<summary::RunSummary> shard =
+          summary::ReadRunSummary(ServerFile(s, "-summary.json"));
+      if (!shard.ok()) return shard.status();
+      whole->bytes_up += shard->bytes_up;
+      whole->bytes_down += shard->bytes_down;
+      whole->raw_bytes_up += shard->raw_bytes_up;
+      whole->rejected_messages += shard->rejected_messages;
+      for (const auto& [reason, count] : shard->rejected_by_reason) {
+        whole->rejected_by_reason[reason] += count;
+      }
+      whole->restarts += shard->restarts;
+    }
+    StatusOr<std::vector<float>> slice = io::ReadNpy(ServerFile(s, ".npy"));
+    if (!slice.ok()) return slice.status();
+    anchor.insert(anchor.end(), slice->begin(), slice->end());
+  }
+  StatusOr<model::Evaluation> evaluation =
+      server::EvaluateAnchor(config_, anchor);
+  if (!evaluation.ok()) return evaluation.status();
+  whole->test_accuracy = evaluation->accuracy;
+  whole->test_loss = evaluation->loss;
+  whole->evaluations.push_back({whole->wall_seconds, whole->anchor_version,
+                                evaluation->accuracy, evaluation->loss});
+  if (!config_.output.save_model.empty()) {
+    Status status = io::WriteNpy(config_.output.save_model, anchor);
+    if (!status.ok()) return status;
+  }
+  return whole;
+}
+
 Status Demo::ScrapeEveryProcess() {
-  std::vector<ScrapeTarget> targets = {
-      {"127.0.0.1:" + std::to_string(server_ready_.metrics_port),
-       "server",
-       {}}};
+  std::vector<ScrapeTarget> targets;
+  for (size_t s = 0; s < servers_.size(); ++s) {
+    targets.push_back(
+        {"127.0.0.1:" + std::to_string(server_ready_[s].metrics_port),
+         "server",
+         {},
+         servers_.size() > 1 ? std::optional<int>(static_cast<int>(s))
+                             : std::nullopt});
+  }
   for (size_t i = 0; i < workers_.size(); ++i) {
     const std::string ready =
         run_dir_ + "/worker-" + std::to_string(i) + ".ready";
@@ -319,10 +381,15 @@ Status Demo::ScrapeEveryProcess() {
 
 void Demo::MaybeRefreshScrapeTargets() {
   if (!prometheus_ || !targets_stale_) return;
-  std::vector<ScrapeTarget> targets = {
-      {"127.0.0.1:" + std::to_string(server_ready_.metrics_port),
-       "server",
-       {}}};
+  std::vector<ScrapeTarget> targets;
+  for (size_t s = 0; s < servers_.size(); ++s) {
+    targets.push_back(
+        {"127.0.0.1:" + std::to_string(server_ready_[s].metrics_port),
+         "server",
+         {},
+         servers_.size() > 1 ? std::optional<int>(static_cast<int>(s))
+                             : std::nullopt});
+  }
   for (size_t i = 0; i < workers_.size(); ++i) {
     StatusOr<service::ReadyFile> worker = service::ReadReadyFile(
         run_dir_ + "/worker-" + std::to_string(i) + ".ready");
@@ -355,53 +422,86 @@ void Demo::Linger() {
   if (prometheus_) prometheus_->Stop();
 }
 
-Status Demo::StartServer() {
-  std::vector<std::string> argv = {self_, "server"};
-  for (std::string& flag :
-       config::SharedFlags(config_, config::Role::kServer)) {
-    argv.push_back(std::move(flag));
-  }
-  const std::string ready = run_dir_ + "/server.ready";
-  argv.insert(argv.end(),
-              {"--bind=tcp://127.0.0.1:*", "--metrics-address=127.0.0.1",
-               "--metrics-port=0", "--ready-file=" + ready,
-               "--summary-json=" + run_dir_ + "/server-summary.json"});
-  if (!config_.output.save_model.empty()) {
-    argv.push_back("--save-model=" + config_.output.save_model);
-  }
-  if (config_.demo.secure) {
-    const std::string keys = run_dir_ + "/keys";
-    Status status = transport::WriteCurveKeys(keys, config_.train.workers);
-    if (!status.ok()) return status;
-    argv.insert(argv.end(), {"--curve-secret-key=" + keys + "/server.secret",
-                             "--curve-allowed-keys=" + keys});
-  }
-  if (chaos_) {
-    // A killed server resumes from here; the checkpoints are frequent
-    // because the kills are.
-    argv.insert(argv.end(), {"--checkpoint-dir=" + run_dir_ + "/checkpoints",
-                             "--checkpoint-interval=1"});
-  }
-  server_argv_ = argv;
-  return LaunchServer(argv);
+std::string Demo::ServerFile(size_t shard, const std::string& suffix) const {
+  const std::string name = config_.server.shards > 1
+                               ? "server-" + std::to_string(shard)
+                               : std::string("server");
+  return run_dir_ + "/" + name + suffix;
 }
 
-Status Demo::LaunchServer(const std::vector<std::string>& argv) {
-  const std::string ready = run_dir_ + "/server.ready";
+Status Demo::StartServers() {
+  if (config_.demo.secure) {
+    // One server key pair for every shard, one per worker.
+    Status status =
+        transport::WriteCurveKeys(run_dir_ + "/keys", config_.train.workers);
+    if (!status.ok()) return status;
+  }
+  const auto shards = static_cast<size_t>(config_.server.shards);
+  for (size_t s = 0; s < shards; ++s) {
+    std::vector<std::string> argv = {self_, "server"};
+    for (std::string& flag :
+         config::SharedFlags(config_, config::Role::kServer)) {
+      argv.push_back(std::move(flag));
+    }
+    argv.insert(argv.end(),
+                {"--bind=tcp://127.0.0.1:*", "--metrics-address=127.0.0.1",
+                 "--metrics-port=0", "--ready-file=" + ServerFile(s, ".ready"),
+                 "--summary-json=" + ServerFile(s, "-summary.json")});
+    if (shards > 1) {
+      // Each shard writes its slice; the demo assembles and evaluates them.
+      argv.insert(argv.end(), {"--shards=" + std::to_string(shards),
+                               "--shard=" + std::to_string(s),
+                               "--save-model=" + ServerFile(s, ".npy")});
+    } else if (!config_.output.save_model.empty()) {
+      argv.push_back("--save-model=" + config_.output.save_model);
+    }
+    if (config_.demo.secure) {
+      const std::string keys = run_dir_ + "/keys";
+      argv.insert(argv.end(), {"--curve-secret-key=" + keys + "/server.secret",
+                               "--curve-allowed-keys=" + keys});
+    }
+    if (chaos_) {
+      // A killed server resumes from here; the checkpoints are frequent
+      // because the kills are.
+      argv.insert(argv.end(),
+                  {"--checkpoint-dir=" + ServerFile(s, "-checkpoints"),
+                   "--checkpoint-interval=1"});
+    }
+    server_argv_.push_back(argv);
+    server_ready_.emplace_back();
+    Status status = LaunchServer(s);
+    if (!status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+Status Demo::LaunchServer(size_t shard) {
+  const std::string ready = ServerFile(shard, ".ready");
   std::filesystem::remove(ready);
   StatusOr<ChildProcess> child =
-      ChildProcess::Spawn(argv, run_dir_ + "/server.log");
+      ChildProcess::Spawn(server_argv_[shard], ServerFile(shard, ".log"));
   if (!child.ok()) return child.status();
-  server_.emplace(std::move(child).value());
-  Status status = WaitForFile(ready, *server_, std::chrono::seconds(120));
+  if (shard < servers_.size()) {
+    servers_[shard] = std::move(child).value();
+  } else {
+    servers_.push_back(std::move(child).value());
+  }
+  Status status =
+      WaitForFile(ready, servers_[shard], std::chrono::seconds(120));
   if (!status.ok()) {
     return Status::Unavailable("server " + status.message());
   }
   StatusOr<service::ReadyFile> read = service::ReadReadyFile(ready);
   if (!read.ok()) return read.status();
   if (read->endpoint.empty()) return Status::DataLoss(ready + ": no endpoint");
-  server_ready_ = std::move(read).value();
+  server_ready_[shard] = std::move(read).value();
   return Status::Ok();
+}
+
+void Demo::SignalServers(int signal) {
+  for (ChildProcess& server : servers_) {
+    if (!server.Poll()) server.Signal(signal);
+  }
 }
 
 Status Demo::StartWorkers() {
@@ -411,11 +511,17 @@ Status Demo::StartWorkers() {
          config::SharedFlags(config_, config::Role::kWorker)) {
       argv.push_back(std::move(flag));
     }
-    argv.insert(argv.end(), {"--server=" + server_ready_.endpoint,
-                             "--worker-id=" + std::to_string(i),
-                             "--metrics-address=127.0.0.1", "--metrics-port=0",
-                             "--ready-file=" + run_dir_ + "/worker-" +
-                                 std::to_string(i) + ".ready"});
+    std::string servers;
+    for (const service::ReadyFile& ready : server_ready_) {
+      servers += (servers.empty() ? "" : ",") + ready.endpoint;
+    }
+    argv.insert(
+        argv.end(),
+        {(server_ready_.size() > 1 ? "--servers=" : "--server=") + servers,
+         "--worker-id=" + std::to_string(i), "--metrics-address=127.0.0.1",
+         "--metrics-port=0",
+         "--ready-file=" + run_dir_ + "/worker-" + std::to_string(i) +
+             ".ready"});
     if (config_.demo.secure) {
       const std::string keys = run_dir_ + "/keys";
       argv.insert(argv.end(), {"--curve-secret-key=" + keys + "/worker-" +
@@ -439,15 +545,20 @@ void Demo::MaybeKill(ProgressPrinter& progress) {
   const ChaosEvent event = next_kill_;
   next_kill_ = chaos_->Next();
   const bool server = event.victim == ChaosEvent::kServer;
+  // A sharded service's shards are killed in turn.
+  const size_t shard =
+      static_cast<size_t>(chaos_report_.server_kills) % servers_.size();
   ChildProcess& victim =
-      server ? *server_ : workers_[static_cast<size_t>(event.victim)];
+      server ? servers_[shard] : workers_[static_cast<size_t>(event.victim)];
   // A process that ended by itself (the run is over) is left alone.
   if (victim.Poll()) return;
   victim.Signal(SIGKILL);
   victim.WaitFor(std::chrono::seconds(2));
   ++(server ? chaos_report_.server_kills : chaos_report_.worker_kills);
-  const std::string name =
-      server ? "the server" : "worker " + std::to_string(event.victim);
+  const std::string name = !server ? "worker " + std::to_string(event.victim)
+                           : servers_.size() > 1
+                               ? "server shard " + std::to_string(shard)
+                               : std::string("the server");
   char text[160];
   std::snprintf(text, sizeof(text),
                 "chaos: kill %d: SIGKILL to %s; starting it again in %.1f s",
@@ -461,7 +572,7 @@ void Demo::MaybeKill(ProgressPrinter& progress) {
   }
   Status status;
   if (server) {
-    status = RestartServer(progress);
+    status = RestartServer(shard, progress);
   } else {
     const auto i = static_cast<size_t>(event.victim);
     std::filesystem::remove(run_dir_ + "/worker-" + std::to_string(i) +
@@ -481,15 +592,16 @@ void Demo::MaybeKill(ProgressPrinter& progress) {
   }
 }
 
-Status Demo::RestartServer(ProgressPrinter& progress) {
+Status Demo::RestartServer(size_t shard, ProgressPrinter& progress) {
   // The same flags, on the port the workers know.
-  std::vector<std::string> argv = server_argv_;
-  for (std::string& arg : argv) {
-    if (arg.rfind("--bind=", 0) == 0) arg = "--bind=" + server_ready_.endpoint;
+  for (std::string& arg : server_argv_[shard]) {
+    if (arg.rfind("--bind=", 0) == 0) {
+      arg = "--bind=" + server_ready_[shard].endpoint;
+    }
   }
-  Status status = LaunchServer(argv);
+  Status status = LaunchServer(shard);
   if (!status.ok()) return status;
-  progress.set_port(server_ready_.metrics_port);
+  if (shard == 0) progress.set_port(server_ready_[0].metrics_port);
   targets_stale_ = true;
   return Status::Ok();
 }
@@ -500,14 +612,21 @@ int Demo::Follow() {
   const auto interval = std::chrono::duration_cast<Clock::duration>(
       Seconds(config_.demo.progress_interval_seconds));
   Clock::time_point next_progress = Clock::now();
-  ProgressPrinter progress(config_, server_ready_.metrics_port);
+  ProgressPrinter progress(config_, server_ready_.front().metrics_port);
   std::vector<bool> reported(workers_.size(), false);
   int interrupts_seen = 0;
   bool workers_failed = false;
   while (true) {
-    if (std::optional<int> code = server_->Poll()) {
+    int code = 0;
+    bool running = false;
+    for (ChildProcess& server : servers_) {
+      const std::optional<int> exit = server.Poll();
+      running = running || !exit;
+      if (exit && code == 0) code = *exit;
+    }
+    if (!running) {
       progress.Finish();
-      return workers_failed && *code == 0 ? 1 : *code;
+      return workers_failed && code == 0 ? 1 : code;
     }
     CheckWorkers(progress, &reported, &workers_failed);
     CheckInterrupts(progress, &interrupts_seen);
@@ -519,8 +638,12 @@ int Demo::Follow() {
           "timed out after " +
           std::to_string(static_cast<int>(config_.demo.timeout_seconds)) +
           " s; stopping");
-      server_->Signal(SIGTERM);
-      const int code = server_->Stop(std::chrono::milliseconds(5000));
+      SignalServers(SIGTERM);
+      int code = 0;
+      for (ChildProcess& server : servers_) {
+        const int exit = server.Stop(std::chrono::milliseconds(5000));
+        if (code == 0) code = exit;
+      }
       return code == 0 ? 1 : code;
     }
     if (interval.count() > 0 && now >= next_progress) {
@@ -552,7 +675,7 @@ void Demo::CheckWorkers(ProgressPrinter& progress, std::vector<bool>* reported,
   if (failed == workers_.size() && !*workers_failed) {
     *workers_failed = true;
     progress.Note("no worker is left; stopping (see the workers' logs)");
-    server_->Signal(SIGTERM);
+    SignalServers(SIGTERM);
   }
 }
 
@@ -564,7 +687,7 @@ void Demo::CheckInterrupts(ProgressPrinter& progress, int* interrupts_seen) {
                     ? "interrupted: stopping the server cleanly (Ctrl-C "
                       "again to kill)"
                     : "killing every process");
-  server_->Signal(interrupts == 1 ? SIGTERM : SIGKILL);
+  SignalServers(interrupts == 1 ? SIGTERM : SIGKILL);
 }
 
 void Demo::StopWorkers() {

@@ -120,11 +120,16 @@ void ProgressPrinter::Print(double elapsed_seconds) {
           : 0.0;
   last_samples_ = samples;
   last_seconds_ = elapsed_seconds;
+  // A shard cannot evaluate its slice: the accuracy comes at the end.
+  char test[32] = "   n/a";
+  if (config_.server.shards == 1) {
+    std::snprintf(test, sizeof(test), "%.4f", accuracy);
+  }
   char line[256];
   std::snprintf(line, sizeof(line),
-                "[%6.1fs] anchor v%-6.0f epoch %5.2f/%-4g test acc %.4f  "
+                "[%6.1fs] anchor v%-6.0f epoch %5.2f/%-4g test acc %s  "
                 "staleness %4.1f  workers %.0f/%d  %7.0f samples/s",
-                elapsed_seconds, version, epoch, config_.train.epochs, accuracy,
+                elapsed_seconds, version, epoch, config_.train.epochs, test,
                 staleness_count > 0 ? staleness_sum / staleness_count : 0.0,
                 workers, config_.train.workers, rate);
   if (tty_) {

@@ -83,6 +83,7 @@ std::string FileSdJson(const std::vector<ScrapeTarget>& targets) {
   for (const ScrapeTarget& t : targets) {
     io::Json labels = {{"role", t.role}};
     if (t.worker_id) labels["worker"] = std::to_string(*t.worker_id);
+    if (t.shard) labels["shard"] = std::to_string(*t.shard);
     json.push_back(
         {{"targets", io::Json::array({t.address})}, {"labels", labels}});
   }

@@ -23,6 +23,7 @@ struct ScrapeTarget {
   std::string address;
   std::string role;              // "server" or "worker"
   std::optional<int> worker_id;  // workers only: the `worker` label
+  std::optional<int> shard;      // a sharded server's: the `shard` label
 };
 
 class LocalPrometheus {

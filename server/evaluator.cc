@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/base/check.h"
+#include "common/config/train_data.h"
 
 namespace anchorage::server {
 namespace {
@@ -29,6 +30,22 @@ std::string UniqueEndpoint(const void* owner) {
 model::Evaluation EvaluateOn(model::Model& model, const data::Dataset& test,
                              std::span<const float> params) {
   return model.Evaluate(params, test.features, test.labels);
+}
+
+StatusOr<model::Evaluation> EvaluateAnchor(const config::RunConfig& config,
+                                           std::span<const float> anchor) {
+  StatusOr<config::EvaluationData> data =
+      config::LoadEvaluationData(config.train);
+  if (!data.ok()) return data.status();
+  StatusOr<std::unique_ptr<model::Model>> model = model::MakeModel(
+      config.train.model, data->test.dim(), data->test.num_classes);
+  if (!model.ok()) return model.status();
+  if (static_cast<int64_t>(anchor.size()) != (*model)->dim()) {
+    return Status::InvalidArgument(
+        "an anchor of " + std::to_string(anchor.size()) +
+        " parameters for a model of " + std::to_string((*model)->dim()));
+  }
+  return EvaluateOn(**model, data->test, anchor);
 }
 
 Evaluator::Evaluator(zmq::context_t& context,

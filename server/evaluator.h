@@ -17,6 +17,8 @@
 
 #include <zmq.hpp>
 
+#include "common/base/status.h"
+#include "common/config/run_config.h"
 #include "common/data/dataset.h"
 #include "common/model/model.h"
 
@@ -63,5 +65,11 @@ class Evaluator {
 // Evaluates `params` with `model` on the whole of `test`.
 model::Evaluation EvaluateOn(model::Model& model, const data::Dataset& test,
                              std::span<const float> params);
+
+// Evaluates a whole anchor of `config`'s model on its test split (loaded
+// for the call): a sharded service's slices, assembled. InvalidArgument
+// when `anchor` is not of the model's dimension.
+StatusOr<model::Evaluation> EvaluateAnchor(const config::RunConfig& config,
+                                           std::span<const float> anchor);
 
 }  // namespace anchorage::server

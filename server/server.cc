@@ -106,11 +106,7 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
       context_(context),
       metrics_(*registry,
                std::string(algo::AlgorithmName(config.train.algorithm)),
-               config.train.codec,
-               config.server.shards > 1
-                   ? prometheus::Labels{{"shard",
-                                         std::to_string(config.server.shard)}}
-                   : prometheus::Labels{}),
+               config.train.codec),
       test_(std::move(test)),
       model_(std::move(model)),
       slice_(algo::SliceOf(model_->dim(), config.server.shards,

@@ -9,17 +9,14 @@
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
-#include <prometheus/labels.h>
 #include <prometheus/registry.h>
 
 namespace anchorage::server {
 
 class ServerMetrics {
  public:
-  // `shard`: labels every series carries ({shard="i"} for shard i of a
-  // sharded service, none unsharded).
   ServerMetrics(prometheus::Registry& registry, const std::string& algorithm,
-                const std::string& codec, const prometheus::Labels& shard);
+                const std::string& codec);
 
   // Counts a rejected message under `reason`.
   void Reject(const std::string& reason);

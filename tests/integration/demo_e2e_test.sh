@@ -2,7 +2,8 @@
 # End to end: `anchorage demo` as a user runs it, on a small synthetic run,
 # then twice on Fashion-MNIST through the dataset cache. Checks the exit
 # code, the summary JSON keys of DESIGN.md section 6, the saved model, the
-# printed table and who wrote the cache.
+# printed table and who wrote the cache; and a sharded demo's assembled
+# model.
 set -eu
 anchorage=$1
 dir=$(mktemp -d)
@@ -28,6 +29,19 @@ awk -v a="$accuracy" 'BEGIN { exit !(a > 0.7) }' || {
 grep -q '"workers": 3' "$dir/summary.json" || { echo "workers != 3"; exit 1; }
 grep -q "test accuracy" "$dir/out.txt" || { cat "$dir/out.txt"; exit 1; }
 grep -q "anchor v" "$dir/out.txt" || { echo "no progress line"; exit 1; }
+
+# The same run on three server shards: the demo assembles their slices into
+# the saved model and evaluates it.
+"$anchorage" demo --workers 3 --shards 3 --dataset synthetic-gaussian \
+  --model mlp:32 --epochs 3 --local-steps 4 --progress-interval 0 \
+  --summary-json "$dir/sharded.json" --save-model "$dir/sharded.npy" \
+  > "$dir/sharded.txt" 2>&1 || {
+    cat "$dir/sharded.txt"; echo "sharded demo failed"; exit 1; }
+sharded=$(sed -n 's/.*"test_accuracy": \([0-9.]*\).*/\1/p' "$dir/sharded.json")
+awk -v s="$sharded" -v a="$accuracy" 'BEGIN { d = s - a; if (d < 0) d = -d; exit !(s > 0.7 && d <= 0.05) }' || {
+  echo "sharded test accuracy $sharded, unsharded $accuracy"; exit 1; }
+[ "$(wc -c < "$dir/sharded.npy")" -eq "$(wc -c < "$dir/model.npy")" ] || {
+  echo "the assembled model is not the size of the unsharded one"; exit 1; }
 
 # Fashion-MNIST: the first demo's server decodes it into the user's cache
 # folder before its workers start, and they map it; the next demo maps it

@@ -129,6 +129,20 @@ bool Contains(const std::string& text, const std::string& part) {
 // ---------------------------------------------------------------------------
 // RunConfig::Validate
 
+TEST(ConfigTest, ShardFlagsReachTheServerAndTheWorker) {
+  const RunConfig server =
+      ParseOk(Role::kServer, {"--shards", "3", "--shard", "2"});
+  EXPECT_EQ(server.server.shards, 3);
+  EXPECT_EQ(server.server.shard, 2);
+  const RunConfig worker =
+      ParseOk(Role::kWorker, {"--servers", "tcp://a:1,tcp://b:2"});
+  EXPECT_EQ(worker.worker.servers,
+            (std::vector<std::string>{"tcp://a:1", "tcp://b:2"}));
+  // The simulator models the same shards.
+  EXPECT_EQ(ParseOk(Role::kSimulate, {"--shards", "4"}).server.shards, 4);
+  EXPECT_FALSE(Parse(Role::kWorker, {"--shard", "1"}).ok());
+}
+
 TEST(RunConfigTest, DefaultsValidate) {
   const RunConfig config;
 
@@ -281,6 +295,18 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
        "--reply-wait:"},
       {"push credits -1", [](RunConfig& c) { c.server.push_credits = -1; },
        "--push-credits:"},
+      {"shards 0", [](RunConfig& c) { c.server.shards = 0; }, "--shards:"},
+      {"shard = shards",
+       [](RunConfig& c) {
+         c.server.shards = 2;
+         c.server.shard = 2;
+       },
+       "--shard: must be in [0, --shards) = [0, 2) (got 2)"},
+      {"servers with an empty endpoint",
+       [](RunConfig& c) {
+         c.worker.servers = {"tcp://a:1", ""};
+       },
+       "--servers: an endpoint is empty"},
       {"reply wait -0.1", [](RunConfig& c) { c.server.reply_wait = -0.1; },
        "--reply-wait:"},
       {"heartbeat interval",
