@@ -7,7 +7,9 @@ which parses YAML offline), on stdin. Usage:
 FEATUREs (curve, network-policy) are the opt-in features the manifests must
 have; those not listed must be absent (a ci/*-values.yaml lists its own on a
 "# features:" line).
-Checks the run's shape (the server a one-pod Job, the workers an Indexed Job
+Checks the run's shape (the server a one-pod Job, or with --shards S an
+Indexed Job of S pods whose completion index is the shard, reached by the
+workers' --servers under its headless Service; the workers an Indexed Job
 with completions = parallelism = workers, both restartPolicy OnFailure with a
 backoffLimit, no Deployment/StatefulSet that would restart a finished run,
 the worker id taken from the completion index), standard labels, that
@@ -228,6 +230,19 @@ def check_network_policies(policies, server, workers, test_pods, expected):
               "NetworkPolicy: the helm test pod cannot reach the server's metrics port")
 
 
+def completion_index_variable(value, container):
+    """Whether `value` is $(VAR) of the Job completion index: the env var the
+    Job controller injects, or a variable read from its annotation."""
+    match = re.fullmatch(r"\$\((\w+)\)", value)
+    variable = match.group(1) if match else None
+    if variable == "JOB_COMPLETION_INDEX":
+        return True
+    env = {e["name"]: e for e in container.get("env", [])}
+    field = env.get(variable, {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+    return field in ("metadata.annotations['batch.kubernetes.io/job-completion-index']",
+                     "metadata.labels['batch.kubernetes.io/job-completion-index']")
+
+
 def main():
     expected_workers = int(sys.argv[1])
     with open(sys.argv[2]) as f:
@@ -261,12 +276,19 @@ def main():
             and check(len(worker_jobs) == 1, "expected one worker Job")):
         return
     server, workers = servers[0], worker_jobs[0]
-    server_service, worker_server = None, ""
+    server_service, worker_server, worker_servers = None, "", ""
     check(server["apiVersion"] == "batch/v1" and workers["apiVersion"] == "batch/v1", "Job apiVersion")
-    check(server["spec"].get("completions", 1) == 1 and server["spec"].get("parallelism", 1) == 1,
-          "the server Job must run exactly one pod")
-    check(server["spec"].get("completionMode", "NonIndexed") == "NonIndexed",
-          "the server Job must not be Indexed")
+    server_args = server["spec"]["template"]["spec"]["containers"][0]["args"]
+    shards = int(flag(server_args, "--shards") or 1)
+    if shards == 1:
+        check(server["spec"].get("completions", 1) == 1 and server["spec"].get("parallelism", 1) == 1,
+              "the server Job must run exactly one pod")
+        check(server["spec"].get("completionMode", "NonIndexed") == "NonIndexed",
+              "the server Job must not be Indexed")
+    else:
+        check(server["spec"].get("completionMode") == "Indexed", "the sharded server Job is not Indexed")
+        check(server["spec"].get("completions") == shards and server["spec"].get("parallelism") == shards,
+              f"the sharded server Job must run one pod per shard ({shards})")
     check(workers["spec"].get("completionMode") == "Indexed", "the worker Job is not Indexed")
     check(workers["spec"].get("completions") == expected_workers,
           f"worker completions {workers['spec'].get('completions')} != {expected_workers}")
@@ -331,6 +353,13 @@ def main():
                   f"server: --bind {bind} != containerPort zmq {ports.get('zmq')}")
             server_services = [s for s in fronting if any(p["name"] == "zmq" for p in s["spec"]["ports"])]
             check(len(server_services) == 1, "server: expected one Service with a zmq port")
+            if shards > 1:
+                check(completion_index_variable(flag(args, "--shard") or "", container),
+                      f"server: --shard={flag(args, '--shard')} is not the Job completion index")
+                subdomain = pod.get("subdomain")
+                check(server_services and subdomain == server_services[0]["metadata"]["name"]
+                      and server_services[0]["spec"].get("clusterIP") == "None",
+                      f"sharded server pods' subdomain {subdomain} is not their headless Service")
             # Checkpoints, when on: a writable volume at --checkpoint-dir,
             # an emptyDir or a claim the release makes or names.
             checkpoint_dir = flag(args, "--checkpoint-dir")
@@ -353,25 +382,22 @@ def main():
             check(headless is not None, f"worker pods' subdomain {subdomain} is no Service")
             check(headless is None or headless["spec"].get("clusterIP") == "None",
                   "the workers' Service is not headless")
-            # The worker id is the completion index: either the env var the
-            # Job controller injects, or a variable read from its annotation.
             worker_id = flag(args, "--worker-id") or ""
-            env = {e["name"]: e for e in container.get("env", [])}
-            match = re.fullmatch(r"\$\((\w+)\)", worker_id)
-            variable = match.group(1) if match else None
-            if variable == "JOB_COMPLETION_INDEX":
-                pass
-            elif check(variable is not None, f"worker: --worker-id={worker_id} is no $(VAR)"):
-                field = env.get(variable, {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
-                check(field in ("metadata.annotations['batch.kubernetes.io/job-completion-index']",
-                                "metadata.labels['batch.kubernetes.io/job-completion-index']"),
-                      f"worker: {variable} comes from {field}, not the Job completion index")
+            check(completion_index_variable(worker_id, container),
+                  f"worker: --worker-id={worker_id} is not the Job completion index")
             worker_server = flag(args, "--server") or ""
+            worker_servers = flag(args, "--servers") or ""
 
-    if server_service:
+    if server_service and shards == 1:
         zmq = next(p for p in server_service["spec"]["ports"] if p["name"] == "zmq")
         expected = f"tcp://{server_service['metadata']['name']}:{zmq['port']}"
         check(worker_server == expected, f"worker --server {worker_server} != {expected}")
+    elif server_service:
+        # Shard i is pod <job>-<i> under the headless Service, shard 0 first.
+        zmq = next(p for p in server_service["spec"]["ports"] if p["name"] == "zmq")
+        expected = ",".join(f"tcp://{server['metadata']['name']}-{i}.{server_service['metadata']['name']}:"
+                            f"{zmq['port']}" for i in range(shards))
+        check(worker_servers == expected, f"worker --servers {worker_servers} != {expected}")
 
     # The run's config: workers agrees with the worker Job.
     config = next((c["data"]["config.yaml"] for c in by_kind.get("ConfigMap", [])

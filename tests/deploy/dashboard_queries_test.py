@@ -72,6 +72,8 @@ def substitute(expr):
     for name in ("$__rate_interval", "${__rate_interval}", "$__interval",
                  "${__interval}", "$__range", "${__range}"):
         expr = expr.replace(name, RATE_INTERVAL)
+    # The shard filter at All (every shard; an unsharded server's series too).
+    expr = expr.replace("$shard", ".*")
     return expr.replace("${datasource}", "prometheus").replace("$datasource", "prometheus")
 
 

@@ -60,6 +60,14 @@ s/"defaultMode": 288/"defaultMode": 292/
 s/worker-[$](WORKER_ID)[.]secret/worker-0.secret/
 EOF
   esac
+  # A sharded service whose shards do not take their index, whose workers
+  # name them out of order, or whose Service hides the shards' pods.
+  case "$variant" in sharded) cat >>"$work/mutations" <<'EOF'
+s/--shard=[$](SHARD)/--shard=0/
+s/-0[.]rel-sharded/-2.rel-sharded/
+s/"clusterIP": "None"/"clusterIP": "10.0.0.1"/
+EOF
+  esac
   case " $features " in *" network-policy "*) cat >>"$work/mutations" <<'EOF'
 s/"Ingress"/"Egress"/
 s/"from": \[/"to": [/

@@ -97,6 +97,7 @@ def substitute(expr, rate_interval, step, span):
         expr = expr.replace(name, f"{max(1, int(step))}s")
     for name in ("$__range", "${__range}"):
         expr = expr.replace(name, f"{max(1, int(span))}s")
+    expr = expr.replace("$shard", ".*")  # the shard filter at All
     return expr.replace("${datasource}", "prometheus").replace("$datasource", "prometheus")
 
 

@@ -61,9 +61,22 @@ app.kubernetes.io/part-of: anchorage
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
-{{/* The server endpoint workers connect to: its Service's DNS name. */}}
+{{/*
+The server endpoint workers connect to: its Service's DNS name; or, sharded,
+every shard's pod by its DNS name under the headless Service (the pods of
+an Indexed Job are named <job>-<index>), shard 0 first.
+*/}}
 {{- define "anchorage.serverEndpoint" -}}
 {{- printf "tcp://%s:%d" (include "anchorage.serverName" .) (int .Values.server.port) }}
+{{- end }}
+
+{{- define "anchorage.serverEndpoints" -}}
+{{- $name := include "anchorage.serverName" . -}}
+{{- $endpoints := list -}}
+{{- range $i := until (int .Values.server.shards) -}}
+{{- $endpoints = append $endpoints (printf "tcp://%s-%d.%s:%d" $name $i $name (int $.Values.server.port)) -}}
+{{- end -}}
+{{- join "," $endpoints -}}
 {{- end }}
 
 {{/* Probes on the metrics port: /readyz (ready once bound or joined) and /healthz. */}}
