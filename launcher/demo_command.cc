@@ -154,6 +154,12 @@ class Demo {
   std::string ServerFile(size_t shard, const std::string& suffix) const;
   // Signals every server shard still running.
   void SignalServers(int signal);
+  // Once every server shard has exited: the first non-zero exit code, or 0.
+  std::optional<int> ServersExited();
+  // Stops every server shard; returns the first non-zero exit code, or 0.
+  int StopServers();
+  // Prints the log of each server shard that exited with an error.
+  void PrintServerFailures();
   // A sharded run's summary: shard 0's, with every shard's traffic and
   // refusals, and the test accuracy of the slices assembled.
   StatusOr<summary::RunSummary> ReadShardedSummary();
@@ -216,9 +222,7 @@ int Demo::Run() {
   if (!status.ok()) {
     std::fprintf(stderr, "anchorage demo: %s\n", status.message().c_str());
     StopWorkers();
-    for (ChildProcess& server : servers_) {
-      server.Stop(std::chrono::milliseconds(2000));
-    }
+    StopServers();
     if (prometheus_) prometheus_->Stop();
     return g_interrupts.load() > 0 ? 130 : 1;
   }
@@ -232,16 +236,7 @@ int Demo::Run() {
   const bool interrupted = g_interrupts.load() > 0;
   if (server_code != 0) {
     // Stopped by Ctrl-C, the server exits 128 + its signal: not news.
-    if (!interrupted) {
-      for (ChildProcess& server : servers_) {
-        const std::optional<int> code = server.Poll();
-        if (code.value_or(0) == 0) continue;
-        std::fprintf(stderr,
-                     "anchorage demo: %s exited with code %d; its log:\n%s",
-                     servers_.size() > 1 ? "a server shard" : "the server",
-                     *code, TailOfFile(server.log_path(), 20).c_str());
-      }
-    }
+    if (!interrupted) PrintServerFailures();
     return interrupted ? 130 : 1;
   }
   return Report(interrupted);
@@ -504,6 +499,35 @@ void Demo::SignalServers(int signal) {
   }
 }
 
+std::optional<int> Demo::ServersExited() {
+  int code = 0;
+  for (ChildProcess& server : servers_) {
+    const std::optional<int> exit = server.Poll();
+    if (!exit) return std::nullopt;
+    if (code == 0) code = *exit;
+  }
+  return code;
+}
+
+int Demo::StopServers() {
+  int code = 0;
+  for (ChildProcess& server : servers_) {
+    const int exit = server.Stop(std::chrono::milliseconds(5000));
+    if (code == 0) code = exit;
+  }
+  return code;
+}
+
+void Demo::PrintServerFailures() {
+  for (ChildProcess& server : servers_) {
+    const std::optional<int> code = server.Poll();
+    if (code.value_or(0) == 0) continue;
+    std::fprintf(stderr, "anchorage demo: %s exited with code %d; its log:\n%s",
+                 servers_.size() > 1 ? "a server shard" : "the server", *code,
+                 TailOfFile(server.log_path(), 20).c_str());
+  }
+}
+
 Status Demo::StartWorkers() {
   for (int i = 0; i < config_.train.workers; ++i) {
     std::vector<std::string> argv = {self_, "worker"};
@@ -617,16 +641,9 @@ int Demo::Follow() {
   int interrupts_seen = 0;
   bool workers_failed = false;
   while (true) {
-    int code = 0;
-    bool running = false;
-    for (ChildProcess& server : servers_) {
-      const std::optional<int> exit = server.Poll();
-      running = running || !exit;
-      if (exit && code == 0) code = *exit;
-    }
-    if (!running) {
+    if (std::optional<int> code = ServersExited()) {
       progress.Finish();
-      return workers_failed && code == 0 ? 1 : code;
+      return workers_failed && *code == 0 ? 1 : *code;
     }
     CheckWorkers(progress, &reported, &workers_failed);
     CheckInterrupts(progress, &interrupts_seen);
@@ -639,11 +656,7 @@ int Demo::Follow() {
           std::to_string(static_cast<int>(config_.demo.timeout_seconds)) +
           " s; stopping");
       SignalServers(SIGTERM);
-      int code = 0;
-      for (ChildProcess& server : servers_) {
-        const int exit = server.Stop(std::chrono::milliseconds(5000));
-        if (code == 0) code = exit;
-      }
+      const int code = StopServers();
       return code == 0 ? 1 : code;
     }
     if (interval.count() > 0 && now >= next_progress) {

@@ -16,8 +16,9 @@ ModelSlice SliceOf(int64_t dim, int shards, int shard) {
 std::vector<ModelSlice> Slices(int64_t dim, int shards) {
   std::vector<ModelSlice> slices;
   slices.reserve(static_cast<size_t>(shards));
-  for (int s = 0; s < shards; ++s)
+  for (int s = 0; s < shards; ++s) {
     slices.push_back(SliceOf(dim, shards, s));
+  }
   return slices;
 }
 

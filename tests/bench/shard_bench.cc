@@ -145,8 +145,9 @@ void BM_ShardedAggregation(benchmark::State& state) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
-  for (const auto& shard : servers)
+  for (const auto& shard : servers) {
     shard->server->RequestStop();
+  }
   for (const auto& shard : servers) {
     ANCHORAGE_CHECK(shard->running.get().ok(), "server run");
   }

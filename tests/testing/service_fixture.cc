@@ -112,8 +112,9 @@ std::optional<std::vector<summary::RunSummary>> ServiceFixture::WaitForShards(
     if (running->future.wait_until(deadline) != std::future_status::ready) {
       ADD_FAILURE() << "server did not finish within " << timeout.count()
                     << " s";
-      for (auto& other : servers_)
+      for (auto& other : servers_) {
         other->server->RequestStop();
+      }
       return std::nullopt;
     }
     StatusOr<summary::RunSummary> summary = running->future.get();
