@@ -173,6 +173,9 @@ class Demo {
   // Ctrl-C once stops the server cleanly, twice kills it.
   void CheckInterrupts(ProgressPrinter& progress, int* interrupts_seen);
   void StopWorkers();
+  // The server shards' scrape targets, labelled with their shard when
+  // there are several.
+  std::vector<ScrapeTarget> ServerTargets() const;
   // --prometheus: points the local Prometheus at the server and workers.
   Status ScrapeEveryProcess();
   // Under chaos a process started again has new metrics ports: once every
@@ -341,16 +344,21 @@ StatusOr<summary::RunSummary> Demo::ReadShardedSummary() {
   return whole;
 }
 
-Status Demo::ScrapeEveryProcess() {
+std::vector<ScrapeTarget> Demo::ServerTargets() const {
   std::vector<ScrapeTarget> targets;
-  for (size_t s = 0; s < servers_.size(); ++s) {
+  for (size_t s = 0; s < server_ready_.size(); ++s) {
     targets.push_back(
         {"127.0.0.1:" + std::to_string(server_ready_[s].metrics_port),
          "server",
          {},
-         servers_.size() > 1 ? std::optional<int>(static_cast<int>(s))
-                             : std::nullopt});
+         server_ready_.size() > 1 ? std::optional<int>(static_cast<int>(s))
+                                  : std::nullopt});
   }
+  return targets;
+}
+
+Status Demo::ScrapeEveryProcess() {
+  std::vector<ScrapeTarget> targets = ServerTargets();
   for (size_t i = 0; i < workers_.size(); ++i) {
     const std::string ready =
         run_dir_ + "/worker-" + std::to_string(i) + ".ready";
@@ -376,15 +384,7 @@ Status Demo::ScrapeEveryProcess() {
 
 void Demo::MaybeRefreshScrapeTargets() {
   if (!prometheus_ || !targets_stale_) return;
-  std::vector<ScrapeTarget> targets;
-  for (size_t s = 0; s < servers_.size(); ++s) {
-    targets.push_back(
-        {"127.0.0.1:" + std::to_string(server_ready_[s].metrics_port),
-         "server",
-         {},
-         servers_.size() > 1 ? std::optional<int>(static_cast<int>(s))
-                             : std::nullopt});
-  }
+  std::vector<ScrapeTarget> targets = ServerTargets();
   for (size_t i = 0; i < workers_.size(); ++i) {
     StatusOr<service::ReadyFile> worker = service::ReadReadyFile(
         run_dir_ + "/worker-" + std::to_string(i) + ".ready");

@@ -18,6 +18,16 @@ fail() {
   for f in $logs; do [ -f "$f" ] && { echo "== $f"; tail -n 20 "$f"; }; done
   exit 1
 }
+# The server's summary and log, for the recovery tests.
+json_number() {  # json_number FILE KEY
+  sed -n "s/^  \"$2\": \([-0-9.e+]*\),*$/\1/p" "$1" | head -n 1
+}
+checkpoints_written() {  # checkpoints_written LOG: at least 3 of them
+  [ "$(grep -c 'checkpoint of anchor v[0-9]* written' "$1")" -ge 3 ]
+}
+last_checkpoint_version() {
+  sed -n 's/.*checkpoint of anchor v\([0-9]*\) written.*/\1/p' "$1" | tail -n 1
+}
 wait_for() {  # wait_for SECONDS COMMAND...: polls COMMAND until it succeeds
   limit=$(($1 * 20)); shift
   i=0

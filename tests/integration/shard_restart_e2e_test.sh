@@ -12,15 +12,6 @@ anchorage=$1
 algorithm=$2
 . "$(dirname "$0")/e2e_lib.sh"
 logs="$dir/*.log"
-json_number() {  # json_number FILE KEY
-  sed -n "s/^  \"$2\": \([-0-9.e+]*\),*$/\1/p" "$1" | head -n 1
-}
-checkpoints_written() {  # checkpoints_written LOG: at least 3 of them
-  [ "$(grep -c 'checkpoint of anchor v[0-9]* written' "$1")" -ge 3 ]
-}
-last_checkpoint_version() {
-  sed -n 's/.*checkpoint of anchor v\([0-9]*\) written.*/\1/p' "$1" | tail -n 1
-}
 endpoint_of() {
   sed -n 's/.*"endpoint": "\([^"]*\)".*/\1/p' "$dir/shard-$1.ready"
 }
