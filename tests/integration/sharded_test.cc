@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "common/algo/model_slice.h"
+#include "common/config/flags.h"
 #include "common/config/train_data.h"
 #include "common/transport/curve.h"
 #include "server/evaluator.h"
@@ -119,6 +120,64 @@ INSTANTIATE_TEST_SUITE_P(Shards, ShardedBitsTest,
                            return std::to_string(param.param.shards) + "_" +
                                   param.param.codec;
                          });
+
+// Every algorithm and codec runs sharded: the sketches' second round per
+// shard, the outer rules per slice, each slice's codec state its own.
+struct Run {
+  algo::Algorithm algorithm;
+  std::string codec;
+};
+
+void PrintTo(const Run& run, std::ostream* os) {
+  *os << algo::AlgorithmName(run.algorithm) << "/" << run.codec;
+}
+
+class ShardedCodecTest : public ::testing::TestWithParam<Run> {};
+
+TEST_P(ShardedCodecTest, EveryShardCompletesTheRunWithoutARefusal) {
+  config::RunConfig config = testing::SmallRunConfig();
+  config.train.workers = 3;
+  config.train.algorithm = GetParam().algorithm;
+  config.train.codec = GetParam().codec;
+  // Long enough for every worker to join before an async run ends.
+  config.train.epochs = 2;
+  config.codec_options.topk_fraction = 0.1;
+  config::ApplyDependentDefaults({}, &config);
+  config.server.shards = 2;
+  testing::ServiceFixture fixture(config);
+  ASSERT_TRUE(fixture.StartServer());
+  for (int id = 0; id < config.train.workers; ++id) {
+    ASSERT_TRUE(fixture.StartWorker(id));
+  }
+  const std::optional<std::vector<summary::RunSummary>> summaries =
+      fixture.WaitForShards(seconds(60));
+  ASSERT_TRUE(summaries.has_value());
+  for (const summary::RunSummary& summary : *summaries) {
+    EXPECT_NE(summary.stop_reason.find("epochs"), std::string::npos)
+        << summary.stop_reason;
+    EXPECT_GE(summary.anchor_version, 5U);
+    EXPECT_EQ(summary.rejected_messages, 0);
+  }
+  for (const auto& result : fixture.WaitForWorkers(seconds(30))) {
+    ASSERT_TRUE(result.has_value());
+    EXPECT_TRUE(result->ok()) << result->status().ToString();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Runs, ShardedCodecTest,
+    ::testing::Values(Run{algo::Algorithm::kMinibatchSgd, "dense"},
+                      Run{algo::Algorithm::kSlowMo, "dense"},
+                      Run{algo::Algorithm::kDiLoCo, "bf16"},
+                      Run{algo::Algorithm::kOverlapLocalSgd, "qsgd"},
+                      Run{algo::Algorithm::kOverlapLocalSgd, "topk"},
+                      Run{algo::Algorithm::kLocalSgd, "dqsgd"},
+                      Run{algo::Algorithm::kLocalSgd, "sketch"},
+                      Run{algo::Algorithm::kLocalSgd, "fetchsgd"},
+                      Run{algo::Algorithm::kLocalSgd, "global-topk"}),
+    [](const ::testing::TestParamInfo<Run>& param) {
+      return testing::RunName(param.param.algorithm, param.param.codec);
+    });
 
 // The final anchor of every shard, assembled and evaluated on the test set.
 double AssembledAccuracy(testing::ServiceFixture& fixture,
