@@ -589,12 +589,13 @@ void Server::HandlePush(const std::string& routing_id,
 }
 
 void Server::SendCredits(const std::vector<PushCredits::Grant>& grants) {
+  // The gauge first: a worker that holds its credit sees it counted.
+  metrics_.pushes_waiting.Set(static_cast<double>(credits_.waiting()));
   for (const PushCredits::Grant& grant : grants) {
     if (!round_->IsLive(grant.worker)) continue;
     SendTo(grant.worker,
            transport::MakePushCredit(builder_, grant.worker, grant.round));
   }
-  metrics_.pushes_waiting.Set(static_cast<double>(credits_.waiting()));
 }
 
 void Server::Execute(const std::string& requester,
