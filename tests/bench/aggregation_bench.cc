@@ -31,12 +31,12 @@
 #include "common/base/check.h"
 #include "common/base/log.h"
 #include "common/config/run_config.h"
-#include "common/data/dataset.h"
 #include "common/transport/curve.h"
 #include "common/transport/protocol.h"
 #include "common/transport/socket.h"
 #include "common/transport/wire.h"
 #include "server/server.h"
+#include "tests/bench/bench_server.h"
 #include "tests/bench/bench_summary.h"
 
 namespace anchorage {
@@ -168,15 +168,7 @@ void BM_RawZeroMqExchange(benchmark::State& state) {
 // Pushes per second through a real server; with `keys`, over CURVE.
 double ServerAggregation(benchmark::State& state, const std::string& keys) {
   SetLogLevel(LogLevel::kWarning);
-  config::RunConfig config;
-  config.train.workers = kClients;
-  config.train.dataset = data::DatasetKind::kSyntheticGaussian;
-  config.train.model = "mlp:" + std::to_string(kHidden);
-  config.train.epochs = 0;
-  config.train.max_versions = 0x7fffffff;
-  config.server.bind = "tcp://127.0.0.1:*";
-  config.server.eval_interval_seconds = 0;
-  config.server.eval_examples = 100;
+  config::RunConfig config = bench::AggregationServerConfig(kClients, kHidden);
   if (!keys.empty()) {
     config.security.curve_secret_key = keys + "/server.secret";
     config.security.curve_allowed_keys = keys;

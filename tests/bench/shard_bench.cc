@@ -24,10 +24,10 @@
 #include "common/base/check.h"
 #include "common/base/log.h"
 #include "common/config/run_config.h"
-#include "common/data/dataset.h"
 #include "common/transport/protocol.h"
 #include "common/transport/socket.h"
 #include "server/server.h"
+#include "tests/bench/bench_server.h"
 #include "tests/bench/bench_summary.h"
 
 namespace anchorage {
@@ -49,15 +49,7 @@ void BM_ShardedAggregation(benchmark::State& state) {
   static double one_shard_rate = 0;
   SetLogLevel(LogLevel::kWarning);
   const int shards = static_cast<int>(state.range(0));
-  config::RunConfig config;
-  config.train.workers = kClients;
-  config.train.dataset = data::DatasetKind::kSyntheticGaussian;
-  config.train.model = "mlp:" + std::to_string(kHidden);
-  config.train.epochs = 0;
-  config.train.max_versions = 0x7fffffff;
-  config.server.bind = "tcp://127.0.0.1:*";
-  config.server.eval_interval_seconds = 0;
-  config.server.eval_examples = 100;
+  config::RunConfig config = bench::AggregationServerConfig(kClients, kHidden);
   config.server.shards = shards;
   const std::vector<algo::ModelSlice> slices = algo::Slices(kDim, shards);
   std::vector<std::unique_ptr<Shard>> servers;
