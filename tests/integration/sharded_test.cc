@@ -20,7 +20,6 @@
 
 #include "common/algo/model_slice.h"
 #include "common/config/flags.h"
-#include "common/config/train_data.h"
 #include "common/transport/curve.h"
 #include "server/evaluator.h"
 #include "simulator/run.h"
@@ -187,14 +186,11 @@ double AssembledAccuracy(testing::ServiceFixture& fixture,
     const std::span<const float> slice = fixture.server(s).anchor();
     whole.insert(whole.end(), slice.begin(), slice.end());
   }
-  StatusOr<config::EvaluationData> data =
-      config::LoadEvaluationData(config.train);
-  EXPECT_TRUE(data.ok());
-  StatusOr<std::unique_ptr<model::Model>> model = model::MakeModel(
-      config.train.model, data->test.dim(), data->test.num_classes);
-  EXPECT_TRUE(model.ok());
-  EXPECT_EQ(static_cast<int64_t>(whole.size()), (*model)->dim());
-  return server::EvaluateOn(**model, data->test, whole).accuracy;
+  // InvalidArgument unless the slices make the whole model.
+  const StatusOr<model::Evaluation> evaluation =
+      server::EvaluateAnchor(config, whole);
+  EXPECT_TRUE(evaluation.ok()) << evaluation.status().ToString();
+  return evaluation.ok() ? evaluation->accuracy : 0.0;
 }
 
 std::optional<double> FinalAccuracy(const config::RunConfig& config) {
@@ -260,12 +256,12 @@ TEST(ShardedRunTest, AWorkerNamingTheShardsOutOfOrderIsRefusedByName) {
   const Status status = worker.get();
   ASSERT_FALSE(status.ok());
   // Whichever shard refuses it first names both shards.
-  const bool first = status.message().find(
-                         "shard 0 of 2, but this server is shard 1 of 2") !=
-                     std::string::npos;
-  const bool second = status.message().find(
-                          "shard 1 of 2, but this server is shard 0 of 2") !=
-                      std::string::npos;
+  const bool first =
+      status.message().find("shard 0 of 2, but this server is shard 1 of 2") !=
+      std::string::npos;
+  const bool second =
+      status.message().find("shard 1 of 2, but this server is shard 0 of 2") !=
+      std::string::npos;
   EXPECT_TRUE(first || second) << status.message();
   EXPECT_NE(status.message().find("check the order of --servers"),
             std::string::npos);
