@@ -109,8 +109,6 @@ Server::Server(const config::RunConfig& config, zmq::context_t* context,
                config.train.codec),
       test_(std::move(test)),
       model_(std::move(model)),
-      slice_(algo::SliceOf(model_->dim(), config.server.shards,
-                           config.server.shard)),
       round_(std::move(round)),
       anchor_codec_(
           codec::MakeCodec(config.server.anchor_codec, round_->dim()).value()),
@@ -278,12 +276,13 @@ void Server::BeginServing() {
       config_.train.model.c_str(), static_cast<long long>(round_->dim()),
       config_.train.workers);
   if (config_.server.shards > 1) {
+    const algo::ModelSlice slice = algo::SliceOf(
+        model_->dim(), config_.server.shards, config_.server.shard);
     LOG_INFO(
         "shard %d of %d: parameters [%lld, %lld); the anchor is evaluated "
         "where the slices are assembled, not here",
         config_.server.shard, config_.server.shards,
-        static_cast<long long>(slice_.begin),
-        static_cast<long long>(slice_.end));
+        static_cast<long long>(slice.begin), static_cast<long long>(slice.end));
   }
 }
 

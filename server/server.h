@@ -34,7 +34,6 @@
 #include <zmq.hpp>
 
 #include "common/algo/anchor_round.h"
-#include "common/algo/model_slice.h"
 #include "common/base/status.h"
 #include "common/codec/codec.h"
 #include "common/config/run_config.h"
@@ -187,8 +186,6 @@ class Server {
   ServerMetrics metrics_;
   data::Dataset test_;  // what the anchor is evaluated on
   std::unique_ptr<model::Model> model_;
-  // The parameters this shard holds (all of them unsharded).
-  algo::ModelSlice slice_;
   std::unique_ptr<algo::AnchorRound> round_;
   // Encodes the anchors sent down: --anchor-codec (dense, fp16 or bf16),
   // whatever compresses the pushes.
