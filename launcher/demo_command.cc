@@ -275,7 +275,7 @@ int Demo::Report(bool interrupted) {
   StatusOr<summary::RunSummary> result =
       servers_.size() > 1
           ? ReadShardedSummary()
-          : summary::ReadRunSummary(run_dir_ + "/server-summary.json");
+          : summary::ReadRunSummary(ServerFile(0, "-summary.json"));
   if (!result.ok()) {
     std::fprintf(stderr, "anchorage demo: %s\n",
                  result.status().message().c_str());
