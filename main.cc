@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/base/heap.h"
 #include "compare/compare_command.h"
 #include "launcher/demo_command.h"
 #include "server/keygen_command.h"
@@ -33,6 +34,7 @@ constexpr char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
+  anchorage::RetainFreedHeap();
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 ||
       std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "help") == 0) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);

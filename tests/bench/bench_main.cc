@@ -6,6 +6,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "common/base/heap.h"
 #include "tests/bench/bench_summary.h"
 
 namespace anchorage::bench {
@@ -25,6 +26,8 @@ void AddSummaryLine(const std::string& line) {
 }  // namespace anchorage::bench
 
 int main(int argc, char** argv) {
+  // As the binary does: the baselines run with the heap the services have.
+  anchorage::RetainFreedHeap();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
