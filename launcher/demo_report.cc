@@ -27,8 +27,6 @@ std::string HumanBytes(double bytes) {
 
 void PrintSummaryTable(const summary::RunSummary& s,
                        const std::string& run_dir) {
-  const double per_second =
-      s.wall_seconds > 0 ? static_cast<double>(s.samples) / s.wall_seconds : 0;
   std::printf("\n");
   std::printf("  %-22s %s, %d workers, %s on %s\n", "run", s.algorithm.c_str(),
               s.workers, s.model.c_str(), s.dataset.c_str());
@@ -38,12 +36,13 @@ void PrintSummaryTable(const summary::RunSummary& s,
               static_cast<long long>(s.anchor_version));
   std::printf("  %-22s %.2f (%s)\n", "epochs", s.epochs, s.stop_reason.c_str());
   std::printf("  %-22s %.1f s training, %.1f s in all\n", "wall time",
-              s.wall_seconds, s.demo_wall_seconds.value_or(s.wall_seconds));
+              s.training_seconds.value_or(s.wall_seconds),
+              s.demo_wall_seconds.value_or(s.wall_seconds));
   if (s.startup_seconds) {
     std::printf("  %-22s %.2f s from launch to every worker's first step\n",
                 "start-up", *s.startup_seconds);
   }
-  std::printf("  %-22s %.0f\n", "samples/s (all)", per_second);
+  std::printf("  %-22s %.0f\n", "samples/s (all)", s.samples_per_second());
   std::printf("  %-22s %s up (%s, %.1fx compression), %s down\n",
               "bytes on the wire",
               HumanBytes(static_cast<double>(s.bytes_up)).c_str(),

@@ -771,6 +771,7 @@ void Server::RecordEvaluation(const EvalResult& result) {
 
 summary::RunSummary Server::Finish(const std::string& stop_reason,
                                    bool tell_done) {
+  const int64_t training_ended_unix_ns = UnixNanos();
   // A shard holds a slice, which it cannot evaluate: its summary says so
   // with NaN (null in the JSON).
   model::Evaluation final_eval = {
@@ -789,10 +790,17 @@ summary::RunSummary Server::Finish(const std::string& stop_reason,
   }
   summary::RunSummary summary;
   summary::SetRunSettings(config_, &summary);
-  summary::SetRoundStats(round_->stats(), &summary);
+  const algo::RoundStats stats = round_->stats();
+  summary::SetRoundStats(stats, &summary);
   summary.test_accuracy = final_eval.accuracy;
   summary.test_loss = final_eval.loss;
   summary.wall_seconds = Now();
+  if (stats.first_step_unix_ns > 0) {
+    summary.training_seconds =
+        static_cast<double>(training_ended_unix_ns -
+                            stats.first_step_unix_ns) *
+        1e-9;
+  }
   summary.bytes_up = bytes_up_;
   summary.bytes_down = bytes_down_;
   summary.rejected_messages += rejected_messages_;

@@ -1091,6 +1091,10 @@ RoundStats BasicAnchorRound<Scalar>::stats() const {
     ++stepped;
     stats.first_steps_unix_ns =
         std::max(stats.first_steps_unix_ns, member.first_step_unix_ns);
+    if (stats.first_step_unix_ns == 0 ||
+        member.first_step_unix_ns < stats.first_step_unix_ns) {
+      stats.first_step_unix_ns = member.first_step_unix_ns;
+    }
   }
   if (stepped < options_.workers) stats.first_steps_unix_ns = 0;
   stats.lost_workers = lost_;

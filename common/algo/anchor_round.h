@@ -169,6 +169,9 @@ struct RoundStats {
   // worker has reported one.
   int64_t started_unix_ns = 0;
   int64_t first_steps_unix_ns = 0;
+  // The earliest first local step any worker has reported: the start of
+  // training. Unix ns; 0 until one is reported.
+  int64_t first_step_unix_ns = 0;
   std::vector<uint32_t> lost_workers;
   std::string finish_reason;  // empty until the budget is reached
 };

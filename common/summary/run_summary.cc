@@ -42,6 +42,7 @@ void ForEachKey(Summary& s, const Visit& visit) {
   visit("virtual_seconds",
         Derived{s.simulated ? std::optional(s.wall_seconds) : std::nullopt});
   visit("demo_wall_seconds", s.demo_wall_seconds);
+  visit("training_seconds", s.training_seconds);
   visit("startup_seconds", s.startup_seconds);
   visit("first_steps_unix_seconds", s.first_steps_unix_seconds);
   visit("epochs", s.epochs);
@@ -109,6 +110,11 @@ void Read(const Json& /*json*/, const char* /*key*/, Derived /*derived*/) {}
 
 double RunSummary::compression_ratio() const {
   return codec::CompressionRatio(raw_bytes_up, bytes_up);
+}
+
+double RunSummary::samples_per_second() const {
+  const double seconds = training_seconds.value_or(wall_seconds);
+  return seconds > 0 ? static_cast<double>(samples) / seconds : 0;
 }
 
 void SetRunSettings(const config::RunConfig& config, RunSummary* summary) {

@@ -6,8 +6,8 @@
 // The file is one JSON object with the keys named as the fields below, in
 // their order, plus two keys derived on writing and ignored on reading:
 // virtual_seconds (simulated runs only, equal to wall_seconds) and
-// compression_ratio. demo_wall_seconds, startup_seconds and
-// first_steps_unix_seconds are written only when set. A number that
+// compression_ratio. demo_wall_seconds, training_seconds, startup_seconds
+// and first_steps_unix_seconds are written only when set. A number that
 // is not finite (the loss of a diverged run) is written as null and read
 // back as NaN, so every summary is valid JSON.
 //
@@ -63,10 +63,15 @@ struct RunSummary {
   double test_accuracy = 0;
   double test_loss = 0;
   double train_loss = 0;
-  // Seconds of training; the demo adds its own wall time, start-up and
-  // teardown of the processes included.
+  // Seconds of the run (the server's: from its start, the workers' start-up
+  // included); the demo adds its own wall time, start-up and teardown of
+  // the processes included.
   double wall_seconds = 0;
   std::optional<double> demo_wall_seconds;
+  // Seconds of training: from the first local step of any worker to the
+  // end of training (the final evaluation not included). Unset until a
+  // worker has reported one, and in simulations.
+  std::optional<double> training_seconds;
   // Start-up: seconds from the start until every worker had begun its
   // first local step (the server's summary: from its run's start; the
   // demo's: from the demo's launch), and that moment as unix time. Unset
@@ -123,6 +128,9 @@ struct RunSummary {
 
   // raw_bytes_up / bytes_up (0 when nothing was sent).
   double compression_ratio() const;
+  // Samples per second of training (of the run when training_seconds is
+  // unset); 0 for a run of no time.
+  double samples_per_second() const;
 
   // Field by field; a NaN is unequal to everything, itself included.
   friend bool operator==(const RunSummary&, const RunSummary&) = default;

@@ -10,6 +10,9 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 # The demo keeps its logs in a fresh directory under TMPDIR: keep them here.
 export TMPDIR="$dir"
+value_of() {
+  sed -n "s/.*\"$2\": \([0-9.e+-]*\).*/\1/p" "$1"
+}
 
 "$anchorage" demo --workers 3 --dataset synthetic-gaussian --model mlp:32 \
   --epochs 3 --local-steps 4 --progress-interval 0.2 \
@@ -58,6 +61,11 @@ for run in first second; do
     cat "$dir/$run.txt"; echo "no start-up line"; exit 1; }
   grep -q '"startup_seconds":' "$dir/$run.json" || {
     cat "$dir/$run.json"; echo "summary lacks startup_seconds"; exit 1; }
+  # Training runs from the first step, so it is shorter than the server's run.
+  training=$(value_of "$dir/$run.json" training_seconds)
+  wall=$(value_of "$dir/$run.json" wall_seconds)
+  awk -v t="$training" -v w="$wall" 'BEGIN { exit !(t > 0 && t < w) }' || {
+    echo "$run: training_seconds $training not in (0, wall_seconds $wall)"; exit 1; }
   run_dir=$(sed -n 's/.*; logs in \(.*\)$/\1/p' "$dir/$run.txt")
   [ -d "$run_dir" ] || { cat "$dir/$run.txt"; echo "no run folder"; exit 1; }
   mv "$run_dir" "$dir/$run"
@@ -95,12 +103,10 @@ done
 # message waits 5 ms each way (a 10 ms round trip). Local SGD waits for a
 # whole round trip every round; Overlap-Local-SGD's round trip fits in the
 # next round's steps, so it waits, on average, less than one way per round.
-value_of() {
-  sed -n "s/.*\"$2\": \([0-9.e+-]*\).*/\1/p" "$1"
-}
 for algorithm in local-sgd overlap-local-sgd; do
   "$anchorage" demo --algorithm "$algorithm" --workers 2 \
     --dataset synthetic-gaussian --model mlp:128 --epochs 3 --local-steps 32 \
+    --batch-size 32 \
     --link-latency 0.005 --min-step-time 0.002 --progress-interval 0 \
     --summary-json "$dir/delay-$algorithm.json" > "$dir/delay.txt" 2>&1 || {
       cat "$dir/delay.txt"; echo "delayed demo failed"; exit 1; }

@@ -557,14 +557,18 @@ TEST(ReportRangeTest, AFirstStepOutsideTheRunIsRefusedByName) {
   // Honest reports, one within the clock slack before the start (another
   // host's clock); an older worker's 0 is no report, and neither is one
   // from an earlier run, though its push is applied.
+  EXPECT_EQ(round->stats().first_step_unix_ns, 0);
   EXPECT_TRUE(push(0, kStart - kClockSlackNs / 2, now, now).empty());
   EXPECT_TRUE(push(0, 0, now, now).empty());
   EXPECT_TRUE(push(1, kStart - 2 * kClockSlackNs, now, now).empty());
   EXPECT_EQ(round->stats().first_steps_unix_ns, 0);  // worker 1 not yet
+  // Training began with the first worker's first step.
+  EXPECT_EQ(round->stats().first_step_unix_ns, kStart - kClockSlackNs / 2);
   EXPECT_TRUE(push(1, kStart + 2 * kSecond, now, now).empty());
   RoundStats stats = round->stats();
   EXPECT_EQ(stats.started_unix_ns, kStart);
   EXPECT_EQ(stats.first_steps_unix_ns, kStart + 2 * kSecond);
+  EXPECT_EQ(stats.first_step_unix_ns, kStart - kClockSlackNs / 2);
   // Worker 1 started again: its first first step still counts.
   EXPECT_TRUE(push(1, kStart + 5 * kSecond, now, now).empty());
   EXPECT_EQ(round->stats().first_steps_unix_ns, kStart + 2 * kSecond);
@@ -577,6 +581,7 @@ TEST(ReportRangeTest, AFirstStepOutsideTheRunIsRefusedByName) {
   stats = resumed->stats();
   EXPECT_EQ(stats.started_unix_ns, kStart);
   EXPECT_EQ(stats.first_steps_unix_ns, kStart + 2 * kSecond);
+  EXPECT_EQ(stats.first_step_unix_ns, kStart - kClockSlackNs / 2);
 }
 
 }  // namespace

@@ -43,6 +43,7 @@ RunSummary Full() {
   s.train_loss = 0.1 + 0.2;  // not exactly 0.3: needs all 17 digits
   s.wall_seconds = 12.5;
   s.demo_wall_seconds = 14.25;
+  s.training_seconds = 11.75;
   s.startup_seconds = 0.75;
   s.first_steps_unix_seconds = 1700000000.5;
   s.epochs = 3.01;
@@ -128,6 +129,7 @@ TEST(RunSummaryTest, WritesEveryKeyOfTheReadmeAsKeySpaceValue) {
                           "stop_reason",
                           "evaluations",
                           "demo_wall_seconds",
+                          "training_seconds",
                           "startup_seconds",
                           "first_steps_unix_seconds",
                           "simulated"}) {
@@ -189,6 +191,7 @@ TEST(RunSummaryTest,
   RunSummary written = Full();
   written.simulated = true;
   written.demo_wall_seconds.reset();
+  written.training_seconds.reset();
   written.startup_seconds.reset();
   written.first_steps_unix_seconds.reset();
 
@@ -199,6 +202,7 @@ TEST(RunSummaryTest,
   EXPECT_EQ(parsed.at("simulated"), true);
   EXPECT_EQ(parsed.at("virtual_seconds"), written.wall_seconds);
   EXPECT_FALSE(parsed.contains("demo_wall_seconds"));
+  EXPECT_FALSE(parsed.contains("training_seconds"));
   EXPECT_FALSE(parsed.contains("startup_seconds"));
   EXPECT_FALSE(parsed.contains("first_steps_unix_seconds"));
   ASSERT_TRUE(read.ok()) << read.status().ToString();
@@ -222,6 +226,19 @@ TEST(RunSummaryTest, StartUpIsFromTheStartToTheLastFirstStep) {
   SetRoundStats(stats, &summary);
   EXPECT_FALSE(summary.startup_seconds.has_value());
   EXPECT_FALSE(summary.first_steps_unix_seconds.has_value());
+}
+
+TEST(RunSummaryTest, SamplesPerSecondAreOverTheTrainingSeconds) {
+  RunSummary summary;
+  summary.samples = 90000;
+  summary.wall_seconds = 12.0;
+  summary.training_seconds = 9.0;
+  EXPECT_DOUBLE_EQ(summary.samples_per_second(), 10000.0);
+  // A simulation, or a run no worker stepped in: the run's seconds.
+  summary.training_seconds.reset();
+  EXPECT_DOUBLE_EQ(summary.samples_per_second(), 7500.0);
+  summary.wall_seconds = 0;
+  EXPECT_DOUBLE_EQ(summary.samples_per_second(), 0.0);
 }
 
 TEST(RunSummaryTest, MissingFileIsDataLossNamingThePath) {
