@@ -426,6 +426,36 @@ double BasicAnchorRound<Scalar>::DistanceTo(const Scalar* from) const {
 }
 
 template <typename Scalar>
+double BasicAnchorRound<Scalar>::NearerDistance(const Scalar* a,
+                                                const Scalar* b) const {
+  constexpr size_t kLanes = 8;
+  double lanes_a[kLanes] = {};
+  double lanes_b[kLanes] = {};
+  const size_t size = decoded_.size();
+  const size_t whole = size - size % kLanes;
+  auto square = [](double value) { return value * value; };
+  for (size_t i = 0; i < whole; i += kLanes) {
+    for (size_t lane = 0; lane < kLanes; ++lane) {
+      const auto value = static_cast<double>(decoded_[i + lane]);
+      lanes_a[lane] += square(value - static_cast<double>(a[i + lane]));
+      lanes_b[lane] += square(value - static_cast<double>(b[i + lane]));
+    }
+  }
+  double squares_a = 0;
+  double squares_b = 0;
+  for (size_t i = whole; i < size; ++i) {
+    const auto value = static_cast<double>(decoded_[i]);
+    squares_a += square(value - static_cast<double>(a[i]));
+    squares_b += square(value - static_cast<double>(b[i]));
+  }
+  for (size_t lane = 0; lane < kLanes; ++lane) {
+    squares_a += lanes_a[lane];
+    squares_b += lanes_b[lane];
+  }
+  return std::sqrt(std::min(squares_a, squares_b));
+}
+
+template <typename Scalar>
 double BasicAnchorRound<Scalar>::UpdateNorm(
     uint32_t worker, const std::vector<Scalar>* base) const {
   // Minibatch SGD pushes its gradient; the local methods their model,
@@ -439,13 +469,12 @@ double BasicAnchorRound<Scalar>::UpdateNorm(
     return DistanceTo(nullptr);
   }
   if (base != nullptr) return DistanceTo(base->data());
-  const double from_anchor = DistanceTo(anchor().data());
   const std::span<const Scalar> previous =
       options_.aggregator.mode == AggregationMode::kAsync
           ? aggregator_.contribution(worker)
           : std::span<const Scalar>();
-  return previous.empty() ? from_anchor
-                          : std::min(from_anchor, DistanceTo(previous.data()));
+  return previous.empty() ? DistanceTo(anchor().data())
+                          : NearerDistance(anchor().data(), previous.data());
 }
 
 template <typename Scalar>
