@@ -797,8 +797,7 @@ summary::RunSummary Server::Finish(const std::string& stop_reason,
   summary.wall_seconds = Now();
   if (stats.first_step_unix_ns > 0) {
     summary.training_seconds =
-        static_cast<double>(training_ended_unix_ns -
-                            stats.first_step_unix_ns) *
+        static_cast<double>(training_ended_unix_ns - stats.first_step_unix_ns) *
         1e-9;
   }
   summary.bytes_up = bytes_up_;
