@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -105,6 +106,21 @@ const char* Description(Role role) {
   return "";
 }
 
+// The demo runs on the machine it starts on, so its defaults fit it: one
+// worker per core (at least 2, at most 16), since a worker's compute thread
+// keeps one core busy and more workers than cores only time-slice them;
+// and the Overlap-Local-SGD paper's batch of 128 examples per worker with
+// its learning rate 0.1 (the launch script of JYWa/Overlap_Local_SGD), a
+// round of τ = 8 steps long enough to hide the anchor's round trip.
+void SetDemoDefaults(RunConfig* config) {
+  constexpr int kMinWorkers = 2;
+  constexpr int kMaxWorkers = 16;
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  config->train.workers = std::clamp(cores, kMinWorkers, kMaxWorkers);
+  config->train.batch_size = 128;
+  config->train.lr = 0.1;
+}
+
 }  // namespace
 
 void ApplyDependentDefaults(const std::set<std::string>& given,
@@ -168,6 +184,8 @@ StatusOr<std::optional<ParsedCommandLine>> ParseCommandLine(
   CLI::App app(Description(role), argc > 0 ? argv[0] : "anchorage");
   app.set_config("--config", "", "YAML file with the same keys as the flags");
   app.config_formatter(std::make_shared<YamlConfig>(&app));
+  // Before the flags bind: their help shows these defaults.
+  if (role == Role::kDemo) SetDemoDefaults(&parsed.config);
   for (const Flag& flag : FlagTable()) {
     if (!flag.roles.contains(role)) continue;
     flag.binding.add(app, flag.name, flag.help, &parsed.config)

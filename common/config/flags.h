@@ -28,7 +28,9 @@ struct ParsedCommandLine {
 };
 
 // Parses `argv[1..argc)` (argv[0] is the subcommand name) for `role`,
-// loads `--config` if given, and validates the result. Returns nullopt when
+// loads `--config` if given, and validates the result. The demo's defaults
+// differ in three flags: --workers is the number of cores (2 to 16),
+// --batch-size 128 and --lr 0.1. Returns nullopt when
 // --help was asked for (the help text is then printed to stdout), and
 // InvalidArgument with a one-line message naming the flag or key and the
 // value on any error.

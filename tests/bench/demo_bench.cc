@@ -1,11 +1,11 @@
 // The demo against what the machine's cores can compute, in one run.
 //
-// BM_DemoThroughput: first every core runs training steps of the demo's
-// model (mlp:256,128 on 784 inputs, batch 32, as BM_MlpStep) for 3 s, one
-// thread per core, with nothing else running: the cores' compute in samples
-// per second. Then `anchorage demo` with its defaults (seed 1) runs as its
-// own processes, and its training throughput (samples over seconds of
-// training, from its summary) is printed as a fraction of that.
+// BM_DemoThroughput: `anchorage demo` with its defaults (seed 1) runs as its
+// own processes; then every core runs training steps of the demo's model
+// at the demo's batch size (as BM_MlpStep) for 3 s, one thread per core,
+// with nothing else running: the cores' compute in samples per second. The
+// demo's training throughput (samples over seconds of training, from its
+// summary) is printed as a fraction of that.
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -40,19 +40,20 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kInputDim = 784;
 constexpr int kNumClasses = 10;
-constexpr Eigen::Index kBatch = 32;
 
-// Training steps on one thread until `stop`; returns the samples done.
-int64_t StepUntil(const std::atomic<bool>& stop) {
+// Training steps of `spec` at `batch` on one thread until `stop`; returns
+// the samples done.
+int64_t StepUntil(const std::string& spec, Eigen::Index batch,
+                  const std::atomic<bool>& stop) {
   std::unique_ptr<model::Model> model =
-      model::MakeModel("mlp:256,128", kInputDim, kNumClasses).value();
+      model::MakeModel(spec, kInputDim, kNumClasses).value();
   std::mt19937_64 random(42);
   std::uniform_real_distribution<float> pixel(0.0F, 1.0F);
-  RowMatrix x(kBatch, kInputDim);
+  RowMatrix x(batch, kInputDim);
   for (Eigen::Index i = 0; i < x.size(); ++i) {
     x.data()[i] = pixel(random);
   }
-  std::vector<int32_t> labels(static_cast<size_t>(kBatch));
+  std::vector<int32_t> labels(static_cast<size_t>(batch));
   for (size_t i = 0; i < labels.size(); ++i) {
     labels[i] = static_cast<int32_t>(i % kNumClasses);
   }
@@ -67,21 +68,23 @@ int64_t StepUntil(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed)) {
     benchmark::DoNotOptimize(model->LossAndGradient(params, x, labels, grad));
     sgd.Step(params, grad);
-    samples += kBatch;
+    samples += batch;
   }
   return samples;
 }
 
 // Samples per second of `threads` threads stepping for `seconds`.
-double CoresCompute(int threads, double seconds) {
+double CoresCompute(int threads, double seconds, const std::string& spec,
+                    Eigen::Index batch) {
   std::atomic<bool> stop{false};
   std::vector<int64_t> samples(static_cast<size_t>(threads), 0);
   std::vector<std::thread> running;
   running.reserve(static_cast<size_t>(threads));
   const auto start = Clock::now();
   for (int t = 0; t < threads; ++t) {
-    running.emplace_back(
-        [&, t] { samples[static_cast<size_t>(t)] = StepUntil(stop); });
+    running.emplace_back([&, t] {
+      samples[static_cast<size_t>(t)] = StepUntil(spec, batch, stop);
+    });
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop.store(true);
@@ -136,20 +139,22 @@ void BM_DemoThroughput(benchmark::State& state) {
   const int cores =
       std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   for (auto _ : state) {
-    const double compute = CoresCompute(cores, 3.0);
     const summary::RunSummary demo = RunDemo();
-    const double rate = static_cast<double>(demo.samples) / demo.wall_seconds;
+    const double compute =
+        CoresCompute(cores, 3.0, demo.model, demo.batch_size);
+    const double rate = demo.samples_per_second();
     state.counters["demo_samples_per_s"] = rate;
     state.counters["cores_samples_per_s"] = compute;
     state.counters["ratio"] = rate / compute;
-    char line[320];
+    char line[400];
     std::snprintf(
         line, sizeof(line),
-        "demo (defaults, seed 1): %.0f samples/s over %.2f s of training "
-        "= %.2f x the %d cores' compute (%.0f samples/s: one thread of "
-        "mlp:256,128 steps at batch 32 per core, same run); test accuracy "
+        "demo (defaults, seed 1, %d workers): %.0f samples/s over %.2f s "
+        "of training = %.2f x the %d cores' compute (%.0f samples/s: one "
+        "thread of %s steps at batch %d per core, same run); test accuracy "
         "%.4f",
-        rate, demo.wall_seconds, rate / compute, cores, compute,
+        demo.workers, rate, demo.training_seconds.value_or(demo.wall_seconds),
+        rate / compute, cores, compute, demo.model.c_str(), demo.batch_size,
         demo.test_accuracy);
     bench::AddSummaryLine(line);
   }

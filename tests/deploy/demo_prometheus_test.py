@@ -30,7 +30,8 @@ def http_json(url):
 
 def main():
     binary = os.path.abspath(sys.argv[1])
-    demo_flags = ["--workers=2", "--model=softmax", "--epochs=1", "--link-latency=0.03",
+    demo_flags = ["--workers=2", "--model=softmax", "--epochs=1", "--batch-size=32",
+                  "--link-latency=0.03",
                   "--progress-interval=0", "--eval-interval=1",
                   "--eval-examples=1000"]
 

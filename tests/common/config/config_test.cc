@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -141,6 +143,28 @@ TEST(ConfigTest, ShardFlagsReachTheServerAndTheWorker) {
   // The simulator models the same shards.
   EXPECT_EQ(ParseOk(Role::kSimulate, {"--shards", "4"}).server.shards, 4);
   EXPECT_FALSE(Parse(Role::kWorker, {"--shard", "1"}).ok());
+}
+
+TEST(ConfigTest, TheDemoFitsItsDefaultsToTheMachine) {
+  const RunConfig demo = ParseOk(Role::kDemo, {});
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  EXPECT_EQ(demo.train.workers, std::clamp(cores, 2, 16));
+  EXPECT_EQ(demo.train.batch_size, 128);
+  EXPECT_DOUBLE_EQ(demo.train.lr, 0.1);
+  // The flags still win, and the other roles keep the shared defaults.
+  const RunConfig set =
+      ParseOk(Role::kDemo, {"--workers=5", "--batch-size=32", "--lr=0.05"});
+  EXPECT_EQ(set.train.workers, 5);
+  EXPECT_EQ(set.train.batch_size, 32);
+  EXPECT_DOUBLE_EQ(set.train.lr, 0.05);
+  for (const Role role :
+       {Role::kServer, Role::kWorker, Role::kSimulate, Role::kCompare}) {
+    const RunConfig config = ParseOk(role, {});
+    EXPECT_EQ(config.train.workers, TrainOptions{}.workers) << RoleName(role);
+    EXPECT_EQ(config.train.batch_size, TrainOptions{}.batch_size)
+        << RoleName(role);
+    EXPECT_DOUBLE_EQ(config.train.lr, TrainOptions{}.lr) << RoleName(role);
+  }
 }
 
 TEST(RunConfigTest, DefaultsValidate) {
