@@ -88,7 +88,7 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(
   if (!status.ok()) return status;
   std::vector<float> initial(static_cast<size_t>((*model)->dim()));
   (*model)->Initialize(config.train.seed, initial);
-  // A push codec per shard, of its slice, with this worker's random stream;
+  // A push codec per shard, of its slice, with its own random stream;
   // its options must fit the slice (a sketch's cells).
   const int64_t dim = (*model)->dim();
   if (static_cast<int64_t>(servers.size()) > dim) {
@@ -103,8 +103,9 @@ StatusOr<std::unique_ptr<Worker>> Worker::Create(
         dim, static_cast<int>(servers.size()), static_cast<int>(s));
     StatusOr<std::unique_ptr<codec::Codec>> codec = codec::MakeCodec(
         config.train.codec, slice.size(),
-        config.CodecSettings(config.worker.worker_id,
-                             config.train.PlannedPushes(data->train_size)));
+        config.ShardCodecSettings(config.worker.worker_id,
+                                  config.train.PlannedPushes(data->train_size),
+                                  static_cast<int>(s)));
     if (!codec.ok()) return codec.status();
     links.push_back({.server = servers[s],
                      .curve = (*curves)[s],

@@ -206,6 +206,16 @@ codec::CodecOptions RunConfig::CodecSettings(int sender,
   return options;
 }
 
+codec::CodecOptions RunConfig::ShardCodecSettings(int sender,
+                                                  int64_t planned_encodes,
+                                                  int shard) const {
+  codec::CodecOptions options = CodecSettings(sender, planned_encodes);
+  if (shard > 0) {
+    options.seed = MixSeed(options.seed, static_cast<uint64_t>(shard));
+  }
+  return options;
+}
+
 int64_t TrainOptions::PlannedPushes(int64_t train_size) const {
   if (epochs > 0) {
     return std::max<int64_t>(

@@ -343,6 +343,12 @@ struct RunConfig {
   // id), `planned_encodes` is the number of pushes the sender makes in the
   // run (DQ-SGD's N), and the sketch's hash seed comes from --seed.
   codec::CodecOptions CodecSettings(int sender, int64_t planned_encodes) const;
+  // The same for the slice a sender pushes to shard `shard` of a sharded
+  // service: each slice draws from its own random stream (QSGD's rounding
+  // of a slice's coordinates is independent of the other slices'), shard 0
+  // keeping the unsharded stream; every shard has the one sketch seed.
+  codec::CodecOptions ShardCodecSettings(int sender, int64_t planned_encodes,
+                                         int shard) const;
 
   // Returns InvalidArgument naming the first flag whose value is out of
   // range, as "--flag: problem (got value)".

@@ -167,6 +167,24 @@ TEST(ConfigTest, TheDemoFitsItsDefaultsToTheMachine) {
   }
 }
 
+TEST(RunConfigTest, EachShardsSliceHasItsOwnCodecStream) {
+  const RunConfig config = ParseOk(Role::kWorker, {"--codec=qsgd"});
+  const codec::CodecOptions whole = config.CodecSettings(3, 10);
+  const codec::CodecOptions first = config.ShardCodecSettings(3, 10, 0);
+  const codec::CodecOptions second = config.ShardCodecSettings(3, 10, 1);
+  const codec::CodecOptions third = config.ShardCodecSettings(3, 10, 2);
+  // Unsharded runs keep their stream; each further slice draws its own,
+  // and apart from other workers' (sender 4's first slice).
+  EXPECT_EQ(first.seed, whole.seed);
+  EXPECT_NE(second.seed, first.seed);
+  EXPECT_NE(third.seed, second.seed);
+  EXPECT_NE(third.seed, first.seed);
+  EXPECT_NE(second.seed, config.ShardCodecSettings(4, 10, 0).seed);
+  // The sketches' hashes must match the shard's server: one seed for all.
+  EXPECT_EQ(second.sketch_seed, whole.sketch_seed);
+  EXPECT_EQ(second.dqsgd_total_steps, whole.dqsgd_total_steps);
+}
+
 TEST(RunConfigTest, DefaultsValidate) {
   const RunConfig config;
 
