@@ -20,6 +20,7 @@
 
 #include "common/base/bytes.h"
 #include "common/base/format.h"
+#include "common/base/heap.h"
 #include "common/data/idx_reader.h"
 
 namespace anchorage::data {
@@ -397,6 +398,8 @@ StatusOr<Dataset> DatasetCache::Rows(Split split,
   Dataset out;
   out.features.resize(static_cast<Eigen::Index>(rows.size()),
                       static_cast<Eigen::Index>(dim_));
+  MapPagesNow(out.features.data(),
+              static_cast<size_t>(out.features.size()) * sizeof(float));
   out.labels.resize(rows.size());
   out.num_classes = num_classes_;
   if (source_classes_ > 0) {
@@ -411,18 +414,23 @@ StatusOr<Dataset> DatasetCache::Rows(Split split,
                                      std::to_string(split_rows));
     }
     const auto r = static_cast<uint64_t>(row);
-    const uint8_t* data = At(features + r * row_bytes);
+    // Read, not copied from the mapping: see MappedFile::ReadAt. The
+    // checksum is then taken of the bytes kept.
+    const std::span<uint8_t> kept(
+        reinterpret_cast<uint8_t*>(
+            out.features.row(static_cast<Eigen::Index>(i)).data()),
+        static_cast<size_t>(row_bytes));
+    Status read = file_.ReadAt(features + r * row_bytes, kept);
+    if (!read.ok()) return read;
     uint32_t expected = 0;
     std::memcpy(&expected,
                 At(sections_.row_crcs + (first_crc + r) * sizeof(uint32_t)),
                 sizeof(expected));
-    if (Crc32(data, row_bytes) != expected) {
+    if (Crc32(kept.data(), row_bytes) != expected) {
       return Status::DataLoss(file_.path() + ": " +
                               (test ? "test" : "training") + " row " +
                               std::to_string(row) + " fails its checksum");
     }
-    std::memcpy(out.features.row(static_cast<Eigen::Index>(i)).data(), data,
-                row_bytes);
     std::memcpy(&out.labels[i], At(labels + r * sizeof(int32_t)),
                 sizeof(int32_t));
     if (source_classes_ > 0) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -148,23 +149,41 @@ StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
     return Status::Unavailable("cannot map " + path + ": not a regular file");
   }
   const auto size = static_cast<size_t>(info.st_size);
-  if (size == 0) {
-    ::close(fd);
-    return MappedFile(path, nullptr, 0);
-  }
+  if (size == 0) return MappedFile(path, fd, nullptr, 0);
   void* data = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-  // The mapping keeps the file; the descriptor is no longer needed.
-  const int error = errno;
-  ::close(fd);
   if (data == MAP_FAILED) {
-    errno = error;
-    return Status::Unavailable(Problem("map", path));
+    Status status = Status::Unavailable(Problem("map", path));
+    ::close(fd);
+    return status;
   }
-  return MappedFile(path, static_cast<uint8_t*>(data), size);
+  // The descriptor stays open for ReadAt, on the same file as the mapping.
+  return MappedFile(path, fd, static_cast<uint8_t*>(data), size);
+}
+
+Status MappedFile::ReadAt(uint64_t offset, std::span<uint8_t> out) const {
+  if (offset > size_ || out.size() > size_ - offset) {
+    return Status::DataLoss(path_ + ": bytes " + std::to_string(offset) +
+                            " to " + std::to_string(offset + out.size()) +
+                            " are past its end (" + std::to_string(size_) +
+                            " bytes)");
+  }
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t read = ::pread(fd_, out.data() + done, out.size() - done,
+                                 static_cast<off_t>(offset + done));
+    if (read < 0 && errno == EINTR) continue;
+    if (read <= 0) {
+      return Status::DataLoss(read == 0 ? path_ + ": ends early"
+                                        : Problem("read", path_));
+    }
+    done += static_cast<size_t>(read);
+  }
+  return Status::Ok();
 }
 
 MappedFile::MappedFile(MappedFile&& other) noexcept
     : path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
       data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)) {}
 
@@ -172,6 +191,7 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   if (this != &other) {
     Unmap();
     path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
   }
@@ -184,6 +204,8 @@ MappedFile::~MappedFile() {
 
 void MappedFile::Unmap() {
   if (data_ != nullptr) ::munmap(data_, size_);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
   data_ = nullptr;
   size_ = 0;
 }

@@ -65,7 +65,8 @@ StatusOr<std::string> ReadFile(const std::string& path);
 // or removed; a file truncated in place while mapped would fault on access,
 // which is why the files mapped here are only ever replaced by rename.
 //
-// Move-only; unmaps on destruction. Reads from any thread are safe.
+// Move-only; unmaps and closes the file on destruction. Reads from any
+// thread are safe.
 class MappedFile {
  public:
   // Maps `path`. NotFound ("cannot open PATH: ...") when it cannot be
@@ -82,13 +83,23 @@ class MappedFile {
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
   const std::string& path() const { return path_; }
 
+  // Copies the file's bytes at `offset` into `out` with pread, from the
+  // same file as the mapping, without touching the mapping: a page read
+  // through the mapping is faulted into this process first, one fault per
+  // page, which for rows scattered over a large file costs more than the
+  // copy. DataLoss naming the file when the range is not in it or the read
+  // fails.
+  Status ReadAt(uint64_t offset, std::span<uint8_t> out) const;
+
  private:
-  // `data` is the mapping (PROT_READ: never written through).
-  MappedFile(std::string path, uint8_t* data, size_t size)
-      : path_(std::move(path)), data_(data), size_(size) {}
+  // `data` is the mapping (PROT_READ: never written through); `fd` the
+  // open file it maps.
+  MappedFile(std::string path, int fd, uint8_t* data, size_t size)
+      : path_(std::move(path)), fd_(fd), data_(data), size_(size) {}
   void Unmap();
 
   std::string path_;
+  int fd_ = -1;
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
 };

@@ -1,9 +1,11 @@
+#include <array>
 #include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -475,6 +477,29 @@ TEST(MappedFileTest, AMappingKeepsTheFileItMappedAfterAReplacement) {
   EXPECT_EQ(std::string(moved.bytes().begin(), moved.bytes().end()),
             "old bytes");
   EXPECT_EQ(ReadAll(path), "new");
+  // ReadAt reads the mapped file too, not the one now at its path.
+  std::array<uint8_t, 5> read{};
+  ASSERT_TRUE(moved.ReadAt(4, read).ok());
+  EXPECT_EQ(std::string(read.begin(), read.end()), "bytes");
+}
+
+TEST(MappedFileTest, ReadAtCopiesARangeAndRefusesOnePastTheEnd) {
+  const std::string path = TestDir() + "/data.bin";
+  WriteAll(path, "0123456789");
+  const StatusOr<MappedFile> file = MappedFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  std::array<uint8_t, 4> out{};
+
+  ASSERT_TRUE(file->ReadAt(6, out).ok());
+  EXPECT_EQ(std::string(out.begin(), out.end()), "6789");
+  EXPECT_TRUE(file->ReadAt(0, std::span<uint8_t>()).ok());
+
+  for (const uint64_t offset :
+       {uint64_t{7}, uint64_t{11}, std::numeric_limits<uint64_t>::max()}) {
+    const Status past = file->ReadAt(offset, out);
+    EXPECT_EQ(past.code(), Status::Code::kDataLoss) << offset;
+    EXPECT_NE(past.message().find(path), std::string::npos) << past.ToString();
+  }
 }
 
 }  // namespace
