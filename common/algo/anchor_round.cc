@@ -1,6 +1,7 @@
 #include "common/algo/anchor_round.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -42,6 +43,34 @@ double ValuesNorm(std::span<const uint8_t> bytes) {
   }
   return std::isfinite(squares) ? std::sqrt(squares)
                                 : std::numeric_limits<double>::infinity();
+}
+
+// Σ_i change(k, i)² over i < size for each k < N, in one pass: N norms of
+// differences read together. Independent partial sums per k, so the loop
+// vectorises in strict IEEE order (when `change` has no branch).
+template <size_t N, typename Change>
+std::array<double, N> SumsOfSquares(size_t size, const Change& change) {
+  constexpr size_t kLanes = 8;
+  std::array<std::array<double, kLanes>, N> lanes{};
+  const size_t whole = size - size % kLanes;
+  for (size_t i = 0; i < whole; i += kLanes) {
+    for (size_t k = 0; k < N; ++k) {
+      for (size_t lane = 0; lane < kLanes; ++lane) {
+        const double value = change(k, i + lane);
+        lanes[k][lane] += value * value;
+      }
+    }
+  }
+  std::array<double, N> squares{};
+  for (size_t k = 0; k < N; ++k) {
+    for (size_t i = whole; i < size; ++i) {
+      squares[k] += change(k, i) * change(k, i);
+    }
+    for (const double lane : lanes[k]) {
+      squares[k] += lane;
+    }
+  }
+  return squares;
 }
 
 }  // namespace
@@ -399,60 +428,17 @@ std::optional<Refused> BasicAnchorRound<Scalar>::AddToRound(
 
 template <typename Scalar>
 double BasicAnchorRound<Scalar>::DistanceTo(const Scalar* from) const {
-  // Independent partial sums, so the loop vectorises in strict IEEE order.
-  constexpr size_t kLanes = 8;
-  double lanes[kLanes] = {};
-  const size_t size = decoded_.size();
-  const size_t whole = size - size % kLanes;
+  const Scalar* x = decoded_.data();
   // A gradient is its own update (from null: the origin).
-  auto change = [&](size_t i) {
-    return static_cast<double>(decoded_[i]) -
-           (from == nullptr ? 0.0 : static_cast<double>(from[i]));
-  };
-  for (size_t i = 0; i < whole; i += kLanes) {
-    for (size_t lane = 0; lane < kLanes; ++lane) {
-      const double value = change(i + lane);
-      lanes[lane] += value * value;
-    }
-  }
-  double squares = 0;
-  for (size_t i = whole; i < size; ++i) {
-    squares += change(i) * change(i);
-  }
-  for (const double lane : lanes) {
-    squares += lane;
-  }
-  return std::sqrt(squares);
-}
-
-template <typename Scalar>
-double BasicAnchorRound<Scalar>::NearerDistance(const Scalar* a,
-                                                const Scalar* b) const {
-  constexpr size_t kLanes = 8;
-  double lanes_a[kLanes] = {};
-  double lanes_b[kLanes] = {};
-  const size_t size = decoded_.size();
-  const size_t whole = size - size % kLanes;
-  auto square = [](double value) { return value * value; };
-  for (size_t i = 0; i < whole; i += kLanes) {
-    for (size_t lane = 0; lane < kLanes; ++lane) {
-      const auto value = static_cast<double>(decoded_[i + lane]);
-      lanes_a[lane] += square(value - static_cast<double>(a[i + lane]));
-      lanes_b[lane] += square(value - static_cast<double>(b[i + lane]));
-    }
-  }
-  double squares_a = 0;
-  double squares_b = 0;
-  for (size_t i = whole; i < size; ++i) {
-    const auto value = static_cast<double>(decoded_[i]);
-    squares_a += square(value - static_cast<double>(a[i]));
-    squares_b += square(value - static_cast<double>(b[i]));
-  }
-  for (size_t lane = 0; lane < kLanes; ++lane) {
-    squares_a += lanes_a[lane];
-    squares_b += lanes_b[lane];
-  }
-  return std::sqrt(std::min(squares_a, squares_b));
+  const std::array<double, 1> squares =
+      from == nullptr
+          ? SumsOfSquares<1>(
+                decoded_.size(),
+                [x](size_t, size_t i) { return static_cast<double>(x[i]); })
+          : SumsOfSquares<1>(decoded_.size(), [x, from](size_t, size_t i) {
+              return static_cast<double>(x[i]) - static_cast<double>(from[i]);
+            });
+  return std::sqrt(squares[0]);
 }
 
 template <typename Scalar>
@@ -473,8 +459,15 @@ double BasicAnchorRound<Scalar>::UpdateNorm(
       options_.aggregator.mode == AggregationMode::kAsync
           ? aggregator_.contribution(worker)
           : std::span<const Scalar>();
-  return previous.empty() ? DistanceTo(anchor().data())
-                          : NearerDistance(anchor().data(), previous.data());
+  if (previous.empty()) return DistanceTo(anchor().data());
+  // Both distances in one pass over the push.
+  const Scalar* x = decoded_.data();
+  const std::array<const Scalar*, 2> bases = {anchor().data(), previous.data()};
+  const std::array<double, 2> squares =
+      SumsOfSquares<2>(decoded_.size(), [x, &bases](size_t k, size_t i) {
+        return static_cast<double>(x[i]) - static_cast<double>(bases[k][i]);
+      });
+  return std::sqrt(std::min(squares[0], squares[1]));
 }
 
 template <typename Scalar>

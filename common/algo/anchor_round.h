@@ -319,9 +319,6 @@ class BasicAnchorRound {
   double UpdateNorm(uint32_t worker, const std::vector<Scalar>* base) const;
   // ‖decoded_ − from‖ (from null: ‖decoded_‖).
   double DistanceTo(const Scalar* from) const;
-  // min(‖decoded_ − a‖, ‖decoded_ − b‖) in one pass over decoded_, each
-  // norm summed as DistanceTo sums it.
-  double NearerDistance(const Scalar* a, const Scalar* b) const;
   // The decoded contribution x becomes z + weight·(x − z), z the anchor.
   void Shrink(double weight);
   void Record(const PushRequest& request, Member& member);
