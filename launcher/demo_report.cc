@@ -36,7 +36,7 @@ void PrintSummaryTable(const summary::RunSummary& s,
               static_cast<long long>(s.anchor_version));
   std::printf("  %-22s %.2f (%s)\n", "epochs", s.epochs, s.stop_reason.c_str());
   std::printf("  %-22s %.1f s training, %.1f s in all\n", "wall time",
-              s.training_seconds.value_or(s.wall_seconds),
+              s.seconds_of_training(),
               s.demo_wall_seconds.value_or(s.wall_seconds));
   if (s.startup_seconds) {
     std::printf("  %-22s %.2f s from launch to every worker's first step\n",

@@ -112,8 +112,12 @@ double RunSummary::compression_ratio() const {
   return codec::CompressionRatio(raw_bytes_up, bytes_up);
 }
 
+double RunSummary::seconds_of_training() const {
+  return training_seconds.value_or(wall_seconds);
+}
+
 double RunSummary::samples_per_second() const {
-  const double seconds = training_seconds.value_or(wall_seconds);
+  const double seconds = seconds_of_training();
   return seconds > 0 ? static_cast<double>(samples) / seconds : 0;
 }
 

@@ -128,8 +128,9 @@ struct RunSummary {
 
   // raw_bytes_up / bytes_up (0 when nothing was sent).
   double compression_ratio() const;
-  // Samples per second of training (of the run when training_seconds is
-  // unset); 0 for a run of no time.
+  // training_seconds, or the run's wall_seconds when it is unset.
+  double seconds_of_training() const;
+  // Samples per second of seconds_of_training(); 0 for a run of no time.
   double samples_per_second() const;
 
   // Field by field; a NaN is unequal to everything, itself included.

@@ -153,9 +153,8 @@ void BM_DemoThroughput(benchmark::State& state) {
         "of training = %.2f x the %d cores' compute (%.0f samples/s: one "
         "thread of %s steps at batch %d per core, same run); test accuracy "
         "%.4f",
-        demo.workers, rate, demo.training_seconds.value_or(demo.wall_seconds),
-        rate / compute, cores, compute, demo.model.c_str(), demo.batch_size,
-        demo.test_accuracy);
+        demo.workers, rate, demo.seconds_of_training(), rate / compute, cores,
+        compute, demo.model.c_str(), demo.batch_size, demo.test_accuracy);
     bench::AddSummaryLine(line);
   }
 }

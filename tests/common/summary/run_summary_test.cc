@@ -233,9 +233,11 @@ TEST(RunSummaryTest, SamplesPerSecondAreOverTheTrainingSeconds) {
   summary.samples = 90000;
   summary.wall_seconds = 12.0;
   summary.training_seconds = 9.0;
+  EXPECT_DOUBLE_EQ(summary.seconds_of_training(), 9.0);
   EXPECT_DOUBLE_EQ(summary.samples_per_second(), 10000.0);
   // A simulation, or a run no worker stepped in: the run's seconds.
   summary.training_seconds.reset();
+  EXPECT_DOUBLE_EQ(summary.seconds_of_training(), 12.0);
   EXPECT_DOUBLE_EQ(summary.samples_per_second(), 7500.0);
   summary.wall_seconds = 0;
   EXPECT_DOUBLE_EQ(summary.samples_per_second(), 0.0);
