@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/base/status.h"
+#include "common/io/file.h"
 
 namespace anchorage::io {
 
@@ -17,9 +18,10 @@ using Json = nlohmann::ordered_json;
 // Writes `json` to `path` atomically (WriteFileAtomically), indented by two
 // spaces with one `"key": value` per line and a final newline. A number
 // that is not finite is written as null; bytes of a string that are not
-// UTF-8 are replaced by U+FFFD. Returns Unavailable when the file cannot be
-// written.
-Status WriteJsonFile(const std::string& path, const Json& json);
+// UTF-8 are replaced by U+FFFD. `durability` as for WriteFileAtomically.
+// Returns Unavailable when the file cannot be written.
+Status WriteJsonFile(const std::string& path, const Json& json,
+                     Durability durability = Durability::kDurable);
 
 // Reads the JSON document at `path` and converts it to T with nlohmann's
 // from_json. Returns DataLoss naming `path` and the problem: a file that

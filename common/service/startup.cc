@@ -48,10 +48,14 @@ StatusOr<Service> StartService(const std::string& role,
 Status WriteReadyFile(const config::OutputOptions& output,
                       const Service& service, const std::string& endpoint) {
   if (output.ready_file.empty()) return Status::Ok();
+  // Not synced: the file names a live process, so after a crash of the
+  // machine it names nothing whether or not it was on disk, and the sync
+  // would delay the start of every process that writes one.
   return io::WriteJsonFile(output.ready_file,
                            ReadyFile{.endpoint = endpoint,
                                      .metrics_port = service.exposer->port(),
-                                     .pid = getpid()});
+                                     .pid = getpid()},
+                           io::Durability::kAtomicOnly);
 }
 
 StatusOr<ReadyFile> ReadReadyFile(const std::string& path) {
