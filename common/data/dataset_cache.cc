@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -27,7 +28,7 @@ namespace anchorage::data {
 namespace {
 
 constexpr uint32_t kMagic = 0x44434e41;  // "ANCD"
-constexpr uint32_t kFormat = 1;
+constexpr uint32_t kFormat = 2;
 constexpr uint64_t kAlignment = 64;
 constexpr const char* kSuffix = ".ancdata";
 // Bounds on what a header may claim, far above any dataset here, so the
@@ -36,6 +37,8 @@ constexpr uint64_t kMaxRows = uint64_t{1} << 32;
 constexpr uint64_t kMaxDim = uint64_t{1} << 24;
 constexpr uint64_t kMaxClasses = uint64_t{1} << 16;
 constexpr size_t kMaxKeyBytes = size_t{1} << 16;
+// The most bytes of consecutive rows one read takes.
+constexpr uint64_t kReadBytes = uint64_t{1} << 20;
 
 uint64_t Align(uint64_t offset) {
   return (offset + kAlignment - 1) / kAlignment * kAlignment;
@@ -85,7 +88,7 @@ struct Shape {
 
 CacheLayout Layout(uint64_t header_bytes, const Shape& shape) {
   CacheLayout s;
-  const uint64_t row_bytes = shape.dim * sizeof(float);
+  const uint64_t row_bytes = shape.dim;  // a byte per feature
   const uint64_t source_rows = shape.source ? 1 : 0;
   s.train_features = Align(header_bytes);
   s.test_features = Align(s.train_features + shape.train_rows * row_bytes);
@@ -104,6 +107,21 @@ CacheLayout Layout(uint64_t header_bytes, const Shape& shape) {
 
 std::string_view Bytes(const void* data, uint64_t size) {
   return {static_cast<const char*>(data), static_cast<size_t>(size)};
+}
+
+// The pixel bytes of `features`, row-major, into `pixels`. False when a
+// feature is not the PixelFeature of a byte, so cannot be cached exactly.
+bool EncodePixels(const RowMatrix& features, std::vector<uint8_t>* pixels) {
+  pixels->resize(static_cast<size_t>(features.size()));
+  const float* in = features.data();
+  for (size_t i = 0; i < pixels->size(); ++i) {
+    const float feature = in[i];
+    if (!(feature >= 0.0F && feature <= 1.0F)) return false;
+    const auto pixel = static_cast<uint8_t>(std::lround(feature * 255.0F));
+    if (PixelFeature(pixel) != feature) return false;
+    (*pixels)[i] = pixel;
+  }
+  return true;
 }
 
 // One line of the key per source file.
@@ -158,7 +176,8 @@ StatusOr<CacheSource> DescribeCacheSource(DatasetKind kind,
   }
   StatusOr<std::vector<std::string>> files = FashionMnistFiles(data_dir);
   if (!files.ok()) return files.status();
-  std::string key = "anchorage dataset cache of " +
+  std::string key = "anchorage dataset cache (format " +
+                    std::to_string(kFormat) + ") of " +
                     std::string(DatasetName(kind)) + " from\n";
   for (const std::string& file : *files) {
     StatusOr<std::string> line = DescribeFile(file);
@@ -185,14 +204,21 @@ Status WriteDatasetCache(const CacheSource& source, const TrainTest& data) {
     return Status::InvalidArgument("cannot cache " + source.path +
                                    ": the splits' shapes disagree");
   }
+  std::vector<uint8_t> train_pixels;
+  std::vector<uint8_t> test_pixels;
+  if (!EncodePixels(train.features, &train_pixels) ||
+      !EncodePixels(test.features, &test_pixels)) {
+    return Status::InvalidArgument("cannot cache " + source.path +
+                                   ": a feature is not a pixel byte / 255");
+  }
   const Standardization standardization =
       ComputeStandardization(train.features);
-  const uint64_t row_bytes = shape.dim * sizeof(float);
+  const uint64_t row_bytes = shape.dim;
   std::vector<uint32_t> row_crcs;
   row_crcs.reserve(shape.train_rows + shape.test_rows);
-  for (const Dataset* split : {&train, &test}) {
-    for (Eigen::Index r = 0; r < split->features.rows(); ++r) {
-      row_crcs.push_back(Crc32(split->features.row(r).data(), row_bytes));
+  for (const std::vector<uint8_t>* pixels : {&train_pixels, &test_pixels}) {
+    for (uint64_t at = 0; at < pixels->size(); at += row_bytes) {
+      row_crcs.push_back(Crc32(pixels->data() + at, row_bytes));
     }
   }
 
@@ -248,9 +274,9 @@ Status WriteDatasetCache(const CacheSource& source, const TrainTest& data) {
   const std::string_view parts[] = {
       Bytes(head.data(), head.size()),
       padding(head.size(), s.train_features),
-      Bytes(train.features.data(), train_bytes),
+      Bytes(train_pixels.data(), train_bytes),
       padding(s.train_features + train_bytes, s.test_features),
-      Bytes(test.features.data(), test_bytes),
+      Bytes(test_pixels.data(), test_bytes),
       padding(s.test_features + test_bytes, s.train_labels),
       Bytes(meta.data(), meta.size()),
   };
@@ -394,7 +420,14 @@ StatusOr<Dataset> DatasetCache::Rows(Split split,
   const uint64_t labels = test ? sections_.test_labels : sections_.train_labels;
   const uint64_t source = test ? sections_.test_source : sections_.train_source;
   const uint64_t first_crc = test ? train_rows_ : 0;
-  const uint64_t row_bytes = dim_ * sizeof(float);
+  const uint64_t row_bytes = dim_;
+  for (const int64_t row : rows) {
+    if (row < 0 || static_cast<uint64_t>(row) >= split_rows) {
+      return Status::InvalidArgument(file_.path() + ": no row " +
+                                     std::to_string(row) + " in a split of " +
+                                     std::to_string(split_rows));
+    }
+  }
   Dataset out;
   out.features.resize(static_cast<Eigen::Index>(rows.size()),
                       static_cast<Eigen::Index>(dim_));
@@ -406,37 +439,46 @@ StatusOr<Dataset> DatasetCache::Rows(Split split,
     out.source_classes = source_classes_;
     out.source_labels.resize(rows.size());
   }
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const int64_t row = rows[i];
-    if (row < 0 || static_cast<uint64_t>(row) >= split_rows) {
-      return Status::InvalidArgument(file_.path() + ": no row " +
-                                     std::to_string(row) + " in a split of " +
-                                     std::to_string(split_rows));
+  // Runs of consecutive rows are read at once; each row's checksum is then
+  // taken of the bytes read, which are what is decoded. Read, not copied
+  // from the mapping: see MappedFile::ReadAt.
+  const size_t run_limit =
+      static_cast<size_t>(std::max<uint64_t>(1, kReadBytes / row_bytes));
+  std::vector<uint8_t> pixels(std::min(rows.size(), run_limit) * row_bytes);
+  for (size_t first = 0; first < rows.size();) {
+    size_t end = first + 1;
+    while (end < rows.size() && end - first < run_limit &&
+           rows[end] == rows[end - 1] + 1) {
+      ++end;
     }
-    const auto r = static_cast<uint64_t>(row);
-    // Read, not copied from the mapping: see MappedFile::ReadAt. The
-    // checksum is then taken of the bytes kept.
-    const std::span<uint8_t> kept(
-        reinterpret_cast<uint8_t*>(
-            out.features.row(static_cast<Eigen::Index>(i)).data()),
-        static_cast<size_t>(row_bytes));
-    Status read = file_.ReadAt(features + r * row_bytes, kept);
+    const auto first_row = static_cast<uint64_t>(rows[first]);
+    const std::span<uint8_t> run(pixels.data(), (end - first) * row_bytes);
+    Status read = file_.ReadAt(features + first_row * row_bytes, run);
     if (!read.ok()) return read;
-    uint32_t expected = 0;
-    std::memcpy(&expected,
-                At(sections_.row_crcs + (first_crc + r) * sizeof(uint32_t)),
-                sizeof(expected));
-    if (Crc32(kept.data(), row_bytes) != expected) {
-      return Status::DataLoss(file_.path() + ": " +
-                              (test ? "test" : "training") + " row " +
-                              std::to_string(row) + " fails its checksum");
-    }
-    std::memcpy(&out.labels[i], At(labels + r * sizeof(int32_t)),
-                sizeof(int32_t));
-    if (source_classes_ > 0) {
-      std::memcpy(&out.source_labels[i], At(source + r * sizeof(int32_t)),
+    for (size_t i = first; i < end; ++i) {
+      const auto r = static_cast<uint64_t>(rows[i]);
+      const uint8_t* row = run.data() + (i - first) * row_bytes;
+      uint32_t expected = 0;
+      std::memcpy(&expected,
+                  At(sections_.row_crcs + (first_crc + r) * sizeof(uint32_t)),
+                  sizeof(expected));
+      if (Crc32(row, row_bytes) != expected) {
+        return Status::DataLoss(file_.path() + ": " +
+                                (test ? "test" : "training") + " row " +
+                                std::to_string(r) + " fails its checksum");
+      }
+      float* decoded = out.features.row(static_cast<Eigen::Index>(i)).data();
+      for (uint64_t j = 0; j < row_bytes; ++j) {
+        decoded[j] = PixelFeature(row[j]);
+      }
+      std::memcpy(&out.labels[i], At(labels + r * sizeof(int32_t)),
                   sizeof(int32_t));
+      if (source_classes_ > 0) {
+        std::memcpy(&out.source_labels[i], At(source + r * sizeof(int32_t)),
+                    sizeof(int32_t));
+      }
     }
+    first = end;
   }
   return out;
 }

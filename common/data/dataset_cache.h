@@ -1,37 +1,39 @@
 // The decoded dataset cache: a dataset read from files (Fashion-MNIST,
-// gzip'd IDX), decoded once and kept as one binary file of float32
-// features and int32 labels that later loads memory-map instead of
-// decompressing the source again. A worker copies only its shard's rows
-// out of the mapping; the page cache holds one copy of the file for every
-// process on the machine.
+// gzip'd IDX), decoded once and kept as one binary file of pixel bytes and
+// int32 labels that later loads memory-map instead of decompressing the
+// source again. A worker reads only its shard's rows and decodes each
+// pixel with PixelFeature, so the features are bit-identical to the
+// decoded source's; the page cache holds one copy of the file, a quarter
+// of the float32 features' size, for every process on the machine.
 //
 // The file is <cache dir>/<dataset>-<16 hex digits>.ancdata, the digits a
-// hash of its key: the dataset's name and, for each source file, its
-// absolute path, size and modification time (nanoseconds). A source file
-// replaced or touched gives another key, and so another file; one that
-// changes in place keeping its size and modification time is not noticed
-// (delete the cache file then).
+// hash of its key: the format, the dataset's name and, for each source
+// file, its absolute path, size and modification time (nanoseconds). A
+// source file replaced or touched gives another key, and so another file;
+// one that changes in place keeping its size and modification time is not
+// noticed (delete the cache file then).
 //
 // Format, little-endian, each section starting at a multiple of 64 bytes:
-//   header  u32 magic "ANCD", u32 format (1), u64 file size, the key (u64
+//   header  u32 magic "ANCD", u32 format (2), u64 file size, the key (u64
 //           length and bytes), u64 train rows, u64 test rows, u64 features
 //           per row, u32 classes, u32 source classes (0: no source labels),
 //           u32 CRC-32 of the file from the train labels to its end (the
 //           label, standardisation and row-checksum sections), u32 CRC-32
 //           of the header bytes before it;
-//   sections: train features, test features (float32, row-major), train
-//           labels, test labels, train and test source labels (int32; only
-//           with source classes), the training split's standardisation
+//   sections: train features, test features (a byte per feature,
+//           row-major: the feature is the byte / 255), train labels, test
+//           labels, train and test source labels (int32; only with source
+//           classes), the training split's standardisation
 //           (data::Standardization: float64 means, float32 scales), and the
 //           CRC-32 of every feature row's bytes, train rows then test rows.
 // Opening checks the header, the size, the key, the labels' ranges and the
-// checksum of the small sections; every feature row copied out is checked
+// checksum of the small sections; every feature row read is checked
 // against its own CRC-32, so a torn or corrupt file is refused and no
-// process reads more rows than it uses. The file is written by
-// io::WriteFileAtomically under a unique temporary name and renamed into
-// place, without fsync (io::Durability::kAtomicOnly): concurrent writers
-// leave one whole file, and what a crash of the machine could leave is
-// refused by these checks.
+// process reads more rows than it uses. Consecutive rows are read with one
+// system call. The file is written by io::WriteFileAtomically under a
+// unique temporary name and renamed into place, without fsync
+// (io::Durability::kAtomicOnly): concurrent writers leave one whole file,
+// and what a crash of the machine could leave is refused by these checks.
 //
 // Thread-safety: DatasetCache is read-only after Open; concurrent reads
 // are safe. The free functions share no state.
@@ -68,7 +70,8 @@ StatusOr<CacheSource> DescribeCacheSource(DatasetKind kind,
 // Writes `data`, as LoadDataset returned it (not standardised), as the
 // cache `source`, creating the cache directory when missing. Returns
 // kUnavailable naming the path when it cannot be written (the previous
-// file, if any, is then untouched).
+// file, if any, is then untouched), and kInvalidArgument when a feature
+// is not the PixelFeature of a byte.
 Status WriteDatasetCache(const CacheSource& source, const TrainTest& data);
 
 // Where each section of a cache file starts (byte offsets), and its end.

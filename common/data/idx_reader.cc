@@ -234,7 +234,7 @@ StatusOr<RowMatrix> ReadIdxImages(const std::string& path) {
     if (!status.ok()) return status;
     const uint8_t* in = chunk.data();
     for (uint64_t i = 0; i < size; ++i) {
-      out[i] = static_cast<float>(in[i]) / 255.0F;
+      out[i] = PixelFeature(in[i]);
     }
     out += size;
     done += size;

@@ -15,6 +15,13 @@
 
 namespace anchorage::data {
 
+// The feature of one pixel byte: the byte scaled by 1/255. The dataset
+// cache stores the bytes and decodes them with this, so a cached dataset is
+// bit-identical to the decoded one.
+inline float PixelFeature(uint8_t pixel) {
+  return static_cast<float>(pixel) / 255.0F;
+}
+
 // Reads an IDX image file: big-endian magic 0x00000803, count n, rows, cols,
 // then n*rows*cols unsigned bytes. Returns an n x (rows*cols) matrix with the
 // bytes scaled by 1/255. The file may be gzip-compressed; compression is

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -48,12 +49,12 @@ CacheSource WriteCache(const Files& files,
   return source;
 }
 
-// The offset in `bytes` of the float32 bytes of `row` (a unique pattern).
+// The offset in `bytes` of the pixel bytes of `row` (a unique pattern).
 size_t OffsetOf(const std::string& bytes, const Dataset& split, int64_t row) {
-  const auto* data =
-      reinterpret_cast<const char*>(split.features.row(row).data());
-  const std::string pattern(data,
-                            static_cast<size_t>(split.dim()) * sizeof(float));
+  std::string pattern;
+  for (const float feature : split.features.row(row)) {
+    pattern.push_back(static_cast<char>(std::lround(feature * 255.0F)));
+  }
   const size_t at = bytes.find(pattern);
   EXPECT_NE(at, std::string::npos) << "row " << row << " not in the file";
   EXPECT_EQ(bytes.find(pattern, at + 1), std::string::npos)
@@ -110,7 +111,8 @@ TEST(DatasetCacheTest, TrainRowsAreThoseRowsOfTheDecodedData) {
   const CacheSource source =
       WriteCache(files, DatasetKind::kFashionMnistBinary);
   const DatasetCache cache = DatasetCache::Open(source).value();
-  const std::vector<int64_t> rows = {7, 0, 39, 3, 3};
+  // Out of order, repeated, and runs of consecutive rows read at once.
+  const std::vector<int64_t> rows = {7, 0, 39, 3, 3, 4, 5, 6, 20, 21};
 
   const StatusOr<Dataset> got = cache.TrainRows(rows);
 
@@ -124,6 +126,39 @@ TEST(DatasetCacheTest, TrainRowsAreThoseRowsOfTheDecodedData) {
   EXPECT_EQ(labels.source_classes, 10);
   EXPECT_EQ(cache.TrainRows(std::vector<int64_t>{40}).status().code(),
             Status::Code::kInvalidArgument);
+}
+
+TEST(DatasetCacheTest, TheFileHoldsAByteAFeature) {
+  const Files files = MakeFiles();
+  const TrainTest decoded =
+      LoadDataset(DatasetKind::kFashionMnist, files.data_dir, 0).value();
+  const CacheSource source = WriteCache(files);
+  const std::string bytes = testing::ReadAll(source.path);
+
+  // Each row's bytes are in the file, and the features take less than the
+  // float32 features would.
+  for (int64_t row = 0; row < decoded.train.size(); ++row) {
+    OffsetOf(bytes, decoded.train, row);
+  }
+  const auto features = static_cast<size_t>(decoded.train.features.size() +
+                                            decoded.test.features.size());
+  EXPECT_LT(bytes.size(), features * sizeof(float));
+}
+
+TEST(DatasetCacheTest, FeaturesThatAreNotPixelsAreNotCached) {
+  const Files files = MakeFiles();
+  TrainTest decoded =
+      LoadDataset(DatasetKind::kFashionMnist, files.data_dir, 0).value();
+  const CacheSource source =
+      DescribeCacheSource(DatasetKind::kFashionMnist, files.data_dir,
+                          files.cache_dir)
+          .value();
+  decoded.test.features(3, 5) = 0.5F / 255.0F;
+
+  const Status status = WriteDatasetCache(source, decoded);
+
+  ExpectRefusedNaming(status, Status::Code::kInvalidArgument, source.path);
+  EXPECT_FALSE(std::filesystem::exists(source.path));
 }
 
 TEST(DatasetCacheTest, NoCacheFileIsNotFound) {
