@@ -601,9 +601,7 @@ void Server::Execute(const std::string& requester,
                      const algo::Effects& effects) {
   for (const algo::Effect& effect : effects) {
     if (const auto* welcome = std::get_if<algo::Welcome>(&effect)) {
-      Peer& peer = peers_[welcome->worker];
-      peer.routing_id = requester;
-      peer.last_seen = Clock::now();
+      peers_[welcome->worker].last_seen = Clock::now();
       SendTo(welcome->worker,
              transport::MakeWelcome(builder_, *welcome, resumed_.run_id,
                                     std::string(anchor_codec_->name()),
@@ -626,6 +624,17 @@ void Server::Execute(const std::string& requester,
              refused->text);
     } else if (std::holds_alternative<algo::Finished>(effect)) {
       finished_ = true;
+    } else if (const auto* change =
+                   std::get_if<algo::MembershipChanged>(&effect)) {
+      using Change = algo::MembershipChanged::Change;
+      if (change->change == Change::kJoined ||
+          change->change == Change::kRejoined) {
+        // The accepted join's peer: its Welcome may come with another's.
+        Peer& peer = peers_[change->worker];
+        peer.routing_id = requester;
+        peer.last_seen = Clock::now();
+      }
+      Observe(effect);
     } else {
       Observe(effect);
     }

@@ -243,7 +243,7 @@ std::optional<Refused> BasicAnchorRound<Scalar>::CheckJoin(
 }
 
 template <typename Scalar>
-Effects BasicAnchorRound<Scalar>::OnJoin(double /*now*/,
+Effects BasicAnchorRound<Scalar>::OnJoin(double now,
                                          const JoinRequest& request) {
   Effects effects;
   if (std::optional<Refused> refused = CheckJoin(request)) {
@@ -252,7 +252,10 @@ Effects BasicAnchorRound<Scalar>::OnJoin(double /*now*/,
   }
   const uint32_t id = request.worker;
   Member& member = members_[id];
-  const bool rejoin = member.live;
+  // A worker whose Welcome is held and joins again is still joining.
+  const bool waiting =
+      Holding() && std::ranges::find(waiting_, id) != waiting_.end();
+  const bool rejoin = member.live && !waiting;
   member.incarnation = request.incarnation;
   if (!member.live) {
     member.live = true;
@@ -272,15 +275,42 @@ Effects BasicAnchorRound<Scalar>::OnJoin(double /*now*/,
                                          : MembershipChanged::Change::kJoined,
                         .incarnation = member.incarnation,
                         .live_workers = live_workers()});
-  Publish();
-  effects.emplace_back(
-      Welcome{.worker = id,
-              .version = published_version_,
-              .next_round = member.next_round,
-              .workers = static_cast<uint32_t>(options_.workers),
-              .schedule_step = TellProgress(member)});
-  RecordBase(member);
+  if (!Holding()) {
+    SendWelcome(id, member, &effects);
+    return effects;
+  }
+  if (!start_due_) start_due_ = now + options_.start_wait_seconds;
+  if (!waiting) waiting_.push_back(id);
+  if (live_workers() >= options_.workers) ReleaseStart(&effects);
   return effects;
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::SendWelcome(uint32_t worker, Member& member,
+                                           Effects* effects) {
+  Publish();
+  effects->emplace_back(
+      algo::Welcome{.worker = worker,
+                    .version = published_version_,
+                    .next_round = member.next_round,
+                    .workers = static_cast<uint32_t>(options_.workers),
+                    .schedule_step = TellProgress(member)});
+  RecordBase(member);
+}
+
+template <typename Scalar>
+bool BasicAnchorRound<Scalar>::Holding() const {
+  return options_.start_wait_seconds > 0 && !started_;
+}
+
+template <typename Scalar>
+void BasicAnchorRound<Scalar>::ReleaseStart(Effects* effects) {
+  started_ = true;
+  start_due_.reset();
+  for (const uint32_t id : waiting_) {
+    if (IsLive(id)) SendWelcome(id, members_.at(id), effects);
+  }
+  waiting_.clear();
 }
 
 template <typename Scalar>
@@ -769,6 +799,7 @@ Effects BasicAnchorRound<Scalar>::OnValues(double now,
 template <typename Scalar>
 Effects BasicAnchorRound<Scalar>::OnTick(double now) {
   Effects effects;
+  if (start_due_ && now >= *start_due_) ReleaseStart(&effects);
   MaybeCloseRound(now, now - round_opened_ > options_.round_deadline_seconds,
                   &effects);
   CheckBudget(&effects);
@@ -777,7 +808,7 @@ Effects BasicAnchorRound<Scalar>::OnTick(double now) {
 
 template <typename Scalar>
 double BasicAnchorRound<Scalar>::next_deadline() const {
-  double next = std::numeric_limits<double>::infinity();
+  double next = start_due_.value_or(std::numeric_limits<double>::infinity());
   for (const auto& [id, member] : members_) {
     if (member.held_due) next = std::min(next, *member.held_due);
   }
@@ -1248,6 +1279,11 @@ Status BasicAnchorRound<Scalar>::Load(std::span<const uint8_t> bytes) {
   started_unix_ns_ = in.I64();
   in.U32s(&lost_, workers);
   finish_reason_ = in.String();
+  // A run that has applied or counted anything has begun: its workers
+  // rejoin without waiting for each other.
+  started_ = aggregator_.version() > 0 || samples_ > 0;
+  start_due_.reset();
+  waiting_.clear();
   published_ = nullptr;
   Publish();
   return in.Finish();

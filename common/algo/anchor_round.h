@@ -9,7 +9,9 @@
 // What it owns:
 //   - membership: ids in [0, workers); join (checked against the model
 //     dimension, algorithm and codec), rejoin, leave, lost; a late joiner is
-//     welcomed with the current anchor and round;
+//     welcomed with the current anchor and round; with `start_wait_seconds`,
+//     the run's first Welcomes are held until every expected worker has
+//     joined, or for at most that long after the first join;
 //   - the aggregator and outer rule (aggregator.h, outer_rule.h), and the
 //     learning rate of a round (the local optimizer's schedule at
 //     round * local_steps), set per push in async mode and at the close in
@@ -122,6 +124,12 @@ struct AnchorRoundOptions {
   // bytes). The published snapshot is the anchor as the workers decode it,
   // so the bases of relative pushes are what they pulled toward.
   std::string anchor_codec = "dense";
+  // Before anything is applied, the Welcomes are held until every expected
+  // worker has joined, or for at most this many seconds after the first
+  // join, so that the workers begin training together instead of the
+  // first ones training (and, on shared cores, taking the CPU) while the
+  // others start (0: each is welcomed as it joins).
+  double start_wait_seconds = 0;
   // The run's start, unix time in ns on the caller's wall clock: a first
   // local step a worker reports more than kClockSlackNs before it belongs
   // to an earlier run and is not counted in the start-up (0: every one
@@ -194,11 +202,12 @@ class BasicAnchorRound {
   Effects OnLost(double now, uint32_t worker);
   Effects OnPush(double now, const PushRequest& request);
   Effects OnValues(double now, const ValuesReply& reply);
-  // The passing of time: round deadlines, held replies.
+  // The passing of time: round deadlines, held replies, the start's wait.
   Effects OnTick(double now);
-  // When OnTick next has something to do for a held reply (caller's
-  // clock); infinity when no reply is held. Sync round deadlines are not
-  // included: they are coarse, and the caller ticks for them anyway.
+  // When OnTick next has something to do for a held reply or Welcome
+  // (caller's clock); infinity when none is held. Sync round deadlines
+  // are not included: they are coarse, and the caller ticks for them
+  // anyway.
   double next_deadline() const;
 
   std::span<const Scalar> anchor() const { return aggregator_.anchor(); }
@@ -339,6 +348,12 @@ class BasicAnchorRound {
                   const std::shared_ptr<const std::vector<uint32_t>>& applied,
                   Effects* effects);
   void Remove(uint32_t worker);
+  // Welcomes live `member` (id `worker`) with the published anchor.
+  void SendWelcome(uint32_t worker, Member& member, Effects* effects);
+  // Whether the run's first Welcomes are still held.
+  bool Holding() const;
+  // Ends the start's wait: welcomes every waiting worker still live.
+  void ReleaseStart(Effects* effects);
   void CheckBudget(Effects* effects);
   // Parts of Save and Load.
   void SaveMembers(ByteWriter* out) const;
@@ -394,6 +409,11 @@ class BasicAnchorRound {
   double staleness_sum_ = 0;
   int64_t raw_bytes_up_ = 0;
   int64_t started_unix_ns_ = 0;
+  // The start's wait: whether it is over, when it ends (set by the first
+  // join), and the joined workers not yet welcomed, in join order.
+  bool started_ = false;
+  std::optional<double> start_due_;
+  std::vector<uint32_t> waiting_;
   std::vector<uint32_t> lost_;
   std::string finish_reason_;
 };

@@ -484,6 +484,12 @@ std::vector<Flag> MakeTable() {
        "last two) times between pushes, so it carries the round's anchor "
        "(0 = reply at once)",
        kAll, kShared, Server(&ServerOptions::reply_wait)},
+      {"--start-wait", kServerGroup,
+       "At the run's start, hold the workers' Welcomes until all --workers "
+       "have joined, at most this many seconds after the first join, so "
+       "they begin training together (0 = each begins as it joins; must be "
+       "below --server-timeout)",
+       kAll, kShared, Server(&ServerOptions::start_wait_seconds)},
       {"--anchor-codec", kServerGroup,
        "How anchors travel to the workers: dense, fp16 or bf16 (half the "
        "bytes; workers pull toward the rounded anchor)",

@@ -111,7 +111,9 @@ const char* Description(Role role) {
 // keeps one core busy and more workers than cores only time-slice them;
 // and the Overlap-Local-SGD paper's batch of 128 examples per worker with
 // its learning rate 0.1 (the launch script of JYWa/Overlap_Local_SGD), a
-// round of τ = 8 steps long enough to hide the anchor's round trip.
+// round of τ = 8 steps long enough to hide the anchor's round trip; and
+// its workers begin together (--start-wait 10), since one that trained
+// while the others start would take the cores they start on.
 void SetDemoDefaults(RunConfig* config) {
   constexpr int kMinWorkers = 2;
   constexpr int kMaxWorkers = 16;
@@ -119,6 +121,7 @@ void SetDemoDefaults(RunConfig* config) {
   config->train.workers = std::clamp(cores, kMinWorkers, kMaxWorkers);
   config->train.batch_size = 128;
   config->train.lr = 0.1;
+  config->server.start_wait_seconds = 10;
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ algo::AnchorRoundOptions RoundSettings(const RunConfig& config,
           .max_staleness = config.server.max_staleness,
           .staleness_weight = config.server.staleness_weight,
           .reply_wait = config.server.reply_wait,
-          .anchor_codec = config.server.anchor_codec};
+          .anchor_codec = config.server.anchor_codec,
+          .start_wait_seconds = config.server.start_wait_seconds};
 }
 
 }  // namespace anchorage::config

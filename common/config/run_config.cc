@@ -142,6 +142,10 @@ Status ValidateServer(const ServerOptions& s) {
     return Bad("--max-staleness", "must be >= 0 (0 = no bound)",
                s.max_staleness);
   }
+  if (!(s.start_wait_seconds >= 0.0 && s.start_wait_seconds < 3600)) {
+    return Bad("--start-wait", "must be in [0, 3600) seconds",
+               s.start_wait_seconds);
+  }
   if (!(s.reply_wait >= 0.0 && s.reply_wait < 1.0)) {
     return Bad("--reply-wait", "must be in [0, 1) (0 = reply at once)",
                s.reply_wait);
@@ -442,6 +446,13 @@ Status RunConfig::Validate() const {
   if (!status.ok()) return status;
   status = ValidateWorker(worker, train.workers);
   if (!status.ok()) return status;
+  if (server.start_wait_seconds >= worker.server_timeout_seconds) {
+    return Status::InvalidArgument(
+        "--start-wait " + Show(server.start_wait_seconds) +
+        " s must be below --server-timeout " +
+        Show(worker.server_timeout_seconds) +
+        " s, or the workers give up joining before they are welcomed");
+  }
   if (security.curve_secret_key.empty() &&
       (!security.curve_allowed_keys.empty() ||
        !security.curve_server_key.empty())) {

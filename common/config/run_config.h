@@ -174,6 +174,10 @@ struct ServerOptions {
   // fraction of the shorter of the worker's last two times between pushes
   // (0 = reply at once).
   double reply_wait = 0.5;
+  // At the run's start, the longest the Welcomes wait for every expected
+  // worker to join, in seconds after the first join (0 = each worker
+  // begins as it joins).
+  double start_wait_seconds = 0;
   // Async mode: none, inverse (a contribution of staleness s counts
   // 1/(1 + s) of its change) or rounds (m/(1 + s), at most 1;
   // algo::StalenessWeight).

@@ -463,6 +463,95 @@ TEST(AnchorRoundTest, HeldRepliesWaitForTheRoundOrTheirTime) {
   EXPECT_EQ(round->next_deadline(), std::numeric_limits<double>::infinity());
 }
 
+// The workers' ids in the Welcomes among `effects`.
+std::vector<uint32_t> Welcomed(const Effects& effects) {
+  std::vector<uint32_t> ids;
+  for (const Welcome& welcome : All<Welcome>(effects)) {
+    ids.push_back(welcome.worker);
+  }
+  return ids;
+}
+
+TEST(AnchorRoundTest, TheStartWaitWelcomesEveryoneOnceAllHaveJoined) {
+  AnchorRoundOptions options = AsyncOptions(3);
+  options.start_wait_seconds = 10;
+  const auto round = MakeRound(options);
+
+  Effects effects = round->OnJoin(1.0, Join(*round, 2, 1, "overlap-local-sgd"));
+  EXPECT_TRUE(Welcomed(effects).empty());
+  EXPECT_TRUE(Has<MembershipChanged>(effects));
+  EXPECT_EQ(round->next_deadline(), 11.0);
+  EXPECT_TRUE(Welcomed(round->OnTick(5.0)).empty());
+  // Its Join again (an overdue answer) is still a join, and held.
+  effects = round->OnJoin(2.0, Join(*round, 2, 1, "overlap-local-sgd"));
+  EXPECT_TRUE(Welcomed(effects).empty());
+  ASSERT_EQ(All<MembershipChanged>(effects).size(), 1U);
+  EXPECT_EQ(All<MembershipChanged>(effects)[0].change,
+            MembershipChanged::Change::kJoined);
+  EXPECT_TRUE(
+      Welcomed(round->OnJoin(3.0, Join(*round, 0, 1, "overlap-local-sgd")))
+          .empty());
+
+  // The last one releases all three, in join order, with one anchor.
+  effects = round->OnJoin(4.0, Join(*round, 1, 1, "overlap-local-sgd"));
+  EXPECT_EQ(Welcomed(effects), (std::vector<uint32_t>{2, 0, 1}));
+  for (const Welcome& welcome : All<Welcome>(effects)) {
+    EXPECT_EQ(welcome.version, 0U);
+  }
+  EXPECT_EQ(round->next_deadline(), std::numeric_limits<double>::infinity());
+  // Later joins are welcomed at once.
+  round->OnLeave(5.0, 0, "done");
+  EXPECT_EQ(
+      Welcomed(round->OnJoin(6.0, Join(*round, 0, 2, "overlap-local-sgd"))),
+      std::vector<uint32_t>{0});
+}
+
+TEST(AnchorRoundTest, TheStartWaitEndsAtItsDeadlineWithThoseStillLive) {
+  AnchorRoundOptions options = AsyncOptions(4);
+  options.start_wait_seconds = 2;
+  const auto round = MakeRound(options);
+  for (const uint32_t id : {0U, 1U, 2U}) {
+    EXPECT_TRUE(Welcomed(round->OnJoin(0.5 + id, Join(*round, id, 1,
+                                                      "overlap-local-sgd")))
+                    .empty());
+  }
+  round->OnLost(2.0, 1);
+
+  EXPECT_TRUE(Welcomed(round->OnTick(2.4)).empty());
+  EXPECT_EQ(Welcomed(round->OnTick(2.5)), (std::vector<uint32_t>{0, 2}));
+  EXPECT_TRUE(Welcomed(round->OnTick(9.0)).empty());
+  EXPECT_EQ(
+      Welcomed(round->OnJoin(9.5, Join(*round, 3, 1, "overlap-local-sgd"))),
+      std::vector<uint32_t>{3});
+}
+
+TEST(AnchorRoundTest, ARestoredRunThatHadBegunDoesNotWaitAgain) {
+  AnchorRoundOptions options = AsyncOptions(2);
+  options.start_wait_seconds = 10;
+  const auto round = MakeRound(options);
+  round->OnJoin(0, Join(*round, 0, 1, "overlap-local-sgd"));
+  const std::vector<uint8_t> before_start = round->Save();
+  round->OnJoin(0, Join(*round, 1, 1, "overlap-local-sgd"));
+  std::vector<uint8_t> bytes;
+  round->OnPush(1.0, Push(0, 0, 0, Filled(1), &bytes));
+  const std::vector<uint8_t> begun = round->Save();
+
+  const auto resumed = MakeRound(options);
+  ASSERT_TRUE(resumed->Load(begun).ok());
+  EXPECT_EQ(
+      Welcomed(resumed->OnJoin(0, Join(*resumed, 1, 2, "overlap-local-sgd"))),
+      std::vector<uint32_t>{1});
+  // A run saved before anything was applied waits for its workers again.
+  const auto restarted = MakeRound(options);
+  ASSERT_TRUE(restarted->Load(before_start).ok());
+  EXPECT_TRUE(Welcomed(restarted->OnJoin(
+                           0, Join(*restarted, 0, 2, "overlap-local-sgd")))
+                  .empty());
+  EXPECT_EQ(Welcomed(restarted->OnJoin(
+                0, Join(*restarted, 1, 2, "overlap-local-sgd"))),
+            (std::vector<uint32_t>{0, 1}));
+}
+
 // One slow round does not stretch the hold of the next reply: the wait is
 // a fraction of the shorter of the worker's last two intervals.
 TEST(AnchorRoundTest, AHeldReplyWaitsOnTheShorterOfTheLastTwoIntervals) {

@@ -151,6 +151,7 @@ TEST(ConfigTest, TheDemoFitsItsDefaultsToTheMachine) {
   EXPECT_EQ(demo.train.workers, std::clamp(cores, 2, 16));
   EXPECT_EQ(demo.train.batch_size, 128);
   EXPECT_DOUBLE_EQ(demo.train.lr, 0.1);
+  EXPECT_DOUBLE_EQ(demo.server.start_wait_seconds, 10);
   // The flags still win, and the other roles keep the shared defaults.
   const RunConfig set =
       ParseOk(Role::kDemo, {"--workers=5", "--batch-size=32", "--lr=0.05"});
@@ -164,6 +165,7 @@ TEST(ConfigTest, TheDemoFitsItsDefaultsToTheMachine) {
     EXPECT_EQ(config.train.batch_size, TrainOptions{}.batch_size)
         << RoleName(role);
     EXPECT_DOUBLE_EQ(config.train.lr, TrainOptions{}.lr) << RoleName(role);
+    EXPECT_DOUBLE_EQ(config.server.start_wait_seconds, 0) << RoleName(role);
   }
 }
 
@@ -351,6 +353,14 @@ TEST(RunConfigTest, EachBadValueIsInvalidArgumentNamingTheFlag) {
        "--servers: an endpoint is empty"},
       {"reply wait -0.1", [](RunConfig& c) { c.server.reply_wait = -0.1; },
        "--reply-wait:"},
+      {"start wait -1", [](RunConfig& c) { c.server.start_wait_seconds = -1; },
+       "--start-wait:"},
+      {"start wait past the workers' patience",
+       [](RunConfig& c) {
+         c.server.start_wait_seconds = 30;
+         c.worker.server_timeout_seconds = 30;
+       },
+       "--start-wait 30 s must be below --server-timeout 30 s"},
       {"heartbeat interval",
        [](RunConfig& c) { c.server.heartbeat_interval_ms = 0; },
        "--heartbeat-interval-ms:"},
@@ -1083,6 +1093,7 @@ RunConfig UnusualConfig() {
   s.round_deadline_seconds = 0.75;
   s.quorum = 2.0 / 3.0;
   s.reply_wait = 1.0 / 3.0;
+  s.start_wait_seconds = 1.0 / 7.0;
   s.push_credits = 7;
   s.heartbeat_interval_ms = 37;
   s.heartbeat_liveness = 5;
@@ -1118,6 +1129,8 @@ TEST(SharedFlagsTest, RoundTripReproducesServerTuningAndTimeouts) {
               config.server.round_deadline_seconds);
     EXPECT_EQ(parsed.server.quorum, config.server.quorum);
     EXPECT_EQ(parsed.server.reply_wait, config.server.reply_wait);
+    EXPECT_EQ(parsed.server.start_wait_seconds,
+              config.server.start_wait_seconds);
     EXPECT_EQ(parsed.server.push_credits, config.server.push_credits);
     EXPECT_EQ(parsed.server.heartbeat_interval_ms,
               config.server.heartbeat_interval_ms);
@@ -1183,6 +1196,7 @@ TEST(SharedFlagsTest, PassesOnTheRunSettingsTheChildAccepts) {
                                                "--publish-every",
                                                "--max-staleness",
                                                "--reply-wait",
+                                               "--start-wait",
                                                "--staleness-weight",
                                                "--anchor-codec",
                                                "--push-credits",
