@@ -105,6 +105,19 @@ Status ValidateTrain(const TrainOptions& t) {
   return PrefixFlag("--model", model::ValidateModelSpec(t.model));
 }
 
+// The server's waits for its workers: at the start and for a reply.
+Status ValidateWaits(const ServerOptions& s) {
+  if (!(s.start_wait_seconds >= 0.0 && s.start_wait_seconds < 3600)) {
+    return Bad("--start-wait", "must be in [0, 3600) seconds",
+               s.start_wait_seconds);
+  }
+  if (!(s.reply_wait >= 0.0 && s.reply_wait < 1.0)) {
+    return Bad("--reply-wait", "must be in [0, 1) (0 = reply at once)",
+               s.reply_wait);
+  }
+  return Status::Ok();
+}
+
 Status ValidateServer(const ServerOptions& s) {
   if (s.bind.empty()) return Bad("--bind", "must not be empty", s.bind);
   if (!(s.round_deadline_seconds > 0.0)) {
@@ -142,14 +155,8 @@ Status ValidateServer(const ServerOptions& s) {
     return Bad("--max-staleness", "must be >= 0 (0 = no bound)",
                s.max_staleness);
   }
-  if (!(s.start_wait_seconds >= 0.0 && s.start_wait_seconds < 3600)) {
-    return Bad("--start-wait", "must be in [0, 3600) seconds",
-               s.start_wait_seconds);
-  }
-  if (!(s.reply_wait >= 0.0 && s.reply_wait < 1.0)) {
-    return Bad("--reply-wait", "must be in [0, 1) (0 = reply at once)",
-               s.reply_wait);
-  }
+  Status waits = ValidateWaits(s);
+  if (!waits.ok()) return waits;
   if (!(s.quorum > 0.0 && s.quorum <= 1.0)) {
     return Bad("--quorum", "must be in (0, 1]", s.quorum);
   }

@@ -413,14 +413,7 @@ StatusOr<Dataset> DatasetCache::TrainRows(std::span<const int64_t> rows) const {
 
 StatusOr<Dataset> DatasetCache::Rows(Split split,
                                      std::span<const int64_t> rows) const {
-  const bool test = split == Split::kTest;
-  const uint64_t split_rows = test ? test_rows_ : train_rows_;
-  const uint64_t features =
-      test ? sections_.test_features : sections_.train_features;
-  const uint64_t labels = test ? sections_.test_labels : sections_.train_labels;
-  const uint64_t source = test ? sections_.test_source : sections_.train_source;
-  const uint64_t first_crc = test ? train_rows_ : 0;
-  const uint64_t row_bytes = dim_;
+  const uint64_t split_rows = split == Split::kTest ? test_rows_ : train_rows_;
   for (const int64_t row : rows) {
     if (row < 0 || static_cast<uint64_t>(row) >= split_rows) {
       return Status::InvalidArgument(file_.path() + ": no row " +
@@ -439,9 +432,11 @@ StatusOr<Dataset> DatasetCache::Rows(Split split,
     out.source_classes = source_classes_;
     out.source_labels.resize(rows.size());
   }
-  // Runs of consecutive rows are read at once; each row's checksum is then
-  // taken of the bytes read, which are what is decoded. Read, not copied
-  // from the mapping: see MappedFile::ReadAt.
+  // Runs of consecutive rows are read at once. Read, not copied from the
+  // mapping: see MappedFile::ReadAt.
+  const uint64_t features = split == Split::kTest ? sections_.test_features
+                                                  : sections_.train_features;
+  const uint64_t row_bytes = dim_;
   const size_t run_limit =
       static_cast<size_t>(std::max<uint64_t>(1, kReadBytes / row_bytes));
   std::vector<uint8_t> pixels(std::min(rows.size(), run_limit) * row_bytes);
@@ -451,36 +446,46 @@ StatusOr<Dataset> DatasetCache::Rows(Split split,
            rows[end] == rows[end - 1] + 1) {
       ++end;
     }
-    const auto first_row = static_cast<uint64_t>(rows[first]);
     const std::span<uint8_t> run(pixels.data(), (end - first) * row_bytes);
-    Status read = file_.ReadAt(features + first_row * row_bytes, run);
-    if (!read.ok()) return read;
-    for (size_t i = first; i < end; ++i) {
-      const auto r = static_cast<uint64_t>(rows[i]);
-      const uint8_t* row = run.data() + (i - first) * row_bytes;
-      uint32_t expected = 0;
-      std::memcpy(&expected,
-                  At(sections_.row_crcs + (first_crc + r) * sizeof(uint32_t)),
-                  sizeof(expected));
-      if (Crc32(row, row_bytes) != expected) {
-        return Status::DataLoss(file_.path() + ": " +
-                                (test ? "test" : "training") + " row " +
-                                std::to_string(r) + " fails its checksum");
-      }
-      float* decoded = out.features.row(static_cast<Eigen::Index>(i)).data();
-      for (uint64_t j = 0; j < row_bytes; ++j) {
-        decoded[j] = PixelFeature(row[j]);
-      }
-      std::memcpy(&out.labels[i], At(labels + r * sizeof(int32_t)),
-                  sizeof(int32_t));
-      if (source_classes_ > 0) {
-        std::memcpy(&out.source_labels[i], At(source + r * sizeof(int32_t)),
-                    sizeof(int32_t));
-      }
+    Status status = file_.ReadAt(
+        features + static_cast<uint64_t>(rows[first]) * row_bytes, run);
+    for (size_t i = first; i < end && status.ok(); ++i) {
+      status = DecodeRow(split, static_cast<uint64_t>(rows[i]),
+                         run.data() + (i - first) * row_bytes, i, &out);
     }
+    if (!status.ok()) return status;
     first = end;
   }
   return out;
+}
+
+Status DatasetCache::DecodeRow(Split split, uint64_t row, const uint8_t* pixels,
+                               size_t i, Dataset* out) const {
+  const bool test = split == Split::kTest;
+  const uint64_t crc_at =
+      sections_.row_crcs + ((test ? train_rows_ : 0) + row) * sizeof(uint32_t);
+  uint32_t expected = 0;
+  std::memcpy(&expected, At(crc_at), sizeof(expected));
+  // The checksum is of the bytes read, which are what is decoded.
+  if (Crc32(pixels, dim_) != expected) {
+    return Status::DataLoss(file_.path() + ": " + (test ? "test" : "training") +
+                            " row " + std::to_string(row) +
+                            " fails its checksum");
+  }
+  float* decoded = out->features.row(static_cast<Eigen::Index>(i)).data();
+  for (uint64_t j = 0; j < dim_; ++j) {
+    decoded[j] = PixelFeature(pixels[j]);
+  }
+  const uint64_t labels = test ? sections_.test_labels : sections_.train_labels;
+  std::memcpy(&out->labels[i], At(labels + row * sizeof(int32_t)),
+              sizeof(int32_t));
+  if (source_classes_ > 0) {
+    const uint64_t source =
+        test ? sections_.test_source : sections_.train_source;
+    std::memcpy(&out->source_labels[i], At(source + row * sizeof(int32_t)),
+                sizeof(int32_t));
+  }
+  return Status::Ok();
 }
 
 StatusOr<Dataset> DatasetCache::All(Split split) const {

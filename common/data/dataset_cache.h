@@ -123,6 +123,10 @@ class DatasetCache {
   Status Check(const CacheSource& source);
   // Rows `rows` of `split`, into a fresh Dataset.
   StatusOr<Dataset> Rows(Split split, std::span<const int64_t> rows) const;
+  // Checks row `row` of `split`, read as `pixels`, against its checksum
+  // and decodes it with its labels into row `i` of `out`.
+  Status DecodeRow(Split split, uint64_t row, const uint8_t* pixels, size_t i,
+                   Dataset* out) const;
   StatusOr<Dataset> All(Split split) const;
   const uint8_t* At(uint64_t offset) const {
     return file_.bytes().data() + offset;
