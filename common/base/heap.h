@@ -18,8 +18,13 @@ void RetainFreedHeap();
 
 // Maps every page of [data, data + bytes) now, in one call, for a buffer
 // about to be filled: each page would otherwise fault on its first write
-// (in a virtual machine a fault costs microseconds). Advisory: a kernel
-// without MADV_POPULATE_WRITE (before Linux 5.14) leaves it to the faults.
+// (in a virtual machine a fault costs microseconds). The whole 2 MB pages
+// inside the range are asked for as transparent huge pages, so a large
+// buffer takes one mapping per 2 MB instead of 512 (where the machine
+// shadows page tables, each mapping of a 4 kB page is another trap on its
+// first touch). Advisory: a kernel without MADV_POPULATE_WRITE (before
+// Linux 5.14), or with transparent huge pages off, leaves the rest to the
+// faults.
 void MapPagesNow(void* data, size_t bytes);
 
 }  // namespace anchorage

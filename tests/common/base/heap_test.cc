@@ -27,5 +27,20 @@ TEST(HeapTest, MapPagesNowKeepsTheContents) {
   EXPECT_EQ(buffer.back(), 0);
 }
 
+// A buffer over several 2 MB pages, the part asked for as huge pages
+// starting and ending inside it, keeps its contents too.
+TEST(HeapTest, MapPagesNowKeepsTheContentsOfALargeBuffer) {
+  std::vector<uint32_t> buffer((5 << 20) / sizeof(uint32_t) + 77);
+  for (size_t i = 0; i < buffer.size(); ++i) {
+    buffer[i] = static_cast<uint32_t>(i * 2654435761U);
+  }
+
+  MapPagesNow(buffer.data() + 3, (buffer.size() - 3) * sizeof(uint32_t));
+
+  for (size_t i = 0; i < buffer.size(); ++i) {
+    ASSERT_EQ(buffer[i], static_cast<uint32_t>(i * 2654435761U)) << i;
+  }
+}
+
 }  // namespace
 }  // namespace anchorage
