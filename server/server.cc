@@ -744,9 +744,12 @@ void Server::CheckHeartbeats(Clock::time_point now) {
   const auto interval =
       std::chrono::milliseconds(config_.server.heartbeat_interval_ms);
   const auto limit = interval * config_.server.heartbeat_liveness;
+  // Workers waiting for their Welcome are silent; their window starts
+  // with it.
+  const bool waiting = round_->holding_start();
   for (auto& [id, peer] : peers_) {
     if (!round_->IsLive(id)) continue;
-    if (now - peer.last_seen > limit) {
+    if (!waiting && now - peer.last_seen > limit) {
       Execute(peer.routing_id, round_->OnLost(Now(), id));
     } else if (now - peer.last_sent >= interval) {
       SendTo(id, transport::MakeHeartbeat(builder_, id));

@@ -254,7 +254,7 @@ Effects BasicAnchorRound<Scalar>::OnJoin(double now,
   Member& member = members_[id];
   // A worker whose Welcome is held and joins again is still joining.
   const bool waiting =
-      Holding() && std::ranges::find(waiting_, id) != waiting_.end();
+      holding_start() && std::ranges::find(waiting_, id) != waiting_.end();
   const bool rejoin = member.live && !waiting;
   member.incarnation = request.incarnation;
   if (!member.live) {
@@ -275,7 +275,7 @@ Effects BasicAnchorRound<Scalar>::OnJoin(double now,
                                          : MembershipChanged::Change::kJoined,
                         .incarnation = member.incarnation,
                         .live_workers = live_workers()});
-  if (!Holding()) {
+  if (!holding_start()) {
     SendWelcome(id, member, &effects);
     return effects;
   }
@@ -296,11 +296,6 @@ void BasicAnchorRound<Scalar>::SendWelcome(uint32_t worker, Member& member,
                     .workers = static_cast<uint32_t>(options_.workers),
                     .schedule_step = TellProgress(member)});
   RecordBase(member);
-}
-
-template <typename Scalar>
-bool BasicAnchorRound<Scalar>::Holding() const {
-  return options_.start_wait_seconds > 0 && !started_;
 }
 
 template <typename Scalar>

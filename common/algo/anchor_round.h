@@ -228,6 +228,11 @@ class BasicAnchorRound {
   uint64_t round() const { return aggregator_.round(); }
   int64_t dim() const { return aggregator_.dim(); }
   bool IsLive(uint32_t worker) const;
+  // Whether the run's first Welcomes are still held (start_wait_seconds):
+  // the workers that joined wait for them and say nothing meanwhile.
+  bool holding_start() const {
+    return options_.start_wait_seconds > 0 && !started_;
+  }
   // The incarnation of `worker`'s last accepted join (0: it never joined).
   uint64_t incarnation(uint32_t worker) const;
   int live_workers() const;
@@ -350,8 +355,6 @@ class BasicAnchorRound {
   void Remove(uint32_t worker);
   // Welcomes live `member` (id `worker`) with the published anchor.
   void SendWelcome(uint32_t worker, Member& member, Effects* effects);
-  // Whether the run's first Welcomes are still held.
-  bool Holding() const;
   // Ends the start's wait: welcomes every waiting worker still live.
   void ReleaseStart(Effects* effects);
   void CheckBudget(Effects* effects);

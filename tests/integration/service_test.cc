@@ -273,6 +273,47 @@ TEST(ServiceTest, SyncRoundsWaitForEveryExpectedWorker) {
   EXPECT_EQ(summary->pushes_stale, 0);
 }
 
+// With --start-wait, the workers that joined first wait for the last
+// one, past their liveness window, and then all begin from the first
+// anchor; each Welcome reaches its own worker although all leave on the
+// last worker's join.
+TEST(ServiceTest, TheStartWaitBeginsEveryWorkerTogether) {
+  config::RunConfig config = SmallRunConfig();
+  config.train.workers = 3;
+  config.server.start_wait_seconds = 15;
+  ServiceFixture fixture(config);
+  ASSERT_TRUE(fixture.StartServer());
+  ASSERT_TRUE(fixture.StartWorker(0));
+  ASSERT_TRUE(fixture.StartWorker(1));
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (MetricValue(fixture.server_registry(),
+                     "anchorage_server_workers_connected") < 2) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // Twice the 0.5 s liveness window: nothing trained, nobody lost.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(
+      MetricValue(fixture.server_registry(), "anchorage_server_samples_total"),
+      0.0);
+  EXPECT_EQ(MetricValue(fixture.server_registry(),
+                        "anchorage_server_workers_connected"),
+            2.0);
+
+  ASSERT_TRUE(fixture.StartWorker(2));
+  const std::optional<summary::RunSummary> summary =
+      fixture.WaitForServer(seconds(60));
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_TRUE(summary->lost_workers.empty());
+  const auto results = fixture.WaitForWorkers(seconds(30));
+  ASSERT_EQ(results.size(), 3U);
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.has_value());
+    ASSERT_TRUE(result->ok()) << result->status().ToString();
+    EXPECT_EQ((*result)->joined_at_version, 0U);
+  }
+}
+
 TEST(ServiceTest, LateJoinerStartsFromCurrentAnchor) {
   config::RunConfig config = SmallRunConfig();
   config.train.epochs = 10;
