@@ -620,22 +620,24 @@ SimulationResult<Scalar> Simulator<Scalar>::Impl::Run() {
   if (owner_->observer_.on_anchor) {
     owner_->observer_.on_anchor(round_->version(), round_->anchor());
   }
-  // Every worker joins at time 0 and starts from the Welcome's anchor.
+  // Every worker joins at time 0 and starts from its Welcome's anchor
+  // (with a start wait, every Welcome comes with the last join).
   for (int id = 0; id < static_cast<int>(workers_.size()); ++id) {
-    WorkerState& worker = *workers_[static_cast<size_t>(id)];
     const algo::Effects effects = round_->OnJoin(0.0, JoinOf(id));
     for (const algo::Effect& effect : effects) {
       if (const auto* welcome = std::get_if<algo::Welcome>(&effect)) {
+        const auto welcomed = static_cast<int>(welcome->worker);
+        WorkerState& worker = *workers_[static_cast<size_t>(welcomed)];
         worker.sync.Offer({.version = welcome->version,
                            .next_round = welcome->next_round,
                            .welcome = true});
         worker.anchor = round_->published();
+        Advance(welcomed, 0.0);
       } else if (const auto* refused = std::get_if<algo::Refused>(&effect)) {
         status_ = Status::Internal("the round refused a simulated worker: " +
                                    refused->text);
       }
     }
-    Advance(id, 0.0);
     ScheduleCrash<WorkerCrash>(0.0, id, options_.failures.worker_rate);
   }
   ScheduleCrash<ServerCrash>(0.0, kServer, options_.failures.server_rate);

@@ -71,6 +71,21 @@ TEST(SimulateRunTest, SameSeedGivesByteIdenticalTraceAndModel) {
   EXPECT_NE(trace, ReadFile(dir + "/trace2.csv"));
 }
 
+// Simulated workers all join at time 0, so a start wait welcomes them all
+// with the last join, and the run is the one without it, to the bit.
+TEST(SimulateRunTest, AStartWaitWelcomesEveryWorkerAtTheStart) {
+  config::RunConfig config = Small(Algorithm::kOverlapLocalSgd);
+  StatusOr<SimulationResult<float>> plain = SimulateRun(config, {});
+  config.server.start_wait_seconds = 5;
+  StatusOr<SimulationResult<float>> waited = SimulateRun(config, {});
+
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  ASSERT_TRUE(waited.ok()) << waited.status().ToString();
+  EXPECT_EQ(waited->anchor, plain->anchor);
+  EXPECT_EQ(waited->summary.samples, plain->summary.samples);
+  EXPECT_GT(waited->summary.samples, 0);
+}
+
 TEST(SimulateRunTest, OverlapHidesLatencyThatStallsLocalSgd) {
   // τ steps take 4 × 0.01 s; a 0.015 s one-way latency (0.03 s round trip)
   // fits inside them.
