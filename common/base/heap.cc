@@ -20,19 +20,20 @@ void RetainFreedHeap() {
 
 void MapPagesNow(void* data, size_t bytes) {
   if (bytes == 0) return;
-  // madvise takes whole pages: from the page that holds the first byte.
-  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const size_t into_page = reinterpret_cast<uintptr_t>(data) & (page - 1);
-  constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
+  auto* const first = static_cast<char*>(data);
   const auto begin = reinterpret_cast<uintptr_t>(data);
+  // The whole 2 MB pages inside the buffer, as transparent huge pages.
+  constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
   const uintptr_t huge_begin = (begin + kHugePage - 1) & ~(kHugePage - 1);
   const uintptr_t huge_end = (begin + bytes) & ~(kHugePage - 1);
   if (huge_end > huge_begin) {
-    ::madvise(static_cast<char*>(data) + (huge_begin - begin),
-              huge_end - huge_begin, MADV_HUGEPAGE);
+    ::madvise(first + (huge_begin - begin), huge_end - huge_begin,
+              MADV_HUGEPAGE);
   }
-  ::madvise(static_cast<char*>(data) - into_page, bytes + into_page,
-            MADV_POPULATE_WRITE);
+  // madvise takes whole pages: from the page that holds the first byte.
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const size_t into_page = begin & (page - 1);
+  ::madvise(first - into_page, bytes + into_page, MADV_POPULATE_WRITE);
 }
 
 }  // namespace anchorage
