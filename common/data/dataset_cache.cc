@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <ios>
 #include <limits>
 #include <span>
 #include <string>
@@ -158,6 +160,28 @@ std::string FirstDifference(std::string_view expected, std::string_view found) {
   return "made from other source files";
 }
 
+// Removes the cache files in `dir` that an older build wrote in an older
+// format: this build never reads them, and their keys differ from every
+// key it makes, so nothing else would. A file of this format or a newer
+// one, or any file that is not a cache, is left alone; so is one that
+// cannot be read or removed. A process that still has one open keeps
+// reading it after the unlink.
+void RemoveOlderFormats(const std::filesystem::path& dir) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    if (entry.path().extension() != kSuffix) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::array<uint8_t, 2 * sizeof(uint32_t)> head{};
+    if (!in.read(reinterpret_cast<char*>(head.data()), head.size())) continue;
+    ByteReader reader(head);
+    const uint32_t magic = reader.U32();
+    const uint32_t format = reader.U32();
+    if (magic == kMagic && format < kFormat) {
+      std::filesystem::remove(entry.path(), error);
+    }
+  }
+}
+
 }  // namespace
 
 bool IsCacheable(DatasetKind kind) {
@@ -288,8 +312,10 @@ Status WriteDatasetCache(const CacheSource& source, const TrainTest& data) {
     return Status::Unavailable("cannot create the cache directory " +
                                dir.string() + ": " + error.message());
   }
-  return io::WriteFileAtomically(source.path, parts,
-                                 io::Durability::kAtomicOnly);
+  Status written =
+      io::WriteFileAtomically(source.path, parts, io::Durability::kAtomicOnly);
+  if (written.ok()) RemoveOlderFormats(dir.empty() ? "." : dir);
+  return written;
 }
 
 StatusOr<DatasetCache> DatasetCache::Open(const CacheSource& source) {

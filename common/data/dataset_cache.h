@@ -34,6 +34,8 @@
 // unique temporary name and renamed into place, without fsync
 // (io::Durability::kAtomicOnly): concurrent writers leave one whole file,
 // and what a crash of the machine could leave is refused by these checks.
+// Writing a cache removes the files an older build left beside it in an
+// older format, which this build never reads.
 //
 // Thread-safety: DatasetCache is read-only after Open; concurrent reads
 // are safe. The free functions share no state.
@@ -71,7 +73,8 @@ StatusOr<CacheSource> DescribeCacheSource(DatasetKind kind,
 // cache `source`, creating the cache directory when missing. Returns
 // kUnavailable naming the path when it cannot be written (the previous
 // file, if any, is then untouched), and kInvalidArgument when a feature
-// is not the PixelFeature of a byte.
+// is not the PixelFeature of a byte. Once written, the cache files an
+// older build left in the same directory in an older format are removed.
 Status WriteDatasetCache(const CacheSource& source, const TrainTest& data);
 
 // Where each section of a cache file starts (byte offsets), and its end.

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -299,6 +300,39 @@ TEST(DatasetCacheTest, AMappedCacheOutlivesItsReplacement) {
   const StatusOr<TrainTest> loaded = cache.LoadAll();
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   ExpectSameSplit(loaded->train, decoded.train);
+}
+
+// The first bytes of a cache file of `format`: the magic "ANCD" and the
+// format, little-endian, then a little more.
+std::string CacheFileOfFormat(uint32_t format) {
+  std::string bytes = "ANCD";
+  for (int shift = 0; shift < 32; shift += 8) {
+    bytes.push_back(static_cast<char>((format >> shift) & 0xff));
+  }
+  return bytes + std::string(56, '\0');
+}
+
+TEST(DatasetCacheTest, WritingACacheRemovesOnlyOlderFormats) {
+  const Files files = MakeFiles();
+  std::filesystem::create_directories(files.cache_dir);
+  const auto write = [&](const std::string& name, const std::string& bytes) {
+    testing::WriteAll(files.cache_dir + "/" + name, bytes);
+  };
+  write("fashion-mnist-0000000000000001.ancdata", CacheFileOfFormat(1));
+  write("fashion-mnist-0000000000000003.ancdata", CacheFileOfFormat(3));
+  write("notes.txt", CacheFileOfFormat(1));
+  write("short.ancdata", "ANC");
+  write("text.ancdata", "not a cache file at all");
+
+  const CacheSource source = WriteCache(files);
+
+  std::vector<std::string> kept = {
+      std::filesystem::path(source.path).filename().string(),
+      "fashion-mnist-0000000000000003.ancdata", "notes.txt", "short.ancdata",
+      "text.ancdata"};
+  std::sort(kept.begin(), kept.end());
+  EXPECT_EQ(testing::ListDir(files.cache_dir), kept);
+  EXPECT_TRUE(DatasetCache::Open(source).ok());
 }
 
 TEST(DatasetCacheTest, OnlyDatasetsReadFromFilesHaveACache) {
