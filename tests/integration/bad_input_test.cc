@@ -9,7 +9,6 @@
 #include <memory>
 #include <ostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -22,6 +21,7 @@
 #include "tests/testing/raw_peer.h"
 #include "tests/testing/registry_values.h"
 #include "tests/testing/service_fixture.h"
+#include "tests/testing/wait_for.h"
 
 namespace anchorage {
 namespace {
@@ -31,6 +31,7 @@ using testing::MetricValue;
 using testing::RawPeer;
 using testing::ServiceFixture;
 using testing::SmallRunConfig;
+using testing::WaitFor;
 
 class BadInputTest : public ::testing::Test {
  protected:
@@ -103,11 +104,7 @@ TEST_F(BadInputTest, TooManyFramesAreRejected) {
   }
   peer.Send(std::move(frames));
   // Nothing of it can be trusted, so there is no reply; the count shows it.
-  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
-  while (Rejected("frames") < 1.0) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ASSERT_TRUE(WaitFor([&] { return Rejected("frames") >= 1.0; }, seconds(10)));
 }
 
 TEST_F(BadInputTest, JoinRefusalsNameTheProblem) {

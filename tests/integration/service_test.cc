@@ -17,6 +17,7 @@
 #include "common/transport/socket.h"
 #include "tests/testing/registry_values.h"
 #include "tests/testing/service_fixture.h"
+#include "tests/testing/wait_for.h"
 
 namespace anchorage {
 namespace {
@@ -25,6 +26,7 @@ using std::chrono::seconds;
 using testing::MetricValue;
 using testing::ServiceFixture;
 using testing::SmallRunConfig;
+using testing::WaitFor;
 
 // Runs every worker of `fixture`'s config to the end of the budget and
 // checks that the run completed with every worker done and none lost or
@@ -256,12 +258,10 @@ TEST(ServiceTest, SyncRoundsWaitForEveryExpectedWorker) {
   ASSERT_TRUE(fixture.StartServer());
   ASSERT_TRUE(fixture.StartWorker(0));
   // Once worker 0's round-0 push is in, it alone must not close round 0.
-  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
-  while (MetricValue(fixture.server_registry(),
-                     "anchorage_server_samples_total") == 0) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ASSERT_TRUE(WaitFor([&] {
+    return MetricValue(fixture.server_registry(),
+                       "anchorage_server_samples_total") != 0;
+  }));
   EXPECT_EQ(
       MetricValue(fixture.server_registry(), "anchorage_server_anchor_version"),
       0.0);
@@ -285,12 +285,10 @@ TEST(ServiceTest, TheStartWaitBeginsEveryWorkerTogether) {
   ASSERT_TRUE(fixture.StartServer());
   ASSERT_TRUE(fixture.StartWorker(0));
   ASSERT_TRUE(fixture.StartWorker(1));
-  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
-  while (MetricValue(fixture.server_registry(),
-                     "anchorage_server_workers_connected") < 2) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ASSERT_TRUE(WaitFor([&] {
+    return MetricValue(fixture.server_registry(),
+                       "anchorage_server_workers_connected") >= 2;
+  }));
   // Twice the 0.5 s liveness window: nothing trained, nobody lost.
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(
@@ -320,12 +318,10 @@ TEST(ServiceTest, LateJoinerStartsFromCurrentAnchor) {
   ServiceFixture fixture(config);
   ASSERT_TRUE(fixture.StartServer());
   ASSERT_TRUE(fixture.StartWorker(0));
-  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
-  while (MetricValue(fixture.server_registry(),
-                     "anchorage_server_anchor_version") < 20) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ASSERT_TRUE(WaitFor([&] {
+    return MetricValue(fixture.server_registry(),
+                       "anchorage_server_anchor_version") >= 20;
+  }));
   ASSERT_TRUE(fixture.StartWorker(1));
   const std::optional<summary::RunSummary> summary =
       fixture.WaitForServer(seconds(60));
@@ -368,12 +364,10 @@ TEST(ReconnectTest, WorkerStartedBeforeTheServerJoinsWhenItComesUp) {
   auto worker_run =
       std::async(std::launch::async, [&] { return worker->Run(); });
   // Let the worker find nobody for a few reconnect periods.
-  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
-  while (testing::MetricValue(worker_registry,
-                              "anchorage_worker_reconnects_total") < 2) {
-    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  ASSERT_TRUE(WaitFor([&] {
+    return testing::MetricValue(worker_registry,
+                                "anchorage_worker_reconnects_total") >= 2;
+  }));
 
   ServiceFixture fixture(config);
   ASSERT_TRUE(fixture.StartServer());
